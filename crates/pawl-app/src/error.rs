@@ -1,0 +1,27 @@
+use pawl_domain::DomainError;
+use pawl_store::StoreError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("sign in first")]
+    Unauthenticated,
+    #[error("the e-mail address or password is wrong")]
+    BadCredentials,
+    #[error("your role does not allow this")]
+    Forbidden,
+    #[error("too many sign-in attempts; try again in {retry_after_secs} seconds")]
+    RateLimited { retry_after_secs: u64 },
+    #[error(transparent)]
+    Invalid(#[from] DomainError),
+    #[error(transparent)]
+    Store(StoreError),
+}
+
+impl From<StoreError> for AppError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Invalid(d) => AppError::Invalid(d),
+            other => AppError::Store(other),
+        }
+    }
+}

@@ -1,0 +1,32 @@
+//! pawl's application services: signing in, who may do what, tokens,
+//! members and the demo organisation. Sits between the store and the
+//! front ends (web, CLI), which hold no business rules of their own.
+
+pub mod auth;
+pub mod demo;
+mod error;
+pub mod members;
+pub mod principal;
+pub mod rate_limit;
+
+pub use error::AppError;
+pub use principal::{Principal, Via};
+
+use pawl_store::Store;
+use std::sync::Arc;
+
+/// Everything a front end needs, shared across requests.
+#[derive(Clone)]
+pub struct App {
+    pub store: Store,
+    pub login_limiter: Arc<rate_limit::LoginLimiter>,
+}
+
+impl App {
+    pub fn new(store: Store) -> Self {
+        Self {
+            store,
+            login_limiter: Arc::new(rate_limit::LoginLimiter::default()),
+        }
+    }
+}

@@ -1,0 +1,14 @@
+//! pawl's domain: the vocabulary of ISO/IEC 27001:2022 as plain Rust types.
+//!
+//! Invariant: nothing in this crate does IO. Storage, HTTP and the clock live
+//! in the crates above; this one only decides what is valid and what follows.
+
+pub mod access;
+pub mod audit;
+pub mod catalog;
+pub mod identity;
+pub mod time_fmt;
+
+mod error;
+
+pub use error::{DomainError, FieldError};

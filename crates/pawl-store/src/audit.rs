@@ -1,0 +1,171 @@
+//! Reading and verifying the audit trail.
+
+use crate::page::{Cursor, ListQuery, Page};
+use crate::{OrgReader, Store, StoreError};
+use pawl_domain::audit::{AuditEvent, ChainBreak, ChainVerifier};
+use sqlx::any::AnyRow;
+use sqlx::Row;
+
+const EVENT_COLUMNS: &str =
+    "org_id, seq, occurred_at, actor_kind, actor_id, actor_name, action, entity_type,
+    entity_id, before_json, after_json, prev_hash, hash";
+
+fn event_from_row(r: &AnyRow) -> Result<AuditEvent, sqlx::Error> {
+    Ok(AuditEvent {
+        org_id: r.try_get(0)?,
+        seq: r.try_get(1)?,
+        occurred_at: r.try_get(2)?,
+        actor_kind: r.try_get(3)?,
+        actor_id: r.try_get(4)?,
+        actor_name: r.try_get(5)?,
+        action: r.try_get(6)?,
+        entity_type: r.try_get(7)?,
+        entity_id: r.try_get(8)?,
+        before: r.try_get(9)?,
+        after: r.try_get(10)?,
+        prev_hash: r.try_get(11)?,
+        hash: r.try_get(12)?,
+    })
+}
+
+/// Narrows the trail to one record or one kind of record.
+#[derive(Debug, Clone, Default)]
+pub struct AuditFilter {
+    pub entity_type: Option<String>,
+    pub entity_id: Option<String>,
+}
+
+/// The result of recomputing a chain.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum VerifyOutcome {
+    Intact { events: i64 },
+    Broken(ChainBreak),
+}
+
+impl OrgReader<'_> {
+    /// The trail, newest first by default; `cursor` keys are sequence numbers.
+    pub async fn audit_events(
+        &self,
+        filter: &AuditFilter,
+        q: &ListQuery,
+    ) -> Result<Page<AuditEvent>, StoreError> {
+        let mut cond = String::from(" WHERE org_id = $1");
+        let mut binds: Vec<String> = vec![self.org_id.clone()];
+        if let Some(t) = &filter.entity_type {
+            binds.push(t.clone());
+            cond.push_str(&format!(" AND entity_type = ${}", binds.len()));
+        }
+        if let Some(id) = &filter.entity_id {
+            binds.push(id.clone());
+            cond.push_str(&format!(" AND entity_id = ${}", binds.len()));
+        }
+        let total_sql = format!("SELECT COUNT(*) FROM audit_events{cond}");
+        let mut total = sqlx::query_scalar::<_, i64>(&total_sql);
+        for b in &binds {
+            total = total.bind(b);
+        }
+        let total = total.fetch_one(&self.store.read).await?;
+
+        let desc = q.order == crate::SortOrder::Desc || q.sort.is_none();
+        let after_seq = q
+            .cursor
+            .as_ref()
+            .map(|c| c.key.parse::<i64>())
+            .transpose()
+            .map_err(|_| {
+                StoreError::Invalid(pawl_domain::DomainError::field(
+                    "cursor",
+                    "not a cursor this server issued",
+                ))
+            })?;
+        let mut sql = format!("SELECT {EVENT_COLUMNS} FROM audit_events{cond}");
+        if after_seq.is_some() {
+            sql.push_str(&format!(
+                " AND seq {} ${}",
+                if desc { "<" } else { ">" },
+                binds.len() + 1
+            ));
+        }
+        sql.push_str(&format!(
+            " ORDER BY seq {} LIMIT {}",
+            if desc { "DESC" } else { "ASC" },
+            q.limit() + 1
+        ));
+        let mut query = sqlx::query(&sql);
+        for b in &binds {
+            query = query.bind(b);
+        }
+        if let Some(s) = after_seq {
+            query = query.bind(s);
+        }
+        let rows = query.fetch_all(&self.store.read).await?;
+        let events = rows
+            .iter()
+            .map(event_from_row)
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Page::from_rows(events, q.limit(), total, |e| Cursor {
+            key: e.seq.to_string(),
+            id: String::new(),
+        }))
+    }
+
+    /// Every event about one record, oldest first: its history.
+    pub async fn history(
+        &self,
+        entity_type: &str,
+        entity_id: &str,
+    ) -> Result<Vec<AuditEvent>, StoreError> {
+        let sql = format!(
+            "SELECT {EVENT_COLUMNS} FROM audit_events WHERE org_id = $1 AND entity_type = $2 AND entity_id = $3 ORDER BY seq"
+        );
+        let rows = sqlx::query(&sql)
+            .bind(&self.org_id)
+            .bind(entity_type)
+            .bind(entity_id)
+            .fetch_all(&self.store.read)
+            .await?;
+        Ok(rows
+            .iter()
+            .map(event_from_row)
+            .collect::<Result<Vec<_>, _>>()?)
+    }
+}
+
+impl Store {
+    /// Recomputes an organisation's whole chain, streaming it in batches.
+    pub async fn verify_audit_chain(&self, org_id: &str) -> Result<VerifyOutcome, StoreError> {
+        const BATCH: i64 = 20_000;
+        let mut verifier = ChainVerifier::new(org_id);
+        let sql = format!("SELECT {EVENT_COLUMNS} FROM audit_events WHERE org_id = $1 AND seq > $2 ORDER BY seq LIMIT {BATCH}");
+        let mut last_seq = 0_i64;
+        loop {
+            let rows = sqlx::query(&sql)
+                .bind(org_id)
+                .bind(last_seq)
+                .fetch_all(&self.read)
+                .await?;
+            for r in &rows {
+                let e = event_from_row(r)?;
+                if let Err(brk) = verifier.push(&e) {
+                    return Ok(VerifyOutcome::Broken(brk));
+                }
+                last_seq = e.seq;
+            }
+            if (rows.len() as i64) < BATCH {
+                break;
+            }
+        }
+        let head: Option<(i64, String)> =
+            sqlx::query_as("SELECT seq, hash FROM audit_heads WHERE org_id = $1")
+                .bind(org_id)
+                .fetch_optional(&self.read)
+                .await?;
+        let (head_seq, head_hash) = head.ok_or(StoreError::NotFound {
+            entity: "organisation",
+        })?;
+        Ok(match verifier.finish(head_seq, &head_hash) {
+            Ok(events) => VerifyOutcome::Intact { events },
+            Err(brk) => VerifyOutcome::Broken(brk),
+        })
+    }
+}

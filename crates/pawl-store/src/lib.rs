@@ -1,0 +1,159 @@
+//! pawl's store: one set of queries over SQLite and PostgreSQL, an audited
+//! write path and tenant-scoped reads.
+//!
+//! Invariants:
+//! - every write happens inside an [`AuditedTx`], which appends a hash-chained
+//!   audit event in the same transaction (clause 7.5.3);
+//! - tenant data is reached only through an organisation-scoped handle
+//!   ([`OrgReader`] or [`AuditedTx`]): no method reads or writes tenant rows
+//!   without an organisation id;
+//! - engine differences live in [`engine`] only.
+
+mod audit;
+pub mod engine;
+mod error;
+mod identity;
+mod migrate;
+mod page;
+mod row;
+mod tx;
+
+pub use audit::{AuditFilter, VerifyOutcome};
+pub use engine::Engine;
+pub use error::StoreError;
+pub use identity::{ApiToken, Member, NewMember, Organisation, Session, TokenOwner, User};
+pub use page::{Cursor, ListQuery, Page, SortOrder};
+pub use row::etag;
+pub use tx::AuditedTx;
+
+use sqlx::any::AnyPoolOptions;
+use sqlx::AnyPool;
+use std::time::Duration;
+
+/// A handle on the database. Cheap to clone.
+#[derive(Clone)]
+pub struct Store {
+    engine: Engine,
+    /// Readers. On SQLite a separate pool so reads never wait on the writer.
+    read: AnyPool,
+    /// The writer: on SQLite exactly one connection, so write transactions
+    /// queue in the pool instead of failing with SQLITE_BUSY.
+    write: AnyPool,
+}
+
+/// Where the data lives.
+#[derive(Clone)]
+pub enum Location {
+    /// A SQLite file, created if absent.
+    SqliteFile(std::path::PathBuf),
+    /// A `postgres://` URL.
+    Postgres(String),
+}
+
+impl std::fmt::Debug for Location {
+    // The URL may carry a password: never print it.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Location::SqliteFile(p) => write!(f, "SqliteFile({})", p.display()),
+            Location::Postgres(url) => write!(f, "Postgres({})", engine::redact_url(url)),
+        }
+    }
+}
+
+impl Store {
+    /// Connects and brings the schema up to date.
+    pub async fn open(location: &Location) -> Result<Store, StoreError> {
+        let store = Self::connect(location).await?;
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    /// Connects without migrating.
+    pub async fn connect(location: &Location) -> Result<Store, StoreError> {
+        sqlx::any::install_default_drivers();
+        match location {
+            Location::SqliteFile(path) => {
+                let url = format!("sqlite://{}?mode=rwc", path.display());
+                let write = pool(&url, 1, Engine::Sqlite).await?;
+                let read = pool(&url, 4, Engine::Sqlite).await?;
+                Ok(Store {
+                    engine: Engine::Sqlite,
+                    read,
+                    write,
+                })
+            }
+            Location::Postgres(url) => {
+                if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+                    return Err(StoreError::Config(format!(
+                        "unrecognised database URL {}: expected postgres://",
+                        engine::redact_url(url)
+                    )));
+                }
+                let p = pool(url, 16, Engine::Postgres).await?;
+                Ok(Store {
+                    engine: Engine::Postgres,
+                    read: p.clone(),
+                    write: p,
+                })
+            }
+        }
+    }
+
+    pub fn engine(&self) -> Engine {
+        self.engine
+    }
+
+    pub async fn migrate(&self) -> Result<usize, StoreError> {
+        migrate::run(self).await
+    }
+
+    /// A cheap round trip, for health checks.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.read).await?;
+        Ok(())
+    }
+
+    /// Reads of one organisation's data.
+    pub fn org(&self, org_id: &str) -> OrgReader<'_> {
+        OrgReader {
+            store: self,
+            org_id: org_id.to_owned(),
+        }
+    }
+
+    pub async fn close(&self) {
+        self.write.close().await;
+        self.read.close().await;
+    }
+}
+
+async fn pool(url: &str, max: u32, engine: Engine) -> Result<AnyPool, StoreError> {
+    AnyPoolOptions::new()
+        .max_connections(max)
+        .min_connections(if engine == Engine::Sqlite { 1 } else { 0 })
+        .acquire_timeout(Duration::from_secs(30))
+        .after_connect(move |conn, _| {
+            Box::pin(async move {
+                for pragma in engine.connection_setup() {
+                    sqlx::Executor::execute(&mut *conn, *pragma).await?;
+                }
+                Ok(())
+            })
+        })
+        .connect(url)
+        .await
+        .map_err(StoreError::from)
+}
+
+/// Read access to one organisation's data. Every query it runs is bound to
+/// its organisation id.
+pub struct OrgReader<'s> {
+    store: &'s Store,
+    org_id: String,
+}
+
+impl OrgReader<'_> {
+    pub fn org_id(&self) -> &str {
+        &self.org_id
+    }
+}

@@ -1,0 +1,47 @@
+//! Embedded, forward-only schema migrations, the same SQL on both engines.
+
+use crate::{Store, StoreError};
+
+/// (version, name, SQL). Append only: never edit a released migration.
+const MIGRATIONS: &[(i64, &str, &str)] = &[(
+    1,
+    "foundation",
+    include_str!("migrations/0001_foundation.sql"),
+)];
+
+pub(crate) async fn run(store: &Store) -> Result<usize, StoreError> {
+    sqlx::raw_sql(
+        "CREATE TABLE IF NOT EXISTS pawl_migrations (
+            version BIGINT PRIMARY KEY,
+            name TEXT NOT NULL,
+            applied_at TEXT NOT NULL)",
+    )
+    .execute(&store.write)
+    .await?;
+    let mut applied = 0;
+    for (version, name, sql) in MIGRATIONS {
+        let mut tx = store.write.begin_with(store.engine.begin_write()).await?;
+        if let Some(lock) = store.engine.migration_lock() {
+            sqlx::query(lock).execute(&mut *tx).await?;
+        }
+        let done: Option<i64> =
+            sqlx::query_scalar("SELECT version FROM pawl_migrations WHERE version = $1")
+                .bind(version)
+                .fetch_optional(&mut *tx)
+                .await?;
+        if done.is_some() {
+            continue;
+        }
+        sqlx::raw_sql(sql).execute(&mut *tx).await?;
+        sqlx::query("INSERT INTO pawl_migrations (version, name, applied_at) VALUES ($1, $2, $3)")
+            .bind(version)
+            .bind(*name)
+            .bind(crate::row::now())
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        tracing::info!(version, name, "applied migration");
+        applied += 1;
+    }
+    Ok(applied)
+}

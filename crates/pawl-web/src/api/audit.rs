@@ -1,0 +1,179 @@
+//! The audit trail: events, record history and chain verification (clause 7.5.3).
+
+use super::list_of;
+use crate::auth::Auth;
+use crate::error::{ApiResult, Problem};
+use crate::extract::{Path, Query};
+use crate::AppState;
+use axum::extract::State;
+use axum::Json;
+use pawl_domain::audit::{diff, AuditEvent};
+use pawl_store::{AuditFilter, VerifyOutcome};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+#[derive(Serialize, ToSchema)]
+pub struct AuditEventOut {
+    pub seq: i64,
+    pub occurred_at: String,
+    /// `user`, `token` or `system`.
+    pub actor_kind: String,
+    pub actor_id: String,
+    pub actor_name: String,
+    pub action: String,
+    pub entity_type: String,
+    pub entity_id: String,
+    /// The record before the change.
+    #[schema(value_type = Option<Object>)]
+    pub before: Option<serde_json::Value>,
+    /// The record after the change.
+    #[schema(value_type = Option<Object>)]
+    pub after: Option<serde_json::Value>,
+    /// Each changed field, for reading.
+    pub changes: Vec<ChangeOut>,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ChangeOut {
+    pub field: String,
+    pub old: Option<String>,
+    pub new: Option<String>,
+}
+
+impl From<AuditEvent> for AuditEventOut {
+    fn from(e: AuditEvent) -> Self {
+        let parse = |s: &Option<String>| s.as_deref().and_then(|s| serde_json::from_str(s).ok());
+        let changes = diff(e.before.as_deref(), e.after.as_deref())
+            .into_iter()
+            .map(|c| ChangeOut {
+                field: c.field,
+                old: c.old,
+                new: c.new,
+            })
+            .collect();
+        AuditEventOut {
+            before: parse(&e.before),
+            after: parse(&e.after),
+            changes,
+            seq: e.seq,
+            occurred_at: e.occurred_at,
+            actor_kind: e.actor_kind,
+            actor_id: e.actor_id,
+            actor_name: e.actor_name,
+            action: e.action,
+            entity_type: e.entity_type,
+            entity_id: e.entity_id,
+            prev_hash: e.prev_hash,
+            hash: e.hash,
+        }
+    }
+}
+
+list_of!(AuditEventList, AuditEventOut);
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct EventParams {
+    /// e.g. `member`, `api_token`, `organisation`.
+    pub entity_type: Option<String>,
+    pub entity_id: Option<String>,
+    pub limit: Option<u32>,
+    pub cursor: Option<String>,
+    /// `desc` (default: newest first) or `asc`.
+    pub order: Option<String>,
+}
+
+/// The organisation's audit trail, newest first.
+#[utoipa::path(get, path = "/api/v1/audit/events", tag = "audit", params(EventParams),
+    responses((status = 200, body = AuditEventList), (status = 403, body = Problem), (status = 422, body = Problem)))]
+pub async fn events(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    Query(q): Query<EventParams>,
+) -> ApiResult<Json<AuditEventList>> {
+    let list = super::ListParams {
+        limit: q.limit,
+        cursor: q.cursor,
+        sort: Some("seq".into()),
+        order: Some(q.order.unwrap_or_else(|| "desc".into())),
+        q: None,
+    }
+    .to_query()?;
+    let filter = AuditFilter {
+        entity_type: q.entity_type,
+        entity_id: q.entity_id,
+    };
+    let page = s
+        .app
+        .store
+        .org(&p.organisation.id)
+        .audit_events(&filter, &list)
+        .await?;
+    Ok(Json(AuditEventList {
+        items: page.items.into_iter().map(AuditEventOut::from).collect(),
+        total: page.total,
+        next_cursor: page.next_cursor,
+    }))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct VerifyOut {
+    pub intact: bool,
+    /// Events checked (all of them when intact).
+    pub events: i64,
+    /// The first sequence number that cannot be trusted.
+    pub broken_at: Option<i64>,
+    pub reason: Option<String>,
+}
+
+/// Recomputes the organisation's hash chain.
+#[utoipa::path(get, path = "/api/v1/audit/verify", tag = "audit",
+    responses((status = 200, body = VerifyOut), (status = 403, body = Problem)))]
+pub async fn verify(State(s): State<AppState>, Auth(p): Auth) -> ApiResult<Json<VerifyOut>> {
+    Ok(Json(
+        match s.app.store.verify_audit_chain(&p.organisation.id).await? {
+            VerifyOutcome::Intact { events } => VerifyOut {
+                intact: true,
+                events,
+                broken_at: None,
+                reason: None,
+            },
+            VerifyOutcome::Broken(b) => VerifyOut {
+                intact: false,
+                events: b.seq - 1,
+                broken_at: Some(b.seq),
+                reason: Some(b.reason),
+            },
+        },
+    ))
+}
+
+/// Every change to one record, oldest first, with readable diffs.
+#[utoipa::path(get, path = "/api/v1/history/{entity_type}/{entity_id}", tag = "audit",
+    params(("entity_type" = String, Path, description = "e.g. member"), ("entity_id" = String, Path)),
+    responses((status = 200, body = AuditEventList), (status = 403, body = Problem), (status = 404, body = Problem)))]
+pub async fn history(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    Path((entity_type, entity_id)): Path<(String, String)>,
+) -> ApiResult<Json<AuditEventList>> {
+    let events = s
+        .app
+        .store
+        .org(&p.organisation.id)
+        .history(&entity_type, &entity_id)
+        .await?;
+    if events.is_empty() {
+        return Err(crate::ApiError::not_found(&format!(
+            "history of {entity_type} {entity_id}"
+        )));
+    }
+    let items: Vec<AuditEventOut> = events.into_iter().map(AuditEventOut::from).collect();
+    Ok(Json(AuditEventList {
+        total: items.len() as i64,
+        items,
+        next_cursor: None,
+    }))
+}

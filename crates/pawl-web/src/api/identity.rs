@@ -1,0 +1,343 @@
+//! The organisation, its members and API tokens (clause 5.3; Annex A 5.16 to 5.18).
+
+use super::{list_of, ListParams};
+use crate::auth::Auth;
+use crate::error::{ApiError, ApiResult, Problem};
+use crate::etag::{if_match, with_etag};
+use crate::extract::{Json, Path, Query};
+use crate::AppState;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::IntoResponse;
+use pawl_app::{auth, members};
+use pawl_domain::access::Permission;
+use pawl_domain::identity::Role;
+use pawl_store::{ApiToken, Member, Organisation};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+#[derive(Serialize, ToSchema)]
+pub struct OrganisationOut {
+    pub id: String,
+    pub slug: String,
+    pub name: String,
+    pub created_at: String,
+    pub version: i64,
+}
+
+impl From<Organisation> for OrganisationOut {
+    fn from(o: Organisation) -> Self {
+        OrganisationOut {
+            id: o.id,
+            slug: o.slug,
+            name: o.name,
+            created_at: o.created_at,
+            version: o.version,
+        }
+    }
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OrganisationPatch {
+    pub name: String,
+}
+
+/// The caller's organisation.
+#[utoipa::path(get, path = "/api/v1/organisation", tag = "organisation",
+    responses((status = 200, body = OrganisationOut, headers(("ETag" = String))), (status = 401, body = Problem)))]
+pub async fn organisation_get(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+) -> ApiResult<impl IntoResponse> {
+    let org = s.app.store.org(&p.organisation.id).organisation().await?;
+    Ok((
+        with_etag(org.version),
+        axum::Json(OrganisationOut::from(org)),
+    ))
+}
+
+/// Renames the organisation. Honours `If-Match`.
+#[utoipa::path(patch, path = "/api/v1/organisation", tag = "organisation", request_body = OrganisationPatch,
+    params(("If-Match" = Option<String>, Header, description = "The ETag last read; a stale one gets 412")),
+    responses((status = 200, body = OrganisationOut, headers(("ETag" = String))), (status = 403, body = Problem),
+        (status = 412, body = Problem), (status = 422, body = Problem)))]
+pub async fn organisation_patch(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    headers: HeaderMap,
+    Json(body): Json<OrganisationPatch>,
+) -> ApiResult<impl IntoResponse> {
+    let expected = if_match(&headers)?;
+    let mut tx = s.app.store.write(&p.organisation.id, &p.actor()).await?;
+    let org = tx.rename_organisation(&body.name, expected).await?;
+    tx.commit().await?;
+    Ok((
+        with_etag(org.version),
+        axum::Json(OrganisationOut::from(org)),
+    ))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct MemberOut {
+    pub id: String,
+    pub user_id: String,
+    pub email: String,
+    /// admin, manager, contributor, auditor, viewer or staff.
+    pub role: String,
+    pub created_at: String,
+    pub updated_at: String,
+    pub version: i64,
+}
+
+impl From<Member> for MemberOut {
+    fn from(m: Member) -> Self {
+        MemberOut {
+            id: m.id,
+            user_id: m.user_id,
+            email: m.email,
+            role: m.role.as_str().into(),
+            created_at: m.created_at,
+            updated_at: m.updated_at,
+            version: m.version,
+        }
+    }
+}
+
+list_of!(MemberList, MemberOut);
+
+/// Members of the organisation. Sort by `email` (default), `role` or `created_at`; `q` searches e-mail addresses.
+#[utoipa::path(get, path = "/api/v1/members", tag = "organisation", params(ListParams),
+    responses((status = 200, body = MemberList), (status = 401, body = Problem), (status = 422, body = Problem)))]
+pub async fn members_list(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    Query(params): Query<ListParams>,
+) -> ApiResult<axum::Json<MemberList>> {
+    let page = s
+        .app
+        .store
+        .org(&p.organisation.id)
+        .members(&params.to_query()?)
+        .await?;
+    Ok(axum::Json(MemberList {
+        items: page.items.into_iter().map(MemberOut::from).collect(),
+        total: page.total,
+        next_cursor: page.next_cursor,
+    }))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MemberCreate {
+    pub email: String,
+    pub role: String,
+    /// A first password, needed only when the person has no account yet.
+    pub password: Option<String>,
+}
+
+/// Adds a person to the organisation, creating their account if needed.
+#[utoipa::path(post, path = "/api/v1/members", tag = "organisation", request_body = MemberCreate,
+    responses((status = 201, body = MemberOut, headers(("ETag" = String))), (status = 403, body = Problem),
+        (status = 409, body = Problem), (status = 422, body = Problem)))]
+pub async fn member_create(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    Json(body): Json<MemberCreate>,
+) -> ApiResult<impl IntoResponse> {
+    let (member, _) = members::add_member(
+        &s.app,
+        &p.organisation.id,
+        &p.actor(),
+        &body.email,
+        &body.role,
+        body.password.as_deref(),
+    )
+    .await?;
+    Ok((
+        StatusCode::CREATED,
+        with_etag(member.version),
+        axum::Json(MemberOut::from(member)),
+    ))
+}
+
+/// One member.
+#[utoipa::path(get, path = "/api/v1/members/{id}", tag = "organisation", params(("id" = String, Path)),
+    responses((status = 200, body = MemberOut, headers(("ETag" = String))), (status = 404, body = Problem)))]
+pub async fn member_get(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    Path(id): Path<String>,
+) -> ApiResult<impl IntoResponse> {
+    let m = s.app.store.org(&p.organisation.id).member(&id).await?;
+    Ok((with_etag(m.version), axum::Json(MemberOut::from(m))))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MemberPatch {
+    pub role: String,
+}
+
+/// Changes a member's role. Honours `If-Match`; the last admin cannot be demoted.
+#[utoipa::path(patch, path = "/api/v1/members/{id}", tag = "organisation", request_body = MemberPatch,
+    params(("id" = String, Path), ("If-Match" = Option<String>, Header, description = "The ETag last read")),
+    responses((status = 200, body = MemberOut, headers(("ETag" = String))), (status = 404, body = Problem),
+        (status = 409, body = Problem), (status = 412, body = Problem), (status = 422, body = Problem)))]
+pub async fn member_patch(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    Json(body): Json<MemberPatch>,
+) -> ApiResult<impl IntoResponse> {
+    let expected = if_match(&headers)?;
+    let role = Role::parse(&body.role)?;
+    let mut tx = s.app.store.write(&p.organisation.id, &p.actor()).await?;
+    let m = tx.set_member_role(&id, role, expected).await?;
+    tx.commit().await?;
+    Ok((with_etag(m.version), axum::Json(MemberOut::from(m))))
+}
+
+/// Removes a member and revokes their tokens here. Honours `If-Match`.
+#[utoipa::path(delete, path = "/api/v1/members/{id}", tag = "organisation",
+    params(("id" = String, Path), ("If-Match" = Option<String>, Header, description = "The ETag last read")),
+    responses((status = 204), (status = 404, body = Problem), (status = 409, body = Problem), (status = 412, body = Problem)))]
+pub async fn member_delete(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> ApiResult<StatusCode> {
+    let expected = if_match(&headers)?;
+    let mut tx = s.app.store.write(&p.organisation.id, &p.actor()).await?;
+    tx.remove_member(&id, expected).await?;
+    tx.commit().await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct TokenOut {
+    pub id: String,
+    pub name: String,
+    pub email: String,
+    /// The first characters of the secret, to tell tokens apart.
+    pub prefix: String,
+    pub created_at: String,
+    pub last_used_at: Option<String>,
+    pub revoked_at: Option<String>,
+    pub version: i64,
+}
+
+impl From<ApiToken> for TokenOut {
+    fn from(t: ApiToken) -> Self {
+        TokenOut {
+            id: t.id,
+            name: t.name,
+            email: t.email,
+            prefix: t.prefix,
+            created_at: t.created_at,
+            last_used_at: t.last_used_at,
+            revoked_at: t.revoked_at,
+            version: t.version,
+        }
+    }
+}
+
+list_of!(TokenList, TokenOut);
+
+/// The caller's API tokens (all of the organisation's, for admins), newest first.
+#[utoipa::path(get, path = "/api/v1/tokens", tag = "organisation",
+    responses((status = 200, body = TokenList), (status = 401, body = Problem)))]
+pub async fn tokens_list(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+) -> ApiResult<axum::Json<TokenList>> {
+    let whose = (!p.can(Permission::ManageOrganisation)).then_some(p.user_id.as_str());
+    let items: Vec<TokenOut> = s
+        .app
+        .store
+        .org(&p.organisation.id)
+        .tokens(whose)
+        .await?
+        .into_iter()
+        .map(TokenOut::from)
+        .collect();
+    Ok(axum::Json(TokenList {
+        total: items.len() as i64,
+        items,
+        next_cursor: None,
+    }))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TokenCreate {
+    /// What the token is for, e.g. `ci-evidence-upload`.
+    pub name: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct TokenCreated {
+    /// The secret: shown this once, never again.
+    pub token: String,
+    pub record: TokenOut,
+}
+
+/// Creates an API token acting as the caller, with the caller's role.
+#[utoipa::path(post, path = "/api/v1/tokens", tag = "organisation", request_body = TokenCreate,
+    responses((status = 201, body = TokenCreated), (status = 422, body = Problem)))]
+pub async fn token_create(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    Json(body): Json<TokenCreate>,
+) -> ApiResult<impl IntoResponse> {
+    let (secret, token) = auth::issue_token(
+        &s.app,
+        &p.organisation.id,
+        &p.actor(),
+        &p.user_id,
+        &body.name,
+    )
+    .await?;
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(TokenCreated {
+            token: secret,
+            record: TokenOut::from(token),
+        }),
+    ))
+}
+
+/// Revokes a token: one's own, or anyone's for an admin. Honours `If-Match`.
+#[utoipa::path(delete, path = "/api/v1/tokens/{id}", tag = "organisation",
+    params(("id" = String, Path), ("If-Match" = Option<String>, Header, description = "The ETag last read")),
+    responses((status = 204), (status = 404, body = Problem), (status = 412, body = Problem)))]
+pub async fn token_revoke(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> ApiResult<StatusCode> {
+    let expected = if_match(&headers)?;
+    revoke(&s, &p, &id, expected).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Shared with the UI: only the owner or an admin may revoke a token, and
+/// someone else's token is reported as absent rather than forbidden.
+pub(crate) async fn revoke(
+    s: &AppState,
+    p: &pawl_app::Principal,
+    id: &str,
+    expected: Option<i64>,
+) -> Result<(), ApiError> {
+    let token = s.app.store.org(&p.organisation.id).token(id).await?;
+    if token.user_id != p.user_id && !p.can(Permission::ManageOrganisation) {
+        return Err(ApiError::not_found("token"));
+    }
+    let mut tx = s.app.store.write(&p.organisation.id, &p.actor()).await?;
+    tx.revoke_token(id, expected).await?;
+    tx.commit().await?;
+    Ok(())
+}

@@ -1,0 +1,143 @@
+//! The JSON API under `/api/v1`. Each handler declares its OpenAPI
+//! operation beside it, so the document cannot drift from the routes.
+
+mod audit;
+pub(crate) mod catalog;
+pub(crate) mod identity;
+mod system;
+
+use crate::error::{Problem, ProblemField};
+use crate::AppState;
+pub(crate) use catalog::ControlFilter;
+use serde::Deserialize;
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{IntoParams, Modify, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "pawl API",
+        description = "The JSON API of pawl, an ISMS for ISO/IEC 27001:2022. Errors are RFC 9457 problem documents; lists share one shape: items, total and next_cursor.",
+        license(name = "Apache-2.0", identifier = "Apache-2.0")
+    ),
+    components(schemas(Problem, ProblemField)),
+    modifiers(&Security),
+    security(("bearer" = []), ("session" = [])),
+    tags(
+        (name = "system", description = "Health and the API document"),
+        (name = "catalog", description = "ISO/IEC 27001:2022 clauses and Annex A controls"),
+        (name = "organisation", description = "The organisation, its members and API tokens (clause 5.3)"),
+        (name = "audit", description = "The tamper-evident audit trail (clause 7.5.3)")
+    )
+)]
+struct ApiDoc;
+
+struct Security;
+
+impl Modify for Security {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let c = openapi.components.get_or_insert_with(Default::default);
+        c.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some(
+                        "An API token from `pawl token create` or the Tokens page",
+                    ))
+                    .build(),
+            ),
+        );
+        c.add_security_scheme(
+            "session",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(
+                crate::auth::SESSION_COOKIE,
+                "A browser session; state-changing calls also need the X-CSRF-Token header",
+            ))),
+        );
+    }
+}
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(system::health))
+        .routes(routes!(system::openapi_json))
+        .routes(routes!(system::me))
+        .routes(routes!(catalog::annex_a_list))
+        .routes(routes!(catalog::annex_a_get))
+        .routes(routes!(catalog::clauses_list))
+        .routes(routes!(catalog::clause_get))
+        .routes(routes!(
+            identity::organisation_get,
+            identity::organisation_patch
+        ))
+        .routes(routes!(identity::members_list, identity::member_create))
+        .routes(routes!(
+            identity::member_get,
+            identity::member_patch,
+            identity::member_delete
+        ))
+        .routes(routes!(identity::tokens_list, identity::token_create))
+        .routes(routes!(identity::token_revoke))
+        .routes(routes!(audit::events))
+        .routes(routes!(audit::verify))
+        .routes(routes!(audit::history))
+}
+
+/// The paging, sorting and search parameters every list accepts.
+#[derive(Debug, Deserialize, IntoParams, Default)]
+#[into_params(parameter_in = Query)]
+pub struct ListParams {
+    /// Page size, 1 to 500; 50 when absent.
+    pub limit: Option<u32>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+    /// A column to sort by; each list names the ones it allows.
+    pub sort: Option<String>,
+    /// `asc` (default) or `desc`.
+    pub order: Option<String>,
+    /// Case-insensitive text search.
+    pub q: Option<String>,
+}
+
+impl ListParams {
+    pub fn to_query(&self) -> Result<pawl_store::ListQuery, crate::ApiError> {
+        let order = match self.order.as_deref() {
+            None | Some("asc") => pawl_store::SortOrder::Asc,
+            Some("desc") => pawl_store::SortOrder::Desc,
+            Some(other) => {
+                return Err(crate::ApiError::invalid(vec![
+                    pawl_domain::FieldError::new("order", format!("{other:?} is not asc or desc")),
+                ]))
+            }
+        };
+        Ok(pawl_store::ListQuery {
+            limit: self.limit,
+            cursor: self
+                .cursor
+                .as_deref()
+                .map(pawl_store::Cursor::decode)
+                .transpose()?,
+            sort: self.sort.clone(),
+            order,
+            q: self.q.clone().filter(|q| !q.trim().is_empty()),
+        })
+    }
+}
+
+/// Declares a list response type `{ items, total, next_cursor }` for one item type.
+macro_rules! list_of {
+    ($name:ident, $item:ty) => {
+        #[derive(serde::Serialize, utoipa::ToSchema)]
+        pub struct $name {
+            pub items: Vec<$item>,
+            /// Items matching the filters over all pages.
+            pub total: i64,
+            /// Pass as `cursor` to get the next page; null on the last page.
+            pub next_cursor: Option<String>,
+        }
+    };
+}
+pub(crate) use list_of;

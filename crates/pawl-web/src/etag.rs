@@ -1,0 +1,34 @@
+//! Optimistic concurrency over HTTP: `ETag` out, `If-Match` in.
+
+use crate::ApiError;
+use axum::http::{header, HeaderMap, HeaderValue};
+
+/// The version named by `If-Match`, if the header was sent. `*` matches any.
+pub fn if_match(headers: &HeaderMap) -> Result<Option<i64>, ApiError> {
+    let Some(v) = headers.get(header::IF_MATCH) else {
+        return Ok(None);
+    };
+    let s = v.to_str().unwrap_or("").trim();
+    if s == "*" {
+        return Ok(None);
+    }
+    s.trim_start_matches("W/")
+        .trim_matches('"')
+        .strip_prefix('v')
+        .and_then(|n| n.parse::<i64>().ok())
+        .map(Some)
+        .ok_or_else(|| {
+            ApiError::bad_request(format!(
+                "If-Match {s:?} is not an entity tag this server issued"
+            ))
+        })
+}
+
+/// The `ETag` header for a record version.
+pub fn with_etag(version: i64) -> [(header::HeaderName, HeaderValue); 1] {
+    [(
+        header::ETAG,
+        HeaderValue::from_str(&pawl_store::etag(version))
+            .unwrap_or(HeaderValue::from_static("\"v0\"")),
+    )]
+}

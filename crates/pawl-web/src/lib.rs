@@ -1,0 +1,74 @@
+//! pawl's front door: the JSON API under `/api/v1`, its OpenAPI document,
+//! and the server-rendered web UI.
+//!
+//! Invariants: handlers hold no SQL and no role checks. Who may call a
+//! route is declared once, in [`policy`], and enforced by middleware; errors
+//! become HTTP responses once, in [`error`].
+
+mod api;
+mod auth;
+mod error;
+mod etag;
+mod extract;
+mod middleware;
+pub mod policy;
+mod ui;
+
+pub use error::ApiError;
+
+use axum::Router;
+use pawl_app::App;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+/// State shared by every handler.
+#[derive(Clone)]
+pub struct AppState {
+    pub app: App,
+    pub openapi: Arc<String>,
+}
+
+/// The whole HTTP surface.
+pub fn router(app: App) -> Router {
+    let (api_router, openapi) = api::router().split_for_parts();
+    let openapi_json = openapi.to_pretty_json().unwrap_or_else(|_| "{}".to_owned());
+    let state = AppState {
+        app,
+        openapi: Arc::new(openapi_json),
+    };
+    Router::new()
+        .merge(api_router)
+        .merge(ui::router())
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            policy::enforce,
+        ))
+        .layer(axum::middleware::from_fn(middleware::csrf))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            auth::authenticate,
+        ))
+        .layer(axum::middleware::from_fn(middleware::security_headers))
+        .layer(axum::middleware::from_fn(middleware::request_log))
+        .layer(axum::extract::DefaultBodyLimit::max(2 * 1024 * 1024))
+        .with_state(state)
+}
+
+/// The OpenAPI document, as served at `/api/v1/openapi.json`.
+pub fn openapi_document() -> utoipa::openapi::OpenApi {
+    api::router().split_for_parts().1
+}
+
+/// Serves until `shutdown` resolves, then lets requests in flight finish.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    app: App,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(
+        listener,
+        router(app).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+}

@@ -1,0 +1,446 @@
+//! Members, organisation settings, API tokens, the audit trail and record history.
+
+use super::{render, PageResult, Shell};
+use crate::auth::Auth;
+use crate::extract::{Form, Path, Query};
+use crate::{ApiError, AppState};
+use askama::Template;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect};
+use pawl_app::{auth, members, AppError};
+use pawl_domain::access::Permission;
+use pawl_domain::audit::{diff, FieldChange};
+use pawl_domain::identity::Role;
+use pawl_domain::DomainError;
+use pawl_store::{ApiToken, Member, Organisation, StoreError, VerifyOutcome};
+use serde::Deserialize;
+use std::collections::HashMap;
+
+#[derive(Default)]
+struct MemberForm {
+    email: String,
+    role: String,
+    errors: HashMap<String, String>,
+}
+
+#[derive(Template)]
+#[template(path = "members.html")]
+struct MembersPage {
+    shell: Shell,
+    members: Vec<Member>,
+    next_cursor: Option<String>,
+    roles: Vec<&'static str>,
+    can_manage: bool,
+    can_read_trail: bool,
+    form: MemberForm,
+    notice: Option<String>,
+    error: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+pub struct PageQuery {
+    cursor: Option<String>,
+    notice: Option<String>,
+}
+
+async fn members_page(
+    s: &AppState,
+    p: &pawl_app::Principal,
+    cursor: Option<String>,
+    form: MemberForm,
+    notice: Option<String>,
+    error: Option<String>,
+) -> Result<MembersPage, ApiError> {
+    let q = crate::api::ListParams {
+        cursor,
+        ..Default::default()
+    }
+    .to_query()?;
+    let page = s.app.store.org(&p.organisation.id).members(&q).await?;
+    Ok(MembersPage {
+        shell: Shell::new(s, p, "members").await?,
+        members: page.items,
+        next_cursor: page.next_cursor,
+        roles: Role::ALL.iter().map(|r| r.as_str()).collect(),
+        can_manage: p.can(Permission::ManageOrganisation),
+        can_read_trail: p.can(Permission::ReadAuditTrail),
+        form,
+        notice,
+        error,
+    })
+}
+
+pub async fn members(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    Query(q): Query<PageQuery>,
+) -> PageResult {
+    let form = MemberForm {
+        role: "viewer".into(),
+        ..Default::default()
+    };
+    Ok(render(
+        &members_page(&s, &p, q.cursor, form, q.notice, None).await?,
+    ))
+}
+
+#[derive(Deserialize)]
+pub struct AddMember {
+    email: String,
+    role: String,
+    password: Option<String>,
+}
+
+pub async fn member_add(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    Form(f): Form<AddMember>,
+) -> PageResult {
+    match members::add_member(
+        &s.app,
+        &p.organisation.id,
+        &p.actor(),
+        &f.email,
+        &f.role,
+        f.password.as_deref(),
+    )
+    .await
+    {
+        Ok((m, _)) => Ok(Redirect::to(&format!(
+            "/admin/members?notice={}",
+            urlencode(&format!("{} added as {}.", m.email, m.role))
+        ))
+        .into_response()),
+        Err(e) => {
+            let mut form = MemberForm {
+                email: f.email,
+                role: f.role,
+                errors: HashMap::new(),
+            };
+            let mut banner = None;
+            match e {
+                AppError::Invalid(DomainError::Invalid(fields)) => {
+                    for fe in fields {
+                        form.errors.insert(fe.field, fe.message);
+                    }
+                }
+                AppError::Store(StoreError::Conflict(msg)) => {
+                    form.errors.insert("email".into(), msg);
+                }
+                other => banner = Some(other.to_string()),
+            }
+            let page = members_page(&s, &p, None, form, None, banner).await?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response())
+        }
+    }
+}
+
+fn urlencode(s: &str) -> String {
+    serde_urlencoded::to_string([("", s)])
+        .unwrap_or_default()
+        .trim_start_matches('=')
+        .to_owned()
+}
+
+#[derive(Deserialize)]
+pub struct RoleForm {
+    role: String,
+    version: Option<i64>,
+}
+
+/// Store errors a person can act on become a message on the page.
+async fn members_with_error(s: &AppState, p: &pawl_app::Principal, e: ApiError) -> PageResult {
+    if e.status.is_server_error() || e.status == StatusCode::NOT_FOUND {
+        return Err(e.into());
+    }
+    let page = members_page(s, p, None, MemberForm::default(), None, Some(e.detail)).await?;
+    Ok((e.status, render(&page)).into_response())
+}
+
+pub async fn member_role(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    Path(id): Path<String>,
+    Form(f): Form<RoleForm>,
+) -> PageResult {
+    let result: Result<Member, ApiError> = async {
+        let role = Role::parse(&f.role)?;
+        let mut tx = s.app.store.write(&p.organisation.id, &p.actor()).await?;
+        let m = tx.set_member_role(&id, role, f.version).await?;
+        tx.commit().await?;
+        Ok(m)
+    }
+    .await;
+    match result {
+        Ok(m) => Ok(Redirect::to(&format!(
+            "/admin/members?notice={}",
+            urlencode(&format!("{} is now {}.", m.email, m.role))
+        ))
+        .into_response()),
+        Err(e) => members_with_error(&s, &p, e).await,
+    }
+}
+
+#[derive(Deserialize)]
+pub struct VersionForm {
+    version: Option<i64>,
+}
+
+pub async fn member_remove(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    Path(id): Path<String>,
+    Form(f): Form<VersionForm>,
+) -> PageResult {
+    let result: Result<(), ApiError> = async {
+        let mut tx = s.app.store.write(&p.organisation.id, &p.actor()).await?;
+        tx.remove_member(&id, f.version).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+    .await;
+    match result {
+        Ok(()) => Ok(Redirect::to("/admin/members?notice=Member%20removed.").into_response()),
+        Err(e) => members_with_error(&s, &p, e).await,
+    }
+}
+
+#[derive(Template)]
+#[template(path = "organisation.html")]
+struct OrganisationPage {
+    shell: Shell,
+    org: Organisation,
+    name: String,
+    error: Option<String>,
+    notice: Option<String>,
+}
+
+pub async fn organisation(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    Query(q): Query<PageQuery>,
+) -> PageResult {
+    let org = s.app.store.org(&p.organisation.id).organisation().await?;
+    Ok(render(&OrganisationPage {
+        shell: Shell::new(&s, &p, "organisation").await?,
+        name: org.name.clone(),
+        org,
+        error: None,
+        notice: q.notice,
+    }))
+}
+
+#[derive(Deserialize)]
+pub struct OrgForm {
+    name: String,
+    version: Option<i64>,
+}
+
+pub async fn organisation_save(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    Form(f): Form<OrgForm>,
+) -> PageResult {
+    let result: Result<Organisation, ApiError> = async {
+        let mut tx = s.app.store.write(&p.organisation.id, &p.actor()).await?;
+        let org = tx.rename_organisation(&f.name, f.version).await?;
+        tx.commit().await?;
+        Ok(org)
+    }
+    .await;
+    match result {
+        Ok(_) => Ok(Redirect::to("/admin/organisation?notice=Saved.").into_response()),
+        Err(e) if e.status.is_client_error() && e.status != StatusCode::NOT_FOUND => {
+            let org = s.app.store.org(&p.organisation.id).organisation().await?;
+            let status = e.status;
+            let page = OrganisationPage {
+                shell: Shell::new(&s, &p, "organisation").await?,
+                org,
+                name: f.name,
+                error: Some(
+                    e.fields
+                        .first()
+                        .map(|x| x.message.clone())
+                        .unwrap_or(e.detail),
+                ),
+                notice: None,
+            };
+            Ok((status, render(&page)).into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "tokens.html")]
+struct TokensPage {
+    shell: Shell,
+    tokens: Vec<ApiToken>,
+    new_secret: Option<String>,
+    name: String,
+    error: Option<String>,
+    notice: Option<String>,
+}
+
+async fn tokens_page(s: &AppState, p: &pawl_app::Principal) -> Result<TokensPage, ApiError> {
+    let whose = (!p.can(Permission::ManageOrganisation)).then_some(p.user_id.as_str());
+    Ok(TokensPage {
+        shell: Shell::new(s, p, "tokens").await?,
+        tokens: s.app.store.org(&p.organisation.id).tokens(whose).await?,
+        new_secret: None,
+        name: String::new(),
+        error: None,
+        notice: None,
+    })
+}
+
+pub async fn tokens(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    Query(q): Query<PageQuery>,
+) -> PageResult {
+    let mut page = tokens_page(&s, &p).await?;
+    page.notice = q.notice;
+    Ok(render(&page))
+}
+
+#[derive(Deserialize)]
+pub struct TokenForm {
+    name: String,
+}
+
+/// Answers with the page itself (not a redirect) so the secret never
+/// appears in a URL or the browser history.
+pub async fn token_create(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    Form(f): Form<TokenForm>,
+) -> PageResult {
+    match auth::issue_token(&s.app, &p.organisation.id, &p.actor(), &p.user_id, &f.name).await {
+        Ok((secret, _)) => {
+            let mut page = tokens_page(&s, &p).await?;
+            page.new_secret = Some(secret);
+            Ok((StatusCode::CREATED, render(&page)).into_response())
+        }
+        Err(AppError::Invalid(DomainError::Invalid(fields))) => {
+            let mut page = tokens_page(&s, &p).await?;
+            page.name = f.name;
+            page.error = fields.first().map(|x| x.message.clone());
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub async fn token_revoke(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    Path(id): Path<String>,
+) -> PageResult {
+    crate::api::identity::revoke(&s, &p, &id, None).await?;
+    Ok(Redirect::to("/account/tokens?notice=Token%20revoked.").into_response())
+}
+
+/// An audit event prepared for reading.
+pub struct EventView {
+    pub seq: i64,
+    pub occurred_at: String,
+    pub actor_kind: String,
+    pub actor_name: String,
+    pub action: String,
+    pub entity_type: String,
+    pub entity_id: String,
+    pub changes: Vec<FieldChange>,
+}
+
+impl From<pawl_domain::audit::AuditEvent> for EventView {
+    fn from(e: pawl_domain::audit::AuditEvent) -> Self {
+        EventView {
+            changes: diff(e.before.as_deref(), e.after.as_deref()),
+            seq: e.seq,
+            occurred_at: e.occurred_at,
+            actor_kind: e.actor_kind,
+            actor_name: e.actor_name,
+            action: e.action,
+            entity_type: e.entity_type,
+            entity_id: e.entity_id,
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "audit.html")]
+struct AuditPage {
+    shell: Shell,
+    events: Vec<EventView>,
+    total: i64,
+    next_cursor: Option<String>,
+    intact: bool,
+    verified: i64,
+    broken_at: i64,
+    reason: String,
+}
+
+pub async fn audit(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    Query(q): Query<PageQuery>,
+) -> PageResult {
+    let list = crate::api::ListParams {
+        cursor: q.cursor,
+        sort: Some("seq".into()),
+        order: Some("desc".into()),
+        ..Default::default()
+    }
+    .to_query()?;
+    let page = s
+        .app
+        .store
+        .org(&p.organisation.id)
+        .audit_events(&Default::default(), &list)
+        .await?;
+    let (intact, verified, broken_at, reason) =
+        match s.app.store.verify_audit_chain(&p.organisation.id).await? {
+            VerifyOutcome::Intact { events } => (true, events, 0, String::new()),
+            VerifyOutcome::Broken(b) => (false, b.seq - 1, b.seq, b.reason),
+        };
+    Ok(render(&AuditPage {
+        shell: Shell::new(&s, &p, "audit").await?,
+        events: page.items.into_iter().map(EventView::from).collect(),
+        total: page.total,
+        next_cursor: page.next_cursor,
+        intact,
+        verified,
+        broken_at,
+        reason,
+    }))
+}
+
+#[derive(Template)]
+#[template(path = "history.html")]
+struct HistoryPage {
+    shell: Shell,
+    entity_type: String,
+    entity_id: String,
+    events: Vec<EventView>,
+}
+
+pub async fn history(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    Path((entity_type, entity_id)): Path<(String, String)>,
+) -> PageResult {
+    let events = s
+        .app
+        .store
+        .org(&p.organisation.id)
+        .history(&entity_type, &entity_id)
+        .await?;
+    Ok(render(&HistoryPage {
+        shell: Shell::new(&s, &p, "audit").await?,
+        entity_type,
+        entity_id,
+        events: events.into_iter().map(EventView::from).collect(),
+    }))
+}

@@ -1,0 +1,131 @@
+//! Dashboard and the standards catalog pages.
+
+use super::{render, PageError, PageResult, Shell};
+use crate::api::ControlFilter;
+use crate::auth::Auth;
+use crate::extract::{Path, Query};
+use crate::AppState;
+use askama::Template;
+use axum::extract::State;
+use pawl_domain::access::Permission;
+use pawl_domain::catalog::{AnnexAControl, AttributeFamily, Catalog, Clause, Theme};
+use serde::Deserialize;
+
+#[derive(Template)]
+#[template(path = "dashboard.html")]
+struct Dashboard {
+    shell: Shell,
+    controls: usize,
+    clauses: usize,
+    members: Option<i64>,
+    audit_events: Option<i64>,
+}
+
+pub async fn dashboard(State(s): State<AppState>, Auth(p): Auth) -> PageResult {
+    let reader = s.app.store.org(&p.organisation.id);
+    let one = pawl_store::ListQuery {
+        limit: Some(1),
+        ..Default::default()
+    };
+    let members = match p.can(Permission::ReadIsms) {
+        true => Some(reader.members(&one).await?.total),
+        false => None,
+    };
+    let audit_events = match p.can(Permission::ReadAuditTrail) {
+        true => Some(reader.audit_events(&Default::default(), &one).await?.total),
+        false => None,
+    };
+    let c = Catalog::get();
+    Ok(render(&Dashboard {
+        shell: Shell::new(&s, &p, "home").await?,
+        controls: c.annex_a.len(),
+        clauses: c.clauses.len(),
+        members,
+        audit_events,
+    }))
+}
+
+#[derive(Deserialize, Default)]
+pub struct AnnexAQuery {
+    theme: Option<String>,
+    /// `family:value`, e.g. `control_type:Preventive`.
+    attr: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "annex_a.html")]
+struct AnnexAPage {
+    shell: Shell,
+    controls: Vec<&'static AnnexAControl>,
+    themes: Vec<&'static str>,
+    theme: String,
+    attr: String,
+    attribute_menu: Vec<(&'static str, &'static str, Vec<String>)>,
+}
+
+pub async fn annex_a(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    Query(q): Query<AnnexAQuery>,
+) -> PageResult {
+    let theme = q.theme.unwrap_or_default();
+    let attr = q.attr.unwrap_or_default();
+    let (family, value) = attr
+        .split_once(':')
+        .map(|(f, v)| (f.to_owned(), v.to_owned()))
+        .unzip();
+    let filter = ControlFilter {
+        theme: Some(theme.clone()),
+        attribute: family,
+        value,
+    };
+    let (t, a) = filter.parse().map_err(PageError)?;
+    let c = Catalog::get();
+    let controls = c.filter(t, a).collect();
+    Ok(render(&AnnexAPage {
+        shell: Shell::new(&s, &p, "annex-a").await?,
+        controls,
+        themes: Theme::ALL.iter().map(|t| t.as_str()).collect(),
+        theme,
+        attr,
+        attribute_menu: AttributeFamily::ALL
+            .iter()
+            .map(|f| (f.key(), f.label(), c.attribute_values(*f)))
+            .collect(),
+    }))
+}
+
+#[derive(Template)]
+#[template(path = "control.html")]
+struct ControlPage {
+    shell: Shell,
+    control: &'static AnnexAControl,
+}
+
+pub async fn control(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    Path(id): Path<String>,
+) -> PageResult {
+    let control = Catalog::get()
+        .control(&id)
+        .ok_or_else(|| crate::ApiError::not_found(&format!("Annex A control {id:?}")))?;
+    Ok(render(&ControlPage {
+        shell: Shell::new(&s, &p, "annex-a").await?,
+        control,
+    }))
+}
+
+#[derive(Template)]
+#[template(path = "clauses.html")]
+struct ClausesPage {
+    shell: Shell,
+    clauses: &'static [Clause],
+}
+
+pub async fn clauses(State(s): State<AppState>, Auth(p): Auth) -> PageResult {
+    Ok(render(&ClausesPage {
+        shell: Shell::new(&s, &p, "clauses").await?,
+        clauses: &Catalog::get().clauses,
+    }))
+}

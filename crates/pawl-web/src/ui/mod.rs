@@ -1,0 +1,265 @@
+//! The server-rendered web UI: askama templates, plain forms, a little
+//! optional JavaScript. Each page calls the same application services and
+//! store reads as the API.
+
+mod admin;
+mod catalog;
+mod login;
+
+use crate::error::ApiError;
+use crate::AppState;
+use askama::Template;
+use axum::http::{header, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use pawl_app::{Principal, Via};
+use pawl_domain::access::Permission;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/static/{file}", get(static_file))
+        .route("/login", get(login::form).post(login::submit))
+        .route("/logout", post(login::logout))
+        .route("/switch-org", post(login::switch_org))
+        .route("/", get(catalog::dashboard))
+        .route("/catalog/annex-a", get(catalog::annex_a))
+        .route("/catalog/annex-a/{id}", get(catalog::control))
+        .route("/catalog/clauses", get(catalog::clauses))
+        .route(
+            "/admin/members",
+            get(admin::members).post(admin::member_add),
+        )
+        .route("/admin/members/{id}/role", post(admin::member_role))
+        .route("/admin/members/{id}/remove", post(admin::member_remove))
+        .route(
+            "/admin/organisation",
+            get(admin::organisation).post(admin::organisation_save),
+        )
+        .route(
+            "/account/tokens",
+            get(admin::tokens).post(admin::token_create),
+        )
+        .route("/account/tokens/{id}/revoke", post(admin::token_revoke))
+        .route("/audit", get(admin::audit))
+        .route("/history/{entity_type}/{entity_id}", get(admin::history))
+        .fallback(not_found)
+}
+
+const CSS: &str = include_str!("../../static/pawl.css");
+const JS: &str = include_str!("../../static/pawl.js");
+
+async fn static_file(axum::extract::Path(file): axum::extract::Path<String>) -> Response {
+    let (body, mime) = match file.as_str() {
+        "pawl.css" => (CSS, "text/css; charset=utf-8"),
+        "pawl.js" => (JS, "text/javascript; charset=utf-8"),
+        _ => return not_found().await,
+    };
+    (
+        [
+            (header::CONTENT_TYPE, mime),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+async fn not_found() -> Response {
+    message(
+        StatusCode::NOT_FOUND,
+        "Not found",
+        "There is no page at this address.",
+    )
+}
+
+/// One entry of the side navigation; `href` is None for areas not built yet.
+pub struct NavItem {
+    pub key: &'static str,
+    pub label: &'static str,
+    pub href: Option<&'static str>,
+}
+
+pub struct NavGroup {
+    pub title: &'static str,
+    pub items: Vec<NavItem>,
+}
+
+/// What every signed-in page shows around its content.
+pub struct Shell {
+    pub email: String,
+    pub role: &'static str,
+    pub org_name: String,
+    pub org_slug: String,
+    pub organisations: Vec<(String, String)>,
+    pub csrf: String,
+    pub current: &'static str,
+    pub nav: Vec<NavGroup>,
+    pub version: &'static str,
+}
+
+fn item(key: &'static str, label: &'static str, href: Option<&'static str>) -> NavItem {
+    NavItem { key, label, href }
+}
+
+impl Shell {
+    pub async fn new(
+        state: &AppState,
+        p: &Principal,
+        current: &'static str,
+    ) -> Result<Shell, ApiError> {
+        let organisations = state
+            .app
+            .store
+            .memberships_of_user(&p.user_id)
+            .await?
+            .into_iter()
+            .map(|(o, _)| (o.slug, o.name))
+            .collect();
+        let mut admin = Vec::new();
+        if p.can(Permission::ReadIsms) {
+            admin.push(item("members", "Members", Some("/admin/members")));
+        }
+        if p.can(Permission::ManageOrganisation) {
+            admin.push(item(
+                "organisation",
+                "Organisation",
+                Some("/admin/organisation"),
+            ));
+        }
+        if p.can(Permission::ManageOwnTokens) {
+            admin.push(item("tokens", "API tokens", Some("/account/tokens")));
+        }
+        if p.can(Permission::ReadAuditTrail) {
+            admin.push(item("audit", "Audit trail", Some("/audit")));
+        }
+        let nav = vec![
+            NavGroup {
+                title: "Plan",
+                items: vec![
+                    item("context", "Context and scope", None),
+                    item("risks", "Risk register", None),
+                    item("soa", "Statement of Applicability", None),
+                    item("objectives", "Objectives", None),
+                ],
+            },
+            NavGroup {
+                title: "Do",
+                items: vec![
+                    item("controls", "Applied controls", None),
+                    item("evidence", "Evidence", None),
+                    item("documents", "Documents", None),
+                    item("training", "Training", None),
+                    item("suppliers", "Suppliers", None),
+                ],
+            },
+            NavGroup {
+                title: "Check",
+                items: vec![
+                    item("kpis", "KPIs", None),
+                    item("audits", "Internal audits", None),
+                    item("incidents", "Incidents", None),
+                    item("review", "Management review", None),
+                ],
+            },
+            NavGroup {
+                title: "Act",
+                items: vec![
+                    item("nonconformities", "Nonconformities", None),
+                    item("improvements", "Improvements", None),
+                ],
+            },
+            NavGroup {
+                title: "Catalog",
+                items: vec![
+                    item("annex-a", "Annex A controls", Some("/catalog/annex-a")),
+                    item("clauses", "Clauses 4 to 10", Some("/catalog/clauses")),
+                ],
+            },
+            NavGroup {
+                title: "Administration",
+                items: admin,
+            },
+        ];
+        Ok(Shell {
+            email: p.email.clone(),
+            role: p.role.as_str(),
+            org_name: p.organisation.name.clone(),
+            org_slug: p.organisation.slug.clone(),
+            organisations,
+            csrf: match &p.via {
+                Via::Session { csrf_token, .. } => csrf_token.clone(),
+                Via::ApiToken { .. } => String::new(),
+            },
+            current,
+            nav,
+            version: env!("CARGO_PKG_VERSION"),
+        })
+    }
+}
+
+/// Renders a page; a template error becomes a logged 500 page.
+pub fn render<T: Template>(t: &T) -> Response {
+    match t.render() {
+        Ok(html) => Html(html).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "template failed");
+            message(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Something went wrong",
+                "The page could not be drawn; the error was logged.",
+            )
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "message.html")]
+struct MessagePage<'a> {
+    title: &'a str,
+    detail: &'a str,
+}
+
+pub fn message(status: StatusCode, title: &str, detail: &str) -> Response {
+    let html = MessagePage { title, detail }
+        .render()
+        .unwrap_or_else(|_| detail.to_owned());
+    (status, Html(html)).into_response()
+}
+
+pub fn forbidden_page(p: &Principal) -> Response {
+    message(
+        StatusCode::FORBIDDEN,
+        "Not allowed",
+        &format!(
+            "Your role in {} ({}) does not allow this page.",
+            p.organisation.name, p.role
+        ),
+    )
+}
+
+pub fn no_organisation_page() -> Response {
+    message(
+        StatusCode::FORBIDDEN,
+        "No organisation",
+        "You are signed in but belong to no organisation yet. Ask an administrator to add you.",
+    )
+}
+
+/// An error while serving a page, shown as a page.
+pub struct PageError(pub ApiError);
+
+impl<E: Into<ApiError>> From<E> for PageError {
+    fn from(e: E) -> Self {
+        PageError(e.into())
+    }
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        let e = self.0;
+        message(e.status, e.title, &e.detail)
+    }
+}
+
+pub type PageResult = Result<Response, PageError>;

@@ -1,0 +1,368 @@
+//! The `pawl` binary: the server and the operator's command line.
+
+use anyhow::{bail, Context, Result};
+use clap::{Args, Parser, Subcommand};
+use pawl_app::{auth, demo, members, App};
+use pawl_domain::audit::Actor;
+use pawl_domain::identity::{Email, OrgSlug};
+use pawl_store::{Location, Store, VerifyOutcome};
+use std::io::{BufRead, IsTerminal, Write};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+#[derive(Parser)]
+#[command(
+    name = "pawl",
+    version,
+    about = "A self-hosted ISMS for ISO/IEC 27001:2022"
+)]
+struct Cli {
+    #[command(flatten)]
+    db: DbArgs,
+    /// Log as JSON lines instead of text.
+    #[arg(long, global = true, env = "PAWL_LOG_JSON")]
+    log_json: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Args, Clone)]
+struct DbArgs {
+    /// Folder for the SQLite database and other local files.
+    #[arg(long, global = true, env = "PAWL_DATA_DIR", default_value = "data")]
+    data_dir: PathBuf,
+    /// Use PostgreSQL at this `postgres://` URL instead of SQLite.
+    #[arg(long, global = true, env = "PAWL_DATABASE_URL", hide_env_values = true)]
+    database_url: Option<String>,
+}
+
+impl DbArgs {
+    fn location(&self) -> Result<Location> {
+        match &self.database_url {
+            Some(url) => Ok(Location::Postgres(url.clone())),
+            None => {
+                std::fs::create_dir_all(&self.data_dir).with_context(|| {
+                    format!("cannot create data folder {}", self.data_dir.display())
+                })?;
+                Ok(Location::SqliteFile(self.data_dir.join("pawl.db")))
+            }
+        }
+    }
+
+    async fn open(&self) -> Result<Store> {
+        let location = self.location()?;
+        Store::open(&location)
+            .await
+            .with_context(|| format!("cannot open the database {location:?}"))
+    }
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the web UI and API.
+    Serve {
+        /// Address to listen on.
+        #[arg(long, env = "PAWL_ADDR", default_value = "127.0.0.1:8080")]
+        addr: SocketAddr,
+        /// Create (or keep) the demo organisation and print how to sign in.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Bring the database schema up to date, then exit.
+    Migrate,
+    /// Organisations.
+    #[command(subcommand)]
+    Org(OrgCommand),
+    /// People.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// API tokens.
+    #[command(subcommand)]
+    Token(TokenCommand),
+    /// The audit trail.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+#[derive(Subcommand)]
+enum OrgCommand {
+    /// Create an organisation.
+    Create {
+        slug: String,
+        #[arg(long)]
+        name: String,
+    },
+    /// List organisations.
+    List,
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Add a person to an organisation. A new account's password is read
+    /// from the first line of standard input (or prompted for on a terminal).
+    Add {
+        #[arg(long)]
+        org: String,
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        role: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Create an API token acting as a member; prints the token as the last line.
+    Create {
+        #[arg(long)]
+        org: String,
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Recompute an organisation's hash chain; exit 1 naming the first bad event.
+    Verify {
+        #[arg(long)]
+        org: String,
+    },
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    init_logs(cli.log_json);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_logs(json: bool) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("PAWL_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if json {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+async fn run(cli: Cli) -> Result<std::process::ExitCode> {
+    let ok = std::process::ExitCode::SUCCESS;
+    match cli.command {
+        Command::Serve { addr, demo } => serve(&cli.db, addr, demo).await.map(|_| ok),
+        Command::Migrate => {
+            let store = cli.db.open().await?;
+            println!("database is up to date ({})", store.engine().as_str());
+            Ok(ok)
+        }
+        Command::Org(OrgCommand::Create { slug, name }) => {
+            let store = cli.db.open().await?;
+            let slug = OrgSlug::parse(&slug)?;
+            let org = store
+                .create_organisation(&Actor::system("pawl org create"), &slug, &name)
+                .await?;
+            println!("created organisation {} ({})", org.slug, org.name);
+            Ok(ok)
+        }
+        Command::Org(OrgCommand::List) => {
+            let store = cli.db.open().await?;
+            for o in store.organisations().await? {
+                println!("{}\t{}", o.slug, o.name);
+            }
+            Ok(ok)
+        }
+        Command::User(UserCommand::Add { org, email, role }) => {
+            let app = App::new(cli.db.open().await?);
+            let org = app
+                .store
+                .organisation_by_slug(&org)
+                .await
+                .with_context(|| format!("organisation {org:?}"))?;
+            let exists = app
+                .store
+                .user_by_email(&Email::parse(&email)?)
+                .await?
+                .is_some();
+            let password = if exists { None } else { Some(read_password()?) };
+            let (member, created) = members::add_member(
+                &app,
+                &org.id,
+                &Actor::system("pawl user add"),
+                &email,
+                &role,
+                password.as_deref(),
+            )
+            .await?;
+            let account = if created {
+                "new account"
+            } else {
+                "existing account"
+            };
+            println!(
+                "added {} to {} as {} ({account})",
+                member.email, org.slug, member.role
+            );
+            Ok(ok)
+        }
+        Command::Token(TokenCommand::Create { org, email, name }) => {
+            let app = App::new(cli.db.open().await?);
+            let org = app
+                .store
+                .organisation_by_slug(&org)
+                .await
+                .with_context(|| format!("organisation {org:?}"))?;
+            let user = app
+                .store
+                .user_by_email(&Email::parse(&email)?)
+                .await?
+                .with_context(|| format!("no account for {email}"))?;
+            let (secret, token) = auth::issue_token(
+                &app,
+                &org.id,
+                &Actor::system("pawl token create"),
+                &user.id,
+                &name,
+            )
+            .await?;
+            eprintln!(
+                "token {} for {} in {}; it is shown once:",
+                token.name, token.email, org.slug
+            );
+            println!("{secret}");
+            Ok(ok)
+        }
+        Command::Audit(AuditCommand::Verify { org }) => {
+            let store = cli.db.open().await?;
+            let org = store
+                .organisation_by_slug(&org)
+                .await
+                .with_context(|| format!("organisation {org:?}"))?;
+            let started = std::time::Instant::now();
+            match store.verify_audit_chain(&org.id).await? {
+                VerifyOutcome::Intact { events } => {
+                    println!(
+                        "audit chain of {} intact: {events} events verified in {:.2?}",
+                        org.slug,
+                        started.elapsed()
+                    );
+                    Ok(ok)
+                }
+                VerifyOutcome::Broken(b) => {
+                    println!(
+                        "audit chain of {} BROKEN at sequence {}: {}",
+                        org.slug, b.seq, b.reason
+                    );
+                    Ok(std::process::ExitCode::from(1))
+                }
+            }
+        }
+    }
+}
+
+fn read_password() -> Result<String> {
+    let stdin = std::io::stdin();
+    if stdin.is_terminal() {
+        eprint!("Password for the new account (at least 12 characters): ");
+        std::io::stderr().flush().ok();
+    }
+    let mut line = String::new();
+    stdin
+        .lock()
+        .read_line(&mut line)
+        .context("cannot read the password from standard input")?;
+    let password = line.trim_end_matches(['\r', '\n']).to_owned();
+    if password.is_empty() {
+        bail!("no password given: pipe it as the first line of standard input");
+    }
+    Ok(password)
+}
+
+async fn serve(db: &DbArgs, addr: SocketAddr, with_demo: bool) -> Result<()> {
+    let store = db.open().await?;
+    let app = App::new(store);
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("cannot listen on {addr}"))?;
+    let bound = listener.local_addr()?;
+    let demo_login = if with_demo {
+        let password = demo_password(db)?;
+        demo::ensure_demo(&app, &password).await?;
+        Some(password)
+    } else {
+        None
+    };
+    tracing::info!(addr = %bound, database = app.store.engine().as_str(), "pawl is listening");
+    println!("pawl is running at http://{bound}");
+    if let Some(password) = demo_login {
+        println!("Sign in as {} with password: {password}", demo::ADMIN_EMAIL);
+        println!("(every demo person, e.g. priya.shah@demo.example or jorge.morales@audit.example, has the same password)");
+    }
+    let store = app.store.clone();
+    pawl_web::serve(listener, app, shutdown_signal()).await?;
+    store.close().await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// The demo password, made once per data folder and kept there, so that a
+/// second `serve --demo` prints the same one.
+fn demo_password(db: &DbArgs) -> Result<String> {
+    let path = db.data_dir.join("demo-password.txt");
+    if let Ok(p) = std::fs::read_to_string(&path) {
+        if !p.trim().is_empty() {
+            return Ok(p.trim().to_owned());
+        }
+    }
+    std::fs::create_dir_all(&db.data_dir)?;
+    let p = auth::generate_password();
+    std::fs::write(&path, &p).with_context(|| format!("cannot write {}", path.display()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
+    }
+    Ok(p)
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutting down; finishing requests in flight");
+}
