@@ -4,9 +4,7 @@
 //! stored only as SHA-256 hashes; passwords are stored as argon2id hashes.
 
 use crate::{App, AppError, Principal, Via};
-use argon2::password_hash::{
-    rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
-};
+use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
 use pawl_domain::identity::Email;
 use pawl_domain::time_fmt::format_instant;
@@ -28,11 +26,7 @@ pub fn hash_password(password: &str) -> Result<String, AppError> {
 
 pub fn verify_password(stored_hash: &str, password: &str) -> bool {
     PasswordHash::new(stored_hash)
-        .map(|h| {
-            Argon2::default()
-                .verify_password(password.as_bytes(), &h)
-                .is_ok()
-        })
+        .map(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
         .unwrap_or(false)
 }
 
@@ -66,17 +60,10 @@ pub struct SignedIn {
 
 /// Signs a person in after checking the throttle and their password; records
 /// the sign-in in the audit trail of the organisation they land in.
-pub async fn sign_in(
-    app: &App,
-    email: &str,
-    password: &str,
-    address: &str,
-) -> Result<SignedIn, AppError> {
+pub async fn sign_in(app: &App, email: &str, password: &str, address: &str) -> Result<SignedIn, AppError> {
     let account = email.trim().to_lowercase();
     if let Some(secs) = app.login_limiter.check(&account, address) {
-        return Err(AppError::RateLimited {
-            retry_after_secs: secs,
-        });
+        return Err(AppError::RateLimited { retry_after_secs: secs });
     }
     let user = match Email::parse(&account) {
         Ok(e) => app.store.user_by_email(&e).await?,
@@ -88,8 +75,7 @@ pub async fn sign_in(
     let ok = match &user {
         Some(u) => verify_password(&u.password_hash, password),
         None => {
-            let dummy =
-                DUMMY.get_or_init(|| hash_password("a password nobody has").unwrap_or_default());
+            let dummy = DUMMY.get_or_init(|| hash_password("a password nobody has").unwrap_or_default());
             verify_password(dummy, password);
             false
         }
@@ -122,36 +108,20 @@ pub async fn sign_in(
             name: user.email.clone(),
         };
         let mut tx = app.store.write(&org.id, &actor).await?;
-        tx.record_event(
-            "sign_in",
-            "user",
-            &user.id,
-            &serde_json::json!({ "address": address }),
-        )
-        .await?;
+        tx.record_event("sign_in", "user", &user.id, &serde_json::json!({ "address": address }))
+            .await?;
         tx.commit().await?;
     }
-    Ok(SignedIn {
-        cookie_secret,
-        session,
-    })
+    Ok(SignedIn { cookie_secret, session })
 }
 
 /// Ends a session and records it.
 pub async fn sign_out(app: &App, principal: &Principal) -> Result<(), AppError> {
     if let Via::Session { id_hash, .. } = &principal.via {
         app.store.delete_session(id_hash).await?;
-        let mut tx = app
-            .store
-            .write(&principal.organisation.id, &principal.actor())
+        let mut tx = app.store.write(&principal.organisation.id, &principal.actor()).await?;
+        tx.record_event("sign_out", "user", &principal.user_id, &serde_json::json!({}))
             .await?;
-        tx.record_event(
-            "sign_out",
-            "user",
-            &principal.user_id,
-            &serde_json::json!({}),
-        )
-        .await?;
         tx.commit().await?;
     }
     Ok(())
@@ -159,22 +129,14 @@ pub async fn sign_out(app: &App, principal: &Principal) -> Result<(), AppError> 
 
 /// What a session cookie amounts to: `Ok(None)` when signed in but a member
 /// of no organisation.
-pub async fn session_principal(
-    app: &App,
-    cookie_secret: &str,
-) -> Result<Option<Principal>, AppError> {
+pub async fn session_principal(app: &App, cookie_secret: &str) -> Result<Option<Principal>, AppError> {
     let Some(session) = app.store.session(&sha256_hex(cookie_secret)).await? else {
         return Err(AppError::Unauthenticated);
     };
     let Some(org_id) = session.org_id.clone() else {
         return Ok(None);
     };
-    let Some(member) = app
-        .store
-        .org(&org_id)
-        .membership_of(&session.user_id)
-        .await?
-    else {
+    let Some(member) = app.store.org(&org_id).membership_of(&session.user_id).await? else {
         return Ok(None);
     };
     Ok(Some(Principal {
@@ -212,11 +174,7 @@ pub async fn token_principal(app: &App, token: &str) -> Result<Principal, AppErr
 }
 
 /// Moves a session to another organisation the person belongs to.
-pub async fn switch_organisation(
-    app: &App,
-    principal: &Principal,
-    slug: &str,
-) -> Result<(), AppError> {
+pub async fn switch_organisation(app: &App, principal: &Principal, slug: &str) -> Result<(), AppError> {
     let Via::Session { id_hash, .. } = &principal.via else {
         return Err(AppError::Forbidden);
     };
@@ -246,9 +204,7 @@ pub async fn issue_token(
     let secret = format!("pawl_{}", random_secret());
     let prefix = secret[..12].to_owned();
     let mut tx = app.store.write(org_id, actor).await?;
-    let token = tx
-        .create_token(user_id, name, &sha256_hex(&secret), &prefix)
-        .await?;
+    let token = tx.create_token(user_id, name, &sha256_hex(&secret), &prefix).await?;
     tx.commit().await?;
     Ok((secret, token))
 }

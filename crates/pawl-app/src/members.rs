@@ -31,11 +31,7 @@ pub async fn add_member(
         (true, _) => String::new(),
         (false, Some(p)) => auth::hash_password(p)?,
         (false, None) => {
-            return Err(pawl_domain::DomainError::field(
-                "password",
-                "set a first password for a new account",
-            )
-            .into());
+            return Err(pawl_domain::DomainError::field("password", "set a first password for a new account").into());
         }
     };
     let mut tx = app.store.write(org_id, actor).await?;

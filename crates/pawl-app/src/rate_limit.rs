@@ -30,10 +30,7 @@ impl LoginLimiter {
                 times.retain(|t| now.duration_since(*t) < WINDOW);
                 if times.len() >= limit {
                     let oldest = times[0];
-                    let secs = WINDOW
-                        .saturating_sub(now.duration_since(oldest))
-                        .as_secs()
-                        .max(1);
+                    let secs = WINDOW.saturating_sub(now.duration_since(oldest)).as_secs().max(1);
                     wait = Some(wait.map_or(secs, |w: u64| w.max(secs)));
                 }
             }
@@ -45,11 +42,7 @@ impl LoginLimiter {
         let now = Instant::now();
         let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
         if map.len() >= MAX_KEYS {
-            map.retain(|_, times| {
-                times
-                    .last()
-                    .is_some_and(|t| now.duration_since(*t) < WINDOW)
-            });
+            map.retain(|_, times| times.last().is_some_and(|t| now.duration_since(*t) < WINDOW));
         }
         for key in [format!("a:{account}"), format!("ip:{address}")] {
             map.entry(key).or_default().push(now);

@@ -76,18 +76,9 @@ impl ControlAttributes {
     pub fn families(&self) -> [(AttributeFamily, &[String]); 5] {
         [
             (AttributeFamily::ControlType, &self.control_type),
-            (
-                AttributeFamily::SecurityProperties,
-                &self.security_properties,
-            ),
-            (
-                AttributeFamily::CybersecurityConcepts,
-                &self.cybersecurity_concepts,
-            ),
-            (
-                AttributeFamily::OperationalCapabilities,
-                &self.operational_capabilities,
-            ),
+            (AttributeFamily::SecurityProperties, &self.security_properties),
+            (AttributeFamily::CybersecurityConcepts, &self.cybersecurity_concepts),
+            (AttributeFamily::OperationalCapabilities, &self.operational_capabilities),
             (AttributeFamily::SecurityDomains, &self.security_domains),
         ]
     }
@@ -253,9 +244,7 @@ fn parse_clauses(csv_text: &str) -> Vec<Clause> {
             Clause {
                 id: col(0).to_owned(),
                 parent: Some(col(1)).filter(|p| !p.is_empty()).map(str::to_owned),
-                level: col(2)
-                    .parse()
-                    .expect("embedded clause data has numeric levels"),
+                level: col(2).parse().expect("embedded clause data has numeric levels"),
                 title: col(3).to_owned(),
                 documented_information: Some(col(4)).filter(|d| !d.is_empty()).map(str::to_owned),
             }
@@ -307,11 +296,7 @@ mod tests {
         assert_eq!(top, ["4", "5", "6", "7", "8", "9", "10"]);
         for clause in &c.clauses {
             if let Some(p) = &clause.parent {
-                assert!(
-                    c.clause(p).is_some(),
-                    "{} has unknown parent {p}",
-                    clause.id
-                );
+                assert!(c.clause(p).is_some(), "{} has unknown parent {p}", clause.id);
             }
         }
         assert!(c.clause("6.1.2").is_some());
@@ -321,10 +306,7 @@ mod tests {
     fn filtering_by_theme_and_attribute_narrows_the_list() {
         let c = Catalog::get();
         let people_detective: Vec<_> = c
-            .filter(
-                Some(Theme::People),
-                Some((AttributeFamily::ControlType, "Detective")),
-            )
+            .filter(Some(Theme::People), Some((AttributeFamily::ControlType, "Detective")))
             .map(|x| x.id.as_str())
             .collect();
         assert!(people_detective.iter().all(|id| id.starts_with("6.")));

@@ -17,9 +17,7 @@ pub fn format_instant(t: OffsetDateTime) -> String {
 
 /// Parses the stored form back; anything else is rejected.
 pub fn parse_instant(s: &str) -> Option<OffsetDateTime> {
-    time::PrimitiveDateTime::parse(s, FORMAT)
-        .ok()
-        .map(|p| p.assume_utc())
+    time::PrimitiveDateTime::parse(s, FORMAT).ok().map(|p| p.assume_utc())
 }
 
 #[cfg(test)]

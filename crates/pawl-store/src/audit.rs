@@ -6,8 +6,7 @@ use pawl_domain::audit::{AuditEvent, ChainBreak, ChainVerifier};
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
-const EVENT_COLUMNS: &str =
-    "org_id, seq, occurred_at, actor_kind, actor_id, actor_name, action, entity_type,
+const EVENT_COLUMNS: &str = "org_id, seq, occurred_at, actor_kind, actor_id, actor_name, action, entity_type,
     entity_id, before_json, after_json, prev_hash, hash";
 
 fn event_from_row(r: &AnyRow) -> Result<AuditEvent, sqlx::Error> {
@@ -44,11 +43,7 @@ pub enum VerifyOutcome {
 
 impl OrgReader<'_> {
     /// The trail, newest first by default; `cursor` keys are sequence numbers.
-    pub async fn audit_events(
-        &self,
-        filter: &AuditFilter,
-        q: &ListQuery,
-    ) -> Result<Page<AuditEvent>, StoreError> {
+    pub async fn audit_events(&self, filter: &AuditFilter, q: &ListQuery) -> Result<Page<AuditEvent>, StoreError> {
         let mut cond = String::from(" WHERE org_id = $1");
         let mut binds: Vec<String> = vec![self.org_id.clone()];
         if let Some(t) = &filter.entity_type {
@@ -99,10 +94,7 @@ impl OrgReader<'_> {
             query = query.bind(s);
         }
         let rows = query.fetch_all(&self.store.read).await?;
-        let events = rows
-            .iter()
-            .map(event_from_row)
-            .collect::<Result<Vec<_>, _>>()?;
+        let events = rows.iter().map(event_from_row).collect::<Result<Vec<_>, _>>()?;
         Ok(Page::from_rows(events, q.limit(), total, |e| Cursor {
             key: e.seq.to_string(),
             id: String::new(),
@@ -110,11 +102,7 @@ impl OrgReader<'_> {
     }
 
     /// Every event about one record, oldest first: its history.
-    pub async fn history(
-        &self,
-        entity_type: &str,
-        entity_id: &str,
-    ) -> Result<Vec<AuditEvent>, StoreError> {
+    pub async fn history(&self, entity_type: &str, entity_id: &str) -> Result<Vec<AuditEvent>, StoreError> {
         let sql = format!(
             "SELECT {EVENT_COLUMNS} FROM audit_events WHERE org_id = $1 AND entity_type = $2 AND entity_id = $3 ORDER BY seq"
         );
@@ -124,10 +112,7 @@ impl OrgReader<'_> {
             .bind(entity_id)
             .fetch_all(&self.store.read)
             .await?;
-        Ok(rows
-            .iter()
-            .map(event_from_row)
-            .collect::<Result<Vec<_>, _>>()?)
+        Ok(rows.iter().map(event_from_row).collect::<Result<Vec<_>, _>>()?)
     }
 }
 
@@ -136,7 +121,9 @@ impl Store {
     pub async fn verify_audit_chain(&self, org_id: &str) -> Result<VerifyOutcome, StoreError> {
         const BATCH: i64 = 20_000;
         let mut verifier = ChainVerifier::new(org_id);
-        let sql = format!("SELECT {EVENT_COLUMNS} FROM audit_events WHERE org_id = $1 AND seq > $2 ORDER BY seq LIMIT {BATCH}");
+        let sql = format!(
+            "SELECT {EVENT_COLUMNS} FROM audit_events WHERE org_id = $1 AND seq > $2 ORDER BY seq LIMIT {BATCH}"
+        );
         let mut last_seq = 0_i64;
         loop {
             let rows = sqlx::query(&sql)
@@ -155,14 +142,11 @@ impl Store {
                 break;
             }
         }
-        let head: Option<(i64, String)> =
-            sqlx::query_as("SELECT seq, hash FROM audit_heads WHERE org_id = $1")
-                .bind(org_id)
-                .fetch_optional(&self.read)
-                .await?;
-        let (head_seq, head_hash) = head.ok_or(StoreError::NotFound {
-            entity: "organisation",
-        })?;
+        let head: Option<(i64, String)> = sqlx::query_as("SELECT seq, hash FROM audit_heads WHERE org_id = $1")
+            .bind(org_id)
+            .fetch_optional(&self.read)
+            .await?;
+        let (head_seq, head_hash) = head.ok_or(StoreError::NotFound { entity: "organisation" })?;
         Ok(match verifier.finish(head_seq, &head_hash) {
             Ok(events) => VerifyOutcome::Intact { events },
             Err(brk) => VerifyOutcome::Broken(brk),

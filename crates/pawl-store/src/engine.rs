@@ -67,10 +67,8 @@ pub(crate) fn is_unique_violation(e: &sqlx::Error) -> bool {
     match e {
         sqlx::Error::Database(db) => {
             // 23505: PostgreSQL unique_violation; 2067/1555: SQLite UNIQUE and PRIMARY KEY.
-            matches!(
-                db.code().as_deref(),
-                Some("23505") | Some("2067") | Some("1555")
-            ) || db.message().contains("UNIQUE constraint failed")
+            matches!(db.code().as_deref(), Some("23505") | Some("2067") | Some("1555"))
+                || db.message().contains("UNIQUE constraint failed")
         }
         _ => false,
     }
@@ -96,9 +94,6 @@ mod tests {
             super::redact_url("postgres://pawl:s3cret@db:5432/pawl"),
             "postgres://pawl:***@db:5432/pawl"
         );
-        assert_eq!(
-            super::redact_url("postgres://db/pawl"),
-            "postgres://db/pawl"
-        );
+        assert_eq!(super::redact_url("postgres://db/pawl"), "postgres://db/pawl");
     }
 }

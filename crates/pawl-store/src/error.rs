@@ -9,10 +9,7 @@ pub enum StoreError {
     Conflict(String),
     /// The caller's `If-Match` no longer names the current version.
     #[error("the {entity} was changed by someone else; reload it and try again")]
-    PreconditionFailed {
-        entity: &'static str,
-        current_etag: String,
-    },
+    PreconditionFailed { entity: &'static str, current_etag: String },
     #[error(transparent)]
     Invalid(#[from] DomainError),
     #[error("configuration: {0}")]
@@ -27,9 +24,7 @@ pub enum StoreError {
 impl From<sqlx::Error> for StoreError {
     fn from(e: sqlx::Error) -> Self {
         if crate::engine::is_unique_violation(&e) {
-            return StoreError::Conflict(
-                "a record with the same unique value already exists".into(),
-            );
+            return StoreError::Conflict("a record with the same unique value already exists".into());
         }
         StoreError::Database(e)
     }

@@ -80,9 +80,9 @@ pub struct Session {
 }
 
 const ORG_COLUMNS: &str = "id, slug, name, created_at, version";
-const MEMBER_COLUMNS: &str =
-    "m.id, m.user_id, u.email, m.role, m.created_at, m.updated_at, m.version";
-const TOKEN_COLUMNS: &str = "t.id, t.user_id, u.email, t.name, t.prefix, t.created_at, t.last_used_at, t.revoked_at, t.version";
+const MEMBER_COLUMNS: &str = "m.id, m.user_id, u.email, m.role, m.created_at, m.updated_at, m.version";
+const TOKEN_COLUMNS: &str =
+    "t.id, t.user_id, u.email, t.name, t.prefix, t.created_at, t.last_used_at, t.revoked_at, t.version";
 
 fn org_from_row(r: &AnyRow) -> Result<Organisation, sqlx::Error> {
     Ok(Organisation {
@@ -126,11 +126,7 @@ fn token_from_row(r: &AnyRow) -> Result<ApiToken, sqlx::Error> {
 }
 
 /// Checks an `If-Match` version against the stored one.
-fn check_version(
-    entity: &'static str,
-    stored: i64,
-    expected: Option<i64>,
-) -> Result<(), StoreError> {
+fn check_version(entity: &'static str, stored: i64, expected: Option<i64>) -> Result<(), StoreError> {
     match expected {
         Some(v) if v != stored => Err(StoreError::PreconditionFailed {
             entity,
@@ -157,19 +153,19 @@ impl Store {
             version: 1,
         };
         let mut tx = self.write(&org.id, actor).await?;
-        let inserted = sqlx::query("INSERT INTO organisations (id, slug, name, created_at, version) VALUES ($1, $2, $3, $4, 1)")
-            .bind(&org.id)
-            .bind(&org.slug)
-            .bind(&org.name)
-            .bind(&org.created_at)
-            .execute(&mut *tx.tx)
-            .await;
+        let inserted =
+            sqlx::query("INSERT INTO organisations (id, slug, name, created_at, version) VALUES ($1, $2, $3, $4, 1)")
+                .bind(&org.id)
+                .bind(&org.slug)
+                .bind(&org.name)
+                .bind(&org.created_at)
+                .execute(&mut *tx.tx)
+                .await;
         if let Err(e) = inserted {
             return Err(match StoreError::from(e) {
-                StoreError::Conflict(_) => StoreError::Conflict(format!(
-                    "an organisation with slug {:?} already exists",
-                    org.slug
-                )),
+                StoreError::Conflict(_) => {
+                    StoreError::Conflict(format!("an organisation with slug {:?} already exists", org.slug))
+                }
                 other => other,
             });
         }
@@ -186,30 +182,20 @@ impl Store {
 
     pub async fn organisation_by_slug(&self, slug: &str) -> Result<Organisation, StoreError> {
         let sql = format!("SELECT {ORG_COLUMNS} FROM organisations WHERE slug = $1");
-        let row = sqlx::query(&sql)
-            .bind(slug)
-            .fetch_optional(&self.read)
-            .await?;
+        let row = sqlx::query(&sql).bind(slug).fetch_optional(&self.read).await?;
         row.as_ref()
             .map(org_from_row)
             .transpose()?
-            .ok_or(StoreError::NotFound {
-                entity: "organisation",
-            })
+            .ok_or(StoreError::NotFound { entity: "organisation" })
     }
 
     pub async fn organisation(&self, id: &str) -> Result<Organisation, StoreError> {
         let sql = format!("SELECT {ORG_COLUMNS} FROM organisations WHERE id = $1");
-        let row = sqlx::query(&sql)
-            .bind(id)
-            .fetch_optional(&self.read)
-            .await?;
+        let row = sqlx::query(&sql).bind(id).fetch_optional(&self.read).await?;
         row.as_ref()
             .map(org_from_row)
             .transpose()?
-            .ok_or(StoreError::NotFound {
-                entity: "organisation",
-            })
+            .ok_or(StoreError::NotFound { entity: "organisation" })
     }
 
     pub async fn organisations(&self) -> Result<Vec<Organisation>, StoreError> {
@@ -219,10 +205,7 @@ impl Store {
     }
 
     /// The organisations a person belongs to, with their role in each.
-    pub async fn memberships_of_user(
-        &self,
-        user_id: &str,
-    ) -> Result<Vec<(Organisation, Role)>, StoreError> {
+    pub async fn memberships_of_user(&self, user_id: &str) -> Result<Vec<(Organisation, Role)>, StoreError> {
         let rows = sqlx::query(
             "SELECT o.id, o.slug, o.name, o.created_at, o.version, m.role
              FROM memberships m JOIN organisations o ON o.id = m.org_id
@@ -260,11 +243,7 @@ impl Store {
              JOIN memberships m ON m.org_id = t.org_id AND m.user_id = t.user_id
              WHERE t.token_hash = $1 AND t.revoked_at IS NULL"
         );
-        let Some(row) = sqlx::query(&sql)
-            .bind(token_hash)
-            .fetch_optional(&self.read)
-            .await?
-        else {
+        let Some(row) = sqlx::query(&sql).bind(token_hash).fetch_optional(&self.read).await? else {
             return Ok(None);
         };
         let token = token_from_row(&row)?;
@@ -279,11 +258,7 @@ impl Store {
 
     /// Notes when a token was last used. Operational metadata, not an ISMS
     /// record: it is not audited, and it is written at most once a minute.
-    pub async fn touch_token(
-        &self,
-        token_id: &str,
-        last_used_at: Option<&str>,
-    ) -> Result<(), StoreError> {
+    pub async fn touch_token(&self, token_id: &str, last_used_at: Option<&str>) -> Result<(), StoreError> {
         let now = now();
         let fresh = last_used_at.is_some_and(|t| t.get(..16) == now.get(..16));
         if !fresh {
@@ -321,16 +296,16 @@ impl Store {
         .bind(now())
         .fetch_optional(&self.read)
         .await?;
-        Ok(row.map(
-            |(id_hash, user_id, email, org_id, csrf_token, expires_at)| Session {
+        Ok(
+            row.map(|(id_hash, user_id, email, org_id, csrf_token, expires_at)| Session {
                 id_hash,
                 user_id,
                 email,
                 org_id,
                 csrf_token,
                 expires_at,
-            },
-        ))
+            }),
+        )
     }
 
     pub async fn set_session_org(&self, id_hash: &str, org_id: &str) -> Result<(), StoreError> {
@@ -360,11 +335,7 @@ impl OrgReader<'_> {
 
     /// Members, sortable by `email` (default), `role` or `created_at`.
     pub async fn members(&self, q: &ListQuery) -> Result<Page<Member>, StoreError> {
-        let col = q.sort_column(&[
-            ("email", "u.email"),
-            ("role", "m.role"),
-            ("created_at", "m.created_at"),
-        ])?;
+        let col = q.sort_column(&[("email", "u.email"), ("role", "m.role"), ("created_at", "m.created_at")])?;
         let search = q.q.as_deref().map(|s| format!("%{}%", s.trim()));
         let mut cond = String::from(" WHERE m.org_id = $1");
         if search.is_some() {
@@ -378,13 +349,8 @@ impl OrgReader<'_> {
         }
         let total = count.fetch_one(&self.store.read).await?;
         let next = if search.is_some() { 3 } else { 2 };
-        let (keyset, order) = q.keyset(col, next);
-        let order = order.replace(" id ", " m.id ");
-        let keyset = keyset.replace(" id ", " m.id ");
-        let sql = format!(
-            "SELECT {MEMBER_COLUMNS} {base}{keyset}{order} LIMIT {}",
-            q.limit() + 1
-        );
+        let (keyset, order) = q.keyset(col, "m.id", next);
+        let sql = format!("SELECT {MEMBER_COLUMNS} {base}{keyset}{order} LIMIT {}", q.limit() + 1);
         let mut query = sqlx::query(&sql).bind(&self.org_id);
         if let Some(s) = &search {
             query = query.bind(s);
@@ -393,10 +359,7 @@ impl OrgReader<'_> {
             query = query.bind(&c.key).bind(&c.id);
         }
         let rows = query.fetch_all(&self.store.read).await?;
-        let members = rows
-            .iter()
-            .map(member_from_row)
-            .collect::<Result<Vec<_>, _>>()?;
+        let members = rows.iter().map(member_from_row).collect::<Result<Vec<_>, _>>()?;
         let key_of = |m: &Member| match col {
             "m.role" => m.role.as_str().to_owned(),
             "m.created_at" => m.created_at.clone(),
@@ -478,32 +441,22 @@ impl AuditedTx {
             .as_ref()
             .map(org_from_row)
             .transpose()?
-            .ok_or(StoreError::NotFound {
-                entity: "organisation",
-            })?;
+            .ok_or(StoreError::NotFound { entity: "organisation" })?;
         check_version("organisation", before.version, expected_version)?;
         let after = Organisation {
             name,
             version: before.version + 1,
             ..before.clone()
         };
-        sqlx::query(
-            "UPDATE organisations SET name = $1, version = $2 WHERE id = $3 AND version = $4",
-        )
-        .bind(&after.name)
-        .bind(after.version)
-        .bind(&self.org_id)
-        .bind(before.version)
-        .execute(&mut *self.tx)
-        .await?;
-        self.record(
-            "update",
-            "organisation",
-            &after.id.clone(),
-            Some(&before),
-            Some(&after),
-        )
-        .await?;
+        sqlx::query("UPDATE organisations SET name = $1, version = $2 WHERE id = $3 AND version = $4")
+            .bind(&after.name)
+            .bind(after.version)
+            .bind(&self.org_id)
+            .bind(before.version)
+            .execute(&mut *self.tx)
+            .await?;
+        self.record("update", "organisation", &after.id.clone(), Some(&before), Some(&after))
+            .await?;
         Ok(after)
     }
 
@@ -519,13 +472,15 @@ impl AuditedTx {
             Some((id,)) => (id, false),
             None => {
                 let id = new_id();
-                sqlx::query("INSERT INTO users (id, email, password_hash, created_at, version) VALUES ($1, $2, $3, $4, 1)")
-                    .bind(&id)
-                    .bind(new.email.as_str())
-                    .bind(&new.password_hash)
-                    .bind(&now)
-                    .execute(&mut *self.tx)
-                    .await?;
+                sqlx::query(
+                    "INSERT INTO users (id, email, password_hash, created_at, version) VALUES ($1, $2, $3, $4, 1)",
+                )
+                .bind(&id)
+                .bind(new.email.as_str())
+                .bind(&new.password_hash)
+                .bind(&now)
+                .execute(&mut *self.tx)
+                .await?;
                 (id, true)
             }
         };
@@ -551,9 +506,7 @@ impl AuditedTx {
         .await;
         if let Err(e) = inserted {
             return Err(match StoreError::from(e) {
-                StoreError::Conflict(_) => {
-                    StoreError::Conflict(format!("{} is already a member", member.email))
-                }
+                StoreError::Conflict(_) => StoreError::Conflict(format!("{} is already a member", member.email)),
                 other => other,
             });
         }
@@ -562,11 +515,7 @@ impl AuditedTx {
         Ok((member, created))
     }
 
-    async fn member_for_update(
-        &mut self,
-        id: &str,
-        expected_version: Option<i64>,
-    ) -> Result<Member, StoreError> {
+    async fn member_for_update(&mut self, id: &str, expected_version: Option<i64>) -> Result<Member, StoreError> {
         let sql = format!("SELECT {MEMBER_COLUMNS} FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.org_id = $1 AND m.id = $2");
         let row = sqlx::query(&sql)
             .bind(&self.org_id)
@@ -587,17 +536,14 @@ impl AuditedTx {
         if leaving.role != Role::Admin {
             return Ok(());
         }
-        let admins: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM memberships WHERE org_id = $1 AND role = 'admin' AND id <> $2",
-        )
-        .bind(&self.org_id)
-        .bind(&leaving.id)
-        .fetch_one(&mut *self.tx)
-        .await?;
+        let admins: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM memberships WHERE org_id = $1 AND role = 'admin' AND id <> $2")
+                .bind(&self.org_id)
+                .bind(&leaving.id)
+                .fetch_one(&mut *self.tx)
+                .await?;
         if admins == 0 {
-            return Err(StoreError::Conflict(
-                "the organisation needs at least one admin".into(),
-            ));
+            return Err(StoreError::Conflict("the organisation needs at least one admin".into()));
         }
         Ok(())
     }
@@ -627,26 +573,20 @@ impl AuditedTx {
             .bind(before.version)
             .execute(&mut *self.tx)
             .await?;
-        self.record("update", "member", id, Some(&before), Some(&after))
-            .await?;
+        self.record("update", "member", id, Some(&before), Some(&after)).await?;
         Ok(after)
     }
 
     /// Removes a membership and revokes the person's tokens here.
-    pub async fn remove_member(
-        &mut self,
-        id: &str,
-        expected_version: Option<i64>,
-    ) -> Result<(), StoreError> {
+    pub async fn remove_member(&mut self, id: &str, expected_version: Option<i64>) -> Result<(), StoreError> {
         let before = self.member_for_update(id, expected_version).await?;
         self.ensure_another_admin(&before).await?;
-        let live: Vec<(String,)> = sqlx::query_as(
-            "SELECT id FROM api_tokens WHERE org_id = $1 AND user_id = $2 AND revoked_at IS NULL",
-        )
-        .bind(&self.org_id)
-        .bind(&before.user_id)
-        .fetch_all(&mut *self.tx)
-        .await?;
+        let live: Vec<(String,)> =
+            sqlx::query_as("SELECT id FROM api_tokens WHERE org_id = $1 AND user_id = $2 AND revoked_at IS NULL")
+                .bind(&self.org_id)
+                .bind(&before.user_id)
+                .fetch_all(&mut *self.tx)
+                .await?;
         for (token_id,) in live {
             self.revoke_token(&token_id, None).await?;
         }
@@ -704,11 +644,7 @@ impl AuditedTx {
         Ok(token)
     }
 
-    pub async fn revoke_token(
-        &mut self,
-        id: &str,
-        expected_version: Option<i64>,
-    ) -> Result<ApiToken, StoreError> {
+    pub async fn revoke_token(&mut self, id: &str, expected_version: Option<i64>) -> Result<ApiToken, StoreError> {
         let sql = format!(
             "SELECT {TOKEN_COLUMNS} FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.org_id = $1 AND t.id = $2"
         );
@@ -731,15 +667,13 @@ impl AuditedTx {
             version: before.version + 1,
             ..before.clone()
         };
-        sqlx::query(
-            "UPDATE api_tokens SET revoked_at = $1, version = $2 WHERE org_id = $3 AND id = $4",
-        )
-        .bind(&after.revoked_at)
-        .bind(after.version)
-        .bind(&self.org_id)
-        .bind(id)
-        .execute(&mut *self.tx)
-        .await?;
+        sqlx::query("UPDATE api_tokens SET revoked_at = $1, version = $2 WHERE org_id = $3 AND id = $4")
+            .bind(&after.revoked_at)
+            .bind(after.version)
+            .bind(&self.org_id)
+            .bind(id)
+            .execute(&mut *self.tx)
+            .await?;
         self.record("revoke", "api_token", id, Some(&before), Some(&after))
             .await?;
         Ok(after)

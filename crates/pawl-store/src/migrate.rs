@@ -3,11 +3,7 @@
 use crate::{Store, StoreError};
 
 /// (version, name, SQL). Append only: never edit a released migration.
-const MIGRATIONS: &[(i64, &str, &str)] = &[(
-    1,
-    "foundation",
-    include_str!("migrations/0001_foundation.sql"),
-)];
+const MIGRATIONS: &[(i64, &str, &str)] = &[(1, "foundation", include_str!("migrations/0001_foundation.sql"))];
 
 pub(crate) async fn run(store: &Store) -> Result<usize, StoreError> {
     sqlx::raw_sql(
@@ -24,11 +20,10 @@ pub(crate) async fn run(store: &Store) -> Result<usize, StoreError> {
         if let Some(lock) = store.engine.migration_lock() {
             sqlx::query(lock).execute(&mut *tx).await?;
         }
-        let done: Option<i64> =
-            sqlx::query_scalar("SELECT version FROM pawl_migrations WHERE version = $1")
-                .bind(version)
-                .fetch_optional(&mut *tx)
-                .await?;
+        let done: Option<i64> = sqlx::query_scalar("SELECT version FROM pawl_migrations WHERE version = $1")
+            .bind(version)
+            .fetch_optional(&mut *tx)
+            .await?;
         if done.is_some() {
             continue;
         }

@@ -38,7 +38,7 @@ impl Cursor {
                 "not a cursor this server issued",
             ))
         };
-        if s.len() % 2 != 0 || s.len() > 2048 {
+        if !s.len().is_multiple_of(2) || s.len() > 2048 {
             return Err(bad());
         }
         let bytes = (0..s.len())
@@ -71,10 +71,7 @@ impl ListQuery {
     }
 
     /// Resolves `sort` against the columns a list allows; the first is the default.
-    pub(crate) fn sort_column(
-        &self,
-        allowed: &[(&str, &'static str)],
-    ) -> Result<&'static str, StoreError> {
+    pub(crate) fn sort_column(&self, allowed: &[(&str, &'static str)]) -> Result<&'static str, StoreError> {
         match &self.sort {
             None => Ok(allowed[0].1),
             Some(s) => allowed
@@ -86,11 +83,7 @@ impl ListQuery {
                         "sort",
                         format!(
                             "sort by one of: {}",
-                            allowed
-                                .iter()
-                                .map(|(n, _)| *n)
-                                .collect::<Vec<_>>()
-                                .join(", ")
+                            allowed.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ")
                         ),
                     ))
                 }),
@@ -100,21 +93,21 @@ impl ListQuery {
     /// The keyset condition and ORDER BY for a sort column, with the next
     /// placeholder numbers. Sort values are compared as text, which is exact
     /// for the fixed-width instants and identifiers pawl stores.
-    pub(crate) fn keyset(&self, column: &str, next_param: usize) -> (String, String) {
+    pub(crate) fn keyset(&self, column: &str, id_column: &str, next_param: usize) -> (String, String) {
         let (cmp, dir) = match self.order {
             SortOrder::Asc => (">", "ASC"),
             SortOrder::Desc => ("<", "DESC"),
         };
         let cond = if self.cursor.is_some() {
             format!(
-                " AND ({column} {cmp} ${a} OR ({column} = ${a} AND id {cmp} ${b}))",
+                " AND ({column} {cmp} ${a} OR ({column} = ${a} AND {id_column} {cmp} ${b}))",
                 a = next_param,
                 b = next_param + 1
             )
         } else {
             String::new()
         };
-        (cond, format!(" ORDER BY {column} {dir}, id {dir}"))
+        (cond, format!(" ORDER BY {column} {dir}, {id_column} {dir}"))
     }
 }
 
@@ -130,12 +123,7 @@ pub struct Page<T> {
 impl<T> Page<T> {
     /// Builds a page from `limit + 1` fetched rows: the extra row only tells
     /// whether another page exists.
-    pub(crate) fn from_rows(
-        mut rows: Vec<T>,
-        limit: i64,
-        total: i64,
-        cursor_of: impl Fn(&T) -> Cursor,
-    ) -> Self {
+    pub(crate) fn from_rows(mut rows: Vec<T>, limit: i64, total: i64, cursor_of: impl Fn(&T) -> Cursor) -> Self {
         let more = rows.len() as i64 > limit;
         rows.truncate(limit as usize);
         let next_cursor = if more {
@@ -181,9 +169,7 @@ mod tests {
             sort: Some("password".into()),
             ..Default::default()
         };
-        let err = q
-            .sort_column(&[("email", "email"), ("role", "role")])
-            .unwrap_err();
+        let err = q.sort_column(&[("email", "email"), ("role", "role")]).unwrap_err();
         assert!(err.to_string().contains("email, role"), "{err}");
     }
 }

@@ -55,15 +55,12 @@ impl AuditedTx {
         // Bumping the head row first takes its row lock (PostgreSQL) inside
         // the already exclusive write transaction (SQLite), so two writers,
         // even in two processes, can never take the same sequence number.
-        let row: Option<(i64, String)> = sqlx::query_as(
-            "UPDATE audit_heads SET seq = seq + 1 WHERE org_id = $1 RETURNING seq, hash",
-        )
-        .bind(&self.org_id)
-        .fetch_optional(&mut *self.tx)
-        .await?;
-        let (seq, stored_prev) = row.ok_or(StoreError::NotFound {
-            entity: "organisation",
-        })?;
+        let row: Option<(i64, String)> =
+            sqlx::query_as("UPDATE audit_heads SET seq = seq + 1 WHERE org_id = $1 RETURNING seq, hash")
+                .bind(&self.org_id)
+                .fetch_optional(&mut *self.tx)
+                .await?;
+        let (seq, stored_prev) = row.ok_or(StoreError::NotFound { entity: "organisation" })?;
         let prev_hash = match self.pending_head.take() {
             Some((_, h)) => h,
             None => stored_prev,
@@ -146,8 +143,7 @@ mod erased {
 
     impl<T: serde::Serialize> Json for T {
         fn to_json(&self) -> Result<String, StoreError> {
-            serde_json::to_string(self)
-                .map_err(|e| StoreError::Corrupt(format!("cannot encode audit payload: {e}")))
+            serde_json::to_string(self).map_err(|e| StoreError::Corrupt(format!("cannot encode audit payload: {e}")))
         }
     }
 }

@@ -17,7 +17,7 @@ pub enum Identity {
     Anonymous,
     /// Signed in, but a member of no organisation.
     Homeless,
-    Principal(Principal),
+    Principal(Box<Principal>),
 }
 
 pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
@@ -36,14 +36,11 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
     let bearer = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| {
-            v.strip_prefix("Bearer ")
-                .or_else(|| v.strip_prefix("bearer "))
-        })
+        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
         .map(str::to_owned);
     let identity = if let Some(token) = bearer {
         match auth::token_principal(&state.app, &token).await {
-            Ok(p) => Identity::Principal(p),
+            Ok(p) => Identity::Principal(Box::new(p)),
             // A wrong token is an error even on public routes: the client
             // believes it is authenticated and must learn otherwise.
             Err(AppError::Unauthenticated) => {
@@ -59,7 +56,7 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
         }
     } else if let Some(secret) = cookie(headers, SESSION_COOKIE) {
         match auth::session_principal(&state.app, &secret).await {
-            Ok(Some(p)) => Identity::Principal(p),
+            Ok(Some(p)) => Identity::Principal(Box::new(p)),
             Ok(None) => Identity::Homeless,
             Err(AppError::Unauthenticated) => Identity::Anonymous,
             Err(e) => return ApiError::from(e).into_response(),
@@ -80,7 +77,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Auth {
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
         match parts.extensions.get::<Identity>() {
-            Some(Identity::Principal(p)) => Ok(Auth(p.clone())),
+            Some(Identity::Principal(p)) => Ok(Auth(p.as_ref().clone())),
             _ => Err(ApiError::from(AppError::Unauthenticated)),
         }
     }

@@ -29,9 +29,13 @@ pub struct ProblemField {
     pub message: String,
 }
 
-/// An error on its way to becoming an HTTP response.
+/// An error on its way to becoming an HTTP response. Boxed: errors are
+/// rare, and a small `Result` keeps the happy path cheap.
 #[derive(Debug)]
-pub struct ApiError {
+pub struct ApiError(Box<ApiErrorBody>);
+
+#[derive(Debug)]
+pub struct ApiErrorBody {
     pub status: StatusCode,
     pub kind: &'static str,
     pub title: &'static str,
@@ -41,14 +45,16 @@ pub struct ApiError {
     pub retry_after: Option<u64>,
 }
 
+impl std::ops::Deref for ApiError {
+    type Target = ApiErrorBody;
+    fn deref(&self) -> &ApiErrorBody {
+        &self.0
+    }
+}
+
 impl ApiError {
-    pub fn new(
-        status: StatusCode,
-        kind: &'static str,
-        title: &'static str,
-        detail: impl Into<String>,
-    ) -> Self {
-        Self {
+    pub fn new(status: StatusCode, kind: &'static str, title: &'static str, detail: impl Into<String>) -> Self {
+        Self(Box::new(ApiErrorBody {
             status,
             kind,
             title,
@@ -56,7 +62,7 @@ impl ApiError {
             fields: Vec::new(),
             etag: None,
             retry_after: None,
-        }
+        }))
     }
 
     pub fn not_found(what: &str) -> Self {
@@ -69,12 +75,7 @@ impl ApiError {
     }
 
     pub fn bad_request(detail: impl Into<String>) -> Self {
-        Self::new(
-            StatusCode::BAD_REQUEST,
-            "bad-request",
-            "Bad request",
-            detail,
-        )
+        Self::new(StatusCode::BAD_REQUEST, "bad-request", "Bad request", detail)
     }
 
     pub fn invalid(fields: Vec<FieldError>) -> Self {
@@ -83,15 +84,17 @@ impl ApiError {
             .map(|f| format!("{}: {}", f.field, f.message))
             .collect::<Vec<_>>()
             .join("; ");
-        Self {
-            fields,
-            ..Self::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "validation",
-                "Invalid input",
-                detail,
-            )
-        }
+        let mut e = Self::new(StatusCode::UNPROCESSABLE_ENTITY, "validation", "Invalid input", detail);
+        e.0.fields = fields;
+        e
+    }
+
+    /// The message for a person: the first field's, or the detail.
+    pub fn message(&self) -> String {
+        self.fields
+            .first()
+            .map(|f| f.message.clone())
+            .unwrap_or_else(|| self.detail.clone())
     }
 
     pub fn problem(&self) -> Problem {
@@ -127,21 +130,17 @@ impl From<AppError> for ApiError {
                 "Sign-in failed",
                 e.to_string(),
             ),
-            AppError::Forbidden => Self::new(
-                StatusCode::FORBIDDEN,
-                "forbidden",
-                "Forbidden",
-                e.to_string(),
-            ),
-            AppError::RateLimited { retry_after_secs } => Self {
-                retry_after: Some(retry_after_secs),
-                ..Self::new(
+            AppError::Forbidden => Self::new(StatusCode::FORBIDDEN, "forbidden", "Forbidden", e.to_string()),
+            AppError::RateLimited { retry_after_secs } => {
+                let mut err = Self::new(
                     StatusCode::TOO_MANY_REQUESTS,
                     "rate-limited",
                     "Too many attempts",
                     e.to_string(),
-                )
-            },
+                );
+                err.0.retry_after = Some(retry_after_secs);
+                err
+            }
             AppError::Invalid(DomainError::Invalid(fields)) => Self::invalid(fields),
             AppError::Store(s) => s.into(),
         }
@@ -152,20 +151,17 @@ impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::NotFound { entity } => Self::not_found(entity),
-            StoreError::Conflict(msg) => {
-                Self::new(StatusCode::CONFLICT, "conflict", "Conflict", msg)
-            }
-            StoreError::PreconditionFailed {
-                ref current_etag, ..
-            } => Self {
-                etag: Some(current_etag.clone()),
-                ..Self::new(
+            StoreError::Conflict(msg) => Self::new(StatusCode::CONFLICT, "conflict", "Conflict", msg),
+            StoreError::PreconditionFailed { ref current_etag, .. } => {
+                let mut err = Self::new(
                     StatusCode::PRECONDITION_FAILED,
                     "precondition-failed",
                     "Precondition failed",
                     e.to_string(),
-                )
-            },
+                );
+                err.0.etag = Some(current_etag.clone());
+                err
+            }
             StoreError::Invalid(DomainError::Invalid(fields)) => Self::invalid(fields),
             other => {
                 // The cause goes to the log, not to the client.
@@ -196,7 +192,7 @@ impl IntoResponse for ApiError {
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/problem+json"),
         );
-        if let Some(tag) = self.etag.and_then(|t| HeaderValue::from_str(&t).ok()) {
+        if let Some(tag) = self.etag.as_deref().and_then(|t| HeaderValue::from_str(t).ok()) {
             h.insert(header::ETAG, tag);
         }
         if let Some(secs) = self.retry_after {

@@ -17,18 +17,13 @@ pub fn if_match(headers: &HeaderMap) -> Result<Option<i64>, ApiError> {
         .strip_prefix('v')
         .and_then(|n| n.parse::<i64>().ok())
         .map(Some)
-        .ok_or_else(|| {
-            ApiError::bad_request(format!(
-                "If-Match {s:?} is not an entity tag this server issued"
-            ))
-        })
+        .ok_or_else(|| ApiError::bad_request(format!("If-Match {s:?} is not an entity tag this server issued")))
 }
 
 /// The `ETag` header for a record version.
 pub fn with_etag(version: i64) -> [(header::HeaderName, HeaderValue); 1] {
     [(
         header::ETAG,
-        HeaderValue::from_str(&pawl_store::etag(version))
-            .unwrap_or(HeaderValue::from_static("\"v0\"")),
+        HeaderValue::from_str(&pawl_store::etag(version)).unwrap_or(HeaderValue::from_static("\"v0\"")),
     )]
 }

@@ -58,11 +58,6 @@ impl From<PathRejection> for ApiError {
 
 impl From<FormRejection> for ApiError {
     fn from(r: FormRejection) -> Self {
-        ApiError::new(
-            r.status(),
-            "malformed-form",
-            "Malformed form",
-            r.body_text(),
-        )
+        ApiError::new(r.status(), "malformed-form", "Malformed form", r.body_text())
     }
 }

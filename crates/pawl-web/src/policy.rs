@@ -29,17 +29,9 @@ pub const ROUTES: &[(&str, &str, Rule)] = &[
     ("GET", "/api/v1/openapi.json", Public),
     ("GET", "/api/v1/me", Needs(Enter)),
     ("GET", "/api/v1/catalog/iso27001-2022/annex-a", Needs(Enter)),
-    (
-        "GET",
-        "/api/v1/catalog/iso27001-2022/annex-a/{id}",
-        Needs(Enter),
-    ),
+    ("GET", "/api/v1/catalog/iso27001-2022/annex-a/{id}", Needs(Enter)),
     ("GET", "/api/v1/catalog/iso27001-2022/clauses", Needs(Enter)),
-    (
-        "GET",
-        "/api/v1/catalog/iso27001-2022/clauses/{id}",
-        Needs(Enter),
-    ),
+    ("GET", "/api/v1/catalog/iso27001-2022/clauses/{id}", Needs(Enter)),
     ("GET", "/api/v1/organisation", Needs(Enter)),
     ("PATCH", "/api/v1/organisation", Needs(ManageOrganisation)),
     ("GET", "/api/v1/members", Needs(ReadIsms)),
@@ -69,40 +61,20 @@ pub const ROUTES: &[(&str, &str, Rule)] = &[
     ("GET", "/catalog/clauses", Needs(Enter)),
     ("GET", "/admin/members", Needs(ReadIsms)),
     ("POST", "/admin/members", Needs(ManageOrganisation)),
-    (
-        "POST",
-        "/admin/members/{id}/role",
-        Needs(ManageOrganisation),
-    ),
-    (
-        "POST",
-        "/admin/members/{id}/remove",
-        Needs(ManageOrganisation),
-    ),
+    ("POST", "/admin/members/{id}/role", Needs(ManageOrganisation)),
+    ("POST", "/admin/members/{id}/remove", Needs(ManageOrganisation)),
     ("GET", "/admin/organisation", Needs(ManageOrganisation)),
     ("POST", "/admin/organisation", Needs(ManageOrganisation)),
     ("GET", "/account/tokens", Needs(ManageOwnTokens)),
     ("POST", "/account/tokens", Needs(ManageOwnTokens)),
-    (
-        "POST",
-        "/account/tokens/{id}/revoke",
-        Needs(ManageOwnTokens),
-    ),
+    ("POST", "/account/tokens/{id}/revoke", Needs(ManageOwnTokens)),
     ("GET", "/audit", Needs(ReadAuditTrail)),
-    (
-        "GET",
-        "/history/{entity_type}/{entity_id}",
-        Needs(ReadAuditTrail),
-    ),
+    ("GET", "/history/{entity_type}/{entity_id}", Needs(ReadAuditTrail)),
 ];
 
 pub fn rule_for(method: &Method, path: &str) -> Option<Rule> {
     // HEAD is answered by GET routes and needs what GET needs.
-    let method = if method == Method::HEAD {
-        "GET"
-    } else {
-        method.as_str()
-    };
+    let method = if method == Method::HEAD { "GET" } else { method.as_str() };
     ROUTES
         .iter()
         .find(|(m, p, _)| *m == method && *p == path)
@@ -115,11 +87,7 @@ fn is_api(path: &str) -> bool {
 
 pub async fn enforce(State(_): State<AppState>, req: Request, next: Next) -> Response {
     // Unrouted paths fall through to the 404 fallback.
-    let Some(path) = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|m| m.as_str().to_owned())
-    else {
+    let Some(path) = req.extensions().get::<MatchedPath>().map(|m| m.as_str().to_owned()) else {
         return next.run(req).await;
     };
     let Some(rule) = rule_for(req.method(), &path) else {
@@ -142,18 +110,12 @@ pub async fn enforce(State(_): State<AppState>, req: Request, next: Next) -> Res
         .unwrap_or(Identity::Anonymous);
     match identity {
         Identity::Principal(p) if p.can(permission) => next.run(req).await,
-        Identity::Principal(_) if is_api(&path) => {
-            ApiError::from(pawl_app::AppError::Forbidden).into_response()
-        }
+        Identity::Principal(_) if is_api(&path) => ApiError::from(pawl_app::AppError::Forbidden).into_response(),
         Identity::Principal(p) => crate::ui::forbidden_page(&p),
         _ if is_api(&path) => ApiError::from(pawl_app::AppError::Unauthenticated).into_response(),
         Identity::Homeless => crate::ui::no_organisation_page(),
         Identity::Anonymous => {
-            let back = req
-                .uri()
-                .path_and_query()
-                .map(|p| p.as_str())
-                .unwrap_or("/");
+            let back = req.uri().path_and_query().map(|p| p.as_str()).unwrap_or("/");
             let next_q = serde_urlencoded::to_string([("next", back)]).unwrap_or_default();
             Redirect::to(&format!("/login?{next_q}")).into_response()
         }

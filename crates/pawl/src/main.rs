@@ -11,11 +11,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 #[derive(Parser)]
-#[command(
-    name = "pawl",
-    version,
-    about = "A self-hosted ISMS for ISO/IEC 27001:2022"
-)]
+#[command(name = "pawl", version, about = "A self-hosted ISMS for ISO/IEC 27001:2022")]
 struct Cli {
     #[command(flatten)]
     db: DbArgs,
@@ -41,9 +37,8 @@ impl DbArgs {
         match &self.database_url {
             Some(url) => Ok(Location::Postgres(url.clone())),
             None => {
-                std::fs::create_dir_all(&self.data_dir).with_context(|| {
-                    format!("cannot create data folder {}", self.data_dir.display())
-                })?;
+                std::fs::create_dir_all(&self.data_dir)
+                    .with_context(|| format!("cannot create data folder {}", self.data_dir.display()))?;
                 Ok(Location::SqliteFile(self.data_dir.join("pawl.db")))
             }
         }
@@ -135,10 +130,7 @@ enum AuditCommand {
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     init_logs(cli.log_json);
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: cannot start the runtime: {e}");
@@ -199,11 +191,7 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
                 .organisation_by_slug(&org)
                 .await
                 .with_context(|| format!("organisation {org:?}"))?;
-            let exists = app
-                .store
-                .user_by_email(&Email::parse(&email)?)
-                .await?
-                .is_some();
+            let exists = app.store.user_by_email(&Email::parse(&email)?).await?.is_some();
             let password = if exists { None } else { Some(read_password()?) };
             let (member, created) = members::add_member(
                 &app,
@@ -214,15 +202,8 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
                 password.as_deref(),
             )
             .await?;
-            let account = if created {
-                "new account"
-            } else {
-                "existing account"
-            };
-            println!(
-                "added {} to {} as {} ({account})",
-                member.email, org.slug, member.role
-            );
+            let account = if created { "new account" } else { "existing account" };
+            println!("added {} to {} as {} ({account})", member.email, org.slug, member.role);
             Ok(ok)
         }
         Command::Token(TokenCommand::Create { org, email, name }) => {
@@ -237,14 +218,8 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
                 .user_by_email(&Email::parse(&email)?)
                 .await?
                 .with_context(|| format!("no account for {email}"))?;
-            let (secret, token) = auth::issue_token(
-                &app,
-                &org.id,
-                &Actor::system("pawl token create"),
-                &user.id,
-                &name,
-            )
-            .await?;
+            let (secret, token) =
+                auth::issue_token(&app, &org.id, &Actor::system("pawl token create"), &user.id, &name).await?;
             eprintln!(
                 "token {} for {} in {}; it is shown once:",
                 token.name, token.email, org.slug
@@ -269,10 +244,7 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
                     Ok(ok)
                 }
                 VerifyOutcome::Broken(b) => {
-                    println!(
-                        "audit chain of {} BROKEN at sequence {}: {}",
-                        org.slug, b.seq, b.reason
-                    );
+                    println!("audit chain of {} BROKEN at sequence {}: {}", org.slug, b.seq, b.reason);
                     Ok(std::process::ExitCode::from(1))
                 }
             }
@@ -316,7 +288,9 @@ async fn serve(db: &DbArgs, addr: SocketAddr, with_demo: bool) -> Result<()> {
     println!("pawl is running at http://{bound}");
     if let Some(password) = demo_login {
         println!("Sign in as {} with password: {password}", demo::ADMIN_EMAIL);
-        println!("(every demo person, e.g. priya.shah@demo.example or jorge.morales@audit.example, has the same password)");
+        println!(
+            "(every demo person, e.g. priya.shah@demo.example or jorge.morales@audit.example, has the same password)"
+        );
     }
     let store = app.store.clone();
     pawl_web::serve(listener, app, shutdown_signal()).await?;

@@ -105,12 +105,7 @@ pub async fn events(
         entity_type: q.entity_type,
         entity_id: q.entity_id,
     };
-    let page = s
-        .app
-        .store
-        .org(&p.organisation.id)
-        .audit_events(&filter, &list)
-        .await?;
+    let page = s.app.store.org(&p.organisation.id).audit_events(&filter, &list).await?;
     Ok(Json(AuditEventList {
         items: page.items.into_iter().map(AuditEventOut::from).collect(),
         total: page.total,
@@ -132,22 +127,20 @@ pub struct VerifyOut {
 #[utoipa::path(get, path = "/api/v1/audit/verify", tag = "audit",
     responses((status = 200, body = VerifyOut), (status = 403, body = Problem)))]
 pub async fn verify(State(s): State<AppState>, Auth(p): Auth) -> ApiResult<Json<VerifyOut>> {
-    Ok(Json(
-        match s.app.store.verify_audit_chain(&p.organisation.id).await? {
-            VerifyOutcome::Intact { events } => VerifyOut {
-                intact: true,
-                events,
-                broken_at: None,
-                reason: None,
-            },
-            VerifyOutcome::Broken(b) => VerifyOut {
-                intact: false,
-                events: b.seq - 1,
-                broken_at: Some(b.seq),
-                reason: Some(b.reason),
-            },
+    Ok(Json(match s.app.store.verify_audit_chain(&p.organisation.id).await? {
+        VerifyOutcome::Intact { events } => VerifyOut {
+            intact: true,
+            events,
+            broken_at: None,
+            reason: None,
         },
-    ))
+        VerifyOutcome::Broken(b) => VerifyOut {
+            intact: false,
+            events: b.seq - 1,
+            broken_at: Some(b.seq),
+            reason: Some(b.reason),
+        },
+    }))
 }
 
 /// Every change to one record, oldest first, with readable diffs.

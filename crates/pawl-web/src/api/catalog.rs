@@ -88,9 +88,12 @@ pub struct ControlFilter {
     pub value: Option<String>,
 }
 
+/// A theme and an attribute value to match, either optional.
+pub type CatalogFilter<'a> = (Option<Theme>, Option<(AttributeFamily, &'a str)>);
+
 impl ControlFilter {
     /// Turns the query into catalog terms, naming each bad field.
-    pub fn parse(&self) -> Result<(Option<Theme>, Option<(AttributeFamily, &str)>), ApiError> {
+    pub fn parse(&self) -> Result<CatalogFilter<'_>, ApiError> {
         let mut errors = Vec::new();
         let theme = match self.theme.as_deref().filter(|t| !t.is_empty()) {
             None => None,
@@ -145,10 +148,7 @@ impl ControlFilter {
     responses((status = 200, body = ControlList), (status = 401, body = Problem), (status = 422, body = Problem)))]
 pub async fn annex_a_list(Query(f): Query<ControlFilter>) -> ApiResult<Json<ControlList>> {
     let (theme, attribute) = f.parse()?;
-    let items: Vec<ControlOut> = Catalog::get()
-        .filter(theme, attribute)
-        .map(ControlOut::from)
-        .collect();
+    let items: Vec<ControlOut> = Catalog::get().filter(theme, attribute).map(ControlOut::from).collect();
     Ok(Json(ControlList {
         total: items.len() as i64,
         items,

@@ -46,15 +46,9 @@ pub struct OrganisationPatch {
 /// The caller's organisation.
 #[utoipa::path(get, path = "/api/v1/organisation", tag = "organisation",
     responses((status = 200, body = OrganisationOut, headers(("ETag" = String))), (status = 401, body = Problem)))]
-pub async fn organisation_get(
-    State(s): State<AppState>,
-    Auth(p): Auth,
-) -> ApiResult<impl IntoResponse> {
+pub async fn organisation_get(State(s): State<AppState>, Auth(p): Auth) -> ApiResult<impl IntoResponse> {
     let org = s.app.store.org(&p.organisation.id).organisation().await?;
-    Ok((
-        with_etag(org.version),
-        axum::Json(OrganisationOut::from(org)),
-    ))
+    Ok((with_etag(org.version), axum::Json(OrganisationOut::from(org))))
 }
 
 /// Renames the organisation. Honours `If-Match`.
@@ -72,10 +66,7 @@ pub async fn organisation_patch(
     let mut tx = s.app.store.write(&p.organisation.id, &p.actor()).await?;
     let org = tx.rename_organisation(&body.name, expected).await?;
     tx.commit().await?;
-    Ok((
-        with_etag(org.version),
-        axum::Json(OrganisationOut::from(org)),
-    ))
+    Ok((with_etag(org.version), axum::Json(OrganisationOut::from(org))))
 }
 
 #[derive(Serialize, ToSchema)]
@@ -114,12 +105,7 @@ pub async fn members_list(
     Auth(p): Auth,
     Query(params): Query<ListParams>,
 ) -> ApiResult<axum::Json<MemberList>> {
-    let page = s
-        .app
-        .store
-        .org(&p.organisation.id)
-        .members(&params.to_query()?)
-        .await?;
+    let page = s.app.store.org(&p.organisation.id).members(&params.to_query()?).await?;
     Ok(axum::Json(MemberList {
         items: page.items.into_iter().map(MemberOut::from).collect(),
         total: page.total,
@@ -249,10 +235,7 @@ list_of!(TokenList, TokenOut);
 /// The caller's API tokens (all of the organisation's, for admins), newest first.
 #[utoipa::path(get, path = "/api/v1/tokens", tag = "organisation",
     responses((status = 200, body = TokenList), (status = 401, body = Problem)))]
-pub async fn tokens_list(
-    State(s): State<AppState>,
-    Auth(p): Auth,
-) -> ApiResult<axum::Json<TokenList>> {
+pub async fn tokens_list(State(s): State<AppState>, Auth(p): Auth) -> ApiResult<axum::Json<TokenList>> {
     let whose = (!p.can(Permission::ManageOrganisation)).then_some(p.user_id.as_str());
     let items: Vec<TokenOut> = s
         .app
@@ -292,14 +275,7 @@ pub async fn token_create(
     Auth(p): Auth,
     Json(body): Json<TokenCreate>,
 ) -> ApiResult<impl IntoResponse> {
-    let (secret, token) = auth::issue_token(
-        &s.app,
-        &p.organisation.id,
-        &p.actor(),
-        &p.user_id,
-        &body.name,
-    )
-    .await?;
+    let (secret, token) = auth::issue_token(&s.app, &p.organisation.id, &p.actor(), &p.user_id, &body.name).await?;
     Ok((
         StatusCode::CREATED,
         axum::Json(TokenCreated {

@@ -44,9 +44,7 @@ impl Modify for Security {
             SecurityScheme::Http(
                 HttpBuilder::new()
                     .scheme(HttpAuthScheme::Bearer)
-                    .description(Some(
-                        "An API token from `pawl token create` or the Tokens page",
-                    ))
+                    .description(Some("An API token from `pawl token create` or the Tokens page"))
                     .build(),
             ),
         );
@@ -69,10 +67,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(catalog::annex_a_get))
         .routes(routes!(catalog::clauses_list))
         .routes(routes!(catalog::clause_get))
-        .routes(routes!(
-            identity::organisation_get,
-            identity::organisation_patch
-        ))
+        .routes(routes!(identity::organisation_get, identity::organisation_patch))
         .routes(routes!(identity::members_list, identity::member_create))
         .routes(routes!(
             identity::member_get,
@@ -108,18 +103,15 @@ impl ListParams {
             None | Some("asc") => pawl_store::SortOrder::Asc,
             Some("desc") => pawl_store::SortOrder::Desc,
             Some(other) => {
-                return Err(crate::ApiError::invalid(vec![
-                    pawl_domain::FieldError::new("order", format!("{other:?} is not asc or desc")),
-                ]))
+                return Err(crate::ApiError::invalid(vec![pawl_domain::FieldError::new(
+                    "order",
+                    format!("{other:?} is not asc or desc"),
+                )]))
             }
         };
         Ok(pawl_store::ListQuery {
             limit: self.limit,
-            cursor: self
-                .cursor
-                .as_deref()
-                .map(pawl_store::Cursor::decode)
-                .transpose()?,
+            cursor: self.cursor.as_deref().map(pawl_store::Cursor::decode).transpose()?,
             sort: self.sort.clone(),
             order,
             q: self.q.clone().filter(|q| !q.trim().is_empty()),

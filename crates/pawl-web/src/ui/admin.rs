@@ -71,18 +71,12 @@ async fn members_page(
     })
 }
 
-pub async fn members(
-    State(s): State<AppState>,
-    Auth(p): Auth,
-    Query(q): Query<PageQuery>,
-) -> PageResult {
+pub async fn members(State(s): State<AppState>, Auth(p): Auth, Query(q): Query<PageQuery>) -> PageResult {
     let form = MemberForm {
         role: "viewer".into(),
         ..Default::default()
     };
-    Ok(render(
-        &members_page(&s, &p, q.cursor, form, q.notice, None).await?,
-    ))
+    Ok(render(&members_page(&s, &p, q.cursor, form, q.notice, None).await?))
 }
 
 #[derive(Deserialize)]
@@ -92,11 +86,7 @@ pub struct AddMember {
     password: Option<String>,
 }
 
-pub async fn member_add(
-    State(s): State<AppState>,
-    Auth(p): Auth,
-    Form(f): Form<AddMember>,
-) -> PageResult {
+pub async fn member_add(State(s): State<AppState>, Auth(p): Auth, Form(f): Form<AddMember>) -> PageResult {
     match members::add_member(
         &s.app,
         &p.organisation.id,
@@ -154,7 +144,7 @@ async fn members_with_error(s: &AppState, p: &pawl_app::Principal, e: ApiError) 
     if e.status.is_server_error() || e.status == StatusCode::NOT_FOUND {
         return Err(e.into());
     }
-    let page = members_page(s, p, None, MemberForm::default(), None, Some(e.detail)).await?;
+    let page = members_page(s, p, None, MemberForm::default(), None, Some(e.message())).await?;
     Ok((e.status, render(&page)).into_response())
 }
 
@@ -216,11 +206,7 @@ struct OrganisationPage {
     notice: Option<String>,
 }
 
-pub async fn organisation(
-    State(s): State<AppState>,
-    Auth(p): Auth,
-    Query(q): Query<PageQuery>,
-) -> PageResult {
+pub async fn organisation(State(s): State<AppState>, Auth(p): Auth, Query(q): Query<PageQuery>) -> PageResult {
     let org = s.app.store.org(&p.organisation.id).organisation().await?;
     Ok(render(&OrganisationPage {
         shell: Shell::new(&s, &p, "organisation").await?,
@@ -237,11 +223,7 @@ pub struct OrgForm {
     version: Option<i64>,
 }
 
-pub async fn organisation_save(
-    State(s): State<AppState>,
-    Auth(p): Auth,
-    Form(f): Form<OrgForm>,
-) -> PageResult {
+pub async fn organisation_save(State(s): State<AppState>, Auth(p): Auth, Form(f): Form<OrgForm>) -> PageResult {
     let result: Result<Organisation, ApiError> = async {
         let mut tx = s.app.store.write(&p.organisation.id, &p.actor()).await?;
         let org = tx.rename_organisation(&f.name, f.version).await?;
@@ -258,12 +240,7 @@ pub async fn organisation_save(
                 shell: Shell::new(&s, &p, "organisation").await?,
                 org,
                 name: f.name,
-                error: Some(
-                    e.fields
-                        .first()
-                        .map(|x| x.message.clone())
-                        .unwrap_or(e.detail),
-                ),
+                error: Some(e.message()),
                 notice: None,
             };
             Ok((status, render(&page)).into_response())
@@ -295,11 +272,7 @@ async fn tokens_page(s: &AppState, p: &pawl_app::Principal) -> Result<TokensPage
     })
 }
 
-pub async fn tokens(
-    State(s): State<AppState>,
-    Auth(p): Auth,
-    Query(q): Query<PageQuery>,
-) -> PageResult {
+pub async fn tokens(State(s): State<AppState>, Auth(p): Auth, Query(q): Query<PageQuery>) -> PageResult {
     let mut page = tokens_page(&s, &p).await?;
     page.notice = q.notice;
     Ok(render(&page))
@@ -312,11 +285,7 @@ pub struct TokenForm {
 
 /// Answers with the page itself (not a redirect) so the secret never
 /// appears in a URL or the browser history.
-pub async fn token_create(
-    State(s): State<AppState>,
-    Auth(p): Auth,
-    Form(f): Form<TokenForm>,
-) -> PageResult {
+pub async fn token_create(State(s): State<AppState>, Auth(p): Auth, Form(f): Form<TokenForm>) -> PageResult {
     match auth::issue_token(&s.app, &p.organisation.id, &p.actor(), &p.user_id, &f.name).await {
         Ok((secret, _)) => {
             let mut page = tokens_page(&s, &p).await?;
@@ -333,11 +302,7 @@ pub async fn token_create(
     }
 }
 
-pub async fn token_revoke(
-    State(s): State<AppState>,
-    Auth(p): Auth,
-    Path(id): Path<String>,
-) -> PageResult {
+pub async fn token_revoke(State(s): State<AppState>, Auth(p): Auth, Path(id): Path<String>) -> PageResult {
     crate::api::identity::revoke(&s, &p, &id, None).await?;
     Ok(Redirect::to("/account/tokens?notice=Token%20revoked.").into_response())
 }
@@ -382,11 +347,7 @@ struct AuditPage {
     reason: String,
 }
 
-pub async fn audit(
-    State(s): State<AppState>,
-    Auth(p): Auth,
-    Query(q): Query<PageQuery>,
-) -> PageResult {
+pub async fn audit(State(s): State<AppState>, Auth(p): Auth, Query(q): Query<PageQuery>) -> PageResult {
     let list = crate::api::ListParams {
         cursor: q.cursor,
         sort: Some("seq".into()),
@@ -400,11 +361,10 @@ pub async fn audit(
         .org(&p.organisation.id)
         .audit_events(&Default::default(), &list)
         .await?;
-    let (intact, verified, broken_at, reason) =
-        match s.app.store.verify_audit_chain(&p.organisation.id).await? {
-            VerifyOutcome::Intact { events } => (true, events, 0, String::new()),
-            VerifyOutcome::Broken(b) => (false, b.seq - 1, b.seq, b.reason),
-        };
+    let (intact, verified, broken_at, reason) = match s.app.store.verify_audit_chain(&p.organisation.id).await? {
+        VerifyOutcome::Intact { events } => (true, events, 0, String::new()),
+        VerifyOutcome::Broken(b) => (false, b.seq - 1, b.seq, b.reason),
+    };
     Ok(render(&AuditPage {
         shell: Shell::new(&s, &p, "audit").await?,
         events: page.items.into_iter().map(EventView::from).collect(),

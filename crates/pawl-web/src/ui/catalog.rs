@@ -63,17 +63,10 @@ struct AnnexAPage {
     attribute_menu: Vec<(&'static str, &'static str, Vec<String>)>,
 }
 
-pub async fn annex_a(
-    State(s): State<AppState>,
-    Auth(p): Auth,
-    Query(q): Query<AnnexAQuery>,
-) -> PageResult {
+pub async fn annex_a(State(s): State<AppState>, Auth(p): Auth, Query(q): Query<AnnexAQuery>) -> PageResult {
     let theme = q.theme.unwrap_or_default();
     let attr = q.attr.unwrap_or_default();
-    let (family, value) = attr
-        .split_once(':')
-        .map(|(f, v)| (f.to_owned(), v.to_owned()))
-        .unzip();
+    let (family, value) = attr.split_once(':').map(|(f, v)| (f.to_owned(), v.to_owned())).unzip();
     let filter = ControlFilter {
         theme: Some(theme.clone()),
         attribute: family,
@@ -102,11 +95,7 @@ struct ControlPage {
     control: &'static AnnexAControl,
 }
 
-pub async fn control(
-    State(s): State<AppState>,
-    Auth(p): Auth,
-    Path(id): Path<String>,
-) -> PageResult {
+pub async fn control(State(s): State<AppState>, Auth(p): Auth, Path(id): Path<String>) -> PageResult {
     let control = Catalog::get()
         .control(&id)
         .ok_or_else(|| crate::ApiError::not_found(&format!("Annex A control {id:?}")))?;

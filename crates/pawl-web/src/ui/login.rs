@@ -59,10 +59,7 @@ fn session_cookie(value: &str, max_age: i64, secure: bool) -> HeaderValue {
 
 /// Behind a TLS-terminating proxy the cookie must be marked Secure.
 fn behind_tls(headers: &HeaderMap) -> bool {
-    headers
-        .get("x-forwarded-proto")
-        .and_then(|v| v.to_str().ok())
-        == Some("https")
+    headers.get("x-forwarded-proto").and_then(|v| v.to_str().ok()) == Some("https")
 }
 
 pub async fn submit(
@@ -95,11 +92,7 @@ pub async fn submit(
             let mut resp = Redirect::to(&next).into_response();
             resp.headers_mut().insert(
                 header::SET_COOKIE,
-                session_cookie(
-                    &signed.cookie_secret,
-                    auth::SESSION_HOURS * 3600,
-                    behind_tls(&headers),
-                ),
+                session_cookie(&signed.cookie_secret, auth::SESSION_HOURS * 3600, behind_tls(&headers)),
             );
             resp
         }
@@ -126,10 +119,8 @@ fn capitalise(s: &str) -> String {
 pub async fn logout(State(s): State<AppState>, Auth(p): Auth, headers: HeaderMap) -> PageResult {
     auth::sign_out(&s.app, &p).await?;
     let mut resp = Redirect::to("/login").into_response();
-    resp.headers_mut().insert(
-        header::SET_COOKIE,
-        session_cookie("", 0, behind_tls(&headers)),
-    );
+    resp.headers_mut()
+        .insert(header::SET_COOKIE, session_cookie("", 0, behind_tls(&headers)));
     Ok(resp)
 }
 
@@ -138,11 +129,7 @@ pub struct SwitchForm {
     slug: String,
 }
 
-pub async fn switch_org(
-    State(s): State<AppState>,
-    Auth(p): Auth,
-    Form(f): Form<SwitchForm>,
-) -> PageResult {
+pub async fn switch_org(State(s): State<AppState>, Auth(p): Auth, Form(f): Form<SwitchForm>) -> PageResult {
     auth::switch_organisation(&s.app, &p, &f.slug).await?;
     Ok(Redirect::to("/").into_response())
 }

@@ -26,20 +26,14 @@ pub fn router() -> Router<AppState> {
         .route("/catalog/annex-a", get(catalog::annex_a))
         .route("/catalog/annex-a/{id}", get(catalog::control))
         .route("/catalog/clauses", get(catalog::clauses))
-        .route(
-            "/admin/members",
-            get(admin::members).post(admin::member_add),
-        )
+        .route("/admin/members", get(admin::members).post(admin::member_add))
         .route("/admin/members/{id}/role", post(admin::member_role))
         .route("/admin/members/{id}/remove", post(admin::member_remove))
         .route(
             "/admin/organisation",
             get(admin::organisation).post(admin::organisation_save),
         )
-        .route(
-            "/account/tokens",
-            get(admin::tokens).post(admin::token_create),
-        )
+        .route("/account/tokens", get(admin::tokens).post(admin::token_create))
         .route("/account/tokens/{id}/revoke", post(admin::token_revoke))
         .route("/audit", get(admin::audit))
         .route("/history/{entity_type}/{entity_id}", get(admin::history))
@@ -66,11 +60,7 @@ async fn static_file(axum::extract::Path(file): axum::extract::Path<String>) -> 
 }
 
 async fn not_found() -> Response {
-    message(
-        StatusCode::NOT_FOUND,
-        "Not found",
-        "There is no page at this address.",
-    )
+    message(StatusCode::NOT_FOUND, "Not found", "There is no page at this address.")
 }
 
 /// One entry of the side navigation; `href` is None for areas not built yet.
@@ -103,11 +93,7 @@ fn item(key: &'static str, label: &'static str, href: Option<&'static str>) -> N
 }
 
 impl Shell {
-    pub async fn new(
-        state: &AppState,
-        p: &Principal,
-        current: &'static str,
-    ) -> Result<Shell, ApiError> {
+    pub async fn new(state: &AppState, p: &Principal, current: &'static str) -> Result<Shell, ApiError> {
         let organisations = state
             .app
             .store
@@ -121,11 +107,7 @@ impl Shell {
             admin.push(item("members", "Members", Some("/admin/members")));
         }
         if p.can(Permission::ManageOrganisation) {
-            admin.push(item(
-                "organisation",
-                "Organisation",
-                Some("/admin/organisation"),
-            ));
+            admin.push(item("organisation", "Organisation", Some("/admin/organisation")));
         }
         if p.can(Permission::ManageOwnTokens) {
             admin.push(item("tokens", "API tokens", Some("/account/tokens")));

@@ -1,0 +1,271 @@
+//! The web UI in a real browser: headless Chromium driven over WebDriver.
+
+use crate::harness::{spawn_app, Engine, ADMIN_EMAIL, PASSWORD};
+use serde_json::{json, Value};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+struct Driver {
+    child: Child,
+    base: String,
+    session: String,
+    http: reqwest::Client,
+    _profile: crate::harness::TempDir,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Driver {
+    async fn start() -> Driver {
+        let chromedriver = std::env::var("PAWL_CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into());
+        let chromium = std::env::var("PAWL_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+        assert!(
+            std::path::Path::new(&chromedriver).exists(),
+            "{chromedriver} is missing: run the suite with scripts/test, which installs chromium-driver"
+        );
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = Command::new(&chromedriver)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start chromedriver");
+        let base = format!("http://127.0.0.1:{port}");
+        let http = reqwest::Client::new();
+        for _ in 0..100 {
+            if http.get(format!("{base}/status")).send().await.is_ok() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let profile = crate::harness::TempDir::new();
+        let caps = json!({"capabilities": {"alwaysMatch": {
+            "browserName": "chrome",
+            "goog:chromeOptions": {
+                "binary": chromium,
+                "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                    "--disable-dev-shm-usage", "--window-size=1280,900", format!("--user-data-dir={}", profile.0.display())]
+            }
+        }}});
+        let r: Value = http
+            .post(format!("{base}/session"))
+            .json(&caps)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let session = r["value"]["sessionId"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no WebDriver session: {r}"))
+            .to_owned();
+        let d = Driver {
+            child,
+            base,
+            session,
+            http,
+            _profile: profile,
+        };
+        // Element look-ups wait for the next page to arrive.
+        d.cmd(reqwest::Method::POST, "/timeouts", json!({"implicit": 5000}))
+            .await;
+        d
+    }
+
+    async fn cmd(&self, method: reqwest::Method, path: &str, body: Value) -> Value {
+        let url = format!("{}/session/{}{}", self.base, self.session, path);
+        let mut req = self.http.request(method, url);
+        if !body.is_null() {
+            req = req.json(&body);
+        }
+        let r: Value = req.send().await.unwrap().json().await.unwrap();
+        if let Some(err) = r["value"]["error"].as_str() {
+            panic!("WebDriver {path}: {err}: {}", r["value"]["message"]);
+        }
+        r["value"].clone()
+    }
+
+    async fn goto(&self, url: &str) {
+        self.cmd(reqwest::Method::POST, "/url", json!({"url": url})).await;
+    }
+
+    async fn find(&self, css: &str) -> String {
+        let v = self
+            .cmd(
+                reqwest::Method::POST,
+                "/element",
+                json!({"using": "css selector", "value": css}),
+            )
+            .await;
+        v.as_object()
+            .unwrap()
+            .values()
+            .next()
+            .unwrap()
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    /// Waits until the current path starts with `prefix`.
+    async fn wait_for_path(&self, prefix: &str) -> String {
+        for _ in 0..100 {
+            let p = self.current_path().await;
+            if p.starts_with(prefix) {
+                return p;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("never reached {prefix}, still at {}", self.current_path().await);
+    }
+
+    async fn count(&self, css: &str) -> usize {
+        let v = self
+            .cmd(
+                reqwest::Method::POST,
+                "/elements",
+                json!({"using": "css selector", "value": css}),
+            )
+            .await;
+        v.as_array().unwrap().len()
+    }
+
+    async fn type_into(&self, css: &str, text: &str) {
+        let el = self.find(css).await;
+        self.cmd(
+            reqwest::Method::POST,
+            &format!("/element/{el}/value"),
+            json!({"text": text}),
+        )
+        .await;
+    }
+
+    async fn click(&self, css: &str) {
+        let el = self.find(css).await;
+        self.cmd(reqwest::Method::POST, &format!("/element/{el}/click"), json!({}))
+            .await;
+    }
+
+    async fn text_of(&self, css: &str) -> String {
+        let el = self.find(css).await;
+        self.cmd(reqwest::Method::GET, &format!("/element/{el}/text"), Value::Null)
+            .await
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    async fn current_path(&self) -> String {
+        let url = self
+            .cmd(reqwest::Method::GET, "/url", Value::Null)
+            .await
+            .as_str()
+            .unwrap()
+            .to_owned();
+        url.splitn(4, '/').nth(3).map(|p| format!("/{p}")).unwrap_or_default()
+    }
+
+    /// Saves a screenshot when PAWL_SCREENSHOT_DIR is set, for a person to look at.
+    async fn screenshot(&self, name: &str) {
+        let Ok(dir) = std::env::var("PAWL_SCREENSHOT_DIR") else {
+            return;
+        };
+        let png = self.cmd(reqwest::Method::GET, "/screenshot", Value::Null).await;
+        let bytes = decode_base64(png.as_str().unwrap());
+        std::fs::write(format!("{dir}/{name}.png"), bytes).unwrap();
+    }
+
+    async fn quit(&self) {
+        let _ = self
+            .http
+            .delete(format!("{}/session/{}", self.base, self.session))
+            .send()
+            .await;
+    }
+}
+
+fn decode_base64(s: &str) -> Vec<u8> {
+    const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = Vec::new();
+    let (mut buf, mut bits) = (0u32, 0);
+    for c in s.bytes().filter(|c| *c != b'=') {
+        let Some(v) = A.iter().position(|a| *a == c) else {
+            continue;
+        };
+        buf = (buf << 6) | v as u32;
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((buf >> bits) as u8);
+        }
+    }
+    out
+}
+
+/// A person signs in, browses the catalog, filters it, opens a control and
+/// signs out, in headless Chromium, with JavaScript on and the CSP enforced.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_person_signs_in_and_browses_the_catalog_in_chromium() {
+    let app = spawn_app(Engine::Sqlite).await;
+    let d = Driver::start().await;
+
+    d.goto(&app.url("/catalog/annex-a")).await;
+    d.wait_for_path("/login").await;
+    d.screenshot("login").await;
+    d.type_into("#email", ADMIN_EMAIL).await;
+    d.type_into("#password", "not the password").await;
+    d.click("button[type=submit]").await;
+    assert!(d.text_of(".alert-error").await.contains("wrong"));
+
+    d.type_into("#password", PASSWORD).await;
+    d.click("button[type=submit]").await;
+    d.wait_for_path("/catalog/annex-a").await;
+    assert_eq!(d.count("table.data tbody tr").await, 93, "back where they were going");
+    d.screenshot("annex-a").await;
+
+    // Choosing a theme and submitting the filter form narrows the table.
+    d.click("#theme option[value=People]").await;
+    d.click("form.filters button").await;
+    d.wait_for_path("/catalog/annex-a?theme=People").await;
+    assert_eq!(d.count("table.data tbody tr").await, 8);
+
+    d.click("table.data tbody tr:first-child a").await;
+    d.wait_for_path("/catalog/annex-a/6.1").await;
+    assert!(d.text_of("h1").await.starts_with("A.6.1"));
+    d.screenshot("control").await;
+
+    d.goto(&app.url("/admin/members")).await;
+    assert!(d.text_of("table.data").await.contains(ADMIN_EMAIL));
+    d.screenshot("members").await;
+    d.goto(&app.url("/audit")).await;
+    assert!(d.text_of(".alert-success").await.contains("Chain intact"));
+    d.screenshot("audit").await;
+
+    // No script error: the CSP allows our own file and nothing inline.
+    let logs = d
+        .http
+        .post(format!("{}/session/{}/se/log", d.base, d.session))
+        .json(&json!({"type": "browser"}))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!logs.contains("Content Security Policy"), "CSP violation: {logs}");
+
+    d.click("form.inline button.link").await;
+    d.wait_for_path("/login").await;
+    d.quit().await;
+}

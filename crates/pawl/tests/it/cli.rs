@@ -1,0 +1,97 @@
+//! The `pawl` command line, run as a real process against both engines.
+
+use crate::harness::{Engine, TestDb, PASSWORD};
+use crate::on_both_engines;
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+fn pawl(db: &TestDb, args: &[&str], stdin: &str) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_pawl"))
+        .args(&db.cli_args)
+        .args(args)
+        .env_remove("PAWL_DATABASE_URL")
+        .env_remove("PAWL_DATA_DIR")
+        .env("PAWL_LOG", "warn")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run pawl");
+    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+on_both_engines! {
+    async fn an_operator_sets_up_an_organisation_from_the_command_line(engine: Engine) {
+        let db = TestDb::new(engine).await;
+        let out = pawl(&db, &["migrate"], "");
+        assert!(out.status.success(), "{}", text(&out.stderr));
+
+        let out = pawl(&db, &["org", "create", "acme", "--name", "Acme Ltd"], "");
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        let out = pawl(&db, &["org", "create", "acme", "--name", "Acme again"], "");
+        assert!(!out.status.success());
+        assert!(text(&out.stderr).contains("already exists"), "{}", text(&out.stderr));
+        let out = pawl(&db, &["org", "create", "Bad Slug", "--name", "x"], "");
+        assert!(!out.status.success());
+        assert!(text(&out.stderr).contains("slug"));
+
+        let out = pawl(&db, &["user", "add", "--org", "acme", "--email", "ada@acme.example", "--role", "admin"], &format!("{PASSWORD}\n"));
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        assert!(text(&out.stdout).contains("new account"));
+        let out = pawl(&db, &["user", "add", "--org", "acme", "--email", "bob@acme.example", "--role", "wizard"], &format!("{PASSWORD}\n"));
+        assert!(!out.status.success());
+        assert!(text(&out.stderr).contains("role"));
+        let out = pawl(&db, &["user", "add", "--org", "acme", "--email", "cy@acme.example", "--role", "viewer"], "short\n");
+        assert!(!out.status.success());
+        assert!(text(&out.stderr).contains("12 characters"));
+        let out = pawl(&db, &["user", "add", "--org", "nowhere", "--email", "cy@acme.example", "--role", "viewer"], "");
+        assert!(!out.status.success());
+
+        let out = pawl(&db, &["token", "create", "--org", "acme", "--email", "ada@acme.example", "--name", "ci"], "");
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        let stdout = text(&out.stdout);
+        let token = stdout.lines().last().unwrap().trim().to_owned();
+        assert!(token.starts_with("pawl_"));
+
+        // The token works against a server on the same database.
+        let app = pawl_app::App::new(db.store().await);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(pawl_web::serve(listener, app, std::future::pending()));
+        let me: serde_json::Value = reqwest::Client::new().get(format!("http://{addr}/api/v1/me")).bearer_auth(&token)
+            .send().await.unwrap().json().await.unwrap();
+        assert_eq!(me["email"], "ada@acme.example");
+        assert_eq!(me["role"], "admin");
+
+        let out = pawl(&db, &["audit", "verify", "--org", "acme"], "");
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        assert!(text(&out.stdout).contains("intact: 3 events"), "{}", text(&out.stdout));
+    }
+}
+
+on_both_engines! {
+    async fn audit_verify_fails_naming_the_first_bad_event(engine: Engine) {
+        let db = TestDb::new(engine).await;
+        assert!(pawl(&db, &["org", "create", "acme", "--name", "Acme"], "").status.success());
+        for email in ["a@acme.example", "b@acme.example", "c@acme.example"] {
+            let out = pawl(&db, &["user", "add", "--org", "acme", "--email", email, "--role", "admin"], &format!("{PASSWORD}\n"));
+            assert!(out.status.success());
+        }
+        sqlx::any::install_default_drivers();
+        let url = match &db.location {
+            pawl_store::Location::SqliteFile(p) => format!("sqlite://{}", p.display()),
+            pawl_store::Location::Postgres(u) => u.clone(),
+        };
+        let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&url).await.unwrap();
+        sqlx::query("UPDATE audit_events SET after_json = replace(after_json, 'admin', 'viewer') WHERE seq = 3")
+            .execute(&mut conn).await.unwrap();
+        let out = pawl(&db, &["audit", "verify", "--org", "acme"], "");
+        assert_eq!(out.status.code(), Some(1));
+        assert!(text(&out.stdout).contains("BROKEN at sequence 3"), "{}", text(&out.stdout));
+    }
+}

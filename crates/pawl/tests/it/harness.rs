@@ -1,0 +1,234 @@
+//! `spawn_app()`: a fresh database on the chosen engine, the real router on
+//! 127.0.0.1:0, an organisation with an admin, and HTTP clients.
+
+use pawl_app::{auth, members, App};
+use pawl_domain::audit::Actor;
+use pawl_domain::identity::OrgSlug;
+use pawl_store::{Location, Store};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+pub const ADMIN_EMAIL: &str = "admin@acme.example";
+pub const PASSWORD: &str = "correct horse battery staple";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Engine {
+    Sqlite,
+    Postgres,
+}
+
+/// A database of its own for one test.
+pub struct TestDb {
+    pub location: Location,
+    /// For the CLI: `--data-dir` (SQLite) or `--database-url` (PostgreSQL).
+    pub cli_args: Vec<String>,
+    _dir: Option<TempDir>,
+}
+
+/// A temporary folder removed when dropped.
+pub struct TempDir(pub PathBuf);
+
+impl TempDir {
+    pub fn new() -> TempDir {
+        let p = std::env::temp_dir().join(format!("pawl-test-{}", uuid::Uuid::new_v4().simple()));
+        std::fs::create_dir_all(&p).expect("create temp dir");
+        TempDir(p)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+pub fn postgres_admin_url() -> String {
+    std::env::var("PAWL_TEST_DATABASE_URL").expect(
+        "PAWL_TEST_DATABASE_URL is not set: run the suite with scripts/test, which starts a throwaway PostgreSQL",
+    )
+}
+
+/// `postgres://.../postgres` → the same server, database `name`.
+fn with_database(url: &str, name: &str) -> String {
+    let (base, query) = url.split_once('?').map_or((url, None), |(b, q)| (b, Some(q)));
+    let cut = base.rfind('/').expect("database URL has a path");
+    let mut u = format!("{}/{}", &base[..cut], name);
+    if let Some(q) = query {
+        u.push('?');
+        u.push_str(q);
+    }
+    u
+}
+
+impl TestDb {
+    pub async fn new(engine: Engine) -> TestDb {
+        match engine {
+            Engine::Sqlite => {
+                let dir = TempDir::new();
+                TestDb {
+                    location: Location::SqliteFile(dir.0.join("pawl.db")),
+                    cli_args: vec!["--data-dir".into(), dir.0.display().to_string()],
+                    _dir: Some(dir),
+                }
+            }
+            Engine::Postgres => {
+                use sqlx::Connection;
+                let admin = postgres_admin_url();
+                let name = format!("pawl_test_{}", uuid::Uuid::new_v4().simple());
+                let mut conn = sqlx::PgConnection::connect(&admin)
+                    .await
+                    .expect("connect to the test PostgreSQL");
+                sqlx::Executor::execute(&mut conn, format!("CREATE DATABASE {name}").as_str())
+                    .await
+                    .expect("create test database");
+                let url = with_database(&admin, &name);
+                TestDb {
+                    location: Location::Postgres(url.clone()),
+                    cli_args: vec!["--database-url".into(), url],
+                    _dir: None,
+                }
+            }
+        }
+    }
+
+    pub async fn store(&self) -> Store {
+        Store::open(&self.location).await.expect("open store")
+    }
+}
+
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub app: App,
+    /// Kept so the database outlives the test.
+    _db: TestDb,
+    pub org_id: String,
+    pub admin_token: String,
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.app.store
+    }
+
+    /// A client without cookies, for API calls with a bearer token.
+    pub fn api(&self) -> reqwest::Client {
+        reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client")
+    }
+
+    /// A browser-like client: keeps cookies, does not follow redirects.
+    pub fn browser(&self) -> reqwest::Client {
+        reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client")
+    }
+
+    /// Adds a member with `role` and returns an API token acting as them.
+    pub async fn member_token(&self, email: &str, role: &str) -> String {
+        let (m, _) = members::add_member(
+            &self.app,
+            &self.org_id,
+            &Actor::system("test"),
+            email,
+            role,
+            Some(PASSWORD),
+        )
+        .await
+        .expect("add member");
+        auth::issue_token(&self.app, &self.org_id, &Actor::system("test"), &m.user_id, "test")
+            .await
+            .expect("token")
+            .0
+    }
+
+    /// Signs a browser client in and returns it with the page's CSRF token.
+    pub async fn signed_in(&self, email: &str) -> (reqwest::Client, String) {
+        let c = self.browser();
+        let r = c
+            .post(self.url("/login"))
+            .form(&[("email", email), ("password", PASSWORD), ("next", "/")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 303, "sign-in of {email} failed");
+        let html = c.get(self.url("/")).send().await.unwrap().text().await.unwrap();
+        (c, csrf_of(&html))
+    }
+}
+
+/// The CSRF token of the first form on a page.
+pub fn csrf_of(html: &str) -> String {
+    let marker = "name=\"_csrf\" value=\"";
+    let start = html.find(marker).expect("page has a CSRF field") + marker.len();
+    html[start..].split('"').next().unwrap().to_owned()
+}
+
+/// The real server on a random port, with organisation `acme` and its admin.
+pub async fn spawn_app(engine: Engine) -> TestApp {
+    let db = TestDb::new(engine).await;
+    let app = App::new(db.store().await);
+    let org = app
+        .store
+        .create_organisation(&Actor::system("test"), &OrgSlug::parse("acme").unwrap(), "Acme Ltd")
+        .await
+        .expect("create org");
+    let (admin, _) = members::add_member(
+        &app,
+        &org.id,
+        &Actor::system("test"),
+        ADMIN_EMAIL,
+        "admin",
+        Some(PASSWORD),
+    )
+    .await
+    .expect("add admin");
+    let (admin_token, _) = auth::issue_token(&app, &org.id, &Actor::system("test"), &admin.user_id, "test-admin")
+        .await
+        .expect("admin token");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().unwrap();
+    let served = app.clone();
+    tokio::spawn(async move {
+        pawl_web::serve(listener, served, std::future::pending())
+            .await
+            .expect("server");
+    });
+    TestApp {
+        addr,
+        app,
+        _db: db,
+        org_id: org.id,
+        admin_token,
+    }
+}
+
+/// Declares one test per engine: `name::sqlite` and `name::postgres`.
+#[macro_export]
+macro_rules! on_both_engines {
+    ($(#[$meta:meta])* async fn $name:ident($engine:ident: $ty:ty) $body:block) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+            $(#[$meta])*
+            async fn run($engine: $ty) $body
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                run($crate::harness::Engine::Sqlite).await
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                run($crate::harness::Engine::Postgres).await
+            }
+        }
+    };
+}

@@ -1,0 +1,14 @@
+//! pawl's integration tests: one binary (link time is precious), each test
+//! against the real server on a random loopback port, on SQLite and on
+//! PostgreSQL alike.
+
+mod harness;
+
+mod api_catalog;
+mod api_members;
+mod api_system;
+mod audit_trail;
+mod browser;
+mod cli;
+mod store_contract;
+mod web_ui;

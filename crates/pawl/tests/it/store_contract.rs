@@ -1,0 +1,122 @@
+//! The store's contract, run on both engines: whatever the engine, the
+//! same calls give the same answers.
+
+use crate::harness::{Engine, TestDb};
+use crate::on_both_engines;
+use pawl_domain::audit::Actor;
+use pawl_domain::identity::{Email, OrgSlug, Role};
+use pawl_store::{NewMember, Session, Store, StoreError};
+
+fn sys() -> Actor {
+    Actor::system("contract")
+}
+
+on_both_engines! {
+    async fn migrations_run_from_empty_and_are_idempotent(engine: Engine) {
+        let db = TestDb::new(engine).await;
+        let store = Store::connect(&db.location).await.unwrap();
+        assert_eq!(store.migrate().await.unwrap(), 1, "the first run applies the schema");
+        assert_eq!(store.migrate().await.unwrap(), 0, "a second run has nothing to do");
+        let again = Store::open(&db.location).await.unwrap();
+        again.ping().await.unwrap();
+        assert_eq!(again.engine().as_str(), match engine { Engine::Sqlite => "sqlite", Engine::Postgres => "postgres" });
+    }
+}
+
+on_both_engines! {
+    async fn organisations_are_unique_by_slug_and_open_a_chain(engine: Engine) {
+        let db = TestDb::new(engine).await;
+        let store = db.store().await;
+        let slug = OrgSlug::parse("acme").unwrap();
+        let org = store.create_organisation(&sys(), &slug, "  Acme Ltd ").await.unwrap();
+        assert_eq!(org.name, "Acme Ltd");
+        assert_eq!(org.version, 1);
+        let err = store.create_organisation(&sys(), &slug, "Again").await.unwrap_err();
+        assert!(matches!(err, StoreError::Conflict(ref m) if m.contains("acme")), "{err}");
+        assert_eq!(store.organisation_by_slug("acme").await.unwrap(), org);
+        assert!(matches!(store.organisation_by_slug("nope").await, Err(StoreError::NotFound { .. })));
+        let events = store.org(&org.id).history("organisation", &org.id).await.unwrap();
+        assert_eq!(events.len(), 1);
+        assert_eq!(events[0].seq, 1);
+        assert_eq!(events[0].actor_kind, "system");
+        assert!(store.create_organisation(&sys(), &slug, "").await.is_err());
+    }
+}
+
+on_both_engines! {
+    async fn members_tokens_and_roles_round_trip(engine: Engine) {
+        let db = TestDb::new(engine).await;
+        let store = db.store().await;
+        let org = store.create_organisation(&sys(), &OrgSlug::parse("acme").unwrap(), "Acme").await.unwrap();
+        let mut tx = store.write(&org.id, &sys()).await.unwrap();
+        let (admin, created) = tx.add_member(&NewMember { email: Email::parse("a@acme.example").unwrap(), role: Role::Admin, password_hash: "h".into() }).await.unwrap();
+        assert!(created);
+        let (ada, _) = tx.add_member(&NewMember { email: Email::parse("ada@acme.example").unwrap(), role: Role::Viewer, password_hash: "h".into() }).await.unwrap();
+        let token = tx.create_token(&ada.user_id, "ci", "hash-of-secret", "pawl_abcdefg").await.unwrap();
+        tx.commit().await.unwrap();
+
+        let owner = store.token_owner("hash-of-secret").await.unwrap().expect("token found by hash");
+        assert_eq!(owner.role, Role::Viewer);
+        assert_eq!(owner.organisation.id, org.id);
+        assert_eq!(owner.token.email, "ada@acme.example");
+        assert!(store.token_owner("other-hash").await.unwrap().is_none());
+
+        let mut tx = store.write(&org.id, &sys()).await.unwrap();
+        let err = tx.set_member_role(&ada.id, Role::Manager, Some(7)).await.unwrap_err();
+        assert!(matches!(err, StoreError::PreconditionFailed { ref current_etag, .. } if current_etag == "\"v1\""));
+        let changed = tx.set_member_role(&ada.id, Role::Manager, Some(1)).await.unwrap();
+        assert_eq!((changed.role, changed.version), (Role::Manager, 2));
+        assert!(matches!(tx.set_member_role(&admin.id, Role::Viewer, None).await, Err(StoreError::Conflict(_))), "last admin kept");
+        tx.commit().await.unwrap();
+        assert_eq!(store.token_owner("hash-of-secret").await.unwrap().unwrap().role, Role::Manager, "tokens carry the current role");
+
+        let mut tx = store.write(&org.id, &sys()).await.unwrap();
+        tx.remove_member(&ada.id, Some(2)).await.unwrap();
+        tx.commit().await.unwrap();
+        assert!(store.token_owner("hash-of-secret").await.unwrap().is_none(), "a removed member's tokens stop working");
+        let t = store.org(&org.id).token(&token.id).await.unwrap();
+        assert!(t.revoked_at.is_some());
+        let actions: Vec<String> = store.org(&org.id).history("api_token", &token.id).await.unwrap().into_iter().map(|e| e.action).collect();
+        assert_eq!(actions, ["create", "revoke"]);
+    }
+}
+
+on_both_engines! {
+    async fn sessions_expire_and_end(engine: Engine) {
+        let db = TestDb::new(engine).await;
+        let store = db.store().await;
+        let org = store.create_organisation(&sys(), &OrgSlug::parse("acme").unwrap(), "Acme").await.unwrap();
+        let mut tx = store.write(&org.id, &sys()).await.unwrap();
+        let (m, _) = tx.add_member(&NewMember { email: Email::parse("a@acme.example").unwrap(), role: Role::Admin, password_hash: "h".into() }).await.unwrap();
+        tx.commit().await.unwrap();
+        let live = Session { id_hash: "live".into(), user_id: m.user_id.clone(), email: String::new(), org_id: Some(org.id.clone()),
+            csrf_token: "c".into(), expires_at: "2999-01-01T00:00:00.000000Z".into() };
+        let stale = Session { id_hash: "stale".into(), expires_at: "2000-01-01T00:00:00.000000Z".into(), ..live.clone() };
+        store.create_session(&live).await.unwrap();
+        store.create_session(&stale).await.unwrap();
+        let got = store.session("live").await.unwrap().expect("live session");
+        assert_eq!(got.email, "a@acme.example");
+        assert_eq!(got.org_id.as_deref(), Some(org.id.as_str()));
+        assert!(store.session("stale").await.unwrap().is_none(), "an expired session is not honoured");
+        store.delete_session("live").await.unwrap();
+        assert!(store.session("live").await.unwrap().is_none());
+    }
+}
+
+on_both_engines! {
+    async fn tenant_reads_are_scoped_to_their_organisation(engine: Engine) {
+        let db = TestDb::new(engine).await;
+        let store = db.store().await;
+        let a = store.create_organisation(&sys(), &OrgSlug::parse("a-org").unwrap(), "A").await.unwrap();
+        let b = store.create_organisation(&sys(), &OrgSlug::parse("b-org").unwrap(), "B").await.unwrap();
+        let mut tx = store.write(&a.id, &sys()).await.unwrap();
+        let (m, _) = tx.add_member(&NewMember { email: Email::parse("x@a.example").unwrap(), role: Role::Admin, password_hash: "h".into() }).await.unwrap();
+        tx.commit().await.unwrap();
+        assert!(matches!(store.org(&b.id).member(&m.id).await, Err(StoreError::NotFound { .. })));
+        assert_eq!(store.org(&b.id).members(&Default::default()).await.unwrap().total, 0);
+        assert!(store.org(&b.id).history("member", &m.id).await.unwrap().is_empty());
+        let mut tx = store.write(&b.id, &sys()).await.unwrap();
+        assert!(matches!(tx.set_member_role(&m.id, Role::Viewer, None).await, Err(StoreError::NotFound { .. })));
+        assert!(matches!(tx.remove_member(&m.id, None).await, Err(StoreError::NotFound { .. })));
+    }
+}
