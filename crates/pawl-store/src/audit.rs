@@ -117,39 +117,67 @@ impl OrgReader<'_> {
 }
 
 impl Store {
-    /// Recomputes an organisation's whole chain, streaming it in batches.
+    /// Recomputes an organisation's whole chain and checks that it ends at
+    /// the organisation's head. Events and head are read from one snapshot,
+    /// so writes made meanwhile neither break nor hide anything.
     pub async fn verify_audit_chain(&self, org_id: &str) -> Result<VerifyOutcome, StoreError> {
-        const BATCH: i64 = 20_000;
         let mut verifier = ChainVerifier::new(org_id);
-        let sql = format!(
-            "SELECT {EVENT_COLUMNS} FROM audit_events WHERE org_id = $1 AND seq > $2 ORDER BY seq LIMIT {BATCH}"
-        );
-        let mut last_seq = 0_i64;
-        loop {
-            let rows = sqlx::query(&sql)
-                .bind(org_id)
-                .bind(last_seq)
-                .fetch_all(&self.read)
-                .await?;
-            for r in &rows {
-                let e = event_from_row(r)?;
-                if let Err(brk) = verifier.push(&e) {
-                    return Ok(VerifyOutcome::Broken(brk));
-                }
-                last_seq = e.seq;
+        let (scanned, head) = match &self.sqlite_path {
+            Some(path) => {
+                let (path, org) = (path.clone(), org_id.to_owned());
+                let (scanned, v) = tokio::task::spawn_blocking(move || {
+                    let r = crate::engine::scan_sqlite_audit(&path, &org, &mut verifier);
+                    (r, verifier)
+                })
+                .await
+                .map_err(|e| StoreError::Corrupt(format!("verification stopped: {e}")))?;
+                verifier = v;
+                scanned?
             }
-            if (rows.len() as i64) < BATCH {
-                break;
-            }
-        }
-        let head: Option<(i64, String)> = sqlx::query_as("SELECT seq, hash FROM audit_heads WHERE org_id = $1")
-            .bind(org_id)
-            .fetch_optional(&self.read)
-            .await?;
+            None => self.scan_audit(org_id, &mut verifier).await?,
+        };
         let (head_seq, head_hash) = head.ok_or(StoreError::NotFound { entity: "organisation" })?;
+        if let Err(brk) = scanned {
+            return Ok(VerifyOutcome::Broken(brk));
+        }
         Ok(match verifier.finish(head_seq, &head_hash) {
             Ok(events) => VerifyOutcome::Intact { events },
             Err(brk) => VerifyOutcome::Broken(brk),
         })
     }
+
+    /// Feeds events to the verifier in batches through the portable queries,
+    /// inside one snapshot; returns the scan's outcome and the head.
+    async fn scan_audit(&self, org_id: &str, verifier: &mut ChainVerifier) -> Result<ScanResult, StoreError> {
+        const BATCH: i64 = 20_000;
+        let mut tx = self.read.begin_with(self.engine.begin_snapshot()).await?;
+        let head: Option<(i64, String)> = sqlx::query_as("SELECT seq, hash FROM audit_heads WHERE org_id = $1")
+            .bind(org_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        let sql = format!(
+            "SELECT {EVENT_COLUMNS} FROM audit_events WHERE org_id = $1 AND seq > $2 ORDER BY seq LIMIT {BATCH}"
+        );
+        let mut last_seq = i64::MIN;
+        loop {
+            let rows = sqlx::query(&sql)
+                .bind(org_id)
+                .bind(last_seq)
+                .fetch_all(&mut *tx)
+                .await?;
+            for r in &rows {
+                let e = event_from_row(r)?;
+                if let Err(brk) = verifier.push(&e) {
+                    return Ok((Err(brk), head));
+                }
+                last_seq = e.seq;
+            }
+            if (rows.len() as i64) < BATCH {
+                return Ok((Ok(()), head));
+            }
+        }
+    }
 }
+
+/// What a scan found, and the head it found in the same snapshot.
+pub(crate) type ScanResult = (Result<(), ChainBreak>, Option<(i64, String)>);

@@ -45,6 +45,15 @@ impl Engine {
         }
     }
 
+    /// A read-only transaction that sees one snapshot throughout.
+    pub(crate) fn begin_snapshot(self) -> &'static str {
+        match self {
+            // A deferred SQLite read transaction already reads one snapshot.
+            Engine::Sqlite => "BEGIN",
+            Engine::Postgres => "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
+        }
+    }
+
     /// Serialises schema migrations between processes sharing one database.
     pub(crate) fn migration_lock(self) -> Option<&'static str> {
         match self {
@@ -61,6 +70,105 @@ impl Engine {
             Engine::Postgres => "ILIKE",
         }
     }
+}
+
+/// Feeds an organisation's audit events, in order, to `verifier` straight
+/// from SQLite. Verification reads every byte of the trail; going around the
+/// async driver makes it about ten times faster.
+pub(crate) fn scan_sqlite_audit(
+    path: &std::path::Path,
+    org_id: &str,
+    verifier: &mut pawl_domain::audit::ChainVerifier,
+) -> Result<crate::audit::ScanResult, crate::StoreError> {
+    use rusqlite::{types::ValueRef, OpenFlags};
+    let failed = |e: rusqlite::Error| crate::StoreError::Corrupt(format!("reading the audit trail: {e}"));
+    let conn =
+        rusqlite::Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)
+            .map_err(failed)?;
+    conn.busy_timeout(std::time::Duration::from_secs(10)).map_err(failed)?;
+    // One read transaction: the head and the events come from one snapshot.
+    conn.execute_batch("BEGIN").map_err(failed)?;
+    let head: Option<(i64, String)> = conn
+        .query_row("SELECT seq, hash FROM audit_heads WHERE org_id = ?1", [org_id], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .map(Some)
+        .or_else(|e| match e {
+            rusqlite::Error::QueryReturnedNoRows => Ok(None),
+            other => Err(other),
+        })
+        .map_err(failed)?;
+    let mut stmt = conn
+        .prepare(
+            "SELECT seq, occurred_at, actor_kind, actor_id, actor_name, action, entity_type, entity_id,
+                before_json, after_json, prev_hash, hash
+             FROM audit_events WHERE org_id = ?1 ORDER BY seq",
+        )
+        .map_err(failed)?;
+    let mut rows = stmt.query([org_id]).map_err(failed)?;
+    // One event, refilled for each row, so the scan does not allocate per row.
+    let mut e = pawl_domain::audit::AuditEvent {
+        org_id: org_id.to_owned(),
+        seq: 0,
+        occurred_at: String::new(),
+        actor_kind: String::new(),
+        actor_id: String::new(),
+        actor_name: String::new(),
+        action: String::new(),
+        entity_type: String::new(),
+        entity_id: String::new(),
+        before: None,
+        after: None,
+        prev_hash: String::new(),
+        hash: String::new(),
+    };
+    let not_text = |seq: i64| pawl_domain::audit::ChainBreak {
+        seq,
+        reason: "a stored field is not text".into(),
+    };
+    while let Some(row) = rows.next().map_err(failed)? {
+        e.seq = row.get(0).map_err(failed)?;
+        let text = |i: usize, into: &mut String| -> bool {
+            match row.get_ref(i) {
+                Ok(ValueRef::Text(t)) => match std::str::from_utf8(t) {
+                    Ok(s) => {
+                        into.clear();
+                        into.push_str(s);
+                        true
+                    }
+                    Err(_) => false,
+                },
+                _ => false,
+            }
+        };
+        let optional = |i: usize, into: &mut Option<String>| -> bool {
+            match row.get_ref(i) {
+                Ok(ValueRef::Null) => {
+                    *into = None;
+                    true
+                }
+                _ => text(i, into.get_or_insert_with(String::new)),
+            }
+        };
+        let ok = text(1, &mut e.occurred_at)
+            && text(2, &mut e.actor_kind)
+            && text(3, &mut e.actor_id)
+            && text(4, &mut e.actor_name)
+            && text(5, &mut e.action)
+            && text(6, &mut e.entity_type)
+            && text(7, &mut e.entity_id)
+            && optional(8, &mut e.before)
+            && optional(9, &mut e.after)
+            && text(10, &mut e.prev_hash)
+            && text(11, &mut e.hash);
+        if !ok {
+            return Ok((Err(not_text(e.seq)), head));
+        }
+        if let Err(brk) = verifier.push(&e) {
+            return Ok((Err(brk), head));
+        }
+    }
+    Ok((Ok(()), head))
 }
 
 pub(crate) fn is_unique_violation(e: &sqlx::Error) -> bool {

@@ -39,6 +39,9 @@ pub struct Store {
     /// The writer: on SQLite exactly one connection, so write transactions
     /// queue in the pool instead of failing with SQLITE_BUSY.
     write: AnyPool,
+    /// The SQLite file, for the engine's fast read paths.
+    sqlite_path: Option<std::path::PathBuf>,
+    heads: std::sync::Arc<tx::HeadCache>,
 }
 
 /// Where the data lives.
@@ -80,6 +83,8 @@ impl Store {
                     engine: Engine::Sqlite,
                     read,
                     write,
+                    sqlite_path: Some(path.clone()),
+                    heads: Default::default(),
                 })
             }
             Location::Postgres(url) => {
@@ -94,6 +99,8 @@ impl Store {
                     engine: Engine::Postgres,
                     read: p.clone(),
                     write: p,
+                    sqlite_path: None,
+                    heads: Default::default(),
                 })
             }
         }

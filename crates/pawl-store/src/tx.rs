@@ -5,6 +5,28 @@ use crate::{row, Store, StoreError};
 use pawl_domain::audit::{event_hash, Actor, AuditEvent};
 use serde::Serialize;
 use sqlx::{Any, Transaction};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+/// The last known tip of each organisation's chain, so that an append
+/// usually needs one statement on the head row instead of two. Only a
+/// hint: the conditional update in [`AuditedTx::record`] detects a tip
+/// moved by another process and falls back to reading it.
+#[derive(Default)]
+pub(crate) struct HeadCache(Mutex<HashMap<String, (i64, String)>>);
+
+impl HeadCache {
+    fn get(&self, org_id: &str) -> Option<(i64, String)> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).get(org_id).cloned()
+    }
+
+    fn set(&self, org_id: &str, head: (i64, String)) {
+        self.0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(org_id.to_owned(), head);
+    }
+}
 
 /// A write transaction on one organisation, acting as one actor.
 ///
@@ -15,9 +37,9 @@ pub struct AuditedTx {
     pub(crate) tx: Transaction<'static, Any>,
     pub(crate) org_id: String,
     pub(crate) actor: Actor,
-    /// The chain's tip after this transaction's last append, written to the
-    /// head row once, at commit.
-    pending_head: Option<(i64, String)>,
+    /// The chain's tip after this transaction's last append.
+    head: Option<(i64, String)>,
+    heads: Arc<HeadCache>,
 }
 
 impl Store {
@@ -28,7 +50,8 @@ impl Store {
             tx,
             org_id: org_id.to_owned(),
             actor: actor.clone(),
-            pending_head: None,
+            head: None,
+            heads: self.heads.clone(),
         })
     }
 }
@@ -42,6 +65,17 @@ impl AuditedTx {
         &self.actor
     }
 
+    /// The stored tip, locking its row on PostgreSQL (a no-op update takes
+    /// the row lock; SQLite's write transaction is already exclusive).
+    async fn locked_head(&mut self) -> Result<(i64, String), StoreError> {
+        let row: Option<(i64, String)> =
+            sqlx::query_as("UPDATE audit_heads SET seq = seq WHERE org_id = $1 RETURNING seq, hash")
+                .bind(&self.org_id)
+                .fetch_optional(&mut *self.tx)
+                .await?;
+        row.ok_or(StoreError::NotFound { entity: "organisation" })
+    }
+
     /// Appends one event. `before` and `after` are the record's audit views:
     /// never secrets such as password hashes.
     pub(crate) async fn record<B: Serialize, A: Serialize>(
@@ -52,23 +86,10 @@ impl AuditedTx {
         before: Option<&B>,
         after: Option<&A>,
     ) -> Result<(), StoreError> {
-        // Bumping the head row first takes its row lock (PostgreSQL) inside
-        // the already exclusive write transaction (SQLite), so two writers,
-        // even in two processes, can never take the same sequence number.
-        let row: Option<(i64, String)> =
-            sqlx::query_as("UPDATE audit_heads SET seq = seq + 1 WHERE org_id = $1 RETURNING seq, hash")
-                .bind(&self.org_id)
-                .fetch_optional(&mut *self.tx)
-                .await?;
-        let (seq, stored_prev) = row.ok_or(StoreError::NotFound { entity: "organisation" })?;
-        let prev_hash = match self.pending_head.take() {
-            Some((_, h)) => h,
-            None => stored_prev,
-        };
         let json = |v: Option<&dyn erased::Json>| v.map(|v| v.to_json()).transpose();
         let mut event = AuditEvent {
             org_id: self.org_id.clone(),
-            seq,
+            seq: 0,
             occurred_at: row::now(),
             actor_kind: self.actor.kind.as_str().to_owned(),
             actor_id: self.actor.id.clone(),
@@ -78,10 +99,39 @@ impl AuditedTx {
             entity_id: entity_id.to_owned(),
             before: json(before.map(|b| b as &dyn erased::Json))?,
             after: json(after.map(|a| a as &dyn erased::Json))?,
-            prev_hash,
+            prev_hash: String::new(),
             hash: String::new(),
         };
-        event.hash = event_hash(&event);
+        let mut tip = match self.head.take().or_else(|| self.heads.get(&self.org_id)) {
+            Some(tip) => tip,
+            None => self.locked_head().await?,
+        };
+        // Move the head from the tip we chained to, and only from it: the
+        // update takes the row lock (PostgreSQL) inside the already exclusive
+        // write transaction (SQLite), so two writers, even in two processes,
+        // never take the same sequence number. A stale tip matches no row;
+        // then read the real one and chain to that.
+        loop {
+            event.seq = tip.0 + 1;
+            event.prev_hash.clone_from(&tip.1);
+            event.hash = event_hash(&event);
+            let moved = sqlx::query("UPDATE audit_heads SET seq = $1, hash = $2 WHERE org_id = $3 AND seq = $4")
+                .bind(event.seq)
+                .bind(&event.hash)
+                .bind(&self.org_id)
+                .bind(tip.0)
+                .execute(&mut *self.tx)
+                .await?
+                .rows_affected();
+            if moved == 1 {
+                break;
+            }
+            let fresh = self.locked_head().await?;
+            if fresh == tip {
+                return Err(StoreError::Corrupt("the audit head did not move".into()));
+            }
+            tip = fresh;
+        }
         sqlx::query(
             "INSERT INTO audit_events (org_id, seq, occurred_at, actor_kind, actor_id, actor_name, action,
                 entity_type, entity_id, before_json, after_json, prev_hash, hash)
@@ -102,7 +152,7 @@ impl AuditedTx {
         .bind(&event.hash)
         .execute(&mut *self.tx)
         .await?;
-        self.pending_head = Some((seq, event.hash));
+        self.head = Some((event.seq, event.hash));
         Ok(())
     }
 
@@ -118,16 +168,11 @@ impl AuditedTx {
             .await
     }
 
-    pub async fn commit(mut self) -> Result<(), StoreError> {
-        if let Some((seq, hash)) = self.pending_head.take() {
-            sqlx::query("UPDATE audit_heads SET hash = $1 WHERE org_id = $2 AND seq = $3")
-                .bind(hash)
-                .bind(&self.org_id)
-                .bind(seq)
-                .execute(&mut *self.tx)
-                .await?;
-        }
+    pub async fn commit(self) -> Result<(), StoreError> {
         self.tx.commit().await?;
+        if let Some(head) = self.head {
+            self.heads.set(&self.org_id, head);
+        }
         Ok(())
     }
 }

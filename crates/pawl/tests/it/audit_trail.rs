@@ -184,3 +184,31 @@ on_both_engines! {
         assert_eq!(first.verify_audit_chain(&org).await.unwrap(), VerifyOutcome::Intact { events: 10 + 8 * 15 });
     }
 }
+
+on_both_engines! {
+    async fn verifying_while_others_write_never_reports_a_false_break(engine: Engine) {
+        let db = TestDb::new(engine).await;
+        let (store, org) = chain_of_ten(&db).await;
+        let writer = {
+            let (store, org) = (store.clone(), org.clone());
+            tokio::spawn(async move {
+                for i in 0..60 {
+                    let mut tx = store.write(&org, &Actor::system("writer")).await.unwrap();
+                    tx.rename_organisation(&format!("Acme {i}"), None).await.unwrap();
+                    tx.commit().await.unwrap();
+                }
+            })
+        };
+        let mut checks = 0;
+        while !writer.is_finished() {
+            match store.verify_audit_chain(&org).await.unwrap() {
+                VerifyOutcome::Intact { events } => assert!(events >= 10),
+                VerifyOutcome::Broken(b) => panic!("false break while writing: {b}"),
+            }
+            checks += 1;
+        }
+        writer.await.unwrap();
+        assert!(checks > 0);
+        assert_eq!(store.verify_audit_chain(&org).await.unwrap(), VerifyOutcome::Intact { events: 70 });
+    }
+}

@@ -1,0 +1,253 @@
+//! `pawl-bench`: builds organisations at realistic scale and prints figures
+//! for BENCHMARKS.md. Run it through `scripts/bench`, which builds in release
+//! mode and provides a throwaway PostgreSQL.
+//!
+//! Usage: `pawl-bench foundation [--events N]`
+
+use anyhow::{bail, Context, Result};
+use pawl_domain::audit::Actor;
+use pawl_domain::identity::{Email, OrgSlug, Role};
+use pawl_store::{Location, NewMember, Store, VerifyOutcome};
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn main() -> Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let mut events = 1_000_000_i64;
+    let mut it = args.iter();
+    let Some(what) = it.next() else {
+        bail!("usage: pawl-bench foundation [--events N]");
+    };
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "--events" => events = it.next().context("--events needs a number")?.parse()?,
+            other => bail!("unknown argument {other}"),
+        }
+    }
+    match what.as_str() {
+        "foundation" => foundation(events),
+        other => bail!("unknown benchmark {other}; try foundation"),
+    }
+}
+
+fn rt() -> Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread().enable_all().build()?)
+}
+
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(tag: &str) -> Result<TempDir> {
+        let p = std::env::temp_dir().join(format!("pawl-bench-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&p);
+        std::fs::create_dir_all(&p)?;
+        Ok(TempDir(p))
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn foundation(events: i64) -> Result<()> {
+    println!("# pawl foundation benchmark");
+    println!(
+        "machine: {} cores",
+        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0)
+    );
+    startup_and_memory()?;
+    let pg = std::env::var("PAWL_BENCH_DATABASE_URL").ok();
+    let dir = TempDir::new("store")?;
+    let engines: Vec<(&str, Location)> = [
+        Some(("sqlite", Location::SqliteFile(dir.0.join("pawl.db")))),
+        pg.map(|u| ("postgres", Location::Postgres(u))),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    if engines.len() < 2 {
+        println!("(PostgreSQL skipped: set PAWL_BENCH_DATABASE_URL, or run scripts/bench)");
+    }
+    let rt = rt()?;
+    for (name, location) in engines {
+        rt.block_on(writes_and_verify(name, &location, events))?;
+    }
+    Ok(())
+}
+
+/// The `pawl` binary built beside this one.
+fn pawl_binary() -> Result<PathBuf> {
+    let me = std::env::current_exe()?;
+    let p = me.with_file_name("pawl");
+    if !p.exists() {
+        bail!("{} not found: build it with cargo build --release -p pawl", p.display());
+    }
+    Ok(p)
+}
+
+fn free_port() -> Result<u16> {
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+fn healthy(port: u16) -> bool {
+    let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) else {
+        return false;
+    };
+    let req = "GET /api/v1/health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
+    if s.write_all(req.as_bytes()).is_err() {
+        return false;
+    }
+    let mut buf = String::new();
+    let _ = s.read_to_string(&mut buf);
+    buf.starts_with("HTTP/1.1 200")
+}
+
+fn rss_kib(pid: u32) -> Result<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .context("no VmRSS")
+}
+
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn start_server(bin: &Path, data: &Path, port: u16, demo: bool) -> Result<(Server, Duration)> {
+    let started = Instant::now();
+    let mut cmd = Command::new(bin);
+    cmd.args(["serve", "--addr", &format!("127.0.0.1:{port}"), "--data-dir"])
+        .arg(data)
+        .env("PAWL_LOG", "warn")
+        .env_remove("PAWL_DATABASE_URL")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    if demo {
+        cmd.arg("--demo");
+    }
+    let server = Server(cmd.spawn()?);
+    while !healthy(port) {
+        if started.elapsed() > Duration::from_secs(30) {
+            bail!("pawl did not become healthy in 30 s");
+        }
+        std::thread::sleep(Duration::from_micros(500));
+    }
+    Ok((server, started.elapsed()))
+}
+
+fn startup_and_memory() -> Result<()> {
+    let bin = pawl_binary()?;
+    let data = TempDir::new("serve")?;
+    println!("\n## start-up and memory (release binary, SQLite)");
+    let (first, t_first) = start_server(&bin, &data.0, free_port()?, true)?;
+    drop(first);
+    println!(
+        "first start with --demo (creates database and demo data): {} ms",
+        t_first.as_millis()
+    );
+    let mut times = Vec::new();
+    let mut rss = 0;
+    for _ in 0..5 {
+        let (server, t) = start_server(&bin, &data.0, free_port()?, true)?;
+        times.push(t.as_secs_f64() * 1000.0);
+        std::thread::sleep(Duration::from_secs(1));
+        rss = rss_kib(server.0.id())?;
+    }
+    times.sort_by(f64::total_cmp);
+    println!(
+        "start to first healthy response (existing database, 5 runs): median {:.0} ms, max {:.0} ms",
+        times[2], times[4]
+    );
+    println!("idle RSS after start: {:.1} MB", rss as f64 / 1024.0);
+    Ok(())
+}
+
+async fn writes_and_verify(engine: &str, location: &Location, events: i64) -> Result<()> {
+    println!("\n## {engine}");
+    let store = Store::open(location).await?;
+    let actor = Actor::system("bench");
+    let slug = OrgSlug::parse(&format!("bench-{}", std::process::id()))?;
+    let org = store.create_organisation(&actor, &slug, "Bench Ltd").await?;
+
+    // One audited write = the change and its chained event in one transaction.
+    let hash = "$argon2id$precomputed".to_owned();
+    for (writers, total) in [(1_usize, 5_000_usize), (8, 20_000)] {
+        let started = Instant::now();
+        let mut tasks = Vec::new();
+        for w in 0..writers {
+            let (store, org_id, actor, hash) = (store.clone(), org.id.clone(), actor.clone(), hash.clone());
+            tasks.push(tokio::spawn(async move {
+                for i in 0..total / writers {
+                    let mut tx = store.write(&org_id, &actor).await?;
+                    tx.add_member(&NewMember {
+                        email: Email::parse(&format!("w{writers}-{w}-{i}@bench.example"))?,
+                        role: Role::Viewer,
+                        password_hash: hash.clone(),
+                    })
+                    .await?;
+                    tx.commit().await?;
+                }
+                anyhow::Ok(())
+            }));
+        }
+        for t in tasks {
+            t.await??;
+        }
+        let secs = started.elapsed().as_secs_f64();
+        println!(
+            "audited writes (new member + event, one transaction each), {writers} writer(s): {:.0}/s",
+            total as f64 / secs
+        );
+    }
+
+    let have = store
+        .org(&org.id)
+        .audit_events(&Default::default(), &Default::default())
+        .await?
+        .total;
+    let started = Instant::now();
+    let mut remaining = events - have;
+    let payload = serde_json::json!({"title": "Supplier access review", "status": "in progress", "owner": "priya.shah@demo.example"});
+    while remaining > 0 {
+        let batch = remaining.min(10_000);
+        let mut tx = store.write(&org.id, &actor).await?;
+        for i in 0..batch {
+            tx.record_event("update", "bench_record", &format!("r-{}", i % 5000), &payload)
+                .await?;
+        }
+        tx.commit().await?;
+        remaining -= batch;
+    }
+    println!(
+        "bulk-appended {} events in {:.1} s (setup only)",
+        events - have,
+        started.elapsed().as_secs_f64()
+    );
+    let started = Instant::now();
+    let outcome = store.verify_audit_chain(&org.id).await?;
+    let secs = started.elapsed().as_secs_f64();
+    match outcome {
+        VerifyOutcome::Intact { events } => {
+            println!(
+                "audit verify: {events} events in {secs:.2} s = {:.0} events/s",
+                events as f64 / secs
+            )
+        }
+        VerifyOutcome::Broken(b) => bail!("chain broken in the benchmark: {b}"),
+    }
+    store.close().await;
+    Ok(())
+}
