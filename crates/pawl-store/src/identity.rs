@@ -125,6 +125,35 @@ fn token_from_row(r: &AnyRow) -> Result<ApiToken, sqlx::Error> {
     })
 }
 
+const MEMBER_BY_ID: &str = "SELECT m.id, m.user_id, u.email, m.role, m.created_at, m.updated_at, m.version
+    FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.org_id = $1 AND m.id = $2";
+const TOKEN_BY_ID: &str =
+    "SELECT t.id, t.user_id, u.email, t.name, t.prefix, t.created_at, t.last_used_at, t.revoked_at, t.version
+    FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.org_id = $1 AND t.id = $2";
+
+/// One tenant row by id, through a pool or inside a transaction.
+async fn fetch_by_id<'e, E, T>(
+    exec: E,
+    sql: &str,
+    org_id: &str,
+    id: &str,
+    entity: &'static str,
+    map: impl Fn(&AnyRow) -> Result<T, StoreError>,
+) -> Result<T, StoreError>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    let row = sqlx::query(sql).bind(org_id).bind(id).fetch_optional(exec).await?;
+    row.as_ref()
+        .map(map)
+        .transpose()?
+        .ok_or(StoreError::NotFound { entity })
+}
+
+fn token_row(r: &AnyRow) -> Result<ApiToken, StoreError> {
+    Ok(token_from_row(r)?)
+}
+
 /// Checks an `If-Match` version against the stored one.
 fn check_version(entity: &'static str, stored: i64, expected: Option<i64>) -> Result<(), StoreError> {
     match expected {
@@ -372,16 +401,15 @@ impl OrgReader<'_> {
     }
 
     pub async fn member(&self, id: &str) -> Result<Member, StoreError> {
-        let sql = format!("SELECT {MEMBER_COLUMNS} FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.org_id = $1 AND m.id = $2");
-        let row = sqlx::query(&sql)
-            .bind(&self.org_id)
-            .bind(id)
-            .fetch_optional(&self.store.read)
-            .await?;
-        row.as_ref()
-            .map(member_from_row)
-            .transpose()?
-            .ok_or(StoreError::NotFound { entity: "member" })
+        fetch_by_id(
+            &self.store.read,
+            MEMBER_BY_ID,
+            &self.org_id,
+            id,
+            "member",
+            member_from_row,
+        )
+        .await
     }
 
     /// The membership of one user in this organisation, if any.
@@ -410,18 +438,7 @@ impl OrgReader<'_> {
     }
 
     pub async fn token(&self, id: &str) -> Result<ApiToken, StoreError> {
-        let sql = format!(
-            "SELECT {TOKEN_COLUMNS} FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.org_id = $1 AND t.id = $2"
-        );
-        let row = sqlx::query(&sql)
-            .bind(&self.org_id)
-            .bind(id)
-            .fetch_optional(&self.store.read)
-            .await?;
-        row.as_ref()
-            .map(token_from_row)
-            .transpose()?
-            .ok_or(StoreError::NotFound { entity: "token" })
+        fetch_by_id(&self.store.read, TOKEN_BY_ID, &self.org_id, id, "token", token_row).await
     }
 }
 
@@ -516,17 +533,7 @@ impl AuditedTx {
     }
 
     async fn member_for_update(&mut self, id: &str, expected_version: Option<i64>) -> Result<Member, StoreError> {
-        let sql = format!("SELECT {MEMBER_COLUMNS} FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.org_id = $1 AND m.id = $2");
-        let row = sqlx::query(&sql)
-            .bind(&self.org_id)
-            .bind(id)
-            .fetch_optional(&mut *self.tx)
-            .await?;
-        let m = row
-            .as_ref()
-            .map(member_from_row)
-            .transpose()?
-            .ok_or(StoreError::NotFound { entity: "member" })?;
+        let m = fetch_by_id(&mut *self.tx, MEMBER_BY_ID, &self.org_id, id, "member", member_from_row).await?;
         check_version("member", m.version, expected_version)?;
         Ok(m)
     }
@@ -645,19 +652,7 @@ impl AuditedTx {
     }
 
     pub async fn revoke_token(&mut self, id: &str, expected_version: Option<i64>) -> Result<ApiToken, StoreError> {
-        let sql = format!(
-            "SELECT {TOKEN_COLUMNS} FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.org_id = $1 AND t.id = $2"
-        );
-        let row = sqlx::query(&sql)
-            .bind(&self.org_id)
-            .bind(id)
-            .fetch_optional(&mut *self.tx)
-            .await?;
-        let before = row
-            .as_ref()
-            .map(token_from_row)
-            .transpose()?
-            .ok_or(StoreError::NotFound { entity: "token" })?;
+        let before = fetch_by_id(&mut *self.tx, TOKEN_BY_ID, &self.org_id, id, "token", token_row).await?;
         check_version("token", before.version, expected_version)?;
         if before.revoked_at.is_some() {
             return Ok(before);

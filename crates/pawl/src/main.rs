@@ -186,11 +186,7 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
         }
         Command::User(UserCommand::Add { org, email, role }) => {
             let app = App::new(cli.db.open().await?);
-            let org = app
-                .store
-                .organisation_by_slug(&org)
-                .await
-                .with_context(|| format!("organisation {org:?}"))?;
+            let org = organisation(&app.store, &org).await?;
             let exists = app.store.user_by_email(&Email::parse(&email)?).await?.is_some();
             let password = if exists { None } else { Some(read_password()?) };
             let (member, created) = members::add_member(
@@ -208,11 +204,7 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
         }
         Command::Token(TokenCommand::Create { org, email, name }) => {
             let app = App::new(cli.db.open().await?);
-            let org = app
-                .store
-                .organisation_by_slug(&org)
-                .await
-                .with_context(|| format!("organisation {org:?}"))?;
+            let org = organisation(&app.store, &org).await?;
             let user = app
                 .store
                 .user_by_email(&Email::parse(&email)?)
@@ -229,10 +221,7 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
         }
         Command::Audit(AuditCommand::Verify { org }) => {
             let store = cli.db.open().await?;
-            let org = store
-                .organisation_by_slug(&org)
-                .await
-                .with_context(|| format!("organisation {org:?}"))?;
+            let org = organisation(&store, &org).await?;
             let started = std::time::Instant::now();
             match store.verify_audit_chain(&org.id).await? {
                 VerifyOutcome::Intact { events } => {
@@ -250,6 +239,14 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
             }
         }
     }
+}
+
+/// An organisation by slug, with an error that names it.
+async fn organisation(store: &Store, slug: &str) -> Result<pawl_store::Organisation> {
+    store
+        .organisation_by_slug(slug)
+        .await
+        .with_context(|| format!("organisation {slug:?}"))
 }
 
 fn read_password() -> Result<String> {

@@ -127,20 +127,26 @@ pub struct VerifyOut {
 #[utoipa::path(get, path = "/api/v1/audit/verify", tag = "audit",
     responses((status = 200, body = VerifyOut), (status = 403, body = Problem)))]
 pub async fn verify(State(s): State<AppState>, Auth(p): Auth) -> ApiResult<Json<VerifyOut>> {
-    Ok(Json(match s.app.store.verify_audit_chain(&p.organisation.id).await? {
-        VerifyOutcome::Intact { events } => VerifyOut {
-            intact: true,
-            events,
-            broken_at: None,
-            reason: None,
-        },
-        VerifyOutcome::Broken(b) => VerifyOut {
-            intact: false,
-            events: b.seq - 1,
-            broken_at: Some(b.seq),
-            reason: Some(b.reason),
-        },
-    }))
+    Ok(Json(s.app.store.verify_audit_chain(&p.organisation.id).await?.into()))
+}
+
+impl From<VerifyOutcome> for VerifyOut {
+    fn from(outcome: VerifyOutcome) -> Self {
+        match outcome {
+            VerifyOutcome::Intact { events } => VerifyOut {
+                intact: true,
+                events,
+                broken_at: None,
+                reason: None,
+            },
+            VerifyOutcome::Broken(b) => VerifyOut {
+                intact: false,
+                events: b.seq - 1,
+                broken_at: Some(b.seq),
+                reason: Some(b.reason),
+            },
+        }
+    }
 }
 
 /// Every change to one record, oldest first, with readable diffs.

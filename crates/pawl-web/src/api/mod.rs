@@ -1,7 +1,7 @@
 //! The JSON API under `/api/v1`. Each handler declares its OpenAPI
 //! operation beside it, so the document cannot drift from the routes.
 
-mod audit;
+pub(crate) mod audit;
 pub(crate) mod catalog;
 pub(crate) mod identity;
 mod system;

@@ -13,7 +13,7 @@ use pawl_domain::access::Permission;
 use pawl_domain::audit::{diff, FieldChange};
 use pawl_domain::identity::Role;
 use pawl_domain::DomainError;
-use pawl_store::{ApiToken, Member, Organisation, StoreError, VerifyOutcome};
+use pawl_store::{ApiToken, Member, Organisation, StoreError};
 use serde::Deserialize;
 use std::collections::HashMap;
 
@@ -341,10 +341,7 @@ struct AuditPage {
     events: Vec<EventView>,
     total: i64,
     next_cursor: Option<String>,
-    intact: bool,
-    verified: i64,
-    broken_at: i64,
-    reason: String,
+    verify: crate::api::audit::VerifyOut,
 }
 
 pub async fn audit(State(s): State<AppState>, Auth(p): Auth, Query(q): Query<PageQuery>) -> PageResult {
@@ -361,19 +358,13 @@ pub async fn audit(State(s): State<AppState>, Auth(p): Auth, Query(q): Query<Pag
         .org(&p.organisation.id)
         .audit_events(&Default::default(), &list)
         .await?;
-    let (intact, verified, broken_at, reason) = match s.app.store.verify_audit_chain(&p.organisation.id).await? {
-        VerifyOutcome::Intact { events } => (true, events, 0, String::new()),
-        VerifyOutcome::Broken(b) => (false, b.seq - 1, b.seq, b.reason),
-    };
+    let verify = s.app.store.verify_audit_chain(&p.organisation.id).await?.into();
     Ok(render(&AuditPage {
         shell: Shell::new(&s, &p, "audit").await?,
         events: page.items.into_iter().map(EventView::from).collect(),
         total: page.total,
         next_cursor: page.next_cursor,
-        intact,
-        verified,
-        broken_at,
-        reason,
+        verify,
     }))
 }
 
