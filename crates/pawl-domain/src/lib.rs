@@ -7,6 +7,7 @@ pub mod access;
 pub mod audit;
 pub mod catalog;
 pub mod identity;
+pub mod risk;
 pub mod time_fmt;
 
 mod error;

@@ -1,0 +1,641 @@
+//! Reading a risk register from a spreadsheet: recognising the columns
+//! people use, tolerating the ways files differ, and reporting every
+//! problem with its line and column. Pure: the caller supplies the bytes.
+
+use super::method::Axis;
+use super::{normalise, parse_reference, Cia, RiskMethod, RiskStatus, TreatmentOption};
+use crate::DomainError;
+use serde::Serialize;
+use std::collections::HashMap;
+use time::Date;
+
+/// What a column can hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Column {
+    Reference,
+    Title,
+    Description,
+    Category,
+    Assets,
+    Threat,
+    Vulnerability,
+    Owner,
+    Cia,
+    Likelihood,
+    Impact,
+    Treatment,
+    ResidualLikelihood,
+    ResidualImpact,
+    NextReview,
+    Status,
+}
+
+impl Column {
+    pub const ALL: [Column; 16] = [
+        Column::Reference,
+        Column::Title,
+        Column::Description,
+        Column::Category,
+        Column::Assets,
+        Column::Threat,
+        Column::Vulnerability,
+        Column::Owner,
+        Column::Cia,
+        Column::Likelihood,
+        Column::Impact,
+        Column::Treatment,
+        Column::ResidualLikelihood,
+        Column::ResidualImpact,
+        Column::NextReview,
+        Column::Status,
+    ];
+
+    pub fn key(self) -> &'static str {
+        match self {
+            Column::Reference => "reference",
+            Column::Title => "title",
+            Column::Description => "description",
+            Column::Category => "category",
+            Column::Assets => "assets",
+            Column::Threat => "threat",
+            Column::Vulnerability => "vulnerability",
+            Column::Owner => "owner",
+            Column::Cia => "cia",
+            Column::Likelihood => "likelihood",
+            Column::Impact => "impact",
+            Column::Treatment => "treatment",
+            Column::ResidualLikelihood => "residual_likelihood",
+            Column::ResidualImpact => "residual_impact",
+            Column::NextReview => "next_review",
+            Column::Status => "status",
+        }
+    }
+
+    /// The header pawl writes on export, which import reads back.
+    pub fn header(self) -> &'static str {
+        match self {
+            Column::Reference => "Risk ID",
+            Column::Title => "Title",
+            Column::Description => "Description",
+            Column::Category => "Category",
+            Column::Assets => "Assets",
+            Column::Threat => "Threat",
+            Column::Vulnerability => "Vulnerability",
+            Column::Owner => "Risk owner",
+            Column::Cia => "CIA",
+            Column::Likelihood => "Likelihood",
+            Column::Impact => "Impact",
+            Column::Treatment => "Treatment",
+            Column::ResidualLikelihood => "Residual likelihood",
+            Column::ResidualImpact => "Residual impact",
+            Column::NextReview => "Next review",
+            Column::Status => "Status",
+        }
+    }
+
+    pub fn parse_key(s: &str) -> Option<Column> {
+        Column::ALL.into_iter().find(|c| c.key() == s.trim())
+    }
+
+    /// Recognises the headers spreadsheets commonly use, whatever their
+    /// case and punctuation.
+    pub fn recognise(header: &str) -> Option<Column> {
+        let h = normalise(header);
+        let c = match h.as_str() {
+            "riskid" | "id" | "ref" | "reference" | "riskref" | "riskreference" | "risknumber" | "riskno" | "no" => {
+                Column::Reference
+            }
+            "title" | "risk" | "riskname" | "name" | "risktitle" | "summary" => Column::Title,
+            "description" | "riskdescription" | "details" | "scenario" | "riskscenario" => Column::Description,
+            "category" | "riskcategory" | "type" | "risktype" => Column::Category,
+            "asset" | "assets" | "affectedasset" | "affectedassets" | "assetname" | "informationasset" => {
+                Column::Assets
+            }
+            "threat" | "threats" | "threatsource" => Column::Threat,
+            "vulnerability" | "vulnerabilities" | "weakness" => Column::Vulnerability,
+            "owner" | "riskowner" | "responsible" | "accountable" | "ownedby" => Column::Owner,
+            "cia" | "securityproperties" | "ciaimpact" | "affects" => Column::Cia,
+            "likelihood" | "probability" | "inherentlikelihood" | "inherentprobability" | "l" | "p" => {
+                Column::Likelihood
+            }
+            "impact" | "consequence" | "severity" | "inherentimpact" | "inherentconsequence" | "i" => Column::Impact,
+            "treatment" | "treatmentoption" | "riskresponse" | "response" | "riskdecision" | "decision" => {
+                Column::Treatment
+            }
+            "residuallikelihood" | "residualprobability" | "targetlikelihood" => Column::ResidualLikelihood,
+            "residualimpact" | "residualconsequence" | "residualseverity" => Column::ResidualImpact,
+            "nextreview" | "nextreviewdate" | "reviewdate" | "reviewdue" | "duedate" | "review" => Column::NextReview,
+            "status" | "riskstatus" | "state" => Column::Status,
+            _ => return None,
+        };
+        Some(c)
+    }
+}
+
+/// One risk as read from a row.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+pub struct ImportedRisk {
+    /// The file line the row starts on (1 is the header).
+    pub line: u64,
+    pub reference: Option<String>,
+    pub title: String,
+    pub description: String,
+    pub category: String,
+    pub assets: Vec<String>,
+    pub threat: String,
+    pub vulnerability: String,
+    pub owner: Option<String>,
+    pub cia: Cia,
+    pub likelihood: Option<u8>,
+    pub impact: Option<u8>,
+    pub treatment: Option<TreatmentOption>,
+    pub residual_likelihood: Option<u8>,
+    pub residual_impact: Option<u8>,
+    #[serde(with = "iso_date_opt")]
+    pub next_review: Option<Date>,
+    pub status: Option<RiskStatus>,
+}
+
+mod iso_date_opt {
+    use serde::Serializer;
+    use time::Date;
+    pub fn serialize<S: Serializer>(d: &Option<Date>, s: S) -> Result<S::Ok, S::Error> {
+        match d {
+            Some(d) => s.serialize_str(&d.to_string()),
+            None => s.serialize_none(),
+        }
+    }
+}
+
+/// A problem in the file, where a person can find it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ImportProblem {
+    pub line: u64,
+    /// 1-based column number, when the problem is in one cell.
+    pub column: Option<usize>,
+    /// The column's header as written in the file.
+    pub header: Option<String>,
+    pub message: String,
+}
+
+/// Everything read from a file: the rows, and what was wrong or doubtful.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ParsedRegister {
+    pub rows: Vec<ImportedRisk>,
+    pub errors: Vec<ImportProblem>,
+    pub warnings: Vec<ImportProblem>,
+    /// Each header in the file and the field it was read as.
+    pub columns: Vec<(String, Option<Column>)>,
+}
+
+/// A table as read from a file: its header and its rows, each with the
+/// file line it starts on.
+#[derive(Debug)]
+pub struct Table {
+    pub header: Vec<String>,
+    pub rows: Vec<(u64, Vec<String>)>,
+}
+
+/// Reads CSV text: a UTF-8 byte-order mark, `,` or `;` separators, quoted
+/// fields with newlines and blank rows are all tolerated.
+pub fn read_csv(bytes: &[u8]) -> Result<Table, ImportProblem> {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let text = std::str::from_utf8(bytes).map_err(|e| {
+        let line = bytes[..e.valid_up_to()].iter().filter(|b| **b == b'\n').count() as u64 + 1;
+        ImportProblem {
+            line,
+            column: None,
+            header: None,
+            message: "the file is not UTF-8 text; save it as CSV UTF-8".into(),
+        }
+    })?;
+    let delimiter = detect_delimiter(text);
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(text.as_bytes());
+    let mut header = None;
+    let mut rows = Vec::new();
+    for rec in reader.records() {
+        let rec = rec.map_err(|e| ImportProblem {
+            line: e.position().map(|p| line_of(text, p.byte())).unwrap_or(0),
+            column: None,
+            header: None,
+            message: format!("unreadable CSV: {e}"),
+        })?;
+        // The file line, counting newlines inside quoted fields too.
+        let line = rec.position().map(|p| line_of(text, p.byte())).unwrap_or(0);
+        let cells: Vec<String> = rec.iter().map(|c| c.trim().to_owned()).collect();
+        if cells.iter().all(|c| c.is_empty()) {
+            continue;
+        }
+        if header.is_none() {
+            header = Some(cells);
+        } else {
+            rows.push((line, cells));
+        }
+    }
+    let header = header.ok_or(ImportProblem {
+        line: 1,
+        column: None,
+        header: None,
+        message: "the file is empty: expected a header row and risks".into(),
+    })?;
+    Ok(Table { header, rows })
+}
+
+fn line_of(text: &str, byte: u64) -> u64 {
+    let bytes = text.as_bytes();
+    let mut end = usize::try_from(byte).unwrap_or(usize::MAX).min(bytes.len());
+    // A record's position can point at the line end before it (and skipped
+    // empty lines): the record itself starts after them.
+    while end < bytes.len() && matches!(bytes[end], b'\r' | b'\n') {
+        end += 1;
+    }
+    bytes[..end].iter().filter(|b| **b == b'\n').count() as u64 + 1
+}
+
+/// `;` when the header line has more semicolons than commas outside quotes.
+fn detect_delimiter(text: &str) -> u8 {
+    let (mut commas, mut semis, mut quoted) = (0, 0, false);
+    for c in text.chars() {
+        match c {
+            '"' => quoted = !quoted,
+            ',' if !quoted => commas += 1,
+            ';' if !quoted => semis += 1,
+            '\n' if !quoted => break,
+            _ => {}
+        }
+    }
+    if semis > commas {
+        b';'
+    } else {
+        b','
+    }
+}
+
+/// Which order a column writes its dates in, decided from all its values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum DateOrder {
+    DayFirst,
+    MonthFirst,
+}
+
+fn numeric_date_parts(s: &str) -> Option<(u32, u32, i32)> {
+    let parts: Vec<&str> = s.split(['/', '.', '-']).collect();
+    if parts.len() != 3 || parts[0].len() > 2 || parts[1].len() > 2 || parts[2].len() != 4 {
+        return None;
+    }
+    Some((parts[0].parse().ok()?, parts[1].parse().ok()?, parts[2].parse().ok()?))
+}
+
+fn decide_date_order(values: &[&str]) -> Result<(DateOrder, bool), String> {
+    let (mut day_first, mut month_first) = (false, false);
+    for v in values {
+        if let Some((a, b, _)) = numeric_date_parts(v) {
+            day_first |= a > 12;
+            month_first |= b > 12;
+        }
+    }
+    match (day_first, month_first) {
+        (true, true) => Err("the column mixes day-first and month-first dates".into()),
+        (false, true) => Ok((DateOrder::MonthFirst, false)),
+        (true, false) => Ok((DateOrder::DayFirst, false)),
+        // Every date reads both ways: take day-first, and say so.
+        (false, false) => Ok((
+            DateOrder::DayFirst,
+            values.iter().any(|v| numeric_date_parts(v).is_some()),
+        )),
+    }
+}
+
+fn parse_date(s: &str, order: DateOrder) -> Option<Date> {
+    if let Ok(d) = Date::parse(s, time::macros::format_description!("[year]-[month]-[day]")) {
+        return Some(d);
+    }
+    let (a, b, y) = numeric_date_parts(s)?;
+    let (d, m) = match order {
+        DateOrder::DayFirst => (a, b),
+        DateOrder::MonthFirst => (b, a),
+    };
+    Date::from_calendar_date(
+        y,
+        time::Month::try_from(u8::try_from(m).ok()?).ok()?,
+        u8::try_from(d).ok()?,
+    )
+    .ok()
+}
+
+/// Turns a table into risks. `mapping` (header → column key) overrides
+/// recognition for the headers it names.
+pub fn parse_table(table: &Table, method: &RiskMethod, mapping: &HashMap<String, String>) -> ParsedRegister {
+    let mut out = ParsedRegister::default();
+    let problem = |line: u64, col: Option<usize>, header: Option<&str>, message: String| ImportProblem {
+        line,
+        column: col.map(|c| c + 1),
+        header: header.map(str::to_owned),
+        message,
+    };
+    let mut columns: Vec<Option<Column>> = Vec::new();
+    for (i, h) in table.header.iter().enumerate() {
+        let c = match mapping.get(h) {
+            Some(key) if key.is_empty() || key == "ignore" => None,
+            Some(key) => match Column::parse_key(key) {
+                Some(c) => Some(c),
+                None => {
+                    out.errors.push(problem(
+                        1,
+                        Some(i),
+                        Some(h),
+                        format!("the mapping names an unknown field {key:?}"),
+                    ));
+                    None
+                }
+            },
+            None => Column::recognise(h),
+        };
+        if let Some(c) = c {
+            if columns.contains(&Some(c)) {
+                out.errors
+                    .push(problem(1, Some(i), Some(h), format!("a second column for {}", c.key())));
+            }
+        } else if !h.is_empty() {
+            out.warnings.push(problem(
+                1,
+                Some(i),
+                Some(h),
+                "column not recognised; it is ignored".into(),
+            ));
+        }
+        columns.push(c);
+        out.columns.push((h.clone(), c));
+    }
+    if !columns.contains(&Some(Column::Title)) {
+        out.errors.push(problem(
+            1,
+            None,
+            None,
+            "no title column: name one Title or Risk, or map a column to title".into(),
+        ));
+        return out;
+    }
+    let col_of = |c: Column| columns.iter().position(|x| *x == Some(c));
+    let date_order = match col_of(Column::NextReview) {
+        Some(i) => {
+            let values: Vec<&str> = table
+                .rows
+                .iter()
+                .filter_map(|(_, r)| r.get(i).map(String::as_str))
+                .filter(|v| !v.is_empty())
+                .collect();
+            match decide_date_order(&values) {
+                Ok((order, ambiguous)) => {
+                    if ambiguous {
+                        out.warnings.push(problem(
+                            1,
+                            Some(i),
+                            Some(&table.header[i]),
+                            "every date reads both day-first and month-first; read as day-first".into(),
+                        ));
+                    }
+                    order
+                }
+                Err(msg) => {
+                    out.errors.push(problem(1, Some(i), Some(&table.header[i]), msg));
+                    DateOrder::DayFirst
+                }
+            }
+        }
+        None => DateOrder::DayFirst,
+    };
+    let mut seen_refs: HashMap<String, u64> = HashMap::new();
+    for (line, cells) in &table.rows {
+        let mut risk = ImportedRisk {
+            line: *line,
+            ..Default::default()
+        };
+        let mut ok = true;
+        for (i, col) in columns.iter().enumerate() {
+            let Some(col) = col else { continue };
+            let v = cells.get(i).map(String::as_str).unwrap_or("");
+            let header = Some(table.header[i].as_str());
+            let mut fail = |msg: String| {
+                out.errors.push(problem(*line, Some(i), header, msg));
+                ok = false;
+            };
+            let text = |v: &str| v.to_owned();
+            let score = |axis: Axis, field: &str| -> Result<Option<u8>, String> {
+                if v.is_empty() {
+                    return Ok(None);
+                }
+                method.score(field, axis, v).map(Some).map_err(|e| e.to_string())
+            };
+            match col {
+                Column::Reference if !v.is_empty() => match parse_reference(v) {
+                    Ok(r) => {
+                        if let Some(first) = seen_refs.insert(r.clone(), *line) {
+                            fail(format!("reference {r} already appears on line {first}"));
+                        }
+                        risk.reference = Some(r);
+                    }
+                    Err(e) => fail(message(e)),
+                },
+                Column::Reference => {}
+                Column::Title => {
+                    if v.is_empty() {
+                        fail("the title is empty".into());
+                    } else if v.chars().count() > 300 {
+                        fail("the title is longer than 300 characters".into());
+                    }
+                    risk.title = text(v);
+                }
+                Column::Description => risk.description = text(v),
+                Column::Category => risk.category = text(v),
+                Column::Assets => {
+                    risk.assets = v
+                        .split([';', '\n'])
+                        .map(str::trim)
+                        .filter(|a| !a.is_empty())
+                        .map(str::to_owned)
+                        .collect()
+                }
+                Column::Threat => risk.threat = text(v),
+                Column::Vulnerability => risk.vulnerability = text(v),
+                Column::Owner => risk.owner = Some(text(v)).filter(|o| !o.is_empty()),
+                Column::Cia => match Cia::parse(v) {
+                    Ok(c) => risk.cia = c,
+                    Err(e) => fail(message(e)),
+                },
+                Column::Likelihood => match score(Axis::Likelihood, "likelihood") {
+                    Ok(s) => risk.likelihood = s,
+                    Err(m) => fail(m),
+                },
+                Column::Impact => match score(Axis::Impact, "impact") {
+                    Ok(s) => risk.impact = s,
+                    Err(m) => fail(m),
+                },
+                Column::ResidualLikelihood => match score(Axis::Likelihood, "residual likelihood") {
+                    Ok(s) => risk.residual_likelihood = s,
+                    Err(m) => fail(m),
+                },
+                Column::ResidualImpact => match score(Axis::Impact, "residual impact") {
+                    Ok(s) => risk.residual_impact = s,
+                    Err(m) => fail(m),
+                },
+                Column::Treatment if v.is_empty() => {}
+                Column::Treatment => match TreatmentOption::parse(v) {
+                    Ok(t) => risk.treatment = Some(t),
+                    Err(e) => fail(message(e)),
+                },
+                Column::Status if v.is_empty() => {}
+                Column::Status => match RiskStatus::parse(v) {
+                    Ok(s) => risk.status = Some(s),
+                    Err(e) => fail(message(e)),
+                },
+                Column::NextReview if v.is_empty() => {}
+                Column::NextReview => match parse_date(v, date_order) {
+                    Some(d) => risk.next_review = Some(d),
+                    None => fail(format!("{v:?} is not a date: write 2027-03-31 or 31/03/2027")),
+                },
+            }
+        }
+        let pair = |l: Option<u8>, i: Option<u8>| l.is_some() != i.is_some();
+        if pair(risk.likelihood, risk.impact) {
+            out.errors.push(problem(
+                *line,
+                None,
+                None,
+                "give both likelihood and impact, or neither".into(),
+            ));
+            ok = false;
+        }
+        if pair(risk.residual_likelihood, risk.residual_impact) {
+            out.errors.push(problem(
+                *line,
+                None,
+                None,
+                "give both residual likelihood and residual impact, or neither".into(),
+            ));
+            ok = false;
+        }
+        if ok {
+            out.rows.push(risk);
+        }
+    }
+    if table.rows.is_empty() {
+        out.errors
+            .push(problem(1, None, None, "the file has a header but no risks".into()));
+    }
+    out
+}
+
+fn message(e: DomainError) -> String {
+    match e {
+        DomainError::Invalid(v) => v.into_iter().map(|f| f.message).collect::<Vec<_>>().join("; "),
+    }
+}
+
+/// Neutralises a cell that a spreadsheet would run as a formula (CSV
+/// injection): a leading `=`, `+`, `-`, `@`, tab or carriage return gets a `'`.
+pub fn spreadsheet_safe(s: &str) -> std::borrow::Cow<'_, str> {
+    match s.chars().next() {
+        Some('=' | '+' | '-' | '@' | '\t' | '\r') => std::borrow::Cow::Owned(format!("'{s}")),
+        _ => std::borrow::Cow::Borrowed(s),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(csv: &str) -> ParsedRegister {
+        let table = read_csv(csv.as_bytes()).expect("readable");
+        parse_table(&table, &RiskMethod::default_5x5(), &HashMap::new())
+    }
+
+    #[test]
+    fn common_headers_are_recognised_whatever_their_case_and_punctuation() {
+        for (h, c) in [
+            ("Risk ID", Column::Reference),
+            ("risk_id", Column::Reference),
+            ("RISK", Column::Title),
+            ("Risk Owner", Column::Owner),
+            ("Probability", Column::Likelihood),
+            ("Consequence", Column::Impact),
+            ("Residual Likelihood", Column::ResidualLikelihood),
+            ("Next review date", Column::NextReview),
+        ] {
+            assert_eq!(Column::recognise(h), Some(c), "{h}");
+        }
+        assert_eq!(Column::recognise("Notes"), None);
+    }
+
+    #[test]
+    fn a_bom_semicolons_quoted_newlines_and_blank_rows_are_tolerated() {
+        let csv = "\u{feff}Risk ID;Title;Description;Likelihood;Impact\r\n\
+                   R-1;Laptop theft;\"Stolen laptop\nwith data\";2;4\r\n\
+                   ;;;;\r\n\
+                   R-2;Phishing;Credential theft;Likely;Major\r\n";
+        let p = parse(csv);
+        assert!(p.errors.is_empty(), "{:?}", p.errors);
+        assert_eq!(p.rows.len(), 2);
+        assert_eq!(p.rows[0].description, "Stolen laptop\nwith data");
+        assert_eq!((p.rows[1].likelihood, p.rows[1].impact), (Some(4), Some(4)));
+        assert_eq!(p.rows[1].line, 5, "lines count the quoted newline and the blank row");
+    }
+
+    #[test]
+    fn dates_are_read_in_the_order_the_whole_column_implies() {
+        let p = parse("Title,Next review\nA,03/04/2027\nB,25/12/2027\n");
+        assert!(p.errors.is_empty());
+        assert_eq!(p.rows[0].next_review.unwrap().to_string(), "2027-04-03");
+        let p = parse("Title,Next review\nA,03/04/2027\nB,12/25/2027\n");
+        assert_eq!(p.rows[0].next_review.unwrap().to_string(), "2027-03-04");
+        let p = parse("Title,Next review\nA,03/04/2027\n");
+        assert_eq!(p.warnings.len(), 1, "ambiguous dates are read day-first with a warning");
+        let p = parse("Title,Next review\nA,25/12/2027\nB,12/25/2027\n");
+        assert!(p.errors[0].message.contains("mixes"));
+    }
+
+    #[test]
+    fn every_problem_is_reported_with_line_and_column() {
+        let p = parse("Risk ID,Title,Likelihood,Impact,Treatment\nR-1,,9,2,ignore\nR-1,Dup,2,,mitigate\n");
+        let found: Vec<(u64, Option<usize>)> = p.errors.iter().map(|e| (e.line, e.column)).collect();
+        assert!(found.contains(&(2, Some(2))), "empty title: {found:?}");
+        assert!(found.contains(&(2, Some(3))), "likelihood 9: {found:?}");
+        assert!(found.contains(&(2, Some(5))), "treatment: {found:?}");
+        assert!(found.contains(&(3, Some(1))), "duplicate reference: {found:?}");
+        assert!(found.contains(&(3, None)), "likelihood without impact: {found:?}");
+        assert!(p.rows.is_empty());
+    }
+
+    #[test]
+    fn an_explicit_mapping_overrides_recognition() {
+        let table = read_csv(b"Thing,Chance,Hurt\nA,2,3\n").unwrap();
+        let mapping = HashMap::from([
+            ("Thing".to_owned(), "title".to_owned()),
+            ("Chance".to_owned(), "likelihood".to_owned()),
+            ("Hurt".to_owned(), "impact".to_owned()),
+        ]);
+        let p = parse_table(&table, &RiskMethod::default_5x5(), &mapping);
+        assert!(p.errors.is_empty(), "{:?}", p.errors);
+        assert_eq!((p.rows[0].likelihood, p.rows[0].impact), (Some(2), Some(3)));
+    }
+
+    #[test]
+    fn unreadable_files_are_refused_with_a_line() {
+        assert_eq!(read_csv(b"Title\nA\n\xff\xfe").unwrap_err().line, 3);
+        assert!(read_csv(b"").is_err());
+        let p = parse("Notes\nsomething\n");
+        assert!(p.errors[0].message.contains("no title column"));
+    }
+
+    #[test]
+    fn formula_cells_are_neutralised() {
+        assert_eq!(spreadsheet_safe("=HYPERLINK(\"x\")"), "'=HYPERLINK(\"x\")");
+        assert_eq!(spreadsheet_safe("-1"), "'-1");
+        assert_eq!(spreadsheet_safe("Phishing"), "Phishing");
+    }
+}
