@@ -8,6 +8,7 @@ mod error;
 pub mod members;
 pub mod principal;
 pub mod rate_limit;
+pub mod risk;
 
 pub use error::AppError;
 pub use principal::{Principal, Via};

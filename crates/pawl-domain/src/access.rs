@@ -24,10 +24,12 @@ pub enum Permission {
     ManageOrganisation,
     /// Create and revoke one's own API tokens.
     ManageOwnTokens,
+    /// Change the risk method: scales, matrix, acceptance criteria (6.1.2 a).
+    ManageRiskMethod,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 7] = [
+    pub const ALL: [Permission; 8] = [
         Permission::Enter,
         Permission::ReadIsms,
         Permission::WriteIsms,
@@ -35,6 +37,7 @@ impl Permission {
         Permission::ReadAuditTrail,
         Permission::ManageOrganisation,
         Permission::ManageOwnTokens,
+        Permission::ManageRiskMethod,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -46,6 +49,7 @@ impl Permission {
             Permission::ReadAuditTrail => "read_audit_trail",
             Permission::ManageOrganisation => "manage_organisation",
             Permission::ManageOwnTokens => "manage_own_tokens",
+            Permission::ManageRiskMethod => "manage_risk_method",
         }
     }
 }
@@ -64,6 +68,7 @@ pub fn allows(role: Role, permission: Permission) -> bool {
         ReadAuditTrail => matches!(role, Admin | Manager | Auditor),
         ManageOrganisation => matches!(role, Admin),
         ManageOwnTokens => !matches!(role, Staff),
+        ManageRiskMethod => matches!(role, Admin | Manager),
     }
 }
 

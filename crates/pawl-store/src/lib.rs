@@ -15,7 +15,9 @@ mod error;
 mod identity;
 mod migrate;
 mod page;
+mod risk;
 mod row;
+mod sql;
 mod tx;
 
 pub use audit::{AuditFilter, VerifyOutcome};
@@ -23,6 +25,10 @@ pub use engine::Engine;
 pub use error::StoreError;
 pub use identity::{ApiToken, Member, NewMember, Organisation, Session, TokenOwner, User};
 pub use page::{Cursor, ListQuery, Page, SortOrder};
+pub use risk::{
+    draft_from_risk, Acceptance, Assessment, Asset, AssetDraft, HeatCell, MethodVersion, RegisterRow, Risk, RiskDraft,
+    RiskFilter, Score, TreatmentAction,
+};
 pub use row::etag;
 pub use tx::AuditedTx;
 

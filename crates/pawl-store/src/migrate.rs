@@ -3,7 +3,10 @@
 use crate::{Store, StoreError};
 
 /// (version, name, SQL). Append only: never edit a released migration.
-const MIGRATIONS: &[(i64, &str, &str)] = &[(1, "foundation", include_str!("migrations/0001_foundation.sql"))];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (1, "foundation", include_str!("migrations/0001_foundation.sql")),
+    (2, "risk", include_str!("migrations/0002_risk.sql")),
+];
 
 pub(crate) async fn run(store: &Store) -> Result<usize, StoreError> {
     sqlx::raw_sql(

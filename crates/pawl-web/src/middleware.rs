@@ -102,6 +102,22 @@ pub async fn csrf(req: Request, next: Next) -> Response {
             refused("the CSRF token does not match this session; reload the page")
         };
     }
+    // A file upload cannot be read twice here; its form carries the token
+    // in the query string instead.
+    let is_multipart = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("multipart/form-data"));
+    if is_multipart {
+        let sent: Vec<(String, String)> =
+            serde_urlencoded::from_str(req.uri().query().unwrap_or("")).unwrap_or_default();
+        return if sent.iter().any(|(k, v)| k == CSRF_FIELD && same(v, &expected)) {
+            next.run(req).await
+        } else {
+            refused("the upload's CSRF token is missing or stale; reload the page and try again")
+        };
+    }
     let is_form = req
         .headers()
         .get(header::CONTENT_TYPE)

@@ -77,6 +77,34 @@ enum Command {
     /// The audit trail.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// The risk register.
+    #[command(subcommand)]
+    Risk(RiskCommand),
+}
+
+#[derive(Subcommand)]
+enum RiskCommand {
+    /// Import risks from a CSV file: every row or none; exit 1 when refused.
+    Import {
+        file: PathBuf,
+        #[arg(long)]
+        org: String,
+        /// Check the file and report, without writing.
+        #[arg(long)]
+        dry_run: bool,
+        /// A JSON object from file header to field, e.g. '{"Chance":"likelihood"}'.
+        #[arg(long)]
+        mapping: Option<String>,
+    },
+    /// Export the register (risk assessment report and treatment plan).
+    Export {
+        #[arg(long)]
+        org: String,
+        #[arg(long, default_value = "csv")]
+        format: String,
+        #[arg(long)]
+        output: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -217,6 +245,69 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
                 token.name, token.email, org.slug
             );
             println!("{secret}");
+            Ok(ok)
+        }
+        Command::Risk(RiskCommand::Import {
+            file,
+            org,
+            dry_run,
+            mapping,
+        }) => {
+            let store = cli.db.open().await?;
+            let org = organisation(&store, &org).await?;
+            let bytes = std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            let mapping: std::collections::HashMap<String, String> = match mapping {
+                Some(m) => serde_json::from_str(&m).context("--mapping must be a JSON object from header to field")?,
+                None => Default::default(),
+            };
+            let report = pawl_app::risk::import(
+                &store,
+                &org.id,
+                &Actor::system("pawl risk import"),
+                &bytes,
+                &mapping,
+                dry_run,
+            )
+            .await?;
+            for e in &report.errors {
+                eprintln!(
+                    "{}:{}{}: error: {}",
+                    file.display(),
+                    e.line,
+                    e.column.map(|c| format!(":{c}")).unwrap_or_default(),
+                    e.message
+                );
+            }
+            for w in &report.warnings {
+                eprintln!(
+                    "{}:{}{}: warning: {}",
+                    file.display(),
+                    w.line,
+                    w.column.map(|c| format!(":{c}")).unwrap_or_default(),
+                    w.message
+                );
+            }
+            if report.refused {
+                println!("refused: {} errors; nothing was imported", report.errors.len());
+                return Ok(std::process::ExitCode::from(1));
+            }
+            let verb = if dry_run { "would create" } else { "created" };
+            let verb2 = if dry_run { "would update" } else { "updated" };
+            println!(
+                "{} rows: {verb} {}, {verb2} {}",
+                report.rows, report.created, report.updated
+            );
+            Ok(ok)
+        }
+        Command::Risk(RiskCommand::Export { org, format, output }) => {
+            let store = cli.db.open().await?;
+            let org = organisation(&store, &org).await?;
+            if format != "csv" {
+                bail!("unknown format {format:?}: use csv");
+            }
+            let file = std::fs::File::create(&output).with_context(|| format!("cannot write {}", output.display()))?;
+            let n = pawl_app::risk::export_csv(&store, &org.id, std::io::BufWriter::new(file)).await?;
+            println!("exported {n} risks to {}", output.display());
             Ok(ok)
         }
         Command::Audit(AuditCommand::Verify { org }) => {

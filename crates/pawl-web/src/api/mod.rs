@@ -4,6 +4,7 @@
 pub(crate) mod audit;
 pub(crate) mod catalog;
 pub(crate) mod identity;
+pub(crate) mod risk;
 mod system;
 
 use crate::error::{Problem, ProblemField};
@@ -29,7 +30,8 @@ use utoipa_axum::routes;
         (name = "system", description = "Health and the API document"),
         (name = "catalog", description = "ISO/IEC 27001:2022 clauses and Annex A controls"),
         (name = "organisation", description = "The organisation, its members and API tokens (clause 5.3)"),
-        (name = "audit", description = "The tamper-evident audit trail (clause 7.5.3)")
+        (name = "audit", description = "The tamper-evident audit trail (clause 7.5.3)"),
+        (name = "risk", description = "The risk method, assets and the risk register (clauses 6.1.2, 6.1.3, 8.2, 8.3)")
     )
 )]
 struct ApiDoc;
@@ -79,6 +81,23 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(audit::events))
         .routes(routes!(audit::verify))
         .routes(routes!(audit::history))
+        .routes(routes!(risk::method_get, risk::method_put))
+        .routes(routes!(risk::method_versions))
+        .routes(routes!(risk::assets_list, risk::asset_create))
+        .routes(routes!(risk::asset_get, risk::asset_patch, risk::asset_delete))
+        .routes(routes!(risk::risks_list, risk::risk_create))
+        .routes(routes!(risk::risk_get, risk::risk_patch, risk::risk_delete))
+        .routes(routes!(risk::risk_rescore))
+        .routes(routes!(risk::risk_assessments))
+        .routes(routes!(risk::risk_accept))
+        .routes(routes!(risk::risk_acceptances))
+        .routes(routes!(risk::actions_list, risk::action_create))
+        .routes(routes!(risk::action_patch))
+        .routes(routes!(risk::heatmap))
+        .routes(routes!(risk::register_as_of))
+        .routes(routes!(risk::due))
+        .routes(routes!(risk::export))
+        .routes(routes!(risk::import))
 }
 
 /// The paging, sorting and search parameters every list accepts.

@@ -126,7 +126,7 @@ pub async fn member_add(State(s): State<AppState>, Auth(p): Auth, Form(f): Form<
     }
 }
 
-fn urlencode(s: &str) -> String {
+pub(crate) fn urlencode(s: &str) -> String {
     serde_urlencoded::to_string([("", s)])
         .unwrap_or_default()
         .trim_start_matches('=')

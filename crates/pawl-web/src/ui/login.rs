@@ -15,6 +15,7 @@ use std::net::SocketAddr;
 #[derive(Template, Default)]
 #[template(path = "login.html")]
 struct LoginPage {
+    static_version: &'static str,
     next: String,
     email: String,
     error: Option<String>,
@@ -38,6 +39,7 @@ fn safe_next(next: Option<&str>) -> String {
 pub async fn form(Query(q): Query<NextQuery>) -> Response {
     render(&LoginPage {
         next: safe_next(q.next.as_deref()),
+        static_version: super::static_version(),
         ..Default::default()
     })
 }
@@ -70,6 +72,7 @@ pub async fn submit(
 ) -> Response {
     let next = safe_next(f.next.as_deref());
     let mut page = LoginPage {
+        static_version: super::static_version(),
         next: next.clone(),
         email: f.email.clone(),
         ..Default::default()

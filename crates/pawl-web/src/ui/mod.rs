@@ -5,6 +5,7 @@
 mod admin;
 mod catalog;
 mod login;
+mod risk;
 
 use crate::error::ApiError;
 use crate::AppState;
@@ -35,6 +36,19 @@ pub fn router() -> Router<AppState> {
         )
         .route("/account/tokens", get(admin::tokens).post(admin::token_create))
         .route("/account/tokens/{id}/revoke", post(admin::token_revoke))
+        .route("/risks", get(risk::register))
+        .route("/risks/levels.css", get(risk::levels_css))
+        .route("/risks/new", get(risk::new_form).post(risk::create))
+        .route("/risks/due", get(risk::due))
+        .route("/risks/export.csv", get(risk::export_csv))
+        .route("/risks/import", get(risk::import_form).post(risk::import))
+        .route("/risks/register", get(risk::register_as_of))
+        .route("/risks/{id}", get(risk::risk))
+        .route("/risks/{id}/edit", get(risk::edit_form).post(risk::update))
+        .route("/risks/{id}/accept", post(risk::accept))
+        .route("/risks/{id}/actions", post(risk::add_action))
+        .route("/assets", get(risk::assets).post(risk::asset_create))
+        .route("/risk-method", get(risk::method))
         .route("/audit", get(admin::audit))
         .route("/history/{entity_type}/{entity_id}", get(admin::history))
         .fallback(not_found)
@@ -42,6 +56,16 @@ pub fn router() -> Router<AppState> {
 
 const CSS: &str = include_str!("../../static/pawl.css");
 const JS: &str = include_str!("../../static/pawl.js");
+
+/// A digest of the static files, put in their URLs so that browsers may
+/// cache them and still never use a stale copy after an upgrade.
+pub fn static_version() -> &'static str {
+    static V: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    V.get_or_init(|| {
+        use sha2::{Digest, Sha256};
+        hex::encode(&Sha256::new().chain_update(CSS).chain_update(JS).finalize()[..6])
+    })
+}
 
 async fn static_file(axum::extract::Path(file): axum::extract::Path<String>) -> Response {
     let (body, mime) = match file.as_str() {
@@ -86,6 +110,7 @@ pub struct Shell {
     pub current: &'static str,
     pub nav: Vec<NavGroup>,
     pub version: &'static str,
+    pub static_version: &'static str,
 }
 
 fn item(key: &'static str, label: &'static str, href: Option<&'static str>) -> NavItem {
@@ -120,7 +145,9 @@ impl Shell {
                 title: "Plan",
                 items: vec![
                     item("context", "Context and scope", None),
-                    item("risks", "Risk register", None),
+                    item("risks", "Risk register", Some("/risks")),
+                    item("assets", "Assets", Some("/assets")),
+                    item("risk-method", "Risk method", Some("/risk-method")),
                     item("soa", "Statement of Applicability", None),
                     item("objectives", "Objectives", None),
                 ],
@@ -176,6 +203,7 @@ impl Shell {
             current,
             nav,
             version: env!("CARGO_PKG_VERSION"),
+            static_version: static_version(),
         })
     }
 }
@@ -200,12 +228,17 @@ pub fn render<T: Template>(t: &T) -> Response {
 struct MessagePage<'a> {
     title: &'a str,
     detail: &'a str,
+    static_version: &'a str,
 }
 
 pub fn message(status: StatusCode, title: &str, detail: &str) -> Response {
-    let html = MessagePage { title, detail }
-        .render()
-        .unwrap_or_else(|_| detail.to_owned());
+    let html = MessagePage {
+        title,
+        detail,
+        static_version: static_version(),
+    }
+    .render()
+    .unwrap_or_else(|_| detail.to_owned());
     (status, Html(html)).into_response()
 }
 

@@ -1,0 +1,737 @@
+//! Risk management services (clauses 6.1.2, 6.1.3, 8.2, 8.3): turning what a
+//! person typed or imported into valid risks under the organisation's
+//! method, acceptance within authority, the review list, import and export.
+
+use crate::{AppError, Principal};
+use pawl_domain::audit::Actor;
+use pawl_domain::identity::{Email, Role};
+use pawl_domain::risk::import::{self, Column, ImportProblem, ParsedRegister};
+use pawl_domain::risk::method::Axis;
+use pawl_domain::risk::{parse_reference, Cia, Problems, RiskMethod, RiskStatus, TreatmentOption};
+use pawl_domain::DomainError;
+use pawl_store::{
+    draft_from_risk, Acceptance, AssetDraft, ListQuery, MethodVersion, Risk, RiskDraft, RiskFilter, Score, Store,
+};
+use serde::{Deserialize, Deserializer, Serialize};
+use std::collections::HashMap;
+
+/// A score as people give it: a number on the scale or one of its labels.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(untagged)]
+pub enum ScoreInput {
+    Number(i64),
+    Label(String),
+}
+
+impl ScoreInput {
+    fn text(&self) -> String {
+        match self {
+            ScoreInput::Number(n) => n.to_string(),
+            ScoreInput::Label(s) => s.clone(),
+        }
+    }
+}
+
+/// `Some(None)` for an explicit null (clear it), `None` when absent (keep it).
+fn nullable<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
+    Ok(Some(Option::deserialize(d)?))
+}
+
+/// Changes to a risk. Absent fields stay as they are; `null` clears.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RiskInput {
+    pub reference: Option<String>,
+    pub title: Option<String>,
+    pub description: Option<String>,
+    pub category: Option<String>,
+    pub threat: Option<String>,
+    pub vulnerability: Option<String>,
+    /// A member's e-mail, or the name of someone without an account.
+    pub owner: Option<String>,
+    /// Which of C, I, A is at stake: `CIA`, `C;I`, ...
+    pub cia: Option<String>,
+    #[serde(default, deserialize_with = "nullable")]
+    pub likelihood: Option<Option<ScoreInput>>,
+    #[serde(default, deserialize_with = "nullable")]
+    pub impact: Option<Option<ScoreInput>>,
+    #[serde(default, deserialize_with = "nullable")]
+    pub residual_likelihood: Option<Option<ScoreInput>>,
+    #[serde(default, deserialize_with = "nullable")]
+    pub residual_impact: Option<Option<ScoreInput>>,
+    #[serde(default, deserialize_with = "nullable")]
+    pub target_level: Option<Option<String>>,
+    /// modify, retain, avoid, share (mitigate, accept, transfer accepted).
+    #[serde(default, deserialize_with = "nullable")]
+    pub treatment: Option<Option<String>>,
+    pub status: Option<String>,
+    pub review_interval_days: Option<i64>,
+    /// YYYY-MM-DD.
+    #[serde(default, deserialize_with = "nullable")]
+    pub next_review: Option<Option<String>>,
+    pub asset_ids: Option<Vec<String>>,
+    /// Why the risk was (re)assessed, kept with the dated assessment.
+    pub note: Option<String>,
+}
+
+const DEFAULT_REVIEW_DAYS: i64 = 365;
+
+fn text_field(p: &mut Problems, field: &str, v: &str, max: usize, required: bool) -> String {
+    let t = v.trim();
+    if required && t.is_empty() {
+        p.push(field, "this cannot be empty");
+    } else if t.chars().count() > max {
+        p.push(field, format!("use at most {max} characters"));
+    }
+    t.to_owned()
+}
+
+fn parse_date(field: &str, s: &str) -> Result<String, DomainError> {
+    time::Date::parse(s.trim(), time::macros::format_description!("[year]-[month]-[day]"))
+        .map(|d| d.to_string())
+        .map_err(|_| DomainError::field(field, format!("{s:?} is not a date like 2027-03-31")))
+}
+
+fn today() -> time::Date {
+    time::OffsetDateTime::now_utc().date()
+}
+
+/// Resolves an owner to a member when the text names one.
+async fn resolve_owner(store: &Store, org_id: &str, owner: &str) -> Result<(Option<String>, String), AppError> {
+    let t = owner.trim();
+    if let Ok(email) = Email::parse(t) {
+        if let Some(user) = store.user_by_email(&email).await? {
+            if store.org(org_id).membership_of(&user.id).await?.is_some() {
+                return Ok((Some(user.id), user.email));
+            }
+        }
+    }
+    Ok((None, t.to_owned()))
+}
+
+fn score(
+    p: &mut Problems,
+    method: &RiskMethod,
+    (lf, imf): (&str, &str),
+    l: &Option<ScoreInput>,
+    i: &Option<ScoreInput>,
+) -> Option<Option<Score>> {
+    match (l, i) {
+        (None, None) => Some(None),
+        (Some(l), Some(i)) => {
+            let lv = p.take(method.score(lf, Axis::Likelihood, &l.text()));
+            let iv = p.take(method.score(imf, Axis::Impact, &i.text()));
+            let (lv, iv) = (lv?, iv?);
+            let level = method.level_for(lv, iv)?;
+            Some(Some(Score {
+                likelihood: i64::from(lv),
+                impact: i64::from(iv),
+                level: level.key.clone(),
+                rank: method.rank(&level.key) as i64,
+            }))
+        }
+        _ => {
+            p.push(lf, format!("give both {lf} and {imf}, or neither"));
+            None
+        }
+    }
+}
+
+fn input_of(s: &Option<Score>) -> Option<ScoreInput> {
+    s.as_ref().map(|s| ScoreInput::Number(s.likelihood))
+}
+
+fn impact_of(s: &Option<Score>) -> Option<ScoreInput> {
+    s.as_ref().map(|s| ScoreInput::Number(s.impact))
+}
+
+/// Applies `input` to `base` under `method`, reporting every problem at once.
+pub fn apply(
+    method: &MethodVersion,
+    base: &RiskDraft,
+    input: &RiskInput,
+    owner: Option<(Option<String>, String)>,
+) -> Result<RiskDraft, DomainError> {
+    let m = &method.method;
+    let mut p = Problems::default();
+    let mut d = base.clone();
+    if let Some(r) = &input.reference {
+        d.reference = p.take(parse_reference(r)).or(d.reference);
+    }
+    if let Some(v) = &input.title {
+        d.title = text_field(&mut p, "title", v, 300, true);
+    } else if d.title.is_empty() {
+        p.push("title", "give the risk a title");
+    }
+    for (field, v, slot, max) in [
+        ("description", &input.description, &mut d.description, 10_000),
+        ("category", &input.category, &mut d.category, 100),
+        ("threat", &input.threat, &mut d.threat, 1_000),
+        ("vulnerability", &input.vulnerability, &mut d.vulnerability, 1_000),
+    ] {
+        if let Some(v) = v {
+            *slot = text_field(&mut p, field, v, max, false);
+        }
+    }
+    if let Some((id, name)) = owner {
+        d.owner_user_id = id;
+        d.owner_name = text_field(&mut p, "owner", &name, 200, false);
+    }
+    if let Some(c) = &input.cia {
+        d.cia = p.take(Cia::parse(c)).map(Cia::code).unwrap_or_default();
+    }
+    let l = input.likelihood.clone().unwrap_or_else(|| input_of(&base.inherent));
+    let i = input.impact.clone().unwrap_or_else(|| impact_of(&base.inherent));
+    let rl = input
+        .residual_likelihood
+        .clone()
+        .unwrap_or_else(|| input_of(&base.residual));
+    let ri = input
+        .residual_impact
+        .clone()
+        .unwrap_or_else(|| impact_of(&base.residual));
+    let scores_changed = input.likelihood.is_some()
+        || input.impact.is_some()
+        || input.residual_likelihood.is_some()
+        || input.residual_impact.is_some();
+    // Scores carried over from an older method are kept as given unless
+    // re-scored: changing the method never rewrites them silently.
+    if scores_changed || d.method_version == method.version || d.method_version == 0 {
+        if let Some(s) = score(&mut p, m, ("likelihood", "impact"), &l, &i) {
+            d.inherent = s;
+        }
+        if let Some(s) = score(&mut p, m, ("residual_likelihood", "residual_impact"), &rl, &ri) {
+            d.residual = s;
+        }
+        d.method_version = method.version;
+    }
+    if let Some(t) = &input.target_level {
+        d.target_level = match t.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+            None => None,
+            Some(t) => match m.levels.iter().find(|l| l.key == t || l.label.eq_ignore_ascii_case(t)) {
+                Some(l) => Some(l.key.clone()),
+                None => {
+                    p.push("target_level", format!("{t:?} is not a level of the risk method"));
+                    None
+                }
+            },
+        };
+    }
+    if let Some(t) = &input.treatment {
+        d.treatment = match t.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+            None => None,
+            Some(t) => p.take(TreatmentOption::parse(t)).map(|t| t.as_str().to_owned()),
+        };
+    }
+    if let Some(s) = &input.status {
+        if let Some(st) = p.take(RiskStatus::parse(s)) {
+            if st == RiskStatus::Accepted && base.status != "accepted" {
+                p.push(
+                    "status",
+                    "a risk becomes accepted by recording its acceptance, with approver and expiry",
+                );
+            }
+            d.status = st.as_str().to_owned();
+        }
+    } else if d.status.is_empty() {
+        d.status = if d.inherent.is_some() { "assessed" } else { "identified" }.to_owned();
+    }
+    if let Some(n) = input.review_interval_days {
+        if !(1..=3660).contains(&n) {
+            p.push("review_interval_days", "use 1 to 3660 days");
+        }
+        d.review_interval_days = n;
+    } else if d.review_interval_days == 0 {
+        d.review_interval_days = DEFAULT_REVIEW_DAYS;
+    }
+    if let Some(nr) = &input.next_review {
+        d.next_review = match nr.as_deref().filter(|s| !s.trim().is_empty()) {
+            None => None,
+            Some(s) => p.take(parse_date("next_review", s)),
+        };
+    } else if d.next_review.is_none() {
+        d.next_review = Some((today() + time::Duration::days(d.review_interval_days)).to_string());
+    }
+    p.finish()?;
+    Ok(d)
+}
+
+async fn owner_of(
+    store: &Store,
+    org_id: &str,
+    input: &RiskInput,
+) -> Result<Option<(Option<String>, String)>, AppError> {
+    match &input.owner {
+        Some(o) => Ok(Some(resolve_owner(store, org_id, o).await?)),
+        None => Ok(None),
+    }
+}
+
+pub async fn create_risk(store: &Store, org_id: &str, actor: &Actor, input: &RiskInput) -> Result<Risk, AppError> {
+    let owner = owner_of(store, org_id, input).await?;
+    let mut tx = store.write(org_id, actor).await?;
+    let method = tx.ensure_risk_method().await?;
+    let draft = apply(&method, &RiskDraft::default(), input, owner)?;
+    let risk = tx
+        .create_risk(&draft, input.note.as_deref().unwrap_or("Identified"))
+        .await?;
+    if let Some(ids) = &input.asset_ids {
+        tx.set_risk_assets(&risk.id, ids).await?;
+    }
+    tx.commit().await?;
+    Ok(risk)
+}
+
+/// Contributors change only the risks they own; managers and admins any.
+pub async fn ensure_may_change(store: &Store, p: &Principal, id: &str) -> Result<Risk, AppError> {
+    let risk = store.org(&p.organisation.id).risk(id).await?;
+    if p.role == Role::Contributor && risk.owner_user_id.as_deref() != Some(p.user_id.as_str()) {
+        return Err(AppError::Forbidden);
+    }
+    Ok(risk)
+}
+
+pub async fn update_risk(
+    store: &Store,
+    org_id: &str,
+    actor: &Actor,
+    id: &str,
+    input: &RiskInput,
+    expected: Option<i64>,
+) -> Result<Risk, AppError> {
+    let owner = owner_of(store, org_id, input).await?;
+    let mut tx = store.write(org_id, actor).await?;
+    let method = tx.ensure_risk_method().await?;
+    let current = store.org(org_id).risk(id).await?;
+    let draft = apply(&method, &draft_from_risk(&current), input, owner)?;
+    let risk = tx
+        .update_risk(id, &draft, expected, input.note.as_deref().unwrap_or(""))
+        .await?;
+    if let Some(ids) = &input.asset_ids {
+        tx.set_risk_assets(id, ids).await?;
+    }
+    tx.commit().await?;
+    Ok(risk)
+}
+
+/// Re-scores a risk under the current method: an explicit, audited act.
+pub async fn rescore(
+    store: &Store,
+    org_id: &str,
+    actor: &Actor,
+    id: &str,
+    input: &RiskInput,
+    expected: Option<i64>,
+) -> Result<Risk, AppError> {
+    let current = store.org(org_id).risk(id).await?;
+    let mut input = input.clone();
+    input.likelihood.get_or_insert(input_of(&current.inherent));
+    input.impact.get_or_insert(impact_of(&current.inherent));
+    input.residual_likelihood.get_or_insert(input_of(&current.residual));
+    input.residual_impact.get_or_insert(impact_of(&current.residual));
+    input
+        .note
+        .get_or_insert_with(|| "Re-scored under the current risk method".into());
+    update_risk(store, org_id, actor, id, &input, expected).await
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AcceptanceInput {
+    pub rationale: String,
+    /// YYYY-MM-DD; a year from today when absent.
+    pub expires_on: Option<String>,
+}
+
+/// The risk owner (or an admin) accepts the residual risk, within what the
+/// method lets their role accept (6.1.3 f).
+pub async fn accept(
+    store: &Store,
+    p: &Principal,
+    id: &str,
+    input: &AcceptanceInput,
+    expected: Option<i64>,
+) -> Result<Risk, AppError> {
+    let org_id = &p.organisation.id;
+    let risk = store.org(org_id).risk(id).await?;
+    let method = store.org(org_id).risk_method().await?;
+    let mut problems = Problems::default();
+    let rationale = text_field(&mut problems, "rationale", &input.rationale, 2_000, true);
+    let expires_on = match &input.expires_on {
+        Some(e) => problems.take(parse_date("expires_on", e)),
+        None => Some((today() + time::Duration::days(365)).to_string()),
+    };
+    if let Some(e) = &expires_on {
+        if e.as_str() <= today().to_string().as_str() {
+            problems.push("expires_on", "an acceptance must expire after today");
+        }
+    }
+    let level = match risk.residual.as_ref().or(risk.inherent.as_ref()) {
+        Some(s) => s.level.clone(),
+        None => {
+            problems.push("risk", "assess the risk before accepting it");
+            String::new()
+        }
+    };
+    problems.finish()?;
+    let is_owner = risk.owner_user_id.as_deref() == Some(p.user_id.as_str());
+    if !is_owner && p.role != Role::Admin {
+        return Err(DomainError::field(
+            "risk",
+            format!(
+                "only the risk owner ({}) or an admin may accept this risk",
+                if risk.owner_name.is_empty() {
+                    "none set"
+                } else {
+                    &risk.owner_name
+                }
+            ),
+        )
+        .into());
+    }
+    if risk.method_version != method.version {
+        return Err(DomainError::field(
+            "risk",
+            format!(
+                "the risk was scored under method version {}; re-score it under version {} before accepting",
+                risk.method_version, method.version
+            ),
+        )
+        .into());
+    }
+    method
+        .method
+        .may_accept(&level, p.role)
+        .map_err(|why| DomainError::field("risk", why))?;
+    let mut tx = store.write(org_id, &p.actor()).await?;
+    let accepted = tx
+        .accept_risk(
+            id,
+            &Acceptance {
+                id: String::new(),
+                risk_id: id.to_owned(),
+                level,
+                accepted_by_id: p.user_id.clone(),
+                accepted_by_name: p.email.clone(),
+                role: p.role.as_str().to_owned(),
+                rationale,
+                accepted_on: today().to_string(),
+                expires_on: expires_on.unwrap_or_default(),
+                created_at: String::new(),
+            },
+            expected,
+        )
+        .await?;
+    tx.commit().await?;
+    Ok(accepted)
+}
+
+/// Why a risk is on the review list.
+#[derive(Debug, Clone, Serialize)]
+pub struct DueForReview {
+    pub risk: Risk,
+    pub reason: String,
+}
+
+/// Risks whose review date has come, and accepted risks whose acceptance
+/// has expired (they are due again), soonest first.
+pub async fn due_for_review(store: &Store, org_id: &str, limit: u32) -> Result<Vec<DueForReview>, AppError> {
+    let reader = store.org(org_id);
+    let today = today().to_string();
+    let filter = RiskFilter {
+        review_due_by: Some(today.clone()),
+        ..Default::default()
+    };
+    let q = ListQuery {
+        limit: Some(limit),
+        sort: Some("next_review".into()),
+        ..Default::default()
+    };
+    let mut due: Vec<DueForReview> = reader
+        .risks(&filter, &q)
+        .await?
+        .items
+        .into_iter()
+        .map(|r| DueForReview {
+            reason: format!("review was due on {}", r.next_review.clone().unwrap_or_default()),
+            risk: r,
+        })
+        .collect();
+    for (risk_id, expired) in reader.expired_acceptances(&today).await? {
+        if due.iter().any(|d| d.risk.id == risk_id) {
+            continue;
+        }
+        let risk = reader.risk(&risk_id).await?;
+        due.push(DueForReview {
+            risk,
+            reason: format!("acceptance expired on {expired}"),
+        });
+    }
+    Ok(due)
+}
+
+/// What an import did or would do.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ImportReport {
+    pub dry_run: bool,
+    /// True when nothing was written because of errors (or a dry run).
+    pub refused: bool,
+    pub rows: usize,
+    pub created: usize,
+    pub updated: usize,
+    pub assets_created: Vec<String>,
+    pub errors: Vec<ImportProblem>,
+    pub warnings: Vec<ImportProblem>,
+    pub columns: Vec<(String, Option<Column>)>,
+}
+
+/// Imports a register: every row or none. Rows whose reference matches a
+/// live risk update it; others create risks. Owners that match no member
+/// are kept by name and reported as warnings; unknown assets are created.
+pub async fn import(
+    store: &Store,
+    org_id: &str,
+    actor: &Actor,
+    bytes: &[u8],
+    mapping: &HashMap<String, String>,
+    dry_run: bool,
+) -> Result<ImportReport, AppError> {
+    let method = store.org(org_id).risk_method().await?;
+    let mut report = ImportReport {
+        dry_run,
+        ..Default::default()
+    };
+    let table = match import::read_csv(bytes) {
+        Ok(t) => t,
+        Err(problem) => {
+            report.refused = true;
+            report.errors.push(problem);
+            return Ok(report);
+        }
+    };
+    let ParsedRegister {
+        rows,
+        errors,
+        warnings,
+        columns,
+    } = import::parse_table(&table, &method.method, mapping);
+    report.rows = table.rows.len();
+    report.errors = errors;
+    report.warnings = warnings;
+    report.columns = columns;
+    let owner_col = report.columns.iter().position(|(_, c)| *c == Some(Column::Owner));
+    let mut owners: HashMap<String, (Option<String>, String)> = HashMap::new();
+    for r in &rows {
+        let Some(o) = &r.owner else { continue };
+        if owners.contains_key(o) {
+            continue;
+        }
+        let resolved = resolve_owner(store, org_id, o).await?;
+        if resolved.0.is_none() {
+            report.warnings.push(ImportProblem {
+                line: r.line,
+                column: owner_col.map(|c| c + 1),
+                header: owner_col.map(|c| report.columns[c].0.clone()),
+                message: format!("owner {o:?} matches no member; kept as a name"),
+            });
+        }
+        owners.insert(o.clone(), resolved);
+    }
+    let live = store.org(org_id).live_risk_references().await?;
+    let exists = |r: &import::ImportedRisk| r.reference.as_ref().is_some_and(|x| live.contains(x));
+    if !report.errors.is_empty() || dry_run {
+        report.refused = !report.errors.is_empty();
+        if dry_run {
+            report.updated = rows.iter().filter(|r| exists(r)).count();
+            report.created = rows.len() - report.updated;
+        }
+        return Ok(report);
+    }
+    let mut tx = store.write(org_id, actor).await?;
+    let method = tx.ensure_risk_method().await?;
+    let mut asset_ids: HashMap<String, String> = HashMap::new();
+    for r in &rows {
+        let input = RiskInput {
+            reference: r.reference.clone(),
+            title: Some(r.title.clone()),
+            description: Some(r.description.clone()),
+            category: Some(r.category.clone()),
+            threat: Some(r.threat.clone()),
+            vulnerability: Some(r.vulnerability.clone()),
+            owner: None,
+            cia: Some(r.cia.code()),
+            likelihood: Some(r.likelihood.map(|v| ScoreInput::Number(i64::from(v)))),
+            impact: Some(r.impact.map(|v| ScoreInput::Number(i64::from(v)))),
+            residual_likelihood: Some(r.residual_likelihood.map(|v| ScoreInput::Number(i64::from(v)))),
+            residual_impact: Some(r.residual_impact.map(|v| ScoreInput::Number(i64::from(v)))),
+            target_level: None,
+            treatment: Some(r.treatment.map(|t| t.as_str().to_owned())),
+            status: r.status.map(|s| s.as_str().to_owned()),
+            review_interval_days: None,
+            next_review: r.next_review.map(|d| Some(d.to_string())),
+            asset_ids: None,
+            note: Some(format!("Imported (line {})", r.line)),
+        };
+        let owner = r.owner.as_ref().and_then(|o| owners.get(o).cloned());
+        let located = |e: AppError| -> AppError {
+            match e {
+                AppError::Invalid(DomainError::Invalid(fields)) => AppError::Invalid(DomainError::Invalid(
+                    fields
+                        .into_iter()
+                        .map(|f| pawl_domain::FieldError::new(f.field, format!("line {}: {}", r.line, f.message)))
+                        .collect(),
+                )),
+                other => other,
+            }
+        };
+        let existing = match &r.reference {
+            Some(reference) if exists(r) => tx.risk_by_reference(reference).await?,
+            _ => None,
+        };
+        let risk = match existing {
+            Some(current) => {
+                let mut input = input;
+                // An import states the row as it is now: accepted stays accepted.
+                if current.status == "accepted" && input.status.as_deref() == Some("accepted") {
+                    input.status = None;
+                }
+                let draft = apply(&method, &draft_from_risk(&current), &input, owner).map_err(|e| located(e.into()))?;
+                report.updated += 1;
+                tx.update_risk(&current.id, &draft, None, input.note.as_deref().unwrap_or(""))
+                    .await?
+            }
+            None => {
+                let mut input = input;
+                if input.status.as_deref() == Some("accepted") {
+                    input.status = Some("treatment_planned".into());
+                    report.warnings.push(ImportProblem {
+                        line: r.line,
+                        column: None,
+                        header: None,
+                        message:
+                            "imported as treatment planned: record the acceptance in pawl, with approver and expiry"
+                                .into(),
+                    });
+                }
+                let draft = apply(&method, &RiskDraft::default(), &input, owner).map_err(|e| located(e.into()))?;
+                report.created += 1;
+                tx.create_risk(&draft, input.note.as_deref().unwrap_or("")).await?
+            }
+        };
+        if !r.assets.is_empty() {
+            let mut ids = Vec::new();
+            for name in &r.assets {
+                let id = match asset_ids.get(name) {
+                    Some(id) => id.clone(),
+                    None => {
+                        let id = match find_asset(store, org_id, name).await? {
+                            Some(id) => id,
+                            None => {
+                                report.assets_created.push(name.clone());
+                                tx.create_asset(&AssetDraft {
+                                    name: name.clone(),
+                                    asset_type: "unclassified".into(),
+                                    owner_name: String::new(),
+                                    location: String::new(),
+                                    description: String::new(),
+                                    confidentiality: 3,
+                                    integrity: 3,
+                                    availability: 3,
+                                })
+                                .await?
+                                .id
+                            }
+                        };
+                        asset_ids.insert(name.clone(), id.clone());
+                        id
+                    }
+                };
+                ids.push(id);
+            }
+            tx.set_risk_assets(&risk.id, &ids).await?;
+        }
+    }
+    tx.commit().await?;
+    Ok(report)
+}
+
+async fn find_asset(store: &Store, org_id: &str, name: &str) -> Result<Option<String>, AppError> {
+    let page = store
+        .org(org_id)
+        .assets(&ListQuery {
+            q: Some(name.to_owned()),
+            limit: Some(500),
+            ..Default::default()
+        })
+        .await?;
+    Ok(page
+        .items
+        .into_iter()
+        .find(|a| a.name.eq_ignore_ascii_case(name))
+        .map(|a| a.id))
+}
+
+/// Writes the register (or the treatment plan) as CSV, page by page, with
+/// formula-like cells neutralised.
+pub async fn export_csv<W: std::io::Write>(store: &Store, org_id: &str, out: W) -> Result<usize, AppError> {
+    let mut w = csv::Writer::from_writer(out);
+    let columns = Column::ALL;
+    let mut header: Vec<&str> = columns.iter().map(|c| c.header()).collect();
+    header.extend(["Inherent level", "Residual level", "Method version", "Updated"]);
+    w.write_record(&header).map_err(io)?;
+    let reader = store.org(org_id);
+    let mut cursor = None;
+    let mut n = 0;
+    loop {
+        let page = reader
+            .risks(
+                &RiskFilter::default(),
+                &ListQuery {
+                    limit: Some(500),
+                    cursor,
+                    sort: Some("reference".into()),
+                    ..Default::default()
+                },
+            )
+            .await?;
+        for r in &page.items {
+            let assets: Vec<String> = reader.risk_assets(&r.id).await?.into_iter().map(|a| a.name).collect();
+            let num = |v: Option<i64>| v.map(|v| v.to_string()).unwrap_or_default();
+            let cells: Vec<String> = vec![
+                r.reference.clone(),
+                r.title.clone(),
+                r.description.clone(),
+                r.category.clone(),
+                assets.join("; "),
+                r.threat.clone(),
+                r.vulnerability.clone(),
+                r.owner_name.clone(),
+                r.cia.clone(),
+                num(r.inherent.as_ref().map(|s| s.likelihood)),
+                num(r.inherent.as_ref().map(|s| s.impact)),
+                r.treatment.clone().unwrap_or_default(),
+                num(r.residual.as_ref().map(|s| s.likelihood)),
+                num(r.residual.as_ref().map(|s| s.impact)),
+                r.next_review.clone().unwrap_or_default(),
+                r.status.clone(),
+                r.inherent.as_ref().map(|s| s.level.clone()).unwrap_or_default(),
+                r.residual.as_ref().map(|s| s.level.clone()).unwrap_or_default(),
+                r.method_version.to_string(),
+                r.updated_at.clone(),
+            ];
+            w.write_record(cells.iter().map(|c| import::spreadsheet_safe(c).into_owned()))
+                .map_err(io)?;
+            n += 1;
+        }
+        match page.next_cursor {
+            Some(c) => cursor = Some(pawl_store::Cursor::decode(&c)?),
+            None => break,
+        }
+    }
+    w.flush().map_err(|e| io(e.into()))?;
+    Ok(n)
+}
+
+fn io(e: csv::Error) -> AppError {
+    AppError::Store(pawl_store::StoreError::Corrupt(format!("writing the export: {e}")))
+}

@@ -1,0 +1,1389 @@
+//! The risk register's storage: methods, assets, risks, assessments,
+//! acceptances and treatment actions (clauses 6.1.2, 6.1.3, 8.2, 8.3).
+
+use crate::page::{Cursor, ListQuery, Page, SortOrder};
+use crate::row::{new_id, now};
+use crate::sql::Sql;
+use crate::{AuditedTx, OrgReader, StoreError};
+use pawl_domain::risk::RiskMethod;
+use serde::Serialize;
+use sqlx::any::AnyRow;
+use sqlx::Row;
+
+/// A version of the organisation's risk method.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MethodVersion {
+    pub version: i64,
+    pub method: RiskMethod,
+    pub note: String,
+    pub created_at: String,
+    pub created_by: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Asset {
+    pub id: String,
+    pub name: String,
+    pub asset_type: String,
+    pub owner_name: String,
+    pub location: String,
+    pub description: String,
+    /// Value of the asset's confidentiality, integrity and availability, 1 to 5.
+    pub confidentiality: i64,
+    pub integrity: i64,
+    pub availability: i64,
+    pub created_at: String,
+    pub updated_at: String,
+    pub version: i64,
+}
+
+/// An asset's editable fields, validated by the caller.
+#[derive(Debug, Clone)]
+pub struct AssetDraft {
+    pub name: String,
+    pub asset_type: String,
+    pub owner_name: String,
+    pub location: String,
+    pub description: String,
+    pub confidentiality: i64,
+    pub integrity: i64,
+    pub availability: i64,
+}
+
+/// A likelihood and impact pair with the level they give under a method.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Score {
+    pub likelihood: i64,
+    pub impact: i64,
+    pub level: String,
+    /// The level's rank in its method, lowest 0.
+    pub rank: i64,
+}
+
+impl Score {
+    fn sort_key(s: &Option<Score>) -> i64 {
+        s.as_ref().map_or(-1, |s| s.rank * 100 + s.likelihood * s.impact)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Risk {
+    pub id: String,
+    pub reference: String,
+    pub title: String,
+    pub description: String,
+    pub category: String,
+    pub threat: String,
+    pub vulnerability: String,
+    pub owner_user_id: Option<String>,
+    /// The owner's e-mail when they have an account, else the name as given.
+    pub owner_name: String,
+    /// Which of C, I, A is at stake, e.g. `CI`.
+    pub cia: String,
+    /// The method version the current scores were given under.
+    pub method_version: i64,
+    pub inherent: Option<Score>,
+    pub residual: Option<Score>,
+    pub target_level: Option<String>,
+    pub treatment: Option<String>,
+    pub status: String,
+    pub review_interval_days: i64,
+    pub next_review: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+    pub version: i64,
+}
+
+/// A risk's editable fields, validated against the method by the caller.
+#[derive(Debug, Clone, Default)]
+pub struct RiskDraft {
+    pub reference: Option<String>,
+    pub title: String,
+    pub description: String,
+    pub category: String,
+    pub threat: String,
+    pub vulnerability: String,
+    pub owner_user_id: Option<String>,
+    pub owner_name: String,
+    pub cia: String,
+    pub method_version: i64,
+    pub inherent: Option<Score>,
+    pub residual: Option<Score>,
+    pub target_level: Option<String>,
+    pub treatment: Option<String>,
+    pub status: String,
+    pub review_interval_days: i64,
+    pub next_review: Option<String>,
+}
+
+/// One dated assessment of a risk: its scores as they stood then.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Assessment {
+    pub id: String,
+    pub risk_id: String,
+    pub assessed_at: String,
+    pub method_version: i64,
+    pub inherent: Option<Score>,
+    pub residual: Option<Score>,
+    pub status: String,
+    pub note: String,
+    pub assessor: String,
+}
+
+/// The formal acceptance of a residual risk by its owner (6.1.3 f).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Acceptance {
+    pub id: String,
+    pub risk_id: String,
+    pub level: String,
+    pub accepted_by_id: String,
+    pub accepted_by_name: String,
+    pub role: String,
+    pub rationale: String,
+    pub accepted_on: String,
+    pub expires_on: String,
+    pub created_at: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TreatmentAction {
+    pub id: String,
+    pub risk_id: String,
+    pub description: String,
+    pub owner_name: String,
+    pub due_date: Option<String>,
+    /// `open`, `in_progress` or `done`.
+    pub status: String,
+    pub created_at: String,
+    pub updated_at: String,
+    pub version: i64,
+}
+
+/// Narrows the register. Empty fields do not filter.
+#[derive(Debug, Clone, Default)]
+pub struct RiskFilter {
+    pub status: Option<String>,
+    pub inherent_level: Option<String>,
+    pub residual_level: Option<String>,
+    pub treatment: Option<String>,
+    pub owner: Option<String>,
+    pub category: Option<String>,
+    /// A heat-map cell: (likelihood, impact).
+    pub inherent_cell: Option<(i64, i64)>,
+    pub residual_cell: Option<(i64, i64)>,
+    /// Only risks whose next review falls on or before this date.
+    pub review_due_by: Option<String>,
+    pub asset_id: Option<String>,
+}
+
+/// One cell of a heat map.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct HeatCell {
+    pub likelihood: i64,
+    pub impact: i64,
+    pub count: i64,
+}
+
+/// A row of the register as it stood on a past date.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RegisterRow {
+    pub risk_id: String,
+    pub reference: String,
+    pub title: String,
+    pub assessed_at: String,
+    pub method_version: i64,
+    pub inherent: Option<Score>,
+    pub residual: Option<Score>,
+    pub status: String,
+}
+
+const RISK_COLUMNS: &str = "r.id, r.reference, r.title, r.description, r.category, r.threat, r.vulnerability,
+    r.owner_user_id, r.owner_name, r.cia, r.method_version,
+    r.inherent_likelihood, r.inherent_impact, r.inherent_level, r.inherent_sort,
+    r.residual_likelihood, r.residual_impact, r.residual_level, r.residual_sort,
+    r.target_level, r.treatment, r.status, r.review_interval_days, r.next_review,
+    r.created_at, r.updated_at, r.version";
+
+/// Reads a score from (likelihood, impact, level, sort) columns.
+fn score_at(r: &AnyRow, i: usize) -> Result<Option<Score>, sqlx::Error> {
+    let l: Option<i64> = r.try_get(i)?;
+    let im: Option<i64> = r.try_get(i + 1)?;
+    let level: Option<String> = r.try_get(i + 2)?;
+    let sort: i64 = r.try_get(i + 3)?;
+    Ok(match (l, im, level) {
+        (Some(likelihood), Some(impact), Some(level)) => Some(Score {
+            rank: (sort - likelihood * impact) / 100,
+            likelihood,
+            impact,
+            level,
+        }),
+        _ => None,
+    })
+}
+
+fn risk_from_row(r: &AnyRow) -> Result<Risk, StoreError> {
+    Ok(Risk {
+        id: r.try_get(0)?,
+        reference: r.try_get(1)?,
+        title: r.try_get(2)?,
+        description: r.try_get(3)?,
+        category: r.try_get(4)?,
+        threat: r.try_get(5)?,
+        vulnerability: r.try_get(6)?,
+        owner_user_id: r.try_get(7)?,
+        owner_name: r.try_get(8)?,
+        cia: r.try_get(9)?,
+        method_version: r.try_get(10)?,
+        inherent: score_at(r, 11)?,
+        residual: score_at(r, 15)?,
+        target_level: r.try_get(19)?,
+        treatment: r.try_get(20)?,
+        status: r.try_get(21)?,
+        review_interval_days: r.try_get(22)?,
+        next_review: r.try_get(23)?,
+        created_at: r.try_get(24)?,
+        updated_at: r.try_get(25)?,
+        version: r.try_get(26)?,
+    })
+}
+
+const ASSET_COLUMNS: &str = "id, name, asset_type, owner_name, location, description, confidentiality, integrity,
+    availability, created_at, updated_at, version";
+
+fn asset_from_row(r: &AnyRow) -> Result<Asset, StoreError> {
+    Ok(Asset {
+        id: r.try_get(0)?,
+        name: r.try_get(1)?,
+        asset_type: r.try_get(2)?,
+        owner_name: r.try_get(3)?,
+        location: r.try_get(4)?,
+        description: r.try_get(5)?,
+        confidentiality: r.try_get(6)?,
+        integrity: r.try_get(7)?,
+        availability: r.try_get(8)?,
+        created_at: r.try_get(9)?,
+        updated_at: r.try_get(10)?,
+        version: r.try_get(11)?,
+    })
+}
+
+/// Level and score columns of an assessment: (likelihood, impact, level) twice.
+fn assessment_score(r: &AnyRow, i: usize) -> Result<Option<Score>, sqlx::Error> {
+    let l: Option<i64> = r.try_get(i)?;
+    let im: Option<i64> = r.try_get(i + 1)?;
+    let level: Option<String> = r.try_get(i + 2)?;
+    Ok(match (l, im, level) {
+        (Some(likelihood), Some(impact), Some(level)) => Some(Score {
+            likelihood,
+            impact,
+            level,
+            rank: 0,
+        }),
+        _ => None,
+    })
+}
+
+const ASSESSMENT_COLUMNS: &str = "id, risk_id, assessed_at, method_version, inherent_likelihood, inherent_impact,
+    inherent_level, residual_likelihood, residual_impact, residual_level, status, note, assessor";
+
+fn assessment_from_row(r: &AnyRow) -> Result<Assessment, StoreError> {
+    Ok(Assessment {
+        id: r.try_get(0)?,
+        risk_id: r.try_get(1)?,
+        assessed_at: r.try_get(2)?,
+        method_version: r.try_get(3)?,
+        inherent: assessment_score(r, 4)?,
+        residual: assessment_score(r, 7)?,
+        status: r.try_get(10)?,
+        note: r.try_get(11)?,
+        assessor: r.try_get(12)?,
+    })
+}
+
+const ACCEPTANCE_COLUMNS: &str =
+    "id, risk_id, level, accepted_by_id, accepted_by_name, role, rationale, accepted_on, expires_on, created_at";
+
+fn acceptance_from_row(r: &AnyRow) -> Result<Acceptance, StoreError> {
+    Ok(Acceptance {
+        id: r.try_get(0)?,
+        risk_id: r.try_get(1)?,
+        level: r.try_get(2)?,
+        accepted_by_id: r.try_get(3)?,
+        accepted_by_name: r.try_get(4)?,
+        role: r.try_get(5)?,
+        rationale: r.try_get(6)?,
+        accepted_on: r.try_get(7)?,
+        expires_on: r.try_get(8)?,
+        created_at: r.try_get(9)?,
+    })
+}
+
+const ACTION_COLUMNS: &str = "id, risk_id, description, owner_name, due_date, status, created_at, updated_at, version";
+
+fn action_from_row(r: &AnyRow) -> Result<TreatmentAction, StoreError> {
+    Ok(TreatmentAction {
+        id: r.try_get(0)?,
+        risk_id: r.try_get(1)?,
+        description: r.try_get(2)?,
+        owner_name: r.try_get(3)?,
+        due_date: r.try_get(4)?,
+        status: r.try_get(5)?,
+        created_at: r.try_get(6)?,
+        updated_at: r.try_get(7)?,
+        version: r.try_get(8)?,
+    })
+}
+
+fn method_from(
+    version: i64,
+    definition: &str,
+    note: String,
+    created_at: String,
+    created_by: String,
+) -> Result<MethodVersion, StoreError> {
+    let method: RiskMethod = serde_json::from_str(definition)
+        .map_err(|e| StoreError::Corrupt(format!("risk method version {version} is unreadable: {e}")))?;
+    Ok(MethodVersion {
+        version,
+        method,
+        note,
+        created_at,
+        created_by,
+    })
+}
+
+/// The sorts the register offers: (name, key expression, numeric).
+const RISK_SORTS: &[(&str, &str, bool)] = &[
+    ("updated_at", "r.updated_at", false),
+    ("reference", "r.reference", false),
+    ("title", "r.title", false),
+    ("inherent", "r.inherent_sort", true),
+    ("residual", "r.residual_sort", true),
+    ("next_review", "r.review_sort", false),
+    ("status", "r.status", false),
+];
+
+impl OrgReader<'_> {
+    /// The current risk method; the default 5 × 5 as version 1 when none was saved.
+    pub async fn risk_method(&self) -> Result<MethodVersion, StoreError> {
+        let row: Option<(i64, String, String, String, String)> = sqlx::query_as(
+            "SELECT version, definition, note, created_at, created_by FROM risk_methods
+             WHERE org_id = $1 ORDER BY version DESC LIMIT 1",
+        )
+        .bind(&self.org_id)
+        .fetch_optional(&self.store.read)
+        .await?;
+        match row {
+            Some((v, d, n, c, b)) => method_from(v, &d, n, c, b),
+            None => Ok(MethodVersion {
+                version: 1,
+                method: RiskMethod::default_5x5(),
+                note: "Default 5 × 5 method".into(),
+                created_at: String::new(),
+                created_by: "pawl".into(),
+            }),
+        }
+    }
+
+    /// Every saved version, newest first.
+    pub async fn risk_method_versions(&self) -> Result<Vec<MethodVersion>, StoreError> {
+        let rows: Vec<(i64, String, String, String, String)> = sqlx::query_as(
+            "SELECT version, definition, note, created_at, created_by FROM risk_methods
+             WHERE org_id = $1 ORDER BY version DESC",
+        )
+        .bind(&self.org_id)
+        .fetch_all(&self.store.read)
+        .await?;
+        rows.into_iter()
+            .map(|(v, d, n, c, b)| method_from(v, &d, n, c, b))
+            .collect()
+    }
+
+    pub async fn assets(&self, q: &ListQuery) -> Result<Page<Asset>, StoreError> {
+        let mut sql = Sql::new("");
+        let org = sql.text_arg(&self.org_id);
+        let mut cond = format!(" WHERE org_id = {org} AND deleted_at IS NULL");
+        if let Some(s) = &q.q {
+            let p = sql.text_arg(format!("%{}%", s.trim()));
+            cond.push_str(&format!(" AND name {} {p}", self.store.engine.ilike()));
+        }
+        let mut count = sql.clone();
+        count.push(&format!("SELECT COUNT(*) FROM assets{cond}"));
+        let total: i64 = count.scalar().fetch_one(&self.store.read).await?;
+        let col = q.sort_column(&[
+            ("name", "name"),
+            ("asset_type", "asset_type"),
+            ("updated_at", "updated_at"),
+        ])?;
+        let (keyset, order) = keyset(&mut sql, q, col, "id", false)?;
+        sql.push(&format!(
+            "SELECT {ASSET_COLUMNS} FROM assets{cond}{keyset}{order} LIMIT {}",
+            q.limit() + 1
+        ));
+        let rows = sql.query().fetch_all(&self.store.read).await?;
+        let items = rows.iter().map(asset_from_row).collect::<Result<Vec<_>, _>>()?;
+        let key_of = |a: &Asset| match col {
+            "asset_type" => a.asset_type.clone(),
+            "updated_at" => a.updated_at.clone(),
+            _ => a.name.clone(),
+        };
+        Ok(Page::from_rows(items, q.limit(), total, |a| Cursor {
+            key: key_of(a),
+            id: a.id.clone(),
+        }))
+    }
+
+    pub async fn asset(&self, id: &str) -> Result<Asset, StoreError> {
+        let sql = format!("SELECT {ASSET_COLUMNS} FROM assets WHERE org_id = $1 AND id = $2 AND deleted_at IS NULL");
+        let row = sqlx::query(&sql)
+            .bind(&self.org_id)
+            .bind(id)
+            .fetch_optional(&self.store.read)
+            .await?;
+        row.as_ref()
+            .map(asset_from_row)
+            .transpose()?
+            .ok_or(StoreError::NotFound { entity: "asset" })
+    }
+
+    /// The register, filtered, sorted and paged. Sorts: updated_at (default),
+    /// reference, title, inherent, residual, next_review, status.
+    pub async fn risks(&self, f: &RiskFilter, q: &ListQuery) -> Result<Page<Risk>, StoreError> {
+        let mut sql = Sql::new("");
+        let cond = risk_conditions(&mut sql, &self.org_id, f, q, self.store.engine.ilike());
+        let mut count = sql.clone();
+        count.push(&format!("SELECT COUNT(*) FROM risks r{cond}"));
+        let total: i64 = count.scalar().fetch_one(&self.store.read).await?;
+        let (name, expr, numeric) = match &q.sort {
+            None => RISK_SORTS[0],
+            Some(s) => *RISK_SORTS.iter().find(|(n, _, _)| n == s).ok_or_else(|| {
+                StoreError::Invalid(pawl_domain::DomainError::field(
+                    "sort",
+                    format!(
+                        "sort by one of: {}",
+                        RISK_SORTS.iter().map(|s| s.0).collect::<Vec<_>>().join(", ")
+                    ),
+                ))
+            })?,
+        };
+        let (keyset, order) = keyset(&mut sql, q, expr, "r.id", numeric)?;
+        sql.push(&format!(
+            "SELECT {RISK_COLUMNS} FROM risks r{cond}{keyset}{order} LIMIT {}",
+            q.limit() + 1
+        ));
+        let rows = sql.query().fetch_all(&self.store.read).await?;
+        let items = rows.iter().map(risk_from_row).collect::<Result<Vec<_>, _>>()?;
+        let key_of = |r: &Risk| match name {
+            "reference" => r.reference.clone(),
+            "title" => r.title.clone(),
+            "inherent" => Score::sort_key(&r.inherent).to_string(),
+            "residual" => Score::sort_key(&r.residual).to_string(),
+            "next_review" => r.next_review.clone().unwrap_or_else(|| NO_REVIEW.into()),
+            "status" => r.status.clone(),
+            _ => r.updated_at.clone(),
+        };
+        Ok(Page::from_rows(items, q.limit(), total, |r| Cursor {
+            key: key_of(r),
+            id: r.id.clone(),
+        }))
+    }
+
+    pub async fn risk(&self, id: &str) -> Result<Risk, StoreError> {
+        let sql =
+            format!("SELECT {RISK_COLUMNS} FROM risks r WHERE r.org_id = $1 AND r.id = $2 AND r.deleted_at IS NULL");
+        let row = sqlx::query(&sql)
+            .bind(&self.org_id)
+            .bind(id)
+            .fetch_optional(&self.store.read)
+            .await?;
+        row.as_ref()
+            .map(risk_from_row)
+            .transpose()?
+            .ok_or(StoreError::NotFound { entity: "risk" })
+    }
+
+    /// The assets a risk affects.
+    pub async fn risk_assets(&self, risk_id: &str) -> Result<Vec<Asset>, StoreError> {
+        let sql = format!(
+            "SELECT {} FROM assets a JOIN risk_assets ra ON ra.asset_id = a.id
+             WHERE ra.org_id = $1 AND ra.risk_id = $2 ORDER BY a.name",
+            ASSET_COLUMNS
+                .split(", ")
+                .map(|c| format!("a.{}", c.trim()))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        let rows = sqlx::query(&sql)
+            .bind(&self.org_id)
+            .bind(risk_id)
+            .fetch_all(&self.store.read)
+            .await?;
+        rows.iter().map(asset_from_row).collect()
+    }
+
+    /// The ids of the existing controls a risk relies on.
+    pub async fn risk_controls(&self, risk_id: &str) -> Result<Vec<String>, StoreError> {
+        let rows: Vec<(String,)> = sqlx::query_as(
+            "SELECT control_id FROM risk_controls WHERE org_id = $1 AND risk_id = $2 ORDER BY control_id",
+        )
+        .bind(&self.org_id)
+        .bind(risk_id)
+        .fetch_all(&self.store.read)
+        .await?;
+        Ok(rows.into_iter().map(|r| r.0).collect())
+    }
+
+    /// Every assessment of a risk, oldest first: its trend.
+    pub async fn assessments(&self, risk_id: &str) -> Result<Vec<Assessment>, StoreError> {
+        let sql = format!(
+            "SELECT {ASSESSMENT_COLUMNS} FROM risk_assessments WHERE org_id = $1 AND risk_id = $2 ORDER BY assessed_at, id"
+        );
+        let rows = sqlx::query(&sql)
+            .bind(&self.org_id)
+            .bind(risk_id)
+            .fetch_all(&self.store.read)
+            .await?;
+        rows.iter().map(assessment_from_row).collect()
+    }
+
+    pub async fn acceptances(&self, risk_id: &str) -> Result<Vec<Acceptance>, StoreError> {
+        let sql = format!(
+            "SELECT {ACCEPTANCE_COLUMNS} FROM risk_acceptances WHERE org_id = $1 AND risk_id = $2 ORDER BY created_at DESC, id DESC"
+        );
+        let rows = sqlx::query(&sql)
+            .bind(&self.org_id)
+            .bind(risk_id)
+            .fetch_all(&self.store.read)
+            .await?;
+        rows.iter().map(acceptance_from_row).collect()
+    }
+
+    pub async fn treatment_actions(&self, risk_id: &str) -> Result<Vec<TreatmentAction>, StoreError> {
+        let sql = format!(
+            "SELECT {ACTION_COLUMNS} FROM treatment_actions WHERE org_id = $1 AND risk_id = $2 ORDER BY created_at, id"
+        );
+        let rows = sqlx::query(&sql)
+            .bind(&self.org_id)
+            .bind(risk_id)
+            .fetch_all(&self.store.read)
+            .await?;
+        rows.iter().map(action_from_row).collect()
+    }
+
+    /// Counts per (likelihood, impact) of live risks, inherent or residual.
+    pub async fn heat_map(&self, residual: bool, f: &RiskFilter) -> Result<Vec<HeatCell>, StoreError> {
+        let (l, i) = if residual {
+            ("r.residual_likelihood", "r.residual_impact")
+        } else {
+            ("r.inherent_likelihood", "r.inherent_impact")
+        };
+        let mut sql = Sql::new("");
+        let cond = risk_conditions(
+            &mut sql,
+            &self.org_id,
+            f,
+            &ListQuery::default(),
+            self.store.engine.ilike(),
+        );
+        sql.push(&format!(
+            "SELECT {l}, {i}, COUNT(*) FROM risks r{cond} AND {l} IS NOT NULL AND r.status <> 'closed' GROUP BY {l}, {i}"
+        ));
+        let rows: Vec<(i64, i64, i64)> = sql.query_as().fetch_all(&self.store.read).await?;
+        Ok(rows
+            .into_iter()
+            .map(|(likelihood, impact, count)| HeatCell {
+                likelihood,
+                impact,
+                count,
+            })
+            .collect())
+    }
+
+    /// The register as it stood at the end of `date` (YYYY-MM-DD): each risk
+    /// that existed then, with its latest assessment up to that day.
+    pub async fn register_as_of(&self, date: &str) -> Result<Vec<RegisterRow>, StoreError> {
+        let end = format!("{date}T23:59:59.999999Z");
+        let rows = sqlx::query(
+            "SELECT r.id, r.reference, r.title, a.assessed_at, a.method_version,
+                a.inherent_likelihood, a.inherent_impact, a.inherent_level,
+                a.residual_likelihood, a.residual_impact, a.residual_level, a.status
+             FROM risks r JOIN risk_assessments a ON a.risk_id = r.id AND a.org_id = r.org_id
+             WHERE r.org_id = $1 AND r.created_at <= $2 AND (r.deleted_at IS NULL OR r.deleted_at > $2)
+               AND a.id = (SELECT a2.id FROM risk_assessments a2 WHERE a2.org_id = r.org_id AND a2.risk_id = r.id
+                           AND a2.assessed_at <= $2 ORDER BY a2.assessed_at DESC, a2.id DESC LIMIT 1)
+             ORDER BY r.reference",
+        )
+        .bind(&self.org_id)
+        .bind(&end)
+        .fetch_all(&self.store.read)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(RegisterRow {
+                    risk_id: r.try_get(0)?,
+                    reference: r.try_get(1)?,
+                    title: r.try_get(2)?,
+                    assessed_at: r.try_get(3)?,
+                    method_version: r.try_get(4)?,
+                    inherent: assessment_score(r, 5)?,
+                    residual: assessment_score(r, 8)?,
+                    status: r.try_get(11)?,
+                })
+            })
+            .collect()
+    }
+
+    /// The references of all live risks, to tell an import's updates from its creations.
+    pub async fn live_risk_references(&self) -> Result<std::collections::HashSet<String>, StoreError> {
+        let rows: Vec<(String,)> =
+            sqlx::query_as("SELECT reference FROM risks WHERE org_id = $1 AND deleted_at IS NULL")
+                .bind(&self.org_id)
+                .fetch_all(&self.store.read)
+                .await?;
+        Ok(rows.into_iter().map(|r| r.0).collect())
+    }
+
+    /// Live acceptances whose expiry has passed, by risk id: due again.
+    pub async fn expired_acceptances(&self, today: &str) -> Result<Vec<(String, String)>, StoreError> {
+        let rows: Vec<(String, String)> = sqlx::query_as(
+            "SELECT r.id, a.expires_on FROM risks r JOIN risk_acceptances a ON a.risk_id = r.id AND a.org_id = r.org_id
+             WHERE r.org_id = $1 AND r.status = 'accepted' AND r.deleted_at IS NULL AND a.expires_on < $2
+               AND a.created_at = (SELECT MAX(a2.created_at) FROM risk_acceptances a2 WHERE a2.org_id = r.org_id AND a2.risk_id = r.id)",
+        )
+        .bind(&self.org_id)
+        .bind(today)
+        .fetch_all(&self.store.read)
+        .await?;
+        Ok(rows)
+    }
+}
+
+/// Risks without a review date sort last.
+const NO_REVIEW: &str = "9999-12-31";
+
+fn risk_conditions(sql: &mut Sql, org_id: &str, f: &RiskFilter, q: &ListQuery, ilike: &str) -> String {
+    let org = sql.text_arg(org_id);
+    let mut c = format!(" WHERE r.org_id = {org} AND r.deleted_at IS NULL");
+    let mut eq = |c: &mut String, col: &str, v: &Option<String>| {
+        if let Some(v) = v.as_ref().filter(|v| !v.is_empty()) {
+            let p = sql.text_arg(v.clone());
+            c.push_str(&format!(" AND {col} = {p}"));
+        }
+    };
+    eq(&mut c, "r.status", &f.status);
+    eq(&mut c, "r.inherent_level", &f.inherent_level);
+    eq(&mut c, "r.residual_level", &f.residual_level);
+    eq(&mut c, "r.treatment", &f.treatment);
+    eq(&mut c, "r.owner_name", &f.owner);
+    eq(&mut c, "r.category", &f.category);
+    for (cell, l, i) in [
+        (f.inherent_cell, "r.inherent_likelihood", "r.inherent_impact"),
+        (f.residual_cell, "r.residual_likelihood", "r.residual_impact"),
+    ] {
+        if let Some((lv, iv)) = cell {
+            let (pl, pi) = (sql.int_arg(lv), sql.int_arg(iv));
+            c.push_str(&format!(" AND {l} = {pl} AND {i} = {pi}"));
+        }
+    }
+    if let Some(d) = &f.review_due_by {
+        let p = sql.text_arg(d.clone());
+        c.push_str(&format!(" AND r.review_sort <= {p} AND r.status <> 'closed'"));
+    }
+    if let Some(a) = &f.asset_id {
+        let p = sql.text_arg(a.clone());
+        c.push_str(&format!(
+            " AND EXISTS (SELECT 1 FROM risk_assets ra WHERE ra.org_id = r.org_id AND ra.risk_id = r.id AND ra.asset_id = {p})"
+        ));
+    }
+    if let Some(s) = &q.q {
+        let p = sql.text_arg(format!("%{}%", s.trim()));
+        c.push_str(&format!(
+            " AND (r.reference {ilike} {p} OR r.title {ilike} {p} OR r.description {ilike} {p} OR r.owner_name {ilike} {p})"
+        ));
+    }
+    c
+}
+
+/// The keyset condition and ORDER BY, binding the cursor as text or number.
+fn keyset(sql: &mut Sql, q: &ListQuery, expr: &str, id: &str, numeric: bool) -> Result<(String, String), StoreError> {
+    let (cmp, dir) = match q.order {
+        SortOrder::Asc => (">", "ASC"),
+        SortOrder::Desc => ("<", "DESC"),
+    };
+    let cond = match &q.cursor {
+        None => String::new(),
+        Some(c) => {
+            let key = if numeric {
+                let n = c.key.parse::<i64>().map_err(|_| {
+                    StoreError::Invalid(pawl_domain::DomainError::field(
+                        "cursor",
+                        "not a cursor this server issued",
+                    ))
+                })?;
+                sql.int_arg(n)
+            } else {
+                sql.text_arg(c.key.clone())
+            };
+            let idp = sql.text_arg(c.id.clone());
+            format!(" AND ({expr} {cmp} {key} OR ({expr} = {key} AND {id} {cmp} {idp}))")
+        }
+    };
+    Ok((cond, format!(" ORDER BY {expr} {dir}, {id} {dir}")))
+}
+
+fn check_version(entity: &'static str, stored: i64, expected: Option<i64>) -> Result<(), StoreError> {
+    match expected {
+        Some(v) if v != stored => Err(StoreError::PreconditionFailed {
+            entity,
+            current_etag: crate::row::etag(stored),
+        }),
+        _ => Ok(()),
+    }
+}
+
+impl AuditedTx {
+    /// Saves a new version of the risk method; earlier assessments keep theirs.
+    pub async fn save_risk_method(&mut self, method: &RiskMethod, note: &str) -> Result<MethodVersion, StoreError> {
+        method.validate()?;
+        let last: Option<i64> = sqlx::query_scalar("SELECT MAX(version) FROM risk_methods WHERE org_id = $1")
+            .bind(&self.org_id)
+            .fetch_one(&mut *self.tx)
+            .await?;
+        let saved = MethodVersion {
+            version: last.unwrap_or(0) + 1,
+            method: method.clone(),
+            note: note.trim().to_owned(),
+            created_at: now(),
+            created_by: self.actor.name.clone(),
+        };
+        let definition = serde_json::to_string(method).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        sqlx::query(
+            "INSERT INTO risk_methods (org_id, version, definition, note, created_at, created_by) VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(&self.org_id)
+        .bind(saved.version)
+        .bind(&definition)
+        .bind(&saved.note)
+        .bind(&saved.created_at)
+        .bind(&saved.created_by)
+        .execute(&mut *self.tx)
+        .await?;
+        self.record::<(), _>("create", "risk_method", &saved.version.to_string(), None, Some(&saved))
+            .await?;
+        Ok(saved)
+    }
+
+    /// Makes sure the default method is stored as version 1 before a risk
+    /// names it, so every assessment points at a stored method.
+    pub async fn ensure_risk_method(&mut self) -> Result<MethodVersion, StoreError> {
+        let row: Option<(i64, String, String, String, String)> = sqlx::query_as(
+            "SELECT version, definition, note, created_at, created_by FROM risk_methods
+             WHERE org_id = $1 ORDER BY version DESC LIMIT 1",
+        )
+        .bind(&self.org_id)
+        .fetch_optional(&mut *self.tx)
+        .await?;
+        match row {
+            Some((v, d, n, c, b)) => method_from(v, &d, n, c, b),
+            None => {
+                self.save_risk_method(&RiskMethod::default_5x5(), "Default 5 × 5 method")
+                    .await
+            }
+        }
+    }
+
+    pub async fn create_asset(&mut self, d: &AssetDraft) -> Result<Asset, StoreError> {
+        let now = now();
+        let asset = Asset {
+            id: new_id(),
+            name: d.name.clone(),
+            asset_type: d.asset_type.clone(),
+            owner_name: d.owner_name.clone(),
+            location: d.location.clone(),
+            description: d.description.clone(),
+            confidentiality: d.confidentiality,
+            integrity: d.integrity,
+            availability: d.availability,
+            created_at: now.clone(),
+            updated_at: now,
+            version: 1,
+        };
+        let r = sqlx::query(
+            "INSERT INTO assets (id, org_id, name, asset_type, owner_name, location, description, confidentiality,
+                integrity, availability, created_at, updated_at, version)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 1)",
+        )
+        .bind(&asset.id)
+        .bind(&self.org_id)
+        .bind(&asset.name)
+        .bind(&asset.asset_type)
+        .bind(&asset.owner_name)
+        .bind(&asset.location)
+        .bind(&asset.description)
+        .bind(asset.confidentiality)
+        .bind(asset.integrity)
+        .bind(asset.availability)
+        .bind(&asset.created_at)
+        .bind(&asset.updated_at)
+        .execute(&mut *self.tx)
+        .await;
+        if let Err(e) = r {
+            return Err(match StoreError::from(e) {
+                StoreError::Conflict(_) => {
+                    StoreError::Conflict(format!("an asset named {:?} already exists", asset.name))
+                }
+                other => other,
+            });
+        }
+        self.record::<(), _>("create", "asset", &asset.id, None, Some(&asset))
+            .await?;
+        Ok(asset)
+    }
+
+    async fn asset_for_update(&mut self, id: &str) -> Result<Asset, StoreError> {
+        let sql = format!("SELECT {ASSET_COLUMNS} FROM assets WHERE org_id = $1 AND id = $2 AND deleted_at IS NULL");
+        let row = sqlx::query(&sql)
+            .bind(&self.org_id)
+            .bind(id)
+            .fetch_optional(&mut *self.tx)
+            .await?;
+        row.as_ref()
+            .map(asset_from_row)
+            .transpose()?
+            .ok_or(StoreError::NotFound { entity: "asset" })
+    }
+
+    pub async fn update_asset(&mut self, id: &str, d: &AssetDraft, expected: Option<i64>) -> Result<Asset, StoreError> {
+        let before = self.asset_for_update(id).await?;
+        check_version("asset", before.version, expected)?;
+        let after = Asset {
+            name: d.name.clone(),
+            asset_type: d.asset_type.clone(),
+            owner_name: d.owner_name.clone(),
+            location: d.location.clone(),
+            description: d.description.clone(),
+            confidentiality: d.confidentiality,
+            integrity: d.integrity,
+            availability: d.availability,
+            updated_at: now(),
+            version: before.version + 1,
+            ..before.clone()
+        };
+        let r = sqlx::query(
+            "UPDATE assets SET name = $1, asset_type = $2, owner_name = $3, location = $4, description = $5,
+                confidentiality = $6, integrity = $7, availability = $8, updated_at = $9, version = $10
+             WHERE org_id = $11 AND id = $12",
+        )
+        .bind(&after.name)
+        .bind(&after.asset_type)
+        .bind(&after.owner_name)
+        .bind(&after.location)
+        .bind(&after.description)
+        .bind(after.confidentiality)
+        .bind(after.integrity)
+        .bind(after.availability)
+        .bind(&after.updated_at)
+        .bind(after.version)
+        .bind(&self.org_id)
+        .bind(id)
+        .execute(&mut *self.tx)
+        .await;
+        if let Err(e) = r {
+            return Err(match StoreError::from(e) {
+                StoreError::Conflict(_) => {
+                    StoreError::Conflict(format!("an asset named {:?} already exists", after.name))
+                }
+                other => other,
+            });
+        }
+        self.record("update", "asset", id, Some(&before), Some(&after)).await?;
+        Ok(after)
+    }
+
+    /// Retires an asset; its history and past links stay.
+    pub async fn delete_asset(&mut self, id: &str, expected: Option<i64>) -> Result<(), StoreError> {
+        let before = self.asset_for_update(id).await?;
+        check_version("asset", before.version, expected)?;
+        sqlx::query("UPDATE assets SET deleted_at = $1 WHERE org_id = $2 AND id = $3")
+            .bind(now())
+            .bind(&self.org_id)
+            .bind(id)
+            .execute(&mut *self.tx)
+            .await?;
+        self.record::<_, ()>("delete", "asset", id, Some(&before), None).await
+    }
+
+    /// The next free `R-0001` style reference.
+    async fn next_reference(&mut self) -> Result<String, StoreError> {
+        loop {
+            let bumped: Option<i64> = sqlx::query_scalar(
+                "UPDATE counters SET value = value + 1 WHERE org_id = $1 AND name = 'risk' RETURNING value",
+            )
+            .bind(&self.org_id)
+            .fetch_optional(&mut *self.tx)
+            .await?;
+            let n = match bumped {
+                Some(n) => n,
+                None => {
+                    sqlx::query("INSERT INTO counters (org_id, name, value) VALUES ($1, 'risk', 1)")
+                        .bind(&self.org_id)
+                        .execute(&mut *self.tx)
+                        .await?;
+                    1
+                }
+            };
+            let candidate = format!("R-{n:04}");
+            let taken: Option<(String,)> =
+                sqlx::query_as("SELECT id FROM risks WHERE org_id = $1 AND reference = $2 AND deleted_at IS NULL")
+                    .bind(&self.org_id)
+                    .bind(&candidate)
+                    .fetch_optional(&mut *self.tx)
+                    .await?;
+            if taken.is_none() {
+                return Ok(candidate);
+            }
+        }
+    }
+
+    pub async fn create_risk(&mut self, d: &RiskDraft, note: &str) -> Result<Risk, StoreError> {
+        let reference = match &d.reference {
+            Some(r) => r.clone(),
+            None => self.next_reference().await?,
+        };
+        let now = now();
+        let risk = Risk {
+            id: new_id(),
+            reference,
+            created_at: now.clone(),
+            updated_at: now,
+            version: 1,
+            ..risk_from_draft(d)
+        };
+        let r = self.write_risk(&risk, true).await;
+        if let Err(e) = r {
+            return Err(match e {
+                StoreError::Conflict(_) => {
+                    StoreError::Conflict(format!("a risk with reference {} already exists", risk.reference))
+                }
+                other => other,
+            });
+        }
+        self.record::<(), _>("create", "risk", &risk.id, None, Some(&risk))
+            .await?;
+        self.record_assessment(&risk, note).await?;
+        Ok(risk)
+    }
+
+    async fn write_risk(&mut self, r: &Risk, insert: bool) -> Result<(), StoreError> {
+        let (il, ii, ilv) = split(&r.inherent);
+        let (rl, ri, rlv) = split(&r.residual);
+        let sql = if insert {
+            "INSERT INTO risks (reference, title, description, category, threat, vulnerability, owner_user_id, owner_name,
+                cia, method_version, inherent_likelihood, inherent_impact, inherent_level, inherent_sort,
+                residual_likelihood, residual_impact, residual_level, residual_sort, target_level, treatment, status,
+                review_interval_days, next_review, review_sort, created_at, updated_at, version, org_id, id)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21,
+                $22, $23, $24, $25, $26, $27, $28, $29)"
+        } else {
+            "UPDATE risks SET reference = $1, title = $2, description = $3, category = $4, threat = $5,
+                vulnerability = $6, owner_user_id = $7, owner_name = $8, cia = $9, method_version = $10,
+                inherent_likelihood = $11, inherent_impact = $12, inherent_level = $13, inherent_sort = $14,
+                residual_likelihood = $15, residual_impact = $16, residual_level = $17, residual_sort = $18,
+                target_level = $19, treatment = $20, status = $21, review_interval_days = $22, next_review = $23,
+                review_sort = $24, created_at = $25, updated_at = $26, version = $27
+             WHERE org_id = $28 AND id = $29"
+        };
+        sqlx::query(sql)
+            .bind(&r.reference)
+            .bind(&r.title)
+            .bind(&r.description)
+            .bind(&r.category)
+            .bind(&r.threat)
+            .bind(&r.vulnerability)
+            .bind(&r.owner_user_id)
+            .bind(&r.owner_name)
+            .bind(&r.cia)
+            .bind(r.method_version)
+            .bind(il)
+            .bind(ii)
+            .bind(ilv)
+            .bind(Score::sort_key(&r.inherent))
+            .bind(rl)
+            .bind(ri)
+            .bind(rlv)
+            .bind(Score::sort_key(&r.residual))
+            .bind(&r.target_level)
+            .bind(&r.treatment)
+            .bind(&r.status)
+            .bind(r.review_interval_days)
+            .bind(&r.next_review)
+            .bind(r.next_review.clone().unwrap_or_else(|| NO_REVIEW.into()))
+            .bind(&r.created_at)
+            .bind(&r.updated_at)
+            .bind(r.version)
+            .bind(&self.org_id)
+            .bind(&r.id)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
+    async fn risk_for_update(&mut self, id: &str) -> Result<Risk, StoreError> {
+        let sql =
+            format!("SELECT {RISK_COLUMNS} FROM risks r WHERE r.org_id = $1 AND r.id = $2 AND r.deleted_at IS NULL");
+        let row = sqlx::query(&sql)
+            .bind(&self.org_id)
+            .bind(id)
+            .fetch_optional(&mut *self.tx)
+            .await?;
+        row.as_ref()
+            .map(risk_from_row)
+            .transpose()?
+            .ok_or(StoreError::NotFound { entity: "risk" })
+    }
+
+    /// The live risk with this reference, if any, for re-imports.
+    pub async fn risk_by_reference(&mut self, reference: &str) -> Result<Option<Risk>, StoreError> {
+        let sql = format!(
+            "SELECT {RISK_COLUMNS} FROM risks r WHERE r.org_id = $1 AND r.reference = $2 AND r.deleted_at IS NULL"
+        );
+        let row = sqlx::query(&sql)
+            .bind(&self.org_id)
+            .bind(reference)
+            .fetch_optional(&mut *self.tx)
+            .await?;
+        row.as_ref().map(risk_from_row).transpose()
+    }
+
+    /// Replaces a risk's editable fields. A change of scores, status or
+    /// method is also a new dated assessment.
+    pub async fn update_risk(
+        &mut self,
+        id: &str,
+        d: &RiskDraft,
+        expected: Option<i64>,
+        note: &str,
+    ) -> Result<Risk, StoreError> {
+        let before = self.risk_for_update(id).await?;
+        check_version("risk", before.version, expected)?;
+        let after = Risk {
+            id: before.id.clone(),
+            reference: d.reference.clone().unwrap_or_else(|| before.reference.clone()),
+            created_at: before.created_at.clone(),
+            updated_at: now(),
+            version: before.version + 1,
+            ..risk_from_draft(d)
+        };
+        if let Err(e) = self.write_risk(&after, false).await {
+            return Err(match e {
+                StoreError::Conflict(_) => {
+                    StoreError::Conflict(format!("a risk with reference {} already exists", after.reference))
+                }
+                other => other,
+            });
+        }
+        self.record("update", "risk", id, Some(&before), Some(&after)).await?;
+        let reassessed = before.inherent != after.inherent
+            || before.residual != after.residual
+            || before.status != after.status
+            || before.method_version != after.method_version;
+        if reassessed || !note.trim().is_empty() {
+            self.record_assessment(&after, note).await?;
+        }
+        Ok(after)
+    }
+
+    /// Retires a risk from the register; the past register still shows it.
+    pub async fn delete_risk(&mut self, id: &str, expected: Option<i64>) -> Result<(), StoreError> {
+        let before = self.risk_for_update(id).await?;
+        check_version("risk", before.version, expected)?;
+        sqlx::query("UPDATE risks SET deleted_at = $1 WHERE org_id = $2 AND id = $3")
+            .bind(now())
+            .bind(&self.org_id)
+            .bind(id)
+            .execute(&mut *self.tx)
+            .await?;
+        self.record::<_, ()>("delete", "risk", id, Some(&before), None).await
+    }
+
+    async fn record_assessment(&mut self, r: &Risk, note: &str) -> Result<Assessment, StoreError> {
+        let a = Assessment {
+            id: new_id(),
+            risk_id: r.id.clone(),
+            assessed_at: now(),
+            method_version: r.method_version,
+            inherent: r.inherent.clone(),
+            residual: r.residual.clone(),
+            status: r.status.clone(),
+            note: note.trim().to_owned(),
+            assessor: self.actor.name.clone(),
+        };
+        let (il, ii, ilv) = split(&a.inherent);
+        let (rl, ri, rlv) = split(&a.residual);
+        sqlx::query(
+            "INSERT INTO risk_assessments (id, org_id, risk_id, assessed_at, method_version, inherent_likelihood,
+                inherent_impact, inherent_level, residual_likelihood, residual_impact, residual_level, status, note, assessor)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+        )
+        .bind(&a.id)
+        .bind(&self.org_id)
+        .bind(&a.risk_id)
+        .bind(&a.assessed_at)
+        .bind(a.method_version)
+        .bind(il)
+        .bind(ii)
+        .bind(ilv)
+        .bind(rl)
+        .bind(ri)
+        .bind(rlv)
+        .bind(&a.status)
+        .bind(&a.note)
+        .bind(&a.assessor)
+        .execute(&mut *self.tx)
+        .await?;
+        self.record::<(), _>("create", "risk_assessment", &a.id, None, Some(&a))
+            .await?;
+        Ok(a)
+    }
+
+    /// Links a risk to exactly these assets.
+    pub async fn set_risk_assets(&mut self, risk_id: &str, asset_ids: &[String]) -> Result<(), StoreError> {
+        let before: Vec<(String,)> =
+            sqlx::query_as("SELECT asset_id FROM risk_assets WHERE org_id = $1 AND risk_id = $2 ORDER BY asset_id")
+                .bind(&self.org_id)
+                .bind(risk_id)
+                .fetch_all(&mut *self.tx)
+                .await?;
+        let before: Vec<String> = before.into_iter().map(|r| r.0).collect();
+        let mut after = asset_ids.to_vec();
+        after.sort();
+        after.dedup();
+        if before == after {
+            return Ok(());
+        }
+        for a in &after {
+            let found: Option<(String,)> =
+                sqlx::query_as("SELECT id FROM assets WHERE org_id = $1 AND id = $2 AND deleted_at IS NULL")
+                    .bind(&self.org_id)
+                    .bind(a)
+                    .fetch_optional(&mut *self.tx)
+                    .await?;
+            if found.is_none() {
+                return Err(StoreError::Invalid(pawl_domain::DomainError::field(
+                    "assets",
+                    format!("no asset with id {a}"),
+                )));
+            }
+        }
+        sqlx::query("DELETE FROM risk_assets WHERE org_id = $1 AND risk_id = $2")
+            .bind(&self.org_id)
+            .bind(risk_id)
+            .execute(&mut *self.tx)
+            .await?;
+        for a in &after {
+            sqlx::query("INSERT INTO risk_assets (org_id, risk_id, asset_id) VALUES ($1, $2, $3)")
+                .bind(&self.org_id)
+                .bind(risk_id)
+                .bind(a)
+                .execute(&mut *self.tx)
+                .await?;
+        }
+        let view = |ids: &Vec<String>| serde_json::json!({ "asset_ids": ids });
+        self.record(
+            "link_assets",
+            "risk",
+            risk_id,
+            Some(&view(&before)),
+            Some(&view(&after)),
+        )
+        .await
+    }
+
+    /// Records the owner's acceptance of the residual risk and marks the
+    /// risk accepted. Whether the acceptor may accept is the caller's check.
+    pub async fn accept_risk(
+        &mut self,
+        risk_id: &str,
+        a: &Acceptance,
+        expected: Option<i64>,
+    ) -> Result<Risk, StoreError> {
+        let before = self.risk_for_update(risk_id).await?;
+        check_version("risk", before.version, expected)?;
+        let acc = Acceptance {
+            id: new_id(),
+            risk_id: risk_id.to_owned(),
+            created_at: now(),
+            ..a.clone()
+        };
+        sqlx::query(
+            "INSERT INTO risk_acceptances (id, org_id, risk_id, level, accepted_by_id, accepted_by_name, role, rationale,
+                accepted_on, expires_on, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        )
+        .bind(&acc.id)
+        .bind(&self.org_id)
+        .bind(&acc.risk_id)
+        .bind(&acc.level)
+        .bind(&acc.accepted_by_id)
+        .bind(&acc.accepted_by_name)
+        .bind(&acc.role)
+        .bind(&acc.rationale)
+        .bind(&acc.accepted_on)
+        .bind(&acc.expires_on)
+        .bind(&acc.created_at)
+        .execute(&mut *self.tx)
+        .await?;
+        self.record::<(), _>("create", "risk_acceptance", &acc.id, None, Some(&acc))
+            .await?;
+        let draft = RiskDraft {
+            status: "accepted".into(),
+            treatment: Some(before.treatment.clone().unwrap_or_else(|| "retain".into())),
+            ..draft_from_risk(&before)
+        };
+        self.update_risk(
+            risk_id,
+            &draft,
+            None,
+            &format!("Residual risk accepted: {}", acc.rationale),
+        )
+        .await
+    }
+
+    pub async fn add_treatment_action(
+        &mut self,
+        risk_id: &str,
+        a: &TreatmentAction,
+    ) -> Result<TreatmentAction, StoreError> {
+        self.risk_for_update(risk_id).await?;
+        let now = now();
+        let action = TreatmentAction {
+            id: new_id(),
+            risk_id: risk_id.to_owned(),
+            created_at: now.clone(),
+            updated_at: now,
+            version: 1,
+            ..a.clone()
+        };
+        sqlx::query(
+            "INSERT INTO treatment_actions (id, org_id, risk_id, description, owner_name, due_date, status, created_at,
+                updated_at, version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 1)",
+        )
+        .bind(&action.id)
+        .bind(&self.org_id)
+        .bind(&action.risk_id)
+        .bind(&action.description)
+        .bind(&action.owner_name)
+        .bind(&action.due_date)
+        .bind(&action.status)
+        .bind(&action.created_at)
+        .bind(&action.updated_at)
+        .execute(&mut *self.tx)
+        .await?;
+        self.record::<(), _>("create", "treatment_action", &action.id, None, Some(&action))
+            .await?;
+        Ok(action)
+    }
+
+    pub async fn update_treatment_action(
+        &mut self,
+        id: &str,
+        a: &TreatmentAction,
+        expected: Option<i64>,
+    ) -> Result<TreatmentAction, StoreError> {
+        let sql = format!("SELECT {ACTION_COLUMNS} FROM treatment_actions WHERE org_id = $1 AND id = $2");
+        let row = sqlx::query(&sql)
+            .bind(&self.org_id)
+            .bind(id)
+            .fetch_optional(&mut *self.tx)
+            .await?;
+        let before = row
+            .as_ref()
+            .map(action_from_row)
+            .transpose()?
+            .ok_or(StoreError::NotFound {
+                entity: "treatment action",
+            })?;
+        check_version("treatment action", before.version, expected)?;
+        let after = TreatmentAction {
+            description: a.description.clone(),
+            owner_name: a.owner_name.clone(),
+            due_date: a.due_date.clone(),
+            status: a.status.clone(),
+            updated_at: now(),
+            version: before.version + 1,
+            ..before.clone()
+        };
+        sqlx::query(
+            "UPDATE treatment_actions SET description = $1, owner_name = $2, due_date = $3, status = $4, updated_at = $5,
+                version = $6 WHERE org_id = $7 AND id = $8",
+        )
+        .bind(&after.description)
+        .bind(&after.owner_name)
+        .bind(&after.due_date)
+        .bind(&after.status)
+        .bind(&after.updated_at)
+        .bind(after.version)
+        .bind(&self.org_id)
+        .bind(id)
+        .execute(&mut *self.tx)
+        .await?;
+        self.record("update", "treatment_action", id, Some(&before), Some(&after))
+            .await?;
+        Ok(after)
+    }
+}
+
+fn split(s: &Option<Score>) -> (Option<i64>, Option<i64>, Option<String>) {
+    match s {
+        Some(s) => (Some(s.likelihood), Some(s.impact), Some(s.level.clone())),
+        None => (None, None, None),
+    }
+}
+
+fn risk_from_draft(d: &RiskDraft) -> Risk {
+    Risk {
+        id: String::new(),
+        reference: d.reference.clone().unwrap_or_default(),
+        title: d.title.clone(),
+        description: d.description.clone(),
+        category: d.category.clone(),
+        threat: d.threat.clone(),
+        vulnerability: d.vulnerability.clone(),
+        owner_user_id: d.owner_user_id.clone(),
+        owner_name: d.owner_name.clone(),
+        cia: d.cia.clone(),
+        method_version: d.method_version,
+        inherent: d.inherent.clone(),
+        residual: d.residual.clone(),
+        target_level: d.target_level.clone(),
+        treatment: d.treatment.clone(),
+        status: d.status.clone(),
+        review_interval_days: d.review_interval_days,
+        next_review: d.next_review.clone(),
+        created_at: String::new(),
+        updated_at: String::new(),
+        version: 0,
+    }
+}
+
+/// A risk's editable fields, to change a few and write them back.
+pub fn draft_from_risk(r: &Risk) -> RiskDraft {
+    RiskDraft {
+        reference: Some(r.reference.clone()),
+        title: r.title.clone(),
+        description: r.description.clone(),
+        category: r.category.clone(),
+        threat: r.threat.clone(),
+        vulnerability: r.vulnerability.clone(),
+        owner_user_id: r.owner_user_id.clone(),
+        owner_name: r.owner_name.clone(),
+        cia: r.cia.clone(),
+        method_version: r.method_version,
+        inherent: r.inherent.clone(),
+        residual: r.residual.clone(),
+        target_level: r.target_level.clone(),
+        treatment: r.treatment.clone(),
+        status: r.status.clone(),
+        review_interval_days: r.review_interval_days,
+        next_review: r.next_review.clone(),
+    }
+}

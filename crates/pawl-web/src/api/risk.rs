@@ -1,0 +1,1139 @@
+//! The risk register over the API (clauses 6.1.2, 6.1.3, 8.2, 8.3).
+
+use super::{list_of, ListParams};
+use crate::auth::Auth;
+use crate::error::{ApiError, ApiResult, Problem};
+use crate::etag::{if_match, with_etag};
+use crate::extract::{Json, Path, Query};
+use crate::AppState;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::IntoResponse;
+use pawl_app::risk::{self as service, AcceptanceInput, RiskInput};
+use pawl_domain::risk::RiskMethod;
+use pawl_store::{
+    Acceptance, Assessment, Asset, AssetDraft, HeatCell, MethodVersion, RegisterRow, Risk, RiskFilter, Score,
+    TreatmentAction,
+};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use utoipa::{IntoParams, ToSchema};
+
+#[derive(Serialize, ToSchema)]
+pub struct ScoreOut {
+    pub likelihood: i64,
+    pub impact: i64,
+    /// The level's key under the method, e.g. `high`.
+    pub level: String,
+}
+
+fn score_out(s: &Option<Score>) -> Option<ScoreOut> {
+    s.as_ref().map(|s| ScoreOut {
+        likelihood: s.likelihood,
+        impact: s.impact,
+        level: s.level.clone(),
+    })
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct RiskOut {
+    pub id: String,
+    /// E.g. `R-1042`; unique in the organisation.
+    pub reference: String,
+    pub title: String,
+    pub description: String,
+    pub category: String,
+    pub threat: String,
+    pub vulnerability: String,
+    pub owner_user_id: Option<String>,
+    pub owner: String,
+    /// Which of C, I, A is at stake, e.g. `CI`.
+    pub cia: String,
+    pub method_version: i64,
+    pub inherent: Option<ScoreOut>,
+    pub residual: Option<ScoreOut>,
+    pub target_level: Option<String>,
+    /// modify, retain, avoid or share.
+    pub treatment: Option<String>,
+    /// identified, assessed, treatment_planned, in_treatment, accepted or closed.
+    pub status: String,
+    pub review_interval_days: i64,
+    pub next_review: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+    pub version: i64,
+}
+
+impl From<Risk> for RiskOut {
+    fn from(r: Risk) -> Self {
+        RiskOut {
+            inherent: score_out(&r.inherent),
+            residual: score_out(&r.residual),
+            id: r.id,
+            reference: r.reference,
+            title: r.title,
+            description: r.description,
+            category: r.category,
+            threat: r.threat,
+            vulnerability: r.vulnerability,
+            owner_user_id: r.owner_user_id,
+            owner: r.owner_name,
+            cia: r.cia,
+            method_version: r.method_version,
+            target_level: r.target_level,
+            treatment: r.treatment,
+            status: r.status,
+            review_interval_days: r.review_interval_days,
+            next_review: r.next_review,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+            version: r.version,
+        }
+    }
+}
+
+list_of!(RiskList, RiskOut);
+
+/// The fields of a risk to create or change. On PATCH, absent fields are
+/// kept and `null` clears; scores take a number or a label of the scale.
+#[derive(Deserialize, ToSchema)]
+#[allow(dead_code)]
+pub struct RiskInputDoc {
+    pub reference: Option<String>,
+    pub title: Option<String>,
+    pub description: Option<String>,
+    pub category: Option<String>,
+    pub threat: Option<String>,
+    pub vulnerability: Option<String>,
+    /// A member's e-mail, or the name of someone without an account.
+    pub owner: Option<String>,
+    pub cia: Option<String>,
+    #[schema(value_type = Option<String>, example = "4")]
+    pub likelihood: Option<String>,
+    #[schema(value_type = Option<String>, example = "Major")]
+    pub impact: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub residual_likelihood: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub residual_impact: Option<String>,
+    pub target_level: Option<String>,
+    /// modify, retain, avoid, share; mitigate, accept, transfer are read as such.
+    pub treatment: Option<String>,
+    pub status: Option<String>,
+    pub review_interval_days: Option<i64>,
+    /// YYYY-MM-DD.
+    pub next_review: Option<String>,
+    pub asset_ids: Option<Vec<String>>,
+    /// Why the risk was (re)assessed.
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Deserialize, IntoParams, Default)]
+#[into_params(parameter_in = Query)]
+pub struct RiskParams {
+    pub limit: Option<u32>,
+    pub cursor: Option<String>,
+    /// updated_at (default), reference, title, inherent, residual, next_review, status.
+    pub sort: Option<String>,
+    pub order: Option<String>,
+    /// Searches reference, title, description and owner.
+    pub q: Option<String>,
+    pub status: Option<String>,
+    pub inherent_level: Option<String>,
+    pub residual_level: Option<String>,
+    pub treatment: Option<String>,
+    pub owner: Option<String>,
+    pub category: Option<String>,
+    /// A heat-map cell, `likelihood,impact`, e.g. `4,3`.
+    pub inherent_cell: Option<String>,
+    pub residual_cell: Option<String>,
+    /// Only risks whose review is due on or before this date.
+    pub review_due_by: Option<String>,
+    pub asset_id: Option<String>,
+}
+
+fn cell(field: &str, v: &Option<String>) -> Result<Option<(i64, i64)>, ApiError> {
+    let Some(v) = v.as_deref().filter(|v| !v.is_empty()) else {
+        return Ok(None);
+    };
+    let parsed = v
+        .split_once(',')
+        .and_then(|(l, i)| Some((l.trim().parse().ok()?, i.trim().parse().ok()?)));
+    parsed.map(Some).ok_or_else(|| {
+        ApiError::invalid(vec![pawl_domain::FieldError::new(
+            field,
+            "write the cell as likelihood,impact, e.g. 4,3",
+        )])
+    })
+}
+
+impl RiskParams {
+    pub fn filter(&self) -> Result<RiskFilter, ApiError> {
+        let nonempty = |s: &Option<String>| s.clone().filter(|s| !s.is_empty());
+        Ok(RiskFilter {
+            status: nonempty(&self.status),
+            inherent_level: nonempty(&self.inherent_level),
+            residual_level: nonempty(&self.residual_level),
+            treatment: nonempty(&self.treatment),
+            owner: nonempty(&self.owner),
+            category: nonempty(&self.category),
+            inherent_cell: cell("inherent_cell", &self.inherent_cell)?,
+            residual_cell: cell("residual_cell", &self.residual_cell)?,
+            review_due_by: nonempty(&self.review_due_by),
+            asset_id: nonempty(&self.asset_id),
+        })
+    }
+
+    pub fn list(&self) -> Result<pawl_store::ListQuery, ApiError> {
+        ListParams {
+            limit: self.limit,
+            cursor: self.cursor.clone(),
+            sort: self.sort.clone(),
+            order: self.order.clone(),
+            q: self.q.clone(),
+        }
+        .to_query()
+    }
+}
+
+/// The register: filter, sort, search, page.
+#[utoipa::path(get, path = "/api/v1/risks", tag = "risk", params(RiskParams),
+    responses((status = 200, body = RiskList), (status = 401, body = Problem), (status = 422, body = Problem)))]
+pub async fn risks_list(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    Query(q): Query<RiskParams>,
+) -> ApiResult<axum::Json<RiskList>> {
+    let page = s
+        .app
+        .store
+        .org(&p.organisation.id)
+        .risks(&q.filter()?, &q.list()?)
+        .await?;
+    Ok(axum::Json(RiskList {
+        items: page.items.into_iter().map(RiskOut::from).collect(),
+        total: page.total,
+        next_cursor: page.next_cursor,
+    }))
+}
+
+/// Identifies a risk. Scores are checked against the current method, and the
+/// first assessment is recorded with it.
+#[utoipa::path(post, path = "/api/v1/risks", tag = "risk", request_body = RiskInputDoc,
+    responses((status = 201, body = RiskOut, headers(("ETag" = String))), (status = 409, body = Problem), (status = 422, body = Problem)))]
+pub async fn risk_create(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    Json(input): Json<RiskInput>,
+) -> ApiResult<impl IntoResponse> {
+    let risk = service::create_risk(&s.app.store, &p.organisation.id, &p.actor(), &input).await?;
+    Ok((
+        StatusCode::CREATED,
+        with_etag(risk.version),
+        axum::Json(RiskOut::from(risk)),
+    ))
+}
+
+/// One risk.
+#[utoipa::path(get, path = "/api/v1/risks/{id}", tag = "risk", params(("id" = String, Path)),
+    responses((status = 200, body = RiskOut, headers(("ETag" = String))), (status = 404, body = Problem)))]
+pub async fn risk_get(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    Path(id): Path<String>,
+) -> ApiResult<impl IntoResponse> {
+    let r = s.app.store.org(&p.organisation.id).risk(&id).await?;
+    Ok((with_etag(r.version), axum::Json(RiskOut::from(r))))
+}
+
+/// Changes a risk; a change of scores or status is a new dated assessment.
+/// Honours `If-Match`. Contributors change only risks they own.
+#[utoipa::path(patch, path = "/api/v1/risks/{id}", tag = "risk", request_body = RiskInputDoc,
+    params(("id" = String, Path), ("If-Match" = Option<String>, Header)),
+    responses((status = 200, body = RiskOut, headers(("ETag" = String))), (status = 403, body = Problem), (status = 404, body = Problem),
+        (status = 412, body = Problem), (status = 422, body = Problem)))]
+pub async fn risk_patch(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    Json(input): Json<RiskInput>,
+) -> ApiResult<impl IntoResponse> {
+    let expected = if_match(&headers)?;
+    service::ensure_may_change(&s.app.store, &p, &id).await?;
+    let r = service::update_risk(&s.app.store, &p.organisation.id, &p.actor(), &id, &input, expected).await?;
+    Ok((with_etag(r.version), axum::Json(RiskOut::from(r))))
+}
+
+/// Retires a risk from the register; its history and past assessments stay.
+#[utoipa::path(delete, path = "/api/v1/risks/{id}", tag = "risk",
+    params(("id" = String, Path), ("If-Match" = Option<String>, Header)),
+    responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem), (status = 412, body = Problem)))]
+pub async fn risk_delete(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> ApiResult<StatusCode> {
+    let expected = if_match(&headers)?;
+    service::ensure_may_change(&s.app.store, &p, &id).await?;
+    let mut tx = s.app.store.write(&p.organisation.id, &p.actor()).await?;
+    tx.delete_risk(&id, expected).await?;
+    tx.commit().await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Re-scores a risk under the current method: the explicit act that moves a
+/// risk from an older method version to the current one.
+#[utoipa::path(post, path = "/api/v1/risks/{id}/rescore", tag = "risk", request_body = RiskInputDoc,
+    params(("id" = String, Path), ("If-Match" = Option<String>, Header)),
+    responses((status = 200, body = RiskOut), (status = 403, body = Problem), (status = 422, body = Problem)))]
+pub async fn risk_rescore(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    Json(input): Json<RiskInput>,
+) -> ApiResult<impl IntoResponse> {
+    let expected = if_match(&headers)?;
+    service::ensure_may_change(&s.app.store, &p, &id).await?;
+    let r = service::rescore(&s.app.store, &p.organisation.id, &p.actor(), &id, &input, expected).await?;
+    Ok((with_etag(r.version), axum::Json(RiskOut::from(r))))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct AssessmentOut {
+    pub id: String,
+    pub assessed_at: String,
+    pub method_version: i64,
+    pub inherent: Option<ScoreOut>,
+    pub residual: Option<ScoreOut>,
+    pub status: String,
+    pub note: String,
+    pub assessor: String,
+}
+
+impl From<Assessment> for AssessmentOut {
+    fn from(a: Assessment) -> Self {
+        AssessmentOut {
+            inherent: score_out(&a.inherent),
+            residual: score_out(&a.residual),
+            id: a.id,
+            assessed_at: a.assessed_at,
+            method_version: a.method_version,
+            status: a.status,
+            note: a.note,
+            assessor: a.assessor,
+        }
+    }
+}
+
+list_of!(AssessmentList, AssessmentOut);
+
+/// Every dated assessment of a risk, oldest first: its trend.
+#[utoipa::path(get, path = "/api/v1/risks/{id}/assessments", tag = "risk", params(("id" = String, Path)),
+    responses((status = 200, body = AssessmentList), (status = 404, body = Problem)))]
+pub async fn risk_assessments(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    Path(id): Path<String>,
+) -> ApiResult<axum::Json<AssessmentList>> {
+    let reader = s.app.store.org(&p.organisation.id);
+    reader.risk(&id).await?;
+    let items: Vec<AssessmentOut> = reader
+        .assessments(&id)
+        .await?
+        .into_iter()
+        .map(AssessmentOut::from)
+        .collect();
+    Ok(axum::Json(AssessmentList {
+        total: items.len() as i64,
+        items,
+        next_cursor: None,
+    }))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct AcceptanceOut {
+    pub id: String,
+    pub level: String,
+    pub accepted_by: String,
+    pub role: String,
+    pub rationale: String,
+    pub accepted_on: String,
+    pub expires_on: String,
+}
+
+impl From<Acceptance> for AcceptanceOut {
+    fn from(a: Acceptance) -> Self {
+        AcceptanceOut {
+            id: a.id,
+            level: a.level,
+            accepted_by: a.accepted_by_name,
+            role: a.role,
+            rationale: a.rationale,
+            accepted_on: a.accepted_on,
+            expires_on: a.expires_on,
+        }
+    }
+}
+
+list_of!(AcceptanceList, AcceptanceOut);
+
+#[derive(Deserialize, ToSchema)]
+#[allow(dead_code)]
+pub struct AcceptanceInputDoc {
+    pub rationale: String,
+    /// YYYY-MM-DD; a year from today when absent.
+    pub expires_on: Option<String>,
+}
+
+/// The risk owner (or an admin) accepts the residual risk. Refused, with the
+/// reason, when the level is above what the person's role may accept.
+#[utoipa::path(post, path = "/api/v1/risks/{id}/acceptance", tag = "risk", request_body = AcceptanceInputDoc,
+    params(("id" = String, Path), ("If-Match" = Option<String>, Header)),
+    responses((status = 200, body = RiskOut), (status = 403, body = Problem), (status = 422, body = Problem)))]
+pub async fn risk_accept(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    Json(input): Json<AcceptanceInput>,
+) -> ApiResult<impl IntoResponse> {
+    let expected = if_match(&headers)?;
+    let r = service::accept(&s.app.store, &p, &id, &input, expected).await?;
+    Ok((with_etag(r.version), axum::Json(RiskOut::from(r))))
+}
+
+/// Acceptances of a risk, newest first.
+#[utoipa::path(get, path = "/api/v1/risks/{id}/acceptances", tag = "risk", params(("id" = String, Path)),
+    responses((status = 200, body = AcceptanceList), (status = 404, body = Problem)))]
+pub async fn risk_acceptances(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    Path(id): Path<String>,
+) -> ApiResult<axum::Json<AcceptanceList>> {
+    let reader = s.app.store.org(&p.organisation.id);
+    reader.risk(&id).await?;
+    let items: Vec<AcceptanceOut> = reader
+        .acceptances(&id)
+        .await?
+        .into_iter()
+        .map(AcceptanceOut::from)
+        .collect();
+    Ok(axum::Json(AcceptanceList {
+        total: items.len() as i64,
+        items,
+        next_cursor: None,
+    }))
+}
+
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct ActionOut {
+    #[serde(default)]
+    pub id: String,
+    pub description: String,
+    #[serde(default)]
+    pub owner: String,
+    /// YYYY-MM-DD.
+    pub due_date: Option<String>,
+    /// open, in_progress or done.
+    #[serde(default)]
+    pub status: String,
+    #[serde(default)]
+    pub version: i64,
+}
+
+impl From<TreatmentAction> for ActionOut {
+    fn from(a: TreatmentAction) -> Self {
+        ActionOut {
+            id: a.id,
+            description: a.description,
+            owner: a.owner_name,
+            due_date: a.due_date,
+            status: a.status,
+            version: a.version,
+        }
+    }
+}
+
+list_of!(ActionList, ActionOut);
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ActionInput {
+    pub description: String,
+    #[serde(default)]
+    pub owner: String,
+    /// YYYY-MM-DD.
+    pub due_date: Option<String>,
+    /// open (default), in_progress or done.
+    pub status: Option<String>,
+}
+
+fn action_of(risk_id: &str, a: &ActionInput) -> Result<TreatmentAction, ApiError> {
+    let mut errors = Vec::new();
+    if a.description.trim().is_empty() {
+        errors.push(pawl_domain::FieldError::new("description", "describe the action"));
+    }
+    let status = a.status.clone().unwrap_or_else(|| "open".into());
+    if !["open", "in_progress", "done"].contains(&status.as_str()) {
+        errors.push(pawl_domain::FieldError::new("status", "use open, in_progress or done"));
+    }
+    let due = a.due_date.as_deref().filter(|d| !d.is_empty());
+    if let Some(d) = due {
+        if time::Date::parse(d, time::macros::format_description!("[year]-[month]-[day]")).is_err() {
+            errors.push(pawl_domain::FieldError::new("due_date", "use a date like 2027-03-31"));
+        }
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::invalid(errors));
+    }
+    Ok(TreatmentAction {
+        id: String::new(),
+        risk_id: risk_id.to_owned(),
+        description: a.description.trim().to_owned(),
+        owner_name: a.owner.trim().to_owned(),
+        due_date: due.map(str::to_owned),
+        status,
+        created_at: String::new(),
+        updated_at: String::new(),
+        version: 0,
+    })
+}
+
+/// The risk's treatment actions (6.1.3 e): what, who, by when, how far.
+#[utoipa::path(get, path = "/api/v1/risks/{id}/actions", tag = "risk", params(("id" = String, Path)),
+    responses((status = 200, body = ActionList), (status = 404, body = Problem)))]
+pub async fn actions_list(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    Path(id): Path<String>,
+) -> ApiResult<axum::Json<ActionList>> {
+    let reader = s.app.store.org(&p.organisation.id);
+    reader.risk(&id).await?;
+    let items: Vec<ActionOut> = reader
+        .treatment_actions(&id)
+        .await?
+        .into_iter()
+        .map(ActionOut::from)
+        .collect();
+    Ok(axum::Json(ActionList {
+        total: items.len() as i64,
+        items,
+        next_cursor: None,
+    }))
+}
+
+/// Adds a treatment action to a risk.
+#[utoipa::path(post, path = "/api/v1/risks/{id}/actions", tag = "risk", request_body = ActionInput, params(("id" = String, Path)),
+    responses((status = 201, body = ActionOut), (status = 403, body = Problem), (status = 422, body = Problem)))]
+pub async fn action_create(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    Path(id): Path<String>,
+    Json(input): Json<ActionInput>,
+) -> ApiResult<impl IntoResponse> {
+    service::ensure_may_change(&s.app.store, &p, &id).await?;
+    let action = action_of(&id, &input)?;
+    let mut tx = s.app.store.write(&p.organisation.id, &p.actor()).await?;
+    let a = tx.add_treatment_action(&id, &action).await?;
+    tx.commit().await?;
+    Ok((
+        StatusCode::CREATED,
+        with_etag(a.version),
+        axum::Json(ActionOut::from(a)),
+    ))
+}
+
+/// Changes a treatment action. Honours `If-Match`.
+#[utoipa::path(patch, path = "/api/v1/risks/{id}/actions/{action_id}", tag = "risk", request_body = ActionInput,
+    params(("id" = String, Path), ("action_id" = String, Path), ("If-Match" = Option<String>, Header)),
+    responses((status = 200, body = ActionOut), (status = 404, body = Problem), (status = 412, body = Problem), (status = 422, body = Problem)))]
+pub async fn action_patch(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    Path((id, action_id)): Path<(String, String)>,
+    headers: HeaderMap,
+    Json(input): Json<ActionInput>,
+) -> ApiResult<impl IntoResponse> {
+    let expected = if_match(&headers)?;
+    service::ensure_may_change(&s.app.store, &p, &id).await?;
+    let action = action_of(&id, &input)?;
+    let mut tx = s.app.store.write(&p.organisation.id, &p.actor()).await?;
+    let a = tx.update_treatment_action(&action_id, &action, expected).await?;
+    if a.risk_id != id {
+        return Err(ApiError::not_found("treatment action"));
+    }
+    tx.commit().await?;
+    Ok((with_etag(a.version), axum::Json(ActionOut::from(a))))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct HeatMapOut {
+    /// `inherent` or `residual`.
+    pub kind: String,
+    pub method_version: i64,
+    /// Likelihood labels, lowest first.
+    pub likelihood: Vec<String>,
+    pub impact: Vec<String>,
+    /// `cells[l-1][i-1]`: the level, its colour and how many live risks sit there.
+    pub cells: Vec<Vec<HeatCellOut>>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct HeatCellOut {
+    pub level: String,
+    pub colour: String,
+    pub count: i64,
+}
+
+/// Builds the grid of a heat map from the method and the counts.
+pub fn heat_grid(method: &RiskMethod, counts: &[HeatCell]) -> Vec<Vec<HeatCellOut>> {
+    (1..=method.likelihood.len())
+        .map(|l| {
+            (1..=method.impact.len())
+                .map(|i| {
+                    let level = method.level_for(l as u8, i as u8);
+                    HeatCellOut {
+                        level: level.map(|x| x.key.clone()).unwrap_or_default(),
+                        colour: level.map(|x| x.colour.clone()).unwrap_or_default(),
+                        count: counts
+                            .iter()
+                            .filter(|c| c.likelihood == l as i64 && c.impact == i as i64)
+                            .map(|c| c.count)
+                            .sum(),
+                    }
+                })
+                .collect()
+        })
+        .collect()
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct HeatMapParams {
+    /// `inherent` (default) or `residual`.
+    pub kind: Option<String>,
+}
+
+/// Counts of live risks per likelihood and impact, with the method's levels.
+#[utoipa::path(get, path = "/api/v1/risks/heatmap", tag = "risk", params(HeatMapParams),
+    responses((status = 200, body = HeatMapOut), (status = 422, body = Problem)))]
+pub async fn heatmap(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    Query(q): Query<HeatMapParams>,
+) -> ApiResult<axum::Json<HeatMapOut>> {
+    let residual = match q.kind.as_deref() {
+        None | Some("inherent") => false,
+        Some("residual") => true,
+        Some(other) => {
+            return Err(ApiError::invalid(vec![pawl_domain::FieldError::new(
+                "kind",
+                format!("{other:?}: use inherent or residual"),
+            )]))
+        }
+    };
+    let reader = s.app.store.org(&p.organisation.id);
+    let method = reader.risk_method().await?;
+    let counts = reader.heat_map(residual, &RiskFilter::default()).await?;
+    Ok(axum::Json(HeatMapOut {
+        kind: if residual { "residual" } else { "inherent" }.into(),
+        method_version: method.version,
+        likelihood: method.method.likelihood.iter().map(|l| l.label.clone()).collect(),
+        impact: method.method.impact.iter().map(|l| l.label.clone()).collect(),
+        cells: heat_grid(&method.method, &counts),
+    }))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct RegisterRowOut {
+    pub risk_id: String,
+    pub reference: String,
+    pub title: String,
+    pub assessed_at: String,
+    pub method_version: i64,
+    pub inherent: Option<ScoreOut>,
+    pub residual: Option<ScoreOut>,
+    pub status: String,
+}
+
+impl From<RegisterRow> for RegisterRowOut {
+    fn from(r: RegisterRow) -> Self {
+        RegisterRowOut {
+            inherent: score_out(&r.inherent),
+            residual: score_out(&r.residual),
+            risk_id: r.risk_id,
+            reference: r.reference,
+            title: r.title,
+            assessed_at: r.assessed_at,
+            method_version: r.method_version,
+            status: r.status,
+        }
+    }
+}
+
+list_of!(RegisterList, RegisterRowOut);
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AsOfParams {
+    /// YYYY-MM-DD.
+    pub as_of: String,
+}
+
+/// The register as it stood at the end of a past date.
+#[utoipa::path(get, path = "/api/v1/risks/register", tag = "risk", params(AsOfParams),
+    responses((status = 200, body = RegisterList), (status = 422, body = Problem)))]
+pub async fn register_as_of(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    Query(q): Query<AsOfParams>,
+) -> ApiResult<axum::Json<RegisterList>> {
+    let date = time::Date::parse(
+        q.as_of.trim(),
+        time::macros::format_description!("[year]-[month]-[day]"),
+    )
+    .map_err(|_| {
+        ApiError::invalid(vec![pawl_domain::FieldError::new(
+            "as_of",
+            "use a date like 2026-06-30",
+        )])
+    })?;
+    let rows = s
+        .app
+        .store
+        .org(&p.organisation.id)
+        .register_as_of(&date.to_string())
+        .await?;
+    let items: Vec<RegisterRowOut> = rows.into_iter().map(RegisterRowOut::from).collect();
+    Ok(axum::Json(RegisterList {
+        total: items.len() as i64,
+        items,
+        next_cursor: None,
+    }))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct DueOut {
+    pub risk: RiskOut,
+    pub reason: String,
+}
+
+list_of!(DueList, DueOut);
+
+/// Risks due for review, and accepted risks whose acceptance expired.
+#[utoipa::path(get, path = "/api/v1/risks/due", tag = "risk",
+    responses((status = 200, body = DueList)))]
+pub async fn due(State(s): State<AppState>, Auth(p): Auth) -> ApiResult<axum::Json<DueList>> {
+    let items: Vec<DueOut> = service::due_for_review(&s.app.store, &p.organisation.id, 500)
+        .await?
+        .into_iter()
+        .map(|d| DueOut {
+            risk: RiskOut::from(d.risk),
+            reason: d.reason,
+        })
+        .collect();
+    Ok(axum::Json(DueList {
+        total: items.len() as i64,
+        items,
+        next_cursor: None,
+    }))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ExportParams {
+    /// `csv`.
+    pub format: Option<String>,
+}
+
+/// The risk assessment report (8.2) and treatment plan (6.1.3 e) as CSV:
+/// one row per risk with scores, treatment, owner and review date.
+#[utoipa::path(get, path = "/api/v1/risks/export", tag = "risk", params(ExportParams),
+    responses((status = 200, description = "The register", content_type = "text/csv"), (status = 422, body = Problem)))]
+pub async fn export(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    Query(q): Query<ExportParams>,
+) -> ApiResult<impl IntoResponse> {
+    match q.format.as_deref().unwrap_or("csv") {
+        "csv" => {
+            let mut buf = Vec::new();
+            service::export_csv(&s.app.store, &p.organisation.id, &mut buf).await?;
+            Ok((
+                [
+                    (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+                    (
+                        header::CONTENT_DISPOSITION,
+                        format!("attachment; filename=\"{}-risk-register.csv\"", p.organisation.slug),
+                    ),
+                ],
+                buf,
+            ))
+        }
+        other => Err(ApiError::invalid(vec![pawl_domain::FieldError::new(
+            "format",
+            format!("{other:?}: use csv"),
+        )])),
+    }
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ImportParams {
+    /// Check and report without writing.
+    pub dry_run: Option<bool>,
+    /// A JSON object from file header to field, e.g. `{"Chance":"likelihood"}`.
+    pub mapping: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ImportProblemOut {
+    pub line: u64,
+    pub column: Option<usize>,
+    pub header: Option<String>,
+    pub message: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ImportReportOut {
+    pub dry_run: bool,
+    /// Nothing was written because of errors.
+    pub refused: bool,
+    pub rows: usize,
+    pub created: usize,
+    pub updated: usize,
+    pub assets_created: Vec<String>,
+    pub errors: Vec<ImportProblemOut>,
+    pub warnings: Vec<ImportProblemOut>,
+}
+
+impl From<service::ImportReport> for ImportReportOut {
+    fn from(r: service::ImportReport) -> Self {
+        let conv = |v: Vec<pawl_domain::risk::import::ImportProblem>| {
+            v.into_iter()
+                .map(|p| ImportProblemOut {
+                    line: p.line,
+                    column: p.column,
+                    header: p.header,
+                    message: p.message,
+                })
+                .collect()
+        };
+        ImportReportOut {
+            dry_run: r.dry_run,
+            refused: r.refused,
+            rows: r.rows,
+            created: r.created,
+            updated: r.updated,
+            assets_created: r.assets_created,
+            errors: conv(r.errors),
+            warnings: conv(r.warnings),
+        }
+    }
+}
+
+pub fn parse_mapping(m: Option<&str>) -> Result<HashMap<String, String>, ApiError> {
+    match m.filter(|m| !m.trim().is_empty()) {
+        None => Ok(HashMap::new()),
+        Some(m) => serde_json::from_str(m).map_err(|e| {
+            ApiError::invalid(vec![pawl_domain::FieldError::new(
+                "mapping",
+                format!("a JSON object from header to field, e.g. {{\"Chance\":\"likelihood\"}}: {e}"),
+            )])
+        }),
+    }
+}
+
+/// Imports a register from CSV (the request body): all rows or none. Rows
+/// whose reference matches a risk update it. A refused import answers 422
+/// with every problem's line and column.
+#[utoipa::path(post, path = "/api/v1/risks/import", tag = "risk", params(ImportParams),
+    request_body(content = String, content_type = "text/csv"),
+    responses((status = 200, body = ImportReportOut), (status = 422, body = ImportReportOut)))]
+pub async fn import(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    Query(q): Query<ImportParams>,
+    body: Bytes,
+) -> ApiResult<impl IntoResponse> {
+    let mapping = parse_mapping(q.mapping.as_deref())?;
+    let report = service::import(
+        &s.app.store,
+        &p.organisation.id,
+        &p.actor(),
+        &body,
+        &mapping,
+        q.dry_run.unwrap_or(false),
+    )
+    .await?;
+    let status = if report.refused {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, axum::Json(ImportReportOut::from(report))))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct MethodOut {
+    pub version: i64,
+    pub note: String,
+    pub created_at: String,
+    pub created_by: String,
+    /// Scales, levels, matrix and acceptance criteria.
+    #[schema(value_type = Object)]
+    pub method: RiskMethod,
+}
+
+impl From<MethodVersion> for MethodOut {
+    fn from(m: MethodVersion) -> Self {
+        MethodOut {
+            version: m.version,
+            note: m.note,
+            created_at: m.created_at,
+            created_by: m.created_by,
+            method: m.method,
+        }
+    }
+}
+
+list_of!(MethodList, MethodOut);
+
+/// The current risk method.
+#[utoipa::path(get, path = "/api/v1/risk-method", tag = "risk",
+    responses((status = 200, body = MethodOut)))]
+pub async fn method_get(State(s): State<AppState>, Auth(p): Auth) -> ApiResult<axum::Json<MethodOut>> {
+    Ok(axum::Json(
+        s.app.store.org(&p.organisation.id).risk_method().await?.into(),
+    ))
+}
+
+/// Every saved version of the risk method, newest first.
+#[utoipa::path(get, path = "/api/v1/risk-method/versions", tag = "risk",
+    responses((status = 200, body = MethodList)))]
+pub async fn method_versions(State(s): State<AppState>, Auth(p): Auth) -> ApiResult<axum::Json<MethodList>> {
+    let items: Vec<MethodOut> = s
+        .app
+        .store
+        .org(&p.organisation.id)
+        .risk_method_versions()
+        .await?
+        .into_iter()
+        .map(MethodOut::from)
+        .collect();
+    Ok(axum::Json(MethodList {
+        total: items.len() as i64,
+        items,
+        next_cursor: None,
+    }))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MethodInput {
+    /// What changed and why.
+    pub note: String,
+    #[schema(value_type = Object)]
+    pub method: RiskMethod,
+}
+
+/// Saves a new version of the risk method. Existing assessments keep the
+/// version they were made under until they are re-scored.
+#[utoipa::path(put, path = "/api/v1/risk-method", tag = "risk", request_body = MethodInput,
+    responses((status = 201, body = MethodOut), (status = 403, body = Problem), (status = 422, body = Problem)))]
+pub async fn method_put(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    Json(input): Json<MethodInput>,
+) -> ApiResult<impl IntoResponse> {
+    if input.note.trim().is_empty() {
+        return Err(ApiError::invalid(vec![pawl_domain::FieldError::new(
+            "note",
+            "say what changed and why",
+        )]));
+    }
+    let mut tx = s.app.store.write(&p.organisation.id, &p.actor()).await?;
+    tx.ensure_risk_method().await?;
+    let saved = tx.save_risk_method(&input.method, &input.note).await?;
+    tx.commit().await?;
+    Ok((StatusCode::CREATED, axum::Json(MethodOut::from(saved))))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct AssetOut {
+    pub id: String,
+    pub name: String,
+    pub asset_type: String,
+    pub owner: String,
+    pub location: String,
+    pub description: String,
+    /// 1 (low) to 5 (high).
+    pub confidentiality: i64,
+    pub integrity: i64,
+    pub availability: i64,
+    pub created_at: String,
+    pub updated_at: String,
+    pub version: i64,
+}
+
+impl From<Asset> for AssetOut {
+    fn from(a: Asset) -> Self {
+        AssetOut {
+            id: a.id,
+            name: a.name,
+            asset_type: a.asset_type,
+            owner: a.owner_name,
+            location: a.location,
+            description: a.description,
+            confidentiality: a.confidentiality,
+            integrity: a.integrity,
+            availability: a.availability,
+            created_at: a.created_at,
+            updated_at: a.updated_at,
+            version: a.version,
+        }
+    }
+}
+
+list_of!(AssetList, AssetOut);
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AssetInput {
+    pub name: String,
+    /// e.g. application, database, laptop fleet, office, supplier service.
+    #[serde(default)]
+    pub asset_type: String,
+    #[serde(default)]
+    pub owner: String,
+    /// System or location.
+    #[serde(default)]
+    pub location: String,
+    #[serde(default)]
+    pub description: String,
+    /// 1 to 5; 3 when absent.
+    pub confidentiality: Option<i64>,
+    pub integrity: Option<i64>,
+    pub availability: Option<i64>,
+}
+
+pub fn asset_draft(a: &AssetInput) -> Result<AssetDraft, ApiError> {
+    let mut errors = Vec::new();
+    if a.name.trim().is_empty() || a.name.chars().count() > 200 {
+        errors.push(pawl_domain::FieldError::new(
+            "name",
+            "give the asset a name of 1 to 200 characters",
+        ));
+    }
+    let mut value = |field: &str, v: Option<i64>| {
+        let v = v.unwrap_or(3);
+        if !(1..=5).contains(&v) {
+            errors.push(pawl_domain::FieldError::new(
+                field,
+                "use a value from 1 (low) to 5 (high)",
+            ));
+        }
+        v
+    };
+    let (c, i, av) = (
+        value("confidentiality", a.confidentiality),
+        value("integrity", a.integrity),
+        value("availability", a.availability),
+    );
+    if !errors.is_empty() {
+        return Err(ApiError::invalid(errors));
+    }
+    Ok(AssetDraft {
+        name: a.name.trim().to_owned(),
+        asset_type: a.asset_type.trim().to_owned(),
+        owner_name: a.owner.trim().to_owned(),
+        location: a.location.trim().to_owned(),
+        description: a.description.trim().to_owned(),
+        confidentiality: c,
+        integrity: i,
+        availability: av,
+    })
+}
+
+/// Information assets (Annex A 5.9). Sort by `name` (default), `asset_type` or `updated_at`.
+#[utoipa::path(get, path = "/api/v1/assets", tag = "risk", params(ListParams),
+    responses((status = 200, body = AssetList)))]
+pub async fn assets_list(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    Query(q): Query<ListParams>,
+) -> ApiResult<axum::Json<AssetList>> {
+    let page = s.app.store.org(&p.organisation.id).assets(&q.to_query()?).await?;
+    Ok(axum::Json(AssetList {
+        items: page.items.into_iter().map(AssetOut::from).collect(),
+        total: page.total,
+        next_cursor: page.next_cursor,
+    }))
+}
+
+/// Adds an asset.
+#[utoipa::path(post, path = "/api/v1/assets", tag = "risk", request_body = AssetInput,
+    responses((status = 201, body = AssetOut), (status = 409, body = Problem), (status = 422, body = Problem)))]
+pub async fn asset_create(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    Json(input): Json<AssetInput>,
+) -> ApiResult<impl IntoResponse> {
+    let draft = asset_draft(&input)?;
+    let mut tx = s.app.store.write(&p.organisation.id, &p.actor()).await?;
+    let a = tx.create_asset(&draft).await?;
+    tx.commit().await?;
+    Ok((StatusCode::CREATED, with_etag(a.version), axum::Json(AssetOut::from(a))))
+}
+
+/// One asset.
+#[utoipa::path(get, path = "/api/v1/assets/{id}", tag = "risk", params(("id" = String, Path)),
+    responses((status = 200, body = AssetOut), (status = 404, body = Problem)))]
+pub async fn asset_get(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    Path(id): Path<String>,
+) -> ApiResult<impl IntoResponse> {
+    let a = s.app.store.org(&p.organisation.id).asset(&id).await?;
+    Ok((with_etag(a.version), axum::Json(AssetOut::from(a))))
+}
+
+/// Replaces an asset's fields. Honours `If-Match`.
+#[utoipa::path(patch, path = "/api/v1/assets/{id}", tag = "risk", request_body = AssetInput,
+    params(("id" = String, Path), ("If-Match" = Option<String>, Header)),
+    responses((status = 200, body = AssetOut), (status = 404, body = Problem), (status = 412, body = Problem), (status = 422, body = Problem)))]
+pub async fn asset_patch(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    Json(input): Json<AssetInput>,
+) -> ApiResult<impl IntoResponse> {
+    let expected = if_match(&headers)?;
+    let draft = asset_draft(&input)?;
+    let mut tx = s.app.store.write(&p.organisation.id, &p.actor()).await?;
+    let a = tx.update_asset(&id, &draft, expected).await?;
+    tx.commit().await?;
+    Ok((with_etag(a.version), axum::Json(AssetOut::from(a))))
+}
+
+/// Retires an asset. Honours `If-Match`.
+#[utoipa::path(delete, path = "/api/v1/assets/{id}", tag = "risk",
+    params(("id" = String, Path), ("If-Match" = Option<String>, Header)),
+    responses((status = 204), (status = 404, body = Problem), (status = 412, body = Problem)))]
+pub async fn asset_delete(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> ApiResult<StatusCode> {
+    let expected = if_match(&headers)?;
+    let mut tx = s.app.store.write(&p.organisation.id, &p.actor()).await?;
+    tx.delete_asset(&id, expected).await?;
+    tx.commit().await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,889 @@
+//! Risk register pages: the register with heat maps, a risk, its form,
+//! the review list, import, the past register, assets and the method.
+
+use super::{render, PageError, PageResult, Shell};
+use crate::api::risk::{asset_draft, heat_grid, AssetInput, RiskParams};
+use crate::auth::Auth;
+use crate::extract::{Form, Path, Query};
+use crate::{ApiError, AppState};
+use askama::Template;
+use axum::extract::{Multipart, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use pawl_app::risk::{self as service, AcceptanceInput, DueForReview, ImportReport, RiskInput, ScoreInput};
+use pawl_app::{AppError, Principal};
+use pawl_domain::access::Permission;
+use pawl_domain::risk::{RiskMethod, RiskStatus, TreatmentOption};
+use pawl_domain::DomainError;
+use pawl_store::{
+    Acceptance, Assessment, Asset, HeatCell, ListQuery, MethodVersion, RegisterRow, Risk, RiskFilter, TreatmentAction,
+};
+use serde::Deserialize;
+use std::collections::HashMap;
+
+pub struct HeatRow {
+    pub label: String,
+    pub likelihood: usize,
+    pub cells: Vec<HeatCellView>,
+}
+
+pub struct HeatCellView {
+    pub impact: usize,
+    pub level: String,
+    pub count: i64,
+}
+
+/// A heat map ready to draw: likelihood from high (top) to low.
+pub struct HeatMapView {
+    pub title: String,
+    pub param: &'static str,
+    pub impact: Vec<String>,
+    pub rows: Vec<HeatRow>,
+}
+
+fn heat_view(title: &str, param: &'static str, m: &RiskMethod, counts: &[HeatCell]) -> HeatMapView {
+    let grid = heat_grid(m, counts);
+    HeatMapView {
+        title: title.to_owned(),
+        param,
+        impact: m.impact.iter().map(|l| l.label.clone()).collect(),
+        rows: grid
+            .into_iter()
+            .enumerate()
+            .rev()
+            .map(|(l, row)| HeatRow {
+                label: m.likelihood[l].label.clone(),
+                likelihood: l + 1,
+                cells: row
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, c)| HeatCellView {
+                        impact: i + 1,
+                        level: c.level,
+                        count: c.count,
+                    })
+                    .collect(),
+            })
+            .collect(),
+    }
+}
+
+/// The current filter, echoed back into the form.
+#[derive(Default)]
+pub struct FilterView {
+    q: String,
+    status: String,
+    residual_level: String,
+    treatment: String,
+    sort: String,
+    order: String,
+    inherent_cell: String,
+    residual_cell: String,
+}
+
+#[derive(Template)]
+#[template(path = "risks.html")]
+struct RisksPage {
+    shell: Shell,
+    risks: Vec<Risk>,
+    total: i64,
+    method_version: i64,
+    inherent_map: HeatMapView,
+    residual_map: HeatMapView,
+    f: FilterView,
+    statuses: Vec<(&'static str, &'static str)>,
+    levels: Vec<(String, String)>,
+    treatments: Vec<&'static str>,
+    sorts: Vec<(&'static str, &'static str)>,
+    next_link: Option<String>,
+    can_write: bool,
+}
+
+pub async fn register(State(s): State<AppState>, Auth(p): Auth, Query(mut q): Query<RiskParams>) -> PageResult {
+    if q.sort.is_none() {
+        q.sort = Some("residual".into());
+        q.order = Some(q.order.unwrap_or_else(|| "desc".into()));
+    }
+    let reader = s.app.store.org(&p.organisation.id);
+    let filter = q.filter()?;
+    let page = reader.risks(&filter, &q.list()?).await?;
+    let method = reader.risk_method().await?;
+    let inherent = reader.heat_map(false, &RiskFilter::default()).await?;
+    let residual = reader.heat_map(true, &RiskFilter::default()).await?;
+    let next_link = page.next_cursor.as_ref().map(|c| {
+        let mut params: Vec<(&str, String)> = vec![("cursor", c.clone())];
+        for (k, v) in [
+            ("q", &q.q),
+            ("status", &q.status),
+            ("residual_level", &q.residual_level),
+            ("treatment", &q.treatment),
+            ("sort", &q.sort),
+            ("order", &q.order),
+            ("inherent_cell", &q.inherent_cell),
+            ("residual_cell", &q.residual_cell),
+            ("asset_id", &q.asset_id),
+        ] {
+            if let Some(v) = v.as_ref().filter(|v| !v.is_empty()) {
+                params.push((k, v.clone()));
+            }
+        }
+        format!("/risks?{}", serde_urlencoded::to_string(params).unwrap_or_default())
+    });
+    let text = |v: &Option<String>| v.clone().unwrap_or_default();
+    Ok(render(&RisksPage {
+        shell: Shell::new(&s, &p, "risks").await?,
+        total: page.total,
+        risks: page.items,
+        method_version: method.version,
+        inherent_map: heat_view("Inherent risk", "inherent_cell", &method.method, &inherent),
+        residual_map: heat_view("Residual risk", "residual_cell", &method.method, &residual),
+        f: FilterView {
+            q: text(&q.q),
+            status: text(&q.status),
+            residual_level: text(&q.residual_level),
+            treatment: text(&q.treatment),
+            sort: text(&q.sort),
+            order: text(&q.order),
+            inherent_cell: text(&q.inherent_cell),
+            residual_cell: text(&q.residual_cell),
+        },
+        statuses: RiskStatus::ALL.iter().map(|s| (s.as_str(), s.label())).collect(),
+        levels: method
+            .method
+            .levels
+            .iter()
+            .map(|l| (l.key.clone(), l.label.clone()))
+            .collect(),
+        treatments: TreatmentOption::ALL.iter().map(|t| t.as_str()).collect(),
+        sorts: vec![
+            ("residual", "Residual level"),
+            ("inherent", "Inherent level"),
+            ("next_review", "Next review"),
+            ("reference", "Reference"),
+            ("title", "Title"),
+            ("updated_at", "Last change"),
+        ],
+        next_link,
+        can_write: p.can(Permission::WriteIsms),
+    }))
+}
+
+/// Colours for the method's levels, as classes: the CSP allows no inline style.
+pub async fn levels_css(State(s): State<AppState>, Auth(p): Auth) -> Result<Response, PageError> {
+    let method = s.app.store.org(&p.organisation.id).risk_method().await?;
+    let mut css = String::new();
+    for l in &method.method.levels {
+        if l.key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+            && l.colour.chars().skip(1).all(|c| c.is_ascii_hexdigit())
+        {
+            css.push_str(&format!(".lv-{} {{ background: {}; color: #fff; }}\n", l.key, l.colour));
+        }
+    }
+    Ok(([(header::CONTENT_TYPE, "text/css; charset=utf-8")], css).into_response())
+}
+
+#[derive(Template)]
+#[template(path = "risk.html")]
+struct RiskPage {
+    shell: Shell,
+    risk: Risk,
+    assets: Vec<Asset>,
+    actions: Vec<TreatmentAction>,
+    acceptances: Vec<Acceptance>,
+    assessments: Vec<Assessment>,
+    method_version: i64,
+    stale_method: bool,
+    can_write: bool,
+    can_read_trail: bool,
+    notice: Option<String>,
+    error: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+pub struct NoticeQuery {
+    notice: Option<String>,
+}
+
+async fn risk_page(
+    s: &AppState,
+    p: &Principal,
+    id: &str,
+    notice: Option<String>,
+    error: Option<String>,
+) -> Result<RiskPage, ApiError> {
+    let reader = s.app.store.org(&p.organisation.id);
+    let risk = reader.risk(id).await?;
+    let method = reader.risk_method().await?;
+    Ok(RiskPage {
+        shell: Shell::new(s, p, "risks").await?,
+        assets: reader.risk_assets(id).await?,
+        actions: reader.treatment_actions(id).await?,
+        acceptances: reader.acceptances(id).await?,
+        assessments: reader.assessments(id).await?,
+        stale_method: risk.method_version != method.version,
+        method_version: method.version,
+        risk,
+        can_write: p.can(Permission::WriteIsms),
+        can_read_trail: p.can(Permission::ReadAuditTrail),
+        notice,
+        error,
+    })
+}
+
+pub async fn risk(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    Path(id): Path<String>,
+    Query(q): Query<NoticeQuery>,
+) -> PageResult {
+    Ok(render(&risk_page(&s, &p, &id, q.notice, None).await?))
+}
+
+pub struct TextField {
+    name: &'static str,
+    label: &'static str,
+    value: String,
+    long: bool,
+    error: Option<String>,
+}
+
+pub struct SelectField {
+    name: &'static str,
+    label: &'static str,
+    value: String,
+    options: Vec<(String, String)>,
+    error: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "risk_form.html")]
+struct RiskFormPage {
+    shell: Shell,
+    risk: Option<Risk>,
+    action: String,
+    method_version: i64,
+    text_fields: Vec<TextField>,
+    selects: Vec<SelectField>,
+    cia: String,
+    next_review: String,
+    members: Vec<String>,
+    all_assets: Vec<(String, String, bool)>,
+    errors: HashMap<String, String>,
+    error: Option<String>,
+}
+
+/// What the form shows: a risk's values, or what was just submitted.
+fn form_values(risk: Option<&Risk>, submitted: &[(String, String)]) -> HashMap<String, String> {
+    let mut v = HashMap::new();
+    if let Some(r) = risk {
+        let num = |s: Option<i64>| s.map(|n| n.to_string()).unwrap_or_default();
+        for (k, val) in [
+            ("reference", r.reference.clone()),
+            ("title", r.title.clone()),
+            ("description", r.description.clone()),
+            ("category", r.category.clone()),
+            ("threat", r.threat.clone()),
+            ("vulnerability", r.vulnerability.clone()),
+            ("owner", r.owner_name.clone()),
+            ("cia", r.cia.clone()),
+            ("likelihood", num(r.inherent.as_ref().map(|s| s.likelihood))),
+            ("impact", num(r.inherent.as_ref().map(|s| s.impact))),
+            ("residual_likelihood", num(r.residual.as_ref().map(|s| s.likelihood))),
+            ("residual_impact", num(r.residual.as_ref().map(|s| s.impact))),
+            ("target_level", r.target_level.clone().unwrap_or_default()),
+            ("treatment", r.treatment.clone().unwrap_or_default()),
+            ("status", r.status.clone()),
+            ("review_interval_days", r.review_interval_days.to_string()),
+            ("next_review", r.next_review.clone().unwrap_or_default()),
+        ] {
+            v.insert(k.to_owned(), val);
+        }
+    }
+    if !submitted.is_empty() {
+        let mut cia = String::new();
+        for (k, val) in submitted {
+            match k.as_str() {
+                "cia_c" => cia.push('C'),
+                "cia_i" => cia.push('I'),
+                "cia_a" => cia.push('A'),
+                _ => {
+                    v.insert(k.clone(), val.clone());
+                }
+            }
+        }
+        v.insert("cia".into(), cia);
+    }
+    v
+}
+
+async fn form_page(
+    s: &AppState,
+    p: &Principal,
+    risk: Option<Risk>,
+    submitted: &[(String, String)],
+    errors: HashMap<String, String>,
+) -> Result<RiskFormPage, ApiError> {
+    let reader = s.app.store.org(&p.organisation.id);
+    let method = reader.risk_method().await?;
+    let m = &method.method;
+    let values = form_values(risk.as_ref(), submitted);
+    let get = |k: &str| values.get(k).cloned().unwrap_or_default();
+    let scale = |levels: &[pawl_domain::risk::ScaleLevel], empty: &str| {
+        let mut o = vec![(String::new(), empty.to_owned())];
+        o.extend(
+            levels
+                .iter()
+                .enumerate()
+                .map(|(i, l)| ((i + 1).to_string(), format!("{} {}", i + 1, l.label))),
+        );
+        o
+    };
+    let linked: Vec<String> = match &risk {
+        Some(r) => reader.risk_assets(&r.id).await?.into_iter().map(|a| a.id).collect(),
+        None => Vec::new(),
+    };
+    let submitted_assets: Vec<&String> = submitted.iter().filter(|(k, _)| k == "asset").map(|(_, v)| v).collect();
+    let all_assets = reader
+        .assets(&ListQuery {
+            limit: Some(500),
+            ..Default::default()
+        })
+        .await?
+        .items
+        .into_iter()
+        .map(|a| {
+            let checked = if submitted.is_empty() {
+                linked.contains(&a.id)
+            } else {
+                submitted_assets.contains(&&a.id)
+            };
+            (a.id, a.name, checked)
+        })
+        .collect();
+    let members = reader
+        .members(&ListQuery {
+            limit: Some(500),
+            ..Default::default()
+        })
+        .await?
+        .items
+        .into_iter()
+        .map(|m| m.email)
+        .collect();
+    let text = |name: &'static str, label: &'static str, long: bool| TextField {
+        name,
+        label,
+        value: get(name),
+        long,
+        error: errors.get(name).cloned(),
+    };
+    let select = |name: &'static str, label: &'static str, value: String, options: Vec<(String, String)>| SelectField {
+        name,
+        label,
+        value,
+        options,
+        error: errors.get(name).cloned(),
+    };
+    let mut statuses: Vec<(String, String)> = RiskStatus::ALL
+        .iter()
+        .map(|s| (s.as_str().to_owned(), s.label().to_owned()))
+        .collect();
+    statuses.retain(|(k, _)| k != "accepted" || get("status") == "accepted");
+    Ok(RiskFormPage {
+        shell: Shell::new(s, p, "risks").await?,
+        action: match &risk {
+            Some(r) => format!("/risks/{}/edit", r.id),
+            None => "/risks/new".into(),
+        },
+        method_version: method.version,
+        text_fields: vec![
+            text("reference", "Reference (blank for the next R-number)", false),
+            text("title", "Title", false),
+            text("description", "Description", true),
+            text("category", "Category", false),
+            text("threat", "Threat", false),
+            text("vulnerability", "Vulnerability", false),
+            text("owner", "Risk owner (a member's e-mail, or a name)", false),
+        ],
+        selects: vec![
+            select(
+                "likelihood",
+                "Inherent likelihood",
+                get("likelihood"),
+                scale(&m.likelihood, "not assessed"),
+            ),
+            select(
+                "impact",
+                "Inherent impact",
+                get("impact"),
+                scale(&m.impact, "not assessed"),
+            ),
+            select(
+                "residual_likelihood",
+                "Residual likelihood",
+                get("residual_likelihood"),
+                scale(&m.likelihood, "not assessed"),
+            ),
+            select(
+                "residual_impact",
+                "Residual impact",
+                get("residual_impact"),
+                scale(&m.impact, "not assessed"),
+            ),
+            select(
+                "target_level",
+                "Target level",
+                get("target_level"),
+                std::iter::once((String::new(), "none".to_owned()))
+                    .chain(m.levels.iter().map(|l| (l.key.clone(), l.label.clone())))
+                    .collect(),
+            ),
+            select(
+                "treatment",
+                "Treatment",
+                get("treatment"),
+                std::iter::once((String::new(), "not decided".to_owned()))
+                    .chain(
+                        TreatmentOption::ALL
+                            .iter()
+                            .map(|t| (t.as_str().to_owned(), t.as_str().to_owned())),
+                    )
+                    .collect(),
+            ),
+            select("status", "Status", get("status"), statuses),
+            select(
+                "review_interval_days",
+                "Review every",
+                if get("review_interval_days").is_empty() {
+                    "365".into()
+                } else {
+                    get("review_interval_days")
+                },
+                [
+                    ("30", "month"),
+                    ("90", "quarter"),
+                    ("182", "half year"),
+                    ("365", "year"),
+                ]
+                .iter()
+                .map(|(v, l)| (v.to_string(), l.to_string()))
+                .collect(),
+            ),
+        ],
+        cia: get("cia"),
+        next_review: get("next_review"),
+        members,
+        all_assets,
+        risk,
+        errors,
+        error: None,
+    })
+}
+
+pub async fn new_form(State(s): State<AppState>, Auth(p): Auth) -> PageResult {
+    Ok(render(&form_page(&s, &p, None, &[], HashMap::new()).await?))
+}
+
+pub async fn edit_form(State(s): State<AppState>, Auth(p): Auth, Path(id): Path<String>) -> PageResult {
+    let risk = s.app.store.org(&p.organisation.id).risk(&id).await?;
+    Ok(render(&form_page(&s, &p, Some(risk), &[], HashMap::new()).await?))
+}
+
+/// Reads the submitted form into a full set of changes.
+fn input_of(fields: &[(String, String)]) -> (RiskInput, Option<i64>) {
+    let get = |k: &str| fields.iter().find(|(n, _)| n == k).map(|(_, v)| v.trim().to_owned());
+    let opt = |k: &str| get(k).filter(|v| !v.is_empty());
+    let score = |k: &str| Some(opt(k).map(ScoreInput::Label));
+    let mut cia = String::new();
+    for (k, c) in [("cia_c", 'C'), ("cia_i", 'I'), ("cia_a", 'A')] {
+        if get(k).is_some() {
+            cia.push(c);
+        }
+    }
+    let input = RiskInput {
+        reference: opt("reference"),
+        title: get("title"),
+        description: get("description"),
+        category: get("category"),
+        threat: get("threat"),
+        vulnerability: get("vulnerability"),
+        owner: get("owner"),
+        cia: Some(cia),
+        likelihood: score("likelihood"),
+        impact: score("impact"),
+        residual_likelihood: score("residual_likelihood"),
+        residual_impact: score("residual_impact"),
+        target_level: Some(opt("target_level")),
+        treatment: Some(opt("treatment")),
+        status: opt("status"),
+        review_interval_days: opt("review_interval_days").and_then(|v| v.parse().ok()),
+        next_review: Some(opt("next_review")),
+        asset_ids: Some(
+            fields
+                .iter()
+                .filter(|(k, _)| k == "asset")
+                .map(|(_, v)| v.clone())
+                .collect(),
+        ),
+        note: opt("note"),
+    };
+    (input, opt("version").and_then(|v| v.parse().ok()))
+}
+
+/// Field errors go beside their fields; anything else above the form.
+async fn form_error(
+    s: &AppState,
+    p: &Principal,
+    risk: Option<Risk>,
+    fields: &[(String, String)],
+    e: AppError,
+) -> PageResult {
+    let e = match e {
+        AppError::Invalid(DomainError::Invalid(list)) => {
+            let errors = list.into_iter().map(|f| (f.field, f.message)).collect();
+            let page = form_page(s, p, risk, fields, errors).await?;
+            return Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response());
+        }
+        other => ApiError::from(other),
+    };
+    if e.status.is_server_error() || e.status == StatusCode::NOT_FOUND || e.status == StatusCode::FORBIDDEN {
+        return Err(PageError(e));
+    }
+    let mut page = form_page(s, p, risk, fields, HashMap::new()).await?;
+    page.error = Some(e.message());
+    Ok((e.status, render(&page)).into_response())
+}
+
+pub async fn create(State(s): State<AppState>, Auth(p): Auth, Form(fields): Form<Vec<(String, String)>>) -> PageResult {
+    let (input, _) = input_of(&fields);
+    match service::create_risk(&s.app.store, &p.organisation.id, &p.actor(), &input).await {
+        Ok(r) => {
+            Ok(Redirect::to(&format!("/risks/{}?notice=Risk%20{}%20recorded.", r.id, r.reference)).into_response())
+        }
+        Err(e) => form_error(&s, &p, None, &fields, e).await,
+    }
+}
+
+pub async fn update(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    Path(id): Path<String>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> PageResult {
+    let current = service::ensure_may_change(&s.app.store, &p, &id).await?;
+    let (input, version) = input_of(&fields);
+    match service::update_risk(&s.app.store, &p.organisation.id, &p.actor(), &id, &input, version).await {
+        Ok(r) => Ok(Redirect::to(&format!("/risks/{}?notice=Saved.", r.id)).into_response()),
+        Err(e) => form_error(&s, &p, Some(current), &fields, e).await,
+    }
+}
+
+#[derive(Deserialize)]
+pub struct AcceptForm {
+    rationale: String,
+    expires_on: Option<String>,
+    version: Option<i64>,
+}
+
+pub async fn accept(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    Path(id): Path<String>,
+    Form(f): Form<AcceptForm>,
+) -> PageResult {
+    let input = AcceptanceInput {
+        rationale: f.rationale,
+        expires_on: f.expires_on.filter(|e| !e.is_empty()),
+    };
+    match service::accept(&s.app.store, &p, &id, &input, f.version).await {
+        Ok(_) => Ok(Redirect::to(&format!("/risks/{id}?notice=Residual%20risk%20accepted.")).into_response()),
+        Err(e) => {
+            let e = ApiError::from(e);
+            if e.status.is_server_error() || e.status == StatusCode::NOT_FOUND {
+                return Err(PageError(e));
+            }
+            let page = risk_page(&s, &p, &id, None, Some(e.message())).await?;
+            Ok((e.status, render(&page)).into_response())
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct ActionForm {
+    description: String,
+    owner: Option<String>,
+    due_date: Option<String>,
+}
+
+pub async fn add_action(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    Path(id): Path<String>,
+    Form(f): Form<ActionForm>,
+) -> PageResult {
+    service::ensure_may_change(&s.app.store, &p, &id).await?;
+    let result: Result<TreatmentAction, ApiError> = async {
+        if f.description.trim().is_empty() {
+            return Err(ApiError::invalid(vec![pawl_domain::FieldError::new(
+                "description",
+                "describe the action",
+            )]));
+        }
+        let due = f.due_date.filter(|d| !d.is_empty());
+        let action = TreatmentAction {
+            id: String::new(),
+            risk_id: id.clone(),
+            description: f.description.trim().to_owned(),
+            owner_name: f.owner.unwrap_or_default().trim().to_owned(),
+            due_date: due,
+            status: "open".into(),
+            created_at: String::new(),
+            updated_at: String::new(),
+            version: 0,
+        };
+        let mut tx = s.app.store.write(&p.organisation.id, &p.actor()).await?;
+        let a = tx.add_treatment_action(&id, &action).await?;
+        tx.commit().await?;
+        Ok(a)
+    }
+    .await;
+    match result {
+        Ok(_) => Ok(Redirect::to(&format!("/risks/{id}?notice=Action%20added.")).into_response()),
+        Err(e) if e.status.is_client_error() && e.status != StatusCode::NOT_FOUND => {
+            let page = risk_page(&s, &p, &id, None, Some(e.message())).await?;
+            Ok((e.status, render(&page)).into_response())
+        }
+        Err(e) => Err(PageError(e)),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "risks_due.html")]
+struct DuePage {
+    shell: Shell,
+    due: Vec<DueForReview>,
+}
+
+pub async fn due(State(s): State<AppState>, Auth(p): Auth) -> PageResult {
+    Ok(render(&DuePage {
+        shell: Shell::new(&s, &p, "risks").await?,
+        due: service::due_for_review(&s.app.store, &p.organisation.id, 500).await?,
+    }))
+}
+
+pub async fn export_csv(State(s): State<AppState>, Auth(p): Auth) -> PageResult {
+    let mut buf = Vec::new();
+    service::export_csv(&s.app.store, &p.organisation.id, &mut buf).await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{}-risk-register.csv\"", p.organisation.slug),
+            ),
+        ],
+        buf,
+    )
+        .into_response())
+}
+
+#[derive(Template)]
+#[template(path = "risk_import.html")]
+struct ImportPage {
+    shell: Shell,
+    report: Option<ImportReport>,
+}
+
+pub async fn import_form(State(s): State<AppState>, Auth(p): Auth) -> PageResult {
+    Ok(render(&ImportPage {
+        shell: Shell::new(&s, &p, "risks").await?,
+        report: None,
+    }))
+}
+
+pub async fn import(State(s): State<AppState>, Auth(p): Auth, mut form: Multipart) -> PageResult {
+    let mut file = Vec::new();
+    let mut dry_run = false;
+    while let Some(field) = form
+        .next_field()
+        .await
+        .map_err(|e| ApiError::bad_request(format!("unreadable upload: {e}")))?
+    {
+        match field.name() {
+            Some("file") => {
+                file = field
+                    .bytes()
+                    .await
+                    .map_err(|e| ApiError::bad_request(format!("unreadable upload: {e}")))?
+                    .to_vec()
+            }
+            Some("dry_run") => dry_run = true,
+            _ => {}
+        }
+    }
+    let report = service::import(
+        &s.app.store,
+        &p.organisation.id,
+        &p.actor(),
+        &file,
+        &HashMap::new(),
+        dry_run,
+    )
+    .await?;
+    let status = if report.refused {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    let page = ImportPage {
+        shell: Shell::new(&s, &p, "risks").await?,
+        report: Some(report),
+    };
+    Ok((status, render(&page)).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct AsOfQuery {
+    as_of: String,
+}
+
+#[derive(Template)]
+#[template(path = "register_as_of.html")]
+struct AsOfPage {
+    shell: Shell,
+    as_of: String,
+    rows: Vec<RegisterRow>,
+}
+
+pub async fn register_as_of(State(s): State<AppState>, Auth(p): Auth, Query(q): Query<AsOfQuery>) -> PageResult {
+    let date = time::Date::parse(
+        q.as_of.trim(),
+        time::macros::format_description!("[year]-[month]-[day]"),
+    )
+    .map_err(|_| {
+        ApiError::invalid(vec![pawl_domain::FieldError::new(
+            "as_of",
+            "use a date like 2026-06-30",
+        )])
+    })?;
+    let rows = s
+        .app
+        .store
+        .org(&p.organisation.id)
+        .register_as_of(&date.to_string())
+        .await?;
+    Ok(render(&AsOfPage {
+        shell: Shell::new(&s, &p, "risks").await?,
+        as_of: date.to_string(),
+        rows,
+    }))
+}
+
+#[derive(Template)]
+#[template(path = "assets.html")]
+struct AssetsPage {
+    shell: Shell,
+    assets: Vec<Asset>,
+    total: i64,
+    next_cursor: Option<String>,
+    can_write: bool,
+    notice: Option<String>,
+    error: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+pub struct AssetsQuery {
+    cursor: Option<String>,
+    notice: Option<String>,
+}
+
+async fn assets_page(s: &AppState, p: &Principal, cursor: Option<String>) -> Result<AssetsPage, ApiError> {
+    let q = crate::api::ListParams {
+        cursor,
+        ..Default::default()
+    }
+    .to_query()?;
+    let page = s.app.store.org(&p.organisation.id).assets(&q).await?;
+    Ok(AssetsPage {
+        shell: Shell::new(s, p, "assets").await?,
+        total: page.total,
+        assets: page.items,
+        next_cursor: page.next_cursor,
+        can_write: p.can(Permission::WriteIsms),
+        notice: None,
+        error: None,
+    })
+}
+
+pub async fn assets(State(s): State<AppState>, Auth(p): Auth, Query(q): Query<AssetsQuery>) -> PageResult {
+    let mut page = assets_page(&s, &p, q.cursor).await?;
+    page.notice = q.notice;
+    Ok(render(&page))
+}
+
+#[derive(Deserialize)]
+pub struct AssetForm {
+    name: String,
+    asset_type: Option<String>,
+    owner: Option<String>,
+    location: Option<String>,
+    confidentiality: Option<String>,
+    integrity: Option<String>,
+    availability: Option<String>,
+}
+
+pub async fn asset_create(State(s): State<AppState>, Auth(p): Auth, Form(f): Form<AssetForm>) -> PageResult {
+    let value = |v: &Option<String>| v.as_deref().and_then(|v| v.trim().parse().ok()).or(Some(0));
+    let result: Result<Asset, ApiError> = async {
+        let draft = asset_draft(&AssetInput {
+            name: f.name.clone(),
+            asset_type: f.asset_type.clone().unwrap_or_default(),
+            owner: f.owner.clone().unwrap_or_default(),
+            location: f.location.clone().unwrap_or_default(),
+            description: String::new(),
+            confidentiality: value(&f.confidentiality),
+            integrity: value(&f.integrity),
+            availability: value(&f.availability),
+        })?;
+        let mut tx = s.app.store.write(&p.organisation.id, &p.actor()).await?;
+        let a = tx.create_asset(&draft).await?;
+        tx.commit().await?;
+        Ok(a)
+    }
+    .await;
+    match result {
+        Ok(a) => {
+            Ok(Redirect::to(&format!("/assets?notice={}%20added.", super::admin::urlencode(&a.name))).into_response())
+        }
+        Err(e) if e.status.is_client_error() && e.status != StatusCode::NOT_FOUND => {
+            let mut page = assets_page(&s, &p, None).await?;
+            page.error = Some(e.detail.clone());
+            Ok((e.status, render(&page)).into_response())
+        }
+        Err(e) => Err(PageError(e)),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "risk_method.html")]
+struct MethodPage {
+    shell: Shell,
+    method: MethodVersion,
+    versions: Vec<MethodVersion>,
+    matrix: HeatMapView,
+}
+
+pub async fn method(State(s): State<AppState>, Auth(p): Auth) -> PageResult {
+    let reader = s.app.store.org(&p.organisation.id);
+    let method = reader.risk_method().await?;
+    let mut versions = reader.risk_method_versions().await?;
+    if versions.is_empty() {
+        versions.push(method.clone());
+    }
+    Ok(render(&MethodPage {
+        shell: Shell::new(&s, &p, "risk-method").await?,
+        matrix: heat_view("Risk matrix", "inherent_cell", &method.method, &[]),
+        method,
+        versions,
+    }))
+}
