@@ -24,6 +24,7 @@ pub use audit::{AuditFilter, VerifyOutcome};
 pub use engine::Engine;
 pub use error::StoreError;
 pub use identity::{ApiToken, Member, NewMember, Organisation, Session, TokenOwner, User};
+pub use migrate::schema_version;
 pub use page::{Cursor, ListQuery, Page, SortOrder};
 pub use risk::{
     draft_from_risk, Acceptance, Assessment, Asset, AssetDraft, HeatCell, MethodVersion, RegisterRow, Risk, RiskDraft,

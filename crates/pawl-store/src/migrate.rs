@@ -43,3 +43,8 @@ pub(crate) async fn run(store: &Store) -> Result<usize, StoreError> {
     }
     Ok(applied)
 }
+
+/// The number of migrations this build knows: its schema version.
+pub fn schema_version() -> i64 {
+    MIGRATIONS.last().map_or(0, |m| m.0)
+}

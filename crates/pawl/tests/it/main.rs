@@ -10,5 +10,6 @@ mod api_system;
 mod audit_trail;
 mod browser;
 mod cli;
+mod risk;
 mod store_contract;
 mod web_ui;

@@ -1,0 +1,371 @@
+//! The risk register through the API, UI and CLI, on both engines.
+
+use crate::harness::{spawn_app, Engine, TestApp, ADMIN_EMAIL};
+use crate::on_both_engines;
+use serde_json::{json, Value};
+
+async fn post(app: &TestApp, token: &str, path: &str, body: Value) -> reqwest::Response {
+    app.api()
+        .post(app.url(path))
+        .bearer_auth(token)
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn get(app: &TestApp, token: &str, path: &str) -> Value {
+    let r = app.api().get(app.url(path)).bearer_auth(token).send().await.unwrap();
+    assert_eq!(r.status(), 200, "GET {path}");
+    r.json().await.unwrap()
+}
+
+on_both_engines! {
+    async fn risks_are_scored_under_the_method_and_reassessed_with_dated_records(engine: Engine) {
+        let app = spawn_app(engine).await;
+        let t = &app.admin_token;
+        let r = post(&app, t, "/api/v1/risks", json!({
+            "title": "Phishing leads to stolen credentials", "owner": ADMIN_EMAIL, "cia": "C;I",
+            "likelihood": "Likely", "impact": 5, "treatment": "Mitigate", "threat": "Phishing"
+        })).await;
+        assert_eq!(r.status(), 201);
+        let etag = r.headers()["etag"].to_str().unwrap().to_owned();
+        let risk: Value = r.json().await.unwrap();
+        assert_eq!(risk["reference"], "R-0001");
+        assert_eq!(risk["inherent"], json!({"likelihood": 4, "impact": 5, "level": "critical"}));
+        assert_eq!(risk["treatment"], "modify", "mitigate is read as modify");
+        assert_eq!(risk["cia"], "CI");
+        assert_eq!(risk["owner"], ADMIN_EMAIL);
+        assert!(risk["owner_user_id"].is_string(), "a member owner is linked to the account");
+        assert_eq!(risk["status"], "assessed");
+        assert_eq!(risk["method_version"], 1);
+        let id = risk["id"].as_str().unwrap().to_owned();
+        let url = format!("/api/v1/risks/{id}");
+
+        let r = app.api().patch(app.url(&url)).bearer_auth(t).header("if-match", &etag)
+            .json(&json!({"residual_likelihood": 2, "residual_impact": "Minor", "status": "in_treatment", "note": "MFA rolled out"}))
+            .send().await.unwrap();
+        assert_eq!(r.status(), 200);
+        let updated: Value = r.json().await.unwrap();
+        assert_eq!(updated["residual"]["level"], "low");
+        assert_eq!(updated["inherent"]["level"], "critical", "absent fields are kept");
+        let r = app.api().patch(app.url(&url)).bearer_auth(t).header("if-match", &etag)
+            .json(&json!({"title": "stale"})).send().await.unwrap();
+        assert_eq!(r.status(), 412);
+
+        let trend = get(&app, t, &format!("{url}/assessments")).await;
+        let items = trend["items"].as_array().unwrap();
+        assert_eq!(items.len(), 2, "creation and the re-assessment");
+        assert!(items[1]["residual"].is_object() && items[0]["residual"].is_null());
+        assert_eq!(items[1]["note"], "MFA rolled out");
+
+        // A residual score without its pair, an unknown label and a bad date are all named.
+        let r = app.api().patch(app.url(&url)).bearer_auth(t)
+            .json(&json!({"residual_likelihood": null, "impact": "Catastrophic", "next_review": "31/02/2027", "treatment": "ignore"}))
+            .send().await.unwrap();
+        assert_eq!(r.status(), 422);
+        let p: Value = r.json().await.unwrap();
+        let fields: Vec<&str> = p["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+        for f in ["impact", "residual_likelihood", "treatment", "next_review"] {
+            assert!(fields.contains(&f), "{f} not reported: {fields:?}");
+        }
+        let r = post(&app, t, "/api/v1/risks", json!({"title": "  "})).await;
+        assert_eq!(r.status(), 422);
+        let r = post(&app, t, "/api/v1/risks", json!({"title": "Dup", "reference": "R-0001"})).await;
+        assert_eq!(r.status(), 409);
+    }
+}
+
+on_both_engines! {
+    async fn a_new_method_never_rewrites_past_scores_and_rescoring_is_explicit(engine: Engine) {
+        let app = spawn_app(engine).await;
+        let t = &app.admin_token;
+        let risk: Value = post(&app, t, "/api/v1/risks", json!({"title": "Outage", "likelihood": 3, "impact": 3})).await.json().await.unwrap();
+        let id = risk["id"].as_str().unwrap();
+        assert_eq!(risk["inherent"]["level"], "medium");
+
+        let mut method = get(&app, t, "/api/v1/risk-method").await["method"].clone();
+        method["matrix"][2][2] = json!("high");
+        let r = app.api().put(app.url("/api/v1/risk-method")).bearer_auth(t).json(&json!({"note": "Stricter centre", "method": method})).send().await.unwrap();
+        assert_eq!(r.status(), 201);
+        assert_eq!(r.json::<Value>().await.unwrap()["version"], 2);
+
+        let kept = get(&app, t, &format!("/api/v1/risks/{id}")).await;
+        assert_eq!(kept["inherent"]["level"], "medium", "the old assessment stands");
+        assert_eq!(kept["method_version"], 1);
+        let r = app.api().patch(app.url(&format!("/api/v1/risks/{id}"))).bearer_auth(t).json(&json!({"title": "Cloud outage"})).send().await.unwrap();
+        assert_eq!(r.json::<Value>().await.unwrap()["method_version"], 1, "editing text does not re-score");
+
+        let rescored: Value = post(&app, t, &format!("/api/v1/risks/{id}/rescore"), json!({})).await.json().await.unwrap();
+        assert_eq!(rescored["method_version"], 2);
+        assert_eq!(rescored["inherent"]["level"], "high");
+        let versions: Vec<i64> = get(&app, t, &format!("/api/v1/risks/{id}/assessments")).await["items"]
+            .as_array().unwrap().iter().map(|a| a["method_version"].as_i64().unwrap()).collect();
+        assert_eq!(versions.first(), Some(&1));
+        assert_eq!(versions.last(), Some(&2));
+
+        let mut broken = method.clone();
+        broken["likelihood"] = json!([{"label": "Low", "description": ""}]);
+        let r = app.api().put(app.url("/api/v1/risk-method")).bearer_auth(t).json(&json!({"note": "x", "method": broken})).send().await.unwrap();
+        assert_eq!(r.status(), 422);
+        let viewer = app.member_token("v@acme.example", "viewer").await;
+        let r = app.api().put(app.url("/api/v1/risk-method")).bearer_auth(&viewer).json(&json!({"note": "x", "method": method})).send().await.unwrap();
+        assert_eq!(r.status(), 403);
+    }
+}
+
+on_both_engines! {
+    async fn acceptance_is_refused_above_the_role_and_recorded_within_it(engine: Engine) {
+        let app = spawn_app(engine).await;
+        let manager = app.member_token("mgr@acme.example", "manager").await;
+        let high: Value = post(&app, &manager, "/api/v1/risks", json!({
+            "title": "Supplier breach", "owner": "mgr@acme.example", "likelihood": 4, "impact": 4,
+            "residual_likelihood": 3, "residual_impact": 4})).await.json().await.unwrap();
+        let id = high["id"].as_str().unwrap();
+        assert_eq!(high["residual"]["level"], "high");
+        let r = post(&app, &manager, &format!("/api/v1/risks/{id}/acceptance"), json!({"rationale": "Cost of treatment too high"})).await;
+        assert_eq!(r.status(), 422);
+        let p: Value = r.json().await.unwrap();
+        assert!(p["detail"].as_str().unwrap().contains("manager may not accept a High risk"), "{p}");
+
+        let r = post(&app, &app.admin_token, &format!("/api/v1/risks/{id}/acceptance"),
+            json!({"rationale": "Board accepts until the new supplier is live", "expires_on": "2099-01-31"})).await;
+        assert_eq!(r.status(), 200);
+        let accepted: Value = r.json().await.unwrap();
+        assert_eq!(accepted["status"], "accepted");
+        let acc = get(&app, &app.admin_token, &format!("/api/v1/risks/{id}/acceptances")).await;
+        assert_eq!(acc["items"][0]["accepted_by"], ADMIN_EMAIL);
+        assert_eq!(acc["items"][0]["role"], "admin");
+        assert_eq!(acc["items"][0]["expires_on"], "2099-01-31");
+
+        let r = post(&app, &app.admin_token, &format!("/api/v1/risks/{id}/acceptance"), json!({"rationale": "x", "expires_on": "2001-01-01"})).await;
+        assert_eq!(r.status(), 422, "an acceptance must expire in the future");
+
+        // Only the owner or an admin accepts; a status cannot be set to accepted by hand.
+        let other = app.member_token("other@acme.example", "manager").await;
+        let low: Value = post(&app, &manager, "/api/v1/risks", json!({"title": "Tailgating", "owner": "mgr@acme.example", "likelihood": 1, "impact": 2})).await.json().await.unwrap();
+        let r = post(&app, &other, &format!("/api/v1/risks/{}/acceptance", low["id"].as_str().unwrap()), json!({"rationale": "fine"})).await;
+        assert_eq!(r.status(), 422);
+        assert!(r.text().await.unwrap().contains("only the risk owner"));
+        let r = app.api().patch(app.url(&format!("/api/v1/risks/{}", low["id"].as_str().unwrap()))).bearer_auth(&manager)
+            .json(&json!({"status": "accepted"})).send().await.unwrap();
+        assert_eq!(r.status(), 422);
+    }
+}
+
+on_both_engines! {
+    async fn contributors_change_only_their_own_risks(engine: Engine) {
+        let app = spawn_app(engine).await;
+        let tom = app.member_token("tom@acme.example", "contributor").await;
+        let auditor = app.member_token("aud@acme.example", "auditor").await;
+        let theirs: Value = post(&app, &app.admin_token, "/api/v1/risks", json!({"title": "Admin's risk", "owner": ADMIN_EMAIL})).await.json().await.unwrap();
+        let mine: Value = post(&app, &tom, "/api/v1/risks", json!({"title": "Tom's risk", "owner": "tom@acme.example"})).await.json().await.unwrap();
+        let patch = |id: &str, token: &str| app.api().patch(app.url(&format!("/api/v1/risks/{id}"))).bearer_auth(token.to_owned()).json(&json!({"category": "Ops"})).send();
+        assert_eq!(patch(mine["id"].as_str().unwrap(), &tom).await.unwrap().status(), 200);
+        assert_eq!(patch(theirs["id"].as_str().unwrap(), &tom).await.unwrap().status(), 403);
+        assert_eq!(patch(theirs["id"].as_str().unwrap(), &auditor).await.unwrap().status(), 403);
+        assert_eq!(app.api().get(app.url("/api/v1/risks")).bearer_auth(&auditor).send().await.unwrap().status(), 200);
+    }
+}
+
+on_both_engines! {
+    async fn the_register_filters_sorts_pages_and_maps(engine: Engine) {
+        let app = spawn_app(engine).await;
+        let t = &app.admin_token;
+        for (n, (l, i)) in [(4, 5), (4, 5), (1, 1), (3, 2), (2, 4), (5, 5), (1, 2)].iter().enumerate() {
+            let r = post(&app, t, "/api/v1/risks", json!({"title": format!("Risk {n}"), "likelihood": l, "impact": i,
+                "residual_likelihood": 1, "residual_impact": i, "status": if n == 2 { "closed" } else { "assessed" }})).await;
+            assert_eq!(r.status(), 201);
+        }
+        let map = get(&app, t, "/api/v1/risks/heatmap?kind=inherent").await;
+        assert_eq!(map["cells"][3][4]["count"], 2, "two risks at likelihood 4, impact 5");
+        assert_eq!(map["cells"][3][4]["level"], "critical");
+        assert_eq!(map["cells"][0][0]["count"], 0, "closed risks are off the map");
+        let cell = get(&app, t, "/api/v1/risks?inherent_cell=4,5").await;
+        assert_eq!(cell["total"], 2);
+
+        let sorted = get(&app, t, "/api/v1/risks?sort=inherent&order=desc&limit=3").await;
+        let levels: Vec<&str> = sorted["items"].as_array().unwrap().iter().map(|r| r["inherent"]["level"].as_str().unwrap()).collect();
+        assert_eq!(levels, ["critical", "critical", "critical"]);
+        let next = sorted["next_cursor"].as_str().unwrap();
+        let rest = get(&app, t, &format!("/api/v1/risks?sort=inherent&order=desc&limit=10&cursor={next}")).await;
+        assert_eq!(rest["items"].as_array().unwrap().len(), 4, "the second page holds the rest, none twice");
+        assert_eq!(get(&app, t, "/api/v1/risks?status=closed").await["total"], 1);
+        assert_eq!(get(&app, t, "/api/v1/risks?q=risk%205").await["total"], 1);
+        let r = app.api().get(app.url("/api/v1/risks?inherent_cell=four")).bearer_auth(t).send().await.unwrap();
+        assert_eq!(r.status(), 422);
+
+        let today = time::OffsetDateTime::now_utc().date().to_string();
+        let past = get(&app, t, &format!("/api/v1/risks/register?as_of={today}")).await;
+        assert_eq!(past["total"], 7);
+        let before = get(&app, t, "/api/v1/risks/register?as_of=2020-01-01").await;
+        assert_eq!(before["total"], 0, "nothing existed then");
+
+        let due = get(&app, t, "/api/v1/risks/due").await;
+        assert_eq!(due["total"], 0, "new risks are reviewed a year from now");
+        let id = sorted["items"][0]["id"].as_str().unwrap();
+        app.api().patch(app.url(&format!("/api/v1/risks/{id}"))).bearer_auth(t).json(&json!({"next_review": "2020-06-30"})).send().await.unwrap();
+        let due = get(&app, t, "/api/v1/risks/due").await;
+        assert_eq!(due["total"], 1);
+        assert!(due["items"][0]["reason"].as_str().unwrap().contains("2020-06-30"));
+    }
+}
+
+const SHEET: &str = "\u{feff}Risk ID;Risk;Description;Asset;Risk Owner;Probability;Consequence;Treatment;Residual Likelihood;Residual Impact;Next review date\r\n\
+R-100;Ransomware;\"Encrypts laptops\nand shares\";Employee laptops;admin@acme.example;3;4;Mitigate;2;3;31/12/2027\r\n\
+;;;;;;;;;;\r\n\
+R-101;Supplier breach;;Support desk; Dana External ;Likely;Major;transfer;;;15/01/2027\r\n";
+
+on_both_engines! {
+    async fn a_spreadsheet_imports_all_or_nothing_and_reimports_update(engine: Engine) {
+        let app = spawn_app(engine).await;
+        let t = &app.admin_token;
+        let send = |body: &'static str, q: &'static str| app.api().post(app.url(&format!("/api/v1/risks/import{q}"))).bearer_auth(t).body(body).send();
+
+        let r = send(SHEET, "?dry_run=true").await.unwrap();
+        assert_eq!(r.status(), 200);
+        let dry: Value = r.json().await.unwrap();
+        assert_eq!((dry["created"].as_i64(), dry["updated"].as_i64()), (Some(2), Some(0)));
+        assert!(dry["warnings"].as_array().unwrap().iter().any(|w| w["message"].as_str().unwrap().contains("Dana External")), "{dry}");
+        assert_eq!(get(&app, t, "/api/v1/risks").await["total"], 0, "a dry run writes nothing");
+
+        let report: Value = send(SHEET, "").await.unwrap().json().await.unwrap();
+        assert_eq!(report["created"], 2);
+        assert_eq!(report["assets_created"], json!(["Employee laptops", "Support desk"]));
+        let list = get(&app, t, "/api/v1/risks?sort=reference").await;
+        let first = &list["items"][0];
+        assert_eq!(first["reference"], "R-100");
+        assert_eq!(first["description"], "Encrypts laptops\nand shares");
+        assert_eq!(first["next_review"], "2027-12-31");
+        assert_eq!(first["residual"]["level"], "medium");
+        assert!(first["owner_user_id"].is_string());
+        assert_eq!(list["items"][1]["owner"], "Dana External", "unknown owners are kept by name");
+        assert_eq!(list["items"][1]["treatment"], "share");
+
+        // Re-importing updates by reference instead of duplicating.
+        let again: Value = send(SHEET, "").await.unwrap().json().await.unwrap();
+        assert_eq!((again["created"].as_i64(), again["updated"].as_i64()), (Some(0), Some(2)));
+        assert_eq!(get(&app, t, "/api/v1/risks").await["total"], 2);
+
+        // One bad row refuses the whole file, naming line and column.
+        let bad = "Risk ID,Title,Likelihood,Impact\nR-200,Fine,2,2\nR-201,,9,2\n";
+        let r = send(bad, "").await.unwrap();
+        assert_eq!(r.status(), 422);
+        let refused: Value = r.json().await.unwrap();
+        assert_eq!(refused["refused"], true);
+        let places: Vec<(i64, i64)> = refused["errors"].as_array().unwrap().iter()
+            .map(|e| (e["line"].as_i64().unwrap(), e["column"].as_i64().unwrap_or(0))).collect();
+        assert!(places.contains(&(3, 2)) && places.contains(&(3, 3)), "{places:?}");
+        assert_eq!(get(&app, t, "/api/v1/risks").await["total"], 2, "nothing of the refused file was written");
+
+        let mapped = "Thing,Chance,Hurt\nDisk failure,2,3\n";
+        let r = app.api().post(app.url("/api/v1/risks/import?mapping=%7B%22Thing%22%3A%22title%22%2C%22Chance%22%3A%22likelihood%22%2C%22Hurt%22%3A%22impact%22%7D"))
+            .bearer_auth(t).body(mapped).send().await.unwrap();
+        assert_eq!(r.status(), 200);
+        assert_eq!(get(&app, t, "/api/v1/risks").await["total"], 3);
+    }
+}
+
+on_both_engines! {
+    async fn exports_neutralise_formulas_and_read_back_in(engine: Engine) {
+        let app = spawn_app(engine).await;
+        let t = &app.admin_token;
+        post(&app, t, "/api/v1/risks", json!({"title": "=HYPERLINK(\"http://evil\")", "likelihood": 2, "impact": 2, "description": "@SUM(A1)"})).await;
+        let r = app.api().get(app.url("/api/v1/risks/export?format=csv")).bearer_auth(t).send().await.unwrap();
+        assert_eq!(r.status(), 200);
+        assert!(r.headers()["content-type"].to_str().unwrap().starts_with("text/csv"));
+        let csv = r.text().await.unwrap();
+        assert!(csv.starts_with("Risk ID,Title,"));
+        assert!(csv.contains("'=HYPERLINK") && csv.contains("'@SUM"), "{csv}");
+        assert!(!csv.contains(",=HYPERLINK"));
+        let r = app.api().get(app.url("/api/v1/risks/export?format=pdf")).bearer_auth(t).send().await.unwrap();
+        assert_eq!(r.status(), 422);
+    }
+}
+
+on_both_engines! {
+    async fn the_register_pages_create_and_show_risks(engine: Engine) {
+        let app = spawn_app(engine).await;
+        let (c, csrf) = app.signed_in(ADMIN_EMAIL).await;
+        let r = c.post(app.url("/risks/new")).form(&[("_csrf", csrf.as_str()), ("title", ""), ("likelihood", "4"), ("impact", "")]).send().await.unwrap();
+        assert_eq!(r.status(), 422);
+        let html = r.text().await.unwrap();
+        assert!(html.contains("id=\"title-error\""), "the title error sits beside the field");
+        assert!(html.contains("give both likelihood and impact"));
+
+        let r = c.post(app.url("/risks/new")).form(&[("_csrf", csrf.as_str()), ("title", "Lost laptop"), ("likelihood", "3"),
+            ("impact", "4"), ("cia_c", "1"), ("owner", ADMIN_EMAIL), ("treatment", "modify")]).send().await.unwrap();
+        assert_eq!(r.status(), 303);
+        let page = c.get(app.url(r.headers()["location"].to_str().unwrap())).send().await.unwrap().text().await.unwrap();
+        assert!(page.contains("R-0001 Lost laptop") && page.contains("lv-high"));
+
+        let register = c.get(app.url("/risks")).send().await.unwrap().text().await.unwrap();
+        assert!(register.contains("href=\"/risks?inherent_cell=3,4\""), "the heat-map cell links to its risks");
+        assert_eq!(c.get(app.url("/risks/levels.css")).send().await.unwrap().text().await.unwrap().matches(".lv-").count(), 4);
+        for path in ["/risks/due", "/assets", "/risk-method", "/risks/import", "/risks/register?as_of=2026-01-01"] {
+            assert_eq!(c.get(app.url(path)).send().await.unwrap().status(), 200, "{path}");
+        }
+        let csv = c.get(app.url("/risks/export.csv")).send().await.unwrap().text().await.unwrap();
+        assert!(csv.contains("R-0001,Lost laptop"));
+
+        let form = reqwest::multipart::Form::new()
+            .part("file", reqwest::multipart::Part::bytes(SHEET.as_bytes().to_vec()).file_name("register.csv"));
+        let r = c.post(app.url(&format!("/risks/import?_csrf={csrf}"))).multipart(form).send().await.unwrap();
+        assert_eq!(r.status(), 200);
+        assert!(r.text().await.unwrap().contains("2 created"));
+        let form = reqwest::multipart::Form::new().part("file", reqwest::multipart::Part::bytes(b"x".to_vec()));
+        let r = c.post(app.url("/risks/import?_csrf=forged")).multipart(form).send().await.unwrap();
+        assert_eq!(r.status(), 403, "an upload without the session's token is refused");
+    }
+}
+
+/// The CLI imports and exports the register, refusing a bad file with a non-zero exit.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cli_imports_and_exports_the_register() {
+    let db = crate::harness::TestDb::new(Engine::Sqlite).await;
+    let store = db.store().await;
+    store
+        .create_organisation(
+            &pawl_domain::audit::Actor::system("t"),
+            &pawl_domain::identity::OrgSlug::parse("acme").unwrap(),
+            "Acme",
+        )
+        .await
+        .unwrap();
+    let dir = crate::harness::TempDir::new();
+    let good = dir.0.join("risks.csv");
+    std::fs::write(&good, SHEET).unwrap();
+    let bad = dir.0.join("bad.csv");
+    std::fs::write(&bad, "Title,Likelihood,Impact\nOK,1,1\nBroken,7,1\n").unwrap();
+    let run = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_pawl"))
+            .args(&db.cli_args)
+            .args(args)
+            .env("PAWL_LOG", "warn")
+            .output()
+            .unwrap()
+    };
+    let out = run(&["risk", "import", bad.to_str().unwrap(), "--org", "acme"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("bad.csv:3:2: error"), "line and column named: {err}");
+    let out = run(&["risk", "import", good.to_str().unwrap(), "--org", "acme", "--dry-run"]);
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("would create 2"));
+    let out = run(&["risk", "import", good.to_str().unwrap(), "--org", "acme"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let export = dir.0.join("out.csv");
+    let out = run(&[
+        "risk",
+        "export",
+        "--org",
+        "acme",
+        "--format",
+        "csv",
+        "--output",
+        export.to_str().unwrap(),
+    ]);
+    assert!(out.status.success());
+    let text = std::fs::read_to_string(&export).unwrap();
+    assert_eq!(text.lines().filter(|l| l.starts_with("R-10")).count(), 2);
+}
