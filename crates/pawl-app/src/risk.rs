@@ -496,12 +496,24 @@ pub async fn import(
     mapping: &HashMap<String, String>,
     dry_run: bool,
 ) -> Result<ImportReport, AppError> {
+    import_table(store, org_id, actor, import::read_csv(bytes), mapping, dry_run).await
+}
+
+/// Imports a table already read from a file (CSV, or XLSX by `pawl-reports`).
+pub async fn import_table(
+    store: &Store,
+    org_id: &str,
+    actor: &Actor,
+    table: Result<import::Table, ImportProblem>,
+    mapping: &HashMap<String, String>,
+    dry_run: bool,
+) -> Result<ImportReport, AppError> {
     let method = store.org(org_id).risk_method().await?;
     let mut report = ImportReport {
         dry_run,
         ..Default::default()
     };
-    let table = match import::read_csv(bytes) {
+    let table = match table {
         Ok(t) => t,
         Err(problem) => {
             report.refused = true;
@@ -671,14 +683,47 @@ async fn find_asset(store: &Store, org_id: &str, name: &str) -> Result<Option<St
         .map(|a| a.id))
 }
 
-/// Writes the register (or the treatment plan) as CSV, page by page, with
-/// formula-like cells neutralised.
-pub async fn export_csv<W: std::io::Write>(store: &Store, org_id: &str, out: W) -> Result<usize, AppError> {
-    let mut w = csv::Writer::from_writer(out);
-    let columns = Column::ALL;
-    let mut header: Vec<&str> = columns.iter().map(|c| c.header()).collect();
+/// The columns of the register export: what import reads, then what it derives.
+pub fn register_header() -> Vec<&'static str> {
+    let mut header: Vec<&str> = Column::ALL.iter().map(|c| c.header()).collect();
     header.extend(["Inherent level", "Residual level", "Method version", "Updated"]);
-    w.write_record(&header).map_err(io)?;
+    header
+}
+
+/// One register row as export cells, in `register_header` order.
+pub fn register_cells(r: &Risk, assets: &[String]) -> Vec<String> {
+    let num = |v: Option<i64>| v.map(|v| v.to_string()).unwrap_or_default();
+    vec![
+        r.reference.clone(),
+        r.title.clone(),
+        r.description.clone(),
+        r.category.clone(),
+        assets.join("; "),
+        r.threat.clone(),
+        r.vulnerability.clone(),
+        r.owner_name.clone(),
+        r.cia.clone(),
+        num(r.inherent.as_ref().map(|s| s.likelihood)),
+        num(r.inherent.as_ref().map(|s| s.impact)),
+        r.treatment.clone().unwrap_or_default(),
+        num(r.residual.as_ref().map(|s| s.likelihood)),
+        num(r.residual.as_ref().map(|s| s.impact)),
+        r.next_review.clone().unwrap_or_default(),
+        r.status.clone(),
+        r.inherent.as_ref().map(|s| s.level.clone()).unwrap_or_default(),
+        r.residual.as_ref().map(|s| s.level.clone()).unwrap_or_default(),
+        r.method_version.to_string(),
+        r.updated_at.clone(),
+    ]
+}
+
+/// Walks the whole register in reference order, a page at a time, so an
+/// export never holds the register in memory.
+pub async fn for_each_register_row(
+    store: &Store,
+    org_id: &str,
+    mut row: impl FnMut(&[String]) -> Result<(), AppError>,
+) -> Result<usize, AppError> {
     let reader = store.org(org_id);
     let mut cursor = None;
     let mut n = 0;
@@ -694,33 +739,10 @@ pub async fn export_csv<W: std::io::Write>(store: &Store, org_id: &str, out: W) 
                 },
             )
             .await?;
+        let ids: Vec<String> = page.items.iter().map(|r| r.id.clone()).collect();
+        let mut assets = reader.asset_names_for_risks(&ids).await?;
         for r in &page.items {
-            let assets: Vec<String> = reader.risk_assets(&r.id).await?.into_iter().map(|a| a.name).collect();
-            let num = |v: Option<i64>| v.map(|v| v.to_string()).unwrap_or_default();
-            let cells: Vec<String> = vec![
-                r.reference.clone(),
-                r.title.clone(),
-                r.description.clone(),
-                r.category.clone(),
-                assets.join("; "),
-                r.threat.clone(),
-                r.vulnerability.clone(),
-                r.owner_name.clone(),
-                r.cia.clone(),
-                num(r.inherent.as_ref().map(|s| s.likelihood)),
-                num(r.inherent.as_ref().map(|s| s.impact)),
-                r.treatment.clone().unwrap_or_default(),
-                num(r.residual.as_ref().map(|s| s.likelihood)),
-                num(r.residual.as_ref().map(|s| s.impact)),
-                r.next_review.clone().unwrap_or_default(),
-                r.status.clone(),
-                r.inherent.as_ref().map(|s| s.level.clone()).unwrap_or_default(),
-                r.residual.as_ref().map(|s| s.level.clone()).unwrap_or_default(),
-                r.method_version.to_string(),
-                r.updated_at.clone(),
-            ];
-            w.write_record(cells.iter().map(|c| import::spreadsheet_safe(c).into_owned()))
-                .map_err(io)?;
+            row(&register_cells(r, &assets.remove(&r.id).unwrap_or_default()))?;
             n += 1;
         }
         match page.next_cursor {
@@ -728,6 +750,19 @@ pub async fn export_csv<W: std::io::Write>(store: &Store, org_id: &str, out: W) 
             None => break,
         }
     }
+    Ok(n)
+}
+
+/// Writes the register (risk assessment report and treatment plan) as CSV,
+/// with formula-like cells neutralised.
+pub async fn export_csv<W: std::io::Write>(store: &Store, org_id: &str, out: W) -> Result<usize, AppError> {
+    let mut w = csv::Writer::from_writer(out);
+    w.write_record(register_header()).map_err(io)?;
+    let n = for_each_register_row(store, org_id, |cells| {
+        w.write_record(cells.iter().map(|c| import::spreadsheet_safe(c).into_owned()))
+            .map_err(io)
+    })
+    .await?;
     w.flush().map_err(|e| io(e.into()))?;
     Ok(n)
 }

@@ -521,6 +521,30 @@ impl OrgReader<'_> {
         rows.iter().map(asset_from_row).collect()
     }
 
+    /// Asset names per risk, for a page of risks at once (no query per risk).
+    pub async fn asset_names_for_risks(
+        &self,
+        risk_ids: &[String],
+    ) -> Result<std::collections::HashMap<String, Vec<String>>, StoreError> {
+        let mut out: std::collections::HashMap<String, Vec<String>> = std::collections::HashMap::new();
+        if risk_ids.is_empty() {
+            return Ok(out);
+        }
+        let mut sql = Sql::new("");
+        let org = sql.text_arg(&self.org_id);
+        let list: Vec<String> = risk_ids.iter().map(|id| sql.text_arg(id.clone())).collect();
+        sql.push(&format!(
+            "SELECT ra.risk_id, a.name FROM risk_assets ra JOIN assets a ON a.id = ra.asset_id
+             WHERE ra.org_id = {org} AND ra.risk_id IN ({}) ORDER BY a.name",
+            list.join(", ")
+        ));
+        let rows: Vec<(String, String)> = sql.query_as().fetch_all(&self.store.read).await?;
+        for (risk, name) in rows {
+            out.entry(risk).or_default().push(name);
+        }
+        Ok(out)
+    }
+
     /// The ids of the existing controls a risk relies on.
     pub async fn risk_controls(&self, risk_id: &str) -> Result<Vec<String>, StoreError> {
         let rows: Vec<(String,)> = sqlx::query_as(
@@ -567,6 +591,21 @@ impl OrgReader<'_> {
             .bind(risk_id)
             .fetch_all(&self.store.read)
             .await?;
+        rows.iter().map(action_from_row).collect()
+    }
+
+    /// Every treatment action of live risks, for the treatment plan.
+    pub async fn all_treatment_actions(&self) -> Result<Vec<TreatmentAction>, StoreError> {
+        let sql = format!(
+            "SELECT {} FROM treatment_actions t JOIN risks r ON r.id = t.risk_id AND r.org_id = t.org_id
+             WHERE t.org_id = $1 AND r.deleted_at IS NULL ORDER BY r.reference, t.created_at",
+            ACTION_COLUMNS
+                .split(", ")
+                .map(|c| format!("t.{}", c.trim()))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        let rows = sqlx::query(&sql).bind(&self.org_id).fetch_all(&self.store.read).await?;
         rows.iter().map(action_from_row).collect()
     }
 

@@ -99,6 +99,8 @@ pub const ROUTES: &[(&str, &str, Rule)] = &[
     ("POST", "/risks/new", Needs(WriteIsms)),
     ("GET", "/risks/due", Needs(ReadIsms)),
     ("GET", "/risks/export.csv", Needs(ReadIsms)),
+    ("GET", "/risks/export.xlsx", Needs(ReadIsms)),
+    ("GET", "/risks/report", Needs(ReadIsms)),
     ("GET", "/risks/import", Needs(WriteIsms)),
     ("POST", "/risks/import", Needs(WriteIsms)),
     ("GET", "/risks/register", Needs(ReadIsms)),

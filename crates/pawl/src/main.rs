@@ -84,7 +84,7 @@ enum Command {
 
 #[derive(Subcommand)]
 enum RiskCommand {
-    /// Import risks from a CSV file: every row or none; exit 1 when refused.
+    /// Import risks from a CSV or XLSX file: every row or none; exit 1 when refused.
     Import {
         file: PathBuf,
         #[arg(long)]
@@ -260,11 +260,16 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
                 Some(m) => serde_json::from_str(&m).context("--mapping must be a JSON object from header to field")?,
                 None => Default::default(),
             };
-            let report = pawl_app::risk::import(
+            let table = if pawl_reports::xlsx::is_xlsx(&bytes) {
+                pawl_reports::xlsx::read_table(&bytes)
+            } else {
+                pawl_domain::risk::import::read_csv(&bytes)
+            };
+            let report = pawl_app::risk::import_table(
                 &store,
                 &org.id,
                 &Actor::system("pawl risk import"),
-                &bytes,
+                table,
                 &mapping,
                 dry_run,
             )
@@ -302,11 +307,18 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
         Command::Risk(RiskCommand::Export { org, format, output }) => {
             let store = cli.db.open().await?;
             let org = organisation(&store, &org).await?;
-            if format != "csv" {
-                bail!("unknown format {format:?}: use csv");
-            }
-            let file = std::fs::File::create(&output).with_context(|| format!("cannot write {}", output.display()))?;
-            let n = pawl_app::risk::export_csv(&store, &org.id, std::io::BufWriter::new(file)).await?;
+            let n = match format.as_str() {
+                "csv" => {
+                    let file =
+                        std::fs::File::create(&output).with_context(|| format!("cannot write {}", output.display()))?;
+                    pawl_app::risk::export_csv(&store, &org.id, std::io::BufWriter::new(file)).await?
+                }
+                "xlsx" => {
+                    let title = format!("{} risk register", org.name);
+                    pawl_reports::xlsx::write_register(&store, &org.id, &title, &output).await?
+                }
+                other => bail!("unknown format {other:?}: use csv or xlsx"),
+            };
             println!("exported {n} risks to {}", output.display());
             Ok(ok)
         }

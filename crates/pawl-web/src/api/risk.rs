@@ -746,14 +746,14 @@ pub async fn due(State(s): State<AppState>, Auth(p): Auth) -> ApiResult<axum::Js
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ExportParams {
-    /// `csv`.
+    /// `csv` (default) or `xlsx`.
     pub format: Option<String>,
 }
 
-/// The risk assessment report (8.2) and treatment plan (6.1.3 e) as CSV:
+/// The risk assessment report (8.2) and treatment plan (6.1.3 e) as CSV or XLSX:
 /// one row per risk with scores, treatment, owner and review date.
 #[utoipa::path(get, path = "/api/v1/risks/export", tag = "risk", params(ExportParams),
-    responses((status = 200, description = "The register", content_type = "text/csv"), (status = 422, body = Problem)))]
+    responses((status = 200, description = "The register", content(("text/csv"), ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))), (status = 422, body = Problem)))]
 pub async fn export(
     State(s): State<AppState>,
     Auth(p): Auth,
@@ -774,10 +774,35 @@ pub async fn export(
                 buf,
             ))
         }
+        "xlsx" => {
+            let title = format!("{} risk register", p.organisation.name);
+            let bytes = pawl_reports::xlsx::register_bytes(&s.app.store, &p.organisation.id, &title).await?;
+            Ok((
+                [
+                    (header::CONTENT_TYPE, XLSX.to_owned()),
+                    (
+                        header::CONTENT_DISPOSITION,
+                        format!("attachment; filename=\"{}-risk-register.xlsx\"", p.organisation.slug),
+                    ),
+                ],
+                bytes,
+            ))
+        }
         other => Err(ApiError::invalid(vec![pawl_domain::FieldError::new(
             "format",
-            format!("{other:?}: use csv"),
+            format!("{other:?}: use csv or xlsx"),
         )])),
+    }
+}
+
+pub const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+/// Reads an uploaded register, CSV or XLSX, told apart by its bytes.
+pub fn read_sheet(bytes: &[u8]) -> Result<pawl_domain::risk::import::Table, pawl_domain::risk::import::ImportProblem> {
+    if pawl_reports::xlsx::is_xlsx(bytes) {
+        pawl_reports::xlsx::read_table(bytes)
+    } else {
+        pawl_domain::risk::import::read_csv(bytes)
     }
 }
 
@@ -848,11 +873,11 @@ pub fn parse_mapping(m: Option<&str>) -> Result<HashMap<String, String>, ApiErro
     }
 }
 
-/// Imports a register from CSV (the request body): all rows or none. Rows
+/// Imports a register from CSV or XLSX (the request body): all rows or none. Rows
 /// whose reference matches a risk update it. A refused import answers 422
 /// with every problem's line and column.
 #[utoipa::path(post, path = "/api/v1/risks/import", tag = "risk", params(ImportParams),
-    request_body(content = String, content_type = "text/csv"),
+    request_body(content((String = "text/csv"), (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
     responses((status = 200, body = ImportReportOut), (status = 422, body = ImportReportOut)))]
 pub async fn import(
     State(s): State<AppState>,
@@ -861,11 +886,11 @@ pub async fn import(
     body: Bytes,
 ) -> ApiResult<impl IntoResponse> {
     let mapping = parse_mapping(q.mapping.as_deref())?;
-    let report = service::import(
+    let report = service::import_table(
         &s.app.store,
         &p.organisation.id,
         &p.actor(),
-        &body,
+        read_sheet(&body),
         &mapping,
         q.dry_run.unwrap_or(false),
     )

@@ -41,6 +41,8 @@ pub fn router() -> Router<AppState> {
         .route("/risks/new", get(risk::new_form).post(risk::create))
         .route("/risks/due", get(risk::due))
         .route("/risks/export.csv", get(risk::export_csv))
+        .route("/risks/export.xlsx", get(risk::export_xlsx))
+        .route("/risks/report", get(risk::report))
         .route("/risks/import", get(risk::import_form).post(risk::import))
         .route("/risks/register", get(risk::register_as_of))
         .route("/risks/{id}", get(risk::risk))

@@ -688,6 +688,86 @@ pub async fn export_csv(State(s): State<AppState>, Auth(p): Auth) -> PageResult 
 }
 
 #[derive(Template)]
+#[template(path = "risk_report.html")]
+struct ReportPage {
+    static_version: &'static str,
+    org: String,
+    produced: String,
+    produced_by: String,
+    method_version: i64,
+    risks: Vec<Risk>,
+    plan: Vec<(String, String, TreatmentAction)>,
+    inherent_map: HeatMapView,
+    residual_map: HeatMapView,
+}
+
+/// The risk assessment report (8.2) and treatment plan (6.1.3 e) as a
+/// printable page.
+pub async fn report(State(s): State<AppState>, Auth(p): Auth) -> PageResult {
+    let reader = s.app.store.org(&p.organisation.id);
+    let method = reader.risk_method().await?;
+    let mut risks = Vec::new();
+    let mut cursor = None;
+    loop {
+        let page = reader
+            .risks(
+                &RiskFilter::default(),
+                &ListQuery {
+                    limit: Some(500),
+                    cursor,
+                    sort: Some("reference".into()),
+                    ..Default::default()
+                },
+            )
+            .await?;
+        risks.extend(page.items);
+        match page.next_cursor {
+            Some(c) => cursor = Some(pawl_store::Cursor::decode(&c)?),
+            None => break,
+        }
+    }
+    let by_id: HashMap<&str, &Risk> = risks.iter().map(|r| (r.id.as_str(), r)).collect();
+    let plan = reader
+        .all_treatment_actions()
+        .await?
+        .into_iter()
+        .filter_map(|a| {
+            let r = by_id.get(a.risk_id.as_str())?;
+            Some((r.reference.clone(), r.treatment.clone().unwrap_or_default(), a))
+        })
+        .collect();
+    let inherent = reader.heat_map(false, &RiskFilter::default()).await?;
+    let residual = reader.heat_map(true, &RiskFilter::default()).await?;
+    Ok(render(&ReportPage {
+        static_version: super::static_version(),
+        org: p.organisation.name.clone(),
+        produced: pawl_domain::time_fmt::format_instant(time::OffsetDateTime::now_utc())[..16].replace('T', " "),
+        produced_by: p.email.clone(),
+        method_version: method.version,
+        inherent_map: heat_view("Inherent risk", "inherent_cell", &method.method, &inherent),
+        residual_map: heat_view("Residual risk", "residual_cell", &method.method, &residual),
+        risks,
+        plan,
+    }))
+}
+
+pub async fn export_xlsx(State(s): State<AppState>, Auth(p): Auth) -> PageResult {
+    let title = format!("{} risk register", p.organisation.name);
+    let bytes = pawl_reports::xlsx::register_bytes(&s.app.store, &p.organisation.id, &title).await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, crate::api::risk::XLSX.to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{}-risk-register.xlsx\"", p.organisation.slug),
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+#[derive(Template)]
 #[template(path = "risk_import.html")]
 struct ImportPage {
     shell: Shell,
@@ -721,11 +801,11 @@ pub async fn import(State(s): State<AppState>, Auth(p): Auth, mut form: Multipar
             _ => {}
         }
     }
-    let report = service::import(
+    let report = service::import_table(
         &s.app.store,
         &p.organisation.id,
         &p.actor(),
-        &file,
+        crate::api::risk::read_sheet(&file),
         &HashMap::new(),
         dry_run,
     )

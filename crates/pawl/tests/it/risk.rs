@@ -369,3 +369,40 @@ async fn the_cli_imports_and_exports_the_register() {
     let text = std::fs::read_to_string(&export).unwrap();
     assert_eq!(text.lines().filter(|l| l.starts_with("R-10")).count(), 2);
 }
+
+on_both_engines! {
+    async fn the_register_round_trips_through_xlsx(engine: Engine) {
+        let app = spawn_app(engine).await;
+        let t = &app.admin_token;
+        let r = app.api().post(app.url("/api/v1/risks/import")).bearer_auth(t).body(SHEET).send().await.unwrap();
+        assert_eq!(r.status(), 200);
+        let r = app.api().get(app.url("/api/v1/risks/export?format=xlsx")).bearer_auth(t).send().await.unwrap();
+        assert_eq!(r.status(), 200);
+        assert!(r.headers()["content-type"].to_str().unwrap().contains("spreadsheetml"));
+        let xlsx = r.bytes().await.unwrap().to_vec();
+        assert!(xlsx.starts_with(b"PK"), "a ZIP container");
+
+        // The workbook reads back in: its heading row is skipped, dates and
+        // numbers come back as written, and both risks are updated, not duplicated.
+        let r = app.api().post(app.url("/api/v1/risks/import?dry_run=true")).bearer_auth(t).body(xlsx.clone()).send().await.unwrap();
+        let dry: Value = r.json().await.unwrap();
+        assert_eq!((dry["created"].as_i64(), dry["updated"].as_i64()), (Some(0), Some(2)), "{dry}");
+        let r = app.api().post(app.url("/api/v1/risks/import")).bearer_auth(t).body(xlsx).send().await.unwrap();
+        assert_eq!(r.status(), 200);
+        let list = get(&app, t, "/api/v1/risks?sort=reference").await;
+        assert_eq!(list["total"], 2);
+        assert_eq!(list["items"][0]["next_review"], "2027-12-31");
+        assert_eq!(list["items"][0]["residual"]["level"], "medium");
+
+        let r = app.api().post(app.url("/api/v1/risks/import")).bearer_auth(t).body(b"PK\x03\x04 not really a workbook".to_vec()).send().await.unwrap();
+        assert_eq!(r.status(), 422);
+        assert!(r.text().await.unwrap().contains("not a readable XLSX file"));
+
+        let (c, _) = app.signed_in(ADMIN_EMAIL).await;
+        let html = c.get(app.url("/risks/report")).send().await.unwrap().text().await.unwrap();
+        assert!(html.contains("Risk treatment plan") && html.contains("R-100"));
+        assert!(!html.contains("Mitigate"), "the treatment shows in the standard's words");
+        let r = c.get(app.url("/risks/export.xlsx")).send().await.unwrap();
+        assert_eq!(r.status(), 200);
+    }
+}
