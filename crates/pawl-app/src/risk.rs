@@ -528,6 +528,8 @@ pub async fn import_table(
         columns,
     } = import::parse_table(&table, &method.method, mapping);
     report.rows = table.rows.len();
+    // The rows are parsed; the raw table need not stay for the writing.
+    drop(table);
     report.errors = errors;
     report.warnings = warnings;
     report.columns = columns;
@@ -562,6 +564,10 @@ pub async fn import_table(
     let mut tx = store.write(org_id, actor).await?;
     let method = tx.ensure_risk_method().await?;
     let mut asset_ids: HashMap<String, String> = HashMap::new();
+    // New risks go in together through the bulk path; rows that match a
+    // live risk update it one by one.
+    let mut new_risks: Vec<(RiskDraft, Vec<String>)> = Vec::new();
+    let file_refs: std::collections::HashSet<String> = rows.iter().filter_map(|r| r.reference.clone()).collect();
     for r in &rows {
         let input = RiskInput {
             reference: r.reference.clone(),
@@ -585,32 +591,62 @@ pub async fn import_table(
             note: Some(format!("Imported (line {})", r.line)),
         };
         let owner = r.owner.as_ref().and_then(|o| owners.get(o).cloned());
-        let located = |e: AppError| -> AppError {
-            match e {
-                AppError::Invalid(DomainError::Invalid(fields)) => AppError::Invalid(DomainError::Invalid(
-                    fields
-                        .into_iter()
-                        .map(|f| pawl_domain::FieldError::new(f.field, format!("line {}: {}", r.line, f.message)))
-                        .collect(),
-                )),
-                other => other,
-            }
+        let located = |e: DomainError| -> AppError {
+            let DomainError::Invalid(fields) = e;
+            AppError::Invalid(DomainError::Invalid(
+                fields
+                    .into_iter()
+                    .map(|f| pawl_domain::FieldError::new(f.field, format!("line {}: {}", r.line, f.message)))
+                    .collect(),
+            ))
         };
+        let mut ids = Vec::new();
+        for name in &r.assets {
+            let id = match asset_ids.get(name) {
+                Some(id) => id.clone(),
+                None => {
+                    let id = match find_asset(store, org_id, name).await? {
+                        Some(id) => id,
+                        None => {
+                            report.assets_created.push(name.clone());
+                            tx.create_asset(&AssetDraft {
+                                name: name.clone(),
+                                asset_type: "unclassified".into(),
+                                owner_name: String::new(),
+                                location: String::new(),
+                                description: String::new(),
+                                confidentiality: 3,
+                                integrity: 3,
+                                availability: 3,
+                            })
+                            .await?
+                            .id
+                        }
+                    };
+                    asset_ids.insert(name.clone(), id.clone());
+                    id
+                }
+            };
+            ids.push(id);
+        }
         let existing = match &r.reference {
             Some(reference) if exists(r) => tx.risk_by_reference(reference).await?,
             _ => None,
         };
-        let risk = match existing {
+        match existing {
             Some(current) => {
                 let mut input = input;
                 // An import states the row as it is now: accepted stays accepted.
                 if current.status == "accepted" && input.status.as_deref() == Some("accepted") {
                     input.status = None;
                 }
-                let draft = apply(&method, &draft_from_risk(&current), &input, owner).map_err(|e| located(e.into()))?;
+                let draft = apply(&method, &draft_from_risk(&current), &input, owner).map_err(located)?;
                 report.updated += 1;
                 tx.update_risk(&current.id, &draft, None, input.note.as_deref().unwrap_or(""))
-                    .await?
+                    .await?;
+                if !ids.is_empty() {
+                    tx.set_risk_assets(&current.id, &ids).await?;
+                }
             }
             None => {
                 let mut input = input;
@@ -625,44 +661,25 @@ pub async fn import_table(
                                 .into(),
                     });
                 }
-                let draft = apply(&method, &RiskDraft::default(), &input, owner).map_err(|e| located(e.into()))?;
-                report.created += 1;
-                tx.create_risk(&draft, input.note.as_deref().unwrap_or("")).await?
-            }
-        };
-        if !r.assets.is_empty() {
-            let mut ids = Vec::new();
-            for name in &r.assets {
-                let id = match asset_ids.get(name) {
-                    Some(id) => id.clone(),
-                    None => {
-                        let id = match find_asset(store, org_id, name).await? {
-                            Some(id) => id,
-                            None => {
-                                report.assets_created.push(name.clone());
-                                tx.create_asset(&AssetDraft {
-                                    name: name.clone(),
-                                    asset_type: "unclassified".into(),
-                                    owner_name: String::new(),
-                                    location: String::new(),
-                                    description: String::new(),
-                                    confidentiality: 3,
-                                    integrity: 3,
-                                    availability: 3,
-                                })
-                                .await?
-                                .id
-                            }
-                        };
-                        asset_ids.insert(name.clone(), id.clone());
-                        id
+                let mut draft = apply(&method, &RiskDraft::default(), &input, owner).map_err(located)?;
+                while draft.reference.is_none() {
+                    // Skip numbers the file itself uses for other rows.
+                    let next = tx.next_reference().await?;
+                    if !file_refs.contains(&next) {
+                        draft.reference = Some(next);
                     }
-                };
-                ids.push(id);
+                }
+                report.created += 1;
+                new_risks.push((draft, ids));
+                // Written a batch at a time, so memory does not grow with the file.
+                if new_risks.len() == 400 {
+                    tx.create_risks_bulk(&new_risks, "Imported from a spreadsheet").await?;
+                    new_risks.clear();
+                }
             }
-            tx.set_risk_assets(&risk.id, &ids).await?;
         }
     }
+    tx.create_risks_bulk(&new_risks, "Imported from a spreadsheet").await?;
     tx.commit().await?;
     Ok(report)
 }

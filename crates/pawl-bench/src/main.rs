@@ -2,7 +2,7 @@
 //! for BENCHMARKS.md. Run it through `scripts/bench`, which builds in release
 //! mode and provides a throwaway PostgreSQL.
 //!
-//! Usage: `pawl-bench foundation [--events N]`
+//! Usage: `pawl-bench foundation [--events N]` or `pawl-bench risk [--risks N]`
 
 use anyhow::{bail, Context, Result};
 use pawl_domain::audit::Actor;
@@ -17,6 +17,7 @@ use std::time::{Duration, Instant};
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mut events = 1_000_000_i64;
+    let mut risks = 100_000_usize;
     let mut it = args.iter();
     let Some(what) = it.next() else {
         bail!("usage: pawl-bench foundation [--events N]");
@@ -24,12 +25,14 @@ fn main() -> Result<()> {
     while let Some(a) = it.next() {
         match a.as_str() {
             "--events" => events = it.next().context("--events needs a number")?.parse()?,
+            "--risks" => risks = it.next().context("--risks needs a number")?.parse()?,
             other => bail!("unknown argument {other}"),
         }
     }
     match what.as_str() {
         "foundation" => foundation(events),
-        other => bail!("unknown benchmark {other}; try foundation"),
+        "risk" => risk(risks),
+        other => bail!("unknown benchmark {other}; try foundation or risk"),
     }
 }
 
@@ -247,6 +250,205 @@ async fn writes_and_verify(engine: &str, location: &Location, events: i64) -> Re
             )
         }
         VerifyOutcome::Broken(b) => bail!("chain broken in the benchmark: {b}"),
+    }
+    store.close().await;
+    Ok(())
+}
+
+/// Runs a command to completion, sampling its peak RSS (VmHWM) as it goes.
+fn run_measured(bin: &Path, args: &[String]) -> Result<(f64, f64)> {
+    let started = Instant::now();
+    let mut child = Command::new(bin)
+        .args(args)
+        .env("PAWL_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()?;
+    let mut peak = 0.0_f64;
+    loop {
+        if let Ok(status) = std::fs::read_to_string(format!("/proc/{}/status", child.id())) {
+            if let Some(kb) = status
+                .lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.split_whitespace().next())
+                .and_then(|n| n.parse::<f64>().ok())
+            {
+                peak = peak.max(kb / 1024.0);
+            }
+        }
+        if let Some(status) = child.try_wait()? {
+            if !status.success() {
+                bail!("{} {:?} failed", bin.display(), args);
+            }
+            return Ok((started.elapsed().as_secs_f64(), peak));
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
+}
+
+/// A realistic register as CSV: varied text, scores, owners and dates.
+fn register_csv(n: usize) -> String {
+    let treatments = ["Mitigate", "Accept", "Transfer", "Avoid"];
+    let statuses = ["Assessed", "Treatment planned", "In treatment", "Identified", "Closed"];
+    let mut s = String::from("Risk ID,Title,Description,Asset,Risk owner,Likelihood,Impact,Treatment,Residual likelihood,Residual impact,Next review,Status\n");
+    for i in 0..n {
+        let (l, im) = (1 + i % 5, 1 + (i / 5) % 5);
+        s.push_str(&format!(
+            "R-{i:06},Risk {i} to service {},\"Scenario {i}: a threat exploits a weakness in component {}\",Asset {},owner{}@bench.example,{l},{im},{},{},{},{:02}/{:02}/2027,{}\n",
+            i % 97,
+            i % 1013,
+            i % 40,
+            i % 25,
+            treatments[i % 4],
+            1 + (l - 1) / 2,
+            1 + (im - 1) / 2,
+            1 + i % 28,
+            1 + i % 12,
+            statuses[i % 5],
+        ));
+    }
+    s
+}
+
+fn risk(n: usize) -> Result<()> {
+    println!("# pawl risk register benchmark: {n} risks");
+    let pg = std::env::var("PAWL_BENCH_DATABASE_URL").ok();
+    let dir = TempDir::new("risk")?;
+    let engines: Vec<(&str, Location)> = [
+        Some(("sqlite", Location::SqliteFile(dir.0.join("pawl.db")))),
+        pg.map(|u| ("postgres", Location::Postgres(u))),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    let csv = register_csv(n);
+    println!("input CSV: {:.1} MB", csv.len() as f64 / 1e6);
+    let rt = rt()?;
+    for (name, location) in engines {
+        rt.block_on(risk_engine(name, &location, &csv, &dir.0))?;
+    }
+    Ok(())
+}
+
+async fn risk_engine(engine: &str, location: &Location, csv: &str, dir: &Path) -> Result<()> {
+    use pawl_store::{ListQuery, RiskFilter};
+    println!("\n## {engine}");
+    let store = Store::open(location).await?;
+    let actor = Actor::system("bench");
+    let slug = OrgSlug::parse(&format!("risk-{}", std::process::id()))?;
+    let org = store.create_organisation(&actor, &slug, "Bench Ltd").await?;
+
+    // The import runs as the real CLI in a child process, so that its peak
+    // memory is its own.
+    let db_args: Vec<String> = match location {
+        Location::SqliteFile(p) => vec!["--data-dir".into(), p.parent().unwrap_or(dir).display().to_string()],
+        Location::Postgres(u) => vec!["--database-url".into(), u.clone()],
+    };
+    let file = dir.join("register.csv");
+    std::fs::write(&file, csv)?;
+    let mut args = db_args.clone();
+    args.extend(["risk", "import"].map(String::from));
+    args.push(file.display().to_string());
+    args.extend(["--org", slug.as_str()].map(String::from));
+    let (secs, peak) = run_measured(&pawl_binary()?, &args)?;
+    let imported = store
+        .org(&org.id)
+        .risks(
+            &Default::default(),
+            &ListQuery {
+                limit: Some(1),
+                ..Default::default()
+            },
+        )
+        .await?
+        .total;
+    println!("import of {imported} rows (CLI, one transaction, audited, with assessments): {secs:.2} s; peak RSS {peak:.0} MB");
+    if engine == "postgres" {
+        // What autovacuum does on a live server soon after a bulk load.
+        pawl_store::engine::analyze_for_benchmark(&store).await?;
+    }
+    let reader = store.org(&org.id);
+    let filter = RiskFilter {
+        status: Some("in_treatment".into()),
+        ..Default::default()
+    };
+    let q = ListQuery {
+        limit: Some(50),
+        sort: Some("residual".into()),
+        order: pawl_store::SortOrder::Desc,
+        ..Default::default()
+    };
+    let mut times = Vec::new();
+    let mut some_id = String::new();
+    for _ in 0..500 {
+        let t = Instant::now();
+        let page = reader.risks(&filter, &q).await?;
+        times.push(t.elapsed().as_secs_f64() * 1000.0);
+        some_id = page.items[0].id.clone();
+    }
+    times.sort_by(f64::total_cmp);
+    println!(
+        "list page (50 rows, status filter, residual sort, with total): p50 {:.2} ms, p99 {:.2} ms",
+        percentile(&times, 0.5),
+        percentile(&times, 0.99)
+    );
+    let mut times = Vec::new();
+    let searched = ListQuery {
+        q: Some("service 42".into()),
+        ..q.clone()
+    };
+    for _ in 0..100 {
+        let t = Instant::now();
+        reader.risks(&RiskFilter::default(), &searched).await?;
+        times.push(t.elapsed().as_secs_f64() * 1000.0);
+    }
+    times.sort_by(f64::total_cmp);
+    println!(
+        "list page with text search: p50 {:.2} ms, p99 {:.2} ms",
+        percentile(&times, 0.5),
+        percentile(&times, 0.99)
+    );
+    let mut times = Vec::new();
+    for _ in 0..1000 {
+        let t = Instant::now();
+        reader.risk(&some_id).await?;
+        times.push(t.elapsed().as_secs_f64() * 1000.0);
+    }
+    times.sort_by(f64::total_cmp);
+    println!(
+        "one risk: p50 {:.2} ms, p99 {:.2} ms",
+        percentile(&times, 0.5),
+        percentile(&times, 0.99)
+    );
+    let mut times = Vec::new();
+    for _ in 0..50 {
+        let t = Instant::now();
+        reader.heat_map(true, &RiskFilter::default()).await?;
+        times.push(t.elapsed().as_secs_f64() * 1000.0);
+    }
+    times.sort_by(f64::total_cmp);
+    println!(
+        "heat map (residual, all live risks): p50 {:.1} ms, max {:.1} ms",
+        percentile(&times, 0.5),
+        times[times.len() - 1]
+    );
+
+    // Exports run as the CLI too.
+    for format in ["xlsx", "csv"] {
+        let path = dir.join(format!("{engine}.{format}"));
+        let mut args = db_args.clone();
+        args.extend(["risk", "export", "--org", slug.as_str(), "--format", format, "--output"].map(String::from));
+        args.push(path.display().to_string());
+        let (secs, peak) = run_measured(&pawl_binary()?, &args)?;
+        println!(
+            "{} export of the register (CLI): {secs:.2} s, {:.1} MB file; peak RSS {peak:.0} MB",
+            format.to_uppercase(),
+            std::fs::metadata(&path)?.len() as f64 / 1e6
+        );
     }
     store.close().await;
     Ok(())

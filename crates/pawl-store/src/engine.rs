@@ -62,6 +62,13 @@ impl Engine {
         }
     }
 
+    /// Whether multi-row inserts use anonymous `?` placeholders. SQLite looks
+    /// numbered ones (`$1`) up by name, a linear search each, which makes a
+    /// statement with thousands of them quadratic; PostgreSQL knows only `$n`.
+    pub(crate) fn bulk_placeholders_positional(self) -> bool {
+        self == Engine::Sqlite
+    }
+
     /// Case-insensitive substring match, as a SQL operator.
     pub(crate) fn ilike(self) -> &'static str {
         match self {
@@ -169,6 +176,15 @@ pub(crate) fn scan_sqlite_audit(
         }
     }
     Ok((Ok(()), head))
+}
+
+/// Refreshes planner statistics, as PostgreSQL's autovacuum soon would after
+/// a bulk load; SQLite plans without them. For benchmarks only.
+pub async fn analyze_for_benchmark(store: &crate::Store) -> Result<(), crate::StoreError> {
+    if store.engine() == Engine::Postgres {
+        sqlx::raw_sql("VACUUM ANALYZE").execute(&store.write).await?;
+    }
+    Ok(())
 }
 
 pub(crate) fn is_unique_violation(e: &sqlx::Error) -> bool {

@@ -953,7 +953,7 @@ impl AuditedTx {
     }
 
     /// The next free `R-0001` style reference.
-    async fn next_reference(&mut self) -> Result<String, StoreError> {
+    pub async fn next_reference(&mut self) -> Result<String, StoreError> {
         loop {
             let bumped: Option<i64> = sqlx::query_scalar(
                 "UPDATE counters SET value = value + 1 WHERE org_id = $1 AND name = 'risk' RETURNING value",
@@ -1130,6 +1130,157 @@ impl AuditedTx {
             self.record_assessment(&after, note).await?;
         }
         Ok(after)
+    }
+
+    /// Creates many risks at once, each with its first assessment and its
+    /// asset links, in multi-row statements: the bulk path of imports.
+    /// References must be given and free; asset ids must exist.
+    pub async fn create_risks_bulk(
+        &mut self,
+        items: &[(RiskDraft, Vec<String>)],
+        note: &str,
+    ) -> Result<usize, StoreError> {
+        use crate::sql::{Arg, Sql};
+        let now = now();
+        let assessor = self.actor.name.clone();
+        let mut created = 0;
+        let mut events: Vec<crate::tx::PendingEvent> = Vec::new();
+        let to_json = |v: &dyn crate::tx::erased::Json| v.to_json();
+        // 29 parameters a risk; 400 risks a statement stay below both engines' limits.
+        for chunk in items.chunks(400) {
+            let mut risks = Sql::bulk(self.engine);
+            let mut assessments = Sql::bulk(self.engine);
+            let mut links = Sql::bulk(self.engine);
+            let (mut risk_rows, mut assessment_rows, mut link_rows) = (Vec::new(), Vec::new(), Vec::new());
+            for (draft, asset_ids) in chunk {
+                let risk = Risk {
+                    id: new_id(),
+                    reference: draft
+                        .reference
+                        .clone()
+                        .ok_or_else(|| StoreError::Corrupt("bulk creation needs references".into()))?,
+                    created_at: now.clone(),
+                    updated_at: now.clone(),
+                    version: 1,
+                    ..risk_from_draft(draft)
+                };
+                let (il, ii, ilv) = split(&risk.inherent);
+                let (rl, ri, rlv) = split(&risk.residual);
+                risk_rows.push(risks.row(vec![
+                    Arg::Text(risk.id.clone()),
+                    Arg::Text(self.org_id.clone()),
+                    Arg::Text(risk.reference.clone()),
+                    Arg::Text(risk.title.clone()),
+                    Arg::Text(risk.description.clone()),
+                    Arg::Text(risk.category.clone()),
+                    Arg::Text(risk.threat.clone()),
+                    Arg::Text(risk.vulnerability.clone()),
+                    Arg::OptText(risk.owner_user_id.clone()),
+                    Arg::Text(risk.owner_name.clone()),
+                    Arg::Text(risk.cia.clone()),
+                    Arg::Int(risk.method_version),
+                    Arg::OptInt(il),
+                    Arg::OptInt(ii),
+                    Arg::OptText(ilv.clone()),
+                    Arg::Int(Score::sort_key(&risk.inherent)),
+                    Arg::OptInt(rl),
+                    Arg::OptInt(ri),
+                    Arg::OptText(rlv.clone()),
+                    Arg::Int(Score::sort_key(&risk.residual)),
+                    Arg::OptText(risk.target_level.clone()),
+                    Arg::OptText(risk.treatment.clone()),
+                    Arg::Text(risk.status.clone()),
+                    Arg::Int(risk.review_interval_days),
+                    Arg::OptText(risk.next_review.clone()),
+                    Arg::Text(risk.next_review.clone().unwrap_or_else(|| NO_REVIEW.into())),
+                    Arg::Text(risk.created_at.clone()),
+                    Arg::Text(risk.updated_at.clone()),
+                    Arg::Int(1),
+                ]));
+                let a = Assessment {
+                    id: new_id(),
+                    risk_id: risk.id.clone(),
+                    assessed_at: now.clone(),
+                    method_version: risk.method_version,
+                    inherent: risk.inherent.clone(),
+                    residual: risk.residual.clone(),
+                    status: risk.status.clone(),
+                    note: note.trim().to_owned(),
+                    assessor: assessor.clone(),
+                };
+                assessment_rows.push(assessments.row(vec![
+                    Arg::Text(a.id.clone()),
+                    Arg::Text(self.org_id.clone()),
+                    Arg::Text(a.risk_id.clone()),
+                    Arg::Text(a.assessed_at.clone()),
+                    Arg::Int(a.method_version),
+                    Arg::OptInt(il),
+                    Arg::OptInt(ii),
+                    Arg::OptText(ilv),
+                    Arg::OptInt(rl),
+                    Arg::OptInt(ri),
+                    Arg::OptText(rlv),
+                    Arg::Text(a.status.clone()),
+                    Arg::Text(a.note.clone()),
+                    Arg::Text(a.assessor.clone()),
+                ]));
+                let mut ids = asset_ids.clone();
+                ids.sort();
+                ids.dedup();
+                for asset in &ids {
+                    link_rows.push(links.row(vec![
+                        Arg::Text(self.org_id.clone()),
+                        Arg::Text(risk.id.clone()),
+                        Arg::Text(asset.clone()),
+                    ]));
+                }
+                events.push(("create", "risk", risk.id.clone(), None, Some(to_json(&risk)?)));
+                events.push(("create", "risk_assessment", a.id.clone(), None, Some(to_json(&a)?)));
+                if !ids.is_empty() {
+                    let view = serde_json::json!({ "asset_ids": ids });
+                    events.push((
+                        "link_assets",
+                        "risk",
+                        risk.id.clone(),
+                        Some(to_json(&serde_json::json!({ "asset_ids": [] }))?),
+                        Some(to_json(&view)?),
+                    ));
+                }
+                created += 1;
+            }
+            risks.push(&format!(
+                "INSERT INTO risks (id, org_id, reference, title, description, category, threat, vulnerability, owner_user_id,
+                    owner_name, cia, method_version, inherent_likelihood, inherent_impact, inherent_level, inherent_sort,
+                    residual_likelihood, residual_impact, residual_level, residual_sort, target_level, treatment, status,
+                    review_interval_days, next_review, review_sort, created_at, updated_at, version) VALUES {}",
+                risk_rows.join(", ")
+            ));
+            if let Err(e) = risks.query().execute(&mut *self.tx).await {
+                return Err(match StoreError::from(e) {
+                    StoreError::Conflict(_) => {
+                        StoreError::Conflict("a risk reference in the import is already taken".into())
+                    }
+                    other => other,
+                });
+            }
+            assessments.push(&format!(
+                "INSERT INTO risk_assessments (id, org_id, risk_id, assessed_at, method_version, inherent_likelihood,
+                    inherent_impact, inherent_level, residual_likelihood, residual_impact, residual_level, status, note, assessor)
+                 VALUES {}",
+                assessment_rows.join(", ")
+            ));
+            assessments.query().execute(&mut *self.tx).await?;
+            if !link_rows.is_empty() {
+                links.push(&format!(
+                    "INSERT INTO risk_assets (org_id, risk_id, asset_id) VALUES {}",
+                    link_rows.join(", ")
+                ));
+                links.query().execute(&mut *self.tx).await?;
+            }
+            self.record_many(&events).await?;
+            events.clear();
+        }
+        Ok(created)
     }
 
     /// Retires a risk from the register; the past register still shows it.

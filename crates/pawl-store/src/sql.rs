@@ -9,12 +9,17 @@ use sqlx::Any;
 pub(crate) enum Arg {
     Text(String),
     Int(i64),
+    OptText(Option<String>),
+    OptInt(Option<i64>),
 }
 
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Sql {
     pub text: String,
     args: Vec<Arg>,
+    /// Anonymous `?` placeholders, for statements whose every placeholder
+    /// appears once and in argument order.
+    positional: bool,
 }
 
 impl Sql {
@@ -22,6 +27,16 @@ impl Sql {
         Sql {
             text: text.to_owned(),
             args: Vec::new(),
+            positional: false,
+        }
+    }
+
+    /// For multi-row inserts, in the placeholder style the engine handles
+    /// best at thousands of parameters (see `Engine::bulk_placeholders`).
+    pub fn bulk(engine: crate::Engine) -> Sql {
+        Sql {
+            positional: engine.bulk_placeholders_positional(),
+            ..Sql::new("")
         }
     }
 
@@ -33,7 +48,11 @@ impl Sql {
     /// Adds an argument and returns its placeholder.
     pub fn arg(&mut self, a: Arg) -> String {
         self.args.push(a);
-        format!("${}", self.args.len())
+        if self.positional {
+            "?".to_owned()
+        } else {
+            format!("${}", self.args.len())
+        }
     }
 
     pub fn text_arg(&mut self, s: impl Into<String>) -> String {
@@ -44,12 +63,20 @@ impl Sql {
         self.arg(Arg::Int(n))
     }
 
+    /// `(p1, p2, ...)` for one row of a multi-row INSERT.
+    pub fn row(&mut self, args: Vec<Arg>) -> String {
+        let ps: Vec<String> = args.into_iter().map(|a| self.arg(a)).collect();
+        format!("({})", ps.join(", "))
+    }
+
     pub fn query(&self) -> Query<'_, Any, AnyArguments<'_>> {
         let mut q = sqlx::query(&self.text);
         for a in &self.args {
             q = match a {
                 Arg::Text(s) => q.bind(s.as_str()),
                 Arg::Int(n) => q.bind(*n),
+                Arg::OptText(s) => q.bind(s.as_deref()),
+                Arg::OptInt(n) => q.bind(*n),
             };
         }
         q
@@ -64,6 +91,8 @@ impl Sql {
             q = match a {
                 Arg::Text(s) => q.bind(s.as_str()),
                 Arg::Int(n) => q.bind(*n),
+                Arg::OptText(s) => q.bind(s.as_deref()),
+                Arg::OptInt(n) => q.bind(*n),
             };
         }
         q
@@ -78,6 +107,8 @@ impl Sql {
             q = match a {
                 Arg::Text(s) => q.bind(s.as_str()),
                 Arg::Int(n) => q.bind(*n),
+                Arg::OptText(s) => q.bind(s.as_deref()),
+                Arg::OptInt(n) => q.bind(*n),
             };
         }
         q

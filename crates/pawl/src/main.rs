@@ -265,6 +265,7 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
             } else {
                 pawl_domain::risk::import::read_csv(&bytes)
             };
+            drop(bytes);
             let report = pawl_app::risk::import_table(
                 &store,
                 &org.id,

@@ -218,15 +218,19 @@ pub fn read_csv(bytes: &[u8]) -> Result<Table, ImportProblem> {
         .from_reader(text.as_bytes());
     let mut header = None;
     let mut rows = Vec::new();
+    let mut lines = LineCounter::new(text);
     for rec in reader.records() {
         let rec = rec.map_err(|e| ImportProblem {
-            line: e.position().map(|p| line_of(text, p.byte())).unwrap_or(0),
+            line: e
+                .position()
+                .map(|p| LineCounter::new(text).line_of(p.byte()))
+                .unwrap_or(0),
             column: None,
             header: None,
             message: format!("unreadable CSV: {e}"),
         })?;
         // The file line, counting newlines inside quoted fields too.
-        let line = rec.position().map(|p| line_of(text, p.byte())).unwrap_or(0);
+        let line = rec.position().map(|p| lines.line_of(p.byte())).unwrap_or(0);
         let cells: Vec<String> = rec.iter().map(|c| c.trim().to_owned()).collect();
         if cells.iter().all(|c| c.is_empty()) {
             continue;
@@ -246,15 +250,36 @@ pub fn read_csv(bytes: &[u8]) -> Result<Table, ImportProblem> {
     Ok(Table { header, rows })
 }
 
-fn line_of(text: &str, byte: u64) -> u64 {
-    let bytes = text.as_bytes();
-    let mut end = usize::try_from(byte).unwrap_or(usize::MAX).min(bytes.len());
-    // A record's position can point at the line end before it (and skipped
-    // empty lines): the record itself starts after them.
-    while end < bytes.len() && matches!(bytes[end], b'\r' | b'\n') {
-        end += 1;
+/// Turns byte offsets into file lines, counting newlines inside quoted
+/// fields too. Offsets only grow, so it counts each byte once.
+struct LineCounter<'t> {
+    bytes: &'t [u8],
+    at: usize,
+    line: u64,
+}
+
+impl<'t> LineCounter<'t> {
+    fn new(text: &'t str) -> Self {
+        Self {
+            bytes: text.as_bytes(),
+            at: 0,
+            line: 1,
+        }
     }
-    bytes[..end].iter().filter(|b| **b == b'\n').count() as u64 + 1
+
+    fn line_of(&mut self, byte: u64) -> u64 {
+        let mut end = usize::try_from(byte).unwrap_or(usize::MAX).min(self.bytes.len());
+        // A record's position can point at the line end before it (and at
+        // skipped empty lines): the record itself starts after them.
+        while end < self.bytes.len() && matches!(self.bytes[end], b'\r' | b'\n') {
+            end += 1;
+        }
+        if end > self.at {
+            self.line += self.bytes[self.at..end].iter().filter(|b| **b == b'\n').count() as u64;
+            self.at = end;
+        }
+        self.line
+    }
 }
 
 /// `;` when the header line has more semicolons than commas outside quotes.

@@ -258,11 +258,24 @@ on_both_engines! {
         assert!(places.contains(&(3, 2)) && places.contains(&(3, 3)), "{places:?}");
         assert_eq!(get(&app, t, "/api/v1/risks").await["total"], 2, "nothing of the refused file was written");
 
+        // Rows without a reference get the next free number, skipping the
+        // ones the file itself uses; the bulk path keeps the chain intact.
+        let mixed = "Risk ID,Title\n,First unnumbered\nR-0001,Numbered in the file\n,Second unnumbered\n";
+        let r = send(mixed, "").await.unwrap();
+        assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+        let refs: Vec<String> = get(&app, t, "/api/v1/risks?sort=reference&limit=500").await["items"]
+            .as_array().unwrap().iter().map(|r| r["reference"].as_str().unwrap().to_owned()).collect();
+        for expected in ["R-0001", "R-0002", "R-0003"] {
+            assert!(refs.contains(&expected.to_owned()), "{expected} missing from {refs:?}");
+        }
+        let verify = get(&app, t, "/api/v1/audit/verify").await;
+        assert_eq!(verify["intact"], true, "{verify}");
+
         let mapped = "Thing,Chance,Hurt\nDisk failure,2,3\n";
         let r = app.api().post(app.url("/api/v1/risks/import?mapping=%7B%22Thing%22%3A%22title%22%2C%22Chance%22%3A%22likelihood%22%2C%22Hurt%22%3A%22impact%22%7D"))
             .bearer_auth(t).body(mapped).send().await.unwrap();
         assert_eq!(r.status(), 200);
-        assert_eq!(get(&app, t, "/api/v1/risks").await["total"], 3);
+        assert_eq!(get(&app, t, "/api/v1/risks").await["total"], 6);
     }
 }
 
