@@ -1234,18 +1234,14 @@ impl AuditedTx {
                         Arg::Text(asset.clone()),
                     ]));
                 }
-                events.push(("create", "risk", risk.id.clone(), None, Some(to_json(&risk)?)));
+                // The creation event carries the risk with the assets it was
+                // linked to: one record of what the import made.
+                let created_view = ImportedRiskView {
+                    risk: &risk,
+                    asset_ids: &ids,
+                };
+                events.push(("create", "risk", risk.id.clone(), None, Some(to_json(&created_view)?)));
                 events.push(("create", "risk_assessment", a.id.clone(), None, Some(to_json(&a)?)));
-                if !ids.is_empty() {
-                    let view = serde_json::json!({ "asset_ids": ids });
-                    events.push((
-                        "link_assets",
-                        "risk",
-                        risk.id.clone(),
-                        Some(to_json(&serde_json::json!({ "asset_ids": [] }))?),
-                        Some(to_json(&view)?),
-                    ));
-                }
                 created += 1;
             }
             risks.push(&format!(
@@ -1520,6 +1516,14 @@ impl AuditedTx {
             .await?;
         Ok(after)
     }
+}
+
+/// A risk as a bulk import creates it: its fields and its asset links.
+#[derive(Serialize)]
+struct ImportedRiskView<'a> {
+    #[serde(flatten)]
+    risk: &'a Risk,
+    asset_ids: &'a [String],
 }
 
 fn split(s: &Option<Score>) -> (Option<i64>, Option<i64>, Option<String>) {
