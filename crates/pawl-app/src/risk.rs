@@ -752,6 +752,7 @@ pub async fn for_each_register_row(
                     limit: Some(500),
                     cursor,
                     sort: Some("reference".into()),
+                    skip_total: true,
                     ..Default::default()
                 },
             )

@@ -63,6 +63,9 @@ pub struct ListQuery {
     pub order: SortOrder,
     /// Case-insensitive text search over the list's searchable columns.
     pub q: Option<String>,
+    /// Leave `total` at 0: for walking a whole list, where counting every
+    /// page again would cost more than reading it.
+    pub skip_total: bool,
 }
 
 impl ListQuery {

@@ -451,9 +451,13 @@ impl OrgReader<'_> {
     pub async fn risks(&self, f: &RiskFilter, q: &ListQuery) -> Result<Page<Risk>, StoreError> {
         let mut sql = Sql::new("");
         let cond = risk_conditions(&mut sql, &self.org_id, f, q, self.store.engine.ilike());
-        let mut count = sql.clone();
-        count.push(&format!("SELECT COUNT(*) FROM risks r{cond}"));
-        let total: i64 = count.scalar().fetch_one(&self.store.read).await?;
+        let total: i64 = if q.skip_total {
+            0
+        } else {
+            let mut count = sql.clone();
+            count.push(&format!("SELECT COUNT(*) FROM risks r{cond}"));
+            count.scalar().fetch_one(&self.store.read).await?
+        };
         let (name, expr, numeric) = match &q.sort {
             None => RISK_SORTS[0],
             Some(s) => *RISK_SORTS.iter().find(|(n, _, _)| n == s).ok_or_else(|| {

@@ -134,6 +134,7 @@ impl ListParams {
             sort: self.sort.clone(),
             order,
             q: self.q.clone().filter(|q| !q.trim().is_empty()),
+            skip_total: false,
         })
     }
 }

@@ -716,6 +716,7 @@ pub async fn report(State(s): State<AppState>, Auth(p): Auth) -> PageResult {
                     limit: Some(500),
                     cursor,
                     sort: Some("reference".into()),
+                    skip_total: true,
                     ..Default::default()
                 },
             )
