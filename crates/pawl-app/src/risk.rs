@@ -12,7 +12,7 @@ use pawl_domain::DomainError;
 use pawl_store::{
     draft_from_risk, Acceptance, AssetDraft, ListQuery, MethodVersion, Risk, RiskDraft, RiskFilter, Score, Store,
 };
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
 /// A score as people give it: a number on the scale or one of its labels.
@@ -32,14 +32,8 @@ impl ScoreInput {
     }
 }
 
-/// `Some(None)` for an explicit null (clear it), `None` when absent (keep it).
-fn nullable<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
-    Ok(Some(Option::deserialize(d)?))
-}
-
-/// Changes to a risk. Absent fields stay as they are; `null` clears.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
+/// Changes to a risk: `None` keeps a field, `Some(None)` clears it.
+#[derive(Debug, Clone, Default)]
 pub struct RiskInput {
     pub reference: Option<String>,
     pub title: Option<String>,
@@ -51,23 +45,16 @@ pub struct RiskInput {
     pub owner: Option<String>,
     /// Which of C, I, A is at stake: `CIA`, `C;I`, ...
     pub cia: Option<String>,
-    #[serde(default, deserialize_with = "nullable")]
     pub likelihood: Option<Option<ScoreInput>>,
-    #[serde(default, deserialize_with = "nullable")]
     pub impact: Option<Option<ScoreInput>>,
-    #[serde(default, deserialize_with = "nullable")]
     pub residual_likelihood: Option<Option<ScoreInput>>,
-    #[serde(default, deserialize_with = "nullable")]
     pub residual_impact: Option<Option<ScoreInput>>,
-    #[serde(default, deserialize_with = "nullable")]
     pub target_level: Option<Option<String>>,
     /// modify, retain, avoid, share (mitigate, accept, transfer accepted).
-    #[serde(default, deserialize_with = "nullable")]
     pub treatment: Option<Option<String>>,
     pub status: Option<String>,
     pub review_interval_days: Option<i64>,
     /// YYYY-MM-DD.
-    #[serde(default, deserialize_with = "nullable")]
     pub next_review: Option<Option<String>>,
     pub asset_ids: Option<Vec<String>>,
     /// Why the risk was (re)assessed, kept with the dated assessment.
@@ -335,8 +322,7 @@ pub async fn rescore(
     update_risk(store, org_id, actor, id, &input, expected).await
 }
 
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone)]
 pub struct AcceptanceInput {
     pub rationale: String,
     /// YYYY-MM-DD; a year from today when absent.

@@ -10,7 +10,7 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::IntoResponse;
-use pawl_app::risk::{self as service, AcceptanceInput, RiskInput};
+use pawl_app::risk::{self as service, AcceptanceInput, RiskInput, ScoreInput};
 use pawl_domain::risk::RiskMethod;
 use pawl_store::{
     Acceptance, Assessment, Asset, AssetDraft, HeatCell, MethodVersion, RegisterRow, Risk, RiskFilter, Score,
@@ -95,11 +95,17 @@ impl From<Risk> for RiskOut {
 
 list_of!(RiskList, RiskOut);
 
+/// `Some(None)` for an explicit null (clear it), `None` when absent (keep it).
+fn nullable<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
+    Ok(Some(Option::deserialize(d)?))
+}
+
 /// The fields of a risk to create or change. On PATCH, absent fields are
 /// kept and `null` clears; scores take a number or a label of the scale.
 #[derive(Deserialize, ToSchema)]
-#[allow(dead_code)]
-pub struct RiskInputDoc {
+#[serde(deny_unknown_fields)]
+pub struct RiskBody {
+    /// E.g. `R-1042`; the next free `R-0001` style number when absent.
     pub reference: Option<String>,
     pub title: Option<String>,
     pub description: Option<String>,
@@ -108,25 +114,64 @@ pub struct RiskInputDoc {
     pub vulnerability: Option<String>,
     /// A member's e-mail, or the name of someone without an account.
     pub owner: Option<String>,
+    /// Which of C, I, A is at stake: `CIA`, `C;I`, `confidentiality, availability`.
     pub cia: Option<String>,
+    #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<String>, example = "4")]
-    pub likelihood: Option<String>,
+    pub likelihood: Option<Option<ScoreInput>>,
+    #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<String>, example = "Major")]
-    pub impact: Option<String>,
+    pub impact: Option<Option<ScoreInput>>,
+    #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<String>)]
-    pub residual_likelihood: Option<String>,
+    pub residual_likelihood: Option<Option<ScoreInput>>,
+    #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<String>)]
-    pub residual_impact: Option<String>,
-    pub target_level: Option<String>,
+    pub residual_impact: Option<Option<ScoreInput>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    pub target_level: Option<Option<String>>,
     /// modify, retain, avoid, share; mitigate, accept, transfer are read as such.
-    pub treatment: Option<String>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    pub treatment: Option<Option<String>>,
+    /// identified, assessed, treatment_planned, in_treatment or closed;
+    /// a risk becomes accepted through its acceptance.
     pub status: Option<String>,
     pub review_interval_days: Option<i64>,
     /// YYYY-MM-DD.
-    pub next_review: Option<String>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    pub next_review: Option<Option<String>>,
     pub asset_ids: Option<Vec<String>>,
-    /// Why the risk was (re)assessed.
+    /// Why the risk was (re)assessed; kept with the dated assessment.
     pub note: Option<String>,
+}
+
+impl From<RiskBody> for RiskInput {
+    fn from(b: RiskBody) -> Self {
+        RiskInput {
+            reference: b.reference,
+            title: b.title,
+            description: b.description,
+            category: b.category,
+            threat: b.threat,
+            vulnerability: b.vulnerability,
+            owner: b.owner,
+            cia: b.cia,
+            likelihood: b.likelihood,
+            impact: b.impact,
+            residual_likelihood: b.residual_likelihood,
+            residual_impact: b.residual_impact,
+            target_level: b.target_level,
+            treatment: b.treatment,
+            status: b.status,
+            review_interval_days: b.review_interval_days,
+            next_review: b.next_review,
+            asset_ids: b.asset_ids,
+            note: b.note,
+        }
+    }
 }
 
 #[derive(Debug, Deserialize, IntoParams, Default)]
@@ -220,13 +265,14 @@ pub async fn risks_list(
 
 /// Identifies a risk. Scores are checked against the current method, and the
 /// first assessment is recorded with it.
-#[utoipa::path(post, path = "/api/v1/risks", tag = "risk", request_body = RiskInputDoc,
+#[utoipa::path(post, path = "/api/v1/risks", tag = "risk", request_body = RiskBody,
     responses((status = 201, body = RiskOut, headers(("ETag" = String))), (status = 409, body = Problem), (status = 422, body = Problem)))]
 pub async fn risk_create(
     State(s): State<AppState>,
     Auth(p): Auth,
-    Json(input): Json<RiskInput>,
+    Json(body): Json<RiskBody>,
 ) -> ApiResult<impl IntoResponse> {
+    let input = RiskInput::from(body);
     let risk = service::create_risk(&s.app.store, &p.organisation.id, &p.actor(), &input).await?;
     Ok((
         StatusCode::CREATED,
@@ -249,7 +295,7 @@ pub async fn risk_get(
 
 /// Changes a risk; a change of scores or status is a new dated assessment.
 /// Honours `If-Match`. Contributors change only risks they own.
-#[utoipa::path(patch, path = "/api/v1/risks/{id}", tag = "risk", request_body = RiskInputDoc,
+#[utoipa::path(patch, path = "/api/v1/risks/{id}", tag = "risk", request_body = RiskBody,
     params(("id" = String, Path), ("If-Match" = Option<String>, Header)),
     responses((status = 200, body = RiskOut, headers(("ETag" = String))), (status = 403, body = Problem), (status = 404, body = Problem),
         (status = 412, body = Problem), (status = 422, body = Problem)))]
@@ -258,10 +304,11 @@ pub async fn risk_patch(
     Auth(p): Auth,
     Path(id): Path<String>,
     headers: HeaderMap,
-    Json(input): Json<RiskInput>,
+    Json(body): Json<RiskBody>,
 ) -> ApiResult<impl IntoResponse> {
     let expected = if_match(&headers)?;
     service::ensure_may_change(&s.app.store, &p, &id).await?;
+    let input = RiskInput::from(body);
     let r = service::update_risk(&s.app.store, &p.organisation.id, &p.actor(), &id, &input, expected).await?;
     Ok((with_etag(r.version), axum::Json(RiskOut::from(r))))
 }
@@ -286,7 +333,7 @@ pub async fn risk_delete(
 
 /// Re-scores a risk under the current method: the explicit act that moves a
 /// risk from an older method version to the current one.
-#[utoipa::path(post, path = "/api/v1/risks/{id}/rescore", tag = "risk", request_body = RiskInputDoc,
+#[utoipa::path(post, path = "/api/v1/risks/{id}/rescore", tag = "risk", request_body = RiskBody,
     params(("id" = String, Path), ("If-Match" = Option<String>, Header)),
     responses((status = 200, body = RiskOut), (status = 403, body = Problem), (status = 422, body = Problem)))]
 pub async fn risk_rescore(
@@ -294,10 +341,11 @@ pub async fn risk_rescore(
     Auth(p): Auth,
     Path(id): Path<String>,
     headers: HeaderMap,
-    Json(input): Json<RiskInput>,
+    Json(body): Json<RiskBody>,
 ) -> ApiResult<impl IntoResponse> {
     let expected = if_match(&headers)?;
     service::ensure_may_change(&s.app.store, &p, &id).await?;
+    let input = RiskInput::from(body);
     let r = service::rescore(&s.app.store, &p.organisation.id, &p.actor(), &id, &input, expected).await?;
     Ok((with_etag(r.version), axum::Json(RiskOut::from(r))))
 }
@@ -382,8 +430,9 @@ impl From<Acceptance> for AcceptanceOut {
 list_of!(AcceptanceList, AcceptanceOut);
 
 #[derive(Deserialize, ToSchema)]
-#[allow(dead_code)]
-pub struct AcceptanceInputDoc {
+#[serde(deny_unknown_fields)]
+pub struct AcceptanceBody {
+    /// Why the plan is approved and the residual risk accepted.
     pub rationale: String,
     /// YYYY-MM-DD; a year from today when absent.
     pub expires_on: Option<String>,
@@ -391,7 +440,7 @@ pub struct AcceptanceInputDoc {
 
 /// The risk owner (or an admin) accepts the residual risk. Refused, with the
 /// reason, when the level is above what the person's role may accept.
-#[utoipa::path(post, path = "/api/v1/risks/{id}/acceptance", tag = "risk", request_body = AcceptanceInputDoc,
+#[utoipa::path(post, path = "/api/v1/risks/{id}/acceptance", tag = "risk", request_body = AcceptanceBody,
     params(("id" = String, Path), ("If-Match" = Option<String>, Header)),
     responses((status = 200, body = RiskOut), (status = 403, body = Problem), (status = 422, body = Problem)))]
 pub async fn risk_accept(
@@ -399,9 +448,13 @@ pub async fn risk_accept(
     Auth(p): Auth,
     Path(id): Path<String>,
     headers: HeaderMap,
-    Json(input): Json<AcceptanceInput>,
+    Json(body): Json<AcceptanceBody>,
 ) -> ApiResult<impl IntoResponse> {
     let expected = if_match(&headers)?;
+    let input = AcceptanceInput {
+        rationale: body.rationale,
+        expires_on: body.expires_on,
+    };
     let r = service::accept(&s.app.store, &p, &id, &input, expected).await?;
     Ok((with_etag(r.version), axum::Json(RiskOut::from(r))))
 }
