@@ -74,9 +74,7 @@ fn text_field(p: &mut Problems, field: &str, v: &str, max: usize, required: bool
 }
 
 fn parse_date(field: &str, s: &str) -> Result<String, DomainError> {
-    time::Date::parse(s.trim(), time::macros::format_description!("[year]-[month]-[day]"))
-        .map(|d| d.to_string())
-        .map_err(|_| DomainError::field(field, format!("{s:?} is not a date like 2027-03-31")))
+    pawl_domain::time_fmt::parse_date(field, s).map(|d| d.to_string())
 }
 
 fn today() -> time::Date {

@@ -20,6 +20,12 @@ pub fn parse_instant(s: &str) -> Option<OffsetDateTime> {
     time::PrimitiveDateTime::parse(s, FORMAT).ok().map(|p| p.assume_utc())
 }
 
+/// Reads a calendar date written `2027-03-31`, naming the field when it is not one.
+pub fn parse_date(field: &str, s: &str) -> Result<time::Date, crate::DomainError> {
+    time::Date::parse(s.trim(), time::macros::format_description!("[year]-[month]-[day]"))
+        .map_err(|_| crate::DomainError::field(field, format!("{s:?} is not a date like 2027-03-31")))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -33,5 +39,13 @@ mod tests {
         assert!(fa < fb);
         assert_eq!(parse_instant(&fa), Some(a));
         assert_eq!(parse_instant("2023-11-14 22:13:20"), None);
+    }
+
+    #[test]
+    fn dates_are_iso_only_and_errors_name_the_field() {
+        assert_eq!(parse_date("due", " 2027-03-31 ").unwrap().to_string(), "2027-03-31");
+        let e = parse_date("due", "31/03/2027").unwrap_err().to_string();
+        assert!(e.contains("due") && e.contains("2027-03-31"), "{e}");
+        assert!(parse_date("due", "2027-02-30").is_err());
     }
 }

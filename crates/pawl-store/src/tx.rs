@@ -93,78 +93,18 @@ impl AuditedTx {
         after: Option<&A>,
     ) -> Result<(), StoreError> {
         let json = |v: Option<&dyn erased::Json>| v.map(|v| v.to_json()).transpose();
-        let mut event = AuditEvent {
-            org_id: self.org_id.clone(),
-            seq: 0,
-            occurred_at: row::now(),
-            actor_kind: self.actor.kind.as_str().to_owned(),
-            actor_id: self.actor.id.clone(),
-            actor_name: self.actor.name.clone(),
-            action: action.to_owned(),
-            entity_type: entity_type.to_owned(),
-            entity_id: entity_id.to_owned(),
-            before: json(before.map(|b| b as &dyn erased::Json))?,
-            after: json(after.map(|a| a as &dyn erased::Json))?,
-            prev_hash: String::new(),
-            hash: String::new(),
-        };
-        let mut tip = match self.head.take().or_else(|| self.heads.get(&self.org_id)) {
-            Some(tip) => tip,
-            None => self.locked_head().await?,
-        };
-        // Move the head from the tip we chained to, and only from it: the
-        // update takes the row lock (PostgreSQL) inside the already exclusive
-        // write transaction (SQLite), so two writers, even in two processes,
-        // never take the same sequence number. A stale tip matches no row;
-        // then read the real one and chain to that.
-        loop {
-            event.seq = tip.0 + 1;
-            event.prev_hash.clone_from(&tip.1);
-            event.hash = event_hash(&event);
-            let moved = sqlx::query("UPDATE audit_heads SET seq = $1, hash = $2 WHERE org_id = $3 AND seq = $4")
-                .bind(event.seq)
-                .bind(&event.hash)
-                .bind(&self.org_id)
-                .bind(tip.0)
-                .execute(&mut *self.tx)
-                .await?
-                .rows_affected();
-            if moved == 1 {
-                break;
-            }
-            let fresh = self.locked_head().await?;
-            if fresh == tip {
-                return Err(StoreError::Corrupt("the audit head did not move".into()));
-            }
-            tip = fresh;
-        }
-        sqlx::query(
-            "INSERT INTO audit_events (org_id, seq, occurred_at, actor_kind, actor_id, actor_name, action,
-                entity_type, entity_id, before_json, after_json, prev_hash, hash)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
-        )
-        .bind(&event.org_id)
-        .bind(event.seq)
-        .bind(&event.occurred_at)
-        .bind(&event.actor_kind)
-        .bind(&event.actor_id)
-        .bind(&event.actor_name)
-        .bind(&event.action)
-        .bind(&event.entity_type)
-        .bind(&event.entity_id)
-        .bind(&event.before)
-        .bind(&event.after)
-        .bind(&event.prev_hash)
-        .bind(&event.hash)
-        .execute(&mut *self.tx)
-        .await?;
-        self.head = Some((event.seq, event.hash));
-        Ok(())
+        let before = json(before.map(|b| b as &dyn erased::Json))?;
+        let after = json(after.map(|a| a as &dyn erased::Json))?;
+        self.record_many(&[(action, entity_type, entity_id.to_owned(), before, after)])
+            .await
     }
 
-    /// Appends many events with one head update and multi-row inserts: the
-    /// bulk path of imports. Each item is (action, entity type, entity id,
-    /// before, after), the payloads already JSON.
+    /// Appends events with one head update and multi-row inserts. The head
+    /// moves only from the tip the events were chained to: its update takes
+    /// the row lock (PostgreSQL) inside the already exclusive write
+    /// transaction (SQLite), so two writers, even in two processes, never
+    /// take the same sequence number. A stale tip matches no row; then the
+    /// real one is read and the events are chained to that.
     pub(crate) async fn record_many(&mut self, items: &[PendingEvent<'_>]) -> Result<(), StoreError> {
         if items.is_empty() {
             return Ok(());

@@ -12,6 +12,7 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use pawl_app::risk::{self as service, AcceptanceInput, RiskInput, ScoreInput};
 use pawl_domain::risk::RiskMethod;
+use pawl_domain::time_fmt::parse_date;
 use pawl_store::{
     Acceptance, Assessment, Asset, AssetDraft, HeatCell, MethodVersion, RegisterRow, Risk, RiskFilter, Score,
     TreatmentAction,
@@ -535,10 +536,8 @@ fn action_of(risk_id: &str, a: &ActionInput) -> Result<TreatmentAction, ApiError
         errors.push(pawl_domain::FieldError::new("status", "use open, in_progress or done"));
     }
     let due = a.due_date.as_deref().filter(|d| !d.is_empty());
-    if let Some(d) = due {
-        if time::Date::parse(d, time::macros::format_description!("[year]-[month]-[day]")).is_err() {
-            errors.push(pawl_domain::FieldError::new("due_date", "use a date like 2027-03-31"));
-        }
+    if let Some(Err(pawl_domain::DomainError::Invalid(bad))) = due.map(|d| parse_date("due_date", d)) {
+        errors.extend(bad);
     }
     if !errors.is_empty() {
         return Err(ApiError::invalid(errors));
@@ -745,16 +744,7 @@ pub async fn register_as_of(
     Auth(p): Auth,
     Query(q): Query<AsOfParams>,
 ) -> ApiResult<axum::Json<RegisterList>> {
-    let date = time::Date::parse(
-        q.as_of.trim(),
-        time::macros::format_description!("[year]-[month]-[day]"),
-    )
-    .map_err(|_| {
-        ApiError::invalid(vec![pawl_domain::FieldError::new(
-            "as_of",
-            "use a date like 2026-06-30",
-        )])
-    })?;
+    let date = parse_date("as_of", &q.as_of)?;
     let rows = s
         .app
         .store

@@ -837,16 +837,7 @@ struct AsOfPage {
 }
 
 pub async fn register_as_of(State(s): State<AppState>, Auth(p): Auth, Query(q): Query<AsOfQuery>) -> PageResult {
-    let date = time::Date::parse(
-        q.as_of.trim(),
-        time::macros::format_description!("[year]-[month]-[day]"),
-    )
-    .map_err(|_| {
-        ApiError::invalid(vec![pawl_domain::FieldError::new(
-            "as_of",
-            "use a date like 2026-06-30",
-        )])
-    })?;
+    let date = pawl_domain::time_fmt::parse_date("as_of", &q.as_of).map_err(ApiError::from)?;
     let rows = s
         .app
         .store
