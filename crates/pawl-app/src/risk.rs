@@ -718,12 +718,13 @@ pub fn register_cells(r: &Risk, assets: &[String]) -> Vec<String> {
     ]
 }
 
-/// Walks the whole register in reference order, a page at a time, so an
-/// export never holds the register in memory.
-pub async fn for_each_register_row(
+/// Walks the whole register in reference order, a page at a time, so that
+/// no caller holds more of it than it keeps; `visit` gets each risk with the
+/// names of its assets.
+pub async fn for_each_risk(
     store: &Store,
     org_id: &str,
-    mut row: impl FnMut(&[String]) -> Result<(), AppError>,
+    mut visit: impl FnMut(&Risk, &[String]) -> Result<(), AppError>,
 ) -> Result<usize, AppError> {
     let reader = store.org(org_id);
     let mut cursor = None;
@@ -744,7 +745,7 @@ pub async fn for_each_register_row(
         let ids: Vec<String> = page.items.iter().map(|r| r.id.clone()).collect();
         let mut assets = reader.asset_names_for_risks(&ids).await?;
         for r in &page.items {
-            row(&register_cells(r, &assets.remove(&r.id).unwrap_or_default()))?;
+            visit(r, &assets.remove(&r.id).unwrap_or_default())?;
             n += 1;
         }
         match page.next_cursor {
@@ -753,6 +754,15 @@ pub async fn for_each_register_row(
         }
     }
     Ok(n)
+}
+
+/// The register as export rows, in `register_header` order.
+pub async fn for_each_register_row(
+    store: &Store,
+    org_id: &str,
+    mut row: impl FnMut(&[String]) -> Result<(), AppError>,
+) -> Result<usize, AppError> {
+    for_each_risk(store, org_id, |r, assets| row(&register_cells(r, assets))).await
 }
 
 /// Writes the register (risk assessment report and treatment plan) as CSV,

@@ -561,41 +561,41 @@ impl OrgReader<'_> {
         Ok(rows.into_iter().map(|r| r.0).collect())
     }
 
+    /// The rows of one child table of a risk; `sql` binds org as $1, risk as $2.
+    async fn rows_for_risk<T>(
+        &self,
+        sql: &str,
+        risk_id: &str,
+        map: fn(&AnyRow) -> Result<T, StoreError>,
+    ) -> Result<Vec<T>, StoreError> {
+        let rows = sqlx::query(sql)
+            .bind(&self.org_id)
+            .bind(risk_id)
+            .fetch_all(&self.store.read)
+            .await?;
+        rows.iter().map(map).collect()
+    }
+
     /// Every assessment of a risk, oldest first: its trend.
     pub async fn assessments(&self, risk_id: &str) -> Result<Vec<Assessment>, StoreError> {
         let sql = format!(
             "SELECT {ASSESSMENT_COLUMNS} FROM risk_assessments WHERE org_id = $1 AND risk_id = $2 ORDER BY assessed_at, id"
         );
-        let rows = sqlx::query(&sql)
-            .bind(&self.org_id)
-            .bind(risk_id)
-            .fetch_all(&self.store.read)
-            .await?;
-        rows.iter().map(assessment_from_row).collect()
+        self.rows_for_risk(&sql, risk_id, assessment_from_row).await
     }
 
     pub async fn acceptances(&self, risk_id: &str) -> Result<Vec<Acceptance>, StoreError> {
         let sql = format!(
             "SELECT {ACCEPTANCE_COLUMNS} FROM risk_acceptances WHERE org_id = $1 AND risk_id = $2 ORDER BY created_at DESC, id DESC"
         );
-        let rows = sqlx::query(&sql)
-            .bind(&self.org_id)
-            .bind(risk_id)
-            .fetch_all(&self.store.read)
-            .await?;
-        rows.iter().map(acceptance_from_row).collect()
+        self.rows_for_risk(&sql, risk_id, acceptance_from_row).await
     }
 
     pub async fn treatment_actions(&self, risk_id: &str) -> Result<Vec<TreatmentAction>, StoreError> {
         let sql = format!(
             "SELECT {ACTION_COLUMNS} FROM treatment_actions WHERE org_id = $1 AND risk_id = $2 ORDER BY created_at, id"
         );
-        let rows = sqlx::query(&sql)
-            .bind(&self.org_id)
-            .bind(risk_id)
-            .fetch_all(&self.store.read)
-            .await?;
-        rows.iter().map(action_from_row).collect()
+        self.rows_for_risk(&sql, risk_id, action_from_row).await
     }
 
     /// Every treatment action of live risks, for the treatment plan.

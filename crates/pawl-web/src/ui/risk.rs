@@ -707,26 +707,11 @@ pub async fn report(State(s): State<AppState>, Auth(p): Auth) -> PageResult {
     let reader = s.app.store.org(&p.organisation.id);
     let method = reader.risk_method().await?;
     let mut risks = Vec::new();
-    let mut cursor = None;
-    loop {
-        let page = reader
-            .risks(
-                &RiskFilter::default(),
-                &ListQuery {
-                    limit: Some(500),
-                    cursor,
-                    sort: Some("reference".into()),
-                    skip_total: true,
-                    ..Default::default()
-                },
-            )
-            .await?;
-        risks.extend(page.items);
-        match page.next_cursor {
-            Some(c) => cursor = Some(pawl_store::Cursor::decode(&c)?),
-            None => break,
-        }
-    }
+    service::for_each_risk(&s.app.store, &p.organisation.id, |r, _| {
+        risks.push(r.clone());
+        Ok(())
+    })
+    .await?;
     let by_id: HashMap<&str, &Risk> = risks.iter().map(|r| (r.id.as_str(), r)).collect();
     let plan = reader
         .all_treatment_actions()
