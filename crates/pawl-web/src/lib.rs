@@ -28,6 +28,9 @@ pub struct AppState {
     pub openapi: Arc<String>,
 }
 
+/// The largest request body pawl reads, uploads included.
+pub const BODY_LIMIT: usize = 64 * 1024 * 1024;
+
 /// The whole HTTP surface.
 pub fn router(app: App) -> Router {
     let (api_router, openapi) = api::router().split_for_parts();
@@ -44,7 +47,8 @@ pub fn router(app: App) -> Router {
         .layer(axum::middleware::from_fn_with_state(state.clone(), auth::authenticate))
         .layer(axum::middleware::from_fn(middleware::security_headers))
         .layer(axum::middleware::from_fn(middleware::request_log))
-        .layer(axum::extract::DefaultBodyLimit::max(2 * 1024 * 1024))
+        // Registers of 100,000 risks are about 17 MB as CSV.
+        .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT))
         .with_state(state)
 }
 

@@ -926,8 +926,9 @@ pub async fn import(
     State(s): State<AppState>,
     Auth(p): Auth,
     Query(q): Query<ImportParams>,
-    body: Bytes,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> ApiResult<impl IntoResponse> {
+    let body = body.map_err(|r| ApiError::new(r.status(), "too-large", "Unreadable upload", r.body_text()))?;
     let mapping = parse_mapping(q.mapping.as_deref())?;
     let report = service::import_table(
         &s.app.store,

@@ -419,3 +419,32 @@ on_both_engines! {
         assert_eq!(r.status(), 200);
     }
 }
+
+on_both_engines! {
+    async fn a_register_of_thousands_imports_in_one_request(engine: Engine) {
+        let app = spawn_app(engine).await;
+        let mut csv = String::from("Risk ID,Title,Description,Asset,Likelihood,Impact,Residual likelihood,Residual impact\n");
+        for i in 0..20_000 {
+            csv.push_str(&format!(
+                "R-{i:05},Risk {i} to service {},\"Scenario {i}: a threat exploits a weakness in component {}\",Asset {},{},{},1,1\n",
+                i % 97,
+                i % 1013,
+                i % 30,
+                1 + i % 5,
+                1 + (i / 5) % 5
+            ));
+        }
+        assert!(csv.len() > 2 * 1024 * 1024, "larger than a small upload limit");
+        let r = app.api().post(app.url("/api/v1/risks/import")).bearer_auth(&app.admin_token).body(csv).send().await.unwrap();
+        assert_eq!(r.status(), 200);
+        let report: Value = r.json().await.unwrap();
+        assert_eq!(report["created"], 20_000);
+        assert_eq!(report["assets_created"].as_array().unwrap().len(), 30);
+        let t = &app.admin_token;
+        assert_eq!(get(&app, t, "/api/v1/risks?limit=1").await["total"], 20_000);
+        assert_eq!(get(&app, t, "/api/v1/risks?limit=1&asset_id=").await["total"], 20_000);
+        let verify = get(&app, t, "/api/v1/audit/verify").await;
+        assert_eq!(verify["intact"], true);
+        assert!(verify["events"].as_i64().unwrap() > 40_000, "each risk and its assessment are recorded");
+    }
+}
