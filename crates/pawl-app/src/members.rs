@@ -15,16 +15,11 @@ pub async fn add_member(
     role: &str,
     password: Option<&str>,
 ) -> Result<(Member, bool), AppError> {
-    let mut errors = Vec::new();
-    let email = Email::parse(email).map_err(|e| errors.push(e)).ok();
-    let role = Role::parse(role).map_err(|e| errors.push(e)).ok();
+    let mut problems = pawl_domain::Problems::default();
+    let email = problems.take(Email::parse(email));
+    let role = problems.take(Role::parse(role));
     let (Some(email), Some(role)) = (email, role) else {
-        return Err(AppError::Invalid(pawl_domain::DomainError::Invalid(
-            errors
-                .into_iter()
-                .flat_map(|pawl_domain::DomainError::Invalid(v)| v)
-                .collect(),
-        )));
+        return Err(problems.into_error().into());
     };
     let exists = app.store.user_by_email(&email).await?.is_some();
     let password_hash = match (exists, password.filter(|p| !p.is_empty())) {

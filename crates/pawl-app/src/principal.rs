@@ -1,6 +1,5 @@
 //! Who is asking, in which organisation, with which role.
 
-use crate::AppError;
 use pawl_domain::access::{allows, Permission};
 use pawl_domain::audit::{Actor, ActorKind};
 use pawl_domain::identity::Role;
@@ -30,15 +29,7 @@ pub struct Principal {
 }
 
 impl Principal {
-    /// The one place a role is checked against a permission.
-    pub fn authorize(&self, permission: Permission) -> Result<(), AppError> {
-        if allows(self.role, permission) {
-            Ok(())
-        } else {
-            Err(AppError::Forbidden)
-        }
-    }
-
+    /// Whether the role allows this; the web layer's policy asks it for every route.
     pub fn can(&self, permission: Permission) -> bool {
         allows(self.role, permission)
     }

@@ -7,8 +7,9 @@ use pawl_domain::audit::Actor;
 use pawl_domain::identity::{Email, Role};
 use pawl_domain::risk::import::{self, Column, ImportProblem, ParsedRegister};
 use pawl_domain::risk::method::Axis;
-use pawl_domain::risk::{parse_reference, Cia, Problems, RiskMethod, RiskStatus, TreatmentOption};
+use pawl_domain::risk::{parse_reference, Cia, RiskMethod, RiskStatus, TreatmentOption};
 use pawl_domain::DomainError;
+use pawl_domain::Problems;
 use pawl_store::{
     draft_from_risk, Acceptance, AssetDraft, ListQuery, MethodVersion, Risk, RiskDraft, RiskFilter, Score, Store,
 };
@@ -287,7 +288,7 @@ pub async fn update_risk(
     let owner = owner_of(store, org_id, input).await?;
     let mut tx = store.write(org_id, actor).await?;
     let method = tx.ensure_risk_method().await?;
-    let current = store.org(org_id).risk(id).await?;
+    let current = tx.risk_for_update(id).await?;
     let draft = apply(&method, &draft_from_risk(&current), input, owner)?;
     let risk = tx
         .update_risk(id, &draft, expected, input.note.as_deref().unwrap_or(""))

@@ -28,3 +28,36 @@ impl DomainError {
         Self::Invalid(vec![FieldError::new(field, message)])
     }
 }
+
+/// Collects field errors so that every problem of an input is reported at once.
+#[derive(Default)]
+pub struct Problems(pub Vec<FieldError>);
+
+impl Problems {
+    pub fn take<T>(&mut self, r: Result<T, DomainError>) -> Option<T> {
+        match r {
+            Ok(v) => Some(v),
+            Err(DomainError::Invalid(v)) => {
+                self.0.extend(v);
+                None
+            }
+        }
+    }
+
+    pub fn push(&mut self, field: &str, message: impl Into<String>) {
+        self.0.push(FieldError::new(field, message));
+    }
+
+    /// The collected problems as one error (empty when there were none).
+    pub fn into_error(self) -> DomainError {
+        DomainError::Invalid(self.0)
+    }
+
+    pub fn finish(self) -> Result<(), DomainError> {
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            Err(DomainError::Invalid(self.0))
+        }
+    }
+}

@@ -12,4 +12,4 @@ pub mod time_fmt;
 
 mod error;
 
-pub use error::{DomainError, FieldError};
+pub use error::{DomainError, FieldError, Problems};

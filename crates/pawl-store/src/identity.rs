@@ -2,7 +2,7 @@
 //! (clause 5.3; Annex A 5.15 to 5.18).
 
 use crate::page::{Cursor, ListQuery, Page};
-use crate::row::{new_id, now};
+use crate::row::{check_version, new_id, now};
 use crate::{AuditedTx, OrgReader, Store, StoreError};
 use pawl_domain::audit::Actor;
 use pawl_domain::identity::{Email, OrgSlug, Role};
@@ -152,17 +152,6 @@ where
 
 fn token_row(r: &AnyRow) -> Result<ApiToken, StoreError> {
     Ok(token_from_row(r)?)
-}
-
-/// Checks an `If-Match` version against the stored one.
-fn check_version(entity: &'static str, stored: i64, expected: Option<i64>) -> Result<(), StoreError> {
-    match expected {
-        Some(v) if v != stored => Err(StoreError::PreconditionFailed {
-            entity,
-            current_etag: crate::row::etag(stored),
-        }),
-        _ => Ok(()),
-    }
 }
 
 impl Store {

@@ -165,9 +165,3 @@ pub struct OrgReader<'s> {
     store: &'s Store,
     org_id: String,
 }
-
-impl OrgReader<'_> {
-    pub fn org_id(&self) -> &str {
-        &self.org_id
-    }
-}

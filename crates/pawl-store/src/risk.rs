@@ -2,7 +2,7 @@
 //! acceptances and treatment actions (clauses 6.1.2, 6.1.3, 8.2, 8.3).
 
 use crate::page::{Cursor, ListQuery, Page, SortOrder};
-use crate::row::{new_id, now};
+use crate::row::{check_version, new_id, now};
 use crate::sql::Sql;
 use crate::{AuditedTx, OrgReader, StoreError};
 use pawl_domain::risk::RiskMethod;
@@ -549,18 +549,6 @@ impl OrgReader<'_> {
         Ok(out)
     }
 
-    /// The ids of the existing controls a risk relies on.
-    pub async fn risk_controls(&self, risk_id: &str) -> Result<Vec<String>, StoreError> {
-        let rows: Vec<(String,)> = sqlx::query_as(
-            "SELECT control_id FROM risk_controls WHERE org_id = $1 AND risk_id = $2 ORDER BY control_id",
-        )
-        .bind(&self.org_id)
-        .bind(risk_id)
-        .fetch_all(&self.store.read)
-        .await?;
-        Ok(rows.into_iter().map(|r| r.0).collect())
-    }
-
     /// The rows of one child table of a risk; `sql` binds org as $1, risk as $2.
     async fn rows_for_risk<T>(
         &self,
@@ -772,16 +760,6 @@ fn keyset(sql: &mut Sql, q: &ListQuery, expr: &str, id: &str, numeric: bool) -> 
         }
     };
     Ok((cond, format!(" ORDER BY {expr} {dir}, {id} {dir}")))
-}
-
-fn check_version(entity: &'static str, stored: i64, expected: Option<i64>) -> Result<(), StoreError> {
-    match expected {
-        Some(v) if v != stored => Err(StoreError::PreconditionFailed {
-            entity,
-            current_etag: crate::row::etag(stored),
-        }),
-        _ => Ok(()),
-    }
 }
 
 impl AuditedTx {
@@ -1071,7 +1049,9 @@ impl AuditedTx {
         Ok(())
     }
 
-    async fn risk_for_update(&mut self, id: &str) -> Result<Risk, StoreError> {
+    /// A live risk as this transaction sees it: the base for merging a change,
+    /// so that a concurrent writer's fields are never overwritten unseen.
+    pub async fn risk_for_update(&mut self, id: &str) -> Result<Risk, StoreError> {
         let sql =
             format!("SELECT {RISK_COLUMNS} FROM risks r WHERE r.org_id = $1 AND r.id = $2 AND r.deleted_at IS NULL");
         let row = sqlx::query(&sql)

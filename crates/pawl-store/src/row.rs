@@ -15,3 +15,14 @@ pub(crate) fn now() -> String {
 pub fn etag(version: i64) -> String {
     format!("\"v{version}\"")
 }
+
+/// Checks an `If-Match` version against the stored one.
+pub(crate) fn check_version(entity: &'static str, stored: i64, expected: Option<i64>) -> Result<(), crate::StoreError> {
+    match expected {
+        Some(v) if v != stored => Err(crate::StoreError::PreconditionFailed {
+            entity,
+            current_etag: etag(stored),
+        }),
+        _ => Ok(()),
+    }
+}

@@ -5,6 +5,22 @@ use sqlx::any::AnyArguments;
 use sqlx::query::{Query, QueryAs, QueryScalar};
 use sqlx::Any;
 
+/// Binds every argument, in order, to any of sqlx's query kinds.
+macro_rules! bind_all {
+    ($query:expr, $args:expr) => {{
+        let mut q = $query;
+        for a in $args {
+            q = match a {
+                Arg::Text(s) => q.bind(s.as_str()),
+                Arg::Int(n) => q.bind(*n),
+                Arg::OptText(s) => q.bind(s.as_deref()),
+                Arg::OptInt(n) => q.bind(*n),
+            };
+        }
+        q
+    }};
+}
+
 #[derive(Debug, Clone)]
 pub(crate) enum Arg {
     Text(String),
@@ -70,47 +86,20 @@ impl Sql {
     }
 
     pub fn query(&self) -> Query<'_, Any, AnyArguments<'_>> {
-        let mut q = sqlx::query(&self.text);
-        for a in &self.args {
-            q = match a {
-                Arg::Text(s) => q.bind(s.as_str()),
-                Arg::Int(n) => q.bind(*n),
-                Arg::OptText(s) => q.bind(s.as_deref()),
-                Arg::OptInt(n) => q.bind(*n),
-            };
-        }
-        q
+        bind_all!(sqlx::query(&self.text), &self.args)
     }
 
     pub fn scalar<T>(&self) -> QueryScalar<'_, Any, T, AnyArguments<'_>>
     where
         (T,): for<'r> sqlx::FromRow<'r, sqlx::any::AnyRow>,
     {
-        let mut q = sqlx::query_scalar(&self.text);
-        for a in &self.args {
-            q = match a {
-                Arg::Text(s) => q.bind(s.as_str()),
-                Arg::Int(n) => q.bind(*n),
-                Arg::OptText(s) => q.bind(s.as_deref()),
-                Arg::OptInt(n) => q.bind(*n),
-            };
-        }
-        q
+        bind_all!(sqlx::query_scalar(&self.text), &self.args)
     }
 
     pub fn query_as<T>(&self) -> QueryAs<'_, Any, T, AnyArguments<'_>>
     where
         T: for<'r> sqlx::FromRow<'r, sqlx::any::AnyRow>,
     {
-        let mut q = sqlx::query_as(&self.text);
-        for a in &self.args {
-            q = match a {
-                Arg::Text(s) => q.bind(s.as_str()),
-                Arg::Int(n) => q.bind(*n),
-                Arg::OptText(s) => q.bind(s.as_deref()),
-                Arg::OptInt(n) => q.bind(*n),
-            };
-        }
-        q
+        bind_all!(sqlx::query_as(&self.text), &self.args)
     }
 }

@@ -63,14 +63,6 @@ impl Store {
 }
 
 impl AuditedTx {
-    pub fn org_id(&self) -> &str {
-        &self.org_id
-    }
-
-    pub fn actor(&self) -> &Actor {
-        &self.actor
-    }
-
     /// The stored tip, locking its row on PostgreSQL (a no-op update takes
     /// the row lock; SQLite's write transaction is already exclusive).
     async fn locked_head(&mut self) -> Result<(i64, String), StoreError> {

@@ -42,7 +42,7 @@ pub fn router(app: App) -> Router {
     Router::new()
         .merge(api_router)
         .merge(ui::router())
-        .layer(axum::middleware::from_fn_with_state(state.clone(), policy::enforce))
+        .layer(axum::middleware::from_fn(policy::enforce))
         .layer(axum::middleware::from_fn(middleware::csrf))
         .layer(axum::middleware::from_fn_with_state(state.clone(), auth::authenticate))
         .layer(axum::middleware::from_fn(middleware::security_headers))

@@ -4,8 +4,8 @@
 //! A route missing from [`ROUTES`] is refused: the policy fails closed.
 
 use crate::auth::Identity;
-use crate::{ApiError, AppState};
-use axum::extract::{MatchedPath, Request, State};
+use crate::ApiError;
+use axum::extract::{MatchedPath, Request};
 use axum::http::{Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -129,7 +129,7 @@ fn is_api(path: &str) -> bool {
     path.starts_with("/api/")
 }
 
-pub async fn enforce(State(_): State<AppState>, req: Request, next: Next) -> Response {
+pub async fn enforce(req: Request, next: Next) -> Response {
     // Unrouted paths fall through to the 404 fallback.
     let Some(path) = req.extensions().get::<MatchedPath>().map(|m| m.as_str().to_owned()) else {
         return next.run(req).await;

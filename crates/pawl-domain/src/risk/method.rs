@@ -4,9 +4,10 @@
 //! A method is versioned; each assessment names the version it used, so
 //! results stay comparable and a new method never rewrites the past.
 
-use super::{normalise, Problems};
+use super::normalise;
 use crate::identity::Role;
 use crate::DomainError;
+use crate::Problems;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -4,7 +4,7 @@
 pub mod import;
 pub mod method;
 
-use crate::{DomainError, FieldError};
+use crate::DomainError;
 use serde::{Deserialize, Serialize};
 
 pub use method::{AcceptanceRule, RiskLevel, RiskMethod, ScaleLevel};
@@ -199,34 +199,6 @@ pub fn normalise(s: &str) -> String {
         .filter(|c| c.is_alphanumeric())
         .flat_map(char::to_lowercase)
         .collect()
-}
-
-/// Collects field errors so that every problem of an input is reported at once.
-#[derive(Default)]
-pub struct Problems(pub Vec<FieldError>);
-
-impl Problems {
-    pub fn take<T>(&mut self, r: Result<T, DomainError>) -> Option<T> {
-        match r {
-            Ok(v) => Some(v),
-            Err(DomainError::Invalid(v)) => {
-                self.0.extend(v);
-                None
-            }
-        }
-    }
-
-    pub fn push(&mut self, field: &str, message: impl Into<String>) {
-        self.0.push(FieldError::new(field, message));
-    }
-
-    pub fn finish(self) -> Result<(), DomainError> {
-        if self.0.is_empty() {
-            Ok(())
-        } else {
-            Err(DomainError::Invalid(self.0))
-        }
-    }
 }
 
 #[cfg(test)]

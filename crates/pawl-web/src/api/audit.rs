@@ -1,6 +1,6 @@
 //! The audit trail: events, record history and chain verification (clause 7.5.3).
 
-use super::list_of;
+use super::{list_of, ListBody};
 use crate::auth::Auth;
 use crate::error::{ApiResult, Problem};
 use crate::extract::{Path, Query};
@@ -106,11 +106,7 @@ pub async fn events(
         entity_id: q.entity_id,
     };
     let page = s.app.store.org(&p.organisation.id).audit_events(&filter, &list).await?;
-    Ok(Json(AuditEventList {
-        items: page.items.into_iter().map(AuditEventOut::from).collect(),
-        total: page.total,
-        next_cursor: page.next_cursor,
-    }))
+    Ok(Json(AuditEventList::page(page)))
 }
 
 #[derive(Serialize, ToSchema)]
@@ -169,10 +165,7 @@ pub async fn history(
             "history of {entity_type} {entity_id}"
         )));
     }
-    let items: Vec<AuditEventOut> = events.into_iter().map(AuditEventOut::from).collect();
-    Ok(Json(AuditEventList {
-        total: items.len() as i64,
-        items,
-        next_cursor: None,
-    }))
+    Ok(Json(AuditEventList::whole(
+        events.into_iter().map(AuditEventOut::from).collect(),
+    )))
 }

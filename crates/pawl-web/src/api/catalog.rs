@@ -1,6 +1,6 @@
 //! The ISO/IEC 27001:2022 catalog: clauses and Annex A controls.
 
-use super::list_of;
+use super::{list_of, ListBody};
 use crate::error::{ApiError, ApiResult, Problem};
 use axum::extract::{Path, Query};
 use axum::Json;
@@ -148,12 +148,9 @@ impl ControlFilter {
     responses((status = 200, body = ControlList), (status = 401, body = Problem), (status = 422, body = Problem)))]
 pub async fn annex_a_list(Query(f): Query<ControlFilter>) -> ApiResult<Json<ControlList>> {
     let (theme, attribute) = f.parse()?;
-    let items: Vec<ControlOut> = Catalog::get().filter(theme, attribute).map(ControlOut::from).collect();
-    Ok(Json(ControlList {
-        total: items.len() as i64,
-        items,
-        next_cursor: None,
-    }))
+    Ok(Json(ControlList::whole(
+        Catalog::get().filter(theme, attribute).map(ControlOut::from).collect(),
+    )))
 }
 
 /// One Annex A control, by `5.1` or `A.5.1`.
@@ -171,12 +168,9 @@ pub async fn annex_a_get(Path(id): Path<String>) -> ApiResult<Json<ControlOut>> 
 #[utoipa::path(get, path = "/api/v1/catalog/iso27001-2022/clauses", tag = "catalog",
     responses((status = 200, body = ClauseList), (status = 401, body = Problem)))]
 pub async fn clauses_list() -> Json<ClauseList> {
-    let items: Vec<ClauseOut> = Catalog::get().clauses.iter().map(ClauseOut::from).collect();
-    Json(ClauseList {
-        total: items.len() as i64,
-        items,
-        next_cursor: None,
-    })
+    Json(ClauseList::whole(
+        Catalog::get().clauses.iter().map(ClauseOut::from).collect(),
+    ))
 }
 
 /// One clause, by id such as `6.1.2`.

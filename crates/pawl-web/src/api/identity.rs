@@ -1,6 +1,6 @@
 //! The organisation, its members and API tokens (clause 5.3; Annex A 5.16 to 5.18).
 
-use super::{list_of, ListParams};
+use super::{list_of, ListBody, ListParams};
 use crate::auth::Auth;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::etag::{if_match, with_etag};
@@ -106,11 +106,7 @@ pub async fn members_list(
     Query(params): Query<ListParams>,
 ) -> ApiResult<axum::Json<MemberList>> {
     let page = s.app.store.org(&p.organisation.id).members(&params.to_query()?).await?;
-    Ok(axum::Json(MemberList {
-        items: page.items.into_iter().map(MemberOut::from).collect(),
-        total: page.total,
-        next_cursor: page.next_cursor,
-    }))
+    Ok(axum::Json(MemberList::page(page)))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -237,20 +233,16 @@ list_of!(TokenList, TokenOut);
     responses((status = 200, body = TokenList), (status = 401, body = Problem)))]
 pub async fn tokens_list(State(s): State<AppState>, Auth(p): Auth) -> ApiResult<axum::Json<TokenList>> {
     let whose = (!p.can(Permission::ManageOrganisation)).then_some(p.user_id.as_str());
-    let items: Vec<TokenOut> = s
-        .app
-        .store
-        .org(&p.organisation.id)
-        .tokens(whose)
-        .await?
-        .into_iter()
-        .map(TokenOut::from)
-        .collect();
-    Ok(axum::Json(TokenList {
-        total: items.len() as i64,
-        items,
-        next_cursor: None,
-    }))
+    Ok(axum::Json(TokenList::whole(
+        s.app
+            .store
+            .org(&p.organisation.id)
+            .tokens(whose)
+            .await?
+            .into_iter()
+            .map(TokenOut::from)
+            .collect(),
+    )))
 }
 
 #[derive(Deserialize, ToSchema)]

@@ -139,6 +139,25 @@ impl ListParams {
     }
 }
 
+/// The one shape of every list response, built whole or from a store page.
+pub trait ListBody: Sized {
+    type Item;
+
+    fn from_parts(items: Vec<Self::Item>, total: i64, next_cursor: Option<String>) -> Self;
+
+    /// A list that is complete in one response.
+    fn whole(items: Vec<Self::Item>) -> Self {
+        let total = items.len() as i64;
+        Self::from_parts(items, total, None)
+    }
+
+    /// One page of a longer list.
+    fn page<T: Into<Self::Item>>(page: pawl_store::Page<T>) -> Self {
+        let page = page.map(Into::into);
+        Self::from_parts(page.items, page.total, page.next_cursor)
+    }
+}
+
 /// Declares a list response type `{ items, total, next_cursor }` for one item type.
 macro_rules! list_of {
     ($name:ident, $item:ty) => {
@@ -149,6 +168,18 @@ macro_rules! list_of {
             pub total: i64,
             /// Pass as `cursor` to get the next page; null on the last page.
             pub next_cursor: Option<String>,
+        }
+
+        impl $crate::api::ListBody for $name {
+            type Item = $item;
+
+            fn from_parts(items: Vec<$item>, total: i64, next_cursor: Option<String>) -> Self {
+                Self {
+                    items,
+                    total,
+                    next_cursor,
+                }
+            }
         }
     };
 }

@@ -1,6 +1,6 @@
 //! The risk register over the API (clauses 6.1.2, 6.1.3, 8.2, 8.3).
 
-use super::{list_of, ListParams};
+use super::{list_of, ListBody, ListParams};
 use crate::auth::Auth;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::etag::{if_match, with_etag};
@@ -257,11 +257,7 @@ pub async fn risks_list(
         .org(&p.organisation.id)
         .risks(&q.filter()?, &q.list()?)
         .await?;
-    Ok(axum::Json(RiskList {
-        items: page.items.into_iter().map(RiskOut::from).collect(),
-        total: page.total,
-        next_cursor: page.next_cursor,
-    }))
+    Ok(axum::Json(RiskList::page(page)))
 }
 
 /// Identifies a risk. Scores are checked against the current method, and the
@@ -390,17 +386,14 @@ pub async fn risk_assessments(
 ) -> ApiResult<axum::Json<AssessmentList>> {
     let reader = s.app.store.org(&p.organisation.id);
     reader.risk(&id).await?;
-    let items: Vec<AssessmentOut> = reader
-        .assessments(&id)
-        .await?
-        .into_iter()
-        .map(AssessmentOut::from)
-        .collect();
-    Ok(axum::Json(AssessmentList {
-        total: items.len() as i64,
-        items,
-        next_cursor: None,
-    }))
+    Ok(axum::Json(AssessmentList::whole(
+        reader
+            .assessments(&id)
+            .await?
+            .into_iter()
+            .map(AssessmentOut::from)
+            .collect(),
+    )))
 }
 
 #[derive(Serialize, ToSchema)]
@@ -470,17 +463,14 @@ pub async fn risk_acceptances(
 ) -> ApiResult<axum::Json<AcceptanceList>> {
     let reader = s.app.store.org(&p.organisation.id);
     reader.risk(&id).await?;
-    let items: Vec<AcceptanceOut> = reader
-        .acceptances(&id)
-        .await?
-        .into_iter()
-        .map(AcceptanceOut::from)
-        .collect();
-    Ok(axum::Json(AcceptanceList {
-        total: items.len() as i64,
-        items,
-        next_cursor: None,
-    }))
+    Ok(axum::Json(AcceptanceList::whole(
+        reader
+            .acceptances(&id)
+            .await?
+            .into_iter()
+            .map(AcceptanceOut::from)
+            .collect(),
+    )))
 }
 
 #[derive(Serialize, Deserialize, ToSchema)]
@@ -565,17 +555,14 @@ pub async fn actions_list(
 ) -> ApiResult<axum::Json<ActionList>> {
     let reader = s.app.store.org(&p.organisation.id);
     reader.risk(&id).await?;
-    let items: Vec<ActionOut> = reader
-        .treatment_actions(&id)
-        .await?
-        .into_iter()
-        .map(ActionOut::from)
-        .collect();
-    Ok(axum::Json(ActionList {
-        total: items.len() as i64,
-        items,
-        next_cursor: None,
-    }))
+    Ok(axum::Json(ActionList::whole(
+        reader
+            .treatment_actions(&id)
+            .await?
+            .into_iter()
+            .map(ActionOut::from)
+            .collect(),
+    )))
 }
 
 /// Adds a treatment action to a risk.
@@ -751,12 +738,9 @@ pub async fn register_as_of(
         .org(&p.organisation.id)
         .register_as_of(&date.to_string())
         .await?;
-    let items: Vec<RegisterRowOut> = rows.into_iter().map(RegisterRowOut::from).collect();
-    Ok(axum::Json(RegisterList {
-        total: items.len() as i64,
-        items,
-        next_cursor: None,
-    }))
+    Ok(axum::Json(RegisterList::whole(
+        rows.into_iter().map(RegisterRowOut::from).collect(),
+    )))
 }
 
 #[derive(Serialize, ToSchema)]
@@ -771,19 +755,16 @@ list_of!(DueList, DueOut);
 #[utoipa::path(get, path = "/api/v1/risks/due", tag = "risk",
     responses((status = 200, body = DueList)))]
 pub async fn due(State(s): State<AppState>, Auth(p): Auth) -> ApiResult<axum::Json<DueList>> {
-    let items: Vec<DueOut> = service::due_for_review(&s.app.store, &p.organisation.id, 500)
-        .await?
-        .into_iter()
-        .map(|d| DueOut {
-            risk: RiskOut::from(d.risk),
-            reason: d.reason,
-        })
-        .collect();
-    Ok(axum::Json(DueList {
-        total: items.len() as i64,
-        items,
-        next_cursor: None,
-    }))
+    Ok(axum::Json(DueList::whole(
+        service::due_for_review(&s.app.store, &p.organisation.id, 500)
+            .await?
+            .into_iter()
+            .map(|d| DueOut {
+                risk: RiskOut::from(d.risk),
+                reason: d.reason,
+            })
+            .collect(),
+    )))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -985,20 +966,16 @@ pub async fn method_get(State(s): State<AppState>, Auth(p): Auth) -> ApiResult<a
 #[utoipa::path(get, path = "/api/v1/risk-method/versions", tag = "risk",
     responses((status = 200, body = MethodList)))]
 pub async fn method_versions(State(s): State<AppState>, Auth(p): Auth) -> ApiResult<axum::Json<MethodList>> {
-    let items: Vec<MethodOut> = s
-        .app
-        .store
-        .org(&p.organisation.id)
-        .risk_method_versions()
-        .await?
-        .into_iter()
-        .map(MethodOut::from)
-        .collect();
-    Ok(axum::Json(MethodList {
-        total: items.len() as i64,
-        items,
-        next_cursor: None,
-    }))
+    Ok(axum::Json(MethodList::whole(
+        s.app
+            .store
+            .org(&p.organisation.id)
+            .risk_method_versions()
+            .await?
+            .into_iter()
+            .map(MethodOut::from)
+            .collect(),
+    )))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -1137,11 +1114,7 @@ pub async fn assets_list(
     Query(q): Query<ListParams>,
 ) -> ApiResult<axum::Json<AssetList>> {
     let page = s.app.store.org(&p.organisation.id).assets(&q.to_query()?).await?;
-    Ok(axum::Json(AssetList {
-        items: page.items.into_iter().map(AssetOut::from).collect(),
-        total: page.total,
-        next_cursor: page.next_cursor,
-    }))
+    Ok(axum::Json(AssetList::page(page)))
 }
 
 /// Adds an asset.
