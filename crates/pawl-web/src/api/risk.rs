@@ -9,7 +9,7 @@ use crate::AppState;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
-use axum::response::IntoResponse;
+use axum::response::{IntoResponse, Response};
 use pawl_app::risk::{self as service, AcceptanceInput, RiskInput, ScoreInput};
 use pawl_domain::risk::RiskMethod;
 use pawl_domain::time_fmt::parse_date;
@@ -778,45 +778,44 @@ pub struct ExportParams {
 /// one row per risk with scores, treatment, owner and review date.
 #[utoipa::path(get, path = "/api/v1/risks/export", tag = "risk", params(ExportParams),
     responses((status = 200, description = "The register", content(("text/csv"), ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))), (status = 422, body = Problem)))]
-pub async fn export(
-    State(s): State<AppState>,
-    Auth(p): Auth,
-    Query(q): Query<ExportParams>,
-) -> ApiResult<impl IntoResponse> {
-    match q.format.as_deref().unwrap_or("csv") {
+pub async fn export(State(s): State<AppState>, Auth(p): Auth, Query(q): Query<ExportParams>) -> ApiResult<Response> {
+    register_download(&s, &p, q.format.as_deref().unwrap_or("csv")).await
+}
+
+/// The register as a file download, for the API and the UI alike.
+pub async fn register_download(s: &AppState, p: &pawl_app::Principal, format: &str) -> ApiResult<Response> {
+    let (mime, bytes) = match format {
         "csv" => {
             let mut buf = Vec::new();
             service::export_csv(&s.app.store, &p.organisation.id, &mut buf).await?;
-            Ok((
-                [
-                    (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
-                    (
-                        header::CONTENT_DISPOSITION,
-                        format!("attachment; filename=\"{}-risk-register.csv\"", p.organisation.slug),
-                    ),
-                ],
-                buf,
-            ))
+            ("text/csv; charset=utf-8", buf)
         }
         "xlsx" => {
             let title = format!("{} risk register", p.organisation.name);
-            let bytes = pawl_reports::xlsx::register_bytes(&s.app.store, &p.organisation.id, &title).await?;
-            Ok((
-                [
-                    (header::CONTENT_TYPE, XLSX.to_owned()),
-                    (
-                        header::CONTENT_DISPOSITION,
-                        format!("attachment; filename=\"{}-risk-register.xlsx\"", p.organisation.slug),
-                    ),
-                ],
-                bytes,
-            ))
+            (
+                XLSX,
+                pawl_reports::xlsx::register_bytes(&s.app.store, &p.organisation.id, &title).await?,
+            )
         }
-        other => Err(ApiError::invalid(vec![pawl_domain::FieldError::new(
-            "format",
-            format!("{other:?}: use csv or xlsx"),
-        )])),
-    }
+        other => {
+            return Err(ApiError::invalid(vec![pawl_domain::FieldError::new(
+                "format",
+                format!("{other:?}: use csv or xlsx"),
+            )]))
+        }
+    };
+    let disposition = format!(
+        "attachment; filename=\"{}-risk-register.{format}\"",
+        p.organisation.slug
+    );
+    Ok((
+        [
+            (header::CONTENT_TYPE, mime.to_owned()),
+            (header::CONTENT_DISPOSITION, disposition),
+        ],
+        bytes,
+    )
+        .into_response())
 }
 
 pub const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";

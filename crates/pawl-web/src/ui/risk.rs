@@ -672,19 +672,7 @@ pub async fn due(State(s): State<AppState>, Auth(p): Auth) -> PageResult {
 }
 
 pub async fn export_csv(State(s): State<AppState>, Auth(p): Auth) -> PageResult {
-    let mut buf = Vec::new();
-    service::export_csv(&s.app.store, &p.organisation.id, &mut buf).await?;
-    Ok((
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{}-risk-register.csv\"", p.organisation.slug),
-            ),
-        ],
-        buf,
-    )
-        .into_response())
+    Ok(crate::api::risk::register_download(&s, &p, "csv").await?)
 }
 
 #[derive(Template)]
@@ -738,19 +726,7 @@ pub async fn report(State(s): State<AppState>, Auth(p): Auth) -> PageResult {
 }
 
 pub async fn export_xlsx(State(s): State<AppState>, Auth(p): Auth) -> PageResult {
-    let title = format!("{} risk register", p.organisation.name);
-    let bytes = pawl_reports::xlsx::register_bytes(&s.app.store, &p.organisation.id, &title).await?;
-    Ok((
-        [
-            (header::CONTENT_TYPE, crate::api::risk::XLSX.to_owned()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{}-risk-register.xlsx\"", p.organisation.slug),
-            ),
-        ],
-        bytes,
-    )
-        .into_response())
+    Ok(crate::api::risk::register_download(&s, &p, "xlsx").await?)
 }
 
 #[derive(Template)]
