@@ -506,15 +506,13 @@ pub async fn import_table(
             return Ok(report);
         }
     };
+    report.rows = table.rows.len();
     let ParsedRegister {
         rows,
         errors,
         warnings,
         columns,
-    } = import::parse_table(&table, &method.method, mapping);
-    report.rows = table.rows.len();
-    // The rows are parsed; the raw table need not stay for the writing.
-    drop(table);
+    } = import::parse_table(table, &method.method, mapping);
     report.errors = errors;
     report.warnings = warnings;
     report.columns = columns;
@@ -553,14 +551,17 @@ pub async fn import_table(
     // live risk update it one by one.
     let mut new_risks: Vec<(RiskDraft, Vec<String>)> = Vec::new();
     let file_refs: std::collections::HashSet<String> = rows.iter().filter_map(|r| r.reference.clone()).collect();
-    for r in &rows {
+    // Each row is consumed as it is written, so the parsed file shrinks while
+    // the database grows.
+    for r in rows {
+        let is_live = exists(&r);
         let input = RiskInput {
             reference: r.reference.clone(),
-            title: Some(r.title.clone()),
-            description: Some(r.description.clone()),
-            category: Some(r.category.clone()),
-            threat: Some(r.threat.clone()),
-            vulnerability: Some(r.vulnerability.clone()),
+            title: Some(r.title),
+            description: Some(r.description),
+            category: Some(r.category),
+            threat: Some(r.threat),
+            vulnerability: Some(r.vulnerability),
             owner: None,
             cia: Some(r.cia.code()),
             likelihood: Some(r.likelihood.map(|v| ScoreInput::Number(i64::from(v)))),
@@ -615,7 +616,7 @@ pub async fn import_table(
             ids.push(id);
         }
         let existing = match &r.reference {
-            Some(reference) if exists(r) => tx.risk_by_reference(reference).await?,
+            Some(reference) if is_live => tx.risk_by_reference(reference).await?,
             _ => None,
         };
         match existing {

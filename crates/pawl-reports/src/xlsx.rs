@@ -128,7 +128,7 @@ pub fn read_table(bytes: &[u8]) -> Result<Table, ImportProblem> {
                     header = Some(cells);
                 }
             }
-            Some(_) => rows.push((line, cells)),
+            Some(_) => rows.push(pawl_domain::risk::import::Record::new(line, cells)),
         }
     }
     let header = header.ok_or_else(|| problem(1, "no header row naming a Title or Risk column was found".into()))?;

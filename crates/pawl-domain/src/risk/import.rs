@@ -189,12 +189,44 @@ pub struct ParsedRegister {
     pub columns: Vec<(String, Option<Column>)>,
 }
 
-/// A table as read from a file: its header and its rows, each with the
-/// file line it starts on.
+/// A table as read from a file: its header and its rows.
 #[derive(Debug)]
 pub struct Table {
     pub header: Vec<String>,
-    pub rows: Vec<(u64, Vec<String>)>,
+    pub rows: Vec<Record>,
+}
+
+/// One row of a table and the file line it starts on. Its cells share one
+/// buffer: a 100,000-row register costs two allocations a row instead of one
+/// a cell, which is most of what reading it holds in memory.
+#[derive(Debug)]
+pub struct Record {
+    pub line: u64,
+    text: String,
+    ends: Box<[u32]>,
+}
+
+impl Record {
+    pub fn new<S: AsRef<str>>(line: u64, cells: impl IntoIterator<Item = S>) -> Record {
+        let mut text = String::new();
+        let mut ends = Vec::new();
+        for c in cells {
+            text.push_str(c.as_ref());
+            ends.push(u32::try_from(text.len()).unwrap_or(u32::MAX));
+        }
+        Record {
+            line,
+            text,
+            ends: ends.into_boxed_slice(),
+        }
+    }
+
+    /// The cell in column `i`, empty past the row's end.
+    pub fn get(&self, i: usize) -> &str {
+        let Some(&end) = self.ends.get(i) else { return "" };
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        self.text.get(start as usize..end as usize).unwrap_or("")
+    }
 }
 
 /// Reads CSV text: a UTF-8 byte-order mark, `,` or `;` separators, quoted
@@ -231,14 +263,13 @@ pub fn read_csv(bytes: &[u8]) -> Result<Table, ImportProblem> {
         })?;
         // The file line, counting newlines inside quoted fields too.
         let line = rec.position().map(|p| lines.line_of(p.byte())).unwrap_or(0);
-        let cells: Vec<String> = rec.iter().map(|c| c.trim().to_owned()).collect();
-        if cells.iter().all(|c| c.is_empty()) {
+        if rec.iter().all(|c| c.trim().is_empty()) {
             continue;
         }
         if header.is_none() {
-            header = Some(cells);
+            header = Some(rec.iter().map(|c| c.trim().to_owned()).collect());
         } else {
-            rows.push((line, cells));
+            rows.push(Record::new(line, rec.iter().map(str::trim)));
         }
     }
     let header = header.ok_or(ImportProblem {
@@ -355,7 +386,9 @@ fn parse_date(s: &str, order: DateOrder) -> Option<Date> {
 
 /// Turns a table into risks. `mapping` (header → column key) overrides
 /// recognition for the headers it names.
-pub fn parse_table(table: &Table, method: &RiskMethod, mapping: &HashMap<String, String>) -> ParsedRegister {
+/// Consumes the table: each row is freed once read, so the raw table and the
+/// parsed rows are never held in full at the same time.
+pub fn parse_table(table: Table, method: &RiskMethod, mapping: &HashMap<String, String>) -> ParsedRegister {
     let mut out = ParsedRegister::default();
     let problem = |line: u64, col: Option<usize>, header: Option<&str>, message: String| ImportProblem {
         line,
@@ -409,12 +442,7 @@ pub fn parse_table(table: &Table, method: &RiskMethod, mapping: &HashMap<String,
     let col_of = |c: Column| columns.iter().position(|x| *x == Some(c));
     let date_order = match col_of(Column::NextReview) {
         Some(i) => {
-            let values: Vec<&str> = table
-                .rows
-                .iter()
-                .filter_map(|(_, r)| r.get(i).map(String::as_str))
-                .filter(|v| !v.is_empty())
-                .collect();
+            let values: Vec<&str> = table.rows.iter().map(|r| r.get(i)).filter(|v| !v.is_empty()).collect();
             match decide_date_order(&values) {
                 Ok((order, ambiguous)) => {
                     if ambiguous {
@@ -436,7 +464,11 @@ pub fn parse_table(table: &Table, method: &RiskMethod, mapping: &HashMap<String,
         None => DateOrder::DayFirst,
     };
     let mut seen_refs: HashMap<String, u64> = HashMap::new();
-    for (line, cells) in &table.rows {
+    let Table { header, rows } = table;
+    let no_rows = rows.is_empty();
+    out.rows.reserve_exact(rows.len());
+    for record in rows {
+        let line = &record.line;
         let mut risk = ImportedRisk {
             line: *line,
             ..Default::default()
@@ -444,13 +476,12 @@ pub fn parse_table(table: &Table, method: &RiskMethod, mapping: &HashMap<String,
         let mut ok = true;
         for (i, col) in columns.iter().enumerate() {
             let Some(col) = col else { continue };
-            let v = cells.get(i).map(String::as_str).unwrap_or("");
-            let header = Some(table.header[i].as_str());
+            let v = record.get(i);
+            let header = Some(header[i].as_str());
             let mut fail = |msg: String| {
                 out.errors.push(problem(*line, Some(i), header, msg));
                 ok = false;
             };
-            let text = |v: &str| v.to_owned();
             let score = |axis: Axis, field: &str| -> Result<Option<u8>, String> {
                 if v.is_empty() {
                     return Ok(None);
@@ -474,10 +505,10 @@ pub fn parse_table(table: &Table, method: &RiskMethod, mapping: &HashMap<String,
                     } else if v.chars().count() > 300 {
                         fail("the title is longer than 300 characters".into());
                     }
-                    risk.title = text(v);
+                    risk.title = v.to_owned();
                 }
-                Column::Description => risk.description = text(v),
-                Column::Category => risk.category = text(v),
+                Column::Description => risk.description = v.to_owned(),
+                Column::Category => risk.category = v.to_owned(),
                 Column::Assets => {
                     risk.assets = v
                         .split([';', '\n'])
@@ -486,9 +517,9 @@ pub fn parse_table(table: &Table, method: &RiskMethod, mapping: &HashMap<String,
                         .map(str::to_owned)
                         .collect()
                 }
-                Column::Threat => risk.threat = text(v),
-                Column::Vulnerability => risk.vulnerability = text(v),
-                Column::Owner => risk.owner = Some(text(v)).filter(|o| !o.is_empty()),
+                Column::Threat => risk.threat = v.to_owned(),
+                Column::Vulnerability => risk.vulnerability = v.to_owned(),
+                Column::Owner => risk.owner = Some(v.to_owned()).filter(|o| !o.is_empty()),
                 Column::Cia => match Cia::parse(v) {
                     Ok(c) => risk.cia = c,
                     Err(e) => fail(message(e)),
@@ -549,7 +580,7 @@ pub fn parse_table(table: &Table, method: &RiskMethod, mapping: &HashMap<String,
             out.rows.push(risk);
         }
     }
-    if table.rows.is_empty() {
+    if no_rows {
         out.errors
             .push(problem(1, None, None, "the file has a header but no risks".into()));
     }
@@ -577,7 +608,7 @@ mod tests {
 
     fn parse(csv: &str) -> ParsedRegister {
         let table = read_csv(csv.as_bytes()).expect("readable");
-        parse_table(&table, &RiskMethod::default_5x5(), &HashMap::new())
+        parse_table(table, &RiskMethod::default_5x5(), &HashMap::new())
     }
 
     #[test]
@@ -644,7 +675,7 @@ mod tests {
             ("Chance".to_owned(), "likelihood".to_owned()),
             ("Hurt".to_owned(), "impact".to_owned()),
         ]);
-        let p = parse_table(&table, &RiskMethod::default_5x5(), &mapping);
+        let p = parse_table(table, &RiskMethod::default_5x5(), &mapping);
         assert!(p.errors.is_empty(), "{:?}", p.errors);
         assert_eq!((p.rows[0].likelihood, p.rows[0].impact), (Some(2), Some(3)));
     }
