@@ -112,6 +112,11 @@ pub const ROUTES: &[(&str, &str, Rule)] = &[
     ("GET", "/assets", Needs(ReadIsms)),
     ("POST", "/assets", Needs(WriteIsms)),
     ("GET", "/risk-method", Needs(ReadIsms)),
+    ("POST", "/risk-method", Needs(ManageRiskMethod)),
+    ("GET", "/risk-method/edit", Needs(ManageRiskMethod)),
+    ("GET", "/assets/{id}", Needs(ReadIsms)),
+    ("POST", "/assets/{id}", Needs(WriteIsms)),
+    ("POST", "/assets/{id}/retire", Needs(WriteIsms)),
     ("GET", "/audit", Needs(ReadAuditTrail)),
     ("GET", "/history/{entity_type}/{entity_id}", Needs(ReadAuditTrail)),
 ];

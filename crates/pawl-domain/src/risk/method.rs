@@ -133,6 +133,63 @@ impl RiskMethod {
         }
     }
 
+    /// The method with scales of `likelihood` and `impact` steps and `levels`
+    /// risk levels (each clamped to what a method allows), as a starting point
+    /// for editing: new scale steps get placeholder labels, new matrix cells
+    /// copy their nearest neighbour, and cells of a removed level fall to the
+    /// highest level that remains.
+    pub fn resized(&self, likelihood: usize, impact: usize, levels: usize) -> RiskMethod {
+        let (likelihood, impact, levels) = (likelihood.clamp(3, 7), impact.clamp(3, 7), levels.clamp(1, 7));
+        let mut m = self.clone();
+        let fit = |s: &mut Vec<ScaleLevel>, n: usize| {
+            s.truncate(n);
+            while s.len() < n {
+                s.push(ScaleLevel {
+                    label: format!("Level {}", s.len() + 1),
+                    description: String::new(),
+                });
+            }
+        };
+        fit(&mut m.likelihood, likelihood);
+        fit(&mut m.impact, impact);
+        m.levels.truncate(levels);
+        while m.levels.len() < levels {
+            let n = m.levels.len() + 1;
+            m.levels.push(RiskLevel {
+                key: format!("level_{n}"),
+                label: format!("Level {n}"),
+                colour: "#868e96".into(),
+            });
+        }
+        m.acceptance.retain(|a| m.levels.iter().any(|l| l.key == a.level));
+        for l in &m.levels {
+            if !m.acceptance.iter().any(|a| a.level == l.key) {
+                m.acceptance.push(AcceptanceRule {
+                    level: l.key.clone(),
+                    may_retain: false,
+                    accepted_by: vec![],
+                });
+            }
+        }
+        let top = m.levels.last().map(|l| l.key.clone()).unwrap_or_default();
+        let old = std::mem::take(&mut m.matrix);
+        m.matrix = (0..likelihood)
+            .map(|r| {
+                (0..impact)
+                    .map(|c| {
+                        let row = old.get(r.min(old.len().saturating_sub(1)));
+                        let cell = row.and_then(|row| row.get(c.min(row.len().saturating_sub(1))));
+                        match cell {
+                            Some(k) if m.levels.iter().any(|l| &l.key == k) => k.clone(),
+                            _ => top.clone(),
+                        }
+                    })
+                    .collect()
+            })
+            .collect();
+        m
+    }
+
     /// Checks that the method is complete and consistent, naming each fault.
     pub fn validate(&self) -> Result<(), DomainError> {
         let mut p = Problems::default();
@@ -284,6 +341,27 @@ mod tests {
         assert_eq!(m.level_for(3, 4).unwrap().key, "high");
         assert!(m.level_for(0, 3).is_none() && m.level_for(6, 1).is_none());
         assert!(m.rank("critical") > m.rank("high"));
+    }
+
+    #[test]
+    fn resizing_keeps_what_it_can_and_stays_valid() {
+        let m = RiskMethod::default_5x5();
+        let small = m.resized(3, 4, 3);
+        small.validate().unwrap();
+        assert_eq!(
+            (small.likelihood.len(), small.impact.len(), small.levels.len()),
+            (3, 4, 3)
+        );
+        assert_eq!(small.likelihood[0].label, "Rare");
+        // The removed "critical" falls to the highest remaining level.
+        assert!(small.matrix.iter().flatten().all(|k| k != "critical"));
+        assert!(small.acceptance.iter().all(|a| a.level != "critical"));
+        let big = m.resized(7, 7, 5);
+        big.validate().unwrap();
+        assert_eq!(big.likelihood[6].label, "Level 7");
+        assert_eq!(big.matrix[6][6], "critical", "new cells copy their neighbour");
+        assert_eq!(big.levels[4].key, "level_5");
+        assert_eq!(m.resized(1, 99, 0).matrix.len(), 3, "sizes are clamped");
     }
 
     #[test]

@@ -860,24 +860,149 @@ pub struct AssetForm {
     asset_type: Option<String>,
     owner: Option<String>,
     location: Option<String>,
+    description: Option<String>,
     confidentiality: Option<String>,
     integrity: Option<String>,
     availability: Option<String>,
+    version: Option<i64>,
+}
+
+#[derive(Template)]
+#[template(path = "asset.html")]
+struct AssetPage {
+    shell: Shell,
+    asset: Asset,
+    form: AssetInput,
+    risks: i64,
+    can_write: bool,
+    can_read_trail: bool,
+    notice: Option<String>,
+    error: Option<String>,
+}
+
+async fn asset_page(s: &AppState, p: &Principal, asset: Asset) -> Result<AssetPage, ApiError> {
+    let filter = RiskFilter {
+        asset_id: Some(asset.id.clone()),
+        ..Default::default()
+    };
+    let risks = s
+        .app
+        .store
+        .org(&p.organisation.id)
+        .risks(
+            &filter,
+            &ListQuery {
+                limit: Some(1),
+                ..Default::default()
+            },
+        )
+        .await?
+        .total;
+    Ok(AssetPage {
+        shell: Shell::new(s, p, "assets").await?,
+        form: AssetInput {
+            name: asset.name.clone(),
+            asset_type: asset.asset_type.clone(),
+            owner: asset.owner_name.clone(),
+            location: asset.location.clone(),
+            description: asset.description.clone(),
+            confidentiality: Some(asset.confidentiality),
+            integrity: Some(asset.integrity),
+            availability: Some(asset.availability),
+        },
+        asset,
+        risks,
+        can_write: p.can(Permission::WriteIsms),
+        can_read_trail: p.can(Permission::ReadAuditTrail),
+        notice: None,
+        error: None,
+    })
+}
+
+/// An asset (A.5.9) with its edit form and the way to retire it.
+pub async fn asset(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    Path(id): Path<String>,
+    Query(q): Query<AssetsQuery>,
+) -> PageResult {
+    let a = s.app.store.org(&p.organisation.id).asset(&id).await?;
+    let mut page = asset_page(&s, &p, a).await?;
+    page.notice = q.notice;
+    Ok(render(&page))
+}
+
+pub async fn asset_update(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    Path(id): Path<String>,
+    Form(f): Form<AssetForm>,
+) -> PageResult {
+    let result: Result<Asset, ApiError> = async {
+        let draft = asset_draft(&f.input())?;
+        let mut tx = s.app.store.write(&p.organisation.id, &p.actor()).await?;
+        let a = tx.update_asset(&id, &draft, f.version).await?;
+        tx.commit().await?;
+        Ok(a)
+    }
+    .await;
+    match result {
+        Ok(a) => Ok(Redirect::to(&format!("/assets/{}?notice=Saved.", a.id)).into_response()),
+        Err(e) if e.status.is_client_error() && e.status != StatusCode::NOT_FOUND => {
+            let current = s.app.store.org(&p.organisation.id).asset(&id).await?;
+            let mut page = asset_page(&s, &p, current).await?;
+            page.form = f.input();
+            page.error = Some(e.message());
+            Ok((e.status, render(&page)).into_response())
+        }
+        Err(e) => Err(PageError(e)),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct RetireForm {
+    version: Option<i64>,
+}
+
+/// Retires an asset: it leaves the list, and risks that named it keep their
+/// history.
+pub async fn asset_retire(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    Path(id): Path<String>,
+    Form(f): Form<RetireForm>,
+) -> PageResult {
+    let a = s.app.store.org(&p.organisation.id).asset(&id).await?;
+    let mut tx = s.app.store.write(&p.organisation.id, &p.actor()).await?;
+    tx.delete_asset(&id, f.version).await?;
+    tx.commit().await?;
+    Ok(Redirect::to(&format!(
+        "/assets?notice={}%20retired.",
+        super::admin::urlencode(&a.name)
+    ))
+    .into_response())
+}
+
+impl AssetForm {
+    /// The API's input, so that the form and the API check the same way.
+    fn input(&self) -> AssetInput {
+        let value = |v: &Option<String>| v.as_deref().and_then(|v| v.trim().parse().ok()).or(Some(0));
+        AssetInput {
+            name: self.name.clone(),
+            asset_type: self.asset_type.clone().unwrap_or_default(),
+            owner: self.owner.clone().unwrap_or_default(),
+            location: self.location.clone().unwrap_or_default(),
+            description: self.description.clone().unwrap_or_default(),
+            confidentiality: value(&self.confidentiality),
+            integrity: value(&self.integrity),
+            availability: value(&self.availability),
+        }
+    }
 }
 
 pub async fn asset_create(State(s): State<AppState>, Auth(p): Auth, Form(f): Form<AssetForm>) -> PageResult {
-    let value = |v: &Option<String>| v.as_deref().and_then(|v| v.trim().parse().ok()).or(Some(0));
     let result: Result<Asset, ApiError> = async {
-        let draft = asset_draft(&AssetInput {
-            name: f.name.clone(),
-            asset_type: f.asset_type.clone().unwrap_or_default(),
-            owner: f.owner.clone().unwrap_or_default(),
-            location: f.location.clone().unwrap_or_default(),
-            description: String::new(),
-            confidentiality: value(&f.confidentiality),
-            integrity: value(&f.integrity),
-            availability: value(&f.availability),
-        })?;
+        let draft = asset_draft(&f.input())?;
         let mut tx = s.app.store.write(&p.organisation.id, &p.actor()).await?;
         let a = tx.create_asset(&draft).await?;
         tx.commit().await?;
@@ -904,9 +1029,11 @@ struct MethodPage {
     method: MethodVersion,
     versions: Vec<MethodVersion>,
     matrix: HeatMapView,
+    can_edit: bool,
+    notice: Option<String>,
 }
 
-pub async fn method(State(s): State<AppState>, Auth(p): Auth) -> PageResult {
+pub async fn method(State(s): State<AppState>, Auth(p): Auth, Query(q): Query<AssetsQuery>) -> PageResult {
     let reader = s.app.store.org(&p.organisation.id);
     let method = reader.risk_method().await?;
     let mut versions = reader.risk_method_versions().await?;
@@ -918,5 +1045,227 @@ pub async fn method(State(s): State<AppState>, Auth(p): Auth) -> PageResult {
         matrix: heat_view("Risk matrix", "inherent_cell", &method.method, &[]),
         method,
         versions,
+        can_edit: p.can(Permission::ManageRiskMethod),
+        notice: q.notice,
     }))
+}
+
+/// One step of a likelihood or impact scale in the method form.
+struct ScaleStepView {
+    n: usize,
+    label: String,
+    description: String,
+    error: Option<String>,
+}
+
+struct ScaleView {
+    axis: &'static str,
+    title: &'static str,
+    steps: Vec<ScaleStepView>,
+}
+
+struct LevelView {
+    k: usize,
+    key: String,
+    label: String,
+    colour: String,
+    may_retain: bool,
+    roles: Vec<(&'static str, bool)>,
+    error: Option<String>,
+}
+
+struct MatrixRowView {
+    likelihood: usize,
+    label: String,
+    cells: Vec<(usize, String)>,
+}
+
+#[derive(Template)]
+#[template(path = "risk_method_edit.html")]
+struct MethodEditPage {
+    shell: Shell,
+    version: i64,
+    scales: Vec<ScaleView>,
+    likelihood_n: usize,
+    impact_n: usize,
+    levels: Vec<LevelView>,
+    level_keys: Vec<(String, String)>,
+    impact_labels: Vec<String>,
+    matrix: Vec<MatrixRowView>,
+    note: String,
+    errors: Vec<String>,
+}
+
+fn method_edit_page(
+    shell: Shell,
+    version: i64,
+    m: &RiskMethod,
+    note: String,
+    errors: Vec<pawl_domain::FieldError>,
+) -> MethodEditPage {
+    let error_of = |field: &str| errors.iter().find(|e| e.field == field).map(|e| e.message.clone());
+    let steps = |axis: &str, s: &[pawl_domain::risk::ScaleLevel]| {
+        s.iter()
+            .enumerate()
+            .map(|(i, l)| ScaleStepView {
+                n: i + 1,
+                label: l.label.clone(),
+                description: l.description.clone(),
+                error: error_of(&format!("{axis}[{}].label", i + 1)),
+            })
+            .collect()
+    };
+    let levels = m
+        .levels
+        .iter()
+        .enumerate()
+        .map(|(k, l)| {
+            let rule = m.acceptance.iter().find(|a| a.level == l.key);
+            LevelView {
+                k,
+                key: l.key.clone(),
+                label: l.label.clone(),
+                colour: l.colour.clone(),
+                may_retain: rule.is_some_and(|a| a.may_retain),
+                roles: pawl_domain::identity::Role::ALL
+                    .into_iter()
+                    .map(|r| (r.as_str(), rule.is_some_and(|a| a.accepted_by.contains(&r))))
+                    .collect(),
+                error: error_of(&format!("levels[{k}].key")).or_else(|| error_of(&format!("levels[{k}].colour"))),
+            }
+        })
+        .collect();
+    MethodEditPage {
+        shell,
+        version,
+        scales: vec![
+            ScaleView {
+                axis: "likelihood",
+                title: "Likelihood",
+                steps: steps("likelihood", &m.likelihood),
+            },
+            ScaleView {
+                axis: "impact",
+                title: "Impact",
+                steps: steps("impact", &m.impact),
+            },
+        ],
+        likelihood_n: m.likelihood.len(),
+        impact_n: m.impact.len(),
+        levels,
+        level_keys: m.levels.iter().map(|l| (l.key.clone(), l.label.clone())).collect(),
+        impact_labels: m.impact.iter().map(|l| l.label.clone()).collect(),
+        matrix: m
+            .matrix
+            .iter()
+            .enumerate()
+            .rev()
+            .map(|(r, row)| MatrixRowView {
+                likelihood: r + 1,
+                label: m.likelihood.get(r).map(|l| l.label.clone()).unwrap_or_default(),
+                cells: row.iter().enumerate().map(|(c, k)| (c + 1, k.clone())).collect(),
+            })
+            .collect(),
+        note,
+        errors: errors.iter().map(|e| format!("{}: {}", e.field, e.message)).collect(),
+    }
+}
+
+#[derive(Deserialize, Default)]
+pub struct MethodEditQuery {
+    likelihood: Option<usize>,
+    impact: Option<usize>,
+    levels: Option<usize>,
+}
+
+/// The form for a new version of the risk method (clause 6.1.2 a, b).
+pub async fn method_edit(State(s): State<AppState>, Auth(p): Auth, Query(q): Query<MethodEditQuery>) -> PageResult {
+    let current = s.app.store.org(&p.organisation.id).risk_method().await?;
+    let m = &current.method;
+    let method = m.resized(
+        q.likelihood.unwrap_or(m.likelihood.len()),
+        q.impact.unwrap_or(m.impact.len()),
+        q.levels.unwrap_or(m.levels.len()),
+    );
+    let shell = Shell::new(&s, &p, "risk-method").await?;
+    Ok(render(&method_edit_page(
+        shell,
+        current.version,
+        &method,
+        String::new(),
+        vec![],
+    )))
+}
+
+/// Reads the method form. Sizes come from the form's hidden counts, clamped
+/// to what a method allows, so a forged form cannot make it loop for long.
+fn method_of_form(fields: &[(String, String)]) -> (RiskMethod, String) {
+    let get = |k: &str| fields.iter().find(|(n, _)| n == k).map(|(_, v)| v.trim()).unwrap_or("");
+    let count = |k: &str, lo: usize| get(k).parse::<usize>().unwrap_or(lo).clamp(lo, 7);
+    let (ln, im, kn) = (count("likelihood_n", 3), count("impact_n", 3), count("levels_n", 1));
+    let scale = |axis: &str, n: usize| {
+        (1..=n)
+            .map(|i| pawl_domain::risk::ScaleLevel {
+                label: get(&format!("{axis}{i}_label")).to_owned(),
+                description: get(&format!("{axis}{i}_description")).to_owned(),
+            })
+            .collect()
+    };
+    let levels: Vec<pawl_domain::risk::RiskLevel> = (0..kn)
+        .map(|k| pawl_domain::risk::RiskLevel {
+            key: get(&format!("level{k}_key")).to_lowercase(),
+            label: get(&format!("level{k}_label")).to_owned(),
+            colour: get(&format!("level{k}_colour")).to_lowercase(),
+        })
+        .collect();
+    let acceptance = levels
+        .iter()
+        .enumerate()
+        .map(|(k, l)| pawl_domain::risk::AcceptanceRule {
+            level: l.key.clone(),
+            may_retain: !get(&format!("level{k}_retain")).is_empty(),
+            accepted_by: fields
+                .iter()
+                .filter(|(n, _)| *n == format!("level{k}_by"))
+                .filter_map(|(_, v)| pawl_domain::identity::Role::parse(v).ok())
+                .collect(),
+        })
+        .collect();
+    let matrix = (1..=ln)
+        .map(|r| (1..=im).map(|c| get(&format!("m{r}_{c}")).to_owned()).collect())
+        .collect();
+    let method = RiskMethod {
+        likelihood: scale("likelihood", ln),
+        impact: scale("impact", im),
+        levels,
+        matrix,
+        acceptance,
+    };
+    (method, get("note").to_owned())
+}
+
+pub async fn method_save(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> PageResult {
+    let (method, note) = method_of_form(&fields);
+    let mut problems = match method.validate() {
+        Err(DomainError::Invalid(list)) => list,
+        Ok(()) => vec![],
+    };
+    if note.is_empty() {
+        problems.push(pawl_domain::FieldError::new("note", "say what changed and why"));
+    }
+    if problems.is_empty() {
+        let mut tx = s.app.store.write(&p.organisation.id, &p.actor()).await?;
+        tx.ensure_risk_method().await?;
+        let saved = tx.save_risk_method(&method, &note).await?;
+        tx.commit().await?;
+        return Ok(Redirect::to(&format!("/risk-method?notice=Version%20{}%20saved.", saved.version)).into_response());
+    }
+    let current = s.app.store.org(&p.organisation.id).risk_method().await?;
+    let shell = Shell::new(&s, &p, "risk-method").await?;
+    let page = method_edit_page(shell, current.version, &method, note, problems);
+    Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response())
 }

@@ -445,6 +445,121 @@ on_both_engines! {
         assert_eq!(get(&app, t, "/api/v1/risks?limit=1&asset_id=").await["total"], 20_000);
         let verify = get(&app, t, "/api/v1/audit/verify").await;
         assert_eq!(verify["intact"], true);
-        assert!(verify["events"].as_i64().unwrap() > 40_000, "each risk and its assessment are recorded");
+        assert!(verify["events"].as_i64().unwrap() > 20_030, "each risk and each new asset is recorded");
+        let one = get(&app, t, "/api/v1/risks?limit=1").await;
+        let history = get(&app, t, &format!("/api/v1/history/risk/{}", one["items"][0]["id"].as_str().unwrap())).await;
+        let created = &history["items"][0]["after"];
+        assert!(created["assessment"]["id"].is_string(), "the creation event carries the first assessment: {created}");
+        assert_eq!(created["asset_ids"].as_array().unwrap().len(), 1);
+    }
+}
+
+/// The text of a form field's value in a page, for forms that echo input.
+fn field_value<'a>(html: &'a str, name: &str) -> &'a str {
+    let at = html
+        .find(&format!("name=\"{name}\" value=\""))
+        .unwrap_or_else(|| panic!("no field {name}"));
+    let rest = &html[at + name.len() + 15..];
+    &rest[..rest.find('"').unwrap()]
+}
+
+on_both_engines! {
+    async fn the_method_is_edited_in_the_ui_as_a_new_version(engine: Engine) {
+        let app = spawn_app(engine).await;
+        let t = &app.admin_token;
+        let (c, csrf) = app.signed_in(ADMIN_EMAIL).await;
+        let form = c.get(app.url("/risk-method/edit?likelihood=4&impact=3&levels=3")).send().await.unwrap().text().await.unwrap();
+        assert_eq!(field_value(&form, "likelihood_n"), "4");
+        assert_eq!(field_value(&form, "levels_n"), "3");
+        assert_eq!(field_value(&form, "likelihood1_label"), "Rare", "the saved labels are the starting point");
+
+        // Post the form as a browser would: every field it shows, some changed.
+        let mut fields: Vec<(String, String)> = vec![("_csrf".into(), csrf.clone())];
+        for (n, v) in [("likelihood_n", "4"), ("impact_n", "3"), ("levels_n", "3")] {
+            fields.push((n.into(), v.into()));
+        }
+        for l in 1..=4 {
+            fields.push((format!("likelihood{l}_label"), format!("L{l}")));
+        }
+        for i in 1..=3 {
+            fields.push((format!("impact{i}_label"), format!("I{i}")));
+        }
+        for (k, (key, colour)) in [("low", "#2f9e44"), ("medium", "#f59f00"), ("high", "#e8590c")].into_iter().enumerate() {
+            fields.push((format!("level{k}_key"), key.into()));
+            fields.push((format!("level{k}_label"), key.to_uppercase()));
+            fields.push((format!("level{k}_colour"), colour.into()));
+            fields.push((format!("level{k}_retain"), "1".into()));
+            fields.push((format!("level{k}_by"), "admin".into()));
+        }
+        for l in 1..=4 {
+            for i in 1..=3 {
+                let level = if l + i >= 6 { "high" } else if l + i >= 4 { "medium" } else { "low" };
+                fields.push((format!("m{l}_{i}"), level.into()));
+            }
+        }
+        // A level key that breaks the rules is refused beside the field, and nothing is saved.
+        let mut bad = fields.clone();
+        bad.retain(|(n, _)| n != "level2_key");
+        bad.push(("level2_key".into(), "High Risk!".into()));
+        bad.push(("note".into(), "Three levels".into()));
+        let r = c.post(app.url("/risk-method")).form(&bad).send().await.unwrap();
+        assert_eq!(r.status(), 422);
+        let html = r.text().await.unwrap();
+        assert!(html.contains("use lowercase letters, digits or _"), "{html}");
+        assert_eq!(field_value(&html, "likelihood1_label"), "L1", "what was typed is kept");
+        assert_eq!(get(&app, t, "/api/v1/risk-method").await["version"], 1);
+
+        let r = c.post(app.url("/risk-method")).form(&fields).send().await.unwrap();
+        assert_eq!(r.status(), 422, "a version without a reason is refused");
+        assert!(r.text().await.unwrap().contains("say what changed and why"));
+
+        fields.push(("note".into(), "Smaller scales for a small company".into()));
+        let r = c.post(app.url("/risk-method")).form(&fields).send().await.unwrap();
+        assert_eq!(r.status(), 303);
+        let saved = get(&app, t, "/api/v1/risk-method").await;
+        assert_eq!(saved["version"], 2);
+        assert_eq!(saved["method"]["likelihood"].as_array().unwrap().len(), 4);
+        assert_eq!(saved["method"]["matrix"][3][2], "high");
+        assert_eq!(saved["method"]["acceptance"][2]["accepted_by"], json!(["admin"]));
+        let page = c.get(app.url("/risk-method?notice=Version%202%20saved.")).send().await.unwrap().text().await.unwrap();
+        assert!(page.contains("Risk method, version 2") && page.contains("Smaller scales for a small company"));
+
+        // A contributor may not change the method.
+        app.member_token("carol@acme.example", "contributor").await;
+        let (cc, _) = app.signed_in("carol@acme.example").await;
+        assert_eq!(cc.get(app.url("/risk-method/edit")).send().await.unwrap().status(), 403);
+    }
+}
+
+on_both_engines! {
+    async fn assets_are_edited_and_retired_in_the_ui(engine: Engine) {
+        let app = spawn_app(engine).await;
+        let t = &app.admin_token;
+        let a = post(&app, t, "/api/v1/assets", json!({"name": "CRM", "asset_type": "application"})).await.json::<Value>().await.unwrap();
+        let id = a["id"].as_str().unwrap();
+        post(&app, t, "/api/v1/risks", json!({"title": "CRM data leak", "asset_ids": [id]})).await;
+        let (c, csrf) = app.signed_in(ADMIN_EMAIL).await;
+        let list = c.get(app.url("/assets")).send().await.unwrap().text().await.unwrap();
+        assert!(list.contains(&format!("href=\"/assets/{id}\"")));
+        let page = c.get(app.url(&format!("/assets/{id}"))).send().await.unwrap().text().await.unwrap();
+        assert!(page.contains("1 live risk</a>"), "{page}");
+
+        let r = c.post(app.url(&format!("/assets/{id}"))).form(&[("_csrf", csrf.as_str()), ("name", "CRM"), ("confidentiality", "9"), ("version", "1")]).send().await.unwrap();
+        assert_eq!(r.status(), 422);
+        assert!(r.text().await.unwrap().contains("use a value from 1 (low) to 5 (high)"));
+        let r = c.post(app.url(&format!("/assets/{id}"))).form(&[("_csrf", csrf.as_str()), ("name", "Salesforce CRM"), ("asset_type", "SaaS"), ("confidentiality", "5"), ("integrity", "4"), ("availability", "3"), ("version", "1")]).send().await.unwrap();
+        assert_eq!(r.status(), 303);
+        let a = get(&app, t, &format!("/api/v1/assets/{id}")).await;
+        assert_eq!((a["name"].as_str(), a["confidentiality"].as_i64(), a["version"].as_i64()), (Some("Salesforce CRM"), Some(5), Some(2)));
+        let r = c.post(app.url(&format!("/assets/{id}"))).form(&[("_csrf", csrf.as_str()), ("name", "Stale"), ("confidentiality", "5"), ("integrity", "4"), ("availability", "3"), ("version", "1")]).send().await.unwrap();
+        assert_eq!(r.status(), 412, "an edit from an old page is refused");
+
+        let r = c.post(app.url(&format!("/assets/{id}/retire"))).form(&[("_csrf", csrf.as_str()), ("version", "2")]).send().await.unwrap();
+        assert_eq!(r.status(), 303);
+        let r = app.api().get(app.url(&format!("/api/v1/assets/{id}"))).bearer_auth(t).send().await.unwrap();
+        assert_eq!(r.status(), 404);
+        let history = get(&app, t, &format!("/api/v1/history/asset/{id}")).await;
+        let actions: Vec<&str> = history["items"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
+        assert_eq!(actions, ["create", "update", "delete"]);
     }
 }
