@@ -6,6 +6,8 @@
 pub mod access;
 pub mod audit;
 pub mod catalog;
+pub mod control;
+pub mod crosswalk;
 pub mod identity;
 pub mod risk;
 pub mod time_fmt;
