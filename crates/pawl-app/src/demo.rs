@@ -1,6 +1,8 @@
 //! The demo organisation: a fictional 200-person SaaS company, Kestrel
 //! Analytics, whose people cover every role. Later areas add their records.
 
+mod controls;
+
 use crate::{members, App, AppError};
 use pawl_domain::audit::Actor;
 use pawl_domain::identity::OrgSlug;
@@ -45,7 +47,8 @@ pub async fn ensure_demo(app: &App, password: &str) -> Result<(), AppError> {
             members::add_member(app, &org.id, &actor, email, role, Some(password)).await?;
         }
     }
-    ensure_risks(app, &org.id).await
+    ensure_risks(app, &org.id).await?;
+    controls::ensure(app, &org.id).await
 }
 
 /// Assets: (name, type, owner, location, C, I, A).

@@ -15,6 +15,10 @@ pub enum AppError {
     Invalid(#[from] DomainError),
     #[error(transparent)]
     Store(StoreError),
+    /// The evidence file store could not be read or written, or a stored
+    /// file no longer matches its recorded SHA-256.
+    #[error("evidence files: {0}")]
+    Files(String),
 }
 
 impl From<StoreError> for AppError {

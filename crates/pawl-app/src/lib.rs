@@ -3,8 +3,10 @@
 //! front ends (web, CLI), which hold no business rules of their own.
 
 pub mod auth;
+pub mod control;
 pub mod demo;
 mod error;
+pub mod evidence;
 pub mod members;
 pub mod principal;
 pub mod rate_limit;
@@ -21,13 +23,16 @@ use std::sync::Arc;
 pub struct App {
     pub store: Store,
     pub login_limiter: Arc<rate_limit::LoginLimiter>,
+    /// Where evidence files live, outside the database.
+    pub blobs: evidence::Blobs,
 }
 
 impl App {
-    pub fn new(store: Store) -> Self {
+    pub fn new(store: Store, evidence_dir: impl Into<std::path::PathBuf>) -> Self {
         Self {
             store,
             login_limiter: Arc::new(rate_limit::LoginLimiter::default()),
+            blobs: evidence::Blobs::new(evidence_dir),
         }
     }
 }

@@ -26,10 +26,12 @@ pub enum Permission {
     ManageOwnTokens,
     /// Change the risk method: scales, matrix, acceptance criteria (6.1.2 a).
     ManageRiskMethod,
+    /// Approve a version of the Statement of Applicability (6.1.3 d).
+    ApproveSoa,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 8] = [
+    pub const ALL: [Permission; 9] = [
         Permission::Enter,
         Permission::ReadIsms,
         Permission::WriteIsms,
@@ -38,6 +40,7 @@ impl Permission {
         Permission::ManageOrganisation,
         Permission::ManageOwnTokens,
         Permission::ManageRiskMethod,
+        Permission::ApproveSoa,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -50,6 +53,7 @@ impl Permission {
             Permission::ManageOrganisation => "manage_organisation",
             Permission::ManageOwnTokens => "manage_own_tokens",
             Permission::ManageRiskMethod => "manage_risk_method",
+            Permission::ApproveSoa => "approve_soa",
         }
     }
 }
@@ -69,6 +73,7 @@ pub fn allows(role: Role, permission: Permission) -> bool {
         ManageOrganisation => matches!(role, Admin),
         ManageOwnTokens => !matches!(role, Staff),
         ManageRiskMethod => matches!(role, Admin | Manager),
+        ApproveSoa => matches!(role, Admin | Manager),
     }
 }
 

@@ -150,12 +150,7 @@ impl Implementation {
         Implementation::ALL
             .into_iter()
             .find(|r| r.as_str() == t)
-            .ok_or_else(|| {
-                DomainError::field(
-                    "status_override",
-                    "choose not_started, planned, partial or implemented",
-                )
-            })
+            .ok_or_else(|| DomainError::field("status_override", "choose not_started, planned, partial or implemented"))
     }
 
     /// Derived from the statuses of the applied controls linked to one Annex A
@@ -287,7 +282,10 @@ pub fn statement_of_applicability(
         risks.dedup();
         let statuses: Vec<ControlStatus> = applied.iter().map(|a| a.status).collect();
         let derived = Implementation::derive(decision.applicable, &statuses);
-        let implementation = decision.status_override.filter(|_| decision.applicable).unwrap_or(derived);
+        let implementation = decision
+            .status_override
+            .filter(|_| decision.applicable)
+            .unwrap_or(derived);
         let warn = |m: String| SoaWarning {
             annex_id: c.id.clone(),
             message: m,
@@ -342,11 +340,23 @@ mod tests {
     fn implementation_is_derived_from_the_linked_controls() {
         assert_eq!(Implementation::derive(true, &[]), Implementation::NotStarted);
         assert_eq!(Implementation::derive(true, &[Planned]), Implementation::Planned);
-        assert_eq!(Implementation::derive(true, &[Planned, InProgress]), Implementation::Partial);
-        assert_eq!(Implementation::derive(true, &[Implemented, Planned]), Implementation::Partial);
-        assert_eq!(Implementation::derive(true, &[Implemented, Retired]), Implementation::Implemented);
+        assert_eq!(
+            Implementation::derive(true, &[Planned, InProgress]),
+            Implementation::Partial
+        );
+        assert_eq!(
+            Implementation::derive(true, &[Implemented, Planned]),
+            Implementation::Partial
+        );
+        assert_eq!(
+            Implementation::derive(true, &[Implemented, Retired]),
+            Implementation::Implemented
+        );
         assert_eq!(Implementation::derive(true, &[Retired]), Implementation::NotStarted);
-        assert_eq!(Implementation::derive(false, &[Implemented]), Implementation::NotApplicable);
+        assert_eq!(
+            Implementation::derive(false, &[Implemented]),
+            Implementation::NotApplicable
+        );
     }
 
     #[test]
@@ -362,7 +372,11 @@ mod tests {
             status_override: Some(Implementation::Implemented),
             ..Default::default()
         };
-        assert!(overridden.validate().unwrap_err().to_string().contains("override_reason"));
+        assert!(overridden
+            .validate()
+            .unwrap_err()
+            .to_string()
+            .contains("override_reason"));
         let fine = SoaDecision {
             override_reason: "tested by the external pen test".into(),
             ..overridden

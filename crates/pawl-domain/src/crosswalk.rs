@@ -139,7 +139,9 @@ pub fn coverage<'f>(
 }
 
 fn records(text: &str) -> impl Iterator<Item = csv::StringRecord> + '_ {
-    csv::Reader::from_reader(text.as_bytes()).into_records().map_while(Result::ok)
+    csv::Reader::from_reader(text.as_bytes())
+        .into_records()
+        .map_while(Result::ok)
 }
 
 /// Groups a mapping file's `(requirement, iso ref)` pairs by requirement,
@@ -230,7 +232,11 @@ mod tests {
         let ac3 = sp.requirements.iter().find(|r| r.id == "AC-3").unwrap();
         let mut soa: HashMap<String, Implementation> = HashMap::new();
         let row = |soa: &HashMap<String, Implementation>| {
-            coverage(sp, soa).0.into_iter().find(|r| r.requirement.id == "AC-3").unwrap()
+            coverage(sp, soa)
+                .0
+                .into_iter()
+                .find(|r| r.requirement.id == "AC-3")
+                .unwrap()
         };
         assert_eq!(row(&soa).coverage, Coverage::Gap);
         soa.insert(ac3.annex[0].clone(), Implementation::Implemented);

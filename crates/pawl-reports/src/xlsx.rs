@@ -1,5 +1,6 @@
 //! XLSX in and out.
 
+use pawl_app::control::{soa_cells, FrozenRow, SOA_HEADER};
 use pawl_app::risk::{for_each_register_row, register_header};
 use pawl_app::AppError;
 use pawl_domain::risk::import::{spreadsheet_safe, ImportProblem, Table};
@@ -57,6 +58,32 @@ pub async fn write_register(store: &Store, org_id: &str, title: &str, path: &Pat
     sheet.set_freeze_panes(3, 0).map_err(failed)?;
     book.save(path).map_err(failed)?;
     Ok(n)
+}
+
+/// The SoA as XLSX bytes: the heading (version, approver, date) above one
+/// row per Annex A control. 93 rows, so it is built in memory.
+pub fn soa_bytes(heading: &str, rows: &[FrozenRow]) -> Result<Vec<u8>, AppError> {
+    let mut book = Workbook::new();
+    let sheet = book.add_worksheet();
+    sheet.set_name("Statement of Applicability").map_err(failed)?;
+    let bold = Format::new().set_bold();
+    let wrap = Format::new().set_text_wrap();
+    sheet.write_string_with_format(0, 0, heading, &bold).map_err(failed)?;
+    for (c, h) in SOA_HEADER.iter().enumerate() {
+        sheet.write_string_with_format(2, c as u16, *h, &bold).map_err(failed)?;
+    }
+    for (i, r) in rows.iter().enumerate() {
+        for (c, v) in soa_cells(r).iter().enumerate() {
+            sheet
+                .write_string_with_format(3 + i as u32, c as u16, spreadsheet_safe(v).as_ref(), &wrap)
+                .map_err(failed)?;
+        }
+    }
+    for (c, width) in [10, 45, 11, 28, 60, 20, 45, 40].into_iter().enumerate() {
+        sheet.set_column_width(c as u16, width).map_err(failed)?;
+    }
+    sheet.set_freeze_panes(3, 2).map_err(failed)?;
+    book.save_to_buffer().map_err(failed)
 }
 
 /// The register as XLSX bytes, for an HTTP download; written through a

@@ -10,6 +10,7 @@
 //! - engine differences live in [`engine`] only.
 
 mod audit;
+mod control;
 pub mod engine;
 mod error;
 mod identity;
@@ -21,6 +22,10 @@ mod sql;
 mod tx;
 
 pub use audit::{AuditFilter, VerifyOutcome};
+pub use control::{
+    AppliedControl, AppliedControlDraft, CheckResult, ControlCheck, ControlCheckDraft, ControlFilter, Evidence,
+    EvidenceDraft, SoaEntry, SoaVersion, StoredFile,
+};
 pub use engine::Engine;
 pub use error::StoreError;
 pub use identity::{ApiToken, Member, NewMember, Organisation, Session, TokenOwner, User};

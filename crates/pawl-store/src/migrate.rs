@@ -6,6 +6,7 @@ use crate::{Store, StoreError};
 const MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "foundation", include_str!("migrations/0001_foundation.sql")),
     (2, "risk", include_str!("migrations/0002_risk.sql")),
+    (3, "controls", include_str!("migrations/0003_controls.sql")),
 ];
 
 pub(crate) async fn run(store: &Store) -> Result<usize, StoreError> {

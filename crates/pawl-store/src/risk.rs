@@ -2,7 +2,7 @@
 //! acceptances and treatment actions (clauses 6.1.2, 6.1.3, 8.2, 8.3).
 
 use crate::page::{Cursor, ListQuery, Page, SortOrder};
-use crate::row::{check_version, new_id, now};
+use crate::row::{check_version, live_by_id, new_id, now, prefixed};
 use crate::sql::Sql;
 use crate::{AuditedTx, OrgReader, StoreError};
 use pawl_domain::risk::RiskMethod;
@@ -250,6 +250,10 @@ fn risk_from_row(r: &AnyRow) -> Result<Risk, StoreError> {
 const ASSET_COLUMNS: &str = "id, name, asset_type, owner_name, location, description, confidentiality, integrity,
     availability, created_at, updated_at, version";
 
+/// (table, columns, entity) for [`live_by_id`].
+const ASSETS: (&str, &str, &str) = ("assets", ASSET_COLUMNS, "asset");
+const RISKS: (&str, &str, &str) = ("risks r", RISK_COLUMNS, "risk");
+
 fn asset_from_row(r: &AnyRow) -> Result<Asset, StoreError> {
     Ok(Asset {
         id: r.try_get(0)?,
@@ -434,16 +438,7 @@ impl OrgReader<'_> {
     }
 
     pub async fn asset(&self, id: &str) -> Result<Asset, StoreError> {
-        let sql = format!("SELECT {ASSET_COLUMNS} FROM assets WHERE org_id = $1 AND id = $2 AND deleted_at IS NULL");
-        let row = sqlx::query(&sql)
-            .bind(&self.org_id)
-            .bind(id)
-            .fetch_optional(&self.store.read)
-            .await?;
-        row.as_ref()
-            .map(asset_from_row)
-            .transpose()?
-            .ok_or(StoreError::NotFound { entity: "asset" })
+        live_by_id(&self.store.read, ASSETS, &self.org_id, id, asset_from_row).await
     }
 
     /// The register, filtered, sorted and paged. Sorts: updated_at (default),
@@ -493,17 +488,7 @@ impl OrgReader<'_> {
     }
 
     pub async fn risk(&self, id: &str) -> Result<Risk, StoreError> {
-        let sql =
-            format!("SELECT {RISK_COLUMNS} FROM risks r WHERE r.org_id = $1 AND r.id = $2 AND r.deleted_at IS NULL");
-        let row = sqlx::query(&sql)
-            .bind(&self.org_id)
-            .bind(id)
-            .fetch_optional(&self.store.read)
-            .await?;
-        row.as_ref()
-            .map(risk_from_row)
-            .transpose()?
-            .ok_or(StoreError::NotFound { entity: "risk" })
+        live_by_id(&self.store.read, RISKS, &self.org_id, id, risk_from_row).await
     }
 
     /// The assets a risk affects.
@@ -511,11 +496,7 @@ impl OrgReader<'_> {
         let sql = format!(
             "SELECT {} FROM assets a JOIN risk_assets ra ON ra.asset_id = a.id
              WHERE ra.org_id = $1 AND ra.risk_id = $2 ORDER BY a.name",
-            ASSET_COLUMNS
-                .split(", ")
-                .map(|c| format!("a.{}", c.trim()))
-                .collect::<Vec<_>>()
-                .join(", ")
+            prefixed("a", ASSET_COLUMNS)
         );
         let rows = sqlx::query(&sql)
             .bind(&self.org_id)
@@ -591,11 +572,7 @@ impl OrgReader<'_> {
         let sql = format!(
             "SELECT {} FROM treatment_actions t JOIN risks r ON r.id = t.risk_id AND r.org_id = t.org_id
              WHERE t.org_id = $1 AND r.deleted_at IS NULL ORDER BY r.reference, t.created_at",
-            ACTION_COLUMNS
-                .split(", ")
-                .map(|c| format!("t.{}", c.trim()))
-                .collect::<Vec<_>>()
-                .join(", ")
+            prefixed("t", ACTION_COLUMNS)
         );
         let rows = sqlx::query(&sql).bind(&self.org_id).fetch_all(&self.store.read).await?;
         rows.iter().map(action_from_row).collect()
@@ -736,7 +713,13 @@ fn risk_conditions(sql: &mut Sql, org_id: &str, f: &RiskFilter, q: &ListQuery, i
 }
 
 /// The keyset condition and ORDER BY, binding the cursor as text or number.
-fn keyset(sql: &mut Sql, q: &ListQuery, expr: &str, id: &str, numeric: bool) -> Result<(String, String), StoreError> {
+pub(crate) fn keyset(
+    sql: &mut Sql,
+    q: &ListQuery,
+    expr: &str,
+    id: &str,
+    numeric: bool,
+) -> Result<(String, String), StoreError> {
     let (cmp, dir) = match q.order {
         SortOrder::Asc => (">", "ASC"),
         SortOrder::Desc => ("<", "DESC"),
@@ -862,16 +845,7 @@ impl AuditedTx {
     }
 
     async fn asset_for_update(&mut self, id: &str) -> Result<Asset, StoreError> {
-        let sql = format!("SELECT {ASSET_COLUMNS} FROM assets WHERE org_id = $1 AND id = $2 AND deleted_at IS NULL");
-        let row = sqlx::query(&sql)
-            .bind(&self.org_id)
-            .bind(id)
-            .fetch_optional(&mut *self.tx)
-            .await?;
-        row.as_ref()
-            .map(asset_from_row)
-            .transpose()?
-            .ok_or(StoreError::NotFound { entity: "asset" })
+        live_by_id(&mut *self.tx, ASSETS, &self.org_id, id, asset_from_row).await
     }
 
     pub async fn update_asset(&mut self, id: &str, d: &AssetDraft, expected: Option<i64>) -> Result<Asset, StoreError> {
@@ -937,22 +911,7 @@ impl AuditedTx {
     /// The next free `R-0001` style reference.
     pub async fn next_reference(&mut self) -> Result<String, StoreError> {
         loop {
-            let bumped: Option<i64> = sqlx::query_scalar(
-                "UPDATE counters SET value = value + 1 WHERE org_id = $1 AND name = 'risk' RETURNING value",
-            )
-            .bind(&self.org_id)
-            .fetch_optional(&mut *self.tx)
-            .await?;
-            let n = match bumped {
-                Some(n) => n,
-                None => {
-                    sqlx::query("INSERT INTO counters (org_id, name, value) VALUES ($1, 'risk', 1)")
-                        .bind(&self.org_id)
-                        .execute(&mut *self.tx)
-                        .await?;
-                    1
-                }
-            };
+            let n = self.bump_counter("risk").await?;
             let candidate = format!("R-{n:04}");
             let taken: Option<(String,)> =
                 sqlx::query_as("SELECT id FROM risks WHERE org_id = $1 AND reference = $2 AND deleted_at IS NULL")
@@ -1052,17 +1011,7 @@ impl AuditedTx {
     /// A live risk as this transaction sees it: the base for merging a change,
     /// so that a concurrent writer's fields are never overwritten unseen.
     pub async fn risk_for_update(&mut self, id: &str) -> Result<Risk, StoreError> {
-        let sql =
-            format!("SELECT {RISK_COLUMNS} FROM risks r WHERE r.org_id = $1 AND r.id = $2 AND r.deleted_at IS NULL");
-        let row = sqlx::query(&sql)
-            .bind(&self.org_id)
-            .bind(id)
-            .fetch_optional(&mut *self.tx)
-            .await?;
-        row.as_ref()
-            .map(risk_from_row)
-            .transpose()?
-            .ok_or(StoreError::NotFound { entity: "risk" })
+        live_by_id(&mut *self.tx, RISKS, &self.org_id, id, risk_from_row).await
     }
 
     /// The live risk with this reference, if any, for re-imports.

@@ -26,3 +26,33 @@ pub(crate) fn check_version(entity: &'static str, stored: i64, expected: Option<
         _ => Ok(()),
     }
 }
+
+/// A column list with each column qualified by a table alias:
+/// `prefixed("a", "id, name")` is `a.id, a.name`.
+pub(crate) fn prefixed(alias: &str, columns: &str) -> String {
+    columns
+        .split(',')
+        .map(|c| format!("{alias}.{}", c.trim()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// One live row of an organisation's `table` by id, read with `from_row`,
+/// or `NotFound` naming `entity`. Runs on a pool or inside a transaction.
+pub(crate) async fn live_by_id<'e, E, T>(
+    exec: E,
+    (table, columns, entity): (&str, &str, &'static str),
+    org_id: &str,
+    id: &str,
+    from_row: fn(&sqlx::any::AnyRow) -> Result<T, crate::StoreError>,
+) -> Result<T, crate::StoreError>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    let sql = format!("SELECT {columns} FROM {table} WHERE org_id = $1 AND id = $2 AND deleted_at IS NULL");
+    let row = sqlx::query(&sql).bind(org_id).bind(id).fetch_optional(exec).await?;
+    row.as_ref()
+        .map(from_row)
+        .transpose()?
+        .ok_or(crate::StoreError::NotFound { entity })
+}

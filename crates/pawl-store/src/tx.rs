@@ -76,6 +76,26 @@ impl AuditedTx {
 
     /// Appends one event. `before` and `after` are the record's audit views:
     /// never secrets such as password hashes.
+    /// The next number of one of the organisation's counters (`risk`,
+    /// `control`), starting at 1.
+    pub(crate) async fn bump_counter(&mut self, name: &str) -> Result<i64, StoreError> {
+        let bumped: Option<i64> =
+            sqlx::query_scalar("UPDATE counters SET value = value + 1 WHERE org_id = $1 AND name = $2 RETURNING value")
+                .bind(&self.org_id)
+                .bind(name)
+                .fetch_optional(&mut *self.tx)
+                .await?;
+        if let Some(n) = bumped {
+            return Ok(n);
+        }
+        sqlx::query("INSERT INTO counters (org_id, name, value) VALUES ($1, $2, 1)")
+            .bind(&self.org_id)
+            .bind(name)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(1)
+    }
+
     pub(crate) async fn record<B: Serialize, A: Serialize>(
         &mut self,
         action: &str,

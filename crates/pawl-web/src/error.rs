@@ -143,6 +143,15 @@ impl From<AppError> for ApiError {
             }
             AppError::Invalid(DomainError::Invalid(fields)) => Self::invalid(fields),
             AppError::Store(s) => s.into(),
+            AppError::Files(_) => {
+                tracing::error!(error = %e, "evidence file store");
+                Self::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "evidence-files",
+                    "Evidence file unavailable",
+                    e.to_string(),
+                )
+            }
         }
     }
 }

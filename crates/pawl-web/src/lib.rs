@@ -33,7 +33,10 @@ pub const BODY_LIMIT: usize = 64 * 1024 * 1024;
 
 /// The whole HTTP surface.
 pub fn router(app: App) -> Router {
-    let (api_router, openapi) = api::router().split_for_parts();
+    let upload_limit = usize::try_from(app.blobs.max_file)
+        .unwrap_or(usize::MAX)
+        .saturating_add(1 << 20);
+    let (api_router, openapi) = api::router(upload_limit).split_for_parts();
     let openapi_json = openapi.to_pretty_json().unwrap_or_else(|_| "{}".to_owned());
     let state = AppState {
         app,
@@ -41,7 +44,7 @@ pub fn router(app: App) -> Router {
     };
     Router::new()
         .merge(api_router)
-        .merge(ui::router())
+        .merge(ui::router(upload_limit))
         .layer(axum::middleware::from_fn(policy::enforce))
         .layer(axum::middleware::from_fn(middleware::csrf))
         .layer(axum::middleware::from_fn_with_state(state.clone(), auth::authenticate))
@@ -54,7 +57,7 @@ pub fn router(app: App) -> Router {
 
 /// The OpenAPI document, as served at `/api/v1/openapi.json`.
 pub fn openapi_document() -> utoipa::openapi::OpenApi {
-    api::router().split_for_parts().1
+    api::router(BODY_LIMIT).split_for_parts().1
 }
 
 /// Serves until `shutdown` resolves, then lets requests in flight finish.

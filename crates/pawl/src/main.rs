@@ -65,6 +65,12 @@ impl DbArgs {
         }
     }
 
+    /// Evidence files sit beside the SQLite file, or in the data folder when
+    /// the database is PostgreSQL.
+    fn evidence_dir(&self) -> PathBuf {
+        self.data_dir.join("evidence")
+    }
+
     async fn open(&self) -> Result<Store> {
         let location = self.location()?;
         Store::open(&location)
@@ -101,6 +107,54 @@ enum Command {
     /// The risk register.
     #[command(subcommand)]
     Risk(RiskCommand),
+    /// The Statement of Applicability.
+    #[command(subcommand)]
+    Soa(SoaCommand),
+    /// Evidence for controls.
+    #[command(subcommand)]
+    Evidence(EvidenceCommand),
+}
+
+#[derive(Subcommand)]
+enum SoaCommand {
+    /// Export the SoA: an approved version, or the draft as it stands.
+    Export {
+        #[arg(long)]
+        org: String,
+        #[arg(long, default_value = "csv")]
+        format: String,
+        #[arg(long)]
+        output: PathBuf,
+        /// An approved version; the draft when absent.
+        #[arg(long)]
+        version: Option<i64>,
+    },
+}
+
+#[derive(Subcommand)]
+enum EvidenceCommand {
+    /// Store a file as evidence for an applied control (by id or C-0001).
+    Add {
+        file: PathBuf,
+        #[arg(long)]
+        org: String,
+        #[arg(long)]
+        control: String,
+        /// The file name when absent.
+        #[arg(long)]
+        title: Option<String>,
+        /// When the evidence was true (YYYY-MM-DD), or the start of a period.
+        #[arg(long)]
+        observed_from: Option<String>,
+        #[arg(long)]
+        observed_to: Option<String>,
+        /// After this date the evidence shows as stale.
+        #[arg(long)]
+        valid_until: Option<String>,
+        /// Who collected it; the command's name when absent.
+        #[arg(long)]
+        collected_by: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -235,7 +289,7 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
             Ok(ok)
         }
         Command::User(UserCommand::Add { org, email, role }) => {
-            let app = App::new(cli.db.open().await?);
+            let app = App::new(cli.db.open().await?, cli.db.evidence_dir());
             let org = organisation(&app.store, &org).await?;
             let exists = app.store.user_by_email(&Email::parse(&email)?).await?.is_some();
             let password = if exists { None } else { Some(read_password()?) };
@@ -253,7 +307,7 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
             Ok(ok)
         }
         Command::Token(TokenCommand::Create { org, email, name }) => {
-            let app = App::new(cli.db.open().await?);
+            let app = App::new(cli.db.open().await?, cli.db.evidence_dir());
             let org = organisation(&app.store, &org).await?;
             let user = app
                 .store
@@ -345,6 +399,76 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
             println!("exported {n} risks to {}", output.display());
             Ok(ok)
         }
+        Command::Soa(SoaCommand::Export {
+            org,
+            format,
+            output,
+            version,
+        }) => {
+            let store = cli.db.open().await?;
+            let org = organisation(&store, &org).await?;
+            let (heading, rows) = pawl_app::control::soa_for_export(&store, &org.id, version).await?;
+            let heading = format!("{}: {heading}", org.name);
+            let bytes = match format.as_str() {
+                "csv" => pawl_app::control::soa_csv(&heading, &rows)?,
+                "xlsx" => pawl_reports::xlsx::soa_bytes(&heading, &rows)?,
+                other => bail!("unknown format {other:?}: use csv or xlsx"),
+            };
+            std::fs::write(&output, bytes).with_context(|| format!("cannot write {}", output.display()))?;
+            println!("exported the SoA ({} controls) to {}", rows.len(), output.display());
+            Ok(ok)
+        }
+        Command::Evidence(EvidenceCommand::Add {
+            file,
+            org,
+            control,
+            title,
+            observed_from,
+            observed_to,
+            valid_until,
+            collected_by,
+        }) => {
+            let app = App::new(cli.db.open().await?, cli.db.evidence_dir());
+            let org = organisation(&app.store, &org).await?;
+            let control = pawl_app::evidence::control_id(&app.store, &org.id, &control).await?;
+            let name = file
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or("evidence")
+                .to_owned();
+            let mut reader = tokio::fs::File::open(&file)
+                .await
+                .with_context(|| format!("cannot read {}", file.display()))?;
+            let mut w = app.blobs.writer().await?;
+            let mut buf = vec![0u8; 1 << 20];
+            loop {
+                let n = tokio::io::AsyncReadExt::read(&mut reader, &mut buf).await?;
+                if n == 0 {
+                    break;
+                }
+                w.write(&buf[..n]).await?;
+            }
+            let stored = w.finish(&name).await?;
+            let input = pawl_app::evidence::EvidenceInput {
+                title: title.unwrap_or_default(),
+                observed_from,
+                observed_to,
+                valid_until,
+                collected_by,
+                controls: vec![control],
+                ..Default::default()
+            };
+            let actor = Actor::system("pawl evidence add");
+            let e = pawl_app::evidence::add(&app.store, &org.id, &actor, &actor.name, &input, Some(stored)).await?;
+            println!(
+                "stored {} ({} bytes, sha256 {}) as evidence {}",
+                e.file_name.unwrap_or_default(),
+                e.size.unwrap_or(0),
+                e.sha256.unwrap_or_default(),
+                e.id
+            );
+            Ok(ok)
+        }
         Command::Audit(AuditCommand::Verify { org }) => {
             let store = cli.db.open().await?;
             let org = organisation(&store, &org).await?;
@@ -395,7 +519,7 @@ fn read_password() -> Result<String> {
 
 async fn serve(db: &DbArgs, addr: SocketAddr, with_demo: bool) -> Result<()> {
     let store = db.open().await?;
-    let app = App::new(store);
+    let app = App::new(store, db.evidence_dir());
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .with_context(|| format!("cannot listen on {addr}"))?;

@@ -3,6 +3,7 @@
 
 pub(crate) mod audit;
 pub(crate) mod catalog;
+pub(crate) mod control;
 pub(crate) mod identity;
 pub(crate) mod risk;
 mod system;
@@ -31,7 +32,8 @@ use utoipa_axum::routes;
         (name = "catalog", description = "ISO/IEC 27001:2022 clauses and Annex A controls"),
         (name = "organisation", description = "The organisation, its members and API tokens (clause 5.3)"),
         (name = "audit", description = "The tamper-evident audit trail (clause 7.5.3)"),
-        (name = "risk", description = "The risk method, assets and the risk register (clauses 6.1.2, 6.1.3, 8.2, 8.3)")
+        (name = "risk", description = "The risk method, assets and the risk register (clauses 6.1.2, 6.1.3, 8.2, 8.3)"),
+        (name = "controls", description = "Applied controls, the Statement of Applicability (6.1.3 d), control checks (9.1), evidence and crosswalks")
     )
 )]
 struct ApiDoc;
@@ -60,8 +62,14 @@ impl Modify for Security {
     }
 }
 
-pub fn router() -> OpenApiRouter<AppState> {
+/// The API; `upload_limit` bounds evidence uploads, which may be far larger
+/// than any other request.
+pub fn router(upload_limit: usize) -> OpenApiRouter<AppState> {
+    let uploads = OpenApiRouter::new()
+        .routes(routes!(control::evidence_list, control::evidence_create))
+        .layer(axum::extract::DefaultBodyLimit::max(upload_limit));
     OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(uploads)
         .routes(routes!(system::health))
         .routes(routes!(system::openapi_json))
         .routes(routes!(system::me))
@@ -98,6 +106,26 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(risk::due))
         .routes(routes!(risk::export))
         .routes(routes!(risk::import))
+        .routes(routes!(control::controls_list, control::control_create))
+        .routes(routes!(
+            control::control_get,
+            control::control_patch,
+            control::control_delete
+        ))
+        .routes(routes!(control::checks_list, control::check_create))
+        .routes(routes!(control::results_list))
+        .routes(routes!(control::result_create))
+        .routes(routes!(control::checks_due))
+        .routes(routes!(control::soa_get))
+        .routes(routes!(control::soa_put))
+        .routes(routes!(control::soa_versions, control::soa_approve))
+        .routes(routes!(control::soa_compare))
+        .routes(routes!(control::soa_export))
+        .routes(routes!(control::evidence_get))
+        .routes(routes!(control::evidence_versions))
+        .routes(routes!(control::evidence_download))
+        .routes(routes!(control::crosswalks_list))
+        .routes(routes!(control::crosswalk_get))
 }
 
 /// The paging, sorting and search parameters every list accepts.

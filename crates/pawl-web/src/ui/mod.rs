@@ -4,6 +4,7 @@
 
 mod admin;
 mod catalog;
+mod control;
 mod login;
 mod risk;
 
@@ -17,7 +18,8 @@ use axum::Router;
 use pawl_app::{Principal, Via};
 use pawl_domain::access::Permission;
 
-pub fn router() -> Router<AppState> {
+/// The pages; `upload_limit` bounds evidence uploads.
+pub fn router(upload_limit: usize) -> Router<AppState> {
     Router::new()
         .route("/static/{file}", get(static_file))
         .route("/login", get(login::form).post(login::submit))
@@ -54,6 +56,29 @@ pub fn router() -> Router<AppState> {
         .route("/risk-method/edit", get(risk::method_edit))
         .route("/assets/{id}", get(risk::asset).post(risk::asset_update))
         .route("/assets/{id}/retire", post(risk::asset_retire))
+        .route("/controls", get(control::controls))
+        .route("/controls/new", get(control::new_form).post(control::create))
+        .route("/controls/{id}", get(control::control))
+        .route("/controls/{id}/edit", get(control::edit_form).post(control::update))
+        .route("/controls/{id}/checks", post(control::add_check))
+        .route("/controls/{id}/retire", post(control::retire))
+        .route("/checks/{id}/results", post(control::add_result))
+        .route("/soa", get(control::soa))
+        .route("/soa/export.csv", get(control::soa_export_csv))
+        .route("/soa/export.xlsx", get(control::soa_export_xlsx))
+        .route("/soa/print", get(control::soa_print))
+        .route("/soa/compare", get(control::soa_compare))
+        .route("/soa/versions", post(control::soa_approve))
+        .route("/soa/{annex}", get(control::soa_entry).post(control::soa_entry_save))
+        .route(
+            "/evidence",
+            get(control::evidence_list)
+                .post(control::evidence_upload)
+                .layer(axum::extract::DefaultBodyLimit::max(upload_limit)),
+        )
+        .route("/evidence/{id}", get(control::evidence_item))
+        .route("/evidence/{id}/download", get(control::evidence_download))
+        .route("/crosswalks/{framework}", get(control::crosswalk))
         .route("/audit", get(admin::audit))
         .route("/history/{entity_type}/{entity_id}", get(admin::history))
         .fallback(not_found)
@@ -153,15 +178,15 @@ impl Shell {
                     item("risks", "Risk register", Some("/risks")),
                     item("assets", "Assets", Some("/assets")),
                     item("risk-method", "Risk method", Some("/risk-method")),
-                    item("soa", "Statement of Applicability", None),
+                    item("soa", "Statement of Applicability", Some("/soa")),
                     item("objectives", "Objectives", None),
                 ],
             },
             NavGroup {
                 title: "Do",
                 items: vec![
-                    item("controls", "Applied controls", None),
-                    item("evidence", "Evidence", None),
+                    item("controls", "Applied controls", Some("/controls")),
+                    item("evidence", "Evidence", Some("/evidence")),
                     item("documents", "Documents", None),
                     item("training", "Training", None),
                     item("suppliers", "Suppliers", None),
@@ -188,6 +213,7 @@ impl Shell {
                 items: vec![
                     item("annex-a", "Annex A controls", Some("/catalog/annex-a")),
                     item("clauses", "Clauses 4 to 10", Some("/catalog/clauses")),
+                    item("crosswalks", "Crosswalks", Some("/crosswalks/nist-csf-2.0")),
                 ],
             },
             NavGroup {

@@ -59,7 +59,7 @@ on_both_engines! {
         assert!(token.starts_with("pawl_"));
 
         // The token works against a server on the same database.
-        let app = pawl_app::App::new(db.store().await);
+        let app = db.app().await;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         tokio::spawn(pawl_web::serve(listener, app, std::future::pending()));

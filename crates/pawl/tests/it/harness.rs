@@ -20,9 +20,10 @@ pub enum Engine {
 /// A database of its own for one test.
 pub struct TestDb {
     pub location: Location,
-    /// For the CLI: `--data-dir` (SQLite) or `--database-url` (PostgreSQL).
+    /// For the CLI: `--data-dir`, and `--database-url` for PostgreSQL.
     pub cli_args: Vec<String>,
-    _dir: Option<TempDir>,
+    /// The data folder: the SQLite file (on SQLite) and evidence files.
+    pub dir: TempDir,
 }
 
 /// A temporary folder removed when dropped.
@@ -68,7 +69,7 @@ impl TestDb {
                 TestDb {
                     location: Location::SqliteFile(dir.0.join("pawl.db")),
                     cli_args: vec!["--data-dir".into(), dir.0.display().to_string()],
-                    _dir: Some(dir),
+                    dir,
                 }
             }
             Engine::Postgres => {
@@ -82,10 +83,16 @@ impl TestDb {
                     .await
                     .expect("create test database");
                 let url = with_database(&admin, &name);
+                let dir = TempDir::new();
                 TestDb {
                     location: Location::Postgres(url.clone()),
-                    cli_args: vec!["--database-url".into(), url],
-                    _dir: None,
+                    cli_args: vec![
+                        "--database-url".into(),
+                        url,
+                        "--data-dir".into(),
+                        dir.0.display().to_string(),
+                    ],
+                    dir,
                 }
             }
         }
@@ -94,13 +101,18 @@ impl TestDb {
     pub async fn store(&self) -> Store {
         Store::open(&self.location).await.expect("open store")
     }
+
+    /// The app as the `pawl` binary builds it on this database.
+    pub async fn app(&self) -> App {
+        App::new(self.store().await, self.dir.0.join("evidence"))
+    }
 }
 
 pub struct TestApp {
     pub addr: SocketAddr,
     pub app: App,
     /// Kept so the database outlives the test.
-    _db: TestDb,
+    pub db: TestDb,
     pub org_id: String,
     pub admin_token: String,
 }
@@ -174,7 +186,7 @@ pub fn csrf_of(html: &str) -> String {
 /// The real server on a random port, with organisation `acme` and its admin.
 pub async fn spawn_app(engine: Engine) -> TestApp {
     let db = TestDb::new(engine).await;
-    let app = App::new(db.store().await);
+    let app = db.app().await;
     let org = app
         .store
         .create_organisation(&Actor::system("test"), &OrgSlug::parse("acme").unwrap(), "Acme Ltd")
@@ -204,7 +216,7 @@ pub async fn spawn_app(engine: Engine) -> TestApp {
     TestApp {
         addr,
         app,
-        _db: db,
+        db,
         org_id: org.id,
         admin_token,
     }

@@ -10,6 +10,7 @@ mod api_system;
 mod audit_trail;
 mod browser;
 mod cli;
+mod controls;
 mod risk;
 mod store_contract;
 mod web_ui;

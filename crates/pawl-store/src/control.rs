@@ -1,0 +1,1101 @@
+//! Applied controls, the Statement of Applicability, control checks (9.1)
+//! and evidence metadata. Evidence files themselves live in the blob store.
+
+use crate::page::{Cursor, ListQuery, Page};
+use crate::risk::keyset;
+use crate::row::{check_version, live_by_id, new_id, now, prefixed};
+use crate::sql::Sql;
+use crate::{AuditedTx, OrgReader, StoreError};
+use pawl_domain::control::{ControlStatus, LinkedControl, SoaDecision};
+use serde::{Deserialize, Serialize};
+use sqlx::any::AnyRow;
+use sqlx::Row;
+use std::collections::HashMap;
+
+/// An organisation's own security measure.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AppliedControl {
+    pub id: String,
+    /// `C-0001`, unique among live controls.
+    pub reference: String,
+    pub name: String,
+    pub description: String,
+    pub category: String,
+    pub owner_user_id: Option<String>,
+    pub owner_name: String,
+    pub status: String,
+    pub implemented_on: Option<String>,
+    pub documents: String,
+    /// Annex A control ids it implements, sorted.
+    pub annex_ids: Vec<String>,
+    /// Ids of the risks it treats, sorted.
+    pub risk_ids: Vec<String>,
+    pub created_at: String,
+    pub updated_at: String,
+    pub version: i64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AppliedControlDraft {
+    pub name: String,
+    pub description: String,
+    pub category: String,
+    pub owner_user_id: Option<String>,
+    pub owner_name: String,
+    pub status: String,
+    pub implemented_on: Option<String>,
+    pub documents: String,
+    pub annex_ids: Vec<String>,
+    pub risk_ids: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ControlFilter {
+    pub status: Option<String>,
+    pub annex_id: Option<String>,
+}
+
+/// A decision on one Annex A control, with who made it last.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SoaEntry {
+    pub annex_id: String,
+    pub decision: SoaDecision,
+    pub updated_at: String,
+    pub updated_by: String,
+    pub version: i64,
+}
+
+/// An approved SoA version; `snapshot` holds its rows as JSON.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SoaVersion {
+    pub version: i64,
+    pub approved_by: String,
+    pub approved_at: String,
+    pub note: String,
+    #[serde(skip)]
+    pub snapshot: String,
+}
+
+/// A planned test of an applied control's effectiveness (9.1).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ControlCheck {
+    pub id: String,
+    pub control_id: String,
+    pub what: String,
+    pub method: String,
+    pub frequency_days: i64,
+    pub tester: String,
+    pub next_due: String,
+    pub created_at: String,
+    pub updated_at: String,
+    pub version: i64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ControlCheckDraft {
+    pub what: String,
+    pub method: String,
+    pub frequency_days: i64,
+    pub tester: String,
+    pub next_due: String,
+}
+
+/// One dated outcome of a check.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CheckResult {
+    pub id: String,
+    pub check_id: String,
+    pub performed_on: String,
+    /// pass, partial or fail.
+    pub result: String,
+    pub notes: String,
+    pub performed_by: String,
+    pub created_at: String,
+}
+
+/// A piece of evidence: a stored file (by hash) or a link, with when it
+/// was true kept apart from when it was uploaded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Evidence {
+    pub id: String,
+    pub series_id: String,
+    pub series_version: i64,
+    pub title: String,
+    pub url: Option<String>,
+    pub sha256: Option<String>,
+    pub size: Option<i64>,
+    pub content_type: Option<String>,
+    pub file_name: Option<String>,
+    pub observed_from: Option<String>,
+    pub observed_to: Option<String>,
+    pub collected_by: String,
+    pub valid_until: Option<String>,
+    pub created_at: String,
+    /// `(target_type, target_id)`: applied_control, check or soa.
+    pub links: Vec<(String, String)>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EvidenceDraft {
+    /// The evidence this one supersedes, if it is a new version.
+    pub supersedes: Option<String>,
+    pub title: String,
+    pub url: Option<String>,
+    pub file: Option<StoredFile>,
+    pub observed_from: Option<String>,
+    pub observed_to: Option<String>,
+    pub collected_by: String,
+    pub valid_until: Option<String>,
+    pub links: Vec<(String, String)>,
+}
+
+/// A file already in the blob store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredFile {
+    pub sha256: String,
+    pub size: i64,
+    pub content_type: String,
+    pub file_name: String,
+}
+
+const CONTROL_COLUMNS: &str = "id, reference, name, description, category, owner_user_id, owner_name, status,
+    implemented_on, documents, created_at, updated_at, version";
+
+/// (table, columns, entity) for [`live_by_id`].
+const CONTROLS: (&str, &str, &str) = ("applied_controls", CONTROL_COLUMNS, "applied control");
+const CHECKS: (&str, &str, &str) = ("control_checks", CHECK_COLUMNS, "check");
+const EVIDENCE: (&str, &str, &str) = ("evidence", EVIDENCE_COLUMNS, "evidence");
+
+fn control_from_row(r: &AnyRow) -> Result<AppliedControl, StoreError> {
+    Ok(AppliedControl {
+        id: r.try_get(0)?,
+        reference: r.try_get(1)?,
+        name: r.try_get(2)?,
+        description: r.try_get(3)?,
+        category: r.try_get(4)?,
+        owner_user_id: r.try_get(5)?,
+        owner_name: r.try_get(6)?,
+        status: r.try_get(7)?,
+        implemented_on: r.try_get(8)?,
+        documents: r.try_get(9)?,
+        annex_ids: Vec::new(),
+        risk_ids: Vec::new(),
+        created_at: r.try_get(10)?,
+        updated_at: r.try_get(11)?,
+        version: r.try_get(12)?,
+    })
+}
+
+const CHECK_COLUMNS: &str =
+    "id, control_id, what, method, frequency_days, tester, next_due, created_at, updated_at, version";
+
+fn check_from_row(r: &AnyRow) -> Result<ControlCheck, StoreError> {
+    Ok(ControlCheck {
+        id: r.try_get(0)?,
+        control_id: r.try_get(1)?,
+        what: r.try_get(2)?,
+        method: r.try_get(3)?,
+        frequency_days: r.try_get(4)?,
+        tester: r.try_get(5)?,
+        next_due: r.try_get(6)?,
+        created_at: r.try_get(7)?,
+        updated_at: r.try_get(8)?,
+        version: r.try_get(9)?,
+    })
+}
+
+const RESULT_COLUMNS: &str = "id, check_id, performed_on, result, notes, performed_by, created_at";
+
+fn result_from_row(r: &AnyRow) -> Result<CheckResult, StoreError> {
+    Ok(CheckResult {
+        id: r.try_get(0)?,
+        check_id: r.try_get(1)?,
+        performed_on: r.try_get(2)?,
+        result: r.try_get(3)?,
+        notes: r.try_get(4)?,
+        performed_by: r.try_get(5)?,
+        created_at: r.try_get(6)?,
+    })
+}
+
+const EVIDENCE_COLUMNS: &str = "id, series_id, series_version, title, url, sha256, size, content_type, file_name,
+    observed_from, observed_to, collected_by, valid_until, created_at";
+
+fn evidence_from_row(r: &AnyRow) -> Result<Evidence, StoreError> {
+    Ok(Evidence {
+        id: r.try_get(0)?,
+        series_id: r.try_get(1)?,
+        series_version: r.try_get(2)?,
+        title: r.try_get(3)?,
+        url: r.try_get(4)?,
+        sha256: r.try_get(5)?,
+        size: r.try_get(6)?,
+        content_type: r.try_get(7)?,
+        file_name: r.try_get(8)?,
+        observed_from: r.try_get(9)?,
+        observed_to: r.try_get(10)?,
+        collected_by: r.try_get(11)?,
+        valid_until: r.try_get(12)?,
+        created_at: r.try_get(13)?,
+        links: Vec::new(),
+    })
+}
+
+fn decision_of(json: &str) -> Result<SoaDecision, StoreError> {
+    serde_json::from_str(json).map_err(|e| StoreError::Corrupt(format!("SoA decision: {e}")))
+}
+
+/// Reads `(key, value)` pairs with one `IN (…)` list per 500 keys.
+async fn pairs_for(
+    reader: &OrgReader<'_>,
+    select: &str,
+    key_column: &str,
+    keys: &[String],
+) -> Result<Vec<(String, String)>, StoreError> {
+    let mut out = Vec::new();
+    for chunk in keys.chunks(500) {
+        let mut sql = Sql::new("");
+        let org = sql.text_arg(&reader.org_id);
+        let list: Vec<String> = chunk.iter().map(|k| sql.text_arg(k.clone())).collect();
+        sql.push(&format!(
+            "{select} WHERE org_id = {org} AND {key_column} IN ({}) ORDER BY 1, 2",
+            list.join(", ")
+        ));
+        out.extend(sql.query_as::<(String, String)>().fetch_all(&reader.store.read).await?);
+    }
+    Ok(out)
+}
+
+impl OrgReader<'_> {
+    /// Fills each control's Annex A and risk links.
+    async fn with_links(&self, mut items: Vec<AppliedControl>) -> Result<Vec<AppliedControl>, StoreError> {
+        let ids: Vec<String> = items.iter().map(|c| c.id.clone()).collect();
+        let annex = pairs_for(
+            self,
+            "SELECT control_id, annex_id FROM applied_control_annex",
+            "control_id",
+            &ids,
+        )
+        .await?;
+        let risks = pairs_for(
+            self,
+            "SELECT control_id, risk_id FROM risk_controls",
+            "control_id",
+            &ids,
+        )
+        .await?;
+        let at: HashMap<String, usize> = items.iter().enumerate().map(|(i, c)| (c.id.clone(), i)).collect();
+        for (c, a) in annex {
+            if let Some(&i) = at.get(&c) {
+                items[i].annex_ids.push(a);
+            }
+        }
+        for (c, r) in risks {
+            if let Some(&i) = at.get(&c) {
+                items[i].risk_ids.push(r);
+            }
+        }
+        for c in items.iter_mut() {
+            sort_annex(&mut c.annex_ids);
+        }
+        Ok(items)
+    }
+
+    pub async fn applied_controls(&self, f: &ControlFilter, q: &ListQuery) -> Result<Page<AppliedControl>, StoreError> {
+        let mut sql = Sql::new("");
+        let org = sql.text_arg(&self.org_id);
+        let mut cond = format!(" WHERE c.org_id = {org} AND c.deleted_at IS NULL");
+        if let Some(s) = &f.status {
+            let p = sql.text_arg(s.clone());
+            cond.push_str(&format!(" AND c.status = {p}"));
+        }
+        if let Some(a) = &f.annex_id {
+            let p = sql.text_arg(a.clone());
+            cond.push_str(&format!(
+                " AND c.id IN (SELECT control_id FROM applied_control_annex WHERE org_id = {org} AND annex_id = {p})"
+            ));
+        }
+        if let Some(t) = &q.q {
+            let p = sql.text_arg(format!("%{}%", t.trim()));
+            let like = self.store.engine.ilike();
+            cond.push_str(&format!(
+                " AND (c.name {like} {p} OR c.reference {like} {p} OR c.description {like} {p})"
+            ));
+        }
+        let total: i64 = if q.skip_total {
+            -1
+        } else {
+            let mut count = sql.clone();
+            count.push(&format!("SELECT COUNT(*) FROM applied_controls c{cond}"));
+            count.scalar().fetch_one(&self.store.read).await?
+        };
+        let col = q.sort_column(&[
+            ("name", "c.name"),
+            ("reference", "c.reference"),
+            ("status", "c.status"),
+            ("updated_at", "c.updated_at"),
+        ])?;
+        let (keyset, order) = keyset(&mut sql, q, col, "c.id", false)?;
+        sql.push(&format!(
+            "SELECT {} FROM applied_controls c{cond}{keyset}{order} LIMIT {}",
+            prefixed("c", CONTROL_COLUMNS),
+            q.limit() + 1
+        ));
+        let rows = sql.query().fetch_all(&self.store.read).await?;
+        let items = rows.iter().map(control_from_row).collect::<Result<Vec<_>, _>>()?;
+        let key_of = |c: &AppliedControl| match col {
+            "c.reference" => c.reference.clone(),
+            "c.status" => c.status.clone(),
+            "c.updated_at" => c.updated_at.clone(),
+            _ => c.name.clone(),
+        };
+        let page = Page::from_rows(items, q.limit(), total, |c| Cursor {
+            key: key_of(c),
+            id: c.id.clone(),
+        });
+        let items = self.with_links(page.items).await?;
+        Ok(Page { items, ..page })
+    }
+
+    pub async fn applied_control(&self, id: &str) -> Result<AppliedControl, StoreError> {
+        let c = live_by_id(&self.store.read, CONTROLS, &self.org_id, id, control_from_row).await?;
+        Ok(self.with_links(vec![c]).await?.remove(0))
+    }
+
+    /// The id of the live risk with this reference.
+    pub async fn risk_id_by_reference(&self, reference: &str) -> Result<Option<String>, StoreError> {
+        Ok(
+            sqlx::query_scalar("SELECT id FROM risks WHERE org_id = $1 AND reference = $2 AND deleted_at IS NULL")
+                .bind(&self.org_id)
+                .bind(reference)
+                .fetch_optional(&self.store.read)
+                .await?,
+        )
+    }
+
+    /// The applied controls that treat one risk.
+    pub async fn controls_of_risk(&self, risk_id: &str) -> Result<Vec<(String, String, String)>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT c.id, c.reference, c.name FROM risk_controls rc JOIN applied_controls c ON c.id = rc.control_id
+             WHERE rc.org_id = $1 AND rc.risk_id = $2 AND c.deleted_at IS NULL ORDER BY c.reference",
+        )
+        .bind(&self.org_id)
+        .bind(risk_id)
+        .fetch_all(&self.store.read)
+        .await?)
+    }
+
+    pub async fn soa_entries(&self) -> Result<Vec<SoaEntry>, StoreError> {
+        let rows: Vec<(String, String, String, String, i64)> = sqlx::query_as(
+            "SELECT annex_id, decision, updated_at, updated_by, version FROM soa_entries WHERE org_id = $1",
+        )
+        .bind(&self.org_id)
+        .fetch_all(&self.store.read)
+        .await?;
+        rows.into_iter()
+            .map(|(annex_id, d, updated_at, updated_by, version)| {
+                Ok(SoaEntry {
+                    annex_id,
+                    decision: decision_of(&d)?,
+                    updated_at,
+                    updated_by,
+                    version,
+                })
+            })
+            .collect()
+    }
+
+    /// Every live applied control linked to an Annex A control.
+    pub async fn annex_links(&self) -> Result<Vec<(String, LinkedControl)>, StoreError> {
+        let rows: Vec<(String, String, String, String)> = sqlx::query_as(
+            "SELECT l.annex_id, c.id, c.name, c.status FROM applied_control_annex l
+             JOIN applied_controls c ON c.id = l.control_id
+             WHERE l.org_id = $1 AND c.deleted_at IS NULL ORDER BY c.reference",
+        )
+        .bind(&self.org_id)
+        .fetch_all(&self.store.read)
+        .await?;
+        rows.into_iter()
+            .map(|(annex, id, name, status)| {
+                let status = ControlStatus::parse(&status)
+                    .map_err(|_| StoreError::Corrupt(format!("applied control {id} has status {status:?}")))?;
+                Ok((annex, LinkedControl { id, name, status }))
+            })
+            .collect()
+    }
+
+    /// `(annex_id, risk reference)` for each live risk treated by an applied
+    /// control that implements the Annex A control.
+    pub async fn annex_risk_links(&self) -> Result<Vec<(String, String)>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT DISTINCT l.annex_id, r.reference FROM applied_control_annex l
+             JOIN risk_controls rc ON rc.org_id = l.org_id AND rc.control_id = l.control_id
+             JOIN risks r ON r.id = rc.risk_id
+             JOIN applied_controls c ON c.id = l.control_id
+             WHERE l.org_id = $1 AND r.deleted_at IS NULL AND c.deleted_at IS NULL",
+        )
+        .bind(&self.org_id)
+        .fetch_all(&self.store.read)
+        .await?)
+    }
+
+    pub async fn soa_versions(&self) -> Result<Vec<SoaVersion>, StoreError> {
+        let rows: Vec<(i64, String, String, String)> = sqlx::query_as(
+            "SELECT version, approved_by, approved_at, note FROM soa_versions WHERE org_id = $1 ORDER BY version DESC",
+        )
+        .bind(&self.org_id)
+        .fetch_all(&self.store.read)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(version, approved_by, approved_at, note)| SoaVersion {
+                version,
+                approved_by,
+                approved_at,
+                note,
+                snapshot: String::new(),
+            })
+            .collect())
+    }
+
+    pub async fn soa_version(&self, version: i64) -> Result<SoaVersion, StoreError> {
+        let row: Option<(i64, String, String, String, String)> = sqlx::query_as(
+            "SELECT version, approved_by, approved_at, note, snapshot FROM soa_versions WHERE org_id = $1 AND version = $2",
+        )
+        .bind(&self.org_id)
+        .bind(version)
+        .fetch_optional(&self.store.read)
+        .await?;
+        let (version, approved_by, approved_at, note, snapshot) =
+            row.ok_or(StoreError::NotFound { entity: "SoA version" })?;
+        Ok(SoaVersion {
+            version,
+            approved_by,
+            approved_at,
+            note,
+            snapshot,
+        })
+    }
+
+    pub async fn checks_of_control(&self, control_id: &str) -> Result<Vec<ControlCheck>, StoreError> {
+        let sql = format!(
+            "SELECT {CHECK_COLUMNS} FROM control_checks WHERE org_id = $1 AND control_id = $2 AND deleted_at IS NULL
+             ORDER BY next_due, id"
+        );
+        let rows = sqlx::query(&sql)
+            .bind(&self.org_id)
+            .bind(control_id)
+            .fetch_all(&self.store.read)
+            .await?;
+        rows.iter().map(check_from_row).collect()
+    }
+
+    pub async fn check(&self, id: &str) -> Result<ControlCheck, StoreError> {
+        live_by_id(&self.store.read, CHECKS, &self.org_id, id, check_from_row).await
+    }
+
+    /// Checks whose next test is due on or before `date`, soonest first.
+    pub async fn checks_due(&self, date: &str) -> Result<Vec<ControlCheck>, StoreError> {
+        let sql = format!(
+            "SELECT {CHECK_COLUMNS} FROM control_checks WHERE org_id = $1 AND next_due <= $2 AND deleted_at IS NULL
+             ORDER BY next_due, id"
+        );
+        let rows = sqlx::query(&sql)
+            .bind(&self.org_id)
+            .bind(date)
+            .fetch_all(&self.store.read)
+            .await?;
+        rows.iter().map(check_from_row).collect()
+    }
+
+    /// Results of the checks of one applied control, oldest first: its
+    /// effectiveness over time.
+    pub async fn results_of_control(&self, control_id: &str) -> Result<Vec<CheckResult>, StoreError> {
+        let sql = format!(
+            "SELECT {} FROM check_results r JOIN control_checks k ON k.id = r.check_id
+             WHERE r.org_id = $1 AND k.control_id = $2 ORDER BY r.performed_on, r.id",
+            prefixed("r", RESULT_COLUMNS)
+        );
+        let rows = sqlx::query(&sql)
+            .bind(&self.org_id)
+            .bind(control_id)
+            .fetch_all(&self.store.read)
+            .await?;
+        rows.iter().map(result_from_row).collect()
+    }
+
+    async fn with_evidence_links(&self, mut items: Vec<Evidence>) -> Result<Vec<Evidence>, StoreError> {
+        let ids: Vec<String> = items.iter().map(|e| e.id.clone()).collect();
+        let links: Vec<(String, String)> = pairs_for(
+            self,
+            "SELECT evidence_id, target_type || ':' || target_id FROM evidence_links",
+            "evidence_id",
+            &ids,
+        )
+        .await?;
+        for e in items.iter_mut() {
+            e.links = links
+                .iter()
+                .filter(|(id, _)| *id == e.id)
+                .filter_map(|(_, t)| t.split_once(':'))
+                .map(|(a, b)| (a.to_owned(), b.to_owned()))
+                .collect();
+        }
+        Ok(items)
+    }
+
+    /// Evidence, newest first, optionally only what is linked to one target.
+    pub async fn evidence_list(
+        &self,
+        target: Option<(&str, &str)>,
+        q: &ListQuery,
+    ) -> Result<Page<Evidence>, StoreError> {
+        let mut sql = Sql::new("");
+        let org = sql.text_arg(&self.org_id);
+        let mut cond = format!(" WHERE e.org_id = {org} AND e.deleted_at IS NULL");
+        if let Some((t, id)) = target {
+            let (tp, ip) = (sql.text_arg(t), sql.text_arg(id));
+            cond.push_str(&format!(
+                " AND e.id IN (SELECT evidence_id FROM evidence_links WHERE org_id = {org} AND target_type = {tp} AND target_id = {ip})"
+            ));
+        }
+        if let Some(t) = &q.q {
+            let p = sql.text_arg(format!("%{}%", t.trim()));
+            cond.push_str(&format!(" AND e.title {} {p}", self.store.engine.ilike()));
+        }
+        let mut count = sql.clone();
+        count.push(&format!("SELECT COUNT(*) FROM evidence e{cond}"));
+        let total: i64 = count.scalar().fetch_one(&self.store.read).await?;
+        let q = ListQuery {
+            order: crate::SortOrder::Desc,
+            ..q.clone()
+        };
+        let (keyset, order) = keyset(&mut sql, &q, "e.created_at", "e.id", false)?;
+        sql.push(&format!(
+            "SELECT {} FROM evidence e{cond}{keyset}{order} LIMIT {}",
+            prefixed("e", EVIDENCE_COLUMNS),
+            q.limit() + 1
+        ));
+        let rows = sql.query().fetch_all(&self.store.read).await?;
+        let items = rows.iter().map(evidence_from_row).collect::<Result<Vec<_>, _>>()?;
+        let page = Page::from_rows(items, q.limit(), total, |e| Cursor {
+            key: e.created_at.clone(),
+            id: e.id.clone(),
+        });
+        let items = self.with_evidence_links(page.items).await?;
+        Ok(Page { items, ..page })
+    }
+
+    pub async fn evidence(&self, id: &str) -> Result<Evidence, StoreError> {
+        let e = live_by_id(&self.store.read, EVIDENCE, &self.org_id, id, evidence_from_row).await?;
+        Ok(self.with_evidence_links(vec![e]).await?.remove(0))
+    }
+
+    /// Every version of one piece of evidence, newest first.
+    pub async fn evidence_versions(&self, series_id: &str) -> Result<Vec<Evidence>, StoreError> {
+        let sql = format!(
+            "SELECT {EVIDENCE_COLUMNS} FROM evidence WHERE org_id = $1 AND series_id = $2 AND deleted_at IS NULL
+             ORDER BY series_version DESC"
+        );
+        let rows = sqlx::query(&sql)
+            .bind(&self.org_id)
+            .bind(series_id)
+            .fetch_all(&self.store.read)
+            .await?;
+        rows.iter().map(evidence_from_row).collect()
+    }
+}
+
+/// Annex A ids in catalog order (5.2 before 5.10).
+fn sort_annex(ids: &mut Vec<String>) {
+    ids.sort_by_key(|id| id.split('.').map(|p| p.parse::<u32>().unwrap_or(0)).collect::<Vec<_>>());
+    ids.dedup();
+}
+
+impl AuditedTx {
+    async fn control_for_update(&mut self, id: &str) -> Result<AppliedControl, StoreError> {
+        let mut c = live_by_id(&mut *self.tx, CONTROLS, &self.org_id, id, control_from_row).await?;
+        let annex: Vec<(String,)> =
+            sqlx::query_as("SELECT annex_id FROM applied_control_annex WHERE org_id = $1 AND control_id = $2")
+                .bind(&self.org_id)
+                .bind(id)
+                .fetch_all(&mut *self.tx)
+                .await?;
+        c.annex_ids = annex.into_iter().map(|r| r.0).collect();
+        sort_annex(&mut c.annex_ids);
+        let risks: Vec<(String,)> =
+            sqlx::query_as("SELECT risk_id FROM risk_controls WHERE org_id = $1 AND control_id = $2 ORDER BY risk_id")
+                .bind(&self.org_id)
+                .bind(id)
+                .fetch_all(&mut *self.tx)
+                .await?;
+        c.risk_ids = risks.into_iter().map(|r| r.0).collect();
+        Ok(c)
+    }
+
+    /// Replaces a control's Annex A and risk links; risks must be live ones
+    /// of this organisation.
+    async fn set_control_links(&mut self, id: &str, annex: &[String], risks: &[String]) -> Result<(), StoreError> {
+        for r in risks {
+            let found: Option<(String,)> =
+                sqlx::query_as("SELECT id FROM risks WHERE org_id = $1 AND id = $2 AND deleted_at IS NULL")
+                    .bind(&self.org_id)
+                    .bind(r)
+                    .fetch_optional(&mut *self.tx)
+                    .await?;
+            if found.is_none() {
+                return Err(StoreError::Invalid(pawl_domain::DomainError::field(
+                    "risk_ids",
+                    format!("no risk with id {r}"),
+                )));
+            }
+        }
+        for (table, column) in [("applied_control_annex", "control_id"), ("risk_controls", "control_id")] {
+            sqlx::query(&format!("DELETE FROM {table} WHERE org_id = $1 AND {column} = $2"))
+                .bind(&self.org_id)
+                .bind(id)
+                .execute(&mut *self.tx)
+                .await?;
+        }
+        for a in annex {
+            sqlx::query("INSERT INTO applied_control_annex (org_id, control_id, annex_id) VALUES ($1, $2, $3)")
+                .bind(&self.org_id)
+                .bind(id)
+                .bind(a)
+                .execute(&mut *self.tx)
+                .await?;
+        }
+        for r in risks {
+            sqlx::query("INSERT INTO risk_controls (org_id, risk_id, control_id) VALUES ($1, $2, $3)")
+                .bind(&self.org_id)
+                .bind(r)
+                .bind(id)
+                .execute(&mut *self.tx)
+                .await?;
+        }
+        Ok(())
+    }
+
+    pub async fn create_applied_control(&mut self, d: &AppliedControlDraft) -> Result<AppliedControl, StoreError> {
+        let n = self.bump_counter("control").await?;
+        let now = now();
+        let mut annex_ids = d.annex_ids.clone();
+        sort_annex(&mut annex_ids);
+        let mut risk_ids = d.risk_ids.clone();
+        risk_ids.sort();
+        risk_ids.dedup();
+        let c = AppliedControl {
+            id: new_id(),
+            reference: format!("C-{n:04}"),
+            name: d.name.clone(),
+            description: d.description.clone(),
+            category: d.category.clone(),
+            owner_user_id: d.owner_user_id.clone(),
+            owner_name: d.owner_name.clone(),
+            status: d.status.clone(),
+            implemented_on: d.implemented_on.clone(),
+            documents: d.documents.clone(),
+            annex_ids,
+            risk_ids,
+            created_at: now.clone(),
+            updated_at: now,
+            version: 1,
+        };
+        sqlx::query(
+            "INSERT INTO applied_controls (id, org_id, reference, name, description, category, owner_user_id, owner_name,
+                status, implemented_on, documents, created_at, updated_at, version)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 1)",
+        )
+        .bind(&c.id)
+        .bind(&self.org_id)
+        .bind(&c.reference)
+        .bind(&c.name)
+        .bind(&c.description)
+        .bind(&c.category)
+        .bind(&c.owner_user_id)
+        .bind(&c.owner_name)
+        .bind(&c.status)
+        .bind(&c.implemented_on)
+        .bind(&c.documents)
+        .bind(&c.created_at)
+        .bind(&c.updated_at)
+        .execute(&mut *self.tx)
+        .await?;
+        self.set_control_links(&c.id, &c.annex_ids, &c.risk_ids).await?;
+        self.record::<(), _>("create", "applied_control", &c.id, None, Some(&c))
+            .await?;
+        Ok(c)
+    }
+
+    pub async fn update_applied_control(
+        &mut self,
+        id: &str,
+        d: &AppliedControlDraft,
+        expected: Option<i64>,
+    ) -> Result<AppliedControl, StoreError> {
+        let before = self.control_for_update(id).await?;
+        check_version("applied control", before.version, expected)?;
+        let mut annex_ids = d.annex_ids.clone();
+        sort_annex(&mut annex_ids);
+        let mut risk_ids = d.risk_ids.clone();
+        risk_ids.sort();
+        risk_ids.dedup();
+        let after = AppliedControl {
+            name: d.name.clone(),
+            description: d.description.clone(),
+            category: d.category.clone(),
+            owner_user_id: d.owner_user_id.clone(),
+            owner_name: d.owner_name.clone(),
+            status: d.status.clone(),
+            implemented_on: d.implemented_on.clone(),
+            documents: d.documents.clone(),
+            annex_ids,
+            risk_ids,
+            updated_at: now(),
+            version: before.version + 1,
+            ..before.clone()
+        };
+        sqlx::query(
+            "UPDATE applied_controls SET name = $1, description = $2, category = $3, owner_user_id = $4, owner_name = $5,
+                status = $6, implemented_on = $7, documents = $8, updated_at = $9, version = $10
+             WHERE org_id = $11 AND id = $12",
+        )
+        .bind(&after.name)
+        .bind(&after.description)
+        .bind(&after.category)
+        .bind(&after.owner_user_id)
+        .bind(&after.owner_name)
+        .bind(&after.status)
+        .bind(&after.implemented_on)
+        .bind(&after.documents)
+        .bind(&after.updated_at)
+        .bind(after.version)
+        .bind(&self.org_id)
+        .bind(id)
+        .execute(&mut *self.tx)
+        .await?;
+        if after.annex_ids != before.annex_ids || after.risk_ids != before.risk_ids {
+            self.set_control_links(id, &after.annex_ids, &after.risk_ids).await?;
+        }
+        self.record("update", "applied_control", id, Some(&before), Some(&after))
+            .await?;
+        Ok(after)
+    }
+
+    /// Retires a control from the list; its links stay for the past SoA
+    /// versions that name it, but it no longer counts anywhere.
+    pub async fn delete_applied_control(&mut self, id: &str, expected: Option<i64>) -> Result<(), StoreError> {
+        let before = self.control_for_update(id).await?;
+        check_version("applied control", before.version, expected)?;
+        sqlx::query("UPDATE applied_controls SET deleted_at = $1 WHERE org_id = $2 AND id = $3")
+            .bind(now())
+            .bind(&self.org_id)
+            .bind(id)
+            .execute(&mut *self.tx)
+            .await?;
+        self.record::<_, ()>("delete", "applied_control", id, Some(&before), None)
+            .await
+    }
+
+    /// Records the decision on one Annex A control. Honours `expected` as the
+    /// entry's version (0 for a control not yet decided).
+    pub async fn set_soa_decision(
+        &mut self,
+        annex_id: &str,
+        decision: &SoaDecision,
+        expected: Option<i64>,
+    ) -> Result<SoaEntry, StoreError> {
+        decision.validate()?;
+        let row: Option<(String, String, String, i64)> = sqlx::query_as(
+            "SELECT decision, updated_at, updated_by, version FROM soa_entries WHERE org_id = $1 AND annex_id = $2",
+        )
+        .bind(&self.org_id)
+        .bind(annex_id)
+        .fetch_optional(&mut *self.tx)
+        .await?;
+        let before = row
+            .map(|(d, updated_at, updated_by, version)| {
+                Ok::<_, StoreError>(SoaEntry {
+                    annex_id: annex_id.to_owned(),
+                    decision: decision_of(&d)?,
+                    updated_at,
+                    updated_by,
+                    version,
+                })
+            })
+            .transpose()?;
+        check_version("SoA entry", before.as_ref().map_or(0, |b| b.version), expected)?;
+        let after = SoaEntry {
+            annex_id: annex_id.to_owned(),
+            decision: decision.clone(),
+            updated_at: now(),
+            updated_by: self.actor.name.clone(),
+            version: before.as_ref().map_or(1, |b| b.version + 1),
+        };
+        let json = serde_json::to_string(&after.decision).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        if before.is_some() {
+            sqlx::query(
+                "UPDATE soa_entries SET decision = $1, updated_at = $2, updated_by = $3, version = $4
+                 WHERE org_id = $5 AND annex_id = $6",
+            )
+            .bind(&json)
+            .bind(&after.updated_at)
+            .bind(&after.updated_by)
+            .bind(after.version)
+            .bind(&self.org_id)
+            .bind(annex_id)
+            .execute(&mut *self.tx)
+            .await?;
+        } else {
+            sqlx::query(
+                "INSERT INTO soa_entries (org_id, annex_id, decision, updated_at, updated_by, version)
+                 VALUES ($1, $2, $3, $4, $5, $6)",
+            )
+            .bind(&self.org_id)
+            .bind(annex_id)
+            .bind(&json)
+            .bind(&after.updated_at)
+            .bind(&after.updated_by)
+            .bind(after.version)
+            .execute(&mut *self.tx)
+            .await?;
+        }
+        self.record("update", "soa_entry", annex_id, before.as_ref(), Some(&after))
+            .await?;
+        Ok(after)
+    }
+
+    /// Freezes the SoA as computed now, with its approver and date.
+    pub async fn approve_soa(&mut self, snapshot: &str, note: &str) -> Result<SoaVersion, StoreError> {
+        let last: Option<i64> = sqlx::query_scalar("SELECT MAX(version) FROM soa_versions WHERE org_id = $1")
+            .bind(&self.org_id)
+            .fetch_one(&mut *self.tx)
+            .await?;
+        let v = SoaVersion {
+            version: last.unwrap_or(0) + 1,
+            approved_by: self.actor.name.clone(),
+            approved_at: now(),
+            note: note.trim().to_owned(),
+            snapshot: snapshot.to_owned(),
+        };
+        sqlx::query(
+            "INSERT INTO soa_versions (org_id, version, approved_by, approved_at, note, snapshot)
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(&self.org_id)
+        .bind(v.version)
+        .bind(&v.approved_by)
+        .bind(&v.approved_at)
+        .bind(&v.note)
+        .bind(&v.snapshot)
+        .execute(&mut *self.tx)
+        .await?;
+        // The event names the version; the snapshot it froze is its own record.
+        self.record::<(), _>("approve", "soa_version", &v.version.to_string(), None, Some(&v))
+            .await?;
+        Ok(v)
+    }
+
+    pub async fn create_check(&mut self, control_id: &str, d: &ControlCheckDraft) -> Result<ControlCheck, StoreError> {
+        self.control_for_update(control_id).await?;
+        let now = now();
+        let c = ControlCheck {
+            id: new_id(),
+            control_id: control_id.to_owned(),
+            what: d.what.clone(),
+            method: d.method.clone(),
+            frequency_days: d.frequency_days,
+            tester: d.tester.clone(),
+            next_due: d.next_due.clone(),
+            created_at: now.clone(),
+            updated_at: now,
+            version: 1,
+        };
+        sqlx::query(
+            "INSERT INTO control_checks (id, org_id, control_id, what, method, frequency_days, tester, next_due,
+                created_at, updated_at, version)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 1)",
+        )
+        .bind(&c.id)
+        .bind(&self.org_id)
+        .bind(&c.control_id)
+        .bind(&c.what)
+        .bind(&c.method)
+        .bind(c.frequency_days)
+        .bind(&c.tester)
+        .bind(&c.next_due)
+        .bind(&c.created_at)
+        .bind(&c.updated_at)
+        .execute(&mut *self.tx)
+        .await?;
+        self.record::<(), _>("create", "control_check", &c.id, None, Some(&c))
+            .await?;
+        Ok(c)
+    }
+
+    /// Records a dated result and moves the check's next due date to
+    /// `next_due`, which the caller derives from the frequency.
+    pub async fn record_check_result(
+        &mut self,
+        check_id: &str,
+        performed_on: &str,
+        result: &str,
+        notes: &str,
+        next_due: &str,
+    ) -> Result<CheckResult, StoreError> {
+        let before = live_by_id(&mut *self.tx, CHECKS, &self.org_id, check_id, check_from_row).await?;
+        let r = CheckResult {
+            id: new_id(),
+            check_id: check_id.to_owned(),
+            performed_on: performed_on.to_owned(),
+            result: result.to_owned(),
+            notes: notes.trim().to_owned(),
+            performed_by: self.actor.name.clone(),
+            created_at: now(),
+        };
+        sqlx::query(
+            "INSERT INTO check_results (id, org_id, check_id, performed_on, result, notes, performed_by, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(&r.id)
+        .bind(&self.org_id)
+        .bind(&r.check_id)
+        .bind(&r.performed_on)
+        .bind(&r.result)
+        .bind(&r.notes)
+        .bind(&r.performed_by)
+        .bind(&r.created_at)
+        .execute(&mut *self.tx)
+        .await?;
+        self.record::<(), _>("create", "check_result", &r.id, None, Some(&r))
+            .await?;
+        if next_due > before.next_due.as_str() {
+            let after = ControlCheck {
+                next_due: next_due.to_owned(),
+                updated_at: now(),
+                version: before.version + 1,
+                ..before.clone()
+            };
+            sqlx::query(
+                "UPDATE control_checks SET next_due = $1, updated_at = $2, version = $3 WHERE org_id = $4 AND id = $5",
+            )
+            .bind(&after.next_due)
+            .bind(&after.updated_at)
+            .bind(after.version)
+            .bind(&self.org_id)
+            .bind(check_id)
+            .execute(&mut *self.tx)
+            .await?;
+            self.record("update", "control_check", check_id, Some(&before), Some(&after))
+                .await?;
+        }
+        Ok(r)
+    }
+
+    /// Records evidence whose file, if any, is already in the blob store.
+    pub async fn create_evidence(&mut self, d: &EvidenceDraft) -> Result<Evidence, StoreError> {
+        let (series_id, series_version) = match &d.supersedes {
+            None => (None, 1),
+            Some(prev) => {
+                let row: Option<(String, i64)> = sqlx::query_as(
+                    "SELECT series_id, series_version FROM evidence WHERE org_id = $1 AND id = $2 AND deleted_at IS NULL",
+                )
+                .bind(&self.org_id)
+                .bind(prev)
+                .fetch_optional(&mut *self.tx)
+                .await?;
+                let (series, _) = row.ok_or(StoreError::NotFound { entity: "evidence" })?;
+                let last: Option<i64> =
+                    sqlx::query_scalar("SELECT MAX(series_version) FROM evidence WHERE org_id = $1 AND series_id = $2")
+                        .bind(&self.org_id)
+                        .bind(&series)
+                        .fetch_one(&mut *self.tx)
+                        .await?;
+                (Some(series), last.unwrap_or(0) + 1)
+            }
+        };
+        let id = new_id();
+        let mut links = d.links.clone();
+        links.sort();
+        links.dedup();
+        let e = Evidence {
+            series_id: series_id.unwrap_or_else(|| id.clone()),
+            id,
+            series_version,
+            title: d.title.clone(),
+            url: d.url.clone(),
+            sha256: d.file.as_ref().map(|f| f.sha256.clone()),
+            size: d.file.as_ref().map(|f| f.size),
+            content_type: d.file.as_ref().map(|f| f.content_type.clone()),
+            file_name: d.file.as_ref().map(|f| f.file_name.clone()),
+            observed_from: d.observed_from.clone(),
+            observed_to: d.observed_to.clone(),
+            collected_by: d.collected_by.clone(),
+            valid_until: d.valid_until.clone(),
+            created_at: now(),
+            links,
+        };
+        sqlx::query(
+            "INSERT INTO evidence (id, org_id, series_id, series_version, title, url, sha256, size, content_type, file_name,
+                observed_from, observed_to, collected_by, valid_until, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+        )
+        .bind(&e.id)
+        .bind(&self.org_id)
+        .bind(&e.series_id)
+        .bind(e.series_version)
+        .bind(&e.title)
+        .bind(&e.url)
+        .bind(&e.sha256)
+        .bind(e.size)
+        .bind(&e.content_type)
+        .bind(&e.file_name)
+        .bind(&e.observed_from)
+        .bind(&e.observed_to)
+        .bind(&e.collected_by)
+        .bind(&e.valid_until)
+        .bind(&e.created_at)
+        .execute(&mut *self.tx)
+        .await?;
+        for (t, target) in &e.links {
+            let table = match t.as_str() {
+                "applied_control" => "applied_controls",
+                "check" => "control_checks",
+                "soa" => "",
+                other => {
+                    return Err(StoreError::Invalid(pawl_domain::DomainError::field(
+                        "links",
+                        format!("evidence links to applied_control, check or soa, not {other:?}"),
+                    )))
+                }
+            };
+            if !table.is_empty() {
+                let found: Option<(String,)> = sqlx::query_as(&format!(
+                    "SELECT id FROM {table} WHERE org_id = $1 AND id = $2 AND deleted_at IS NULL"
+                ))
+                .bind(&self.org_id)
+                .bind(target)
+                .fetch_optional(&mut *self.tx)
+                .await?;
+                if found.is_none() {
+                    return Err(StoreError::Invalid(pawl_domain::DomainError::field(
+                        "links",
+                        format!("no {t} with id {target}"),
+                    )));
+                }
+            }
+            sqlx::query(
+                "INSERT INTO evidence_links (org_id, evidence_id, target_type, target_id) VALUES ($1, $2, $3, $4)",
+            )
+            .bind(&self.org_id)
+            .bind(&e.id)
+            .bind(t)
+            .bind(target)
+            .execute(&mut *self.tx)
+            .await?;
+        }
+        self.record::<(), _>("create", "evidence", &e.id, None, Some(&e))
+            .await?;
+        Ok(e)
+    }
+}

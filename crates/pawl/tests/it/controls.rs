@@ -1,0 +1,387 @@
+//! Applied controls, the SoA, checks, evidence and crosswalks through the
+//! API, UI and CLI, on both engines.
+
+use crate::harness::{spawn_app, Engine, TestApp, ADMIN_EMAIL};
+use crate::on_both_engines;
+use serde_json::{json, Value};
+
+async fn send(
+    app: &TestApp,
+    method: reqwest::Method,
+    path: &str,
+    body: Value,
+    if_match: Option<&str>,
+) -> reqwest::Response {
+    let mut r = app
+        .api()
+        .request(method, app.url(path))
+        .bearer_auth(&app.admin_token)
+        .json(&body);
+    if let Some(tag) = if_match {
+        r = r.header("If-Match", tag);
+    }
+    r.send().await.unwrap()
+}
+
+async fn get(app: &TestApp, path: &str) -> Value {
+    let r = app
+        .api()
+        .get(app.url(path))
+        .bearer_auth(&app.admin_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "GET {path}");
+    r.json().await.unwrap()
+}
+
+fn row<'a>(soa: &'a Value, annex: &str) -> &'a Value {
+    soa["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["annex_id"] == annex)
+        .unwrap()
+}
+
+on_both_engines! {
+    async fn controls_drive_the_soa_its_warnings_versions_and_exports(engine: Engine) {
+        use reqwest::Method;
+        let app = spawn_app(engine).await;
+        let risk: Value = send(&app, Method::POST, "/api/v1/risks", json!({"title": "Loss of backups"}), None).await.json().await.unwrap();
+
+        let r = send(&app, Method::POST, "/api/v1/controls", json!({"name": "Backups", "annex": ["A.9.99"], "status": "sometimes"}), None).await;
+        assert_eq!(r.status(), 422);
+        let problem: Value = r.json().await.unwrap();
+        let fields: Vec<&str> = problem["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+        assert!(fields.contains(&"annex") && fields.contains(&"status"), "{problem}");
+
+        let r = send(&app, Method::POST, "/api/v1/controls", json!({
+            "name": "Immutable backups", "annex": ["A.8.13", "5.30"], "risks": ["R-0001"], "owner": ADMIN_EMAIL
+        }), None).await;
+        assert_eq!(r.status(), 201);
+        let c: Value = r.json().await.unwrap();
+        assert_eq!(c["reference"], "C-0001");
+        assert_eq!(c["annex"], json!(["5.30", "8.13"]));
+        assert_eq!(c["risk_ids"], json!([risk["id"]]));
+        assert_eq!(c["status"], "planned");
+        let id = c["id"].as_str().unwrap();
+        assert_eq!(get(&app, "/api/v1/controls?annex=8.13").await["total"], 1);
+        assert_eq!(get(&app, "/api/v1/controls?annex=8.14").await["total"], 0);
+
+        let soa = get(&app, "/api/v1/soa").await;
+        assert_eq!(soa["total"], 93);
+        assert_eq!(row(&soa, "8.13")["implementation"], "planned");
+        assert_eq!(row(&soa, "8.13")["decided"], false);
+        assert!(soa["warnings"].as_array().unwrap().iter().any(|w| w["annex_id"] == "8.13"));
+
+        let r = send(&app, Method::PATCH, &format!("/api/v1/controls/{id}"), json!({"name": "Immutable backups", "annex": ["8.13"], "risks": ["R-0001"], "status": "implemented", "implemented_on": "2026-05-01"}), Some("\"v7\"")).await;
+        assert_eq!(r.status(), 412);
+        let r = send(&app, Method::PATCH, &format!("/api/v1/controls/{id}"), json!({"name": "Immutable backups", "annex": ["8.13"], "risks": ["R-0001"], "status": "implemented", "implemented_on": "2026-05-01"}), Some("\"v1\"")).await;
+        assert_eq!(r.status(), 200);
+        let soa = get(&app, "/api/v1/soa").await;
+        assert_eq!(row(&soa, "8.13")["implementation"], "implemented");
+        assert_eq!(row(&soa, "5.30")["implementation"], "not_started", "the link to 5.30 was removed");
+
+        // Exclusions need a justification; excluding what a risk relies on warns.
+        let r = send(&app, Method::PUT, "/api/v1/soa/A.8.13", json!({"applicable": false}), None).await;
+        assert_eq!(r.status(), 422);
+        let r = send(&app, Method::PUT, "/api/v1/soa/8.13", json!({"applicable": false, "justification": "Backups are the provider's"}), Some("\"v0\"")).await;
+        assert_eq!(r.status(), 200);
+        let soa = get(&app, "/api/v1/soa").await;
+        assert_eq!(row(&soa, "8.13")["implementation"], "not_applicable");
+        assert!(soa["warnings"].as_array().unwrap().iter().any(|w| w["annex_id"] == "8.13" && w["message"].as_str().unwrap().contains("R-0001")), "{}", soa["warnings"]);
+        let r = send(&app, Method::PUT, "/api/v1/soa/8.13", json!({"applicable": true, "reasons": ["risk_treatment"]}), Some("\"v0\"")).await;
+        assert_eq!(r.status(), 412, "a stale decision is refused");
+        let r = send(&app, Method::PUT, "/api/v1/soa/8.13", json!({"applicable": true, "reasons": ["risk_treatment"], "status_override": "partial"}), None).await;
+        assert_eq!(r.status(), 422, "an override needs its reason");
+
+        let r = send(&app, Method::POST, "/api/v1/soa/versions", json!({"note": ""}), None).await;
+        assert_eq!(r.status(), 422);
+        let r = send(&app, Method::POST, "/api/v1/soa/versions", json!({"note": "Management review 2026"}), None).await;
+        assert_eq!(r.status(), 201);
+        assert_eq!(r.json::<Value>().await.unwrap()["version"], 1);
+        let contributor = app.member_token("carol@acme.example", "contributor").await;
+        let r = app.api().post(app.url("/api/v1/soa/versions")).bearer_auth(&contributor).json(&json!({"note": "mine"})).send().await.unwrap();
+        assert_eq!(r.status(), 403, "only managers and admins approve the SoA");
+
+        let r = send(&app, Method::PUT, "/api/v1/soa/8.13", json!({"applicable": true, "reasons": ["risk_treatment"]}), None).await;
+        assert_eq!(r.status(), 200);
+        let changes = get(&app, "/api/v1/soa/compare?from=1").await;
+        assert_eq!(changes["total"], 1);
+        assert_eq!(changes["items"][0]["annex_id"], "8.13");
+        let said = changes["items"][0]["changes"].to_string();
+        assert!(said.contains("excluded → applicable") && said.contains("not applicable → implemented"), "{said}");
+
+        let csv = app.api().get(app.url("/api/v1/soa/export?version=1")).bearer_auth(&app.admin_token).send().await.unwrap().text().await.unwrap();
+        assert!(csv.lines().next().unwrap().contains("version 1 approved by"), "{csv}");
+        assert_eq!(csv.lines().filter(|l| l.starts_with("A.")).count(), 93);
+        assert!(csv.contains("A.8.13,Information backup,No,"), "{csv}");
+        let xlsx = app.api().get(app.url("/api/v1/soa/export?format=xlsx")).bearer_auth(&app.admin_token).send().await.unwrap();
+        assert!(xlsx.bytes().await.unwrap().starts_with(b"PK\x03\x04"));
+        let r = app.api().get(app.url("/api/v1/soa/export?version=9")).bearer_auth(&app.admin_token).send().await.unwrap();
+        assert_eq!(r.status(), 404);
+
+        let history = get(&app, &format!("/api/v1/history/applied_control/{id}")).await;
+        assert_eq!(history["items"].as_array().unwrap().len(), 2);
+        assert_eq!(get(&app, "/api/v1/audit/verify").await["intact"], true);
+    }
+}
+
+on_both_engines! {
+    async fn checks_record_dated_results_and_move_their_due_date(engine: Engine) {
+        use reqwest::Method;
+        let app = spawn_app(engine).await;
+        let c: Value = send(&app, Method::POST, "/api/v1/controls", json!({"name": "Access reviews", "annex": ["5.18"]}), None).await.json().await.unwrap();
+        let id = c["id"].as_str().unwrap();
+        let r = send(&app, Method::POST, &format!("/api/v1/controls/{id}/checks"), json!({"what": "", "frequency_days": 0}), None).await;
+        assert_eq!(r.status(), 422);
+        let r = send(&app, Method::POST, &format!("/api/v1/controls/{id}/checks"), json!({"what": "Review complete", "frequency_days": 30, "first_due": "2026-01-01", "tester": "Lena"}), None).await;
+        assert_eq!(r.status(), 201);
+        let check: Value = r.json().await.unwrap();
+        let check_id = check["id"].as_str().unwrap();
+        assert!(get(&app, "/api/v1/checks/due").await["items"].as_array().unwrap().iter().any(|k| k["id"] == check_id));
+
+        let r = send(&app, Method::POST, &format!("/api/v1/checks/{check_id}/results"), json!({"result": "fail"}), None).await;
+        assert_eq!(r.status(), 422, "a failure needs notes");
+        let r = send(&app, Method::POST, &format!("/api/v1/checks/{check_id}/results"), json!({"result": "pass", "performed_on": "2999-01-01"}), None).await;
+        assert_eq!(r.status(), 422, "results cannot be dated in the future");
+        let r = send(&app, Method::POST, &format!("/api/v1/checks/{check_id}/results"), json!({"result": "partial", "notes": "Two leavers still active", "performed_on": "2026-02-01"}), None).await;
+        assert_eq!(r.status(), 201);
+        let r = send(&app, Method::POST, &format!("/api/v1/checks/{check_id}/results"), json!({"result": "pass", "performed_on": "2026-03-01"}), None).await;
+        assert_eq!(r.status(), 201);
+        let checks = get(&app, &format!("/api/v1/controls/{id}/checks")).await;
+        assert_eq!(checks["items"][0]["next_due"], "2026-03-31");
+        let results = get(&app, &format!("/api/v1/controls/{id}/results")).await;
+        let seen: Vec<&str> = results["items"].as_array().unwrap().iter().map(|r| r["result"].as_str().unwrap()).collect();
+        assert_eq!(seen, ["partial", "pass"], "oldest first: effectiveness over time");
+        let r = send(&app, Method::POST, "/api/v1/checks/nope/results", json!({"result": "pass"}), None).await;
+        assert_eq!(r.status(), 404);
+    }
+}
+
+fn upload(fields: &[(&str, &str)], file: Option<(&str, Vec<u8>)>) -> reqwest::multipart::Form {
+    let mut form = reqwest::multipart::Form::new();
+    for (k, v) in fields {
+        form = form.text(k.to_string(), v.to_string());
+    }
+    if let Some((name, bytes)) = file {
+        form = form.part(
+            "file",
+            reqwest::multipart::Part::bytes(bytes).file_name(name.to_owned()),
+        );
+    }
+    form
+}
+
+on_both_engines! {
+    async fn evidence_is_stored_by_hash_versioned_and_checked_on_download(engine: Engine) {
+        use reqwest::Method;
+        let app = spawn_app(engine).await;
+        let t = &app.admin_token;
+        let c: Value = send(&app, Method::POST, "/api/v1/controls", json!({"name": "Backups", "annex": ["8.13"]}), None).await.json().await.unwrap();
+        let control = c["id"].as_str().unwrap();
+        let pdf = b"%PDF-1.7\nrestore test passed\n".to_vec();
+        let r = app.api().post(app.url("/api/v1/evidence")).bearer_auth(t)
+            .multipart(upload(&[("control", control), ("observed_from", "2026-10-01"), ("observed_to", "2026-10-31"), ("valid_until", "2020-01-01")], Some(("restore.txt", pdf.clone()))))
+            .send().await.unwrap();
+        assert_eq!(r.status(), 201);
+        let e: Value = r.json().await.unwrap();
+        assert_eq!(e["content_type"], "application/pdf", "the type comes from the bytes, not the name");
+        assert_eq!(e["title"], "restore.txt");
+        assert_eq!(e["size"], pdf.len());
+        assert_eq!(e["stale"], true);
+        assert_eq!(e["controls"], json!([control]));
+        let sha = e["sha256"].as_str().unwrap().to_owned();
+        assert_eq!(sha.len(), 64);
+        let id = e["id"].as_str().unwrap();
+
+        let r = app.api().get(app.url(&format!("/api/v1/evidence/{id}/download"))).bearer_auth(t).send().await.unwrap();
+        assert_eq!(r.status(), 200);
+        assert!(r.headers()["content-disposition"].to_str().unwrap().starts_with("attachment"));
+        assert_eq!(r.headers()["x-content-type-options"], "nosniff");
+        assert_eq!(r.bytes().await.unwrap().to_vec(), pdf);
+
+        let r = app.api().post(app.url("/api/v1/evidence")).bearer_auth(t)
+            .multipart(upload(&[("supersedes", id), ("control", control), ("title", "Restore test")], Some(("restore-2.pdf", b"%PDF-1.7\nsecond run\n".to_vec()))))
+            .send().await.unwrap();
+        assert_eq!(r.status(), 201);
+        let v2: Value = r.json().await.unwrap();
+        assert_eq!((v2["series_id"].as_str(), v2["series_version"].as_i64()), (Some(id), Some(2)));
+        assert_eq!(get(&app, &format!("/api/v1/evidence/{id}/versions")).await["total"], 2);
+        assert_eq!(get(&app, &format!("/api/v1/evidence?control={control}")).await["total"], 2);
+
+        let r = app.api().post(app.url("/api/v1/evidence")).bearer_auth(t).multipart(upload(&[("title", "Nothing")], None)).send().await.unwrap();
+        assert_eq!(r.status(), 422, "a file or a link is needed");
+        let r = app.api().post(app.url("/api/v1/evidence")).bearer_auth(t).multipart(upload(&[("url", "javascript:alert(1)")], None)).send().await.unwrap();
+        assert_eq!(r.status(), 422);
+        let r = app.api().post(app.url("/api/v1/evidence")).bearer_auth(t).multipart(upload(&[("url", "https://example.com/cert.pdf"), ("title", "Certificate"), ("control", "no-such-control")], None)).send().await.unwrap();
+        assert_eq!(r.status(), 422, "links must name real records");
+        let r = app.api().post(app.url("/api/v1/evidence")).bearer_auth(t).multipart(upload(&[("url", "https://example.com/cert.pdf"), ("title", "Certificate"), ("annex", "A.5.23")], None)).send().await.unwrap();
+        assert_eq!(r.status(), 201);
+        assert_eq!(get(&app, "/api/v1/evidence?annex=5.23").await["total"], 1);
+
+        // A changed file is refused on the way out.
+        let path = app.db.dir.0.join("evidence").join(&sha[..2]).join(&sha);
+        std::fs::write(&path, b"%PDF-1.7\nforged\n").unwrap();
+        let r = app.api().get(app.url(&format!("/api/v1/evidence/{id}/download"))).bearer_auth(t).send().await.unwrap();
+        assert_eq!(r.status(), 500);
+        assert!(r.text().await.unwrap().contains("no longer matches"));
+    }
+}
+
+on_both_engines! {
+    async fn crosswalks_follow_implemented_controls(engine: Engine) {
+        use reqwest::Method;
+        let app = spawn_app(engine).await;
+        let before = get(&app, "/api/v1/crosswalks/nist-sp800-53r5").await;
+        let ac3 = |v: &Value| v["items"].as_array().unwrap().iter().find(|r| r["id"] == "AC-3").unwrap().clone();
+        assert_eq!(ac3(&before)["coverage"], "gap");
+        let annex = ac3(&before)["annex"].clone();
+        let r = send(&app, Method::POST, "/api/v1/controls", json!({"name": "Access control", "annex": annex, "status": "implemented"}), None).await;
+        assert_eq!(r.status(), 201);
+        let after = get(&app, "/api/v1/crosswalks/nist-sp800-53r5").await;
+        assert_eq!(ac3(&after)["coverage"], "covered");
+        assert!(after["covered"].as_i64().unwrap() > before["covered"].as_i64().unwrap());
+        let gaps = get(&app, "/api/v1/crosswalks/nist-csf-2.0?coverage=gap").await;
+        assert!(gaps["items"].as_array().unwrap().iter().all(|r| r["coverage"] == "gap"));
+        assert_eq!(get(&app, "/api/v1/crosswalks").await["total"], 2);
+        let r = app.api().get(app.url("/api/v1/crosswalks/iso-9001")).bearer_auth(&app.admin_token).send().await.unwrap();
+        assert_eq!(r.status(), 404);
+    }
+}
+
+on_both_engines! {
+    async fn the_controls_pages_work_with_errors_beside_fields(engine: Engine) {
+        let app = spawn_app(engine).await;
+        let (c, csrf) = app.signed_in(ADMIN_EMAIL).await;
+        let r = c.post(app.url("/controls/new")).form(&[("_csrf", csrf.as_str()), ("name", ""), ("annex", "A.5.99")]).send().await.unwrap();
+        assert_eq!(r.status(), 422);
+        let html = r.text().await.unwrap();
+        assert!(html.contains("id=\"annex-error\"") && html.contains("id=\"name-error\""), "errors sit beside their fields");
+        assert!(html.contains("value=\"A.5.99\""), "what was typed is kept");
+        let r = c.post(app.url("/controls/new")).form(&[("_csrf", csrf.as_str()), ("name", "MFA everywhere"), ("annex", "A.8.5, 5.17"), ("status", "implemented")]).send().await.unwrap();
+        assert_eq!(r.status(), 303);
+        let page_url = r.headers()["location"].to_str().unwrap().to_owned();
+        let page = c.get(app.url(&page_url)).send().await.unwrap().text().await.unwrap();
+        assert!(page.contains("C-0001 MFA everywhere") && page.contains("A.8.5 Secure authentication"), "{page}");
+        let control_id = page_url.trim_start_matches("/controls/").split('?').next().unwrap().to_owned();
+
+        let r = c.post(app.url(&format!("/controls/{control_id}/checks"))).form(&[("_csrf", csrf.as_str()), ("what", "MFA enforced for all"), ("frequency_days", "30")]).send().await.unwrap();
+        assert_eq!(r.status(), 303);
+        let form = reqwest::multipart::Form::new()
+            .text("control", control_id.clone())
+            .part("file", reqwest::multipart::Part::bytes(b"MFA report".to_vec()).file_name("mfa.txt"));
+        let r = c.post(app.url(&format!("/evidence?_csrf={csrf}"))).multipart(form).send().await.unwrap();
+        assert_eq!(r.status(), 303);
+        let page = c.get(app.url(&format!("/controls/{control_id}"))).send().await.unwrap().text().await.unwrap();
+        assert!(page.contains("MFA enforced for all") && page.contains(">mfa.txt</a>"), "{page}");
+
+        let soa = c.get(app.url("/soa")).send().await.unwrap().text().await.unwrap();
+        assert!(soa.contains("id=\"a-8.5\"") && soa.contains("Implemented"));
+        let r = c.post(app.url("/soa/7.4")).form(&[("_csrf", csrf.as_str()), ("applicable", "no"), ("justification", ""), ("version", "0")]).send().await.unwrap();
+        assert_eq!(r.status(), 422);
+        assert!(r.text().await.unwrap().contains("id=\"justification-error\""));
+        let r = c.post(app.url("/soa/7.4")).form(&[("_csrf", csrf.as_str()), ("applicable", "no"), ("justification", "No premises"), ("version", "0")]).send().await.unwrap();
+        assert_eq!(r.status(), 303);
+        let r = c.post(app.url("/soa/versions")).form(&[("_csrf", csrf.as_str()), ("note", "First approval")]).send().await.unwrap();
+        assert_eq!(r.status(), 303);
+        for path in ["/controls", "/evidence", "/soa/print?version=1", "/soa/compare?from=1", "/crosswalks/nist-csf-2.0?coverage=gap", "/crosswalks/nist-sp800-53r5", "/soa/5.1"] {
+            assert_eq!(c.get(app.url(path)).send().await.unwrap().status(), 200, "{path}");
+        }
+        let xlsx = c.get(app.url("/soa/export.xlsx?version=1")).send().await.unwrap();
+        assert!(xlsx.bytes().await.unwrap().starts_with(b"PK"));
+
+        app.member_token("val@acme.example", "viewer").await;
+        let (viewer, vcsrf) = app.signed_in("val@acme.example").await;
+        assert_eq!(viewer.get(app.url("/soa")).send().await.unwrap().status(), 200);
+        let r = viewer.post(app.url("/soa/versions")).form(&[("_csrf", vcsrf.as_str()), ("note", "x")]).send().await.unwrap();
+        assert_eq!(r.status(), 403);
+    }
+}
+
+/// The CLI exports the SoA and stores evidence, refusing an unknown control.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cli_exports_the_soa_and_adds_evidence() {
+    let app = spawn_app(Engine::Sqlite).await;
+    let r = send(
+        &app,
+        reqwest::Method::POST,
+        "/api/v1/controls",
+        json!({"name": "Backups", "annex": ["8.13"]}),
+        None,
+    )
+    .await;
+    assert_eq!(r.status(), 201);
+    let run = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_pawl"))
+            .args(&app.db.cli_args)
+            .args(args)
+            .env("PAWL_LOG", "warn")
+            .output()
+            .unwrap()
+    };
+    let dir = crate::harness::TempDir::new();
+    let out_csv = dir.0.join("soa.csv");
+    let out = run(&[
+        "soa",
+        "export",
+        "--org",
+        "acme",
+        "--format",
+        "csv",
+        "--output",
+        out_csv.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let csv = std::fs::read_to_string(&out_csv).unwrap();
+    assert!(
+        csv.lines()
+            .next()
+            .unwrap()
+            .contains("Acme Ltd: Statement of Applicability, draft"),
+        "{csv}"
+    );
+    let out_xlsx = dir.0.join("soa.xlsx");
+    let out = run(&[
+        "soa",
+        "export",
+        "--org",
+        "acme",
+        "--format",
+        "xlsx",
+        "--output",
+        out_xlsx.to_str().unwrap(),
+    ]);
+    assert!(out.status.success());
+    assert!(std::fs::read(&out_xlsx).unwrap().starts_with(b"PK"));
+
+    let file = dir.0.join("backup-report.pdf");
+    std::fs::write(&file, b"%PDF-1.4 backup report").unwrap();
+    let out = run(&[
+        "evidence",
+        "add",
+        "--org",
+        "acme",
+        "--control",
+        "C-0001",
+        "--valid-until",
+        "2030-01-01",
+        file.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let listed = get(&app, "/api/v1/evidence").await;
+    assert_eq!(listed["items"][0]["file_name"], "backup-report.pdf");
+    assert_eq!(listed["items"][0]["content_type"], "application/pdf");
+    let out = run(&[
+        "evidence",
+        "add",
+        "--org",
+        "acme",
+        "--control",
+        "C-0042",
+        file.to_str().unwrap(),
+    ]);
+    assert!(!out.status.success(), "an unknown control is refused");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("C-0042"));
+}
