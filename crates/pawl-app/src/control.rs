@@ -598,3 +598,64 @@ mod tests {
         assert!(err.contains("what") && err.contains("frequency_days"), "{err}");
     }
 }
+
+/// A shipped framework, or one the organisation imported.
+pub async fn find_framework(store: &Store, org_id: &str, key: &str) -> Result<Option<Framework>, AppError> {
+    if let Some(f) = crosswalk::framework(key) {
+        return Ok(Some(f.clone()));
+    }
+    Ok(store.org(org_id).imported_framework(key).await?)
+}
+
+/// What a framework import did, or why it was refused.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct FrameworkReport {
+    pub dry_run: bool,
+    pub refused: bool,
+    pub requirements: usize,
+    pub version: Option<i64>,
+    pub errors: Vec<pawl_domain::risk::import::ImportProblem>,
+}
+
+/// Imports a framework file under `key`: every requirement or none.
+pub async fn import_framework(
+    store: &Store,
+    org_id: &str,
+    actor: &pawl_domain::audit::Actor,
+    (key, name): (&str, &str),
+    table: Result<pawl_domain::risk::import::Table, pawl_domain::risk::import::ImportProblem>,
+    dry_run: bool,
+) -> Result<FrameworkReport, AppError> {
+    let mut p = Problems::default();
+    if !crosswalk::valid_key(key) {
+        p.push("key", "use 2 to 40 lowercase letters, digits, '.' or '-'");
+    } else if crosswalk::framework(key).is_some() {
+        p.push("key", format!("{key} is a framework pawl ships; choose another key"));
+    }
+    if name.trim().is_empty() || name.chars().count() > 200 {
+        p.push("name", "give the framework a name of 1 to 200 characters");
+    }
+    p.finish()?;
+    let mut report = FrameworkReport {
+        dry_run,
+        ..Default::default()
+    };
+    let parsed = table.map_err(|e| vec![e]).and_then(|t| crosswalk::parse_framework(&t));
+    let requirements = match parsed {
+        Ok(r) => r,
+        Err(errors) => {
+            report.refused = true;
+            report.errors = errors;
+            return Ok(report);
+        }
+    };
+    report.requirements = requirements.len();
+    if dry_run {
+        return Ok(report);
+    }
+    let mut tx = store.write(org_id, actor).await?;
+    let saved = tx.save_framework(key, name.trim(), &requirements).await?;
+    tx.commit().await?;
+    report.version = Some(saved.version);
+    Ok(report)
+}

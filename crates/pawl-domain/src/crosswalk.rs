@@ -10,6 +10,7 @@
 
 use crate::catalog::Catalog;
 use crate::control::Implementation;
+use crate::risk::import::{ImportProblem, Table};
 use serde::Serialize;
 use std::collections::HashMap;
 use std::sync::OnceLock;
@@ -31,10 +32,10 @@ pub struct Requirement {
     pub clauses: Vec<String>,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Framework {
-    pub key: &'static str,
-    pub name: &'static str,
+    pub key: String,
+    pub name: String,
     pub requirements: Vec<Requirement>,
 }
 
@@ -80,17 +81,26 @@ pub fn frameworks() -> &'static [Framework] {
     ALL.get_or_init(|| {
         vec![
             Framework {
-                key: "nist-csf-2.0",
-                name: "NIST Cybersecurity Framework 2.0",
+                key: "nist-csf-2.0".into(),
+                name: "NIST Cybersecurity Framework 2.0".into(),
                 requirements: csf(),
             },
             Framework {
-                key: "nist-sp800-53r5",
-                name: "NIST SP 800-53 rev5",
+                key: "nist-sp800-53r5".into(),
+                name: "NIST SP 800-53 rev5".into(),
                 requirements: sp800_53(),
             },
         ]
     })
+}
+
+/// Keys of imported frameworks: lowercase letters, digits, `.` and `-`.
+pub fn valid_key(key: &str) -> bool {
+    (2..=40).contains(&key.len())
+        && key
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.')
+        && !key.starts_with(['-', '.'])
 }
 
 pub fn framework(key: &str) -> Option<&'static Framework> {
@@ -136,6 +146,114 @@ pub fn coverage<'f>(
         })
         .collect();
     (rows, summary)
+}
+
+/// Reads a framework file: a CSV (or XLSX) table whose columns are
+/// `requirement` (required, unique), and optionally `group`, `text`,
+/// `annex` (Annex A controls, `A.5.34; A.8.11`) and `clauses` (`6.1.2; 9.2`),
+/// in any order and case. Every problem is reported with its line and column.
+pub fn parse_framework(table: &Table) -> Result<Vec<Requirement>, Vec<ImportProblem>> {
+    let catalog = Catalog::get();
+    let mut problems = Vec::new();
+    let col = |name: &str| table.header.iter().position(|h| h.trim().eq_ignore_ascii_case(name));
+    let problem = |line: u64, c: Option<usize>, message: String| ImportProblem {
+        line,
+        column: c.map(|c| c + 1),
+        header: c.and_then(|c| table.header.get(c).cloned()),
+        message,
+    };
+    let Some(id_col) = col("requirement") else {
+        return Err(vec![problem(
+            1,
+            None,
+            "no requirement column: the header needs requirement, and may have group, text, annex, clauses".into(),
+        )]);
+    };
+    let (group_col, text_col, annex_col, clause_col) = (col("group"), col("text"), col("annex"), col("clauses"));
+    for (i, h) in table.header.iter().enumerate() {
+        let known = ["requirement", "group", "text", "annex", "clauses"];
+        if !h.trim().is_empty() && !known.iter().any(|k| h.trim().eq_ignore_ascii_case(k)) {
+            problems.push(problem(
+                1,
+                Some(i),
+                format!("unknown column {h:?}: use {}", known.join(", ")),
+            ));
+        }
+    }
+    let mut seen: HashMap<String, u64> = HashMap::new();
+    let mut out = Vec::with_capacity(table.rows.len());
+    for r in &table.rows {
+        let id = r.get(id_col).trim().to_owned();
+        if id.is_empty() {
+            problems.push(problem(r.line, Some(id_col), "the requirement id is empty".into()));
+            continue;
+        }
+        if id.chars().count() > 50 {
+            problems.push(problem(
+                r.line,
+                Some(id_col),
+                "use at most 50 characters for an id".into(),
+            ));
+        }
+        if let Some(first) = seen.insert(id.clone(), r.line) {
+            problems.push(problem(
+                r.line,
+                Some(id_col),
+                format!("requirement {id} already appears on line {first}"),
+            ));
+        }
+        let refs = |c: Option<usize>| -> Vec<String> {
+            c.map(|c| {
+                r.get(c)
+                    .split([';', ',', '\n'])
+                    .map(str::trim)
+                    .filter(|x| !x.is_empty())
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default()
+        };
+        let mut annex = Vec::new();
+        for a in refs(annex_col) {
+            match crate::control::annex_id("annex", &a) {
+                Ok(id) if !annex.contains(&id) => annex.push(id),
+                Ok(_) => {}
+                Err(_) => problems.push(problem(
+                    r.line,
+                    annex_col,
+                    format!("{a:?} is not an Annex A control (A.5.1 to A.8.34)"),
+                )),
+            }
+        }
+        let mut clauses = Vec::new();
+        for c in refs(clause_col) {
+            if catalog.clause(&c).is_some() {
+                clauses.push(c);
+            } else {
+                problems.push(problem(
+                    r.line,
+                    clause_col,
+                    format!("{c:?} is not a clause of ISO/IEC 27001 (4 to 10.2)"),
+                ));
+            }
+        }
+        let cell = |c: Option<usize>| c.map(|c| r.get(c).trim().to_owned()).unwrap_or_default();
+        out.push(Requirement {
+            group: cell(group_col),
+            text: cell(text_col),
+            id,
+            annex,
+            clauses,
+        });
+    }
+    if table.rows.is_empty() {
+        problems.push(problem(1, None, "the file has a header but no requirements".into()));
+    }
+    if problems.is_empty() {
+        Ok(out)
+    } else {
+        Err(problems)
+    }
 }
 
 fn records(text: &str) -> impl Iterator<Item = csv::StringRecord> + '_ {
@@ -224,6 +342,27 @@ mod tests {
         assert!(ac3.annex.contains(&"8.3".to_owned()));
         let pos = |id: &str| sp.requirements.iter().position(|r| r.id == id).unwrap();
         assert!(pos("AC-2") < pos("AC-2(12)") && pos("AC-2(12)") < pos("AC-3") && pos("AC-3") < pos("AC-11"));
+    }
+
+    #[test]
+    fn framework_files_are_checked_cell_by_cell() {
+        use crate::risk::import::read_csv;
+        let good = read_csv(b"Requirement,Group,Text,Annex,Clauses\n7.2.1,Conditions,Identify purposes,A.5.34,6.1.2\n7.2.2,Conditions,Lawful basis,\"A.5.34; A.5.31\",\n").unwrap();
+        let reqs = parse_framework(&good).unwrap();
+        assert_eq!(reqs.len(), 2);
+        assert_eq!(reqs[1].annex, ["5.34", "5.31"]);
+        assert_eq!(reqs[0].clauses, ["6.1.2"]);
+        let bad = read_csv(b"requirement,annex,colour\nX-1,A.9.9\nX-1,\n,A.5.1\n").unwrap();
+        let problems = parse_framework(&bad).unwrap_err();
+        let said: Vec<(u64, Option<usize>)> = problems.iter().map(|p| (p.line, p.column)).collect();
+        assert_eq!(
+            said,
+            [(1, Some(3)), (2, Some(2)), (3, Some(1)), (4, Some(1))],
+            "{problems:?}"
+        );
+        assert!(problems[1].message.contains("A.9.9"));
+        assert!(problems[2].message.contains("line 2"));
+        assert!(!valid_key("nist csf") && valid_key("iso27701-2019") && !valid_key("-x"));
     }
 
     #[test]

@@ -7,6 +7,7 @@ use crate::row::{check_version, live_by_id, new_id, now, prefixed};
 use crate::sql::Sql;
 use crate::{AuditedTx, OrgReader, StoreError};
 use pawl_domain::control::{ControlStatus, LinkedControl, SoaDecision};
+use pawl_domain::crosswalk::{Framework, Requirement};
 use serde::{Deserialize, Serialize};
 use sqlx::any::AnyRow;
 use sqlx::Row;
@@ -1097,5 +1098,174 @@ impl AuditedTx {
         self.record::<(), _>("create", "evidence", &e.id, None, Some(&e))
             .await?;
         Ok(e)
+    }
+}
+
+/// A framework an organisation imported.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ImportedFramework {
+    pub key: String,
+    pub name: String,
+    pub imported_at: String,
+    pub version: i64,
+    pub requirements: i64,
+}
+
+fn join_refs(v: &[String]) -> String {
+    v.join(";")
+}
+
+fn split_refs(s: &str) -> Vec<String> {
+    s.split(';').filter(|x| !x.is_empty()).map(str::to_owned).collect()
+}
+
+impl OrgReader<'_> {
+    pub async fn imported_frameworks(&self) -> Result<Vec<ImportedFramework>, StoreError> {
+        let rows: Vec<(String, String, String, i64, i64)> = sqlx::query_as(
+            "SELECT f.key, f.name, f.imported_at, f.version,
+                (SELECT COUNT(*) FROM framework_requirements r WHERE r.org_id = f.org_id AND r.framework_key = f.key)
+             FROM frameworks f WHERE f.org_id = $1 ORDER BY f.name",
+        )
+        .bind(&self.org_id)
+        .fetch_all(&self.store.read)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(key, name, imported_at, version, requirements)| ImportedFramework {
+                key,
+                name,
+                imported_at,
+                version,
+                requirements,
+            })
+            .collect())
+    }
+
+    /// An imported framework with its requirements in file order.
+    pub async fn imported_framework(&self, key: &str) -> Result<Option<Framework>, StoreError> {
+        let head: Option<(String,)> = sqlx::query_as("SELECT name FROM frameworks WHERE org_id = $1 AND key = $2")
+            .bind(&self.org_id)
+            .bind(key)
+            .fetch_optional(&self.store.read)
+            .await?;
+        let Some((name,)) = head else { return Ok(None) };
+        let rows: Vec<(String, String, String, String, String)> = sqlx::query_as(
+            "SELECT requirement_id, grp, text, annex, clauses FROM framework_requirements
+             WHERE org_id = $1 AND framework_key = $2 ORDER BY position",
+        )
+        .bind(&self.org_id)
+        .bind(key)
+        .fetch_all(&self.store.read)
+        .await?;
+        Ok(Some(Framework {
+            key: key.to_owned(),
+            name,
+            requirements: rows
+                .into_iter()
+                .map(|(id, group, text, annex, clauses)| Requirement {
+                    id,
+                    group,
+                    text,
+                    annex: split_refs(&annex),
+                    clauses: split_refs(&clauses),
+                })
+                .collect(),
+        }))
+    }
+}
+
+/// What the audit trail keeps of a framework: its name and requirements.
+#[derive(Serialize)]
+struct FrameworkRecord<'a> {
+    key: &'a str,
+    name: &'a str,
+    version: i64,
+    requirements: &'a [Requirement],
+}
+
+impl AuditedTx {
+    /// Replaces an imported framework (or creates it) with these requirements.
+    pub async fn save_framework(
+        &mut self,
+        key: &str,
+        name: &str,
+        requirements: &[Requirement],
+    ) -> Result<ImportedFramework, StoreError> {
+        let before: Option<(String, i64)> =
+            sqlx::query_as("SELECT name, version FROM frameworks WHERE org_id = $1 AND key = $2")
+                .bind(&self.org_id)
+                .bind(key)
+                .fetch_optional(&mut *self.tx)
+                .await?;
+        let now = now();
+        let version = before.as_ref().map_or(1, |b| b.1 + 1);
+        if before.is_some() {
+            sqlx::query("DELETE FROM framework_requirements WHERE org_id = $1 AND framework_key = $2")
+                .bind(&self.org_id)
+                .bind(key)
+                .execute(&mut *self.tx)
+                .await?;
+            sqlx::query(
+                "UPDATE frameworks SET name = $1, imported_at = $2, version = $3 WHERE org_id = $4 AND key = $5",
+            )
+            .bind(name)
+            .bind(&now)
+            .bind(version)
+            .bind(&self.org_id)
+            .bind(key)
+            .execute(&mut *self.tx)
+            .await?;
+        } else {
+            sqlx::query("INSERT INTO frameworks (org_id, key, name, imported_at, version) VALUES ($1, $2, $3, $4, 1)")
+                .bind(&self.org_id)
+                .bind(key)
+                .bind(name)
+                .bind(&now)
+                .execute(&mut *self.tx)
+                .await?;
+        }
+        // 8 parameters a requirement; 500 a statement stay below both engines' limits.
+        for (chunk_no, chunk) in requirements.chunks(500).enumerate() {
+            use crate::sql::Arg;
+            let mut sql = Sql::bulk(self.engine);
+            let rows: Vec<String> = chunk
+                .iter()
+                .enumerate()
+                .map(|(i, r)| {
+                    sql.row(vec![
+                        Arg::Text(self.org_id.clone()),
+                        Arg::Text(key.to_owned()),
+                        Arg::Int((chunk_no * 500 + i) as i64),
+                        Arg::Text(r.id.clone()),
+                        Arg::Text(r.group.clone()),
+                        Arg::Text(r.text.clone()),
+                        Arg::Text(join_refs(&r.annex)),
+                        Arg::Text(join_refs(&r.clauses)),
+                    ])
+                })
+                .collect();
+            sql.push(&format!(
+                "INSERT INTO framework_requirements (org_id, framework_key, position, requirement_id, grp, text, annex, clauses)
+                 VALUES {}",
+                rows.join(", ")
+            ));
+            sql.query().execute(&mut *self.tx).await?;
+        }
+        let after = FrameworkRecord {
+            key,
+            name,
+            version,
+            requirements,
+        };
+        let before = before.map(|(name, version)| serde_json::json!({"key": key, "name": name, "version": version}));
+        self.record("import", "framework", key, before.as_ref(), Some(&after))
+            .await?;
+        Ok(ImportedFramework {
+            key: key.to_owned(),
+            name: name.to_owned(),
+            imported_at: now,
+            version,
+            requirements: requirements.len() as i64,
+        })
     }
 }

@@ -7,6 +7,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "foundation", include_str!("migrations/0001_foundation.sql")),
     (2, "risk", include_str!("migrations/0002_risk.sql")),
     (3, "controls", include_str!("migrations/0003_controls.sql")),
+    (4, "frameworks", include_str!("migrations/0004_frameworks.sql")),
 ];
 
 pub(crate) async fn run(store: &Store) -> Result<usize, StoreError> {

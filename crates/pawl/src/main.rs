@@ -113,6 +113,28 @@ enum Command {
     /// Evidence for controls.
     #[command(subcommand)]
     Evidence(EvidenceCommand),
+    /// Frameworks to crosswalk to.
+    #[command(subcommand)]
+    Framework(FrameworkCommand),
+}
+
+#[derive(Subcommand)]
+enum FrameworkCommand {
+    /// Import a framework and its mapping from CSV (docs/framework-format.md):
+    /// every requirement or none; exit 1 when refused.
+    Import {
+        file: PathBuf,
+        #[arg(long)]
+        org: String,
+        /// Lowercase letters, digits, '.' or '-', e.g. iso27701.
+        #[arg(long)]
+        key: String,
+        #[arg(long)]
+        name: String,
+        /// Check the file and report, without writing.
+        #[arg(long)]
+        dry_run: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -467,6 +489,44 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
                 e.sha256.unwrap_or_default(),
                 e.id
             );
+            Ok(ok)
+        }
+        Command::Framework(FrameworkCommand::Import {
+            file,
+            org,
+            key,
+            name,
+            dry_run,
+        }) => {
+            let store = cli.db.open().await?;
+            let org = organisation(&store, &org).await?;
+            let bytes = std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            let report = pawl_app::control::import_framework(
+                &store,
+                &org.id,
+                &Actor::system("pawl framework import"),
+                (&key, &name),
+                pawl_domain::risk::import::read_csv(&bytes),
+                dry_run,
+            )
+            .await?;
+            for e in &report.errors {
+                eprintln!(
+                    "{}:{}{}: error: {}",
+                    file.display(),
+                    e.line,
+                    e.column.map(|c| format!(":{c}")).unwrap_or_default(),
+                    e.message
+                );
+            }
+            if report.refused {
+                eprintln!("refused: nothing was imported");
+                return Ok(std::process::ExitCode::from(1));
+            }
+            match report.version {
+                Some(v) => println!("{key}: {} requirements imported (version {v})", report.requirements),
+                None => println!("{key}: {} requirements; dry run, nothing written", report.requirements),
+            }
             Ok(ok)
         }
         Command::Audit(AuditCommand::Verify { org }) => {

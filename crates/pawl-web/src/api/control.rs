@@ -928,24 +928,113 @@ pub struct FrameworkOut {
     pub key: String,
     pub name: String,
     pub requirements: usize,
+    /// shipped with pawl, or imported by this organisation.
+    pub source: String,
 }
 
 list_of!(FrameworkList, FrameworkOut);
 
-/// The frameworks pawl can crosswalk to.
+/// The frameworks pawl can crosswalk to: those it ships and those this
+/// organisation imported.
 #[utoipa::path(get, path = "/api/v1/crosswalks", tag = "controls",
     responses((status = 200, body = FrameworkList)))]
-pub async fn crosswalks_list(Auth(_p): Auth) -> ApiResult<axum::Json<FrameworkList>> {
-    Ok(axum::Json(FrameworkList::whole(
-        pawl_domain::crosswalk::frameworks()
-            .iter()
+pub async fn crosswalks_list(State(s): State<AppState>, Auth(p): Auth) -> ApiResult<axum::Json<FrameworkList>> {
+    let mut items: Vec<FrameworkOut> = pawl_domain::crosswalk::frameworks()
+        .iter()
+        .map(|f| FrameworkOut {
+            key: f.key.clone(),
+            name: f.name.clone(),
+            requirements: f.requirements.len(),
+            source: "shipped".into(),
+        })
+        .collect();
+    items.extend(
+        s.app
+            .store
+            .org(&p.organisation.id)
+            .imported_frameworks()
+            .await?
+            .into_iter()
             .map(|f| FrameworkOut {
-                key: f.key.to_owned(),
-                name: f.name.to_owned(),
-                requirements: f.requirements.len(),
+                key: f.key,
+                name: f.name,
+                requirements: f.requirements as usize,
+                source: "imported".into(),
+            }),
+    );
+    Ok(axum::Json(FrameworkList::whole(items)))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct FrameworkImportParams {
+    /// The framework's name, e.g. "ISO/IEC 27701:2019 (our mapping)".
+    pub name: String,
+    /// Check the file and report, without writing.
+    #[serde(default)]
+    pub dry_run: bool,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct FrameworkReportOut {
+    pub dry_run: bool,
+    /// Nothing was written because of errors.
+    pub refused: bool,
+    pub requirements: usize,
+    /// The framework's version after the import.
+    pub version: Option<i64>,
+    pub errors: Vec<super::risk::ImportProblemOut>,
+}
+
+/// Imports (or replaces) a framework and its mapping to ISO/IEC 27001 from
+/// a CSV body with the columns `requirement`, `group`, `text`, `annex`,
+/// `clauses` (see docs/framework-format.md). All requirements or none; a
+/// refused file answers 422 with every problem's line and column.
+#[utoipa::path(put, path = "/api/v1/crosswalks/{framework}", tag = "controls",
+    params(("framework" = String, Path, description = "The key to import under, e.g. iso27701"), FrameworkImportParams),
+    request_body(content_type = "text/csv", description = "The framework file"),
+    responses((status = 200, body = FrameworkReportOut), (status = 422, body = FrameworkReportOut)))]
+pub async fn crosswalk_put(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    Path(key): Path<String>,
+    Query(q): Query<FrameworkImportParams>,
+    body: axum::body::Bytes,
+) -> ApiResult<Response> {
+    let report = service::import_framework(
+        &s.app.store,
+        &p.organisation.id,
+        &p.actor(),
+        (&key, &q.name),
+        pawl_domain::risk::import::read_csv(&body),
+        q.dry_run,
+    )
+    .await?;
+    let status = if report.refused {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, axum::Json(framework_report_out(report))).into_response())
+}
+
+pub fn framework_report_out(r: service::FrameworkReport) -> FrameworkReportOut {
+    FrameworkReportOut {
+        dry_run: r.dry_run,
+        refused: r.refused,
+        requirements: r.requirements,
+        version: r.version,
+        errors: r
+            .errors
+            .into_iter()
+            .map(|e| super::risk::ImportProblemOut {
+                line: e.line,
+                column: e.column,
+                header: e.header,
+                message: e.message,
             })
             .collect(),
-    )))
+    }
 }
 
 #[derive(Serialize, ToSchema)]
@@ -992,15 +1081,17 @@ pub async fn crosswalk_get(
     Path(key): Path<String>,
     Query(q): Query<CrosswalkParams>,
 ) -> ApiResult<axum::Json<CrosswalkOut>> {
-    let framework = pawl_domain::crosswalk::framework(&key).ok_or_else(|| {
-        ApiError::new(
-            StatusCode::NOT_FOUND,
-            "not-found",
-            "Not found",
-            format!("no framework {key:?}; GET /api/v1/crosswalks lists them"),
-        )
-    })?;
-    let (rows, summary) = service::crosswalk(&s.app.store, &p.organisation.id, framework).await?;
+    let framework = service::find_framework(&s.app.store, &p.organisation.id, &key)
+        .await?
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::NOT_FOUND,
+                "not-found",
+                "Not found",
+                format!("no framework {key:?}; GET /api/v1/crosswalks lists them"),
+            )
+        })?;
+    let (rows, summary) = service::crosswalk(&s.app.store, &p.organisation.id, &framework).await?;
     let items: Vec<CoverageRowOut> = rows
         .into_iter()
         .filter(|r| q.coverage.as_deref().is_none_or(|c| c == r.coverage.as_str()))
@@ -1015,8 +1106,8 @@ pub async fn crosswalk_get(
         })
         .collect();
     Ok(axum::Json(CrosswalkOut {
-        framework: framework.key.to_owned(),
-        name: framework.name.to_owned(),
+        framework: framework.key,
+        name: framework.name,
         total: items.len() as i64,
         items,
         next_cursor: None,

@@ -125,7 +125,7 @@ pub fn router(upload_limit: usize) -> OpenApiRouter<AppState> {
         .routes(routes!(control::evidence_versions))
         .routes(routes!(control::evidence_download))
         .routes(routes!(control::crosswalks_list))
-        .routes(routes!(control::crosswalk_get))
+        .routes(routes!(control::crosswalk_get, control::crosswalk_put))
 }
 
 /// The paging, sorting and search parameters every list accepts.

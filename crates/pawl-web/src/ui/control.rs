@@ -793,10 +793,92 @@ struct CrosswalkPage {
     shell: Shell,
     key: String,
     name: String,
-    frameworks: Vec<(&'static str, &'static str)>,
+    frameworks: Vec<(String, String)>,
     rows: Vec<CrosswalkRow>,
     summary: CoverageSummary,
     only: String,
+    can_write: bool,
+}
+
+#[derive(Template)]
+#[template(path = "framework_import.html")]
+struct FrameworkImportPage {
+    shell: Shell,
+    key: String,
+    name: String,
+    report: Option<service::FrameworkReport>,
+}
+
+pub async fn framework_import_form(State(s): State<AppState>, Auth(p): Auth) -> PageResult {
+    Ok(render(&FrameworkImportPage {
+        shell: Shell::new(&s, &p, "crosswalks").await?,
+        key: String::new(),
+        name: String::new(),
+        report: None,
+    }))
+}
+
+/// A framework file uploaded from the UI; the report lists every problem.
+pub async fn framework_import(State(s): State<AppState>, Auth(p): Auth, mut form: Multipart) -> PageResult {
+    let (mut key, mut name, mut file, mut dry_run) = (String::new(), String::new(), Vec::new(), false);
+    while let Some(field) = form
+        .next_field()
+        .await
+        .map_err(|e| ApiError::bad_request(format!("unreadable upload: {e}")))?
+    {
+        let field_name = field.name().unwrap_or("").to_owned();
+        let bytes = field
+            .bytes()
+            .await
+            .map_err(|e| ApiError::bad_request(format!("unreadable upload: {e}")))?;
+        match field_name.as_str() {
+            "key" => key = String::from_utf8_lossy(&bytes).trim().to_owned(),
+            "name" => name = String::from_utf8_lossy(&bytes).trim().to_owned(),
+            "dry_run" => dry_run = true,
+            "file" => file = bytes.to_vec(),
+            _ => {}
+        }
+    }
+    let result = service::import_framework(
+        &s.app.store,
+        &p.organisation.id,
+        &p.actor(),
+        (&key, &name),
+        pawl_domain::risk::import::read_csv(&file),
+        dry_run,
+    )
+    .await;
+    let report = match result {
+        Ok(r) if !r.refused && !r.dry_run => {
+            return Ok(Redirect::to(&format!("/crosswalks/{key}")).into_response());
+        }
+        Ok(r) => r,
+        Err(e) => service::FrameworkReport {
+            refused: true,
+            errors: field_errors(e)?
+                .into_iter()
+                .map(|(f, m)| pawl_domain::risk::import::ImportProblem {
+                    line: 0,
+                    column: None,
+                    header: Some(f),
+                    message: m,
+                })
+                .collect(),
+            ..Default::default()
+        },
+    };
+    let status = if report.refused {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    let page = FrameworkImportPage {
+        shell: Shell::new(&s, &p, "crosswalks").await?,
+        key,
+        name,
+        report: Some(report),
+    };
+    Ok((status, render(&page)).into_response())
 }
 
 #[derive(Deserialize, Default)]
@@ -810,24 +892,37 @@ pub async fn crosswalk(
     Path(key): Path<String>,
     Query(q): Query<CrosswalkQuery>,
 ) -> PageResult {
-    let framework = pawl_domain::crosswalk::framework(&key).ok_or_else(|| {
-        PageError(ApiError::new(
-            StatusCode::NOT_FOUND,
-            "not-found",
-            "Not found",
-            format!("no framework {key:?}"),
-        ))
-    })?;
-    let (rows, summary) = service::crosswalk(&s.app.store, &p.organisation.id, framework).await?;
+    let framework = service::find_framework(&s.app.store, &p.organisation.id, &key)
+        .await?
+        .ok_or_else(|| {
+            PageError(ApiError::new(
+                StatusCode::NOT_FOUND,
+                "not-found",
+                "Not found",
+                format!("no framework {key:?}"),
+            ))
+        })?;
+    let (rows, summary) = service::crosswalk(&s.app.store, &p.organisation.id, &framework).await?;
     let only = q.coverage.unwrap_or_default();
+    let mut frameworks: Vec<(String, String)> = pawl_domain::crosswalk::frameworks()
+        .iter()
+        .map(|f| (f.key.clone(), f.name.clone()))
+        .collect();
+    frameworks.extend(
+        s.app
+            .store
+            .org(&p.organisation.id)
+            .imported_frameworks()
+            .await?
+            .into_iter()
+            .map(|f| (f.key, f.name)),
+    );
     Ok(render(&CrosswalkPage {
         shell: Shell::new(&s, &p, "crosswalks").await?,
-        key: framework.key.to_owned(),
-        name: framework.name.to_owned(),
-        frameworks: pawl_domain::crosswalk::frameworks()
-            .iter()
-            .map(|f| (f.key, f.name))
-            .collect(),
+        key: framework.key,
+        name: framework.name,
+        frameworks,
+        can_write: p.can(Permission::WriteIsms),
         rows: rows
             .into_iter()
             .filter(|r| only.is_empty() || r.coverage.as_str() == only)

@@ -78,6 +78,10 @@ pub fn router(upload_limit: usize) -> Router<AppState> {
         )
         .route("/evidence/{id}", get(control::evidence_item))
         .route("/evidence/{id}/download", get(control::evidence_download))
+        .route(
+            "/crosswalks/import",
+            get(control::framework_import_form).post(control::framework_import),
+        )
         .route("/crosswalks/{framework}", get(control::crosswalk))
         .route("/audit", get(admin::audit))
         .route("/history/{entity_type}/{entity_id}", get(admin::history))

@@ -385,3 +385,101 @@ async fn the_cli_exports_the_soa_and_adds_evidence() {
     assert!(!out.status.success(), "an unknown control is refused");
     assert!(String::from_utf8_lossy(&out.stderr).contains("C-0042"));
 }
+
+const FRAMEWORK: &str = "requirement,group,text,annex,clauses\n\
+7.2.1,Conditions,Identify purposes,A.5.34,\n\
+7.2.2,Conditions,Lawful basis,\"A.5.34; A.5.31\",\n\
+7.4.5,Privacy by default,De-identify at the end,A.8.10; A.8.11,\n\
+6.1,ISMS,Extend the ISMS,,6.1.2\n";
+
+on_both_engines! {
+    async fn frameworks_import_with_their_mapping_and_crosswalk_like_shipped_ones(engine: Engine) {
+        use reqwest::Method;
+        let app = spawn_app(engine).await;
+        let t = &app.admin_token;
+        let put = |path: &str, body: &str| {
+            app.api().put(app.url(path)).bearer_auth(t).header("content-type", "text/csv").body(body.to_owned()).send()
+        };
+        let r = put("/api/v1/crosswalks/iso27701?name=ISO%2FIEC%2027701", "requirement,annex,clauses\nX-1,A.9.9,\nX-1,,11.1\n").await.unwrap();
+        assert_eq!(r.status(), 422);
+        let report: Value = r.json().await.unwrap();
+        assert_eq!(report["refused"], true);
+        let errors: Vec<(i64, i64)> = report["errors"].as_array().unwrap().iter().map(|e| (e["line"].as_i64().unwrap(), e["column"].as_i64().unwrap())).collect();
+        assert_eq!(errors, [(2, 2), (3, 1), (3, 3)], "{report}");
+        assert_eq!(get(&app, "/api/v1/crosswalks").await["total"], 2, "a refused file writes nothing");
+        let r = put("/api/v1/crosswalks/nist-csf-2.0?name=Mine", FRAMEWORK).await.unwrap();
+        assert_eq!(r.status(), 422, "a shipped framework cannot be replaced");
+        let r = put("/api/v1/crosswalks/iso27701?name=ISO%2FIEC%2027701&dry_run=true", FRAMEWORK).await.unwrap();
+        assert_eq!(r.status(), 200);
+        assert_eq!(r.json::<Value>().await.unwrap()["version"], Value::Null);
+        let r = put("/api/v1/crosswalks/iso27701?name=ISO%2FIEC%2027701%20(our%20mapping)", FRAMEWORK).await.unwrap();
+        assert_eq!(r.status(), 200);
+        let report: Value = r.json().await.unwrap();
+        assert_eq!((report["requirements"].as_i64(), report["version"].as_i64()), (Some(4), Some(1)));
+
+        send(&app, Method::POST, "/api/v1/controls", json!({"name": "Privacy programme", "annex": ["5.34"], "status": "implemented"}), None).await;
+        let cw = get(&app, "/api/v1/crosswalks/iso27701").await;
+        assert_eq!(cw["name"], "ISO/IEC 27701 (our mapping)");
+        let coverage: Vec<&str> = cw["items"].as_array().unwrap().iter().map(|r| r["coverage"].as_str().unwrap()).collect();
+        assert_eq!(coverage, ["covered", "partial", "gap", "management_system"]);
+        let list = get(&app, "/api/v1/crosswalks").await;
+        assert!(list["items"].as_array().unwrap().iter().any(|f| f["key"] == "iso27701" && f["source"] == "imported"));
+
+        let r = put("/api/v1/crosswalks/iso27701?name=ISO%2FIEC%2027701", "requirement,annex\n7.2.1,A.5.34\n").await.unwrap();
+        assert_eq!(r.json::<Value>().await.unwrap()["version"], 2);
+        assert_eq!(get(&app, "/api/v1/crosswalks/iso27701").await["total"], 1, "re-importing replaces");
+        let history = get(&app, "/api/v1/history/framework/iso27701").await;
+        assert_eq!(history["items"].as_array().unwrap().len(), 2);
+
+        let (c, csrf) = app.signed_in(ADMIN_EMAIL).await;
+        let form = reqwest::multipart::Form::new().text("key", "dora").text("name", "DORA").part("file", reqwest::multipart::Part::bytes(b"requirement,annex\nArt.9,A.8.99\n".to_vec()).file_name("dora.csv"));
+        let r = c.post(app.url(&format!("/crosswalks/import?_csrf={csrf}"))).multipart(form).send().await.unwrap();
+        assert_eq!(r.status(), 422);
+        assert!(r.text().await.unwrap().contains("line 2, column 2"));
+        let form = reqwest::multipart::Form::new().text("key", "dora").text("name", "DORA").part("file", reqwest::multipart::Part::bytes(b"requirement,annex\nArt.9,A.8.8\n".to_vec()).file_name("dora.csv"));
+        let r = c.post(app.url(&format!("/crosswalks/import?_csrf={csrf}"))).multipart(form).send().await.unwrap();
+        assert_eq!(r.status(), 303);
+        let page = c.get(app.url("/crosswalks/dora")).send().await.unwrap().text().await.unwrap();
+        assert!(page.contains("Art.9") && page.contains(">DORA</a>"));
+    }
+}
+
+/// The CLI imports a framework, naming each problem's line and column.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cli_imports_a_framework() {
+    let app = spawn_app(Engine::Sqlite).await;
+    let dir = crate::harness::TempDir::new();
+    let run = |file: &std::path::Path| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_pawl"))
+            .args(&app.db.cli_args)
+            .args([
+                "framework",
+                "import",
+                "--org",
+                "acme",
+                "--key",
+                "iso27701",
+                "--name",
+                "ISO/IEC 27701",
+            ])
+            .arg(file)
+            .env("PAWL_LOG", "warn")
+            .output()
+            .unwrap()
+    };
+    let bad = dir.0.join("bad.csv");
+    std::fs::write(&bad, "requirement,annex\n7.2.1,A.5.99\n").unwrap();
+    let out = run(&bad);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("bad.csv:2:2: error:"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let good = dir.0.join("good.csv");
+    std::fs::write(&good, FRAMEWORK).unwrap();
+    let out = run(&good);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("4 requirements imported (version 1)"));
+    assert_eq!(get(&app, "/api/v1/crosswalks/iso27701").await["total"], 4);
+}
