@@ -4,8 +4,8 @@
 
 use crate::{AppError, Principal};
 use pawl_domain::control::{
-    annex_id, statement_of_applicability, ControlStatus, Implementation, InclusionReason, SoaDecision, SoaRow,
-    SoaWarning,
+    annex_id, statement_of_applicability, ControlStatus, Implementation, InclusionReason, SoaDecision, SoaInputs,
+    SoaRow, SoaWarning,
 };
 use pawl_domain::crosswalk::{self, Coverage, CoverageSummary, Framework};
 use pawl_domain::identity::Email;
@@ -136,23 +136,62 @@ pub struct Soa {
     pub implemented: usize,
 }
 
-pub async fn soa(store: &Store, org_id: &str) -> Result<Soa, AppError> {
+/// How much of each row to read: the page shows a few linked controls per
+/// row; the API, exports and approvals need all of them; crosswalks none.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Detail {
+    Counts,
+    Page,
+    Full,
+}
+
+/// Rows of the SoA page name at most this many applied controls.
+pub const PAGE_LINKS: usize = 5;
+
+pub async fn soa(store: &Store, org_id: &str, detail: Detail) -> Result<Soa, AppError> {
     let reader = store.org(org_id);
     let entries: Vec<SoaEntry> = reader.soa_entries().await?;
-    let decisions: Vec<(String, SoaDecision)> = entries
+    let mut inputs = SoaInputs::default();
+    for (annex, status, n) in reader.annex_status_counts().await? {
+        inputs.counts.entry(annex).or_default().add(status, n as usize);
+    }
+    // The page names the applied controls of rows with a few; a row with
+    // more shows their number and links to the list.
+    let few: Vec<String> = inputs
+        .counts
         .iter()
-        .map(|e| (e.annex_id.clone(), e.decision.clone()))
+        .filter(|(_, c)| c.total() <= PAGE_LINKS)
+        .map(|(a, _)| a.clone())
         .collect();
-    let links = reader.annex_links().await?;
-    let risk_links = reader.annex_risk_links().await?;
-    let (rows, warnings) = statement_of_applicability(&decisions, &links, &risk_links);
+    let links = match detail {
+        Detail::Counts => Vec::new(),
+        Detail::Page => reader.annex_links(Some(&few)).await?,
+        Detail::Full => reader.annex_links(None).await?,
+    };
+    for (annex, link) in links {
+        inputs.links.entry(annex).or_default().push(link);
+    }
+    // Warnings need the risks of excluded controls only; the full SoA lists
+    // every row's.
+    let excluded: Vec<String> = entries
+        .iter()
+        .filter(|e| !e.decision.applicable)
+        .map(|e| e.annex_id.clone())
+        .collect();
+    let only = (detail != Detail::Full).then_some(excluded.as_slice());
+    for (annex, reference) in reader.annex_risk_links(only).await? {
+        inputs.risks.entry(annex).or_default().push(reference);
+    }
+    let versions = entries.iter().map(|e| (e.annex_id.clone(), e.version)).collect();
+    inputs.decisions = entries.into_iter().map(|e| (e.annex_id, e.decision)).collect();
+    let (rows, warnings) = statement_of_applicability(inputs);
     Ok(Soa {
         applicable: rows.iter().filter(|r| r.decision.applicable).count(),
         implemented: rows
             .iter()
             .filter(|r| r.implementation == Implementation::Implemented)
             .count(),
-        versions: entries.into_iter().map(|e| (e.annex_id, e.version)).collect(),
+        versions,
         rows,
         warnings,
     })
@@ -220,7 +259,7 @@ pub async fn approve(store: &Store, p: &Principal, note: &str) -> Result<SoaVers
         )
         .into());
     }
-    let current = soa(store, &p.organisation.id).await?;
+    let current = soa(store, &p.organisation.id, Detail::Full).await?;
     let snapshot = serde_json::to_string(&current.rows)
         .map_err(|e| AppError::Store(pawl_store::StoreError::Corrupt(e.to_string())))?;
     let mut tx = store.write(&p.organisation.id, &p.actor()).await?;
@@ -374,7 +413,7 @@ pub async fn soa_for_export(
             Ok((heading, frozen_rows(&v)?))
         }
         None => {
-            let current = soa(store, org_id).await?;
+            let current = soa(store, org_id, Detail::Full).await?;
             let last = store.org(org_id).soa_versions().await?.into_iter().next();
             let heading = match last {
                 Some(v) => format!(
@@ -424,7 +463,7 @@ pub async fn crosswalk(
     org_id: &str,
     framework: &Framework,
 ) -> Result<(Vec<CrosswalkRow>, CoverageSummary), AppError> {
-    let current = soa(store, org_id).await?;
+    let current = soa(store, org_id, Detail::Counts).await?;
     let state: HashMap<String, Implementation> = current
         .rows
         .iter()

@@ -2,7 +2,10 @@
 //! for BENCHMARKS.md. Run it through `scripts/bench`, which builds in release
 //! mode and provides a throwaway PostgreSQL.
 //!
-//! Usage: `pawl-bench foundation [--events N]` or `pawl-bench risk [--risks N]`
+//! Usage: `pawl-bench foundation [--events N]`, `pawl-bench risk [--risks N]`
+//! or `pawl-bench controls [--controls N] [--upload-mb N]`
+
+mod controls;
 
 use anyhow::{bail, Context, Result};
 use pawl_domain::audit::Actor;
@@ -18,6 +21,8 @@ fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mut events = 1_000_000_i64;
     let mut risks = 100_000_usize;
+    let mut applied_controls = 5_000_usize;
+    let mut upload_mb = 500_usize;
     let mut it = args.iter();
     let Some(what) = it.next() else {
         bail!("usage: pawl-bench foundation [--events N]");
@@ -26,13 +31,16 @@ fn main() -> Result<()> {
         match a.as_str() {
             "--events" => events = it.next().context("--events needs a number")?.parse()?,
             "--risks" => risks = it.next().context("--risks needs a number")?.parse()?,
+            "--controls" => applied_controls = it.next().context("--controls needs a number")?.parse()?,
+            "--upload-mb" => upload_mb = it.next().context("--upload-mb needs a number")?.parse()?,
             other => bail!("unknown argument {other}"),
         }
     }
     match what.as_str() {
         "foundation" => foundation(events),
         "risk" => risk(risks),
-        other => bail!("unknown benchmark {other}; try foundation or risk"),
+        "controls" => controls::controls(applied_controls, upload_mb),
+        other => bail!("unknown benchmark {other}; try foundation, risk or controls"),
     }
 }
 

@@ -8,6 +8,7 @@
 use crate::catalog::Catalog;
 use crate::{DomainError, Problems};
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
 
 /// Where an applied control stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
@@ -153,29 +154,48 @@ impl Implementation {
             .ok_or_else(|| DomainError::field("status_override", "choose not_started, planned, partial or implemented"))
     }
 
-    /// Derived from the statuses of the applied controls linked to one Annex A
-    /// control: implemented when every live one is, partial when some are or
-    /// work is under way, planned when all are planned, not started when none
-    /// is linked. Retired controls no longer count.
-    pub fn derive(applicable: bool, statuses: &[ControlStatus]) -> Implementation {
+    /// Derived from the applied controls linked to one Annex A control:
+    /// implemented when every live one is, partial when some are or work is
+    /// under way, planned when all are planned, not started when none is
+    /// linked. Retired controls no longer count.
+    pub fn derive(applicable: bool, counts: &StatusCounts) -> Implementation {
         if !applicable {
             return Implementation::NotApplicable;
         }
-        let live: Vec<ControlStatus> = statuses
-            .iter()
-            .copied()
-            .filter(|s| *s != ControlStatus::Retired)
-            .collect();
-        let implemented = live.iter().filter(|s| **s == ControlStatus::Implemented).count();
-        if live.is_empty() {
+        let live = counts.planned + counts.in_progress + counts.implemented;
+        if live == 0 {
             Implementation::NotStarted
-        } else if implemented == live.len() {
+        } else if counts.implemented == live {
             Implementation::Implemented
-        } else if implemented > 0 || live.contains(&ControlStatus::InProgress) {
+        } else if counts.implemented > 0 || counts.in_progress > 0 {
             Implementation::Partial
         } else {
             Implementation::Planned
         }
+    }
+}
+
+/// How many applied controls of each status implement one Annex A control.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct StatusCounts {
+    pub planned: usize,
+    pub in_progress: usize,
+    pub implemented: usize,
+    pub retired: usize,
+}
+
+impl StatusCounts {
+    pub fn add(&mut self, status: ControlStatus, n: usize) {
+        match status {
+            ControlStatus::Planned => self.planned += n,
+            ControlStatus::InProgress => self.in_progress += n,
+            ControlStatus::Implemented => self.implemented += n,
+            ControlStatus::Retired => self.retired += n,
+        }
+    }
+
+    pub fn total(&self) -> usize {
+        self.planned + self.in_progress + self.implemented + self.retired
     }
 }
 
@@ -238,9 +258,21 @@ pub struct SoaRow {
     pub derived: Implementation,
     /// The override when there is one, else the derived status.
     pub implementation: Implementation,
+    /// The linked applied controls; possibly only the first few, see
+    /// `applied_total`.
     pub applied_controls: Vec<LinkedControl>,
+    pub counts: StatusCounts,
     /// References of live risks whose treatment relies on this control.
     pub risks: Vec<String>,
+}
+
+/// What the SoA is built from, grouped by Annex A control id.
+#[derive(Debug, Clone, Default)]
+pub struct SoaInputs {
+    pub decisions: HashMap<String, SoaDecision>,
+    pub counts: HashMap<String, StatusCounts>,
+    pub links: HashMap<String, Vec<LinkedControl>>,
+    pub risks: HashMap<String, Vec<String>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -250,38 +282,25 @@ pub struct LinkedControl {
     pub status: ControlStatus,
 }
 
-/// Builds the 93 rows, in catalog order, and the warnings they raise.
-/// `decisions` and `links` may name controls in any order; an Annex A control
-/// with no decision is shown as applicable and undecided.
-pub fn statement_of_applicability(
-    decisions: &[(String, SoaDecision)],
-    links: &[(String, LinkedControl)],
-    risk_links: &[(String, String)],
-) -> (Vec<SoaRow>, Vec<SoaWarning>) {
+/// Builds the 93 rows, in catalog order, and the warnings they raise. An
+/// Annex A control with no decision is shown as applicable and undecided.
+pub fn statement_of_applicability(mut inputs: SoaInputs) -> (Vec<SoaRow>, Vec<SoaWarning>) {
     let catalog = Catalog::get();
     let mut rows = Vec::with_capacity(catalog.annex_a.len());
     let mut warnings = Vec::new();
     for c in &catalog.annex_a {
-        let decision = decisions.iter().find(|(id, _)| *id == c.id).map(|(_, d)| d.clone());
+        let decision = inputs.decisions.remove(&c.id);
         let decided = decision.is_some();
         let decision = decision.unwrap_or(SoaDecision {
             applicable: true,
             ..Default::default()
         });
-        let applied: Vec<LinkedControl> = links
-            .iter()
-            .filter(|(id, _)| *id == c.id)
-            .map(|(_, l)| l.clone())
-            .collect();
-        let mut risks: Vec<String> = risk_links
-            .iter()
-            .filter(|(id, _)| *id == c.id)
-            .map(|(_, r)| r.clone())
-            .collect();
+        let applied = inputs.links.remove(&c.id).unwrap_or_default();
+        let counts = inputs.counts.get(&c.id).copied().unwrap_or_default();
+        let mut risks = inputs.risks.remove(&c.id).unwrap_or_default();
         risks.sort();
         risks.dedup();
-        let statuses: Vec<ControlStatus> = applied.iter().map(|a| a.status).collect();
-        let derived = Implementation::derive(decision.applicable, &statuses);
+        let derived = Implementation::derive(decision.applicable, &counts);
         let implementation = decision
             .status_override
             .filter(|_| decision.applicable)
@@ -297,7 +316,7 @@ pub fn statement_of_applicability(
                 "marked implemented by override although its applied controls are {}",
                 derived.label().to_lowercase()
             )));
-        } else if decision.applicable && !statuses.contains(&ControlStatus::Implemented) {
+        } else if decision.applicable && counts.implemented == 0 {
             warnings.push(warn("applicable, but no implemented applied control".into()));
         }
         if !decision.applicable && !risks.is_empty() {
@@ -315,6 +334,7 @@ pub fn statement_of_applicability(
             derived,
             implementation,
             applied_controls: applied,
+            counts,
             risks,
         });
     }
@@ -338,25 +358,22 @@ mod tests {
 
     #[test]
     fn implementation_is_derived_from_the_linked_controls() {
-        assert_eq!(Implementation::derive(true, &[]), Implementation::NotStarted);
-        assert_eq!(Implementation::derive(true, &[Planned]), Implementation::Planned);
-        assert_eq!(
-            Implementation::derive(true, &[Planned, InProgress]),
-            Implementation::Partial
-        );
-        assert_eq!(
-            Implementation::derive(true, &[Implemented, Planned]),
-            Implementation::Partial
-        );
-        assert_eq!(
-            Implementation::derive(true, &[Implemented, Retired]),
-            Implementation::Implemented
-        );
-        assert_eq!(Implementation::derive(true, &[Retired]), Implementation::NotStarted);
-        assert_eq!(
-            Implementation::derive(false, &[Implemented]),
-            Implementation::NotApplicable
-        );
+        let of = |statuses: &[ControlStatus]| {
+            let mut c = StatusCounts::default();
+            for s in statuses {
+                c.add(*s, 1);
+            }
+            c
+        };
+        let derive = |a: bool, s: &[ControlStatus]| Implementation::derive(a, &of(s));
+        assert_eq!(derive(true, &[]), Implementation::NotStarted);
+        assert_eq!(derive(true, &[Planned]), Implementation::Planned);
+        assert_eq!(derive(true, &[Planned, InProgress]), Implementation::Partial);
+        assert_eq!(derive(true, &[Implemented, Planned]), Implementation::Partial);
+        assert_eq!(derive(true, &[Implemented, Retired]), Implementation::Implemented);
+        assert_eq!(derive(true, &[Retired]), Implementation::NotStarted);
+        assert_eq!(derive(false, &[Implemented]), Implementation::NotApplicable);
+        assert_eq!(of(&[Implemented, Retired]).total(), 2);
     }
 
     #[test]
@@ -386,36 +403,37 @@ mod tests {
 
     #[test]
     fn the_soa_has_93_rows_and_warns_of_gaps_and_contradictions() {
-        let decisions = vec![
-            (
-                "5.1".to_owned(),
-                SoaDecision {
-                    applicable: true,
-                    reasons: vec![InclusionReason::BusinessNeed],
-                    ..Default::default()
-                },
-            ),
-            (
-                "7.4".to_owned(),
-                SoaDecision {
-                    applicable: false,
-                    justification: "No premises of our own".into(),
-                    ..Default::default()
-                },
-            ),
-        ];
-        let links = vec![(
+        let mut inputs = SoaInputs::default();
+        inputs.decisions.insert(
             "5.1".to_owned(),
-            LinkedControl {
+            SoaDecision {
+                applicable: true,
+                reasons: vec![InclusionReason::BusinessNeed],
+                ..Default::default()
+            },
+        );
+        inputs.decisions.insert(
+            "7.4".to_owned(),
+            SoaDecision {
+                applicable: false,
+                justification: "No premises of our own".into(),
+                ..Default::default()
+            },
+        );
+        inputs.counts.entry("5.1".into()).or_default().add(Implemented, 1);
+        inputs.links.insert(
+            "5.1".into(),
+            vec![LinkedControl {
                 id: "c1".into(),
                 name: "Policy set".into(),
                 status: Implemented,
-            },
-        )];
-        let risks = vec![("7.4".to_owned(), "R-0007".to_owned())];
-        let (rows, warnings) = statement_of_applicability(&decisions, &links, &risks);
+            }],
+        );
+        inputs.risks.insert("7.4".into(), vec!["R-0007".into()]);
+        let (rows, warnings) = statement_of_applicability(inputs);
         assert_eq!(rows.len(), 93);
         assert_eq!(rows[0].implementation, Implementation::Implemented);
+        assert_eq!(rows[0].applied_controls[0].name, "Policy set");
         let physical = rows.iter().find(|r| r.annex_id == "7.4").unwrap();
         assert_eq!(physical.implementation, Implementation::NotApplicable);
         assert!(warnings

@@ -54,6 +54,8 @@ pub struct AppliedControlDraft {
 pub struct ControlFilter {
     pub status: Option<String>,
     pub annex_id: Option<String>,
+    /// Only controls that treat this risk.
+    pub risk_id: Option<String>,
 }
 
 /// A decision on one Annex A control, with who made it last.
@@ -242,6 +244,10 @@ fn evidence_from_row(r: &AnyRow) -> Result<Evidence, StoreError> {
     })
 }
 
+fn status_of(s: &str) -> Result<ControlStatus, StoreError> {
+    ControlStatus::parse(s).map_err(|_| StoreError::Corrupt(format!("an applied control has status {s:?}")))
+}
+
 fn decision_of(json: &str) -> Result<SoaDecision, StoreError> {
     serde_json::from_str(json).map_err(|e| StoreError::Corrupt(format!("SoA decision: {e}")))
 }
@@ -314,6 +320,12 @@ impl OrgReader<'_> {
             let p = sql.text_arg(a.clone());
             cond.push_str(&format!(
                 " AND c.id IN (SELECT control_id FROM applied_control_annex WHERE org_id = {org} AND annex_id = {p})"
+            ));
+        }
+        if let Some(r) = &f.risk_id {
+            let p = sql.text_arg(r.clone());
+            cond.push_str(&format!(
+                " AND c.id IN (SELECT control_id FROM risk_controls WHERE org_id = {org} AND risk_id = {p})"
             ));
         }
         if let Some(t) = &q.q {
@@ -406,38 +418,68 @@ impl OrgReader<'_> {
             .collect()
     }
 
-    /// Every live applied control linked to an Annex A control.
-    pub async fn annex_links(&self) -> Result<Vec<(String, LinkedControl)>, StoreError> {
-        let rows: Vec<(String, String, String, String)> = sqlx::query_as(
-            "SELECT l.annex_id, c.id, c.name, c.status FROM applied_control_annex l
-             JOIN applied_controls c ON c.id = l.control_id
-             WHERE l.org_id = $1 AND c.deleted_at IS NULL ORDER BY c.reference",
+    /// How many live applied controls of each status implement each Annex A
+    /// control: `(annex_id, status, count)`.
+    pub async fn annex_status_counts(&self) -> Result<Vec<(String, ControlStatus, i64)>, StoreError> {
+        let rows: Vec<(String, String, i64)> = sqlx::query_as(
+            "SELECT annex_id, status, COUNT(*) FROM applied_control_annex WHERE org_id = $1 GROUP BY annex_id, status",
         )
         .bind(&self.org_id)
         .fetch_all(&self.store.read)
         .await?;
         rows.into_iter()
+            .map(|(annex, status, n)| Ok((annex, status_of(&status)?, n)))
+            .collect()
+    }
+
+    /// The live applied controls linked to each Annex A control, by
+    /// reference; only for `annex_ids` when given.
+    pub async fn annex_links(&self, annex_ids: Option<&[String]>) -> Result<Vec<(String, LinkedControl)>, StoreError> {
+        let mut sql = Sql::new("");
+        let org = sql.text_arg(&self.org_id);
+        let only = match annex_ids {
+            Some([]) => return Ok(Vec::new()),
+            Some(ids) => {
+                let list: Vec<String> = ids.iter().map(|a| sql.text_arg(a.clone())).collect();
+                format!(" AND l.annex_id IN ({})", list.join(", "))
+            }
+            None => String::new(),
+        };
+        sql.push(&format!(
+            "SELECT l.annex_id, c.id, c.name, c.status FROM applied_control_annex l
+             JOIN applied_controls c ON c.id = l.control_id
+             WHERE l.org_id = {org}{only} ORDER BY l.annex_id, c.reference"
+        ));
+        let rows: Vec<(String, String, String, String)> = sql.query_as().fetch_all(&self.store.read).await?;
+        rows.into_iter()
             .map(|(annex, id, name, status)| {
-                let status = ControlStatus::parse(&status)
-                    .map_err(|_| StoreError::Corrupt(format!("applied control {id} has status {status:?}")))?;
+                let status = status_of(&status)?;
                 Ok((annex, LinkedControl { id, name, status }))
             })
             .collect()
     }
 
     /// `(annex_id, risk reference)` for each live risk treated by an applied
-    /// control that implements the Annex A control.
-    pub async fn annex_risk_links(&self) -> Result<Vec<(String, String)>, StoreError> {
-        Ok(sqlx::query_as(
+    /// control that implements the Annex A control; only for `annex_ids`
+    /// when given.
+    pub async fn annex_risk_links(&self, annex_ids: Option<&[String]>) -> Result<Vec<(String, String)>, StoreError> {
+        let mut sql = Sql::new("");
+        let org = sql.text_arg(&self.org_id);
+        let only = match annex_ids {
+            Some([]) => return Ok(Vec::new()),
+            Some(ids) => {
+                let list: Vec<String> = ids.iter().map(|a| sql.text_arg(a.clone())).collect();
+                format!(" AND l.annex_id IN ({})", list.join(", "))
+            }
+            None => String::new(),
+        };
+        sql.push(&format!(
             "SELECT DISTINCT l.annex_id, r.reference FROM applied_control_annex l
              JOIN risk_controls rc ON rc.org_id = l.org_id AND rc.control_id = l.control_id
              JOIN risks r ON r.id = rc.risk_id
-             JOIN applied_controls c ON c.id = l.control_id
-             WHERE l.org_id = $1 AND r.deleted_at IS NULL AND c.deleted_at IS NULL",
-        )
-        .bind(&self.org_id)
-        .fetch_all(&self.store.read)
-        .await?)
+             WHERE l.org_id = {org} AND r.deleted_at IS NULL{only}"
+        ));
+        Ok(sql.query_as::<(String, String)>().fetch_all(&self.store.read).await?)
     }
 
     pub async fn soa_versions(&self) -> Result<Vec<SoaVersion>, StoreError> {
@@ -636,7 +678,13 @@ impl AuditedTx {
 
     /// Replaces a control's Annex A and risk links; risks must be live ones
     /// of this organisation.
-    async fn set_control_links(&mut self, id: &str, annex: &[String], risks: &[String]) -> Result<(), StoreError> {
+    async fn set_control_links(
+        &mut self,
+        id: &str,
+        status: &str,
+        annex: &[String],
+        risks: &[String],
+    ) -> Result<(), StoreError> {
         for r in risks {
             let found: Option<(String,)> =
                 sqlx::query_as("SELECT id FROM risks WHERE org_id = $1 AND id = $2 AND deleted_at IS NULL")
@@ -659,12 +707,15 @@ impl AuditedTx {
                 .await?;
         }
         for a in annex {
-            sqlx::query("INSERT INTO applied_control_annex (org_id, control_id, annex_id) VALUES ($1, $2, $3)")
-                .bind(&self.org_id)
-                .bind(id)
-                .bind(a)
-                .execute(&mut *self.tx)
-                .await?;
+            sqlx::query(
+                "INSERT INTO applied_control_annex (org_id, control_id, annex_id, status) VALUES ($1, $2, $3, $4)",
+            )
+            .bind(&self.org_id)
+            .bind(id)
+            .bind(a)
+            .bind(status)
+            .execute(&mut *self.tx)
+            .await?;
         }
         for r in risks {
             sqlx::query("INSERT INTO risk_controls (org_id, risk_id, control_id) VALUES ($1, $2, $3)")
@@ -722,7 +773,8 @@ impl AuditedTx {
         .bind(&c.updated_at)
         .execute(&mut *self.tx)
         .await?;
-        self.set_control_links(&c.id, &c.annex_ids, &c.risk_ids).await?;
+        self.set_control_links(&c.id, &c.status, &c.annex_ids, &c.risk_ids)
+            .await?;
         self.record::<(), _>("create", "applied_control", &c.id, None, Some(&c))
             .await?;
         Ok(c)
@@ -776,18 +828,28 @@ impl AuditedTx {
         .execute(&mut *self.tx)
         .await?;
         if after.annex_ids != before.annex_ids || after.risk_ids != before.risk_ids {
-            self.set_control_links(id, &after.annex_ids, &after.risk_ids).await?;
+            self.set_control_links(id, &after.status, &after.annex_ids, &after.risk_ids)
+                .await?;
+        } else if after.status != before.status {
+            sqlx::query("UPDATE applied_control_annex SET status = $1 WHERE org_id = $2 AND control_id = $3")
+                .bind(&after.status)
+                .bind(&self.org_id)
+                .bind(id)
+                .execute(&mut *self.tx)
+                .await?;
         }
         self.record("update", "applied_control", id, Some(&before), Some(&after))
             .await?;
         Ok(after)
     }
 
-    /// Retires a control from the list; its links stay for the past SoA
-    /// versions that name it, but it no longer counts anywhere.
+    /// Removes a control from the list. Its links go with it: it no longer
+    /// counts anywhere, and the audit event and approved SoA versions keep
+    /// what it was linked to.
     pub async fn delete_applied_control(&mut self, id: &str, expected: Option<i64>) -> Result<(), StoreError> {
         let before = self.control_for_update(id).await?;
         check_version("applied control", before.version, expected)?;
+        self.set_control_links(id, &before.status, &[], &[]).await?;
         sqlx::query("UPDATE applied_controls SET deleted_at = $1 WHERE org_id = $2 AND id = $3")
             .bind(now())
             .bind(&self.org_id)

@@ -728,7 +728,7 @@ pub async fn ensure(app: &App, org_id: &str) -> Result<(), AppError> {
         tx.set_soa_decision(id, &decision_of(&input)?, None).await?;
     }
     tx.commit().await?;
-    let current = crate::control::soa(&app.store, org_id).await?;
+    let current = crate::control::soa(&app.store, org_id, crate::control::Detail::Full).await?;
     let snapshot = serde_json::to_string(&current.rows).map_err(|e| AppError::Files(e.to_string()))?;
     let approver = Actor::system(super::ADMIN_EMAIL);
     let mut tx = app.store.write(org_id, &approver).await?;

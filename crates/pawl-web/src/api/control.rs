@@ -120,6 +120,8 @@ pub struct ControlParams {
     pub status: Option<String>,
     /// Only controls implementing this Annex A control.
     pub annex: Option<String>,
+    /// Only controls treating this risk (its id).
+    pub risk: Option<String>,
 }
 
 /// The organisation's applied controls. Sort by `name` (default),
@@ -139,6 +141,7 @@ pub async fn controls_list(
             .as_deref()
             .map(|a| pawl_domain::control::annex_id("annex", a))
             .transpose()?,
+        risk_id: q.risk.clone(),
     };
     let page = s
         .app
@@ -411,6 +414,9 @@ pub struct SoaRowOut {
     pub derived: String,
     pub override_reason: String,
     pub applied_controls: Vec<LinkedControlOut>,
+    /// Linked applied controls by status.
+    #[schema(value_type = Object)]
+    pub counts: pawl_domain::control::StatusCounts,
     /// References of risks whose treatment relies on it.
     pub risks: Vec<String>,
     /// The entry's version for `If-Match`; 0 when never decided.
@@ -438,6 +444,7 @@ fn soa_row_out(r: SoaRow, version: i64) -> SoaRowOut {
                 status: c.status.as_str().to_owned(),
             })
             .collect(),
+        counts: r.counts,
         risks: r.risks,
         version,
     }
@@ -466,7 +473,7 @@ pub struct SoaOut {
 #[utoipa::path(get, path = "/api/v1/soa", tag = "controls",
     responses((status = 200, body = SoaOut)))]
 pub async fn soa_get(State(s): State<AppState>, Auth(p): Auth) -> ApiResult<axum::Json<SoaOut>> {
-    let soa = service::soa(&s.app.store, &p.organisation.id).await?;
+    let soa = service::soa(&s.app.store, &p.organisation.id, service::Detail::Full).await?;
     let latest = s.app.store.org(&p.organisation.id).soa_versions().await?;
     let versions = soa.versions;
     let items: Vec<SoaRowOut> = soa
@@ -533,7 +540,7 @@ pub async fn soa_put(
         override_reason: b.override_reason,
     };
     let entry = service::decide(&s.app.store, &p, &annex, &input, expected).await?;
-    let soa = service::soa(&s.app.store, &p.organisation.id).await?;
+    let soa = service::soa(&s.app.store, &p.organisation.id, service::Detail::Full).await?;
     let row = soa
         .rows
         .into_iter()
@@ -641,7 +648,11 @@ pub async fn compare(
     let a: Vec<FrozenRow> = service::frozen_rows(&reader.soa_version(from).await?)?;
     let b: Vec<FrozenRow> = match to {
         Some(v) => service::frozen_rows(&reader.soa_version(v).await?)?,
-        None => service::frozen_of(&service::soa(&s.app.store, &p.organisation.id).await?.rows),
+        None => service::frozen_of(
+            &service::soa(&s.app.store, &p.organisation.id, service::Detail::Full)
+                .await?
+                .rows,
+        ),
     };
     Ok(service::compare(&a, &b))
 }

@@ -93,15 +93,39 @@ pub async fn annex_a(State(s): State<AppState>, Auth(p): Auth, Query(q): Query<A
 struct ControlPage {
     shell: Shell,
     control: &'static AnnexAControl,
+    /// The organisation's applied controls implementing it, for those who
+    /// may read ISMS records.
+    applied: Option<Vec<pawl_store::AppliedControl>>,
 }
 
 pub async fn control(State(s): State<AppState>, Auth(p): Auth, Path(id): Path<String>) -> PageResult {
     let control = Catalog::get()
         .control(&id)
         .ok_or_else(|| crate::ApiError::not_found(&format!("Annex A control {id:?}")))?;
+    let applied = if p.can(pawl_domain::access::Permission::ReadIsms) {
+        let filter = pawl_store::ControlFilter {
+            annex_id: Some(control.id.clone()),
+            ..Default::default()
+        };
+        let q = pawl_store::ListQuery {
+            limit: Some(100),
+            ..Default::default()
+        };
+        Some(
+            s.app
+                .store
+                .org(&p.organisation.id)
+                .applied_controls(&filter, &q)
+                .await?
+                .items,
+        )
+    } else {
+        None
+    };
     Ok(render(&ControlPage {
         shell: Shell::new(&s, &p, "annex-a").await?,
         control,
+        applied,
     }))
 }
 

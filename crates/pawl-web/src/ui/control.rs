@@ -75,6 +75,7 @@ pub async fn controls(State(s): State<AppState>, Auth(p): Auth, Query(q): Query<
             .map(|a| pawl_domain::control::annex_id("annex", &a))
             .transpose()
             .map_err(|e| PageError(AppError::from(e).into()))?,
+        risk_id: None,
     };
     let list = crate::api::ListParams {
         cursor: q.cursor.clone(),
@@ -476,7 +477,7 @@ struct SoaPage {
 }
 
 pub async fn soa(State(s): State<AppState>, Auth(p): Auth, Query(q): Query<NoticeQuery>) -> PageResult {
-    let current = service::soa(&s.app.store, &p.organisation.id).await?;
+    let current = service::soa(&s.app.store, &p.organisation.id, service::Detail::Page).await?;
     let versions = s.app.store.org(&p.organisation.id).soa_versions().await?;
     let undecided = current.rows.iter().filter(|r| !r.decided).count();
     let mut themes: Vec<(&'static str, Vec<SoaRowView>)> = Vec::new();
@@ -554,7 +555,7 @@ fn entry_page(shell: Shell, row: SoaRow, version: i64, errors: HashMap<String, S
 
 pub async fn soa_entry(State(s): State<AppState>, Auth(p): Auth, Path(annex): Path<String>) -> PageResult {
     let annex = pawl_domain::control::annex_id("annex", &annex).map_err(|e| PageError(AppError::from(e).into()))?;
-    let current = service::soa(&s.app.store, &p.organisation.id).await?;
+    let current = service::soa(&s.app.store, &p.organisation.id, service::Detail::Full).await?;
     let version = current.versions.get(&annex).copied().unwrap_or(0);
     let row = current
         .rows
@@ -602,7 +603,7 @@ pub async fn soa_entry_save(
             };
             let annex_id =
                 pawl_domain::control::annex_id("annex", &annex).map_err(|e| PageError(AppError::from(e).into()))?;
-            let current = service::soa(&s.app.store, &p.organisation.id).await?;
+            let current = service::soa(&s.app.store, &p.organisation.id, service::Detail::Full).await?;
             let mut row = current
                 .rows
                 .into_iter()

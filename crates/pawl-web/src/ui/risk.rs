@@ -188,6 +188,8 @@ struct RiskPage {
     shell: Shell,
     risk: Risk,
     assets: Vec<Asset>,
+    /// Applied controls that treat it: (id, reference, name).
+    controls: Vec<(String, String, String)>,
     actions: Vec<TreatmentAction>,
     acceptances: Vec<Acceptance>,
     assessments: Vec<Assessment>,
@@ -217,6 +219,7 @@ async fn risk_page(
     Ok(RiskPage {
         shell: Shell::new(s, p, "risks").await?,
         assets: reader.risk_assets(id).await?,
+        controls: reader.controls_of_risk(id).await?,
         actions: reader.treatment_actions(id).await?,
         acceptances: reader.acceptances(id).await?,
         assessments: reader.assessments(id).await?,

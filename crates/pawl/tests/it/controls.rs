@@ -68,6 +68,11 @@ on_both_engines! {
         let id = c["id"].as_str().unwrap();
         assert_eq!(get(&app, "/api/v1/controls?annex=8.13").await["total"], 1);
         assert_eq!(get(&app, "/api/v1/controls?annex=8.14").await["total"], 0);
+        let rid = risk["id"].as_str().unwrap();
+        assert_eq!(get(&app, &format!("/api/v1/controls?risk={rid}")).await["items"][0]["id"], c["id"]);
+        let (browser, _) = app.signed_in(ADMIN_EMAIL).await;
+        let page = browser.get(app.url(&format!("/risks/{rid}"))).send().await.unwrap().text().await.unwrap();
+        assert!(page.contains("C-0001 Immutable backups"), "the risk page names its existing controls");
 
         let soa = get(&app, "/api/v1/soa").await;
         assert_eq!(soa["total"], 93);
