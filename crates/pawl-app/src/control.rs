@@ -132,6 +132,7 @@ pub struct Soa {
     /// Version of each row's stored decision, 0 where none is stored, for
     /// `If-Match` on a change.
     pub versions: HashMap<String, i64>,
+    /// Rows decided applicable; undecided rows count as neither.
     pub applicable: usize,
     pub implemented: usize,
 }
@@ -186,7 +187,7 @@ pub async fn soa(store: &Store, org_id: &str, detail: Detail) -> Result<Soa, App
     inputs.decisions = entries.into_iter().map(|e| (e.annex_id, e.decision)).collect();
     let (rows, warnings) = statement_of_applicability(inputs);
     Ok(Soa {
-        applicable: rows.iter().filter(|r| r.decision.applicable).count(),
+        applicable: rows.iter().filter(|r| r.decided && r.decision.applicable).count(),
         implemented: rows
             .iter()
             .filter(|r| r.implementation == Implementation::Implemented)

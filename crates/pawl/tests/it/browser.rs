@@ -130,6 +130,19 @@ impl Driver {
         panic!("never reached {prefix}, still at {}", self.current_path().await);
     }
 
+    /// Waits until the element's text contains `needle`, as after a form's
+    /// redirect lands.
+    async fn wait_for_text(&self, css: &str, needle: &str) -> String {
+        for _ in 0..100 {
+            let t = self.text_of(css).await;
+            if t.contains(needle) {
+                return t;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("{css} never showed {needle:?}; it shows {:?}", self.text_of(css).await);
+    }
+
     async fn count(&self, css: &str) -> usize {
         let v = self
             .cmd(
@@ -251,6 +264,28 @@ async fn a_person_signs_in_and_browses_the_catalog_in_chromium() {
     d.goto(&app.url("/audit")).await;
     assert!(d.text_of(".alert-success").await.contains("Chain intact"));
     d.screenshot("audit").await;
+
+    // Record an applied control, attach evidence through a file input, and
+    // see the Annex A control implemented in the SoA.
+    d.goto(&app.url("/controls/new")).await;
+    d.type_into("#f-name", "Immutable backups").await;
+    d.type_into("#f-annex", "A.8.13").await;
+    d.click("#f-status option[value=implemented]").await;
+    d.click("form.stacked button.primary").await;
+    d.wait_for_path("/controls/0").await;
+    assert!(d.text_of("h1").await.contains("C-0001 Immutable backups"));
+    let dir = crate::harness::TempDir::new();
+    let file = dir.0.join("restore-test.pdf");
+    std::fs::write(&file, b"%PDF-1.4 restore test").unwrap();
+    d.click("#add-evidence summary").await;
+    d.type_into("#e-file", file.to_str().unwrap()).await;
+    d.click("#add-evidence button").await;
+    d.wait_for_text(".alert-success", "restore-test.pdf stored").await;
+    assert!(d.text_of("table.data").await.contains("restore-test.pdf"));
+    d.screenshot("applied-control").await;
+    d.goto(&app.url("/soa")).await;
+    assert!(d.text_of("tr[id='a-8.13']").await.contains("Implemented"));
+    d.screenshot("soa").await;
 
     // No script error: the CSP allows our own file and nothing inline.
     let logs = d
