@@ -779,6 +779,11 @@ async fn ensure_risks(app: &App, org_id: &str) -> Result<(), AppError> {
     }
     tx.commit().await?;
     let n = |v: i64| Some(Some(ScoreInput::Number(v)));
+    // A year of history: the annual workshop identified the risks, a
+    // treatment workshop reassessed them, so the register as it stood on a
+    // past date differs from today's.
+    let today = time::OffsetDateTime::now_utc().date();
+    let days_ago = |d: i64| Some((today - time::Duration::days(d)).to_string());
     for (
         k,
         (title, category, threat, vulnerability, owner, cia, (l, i), treatment, residual, status, assets, action),
@@ -791,10 +796,12 @@ async fn ensure_risks(app: &App, org_id: &str) -> Result<(), AppError> {
             vulnerability: Some((*vulnerability).into()),
             owner: Some((*owner).into()),
             cia: Some((*cia).into()),
-            likelihood: n(*l),
-            impact: n(*i),
+            // A risk just identified has not been scored yet.
+            likelihood: if *status == "identified" { None } else { n(*l) },
+            impact: if *status == "identified" { None } else { n(*i) },
             asset_ids: Some(assets.iter().filter_map(|a| asset_ids.get(a).cloned()).collect()),
             note: Some("Identified in the annual risk workshop".into()),
+            assessed_on: days_ago(330),
             ..Default::default()
         };
         let risk = create_risk(&app.store, org_id, &manager, &first).await?;
@@ -812,6 +819,7 @@ async fn ensure_risks(app: &App, org_id: &str) -> Result<(), AppError> {
             // A few reviews are already overdue, so the review list has work.
             next_review: (k % 9 == 4).then(|| Some("2026-09-30".to_owned())),
             note: Some("Reassessed after the treatment workshop".into()),
+            assessed_on: days_ago(200 - (k as i64 % 5) * 20),
             ..Default::default()
         };
         let risk = update_risk(&app.store, org_id, &manager, &risk.id, &second, None).await?;

@@ -60,6 +60,8 @@ pub struct RiskInput {
     pub asset_ids: Option<Vec<String>>,
     /// Why the risk was (re)assessed, kept with the dated assessment.
     pub note: Option<String>,
+    /// YYYY-MM-DD when the assessment was made before today.
+    pub assessed_on: Option<String>,
 }
 
 const DEFAULT_REVIEW_DAYS: i64 = 365;
@@ -237,6 +239,18 @@ pub fn apply(
         };
     } else if d.next_review.is_none() {
         d.next_review = Some((today() + time::Duration::days(d.review_interval_days)).to_string());
+    }
+    d.assessed_on = None;
+    if let Some(day) = input.assessed_on.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        match pawl_domain::time_fmt::parse_date("assessed_on", day) {
+            Ok(date) if date > today() => p.push("assessed_on", "an assessment cannot be dated in the future"),
+            Ok(date) if date.year() < 2000 => p.push("assessed_on", "use a date from 2000 on"),
+            Ok(date) if date < today() => d.assessed_on = Some(date.to_string()),
+            Ok(_) => {}
+            Err(e) => {
+                p.take::<()>(Err(e));
+            }
+        }
     }
     p.finish()?;
     Ok(d)
@@ -575,6 +589,7 @@ pub async fn import_table(
             next_review: r.next_review.map(|d| Some(d.to_string())),
             asset_ids: None,
             note: Some(format!("Imported (line {})", r.line)),
+            assessed_on: None,
         };
         let owner = r.owner.as_ref().and_then(|o| owners.get(o).cloned());
         let located = |e: DomainError| -> AppError {

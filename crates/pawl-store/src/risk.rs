@@ -114,6 +114,10 @@ pub struct RiskDraft {
     pub status: String,
     pub review_interval_days: i64,
     pub next_review: Option<String>,
+    /// The day the assessment behind this change was made, when it was
+    /// before today: recording a workshop's results, or a spreadsheet's
+    /// history. None means now.
+    pub assessed_on: Option<String>,
 }
 
 /// One dated assessment of a risk: its scores as they stood then.
@@ -616,7 +620,7 @@ impl OrgReader<'_> {
                 a.inherent_likelihood, a.inherent_impact, a.inherent_level,
                 a.residual_likelihood, a.residual_impact, a.residual_level, a.status
              FROM risks r JOIN risk_assessments a ON a.risk_id = r.id AND a.org_id = r.org_id
-             WHERE r.org_id = $1 AND r.created_at <= $2 AND (r.deleted_at IS NULL OR r.deleted_at > $2)
+             WHERE r.org_id = $1 AND (r.deleted_at IS NULL OR r.deleted_at > $2)
                AND a.id = (SELECT a2.id FROM risk_assessments a2 WHERE a2.org_id = r.org_id AND a2.risk_id = r.id
                            AND a2.assessed_at <= $2 ORDER BY a2.assessed_at DESC, a2.id DESC LIMIT 1)
              ORDER BY r.reference",
@@ -950,7 +954,7 @@ impl AuditedTx {
         }
         self.record::<(), _>("create", "risk", &risk.id, None, Some(&risk))
             .await?;
-        self.record_assessment(&risk, note).await?;
+        self.record_assessment(&risk, note, d.assessed_on.as_deref()).await?;
         Ok(risk)
     }
 
@@ -1059,8 +1063,8 @@ impl AuditedTx {
             || before.residual != after.residual
             || before.status != after.status
             || before.method_version != after.method_version;
-        if reassessed || !note.trim().is_empty() {
-            self.record_assessment(&after, note).await?;
+        if reassessed || !note.trim().is_empty() || d.assessed_on.is_some() {
+            self.record_assessment(&after, note, d.assessed_on.as_deref()).await?;
         }
         Ok(after)
     }
@@ -1230,11 +1234,40 @@ impl AuditedTx {
         self.record::<_, ()>("delete", "risk", id, Some(&before), None).await
     }
 
-    async fn record_assessment(&mut self, r: &Risk, note: &str) -> Result<Assessment, StoreError> {
+    /// Records the risk's scores as a dated assessment, now or on
+    /// `assessed_on`, which may not come before the risk's last assessment.
+    async fn record_assessment(
+        &mut self,
+        r: &Risk,
+        note: &str,
+        assessed_on: Option<&str>,
+    ) -> Result<Assessment, StoreError> {
+        let assessed_at = match assessed_on {
+            None => now(),
+            Some(day) => {
+                let last: Option<String> = sqlx::query_scalar(
+                    "SELECT MAX(assessed_at) FROM risk_assessments WHERE org_id = $1 AND risk_id = $2",
+                )
+                .bind(&self.org_id)
+                .bind(&r.id)
+                .fetch_one(&mut *self.tx)
+                .await?;
+                if let Some(last) = last.filter(|l| l.get(..10).is_some_and(|d| d > day)) {
+                    return Err(StoreError::Invalid(pawl_domain::DomainError::field(
+                        "assessed_on",
+                        format!(
+                            "{day} is before the risk's last assessment, on {}",
+                            last.get(..10).unwrap_or(&last)
+                        ),
+                    )));
+                }
+                format!("{day}T00:00:00.000000Z")
+            }
+        };
         let a = Assessment {
             id: new_id(),
             risk_id: r.id.clone(),
-            assessed_at: now(),
+            assessed_at,
             method_version: r.method_version,
             inherent: r.inherent.clone(),
             residual: r.residual.clone(),
@@ -1525,5 +1558,6 @@ pub fn draft_from_risk(r: &Risk) -> RiskDraft {
         status: r.status.clone(),
         review_interval_days: r.review_interval_days,
         next_review: r.next_review.clone(),
+        assessed_on: None,
     }
 }

@@ -147,6 +147,9 @@ pub struct RiskBody {
     pub asset_ids: Option<Vec<String>>,
     /// Why the risk was (re)assessed; kept with the dated assessment.
     pub note: Option<String>,
+    /// YYYY-MM-DD when the assessment was made on an earlier day, e.g. at a
+    /// workshop last week; not before the risk's last assessment.
+    pub assessed_on: Option<String>,
 }
 
 impl From<RiskBody> for RiskInput {
@@ -171,6 +174,7 @@ impl From<RiskBody> for RiskInput {
             next_review: b.next_review,
             asset_ids: b.asset_ids,
             note: b.note,
+            assessed_on: b.assessed_on,
         }
     }
 }

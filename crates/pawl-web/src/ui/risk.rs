@@ -529,6 +529,7 @@ fn input_of(fields: &[(String, String)]) -> (RiskInput, Option<i64>) {
                 .collect(),
         ),
         note: opt("note"),
+        assessed_on: opt("assessed_on"),
     };
     (input, opt("version").and_then(|v| v.parse().ok()))
 }

@@ -130,17 +130,19 @@ impl Driver {
         panic!("never reached {prefix}, still at {}", self.current_path().await);
     }
 
-    /// Waits until the element's text contains `needle`, as after a form's
-    /// redirect lands.
-    async fn wait_for_text(&self, css: &str, needle: &str) -> String {
+    /// Waits until the current address contains `needle`, as after a
+    /// form's redirect lands on the same page with a notice.
+    async fn wait_for_url_with(&self, needle: &str) {
         for _ in 0..100 {
-            let t = self.text_of(css).await;
-            if t.contains(needle) {
-                return t;
+            if self.current_path().await.contains(needle) {
+                return;
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        panic!("{css} never showed {needle:?}; it shows {:?}", self.text_of(css).await);
+        panic!(
+            "never reached an address with {needle}, still at {}",
+            self.current_path().await
+        );
     }
 
     async fn count(&self, css: &str) -> usize {
@@ -280,7 +282,8 @@ async fn a_person_signs_in_and_browses_the_catalog_in_chromium() {
     d.click("#add-evidence summary").await;
     d.type_into("#e-file", file.to_str().unwrap()).await;
     d.click("#add-evidence button").await;
-    d.wait_for_text(".alert-success", "restore-test.pdf stored").await;
+    d.wait_for_url_with("restore-test.pdf%20stored").await;
+    assert!(d.text_of(".alert-success").await.contains("restore-test.pdf stored"));
     assert!(d.text_of("table.data").await.contains("restore-test.pdf"));
     d.screenshot("applied-control").await;
     d.goto(&app.url("/soa")).await;

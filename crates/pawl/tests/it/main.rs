@@ -11,6 +11,7 @@ mod audit_trail;
 mod browser;
 mod cli;
 mod controls;
+mod demo;
 mod risk;
 mod store_contract;
 mod web_ui;

@@ -563,3 +563,33 @@ on_both_engines! {
         assert_eq!(actions, ["create", "update", "delete"]);
     }
 }
+
+on_both_engines! {
+    async fn assessments_made_on_earlier_days_are_dated_then(engine: Engine) {
+        let app = spawn_app(engine).await;
+        let t = &app.admin_token;
+        let r = post(&app, t, "/api/v1/risks", json!({"title": "Old risk", "likelihood": 3, "impact": 3, "assessed_on": "2099-01-01"})).await;
+        assert_eq!(r.status(), 422, "not in the future");
+        let r = post(&app, t, "/api/v1/risks", json!({"title": "Old risk", "likelihood": 3, "impact": 3, "assessed_on": "2025-03-01"})).await;
+        assert_eq!(r.status(), 201);
+        let risk: Value = r.json().await.unwrap();
+        let id = risk["id"].as_str().unwrap();
+        let history = get(&app, t, &format!("/api/v1/risks/{id}/assessments")).await;
+        assert!(history["items"][0]["assessed_at"].as_str().unwrap().starts_with("2025-03-01"), "{history}");
+        assert_eq!(get(&app, t, "/api/v1/risks/register?as_of=2025-03-01").await["total"], 1);
+        assert_eq!(get(&app, t, "/api/v1/risks/register?as_of=2025-02-28").await["total"], 0);
+
+        let patch = |body: Value| app.api().patch(app.url(&format!("/api/v1/risks/{id}"))).bearer_auth(t).json(&body).send();
+        let r = patch(json!({"likelihood": 2, "impact": 2, "assessed_on": "2025-02-01"})).await.unwrap();
+        assert_eq!(r.status(), 422);
+        let problem: Value = r.json().await.unwrap();
+        assert_eq!(problem["errors"][0]["field"], "assessed_on");
+        assert!(problem["errors"][0]["message"].as_str().unwrap().contains("2025-03-01"));
+        let r = patch(json!({"likelihood": 2, "impact": 2, "assessed_on": "2025-09-15"})).await.unwrap();
+        assert_eq!(r.status(), 200);
+        let as_of = get(&app, t, "/api/v1/risks/register?as_of=2025-06-30").await;
+        assert_eq!(as_of["items"][0]["inherent"]["likelihood"], 3, "the register as it stood before the reassessment");
+        let as_of = get(&app, t, "/api/v1/risks/register?as_of=2025-09-15").await;
+        assert_eq!(as_of["items"][0]["inherent"]["likelihood"], 2);
+    }
+}

@@ -1,0 +1,64 @@
+//! The demo organisation that `pawl serve --demo` loads: complete, with a
+//! year of history, and loaded once however often the server starts.
+
+use crate::harness::{spawn_app, Engine};
+use crate::on_both_engines;
+use pawl_domain::audit::Actor;
+use serde_json::Value;
+
+on_both_engines! {
+    async fn the_demo_organisation_has_a_year_of_history_and_loads_once(engine: Engine) {
+        let app = spawn_app(engine).await;
+        pawl_app::demo::ensure_demo(&app.app, "demo-password-1").await.unwrap();
+        pawl_app::demo::ensure_demo(&app.app, "demo-password-1").await.unwrap();
+        let store = app.store();
+        let org = store.organisation_by_slug(pawl_app::demo::SLUG).await.unwrap();
+        let admin = store
+            .user_by_email(&pawl_domain::identity::Email::parse(pawl_app::demo::ADMIN_EMAIL).unwrap())
+            .await
+            .unwrap()
+            .unwrap();
+        let (token, _) = pawl_app::auth::issue_token(&app.app, &org.id, &Actor::system("test"), &admin.id, "t").await.unwrap();
+        let get = |path: String| {
+            let r = app.api().get(app.url(&path)).bearer_auth(&token).send();
+            async move {
+                let r = r.await.unwrap();
+                assert_eq!(r.status(), 200, "GET {path}");
+                r.json::<Value>().await.unwrap()
+            }
+        };
+        assert_eq!(get("/api/v1/members".into()).await["total"], 7);
+        assert_eq!(get("/api/v1/risks?limit=1".into()).await["total"], 40, "loaded once");
+        assert_eq!(get("/api/v1/assets?limit=1".into()).await["total"], 12);
+        for status in ["identified", "assessed", "treatment_planned", "in_treatment", "accepted", "closed"] {
+            assert!(get(format!("/api/v1/risks?limit=1&status={status}")).await["total"].as_i64().unwrap() > 0, "{status}");
+        }
+        assert!(get("/api/v1/risks/due".into()).await["total"].as_i64().unwrap() > 0);
+
+        // The register as it stood: a year ago nothing, after the annual
+        // workshop every risk with its inherent score only, today residuals too.
+        let day = |back: i64| (time::OffsetDateTime::now_utc().date() - time::Duration::days(back)).to_string();
+        assert_eq!(get(format!("/api/v1/risks/register?as_of={}", day(400))).await["total"], 0);
+        let after_workshop = get(format!("/api/v1/risks/register?as_of={}", day(250))).await;
+        assert_eq!(after_workshop["total"], 40);
+        assert!(after_workshop["items"].as_array().unwrap().iter().all(|r| r["residual"].is_null()));
+        let now = get(format!("/api/v1/risks/register?as_of={}", day(0))).await;
+        assert!(now["items"].as_array().unwrap().iter().filter(|r| !r["residual"].is_null()).count() > 25);
+
+        let controls = get("/api/v1/controls?limit=1".into()).await;
+        assert!(controls["total"].as_i64().unwrap() >= 60);
+        let soa = get("/api/v1/soa".into()).await;
+        assert_eq!(soa["approved_version"], 1);
+        assert!(soa["items"].as_array().unwrap().iter().all(|r| r["decided"] == true), "a complete SoA");
+        assert_eq!(soa["items"].as_array().unwrap().iter().filter(|r| r["applicable"] == false).count(), 3);
+        assert!(get("/api/v1/soa/compare?from=1".into()).await["total"].as_i64().unwrap() >= 1, "a later draft");
+        let backups = get("/api/v1/controls?annex=8.13".into()).await;
+        let id = backups["items"][0]["id"].as_str().unwrap().to_owned();
+        let results = get(format!("/api/v1/controls/{id}/results")).await;
+        assert!(results["total"].as_i64().unwrap() >= 11, "a year of monthly results");
+        let evidence = get("/api/v1/evidence".into()).await;
+        assert_eq!(evidence["total"], 5);
+        assert!(evidence["items"].as_array().unwrap().iter().any(|e| e["stale"] == true));
+        assert_eq!(get("/api/v1/audit/verify".into()).await["intact"], true);
+    }
+}
