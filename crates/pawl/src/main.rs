@@ -89,6 +89,9 @@ enum Command {
         /// Create (or keep) the demo organisation and print how to sign in.
         #[arg(long)]
         demo: bool,
+        /// The largest evidence file accepted, in MB.
+        #[arg(long, env = "PAWL_MAX_EVIDENCE_MB", default_value_t = 1024)]
+        max_evidence_mb: u64,
     },
     /// Bring the database schema up to date, then exit.
     Migrate,
@@ -288,7 +291,11 @@ fn init_logs(json: bool) {
 async fn run(cli: Cli) -> Result<std::process::ExitCode> {
     let ok = std::process::ExitCode::SUCCESS;
     match cli.command {
-        Command::Serve { addr, demo } => serve(&cli.db, addr, demo).await.map(|_| ok),
+        Command::Serve {
+            addr,
+            demo,
+            max_evidence_mb,
+        } => serve(&cli.db, addr, demo, max_evidence_mb).await.map(|_| ok),
         Command::Migrate => {
             let store = cli.db.open().await?;
             println!("database is up to date ({})", store.engine().as_str());
@@ -577,9 +584,10 @@ fn read_password() -> Result<String> {
     Ok(password)
 }
 
-async fn serve(db: &DbArgs, addr: SocketAddr, with_demo: bool) -> Result<()> {
+async fn serve(db: &DbArgs, addr: SocketAddr, with_demo: bool, max_evidence_mb: u64) -> Result<()> {
     let store = db.open().await?;
-    let app = App::new(store, db.evidence_dir());
+    let mut app = App::new(store, db.evidence_dir());
+    app.blobs.max_file = max_evidence_mb.saturating_mul(1 << 20);
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .with_context(|| format!("cannot listen on {addr}"))?;

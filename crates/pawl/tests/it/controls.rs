@@ -1,7 +1,7 @@
 //! Applied controls, the SoA, checks, evidence and crosswalks through the
 //! API, UI and CLI, on both engines.
 
-use crate::harness::{spawn_app, Engine, TestApp, ADMIN_EMAIL};
+use crate::harness::{spawn_app, spawn_app_with, Engine, TestApp, ADMIN_EMAIL};
 use crate::on_both_engines;
 use serde_json::{json, Value};
 
@@ -487,4 +487,25 @@ async fn the_cli_imports_a_framework() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(String::from_utf8_lossy(&out.stdout).contains("4 requirements imported (version 1)"));
     assert_eq!(get(&app, "/api/v1/crosswalks/iso27701").await["total"], 4);
+}
+
+on_both_engines! {
+    async fn evidence_over_the_size_limit_is_refused_and_leaves_no_file(engine: Engine) {
+        let app = spawn_app_with(engine, |a| a.blobs.max_file = 64 * 1024).await;
+        let t = &app.admin_token;
+        let r = app.api().post(app.url("/api/v1/evidence")).bearer_auth(t)
+            .multipart(upload(&[("title", "Too big")], Some(("big.bin", vec![7u8; 200 * 1024]))))
+            .send().await.unwrap();
+        assert_eq!(r.status(), 422);
+        let problem: Value = r.json().await.unwrap();
+        assert_eq!(problem["errors"][0]["field"], "file", "{problem}");
+        let tmp = app.db.dir.0.join("evidence").join("tmp");
+        let left = std::fs::read_dir(&tmp).map(|d| d.count()).unwrap_or(0);
+        assert_eq!(left, 0, "no partial upload is left behind");
+        assert_eq!(get(&app, "/api/v1/evidence").await["total"], 0);
+        let r = app.api().post(app.url("/api/v1/evidence")).bearer_auth(t)
+            .multipart(upload(&[("title", "Fits")], Some(("small.txt", vec![b'a'; 1024]))))
+            .send().await.unwrap();
+        assert_eq!(r.status(), 201);
+    }
 }

@@ -185,8 +185,15 @@ pub fn csrf_of(html: &str) -> String {
 
 /// The real server on a random port, with organisation `acme` and its admin.
 pub async fn spawn_app(engine: Engine) -> TestApp {
+    spawn_app_with(engine, |_| {}).await
+}
+
+/// `spawn_app` with the app's settings changed first, as `pawl serve`'s
+/// options would.
+pub async fn spawn_app_with(engine: Engine, tune: impl FnOnce(&mut App)) -> TestApp {
     let db = TestDb::new(engine).await;
-    let app = db.app().await;
+    let mut app = db.app().await;
+    tune(&mut app);
     let org = app
         .store
         .create_organisation(&Actor::system("test"), &OrgSlug::parse("acme").unwrap(), "Acme Ltd")
