@@ -19,6 +19,17 @@ struct Dashboard {
     clauses: usize,
     members: Option<i64>,
     audit_events: Option<i64>,
+    isms: Option<IsmsFigures>,
+}
+
+/// The state of the ISMS, for those who may read its records.
+struct IsmsFigures {
+    risks: i64,
+    reviews_due: usize,
+    applied_controls: i64,
+    applicable: usize,
+    implemented: usize,
+    checks_due: usize,
 }
 
 pub async fn dashboard(State(s): State<AppState>, Auth(p): Auth) -> PageResult {
@@ -35,6 +46,22 @@ pub async fn dashboard(State(s): State<AppState>, Auth(p): Auth) -> PageResult {
         true => Some(reader.audit_events(&Default::default(), &one).await?.total),
         false => None,
     };
+    let isms = if p.can(Permission::ReadIsms) {
+        let soa = pawl_app::control::soa(&s.app.store, &p.organisation.id, pawl_app::control::Detail::Counts).await?;
+        let today = time::OffsetDateTime::now_utc().date().to_string();
+        Some(IsmsFigures {
+            risks: reader.risks(&Default::default(), &one).await?.total,
+            reviews_due: pawl_app::risk::due_for_review(&s.app.store, &p.organisation.id, 500)
+                .await?
+                .len(),
+            applied_controls: reader.applied_controls(&Default::default(), &one).await?.total,
+            applicable: soa.applicable,
+            implemented: soa.implemented,
+            checks_due: reader.checks_due(&today).await?.len(),
+        })
+    } else {
+        None
+    };
     let c = Catalog::get();
     Ok(render(&Dashboard {
         shell: Shell::new(&s, &p, "home").await?,
@@ -42,6 +69,7 @@ pub async fn dashboard(State(s): State<AppState>, Auth(p): Auth) -> PageResult {
         clauses: c.clauses.len(),
         members,
         audit_events,
+        isms,
     }))
 }
 

@@ -52,6 +52,7 @@ struct ControlsPage {
     statuses: Vec<(&'static str, &'static str)>,
     can_write: bool,
     notice: Option<String>,
+    checks_due: Vec<ControlCheck>,
 }
 
 #[derive(Deserialize, Default)]
@@ -108,6 +109,12 @@ pub async fn controls(State(s): State<AppState>, Auth(p): Auth, Query(q): Query<
         statuses: statuses(),
         can_write: p.can(Permission::WriteIsms),
         notice: q.notice,
+        checks_due: s
+            .app
+            .store
+            .org(&p.organisation.id)
+            .checks_due(&today().to_string())
+            .await?,
     }))
 }
 

@@ -282,6 +282,10 @@ on_both_engines! {
         let page = c.get(app.url(&format!("/controls/{control_id}"))).send().await.unwrap().text().await.unwrap();
         assert!(page.contains("MFA enforced for all") && page.contains(">mfa.txt</a>"), "{page}");
 
+        let list = c.get(app.url("/controls")).send().await.unwrap().text().await.unwrap();
+        assert!(list.contains("id=\"checks-due\"") && list.contains("MFA enforced for all"), "a check due today is listed");
+        let home = c.get(app.url("/")).send().await.unwrap().text().await.unwrap();
+        assert!(home.contains("Applicable Annex A controls implemented") && home.contains("Control checks due"));
         let soa = c.get(app.url("/soa")).send().await.unwrap().text().await.unwrap();
         assert!(soa.contains("id=\"a-8.5\"") && soa.contains("Implemented"));
         let r = c.post(app.url("/soa/7.4")).form(&[("_csrf", csrf.as_str()), ("applicable", "no"), ("justification", ""), ("version", "0")]).send().await.unwrap();
