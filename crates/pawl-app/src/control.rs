@@ -134,6 +134,7 @@ pub struct Soa {
     pub versions: HashMap<String, i64>,
     /// Rows decided applicable; undecided rows count as neither.
     pub applicable: usize,
+    /// Applicable rows whose implementation is complete.
     pub implemented: usize,
 }
 
@@ -190,7 +191,7 @@ pub async fn soa(store: &Store, org_id: &str, detail: Detail) -> Result<Soa, App
         applicable: rows.iter().filter(|r| r.decided && r.decision.applicable).count(),
         implemented: rows
             .iter()
-            .filter(|r| r.implementation == Implementation::Implemented)
+            .filter(|r| r.decided && r.decision.applicable && r.implementation == Implementation::Implemented)
             .count(),
         versions,
         rows,
@@ -224,6 +225,12 @@ pub fn decision_of(d: &DecisionInput) -> Result<SoaDecision, DomainError> {
         .map(str::trim)
         .filter(|s| !s.is_empty())
         .and_then(|s| p.take(Implementation::parse(s)));
+    if d.justification.chars().count() > 5_000 {
+        p.push("justification", "use at most 5,000 characters");
+    }
+    if d.override_reason.chars().count() > 1_000 {
+        p.push("override_reason", "use at most 1,000 characters");
+    }
     let decision = SoaDecision {
         applicable: d.applicable,
         reasons,
@@ -243,7 +250,12 @@ pub async fn decide(
     input: &DecisionInput,
     expected: Option<i64>,
 ) -> Result<SoaEntry, AppError> {
-    let annex = annex_id("annex_id", annex)?;
+    // An unknown control in the address is a missing record, not bad input.
+    let annex = annex_id("annex_id", annex).map_err(|_| {
+        AppError::Store(pawl_store::StoreError::NotFound {
+            entity: "Annex A control",
+        })
+    })?;
     let decision = decision_of(input)?;
     let mut tx = store.write(&p.organisation.id, &p.actor()).await?;
     let e = tx.set_soa_decision(&annex, &decision, expected).await?;
@@ -253,14 +265,32 @@ pub async fn decide(
 
 /// Approves the SoA as it stands: its rows are frozen with approver and date.
 pub async fn approve(store: &Store, p: &Principal, note: &str) -> Result<SoaVersion, AppError> {
-    if note.trim().is_empty() {
+    if note.trim().is_empty() || note.chars().count() > 500 {
         return Err(DomainError::field(
             "note",
-            "say what this approval covers, e.g. the management review it follows",
+            "say in at most 500 characters what this approval covers, e.g. the management review it follows",
         )
         .into());
     }
     let current = soa(store, &p.organisation.id, Detail::Full).await?;
+    // An approved SoA states a decision for every Annex A control (6.1.3 d).
+    let undecided: Vec<String> = current
+        .rows
+        .iter()
+        .filter(|r| !r.decided)
+        .map(|r| format!("A.{}", r.annex_id))
+        .collect();
+    if !undecided.is_empty() {
+        return Err(DomainError::field(
+            "soa",
+            format!(
+                "decide every Annex A control before approving; {} undecided, from {}",
+                undecided.len(),
+                undecided.iter().take(5).cloned().collect::<Vec<_>>().join(", ")
+            ),
+        )
+        .into());
+    }
     let snapshot = serde_json::to_string(&current.rows)
         .map_err(|e| AppError::Store(pawl_store::StoreError::Corrupt(e.to_string())))?;
     let mut tx = store.write(&p.organisation.id, &p.actor()).await?;
@@ -274,6 +304,9 @@ pub async fn approve(store: &Store, p: &Principal, note: &str) -> Result<SoaVers
 pub struct FrozenRow {
     pub annex_id: String,
     pub title: String,
+    /// False for a row nobody has decided on (only in a draft's export).
+    #[serde(default = "decided")]
+    pub decided: bool,
     pub decision: SoaDecision,
     pub implementation: Implementation,
     pub applied_controls: Vec<FrozenControl>,
@@ -283,6 +316,10 @@ pub struct FrozenRow {
 pub struct FrozenControl {
     pub id: String,
     pub name: String,
+}
+
+fn decided() -> bool {
+    true
 }
 
 pub fn frozen_rows(v: &SoaVersion) -> Result<Vec<FrozenRow>, AppError> {
@@ -299,6 +336,7 @@ pub fn frozen_of(rows: &[SoaRow]) -> Vec<FrozenRow> {
         .map(|r| FrozenRow {
             annex_id: r.annex_id.clone(),
             title: r.title.clone(),
+            decided: r.decided,
             decision: r.decision.clone(),
             implementation: r.implementation,
             applied_controls: r
@@ -378,7 +416,12 @@ pub fn soa_cells(r: &FrozenRow) -> Vec<String> {
     vec![
         format!("A.{}", r.annex_id),
         r.title.clone(),
-        if r.decision.applicable { "Yes" } else { "No" }.to_owned(),
+        match (r.decided, r.decision.applicable) {
+            (false, _) => "Undecided",
+            (true, true) => "Yes",
+            (true, false) => "No",
+        }
+        .to_owned(),
         r.decision
             .reasons
             .iter()
@@ -552,6 +595,8 @@ pub async fn record_result(
     }
     if result != "pass" && input.notes.trim().is_empty() {
         problems.push("notes", "say what fell short");
+    } else if input.notes.chars().count() > 2_000 {
+        problems.push("notes", "use at most 2,000 characters");
     }
     problems.finish()?;
     let performed = performed.unwrap_or(today);
@@ -578,6 +623,7 @@ mod tests {
         FrozenRow {
             annex_id: id.into(),
             title: format!("Control {id}"),
+            decided: true,
             decision: SoaDecision {
                 applicable,
                 justification: "x".into(),

@@ -49,6 +49,7 @@ impl Blobs {
         let file = tokio::fs::File::create(&tmp).await.map_err(files)?;
         Ok(BlobWriter {
             file: Some(BufWriter::with_capacity(1 << 20, file)),
+            placed: false,
             hasher: Sha256::new(),
             size: 0,
             limit: self.max_file,
@@ -81,10 +82,13 @@ impl Blobs {
     }
 }
 
-/// A file being received. Dropped without [`BlobWriter::finish`], it removes
-/// its temporary file.
+/// A file being received. Dropped before [`BlobWriter::finish`] has put the
+/// file in its place (refused, failed or abandoned), it removes its
+/// temporary file.
 pub struct BlobWriter {
     file: Option<BufWriter<tokio::fs::File>>,
+    /// Set once the file is in its place; until then `Drop` removes it.
+    placed: bool,
     hasher: Sha256,
     size: u64,
     limit: u64,
@@ -129,6 +133,7 @@ impl BlobWriter {
             tokio::fs::create_dir_all(dir).await.map_err(files)?;
         }
         tokio::fs::rename(&self.tmp, &dest).await.map_err(files)?;
+        self.placed = true;
         Ok(StoredFile {
             sha256,
             size: self.size as i64,
@@ -140,7 +145,7 @@ impl BlobWriter {
 
 impl Drop for BlobWriter {
     fn drop(&mut self) {
-        if self.file.is_some() {
+        if !self.placed {
             // Best effort: a leftover temporary file is only wasted space.
             let _ = std::fs::remove_file(&self.tmp);
         }
@@ -266,6 +271,9 @@ pub async fn add(
         problems.push("observed_from", "a period needs its start");
     }
     let valid_until = optional_date(&mut problems, "valid_until", &input.valid_until);
+    if input.collected_by.as_deref().is_some_and(|c| c.chars().count() > 200) {
+        problems.push("collected_by", "use at most 200 characters");
+    }
     let mut links: Vec<(String, String)> = Vec::new();
     links.extend(
         input
@@ -274,7 +282,7 @@ pub async fn add(
             .map(|c| ("applied_control".into(), c.trim().to_owned())),
     );
     links.extend(input.checks.iter().map(|c| ("check".into(), c.trim().to_owned())));
-    for a in &input.annex {
+    for a in input.annex.iter().filter(|a| !a.trim().is_empty()) {
         if let Some(id) = problems.take(pawl_domain::control::annex_id("annex", a)) {
             links.push(("soa".into(), id));
         }

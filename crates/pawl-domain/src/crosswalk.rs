@@ -101,6 +101,8 @@ pub fn valid_key(key: &str) -> bool {
             .bytes()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.')
         && !key.starts_with(['-', '.'])
+        // `/crosswalks/import` is the import page.
+        && key != "import"
 }
 
 pub fn framework(key: &str) -> Option<&'static Framework> {
@@ -238,6 +240,11 @@ pub fn parse_framework(table: &Table) -> Result<Vec<Requirement>, Vec<ImportProb
             }
         }
         let cell = |c: Option<usize>| c.map(|c| r.get(c).trim().to_owned()).unwrap_or_default();
+        for (c, max) in [(group_col, 200), (text_col, 2_000)] {
+            if cell(c).chars().count() > max {
+                problems.push(problem(r.line, c, format!("use at most {max} characters")));
+            }
+        }
         out.push(Requirement {
             group: cell(group_col),
             text: cell(text_col),
@@ -362,7 +369,7 @@ mod tests {
         );
         assert!(problems[1].message.contains("A.9.9"));
         assert!(problems[2].message.contains("line 2"));
-        assert!(!valid_key("nist csf") && valid_key("iso27701-2019") && !valid_key("-x"));
+        assert!(!valid_key("nist csf") && valid_key("iso27701-2019") && !valid_key("-x") && !valid_key("import"));
     }
 
     #[test]

@@ -3,7 +3,7 @@
 
 use crate::page::{Cursor, ListQuery, Page};
 use crate::risk::keyset;
-use crate::row::{check_version, live_by_id, new_id, now, prefixed};
+use crate::row::{check_version, live_by_id, new_id, now, prefixed, RowSpec};
 use crate::sql::Sql;
 use crate::{AuditedTx, OrgReader, StoreError};
 use pawl_domain::control::{ControlStatus, LinkedControl, SoaDecision};
@@ -165,9 +165,9 @@ const CONTROL_COLUMNS: &str = "id, reference, name, description, category, owner
     implemented_on, documents, created_at, updated_at, version";
 
 /// (table, columns, entity) for [`live_by_id`].
-const CONTROLS: (&str, &str, &str) = ("applied_controls", CONTROL_COLUMNS, "applied control");
-const CHECKS: (&str, &str, &str) = ("control_checks", CHECK_COLUMNS, "check");
-const EVIDENCE: (&str, &str, &str) = ("evidence", EVIDENCE_COLUMNS, "evidence");
+const CONTROLS: RowSpec = ("applied_controls", CONTROL_COLUMNS, "applied control");
+const CHECKS: RowSpec = ("control_checks", CHECK_COLUMNS, "check");
+const EVIDENCE: RowSpec = ("evidence", EVIDENCE_COLUMNS, "evidence");
 
 fn control_from_row(r: &AnyRow) -> Result<AppliedControl, StoreError> {
     Ok(AppliedControl {
@@ -286,7 +286,8 @@ impl OrgReader<'_> {
         .await?;
         let risks = pairs_for(
             self,
-            "SELECT control_id, risk_id FROM risk_controls",
+            "SELECT control_id, risk_id FROM (SELECT rc.org_id, rc.control_id, rc.risk_id FROM risk_controls rc
+                JOIN risks r ON r.id = rc.risk_id WHERE r.deleted_at IS NULL) live",
             "control_id",
             &ids,
         )
@@ -371,7 +372,7 @@ impl OrgReader<'_> {
     }
 
     pub async fn applied_control(&self, id: &str) -> Result<AppliedControl, StoreError> {
-        let c = live_by_id(&self.store.read, CONTROLS, &self.org_id, id, control_from_row).await?;
+        let c = live_by_id(&self.store.read, CONTROLS, &self.org_id, id, control_from_row, "").await?;
         Ok(self.with_links(vec![c]).await?.remove(0))
     }
 
@@ -534,7 +535,7 @@ impl OrgReader<'_> {
     }
 
     pub async fn check(&self, id: &str) -> Result<ControlCheck, StoreError> {
-        live_by_id(&self.store.read, CHECKS, &self.org_id, id, check_from_row).await
+        live_by_id(&self.store.read, CHECKS, &self.org_id, id, check_from_row, "").await
     }
 
     /// Checks whose next test is due on or before `date`, soonest first.
@@ -630,7 +631,7 @@ impl OrgReader<'_> {
     }
 
     pub async fn evidence(&self, id: &str) -> Result<Evidence, StoreError> {
-        let e = live_by_id(&self.store.read, EVIDENCE, &self.org_id, id, evidence_from_row).await?;
+        let e = live_by_id(&self.store.read, EVIDENCE, &self.org_id, id, evidence_from_row, "").await?;
         Ok(self.with_evidence_links(vec![e]).await?.remove(0))
     }
 
@@ -657,7 +658,7 @@ fn sort_annex(ids: &mut Vec<String>) {
 
 impl AuditedTx {
     async fn control_for_update(&mut self, id: &str) -> Result<AppliedControl, StoreError> {
-        let mut c = live_by_id(&mut *self.tx, CONTROLS, &self.org_id, id, control_from_row).await?;
+        let mut c = self.held_by_id(CONTROLS, id, control_from_row).await?;
         let annex: Vec<(String,)> =
             sqlx::query_as("SELECT annex_id FROM applied_control_annex WHERE org_id = $1 AND control_id = $2")
                 .bind(&self.org_id)
@@ -666,12 +667,14 @@ impl AuditedTx {
                 .await?;
         c.annex_ids = annex.into_iter().map(|r| r.0).collect();
         sort_annex(&mut c.annex_ids);
-        let risks: Vec<(String,)> =
-            sqlx::query_as("SELECT risk_id FROM risk_controls WHERE org_id = $1 AND control_id = $2 ORDER BY risk_id")
-                .bind(&self.org_id)
-                .bind(id)
-                .fetch_all(&mut *self.tx)
-                .await?;
+        let risks: Vec<(String,)> = sqlx::query_as(
+            "SELECT rc.risk_id FROM risk_controls rc JOIN risks r ON r.id = rc.risk_id
+             WHERE rc.org_id = $1 AND rc.control_id = $2 AND r.deleted_at IS NULL ORDER BY rc.risk_id",
+        )
+        .bind(&self.org_id)
+        .bind(id)
+        .fetch_all(&mut *self.tx)
+        .await?;
         c.risk_ids = risks.into_iter().map(|r| r.0).collect();
         Ok(c)
     }
@@ -850,6 +853,27 @@ impl AuditedTx {
         let before = self.control_for_update(id).await?;
         check_version("applied control", before.version, expected)?;
         self.set_control_links(id, &before.status, &[], &[]).await?;
+        // Its checks go with it, so none stays due for a control that is gone.
+        let sql = format!(
+            "SELECT {CHECK_COLUMNS} FROM control_checks WHERE org_id = $1 AND control_id = $2 AND deleted_at IS NULL"
+        );
+        let checks = sqlx::query(&sql)
+            .bind(&self.org_id)
+            .bind(id)
+            .fetch_all(&mut *self.tx)
+            .await?;
+        let when = now();
+        for row in &checks {
+            let check = check_from_row(row)?;
+            sqlx::query("UPDATE control_checks SET deleted_at = $1 WHERE org_id = $2 AND id = $3")
+                .bind(&when)
+                .bind(&self.org_id)
+                .bind(&check.id)
+                .execute(&mut *self.tx)
+                .await?;
+            self.record::<_, ()>("delete", "control_check", &check.id, Some(&check), None)
+                .await?;
+        }
         sqlx::query("UPDATE applied_controls SET deleted_at = $1 WHERE org_id = $2 AND id = $3")
             .bind(now())
             .bind(&self.org_id)
@@ -869,9 +893,10 @@ impl AuditedTx {
         expected: Option<i64>,
     ) -> Result<SoaEntry, StoreError> {
         decision.validate()?;
-        let row: Option<(String, String, String, i64)> = sqlx::query_as(
-            "SELECT decision, updated_at, updated_by, version FROM soa_entries WHERE org_id = $1 AND annex_id = $2",
-        )
+        let row: Option<(String, String, String, i64)> = sqlx::query_as(&format!(
+            "SELECT decision, updated_at, updated_by, version FROM soa_entries WHERE org_id = $1 AND annex_id = $2{}",
+            self.engine.lock_rows()
+        ))
         .bind(&self.org_id)
         .bind(annex_id)
         .fetch_optional(&mut *self.tx)
@@ -1006,7 +1031,7 @@ impl AuditedTx {
         notes: &str,
         next_due: &str,
     ) -> Result<CheckResult, StoreError> {
-        let before = live_by_id(&mut *self.tx, CHECKS, &self.org_id, check_id, check_from_row).await?;
+        let before = self.held_by_id(CHECKS, check_id, check_from_row).await?;
         let r = CheckResult {
             id: new_id(),
             check_id: check_id.to_owned(),

@@ -74,6 +74,17 @@ impl Engine {
         self == Engine::Sqlite
     }
 
+    /// Appended to a read inside a write transaction so that the row stays
+    /// as read until commit: an `If-Match` check then cannot pass for two
+    /// writers at once.
+    pub(crate) fn lock_rows(self) -> &'static str {
+        match self {
+            // SQLite's BEGIN IMMEDIATE already admits one writer at a time.
+            Engine::Sqlite => "",
+            Engine::Postgres => " FOR UPDATE",
+        }
+    }
+
     /// Case-insensitive substring match, as a SQL operator.
     pub(crate) fn ilike(self) -> &'static str {
         match self {

@@ -2,7 +2,7 @@
 //! acceptances and treatment actions (clauses 6.1.2, 6.1.3, 8.2, 8.3).
 
 use crate::page::{Cursor, ListQuery, Page, SortOrder};
-use crate::row::{check_version, live_by_id, new_id, now, prefixed};
+use crate::row::{check_version, live_by_id, new_id, now, prefixed, RowSpec};
 use crate::sql::Sql;
 use crate::{AuditedTx, OrgReader, StoreError};
 use pawl_domain::risk::RiskMethod;
@@ -255,8 +255,8 @@ const ASSET_COLUMNS: &str = "id, name, asset_type, owner_name, location, descrip
     availability, created_at, updated_at, version";
 
 /// (table, columns, entity) for [`live_by_id`].
-const ASSETS: (&str, &str, &str) = ("assets", ASSET_COLUMNS, "asset");
-const RISKS: (&str, &str, &str) = ("risks r", RISK_COLUMNS, "risk");
+const ASSETS: RowSpec = ("assets", ASSET_COLUMNS, "asset");
+const RISKS: RowSpec = ("risks r", RISK_COLUMNS, "risk");
 
 fn asset_from_row(r: &AnyRow) -> Result<Asset, StoreError> {
     Ok(Asset {
@@ -442,7 +442,7 @@ impl OrgReader<'_> {
     }
 
     pub async fn asset(&self, id: &str) -> Result<Asset, StoreError> {
-        live_by_id(&self.store.read, ASSETS, &self.org_id, id, asset_from_row).await
+        live_by_id(&self.store.read, ASSETS, &self.org_id, id, asset_from_row, "").await
     }
 
     /// The register, filtered, sorted and paged. Sorts: updated_at (default),
@@ -492,7 +492,7 @@ impl OrgReader<'_> {
     }
 
     pub async fn risk(&self, id: &str) -> Result<Risk, StoreError> {
-        live_by_id(&self.store.read, RISKS, &self.org_id, id, risk_from_row).await
+        live_by_id(&self.store.read, RISKS, &self.org_id, id, risk_from_row, "").await
     }
 
     /// The assets a risk affects.
@@ -849,7 +849,7 @@ impl AuditedTx {
     }
 
     async fn asset_for_update(&mut self, id: &str) -> Result<Asset, StoreError> {
-        live_by_id(&mut *self.tx, ASSETS, &self.org_id, id, asset_from_row).await
+        self.held_by_id(ASSETS, id, asset_from_row).await
     }
 
     pub async fn update_asset(&mut self, id: &str, d: &AssetDraft, expected: Option<i64>) -> Result<Asset, StoreError> {
@@ -1015,7 +1015,7 @@ impl AuditedTx {
     /// A live risk as this transaction sees it: the base for merging a change,
     /// so that a concurrent writer's fields are never overwritten unseen.
     pub async fn risk_for_update(&mut self, id: &str) -> Result<Risk, StoreError> {
-        live_by_id(&mut *self.tx, RISKS, &self.org_id, id, risk_from_row).await
+        self.held_by_id(RISKS, id, risk_from_row).await
     }
 
     /// The live risk with this reference, if any, for re-imports.

@@ -37,22 +37,40 @@ pub(crate) fn prefixed(alias: &str, columns: &str) -> String {
         .join(", ")
 }
 
+/// (table, columns, entity) of a record type, for [`live_by_id`].
+pub(crate) type RowSpec = (&'static str, &'static str, &'static str);
+
 /// One live row of an organisation's `table` by id, read with `from_row`,
-/// or `NotFound` naming `entity`. Runs on a pool or inside a transaction.
+/// or `NotFound` naming `entity`. `lock` is empty on a pool, and the
+/// engine's row lock inside a write (see [`crate::AuditedTx::held_by_id`]).
 pub(crate) async fn live_by_id<'e, E, T>(
     exec: E,
-    (table, columns, entity): (&str, &str, &'static str),
+    (table, columns, entity): RowSpec,
     org_id: &str,
     id: &str,
     from_row: fn(&sqlx::any::AnyRow) -> Result<T, crate::StoreError>,
+    lock: &str,
 ) -> Result<T, crate::StoreError>
 where
     E: sqlx::Executor<'e, Database = sqlx::Any>,
 {
-    let sql = format!("SELECT {columns} FROM {table} WHERE org_id = $1 AND id = $2 AND deleted_at IS NULL");
+    let sql = format!("SELECT {columns} FROM {table} WHERE org_id = $1 AND id = $2 AND deleted_at IS NULL{lock}");
     let row = sqlx::query(&sql).bind(org_id).bind(id).fetch_optional(exec).await?;
     row.as_ref()
         .map(from_row)
         .transpose()?
         .ok_or(crate::StoreError::NotFound { entity })
+}
+
+impl crate::AuditedTx {
+    /// A live row this transaction is about to change, held until commit.
+    pub(crate) async fn held_by_id<T>(
+        &mut self,
+        spec: RowSpec,
+        id: &str,
+        from_row: fn(&sqlx::any::AnyRow) -> Result<T, crate::StoreError>,
+    ) -> Result<T, crate::StoreError> {
+        let lock = self.engine.lock_rows();
+        live_by_id(&mut *self.tx, spec, &self.org_id, id, from_row, lock).await
+    }
 }

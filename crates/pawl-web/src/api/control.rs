@@ -820,15 +820,47 @@ pub async fn read_evidence_form(
     while let Some(mut field) = form.next_field().await.map_err(unreadable)? {
         let name = field.name().unwrap_or("").to_owned();
         if name == "file" {
-            let file_name = field.file_name().unwrap_or("evidence").to_owned();
-            let mut w = s.app.blobs.writer().await?;
-            while let Some(chunk) = field.chunk().await.map_err(unreadable)? {
-                w.write(&chunk).await?;
+            if file.is_some() {
+                return Err(ApiError::invalid(vec![FieldError::new(
+                    "file",
+                    "send one file per piece of evidence",
+                )]));
             }
-            file = Some(w.finish(&file_name).await?);
+            let file_name = field.file_name().unwrap_or("").to_owned();
+            // The writer starts with the first bytes: a browser form with no
+            // file chosen still sends an empty, nameless part.
+            let mut w = None;
+            while let Some(chunk) = field.chunk().await.map_err(unreadable)? {
+                if chunk.is_empty() {
+                    continue;
+                }
+                if w.is_none() {
+                    w = Some(s.app.blobs.writer().await?);
+                }
+                if let Some(w) = w.as_mut() {
+                    w.write(&chunk).await?;
+                }
+            }
+            match w {
+                Some(w) => file = Some(w.finish(&file_name).await?),
+                None if !file_name.is_empty() => {
+                    return Err(ApiError::invalid(vec![FieldError::new("file", "the file is empty")]))
+                }
+                None => {}
+            }
             continue;
         }
-        let value = field.text().await.map_err(unreadable)?;
+        // Other parts are short texts; a body of up to the file limit must
+        // not make the server hold a huge one.
+        let mut value = Vec::new();
+        while let Some(chunk) = field.chunk().await.map_err(unreadable)? {
+            if value.len() + chunk.len() > 64 * 1024 {
+                return Err(ApiError::invalid(vec![FieldError::new(name, "longer than 64 KB")]));
+            }
+            value.extend_from_slice(&chunk);
+        }
+        let value = String::from_utf8(value)
+            .map_err(|_| ApiError::invalid(vec![FieldError::new(name.clone(), "not UTF-8 text")]))?;
         match name.as_str() {
             "title" => input.title = value,
             "url" => input.url = Some(value),

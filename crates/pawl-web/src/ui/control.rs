@@ -561,7 +561,8 @@ fn entry_page(shell: Shell, row: SoaRow, version: i64, errors: HashMap<String, S
 }
 
 pub async fn soa_entry(State(s): State<AppState>, Auth(p): Auth, Path(annex): Path<String>) -> PageResult {
-    let annex = pawl_domain::control::annex_id("annex", &annex).map_err(|e| PageError(AppError::from(e).into()))?;
+    let annex = pawl_domain::control::annex_id("annex", &annex)
+        .map_err(|_| PageError(ApiError::not_found(&format!("Annex A control {annex:?}"))))?;
     let current = service::soa(&s.app.store, &p.organisation.id, service::Detail::Full).await?;
     let version = current.versions.get(&annex).copied().unwrap_or(0);
     let row = current
@@ -749,9 +750,19 @@ pub async fn evidence_list(State(s): State<AppState>, Auth(p): Auth, Query(q): Q
 /// the outcome.
 pub async fn evidence_upload(State(s): State<AppState>, Auth(p): Auth, mut form: Multipart) -> PageResult {
     let (input, file) = read_evidence_form(&s, &mut form).await?;
+    // Back to the control the form was on, if it names one of ours.
     let back = match input.controls.first() {
-        Some(c) => format!("/controls/{c}"),
-        None => "/evidence".to_owned(),
+        Some(c)
+            if s.app
+                .store
+                .org(&p.organisation.id)
+                .applied_control(c.trim())
+                .await
+                .is_ok() =>
+        {
+            format!("/controls/{}", c.trim())
+        }
+        _ => "/evidence".to_owned(),
     };
     match evidence::add(&s.app.store, &p.organisation.id, &p.actor(), &p.email, &input, file).await {
         Ok(e) => Ok(Redirect::to(&format!("{back}?notice={}%20stored.", urlencode(&e.title))).into_response()),

@@ -35,6 +35,29 @@ async fn get(app: &TestApp, path: &str) -> Value {
     r.json().await.unwrap()
 }
 
+/// Decides every Annex A control not yet decided as applicable, as a
+/// person completing the SoA would.
+async fn decide_all(app: &TestApp) {
+    let soa = get(app, "/api/v1/soa").await;
+    for r in soa["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["decided"] == false)
+    {
+        let path = format!("/api/v1/soa/{}", r["annex_id"].as_str().unwrap());
+        let r = send(
+            app,
+            reqwest::Method::PUT,
+            &path,
+            json!({"applicable": true, "reasons": ["business_need"]}),
+            None,
+        )
+        .await;
+        assert_eq!(r.status(), 200);
+    }
+}
+
 fn row<'a>(soa: &'a Value, annex: &str) -> &'a Value {
     soa["items"]
         .as_array()
@@ -103,6 +126,12 @@ on_both_engines! {
 
         let r = send(&app, Method::POST, "/api/v1/soa/versions", json!({"note": ""}), None).await;
         assert_eq!(r.status(), 422);
+        let r = send(&app, Method::POST, "/api/v1/soa/versions", json!({"note": "Management review 2026"}), None).await;
+        assert_eq!(r.status(), 422, "an SoA with undecided controls is not approved");
+        assert!(r.text().await.unwrap().contains("92 undecided, from A.5.1"));
+        let r = send(&app, Method::PUT, "/api/v1/soa/9.99", json!({"applicable": true, "reasons": ["legal"]}), None).await;
+        assert_eq!(r.status(), 404);
+        decide_all(&app).await;
         let r = send(&app, Method::POST, "/api/v1/soa/versions", json!({"note": "Management review 2026"}), None).await;
         assert_eq!(r.status(), 201);
         assert_eq!(r.json::<Value>().await.unwrap()["version"], 1);
@@ -294,7 +323,11 @@ on_both_engines! {
         let r = c.post(app.url("/soa/7.4")).form(&[("_csrf", csrf.as_str()), ("applicable", "no"), ("justification", "No premises"), ("version", "0")]).send().await.unwrap();
         assert_eq!(r.status(), 303);
         let r = c.post(app.url("/soa/versions")).form(&[("_csrf", csrf.as_str()), ("note", "First approval")]).send().await.unwrap();
+        assert!(r.headers()["location"].to_str().unwrap().starts_with("/soa?error="), "undecided controls block approval");
+        decide_all(&app).await;
+        let r = c.post(app.url("/soa/versions")).form(&[("_csrf", csrf.as_str()), ("note", "First approval")]).send().await.unwrap();
         assert_eq!(r.status(), 303);
+        assert!(r.headers()["location"].to_str().unwrap().starts_with("/soa?notice="));
         for path in ["/controls", "/evidence", "/soa/print?version=1", "/soa/compare?from=1", "/crosswalks/nist-csf-2.0?coverage=gap", "/crosswalks/nist-sp800-53r5", "/soa/5.1"] {
             assert_eq!(c.get(app.url(path)).send().await.unwrap().status(), 200, "{path}");
         }
@@ -511,5 +544,48 @@ on_both_engines! {
             .multipart(upload(&[("title", "Fits")], Some(("small.txt", vec![b'a'; 1024]))))
             .send().await.unwrap();
         assert_eq!(r.status(), 201);
+    }
+}
+
+on_both_engines! {
+    async fn browser_forms_without_a_file_and_removed_records_behave(engine: Engine) {
+        use reqwest::Method;
+        let app = spawn_app(engine).await;
+        let t = &app.admin_token;
+        let risk: Value = send(&app, Method::POST, "/api/v1/risks", json!({"title": "Supplier breach"}), None).await.json().await.unwrap();
+        let c: Value = send(&app, Method::POST, "/api/v1/controls", json!({"name": "Supplier reviews", "annex": ["5.22"], "risks": [risk["id"]]}), None).await.json().await.unwrap();
+        let control = c["id"].as_str().unwrap();
+
+        // A browser sends an empty, nameless file part and empty text fields
+        // when nothing is chosen: a link alone is fine.
+        let form = reqwest::multipart::Form::new()
+            .text("url", "https://example.com/supplier-report")
+            .text("title", "Supplier report")
+            .text("annex", "")
+            .text("control", control.to_owned())
+            .part("file", reqwest::multipart::Part::bytes(Vec::new()).file_name(""));
+        let r = app.api().post(app.url("/api/v1/evidence")).bearer_auth(t).multipart(form).send().await.unwrap();
+        assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+        let two = reqwest::multipart::Form::new()
+            .part("file", reqwest::multipart::Part::bytes(b"one".to_vec()).file_name("a.txt"))
+            .part("file", reqwest::multipart::Part::bytes(b"two".to_vec()).file_name("b.txt"));
+        let r = app.api().post(app.url("/api/v1/evidence")).bearer_auth(t).multipart(two).send().await.unwrap();
+        assert_eq!(r.status(), 422, "one file per piece of evidence");
+
+        let r = send(&app, Method::POST, &format!("/api/v1/controls/{control}/checks"), json!({"what": "Reviews done", "first_due": "2026-01-01"}), None).await;
+        assert_eq!(r.status(), 201);
+        assert_eq!(get(&app, "/api/v1/checks/due").await["total"], 1);
+
+        // A retired risk leaves the control's links.
+        let r = app.api().delete(app.url(&format!("/api/v1/risks/{}", risk["id"].as_str().unwrap()))).bearer_auth(t).send().await.unwrap();
+        assert_eq!(r.status(), 204);
+        assert_eq!(get(&app, &format!("/api/v1/controls/{control}")).await["risk_ids"], json!([]));
+
+        // A removed control takes its checks with it.
+        let r = send(&app, Method::DELETE, &format!("/api/v1/controls/{control}"), Value::Null, None).await;
+        assert_eq!(r.status(), 204);
+        assert_eq!(get(&app, "/api/v1/checks/due").await["total"], 0);
+        let soa = get(&app, "/api/v1/soa").await;
+        assert_eq!(row(&soa, "5.22")["implementation"], "not_started");
     }
 }
