@@ -717,10 +717,28 @@ pub async fn ensure(app: &App, org_id: &str) -> Result<(), AppError> {
                 if reasons.is_empty() || !linked.contains(&id) {
                     reasons.push("business_need".into());
                 }
+                // Written as the ISMS manager would: why it is in, in a line.
+                let mut why = Vec::new();
+                if reasons.iter().any(|r| r == "risk_treatment") {
+                    why.push("treats risks in the register");
+                }
+                if reasons.iter().any(|r| r == "legal") {
+                    why.push("required by UK GDPR and the Data Protection Act 2018");
+                }
+                if reasons.iter().any(|r| r == "contractual") {
+                    why.push("required by the security schedule of our customer contracts");
+                }
+                if reasons.iter().any(|r| r == "business_need") {
+                    why.push("part of the security baseline the board approved");
+                }
+                let mut justification = why.join("; ");
+                if let Some(first) = justification.get(..1) {
+                    justification = first.to_uppercase() + &justification[1..] + ".";
+                }
                 DecisionInput {
                     applicable: true,
                     reasons,
-                    justification: String::new(),
+                    justification,
                     ..Default::default()
                 }
             }

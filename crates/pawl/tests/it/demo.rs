@@ -50,6 +50,10 @@ on_both_engines! {
         let soa = get("/api/v1/soa".into()).await;
         assert_eq!(soa["approved_version"], 1);
         assert!(soa["items"].as_array().unwrap().iter().all(|r| r["decided"] == true), "a complete SoA");
+        assert!(
+            soa["items"].as_array().unwrap().iter().all(|r| !r["justification"].as_str().unwrap().is_empty()),
+            "every row says why"
+        );
         assert_eq!(soa["items"].as_array().unwrap().iter().filter(|r| r["applicable"] == false).count(), 3);
         assert!(get("/api/v1/soa/compare?from=1".into()).await["total"].as_i64().unwrap() >= 1, "a later draft");
         let backups = get("/api/v1/controls?annex=8.13".into()).await;
