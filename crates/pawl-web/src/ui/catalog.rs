@@ -124,13 +124,17 @@ struct ControlPage {
     /// The organisation's applied controls implementing it, for those who
     /// may read ISMS records.
     applied: Option<Vec<pawl_store::AppliedControl>>,
+    /// Evidence for it: linked to its SoA row or to its applied controls.
+    evidence: Vec<crate::api::control::EvidenceOut>,
 }
 
 pub async fn control(State(s): State<AppState>, Auth(p): Auth, Path(id): Path<String>) -> PageResult {
     let control = Catalog::get()
         .control(&id)
         .ok_or_else(|| crate::ApiError::not_found(&format!("Annex A control {id:?}")))?;
+    let mut evidence = Vec::new();
     let applied = if p.can(pawl_domain::access::Permission::ReadIsms) {
+        let reader = s.app.store.org(&p.organisation.id);
         let filter = pawl_store::ControlFilter {
             annex_id: Some(control.id.clone()),
             ..Default::default()
@@ -139,14 +143,17 @@ pub async fn control(State(s): State<AppState>, Auth(p): Auth, Path(id): Path<St
             limit: Some(100),
             ..Default::default()
         };
-        Some(
-            s.app
-                .store
-                .org(&p.organisation.id)
-                .applied_controls(&filter, &q)
-                .await?
-                .items,
-        )
+        let applied = reader.applied_controls(&filter, &q).await?.items;
+        let mut targets = vec![("soa", control.id.clone())];
+        targets.extend(applied.iter().take(20).map(|c| ("applied_control", c.id.clone())));
+        for (kind, id) in targets {
+            for e in reader.evidence_list(Some((kind, &id)), &q).await?.items {
+                if !evidence.iter().any(|x: &crate::api::control::EvidenceOut| x.id == e.id) {
+                    evidence.push(crate::api::control::evidence_out(e));
+                }
+            }
+        }
+        Some(applied)
     } else {
         None
     };
@@ -154,6 +161,7 @@ pub async fn control(State(s): State<AppState>, Auth(p): Auth, Path(id): Path<St
         shell: Shell::new(&s, &p, "annex-a").await?,
         control,
         applied,
+        evidence,
     }))
 }
 

@@ -696,15 +696,23 @@ struct ComparePage {
 #[derive(Deserialize)]
 pub struct CompareQuery {
     from: i64,
-    to: Option<i64>,
+    /// A version, or empty for the SoA as it stands (the form's first option).
+    to: Option<String>,
 }
 
 pub async fn soa_compare(State(s): State<AppState>, Auth(p): Auth, Query(q): Query<CompareQuery>) -> PageResult {
-    let changes = compare(&s, &p, q.from, q.to).await?;
+    let to = match q.to.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+        None => None,
+        Some(t) => Some(
+            t.parse::<i64>()
+                .map_err(|_| PageError(ApiError::bad_request(format!("{t:?} is not a version number"))))?,
+        ),
+    };
+    let changes = compare(&s, &p, q.from, to).await?;
     Ok(render(&ComparePage {
         shell: Shell::new(&s, &p, "soa").await?,
         from: q.from,
-        to: q.to,
+        to,
         changes,
     }))
 }

@@ -310,6 +310,8 @@ on_both_engines! {
         assert_eq!(r.status(), 303);
         let page = c.get(app.url(&format!("/controls/{control_id}"))).send().await.unwrap().text().await.unwrap();
         assert!(page.contains("MFA enforced for all") && page.contains(">mfa.txt</a>"), "{page}");
+        let annex_page = c.get(app.url("/catalog/annex-a/8.5")).send().await.unwrap().text().await.unwrap();
+        assert!(annex_page.contains("C-0001 MFA everywhere") && annex_page.contains(">mfa.txt</a>"), "the Annex A page shows how it is met and the proof");
 
         let list = c.get(app.url("/controls")).send().await.unwrap().text().await.unwrap();
         assert!(list.contains("id=\"checks-due\"") && list.contains("MFA enforced for all"), "a check due today is listed");
@@ -328,7 +330,7 @@ on_both_engines! {
         let r = c.post(app.url("/soa/versions")).form(&[("_csrf", csrf.as_str()), ("note", "First approval")]).send().await.unwrap();
         assert_eq!(r.status(), 303);
         assert!(r.headers()["location"].to_str().unwrap().starts_with("/soa?notice="));
-        for path in ["/controls", "/evidence", "/soa/print?version=1", "/soa/compare?from=1", "/crosswalks/nist-csf-2.0?coverage=gap", "/crosswalks/nist-sp800-53r5", "/soa/5.1"] {
+        for path in ["/controls", "/evidence", "/soa/print?version=1", "/soa/compare?from=1", "/soa/compare?from=1&to=", "/soa/compare?from=1&to=1", "/catalog/annex-a/8.5", "/crosswalks/nist-csf-2.0?coverage=gap", "/crosswalks/nist-sp800-53r5", "/soa/5.1"] {
             assert_eq!(c.get(app.url(path)).send().await.unwrap().status(), 200, "{path}");
         }
         let xlsx = c.get(app.url("/soa/export.xlsx?version=1")).send().await.unwrap();
