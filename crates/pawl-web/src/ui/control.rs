@@ -330,7 +330,7 @@ pub async fn control(
         .collect();
     let results = reader.results_of_control(&id).await?;
     let today = today().to_string();
-    let checks = reader
+    let checks: Vec<CheckView> = reader
         .checks_of_control(&id)
         .await?
         .into_iter()
@@ -340,19 +340,22 @@ pub async fn control(
             check: k,
         })
         .collect();
-    let evidence = reader
-        .evidence_list(
-            Some(("applied_control", &id)),
-            &pawl_store::ListQuery {
-                limit: Some(100),
-                ..Default::default()
-            },
-        )
-        .await?
-        .items
-        .into_iter()
-        .map(evidence_out)
-        .collect();
+    // Evidence for the control itself and for any of its checks.
+    let first_100 = pawl_store::ListQuery {
+        limit: Some(100),
+        ..Default::default()
+    };
+    let mut evidence: Vec<EvidenceOut> = Vec::new();
+    let mut targets = vec![("applied_control", id.clone())];
+    targets.extend(checks.iter().map(|k: &CheckView| ("check", k.check.id.clone())));
+    for (kind, target) in targets {
+        for e in reader.evidence_list(Some((kind, &target)), &first_100).await?.items {
+            if !evidence.iter().any(|x| x.id == e.id) {
+                evidence.push(evidence_out(e));
+            }
+        }
+    }
+    evidence.sort_by(|a, b| b.created_at.cmp(&a.created_at));
     Ok(render(&ControlPage {
         shell: Shell::new(&s, &p, "controls").await?,
         status_label: ControlStatus::parse(&c.status).map(|s| s.label()).unwrap_or("Unknown"),

@@ -191,6 +191,16 @@ on_both_engines! {
         assert_eq!(seen, ["partial", "pass"], "oldest first: effectiveness over time");
         let r = send(&app, Method::POST, "/api/v1/checks/nope/results", json!({"result": "pass"}), None).await;
         assert_eq!(r.status(), 404);
+
+        // Evidence of a check's result shows with the check's control.
+        let r = app.api().post(app.url("/api/v1/evidence")).bearer_auth(&app.admin_token)
+            .multipart(upload(&[("check", check_id), ("observed_from", "2026-03-01")], Some(("access-review-march.csv", b"user,kept\n".to_vec()))))
+            .send().await.unwrap();
+        assert_eq!(r.status(), 201);
+        assert_eq!(get(&app, &format!("/api/v1/evidence?check={check_id}")).await["total"], 1);
+        let (browser, _) = app.signed_in(ADMIN_EMAIL).await;
+        let page = browser.get(app.url(&format!("/controls/{id}"))).send().await.unwrap().text().await.unwrap();
+        assert!(page.contains(">access-review-march.csv</a>") && page.contains("Two leavers still active"), "{page}");
     }
 }
 
