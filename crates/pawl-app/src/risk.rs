@@ -589,7 +589,7 @@ pub async fn import_table(
             next_review: r.next_review.map(|d| Some(d.to_string())),
             asset_ids: None,
             note: Some(format!("Imported (line {})", r.line)),
-            assessed_on: None,
+            assessed_on: r.assessed_on.map(|d| d.to_string()),
         };
         let owner = r.owner.as_ref().and_then(|o| owners.get(o).cloned());
         let located = |e: DomainError| -> AppError {
@@ -643,8 +643,13 @@ pub async fn import_table(
                 }
                 let draft = apply(&method, &draft_from_risk(&current), &input, owner).map_err(located)?;
                 report.updated += 1;
+                // A row's date may come before what pawl already holds.
                 tx.update_risk(&current.id, &draft, None, input.note.as_deref().unwrap_or(""))
-                    .await?;
+                    .await
+                    .map_err(|e| match e {
+                        pawl_store::StoreError::Invalid(d) => located(d),
+                        other => other.into(),
+                    })?;
                 if !ids.is_empty() {
                     tx.set_risk_assets(&current.id, &ids).await?;
                 }

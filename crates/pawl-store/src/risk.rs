@@ -1137,7 +1137,10 @@ impl AuditedTx {
                 let a = Assessment {
                     id: new_id(),
                     risk_id: risk.id.clone(),
-                    assessed_at: now.clone(),
+                    assessed_at: match &draft.assessed_on {
+                        Some(day) => format!("{day}T00:00:00.000000Z"),
+                        None => now.clone(),
+                    },
                     method_version: risk.method_version,
                     inherent: risk.inherent.clone(),
                     residual: risk.residual.clone(),

@@ -29,6 +29,9 @@ pub enum Column {
     ResidualImpact,
     NextReview,
     Status,
+    /// When the scores in the row were assessed, for importing history;
+    /// read on import only (exports date nothing: the trail has it).
+    AssessedOn,
 }
 
 impl Column {
@@ -69,6 +72,7 @@ impl Column {
             Column::ResidualImpact => "residual_impact",
             Column::NextReview => "next_review",
             Column::Status => "status",
+            Column::AssessedOn => "assessed_on",
         }
     }
 
@@ -91,11 +95,15 @@ impl Column {
             Column::ResidualImpact => "Residual impact",
             Column::NextReview => "Next review",
             Column::Status => "Status",
+            Column::AssessedOn => "Assessed on",
         }
     }
 
     pub fn parse_key(s: &str) -> Option<Column> {
-        Column::ALL.into_iter().find(|c| c.key() == s.trim())
+        Column::ALL
+            .into_iter()
+            .chain([Column::AssessedOn])
+            .find(|c| c.key() == s.trim())
     }
 
     /// Recognises the headers spreadsheets commonly use, whatever their
@@ -127,6 +135,8 @@ impl Column {
             "residualimpact" | "residualconsequence" | "residualseverity" => Column::ResidualImpact,
             "nextreview" | "nextreviewdate" | "reviewdate" | "reviewdue" | "duedate" | "review" => Column::NextReview,
             "status" | "riskstatus" | "state" => Column::Status,
+            "assessedon" | "assessed" | "assessmentdate" | "dateassessed" | "lastassessed" | "lastassessment"
+            | "dateofassessment" => Column::AssessedOn,
             _ => return None,
         };
         Some(c)
@@ -154,6 +164,8 @@ pub struct ImportedRisk {
     pub residual_impact: Option<u8>,
     #[serde(with = "iso_date_opt")]
     pub next_review: Option<Date>,
+    #[serde(with = "iso_date_opt")]
+    pub assessed_on: Option<Date>,
     pub status: Option<RiskStatus>,
 }
 
@@ -440,9 +452,19 @@ pub fn parse_table(table: Table, method: &RiskMethod, mapping: &HashMap<String, 
         return out;
     }
     let col_of = |c: Column| columns.iter().position(|x| *x == Some(c));
-    let date_order = match col_of(Column::NextReview) {
+    // One date order for the file, decided from every date column in it.
+    let date_cols: Vec<usize> = [Column::NextReview, Column::AssessedOn]
+        .into_iter()
+        .filter_map(col_of)
+        .collect();
+    let date_order = match date_cols.first().copied() {
         Some(i) => {
-            let values: Vec<&str> = table.rows.iter().map(|r| r.get(i)).filter(|v| !v.is_empty()).collect();
+            let values: Vec<&str> = table
+                .rows
+                .iter()
+                .flat_map(|r| date_cols.iter().map(move |c| r.get(*c)))
+                .filter(|v| !v.is_empty())
+                .collect();
             match decide_date_order(&values) {
                 Ok((order, ambiguous)) => {
                     if ambiguous {
@@ -550,9 +572,10 @@ pub fn parse_table(table: Table, method: &RiskMethod, mapping: &HashMap<String, 
                     Ok(s) => risk.status = Some(s),
                     Err(e) => fail(message(e)),
                 },
-                Column::NextReview if v.is_empty() => {}
-                Column::NextReview => match parse_date(v, date_order) {
-                    Some(d) => risk.next_review = Some(d),
+                Column::NextReview | Column::AssessedOn if v.is_empty() => {}
+                Column::NextReview | Column::AssessedOn => match parse_date(v, date_order) {
+                    Some(d) if *col == Column::NextReview => risk.next_review = Some(d),
+                    Some(d) => risk.assessed_on = Some(d),
                     None => fail(format!("{v:?} is not a date: write 2027-03-31 or 31/03/2027")),
                 },
             }

@@ -593,3 +593,33 @@ on_both_engines! {
         assert_eq!(as_of["items"][0]["inherent"]["likelihood"], 2);
     }
 }
+
+on_both_engines! {
+    async fn a_spreadsheet_with_assessment_dates_imports_its_history(engine: Engine) {
+        let app = spawn_app(engine).await;
+        let t = &app.admin_token;
+        let import = |body: &'static str| app.api().post(app.url("/api/v1/risks/import")).bearer_auth(t).body(body).send();
+        let first = "Risk ID,Title,Likelihood,Impact,Assessed on,Next review\n\
+R-0100,Ransomware,4,5,15/01/2025,15/01/2026\n\
+R-0101,Phishing,3,4,20/02/2025,\n";
+        let r = import(first).await.unwrap();
+        assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+        assert_eq!(get(&app, t, "/api/v1/risks/register?as_of=2025-01-31").await["total"], 1, "only what was assessed by then");
+        assert_eq!(get(&app, t, "/api/v1/risks/register?as_of=2025-02-28").await["total"], 2);
+
+        // A later re-assessment from the next year's sheet updates by reference.
+        let r = import("Risk ID,Title,Likelihood,Impact,Assessed on\nR-0100,Ransomware,2,5,10/01/2026\n").await.unwrap();
+        assert_eq!(r.status(), 200);
+        let past = get(&app, t, "/api/v1/risks/register?as_of=2025-12-31").await;
+        let row = past["items"].as_array().unwrap().iter().find(|r| r["reference"] == "R-0100").unwrap().clone();
+        assert_eq!(row["inherent"]["likelihood"], 4, "the register as it stood before the 2026 sheet");
+
+        // An older date than pawl already holds is refused with its line.
+        let r = import("Risk ID,Title,Likelihood,Impact,Assessed on\nR-0100,Ransomware,3,5,01/06/2025\n").await.unwrap();
+        assert_eq!(r.status(), 422);
+        let problem = r.text().await.unwrap();
+        assert!(problem.contains("line 2") && problem.contains("2026-01-10"), "{problem}");
+        let r = import("Title,Likelihood,Impact,Assessed on\nFuture,1,1,01/01/2099\n").await.unwrap();
+        assert_eq!(r.status(), 422, "not in the future");
+    }
+}
