@@ -263,14 +263,23 @@ async fn pairs_for(
     for chunk in keys.chunks(500) {
         let mut sql = Sql::new("");
         let org = sql.text_arg(&reader.org_id);
-        let list: Vec<String> = chunk.iter().map(|k| sql.text_arg(k.clone())).collect();
+        let list = sql.text_list(chunk);
         sql.push(&format!(
-            "{select} WHERE org_id = {org} AND {key_column} IN ({}) ORDER BY 1, 2",
-            list.join(", ")
+            "{select} WHERE org_id = {org} AND {key_column} IN ({list}) ORDER BY 1, 2"
         ));
         out.extend(sql.query_as::<(String, String)>().fetch_all(&reader.store.read).await?);
     }
     Ok(out)
+}
+
+/// The condition ` AND l.annex_id IN (…)` for the given Annex A ids, empty
+/// for all of them, or None when the list is empty and nothing can match.
+fn only_annex(sql: &mut Sql, annex_ids: Option<&[String]>) -> Option<String> {
+    match annex_ids {
+        Some([]) => None,
+        Some(ids) => Some(format!(" AND l.annex_id IN ({})", sql.text_list(ids))),
+        None => Some(String::new()),
+    }
 }
 
 impl OrgReader<'_> {
@@ -438,13 +447,8 @@ impl OrgReader<'_> {
     pub async fn annex_links(&self, annex_ids: Option<&[String]>) -> Result<Vec<(String, LinkedControl)>, StoreError> {
         let mut sql = Sql::new("");
         let org = sql.text_arg(&self.org_id);
-        let only = match annex_ids {
-            Some([]) => return Ok(Vec::new()),
-            Some(ids) => {
-                let list: Vec<String> = ids.iter().map(|a| sql.text_arg(a.clone())).collect();
-                format!(" AND l.annex_id IN ({})", list.join(", "))
-            }
-            None => String::new(),
+        let Some(only) = only_annex(&mut sql, annex_ids) else {
+            return Ok(Vec::new());
         };
         sql.push(&format!(
             "SELECT l.annex_id, c.id, c.name, c.status FROM applied_control_annex l
@@ -466,13 +470,8 @@ impl OrgReader<'_> {
     pub async fn annex_risk_links(&self, annex_ids: Option<&[String]>) -> Result<Vec<(String, String)>, StoreError> {
         let mut sql = Sql::new("");
         let org = sql.text_arg(&self.org_id);
-        let only = match annex_ids {
-            Some([]) => return Ok(Vec::new()),
-            Some(ids) => {
-                let list: Vec<String> = ids.iter().map(|a| sql.text_arg(a.clone())).collect();
-                format!(" AND l.annex_id IN ({})", list.join(", "))
-            }
-            None => String::new(),
+        let Some(only) = only_annex(&mut sql, annex_ids) else {
+            return Ok(Vec::new());
         };
         sql.push(&format!(
             "SELECT DISTINCT l.annex_id, r.reference FROM applied_control_annex l

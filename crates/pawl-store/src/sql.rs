@@ -79,6 +79,12 @@ impl Sql {
         self.arg(Arg::Int(n))
     }
 
+    /// `p1, p2, ...` for an `IN (…)` list of texts.
+    pub fn text_list(&mut self, items: &[String]) -> String {
+        let ps: Vec<String> = items.iter().map(|t| self.text_arg(t.clone())).collect();
+        ps.join(", ")
+    }
+
     /// `(p1, p2, ...)` for one row of a multi-row INSERT.
     pub fn row(&mut self, args: Vec<Arg>) -> String {
         let ps: Vec<String> = args.into_iter().map(|a| self.arg(a)).collect();
