@@ -848,7 +848,12 @@ async fn ensure_risks(app: &App, org_id: &str) -> Result<(), AppError> {
             tx.commit().await?;
         }
         if retained {
-            let level = risk.residual.as_ref().map(|s| s.level.clone()).unwrap_or_default();
+            let level = risk
+                .residual
+                .as_ref()
+                .or(risk.inherent.as_ref())
+                .map(|s| s.level.clone())
+                .unwrap_or_default();
             let mut tx = app.store.write(org_id, &manager).await?;
             tx.accept_risk(
                 &risk.id,

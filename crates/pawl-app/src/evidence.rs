@@ -82,12 +82,11 @@ impl Blobs {
     }
 }
 
-/// A file being received. Dropped before [`BlobWriter::finish`] has put the
-/// file in its place (refused, failed or abandoned), it removes its
-/// temporary file.
+/// A file being received. Dropped before [`BlobWriter::seal`] (refused,
+/// failed or abandoned), it removes its temporary file.
 pub struct BlobWriter {
     file: Option<BufWriter<tokio::fs::File>>,
-    /// Set once the file is in its place; until then `Drop` removes it.
+    /// Set once a [`SealedFile`] owns the file; until then `Drop` removes it.
     placed: bool,
     hasher: Sha256,
     size: u64,
@@ -115,30 +114,31 @@ impl BlobWriter {
         file.write_all(chunk).await.map_err(files)
     }
 
-    /// Moves the file to its place by hash and describes it.
-    pub async fn finish(mut self, file_name: &str) -> Result<StoredFile, AppError> {
+    /// Completes the file on disk and describes it. It stays a temporary
+    /// file until [`SealedFile::place`], so that evidence refused after
+    /// upload leaves nothing behind.
+    pub async fn seal(mut self, file_name: &str) -> Result<SealedFile, AppError> {
         if self.size == 0 {
             return Err(DomainError::field("file", "the file is empty").into());
         }
-        let mut file = self
-            .file
-            .take()
-            .ok_or_else(|| files("the upload was already finished"))?;
+        let mut file = self.file.take().ok_or_else(|| files("the upload was already sealed"))?;
         file.flush().await.map_err(files)?;
         file.get_mut().sync_all().await.map_err(files)?;
         drop(file);
         let sha256 = hex::encode(std::mem::take(&mut self.hasher).finalize());
         let dest = self.blobs.path_of(&sha256)?;
-        if let Some(dir) = dest.parent() {
-            tokio::fs::create_dir_all(dir).await.map_err(files)?;
-        }
-        tokio::fs::rename(&self.tmp, &dest).await.map_err(files)?;
+        // From here the sealed file owns the temporary file.
         self.placed = true;
-        Ok(StoredFile {
-            sha256,
-            size: self.size as i64,
-            content_type: sniff(&self.head, file_name).to_owned(),
-            file_name: safe_file_name(file_name),
+        Ok(SealedFile {
+            stored: StoredFile {
+                sha256,
+                size: self.size as i64,
+                content_type: sniff(&self.head, file_name).to_owned(),
+                file_name: safe_file_name(file_name),
+            },
+            tmp: std::mem::take(&mut self.tmp),
+            dest,
+            placed: false,
         })
     }
 }
@@ -147,6 +147,35 @@ impl Drop for BlobWriter {
     fn drop(&mut self) {
         if !self.placed {
             // Best effort: a leftover temporary file is only wasted space.
+            let _ = std::fs::remove_file(&self.tmp);
+        }
+    }
+}
+
+/// A received, hashed file not yet in its place. Dropped unplaced, it
+/// removes its temporary file.
+pub struct SealedFile {
+    pub stored: StoredFile,
+    tmp: PathBuf,
+    dest: PathBuf,
+    placed: bool,
+}
+
+impl SealedFile {
+    /// Moves the file to its place by hash (replacing an identical copy).
+    pub async fn place(mut self) -> Result<StoredFile, AppError> {
+        if let Some(dir) = self.dest.parent() {
+            tokio::fs::create_dir_all(dir).await.map_err(files)?;
+        }
+        tokio::fs::rename(&self.tmp, &self.dest).await.map_err(files)?;
+        self.placed = true;
+        Ok(self.stored.clone())
+    }
+}
+
+impl Drop for SealedFile {
+    fn drop(&mut self) {
+        if !self.placed {
             let _ = std::fs::remove_file(&self.tmp);
         }
     }
@@ -231,16 +260,29 @@ fn optional_date(p: &mut Problems, field: &str, v: &Option<String>) -> Option<ti
     p.take(pawl_domain::time_fmt::parse_date(field, v))
 }
 
-/// Records evidence for a file already stored, or for a link, on behalf of
-/// `actor`; `collector` is who collected it unless the input says.
+/// Records evidence for a received file, or for a link, on behalf of
+/// `actor`; `collector` is who collected it unless the input says. The file
+/// is put in its place only once the input is valid, and before its record.
 pub async fn add(
     store: &Store,
     org_id: &str,
     actor: &Actor,
     collector: &str,
     input: &EvidenceInput,
-    file: Option<StoredFile>,
+    file: Option<SealedFile>,
 ) -> Result<Evidence, AppError> {
+    let draft = draft(input, collector, file.as_ref().map(|f| f.stored.clone()))?;
+    if let Some(f) = file {
+        f.place().await?;
+    }
+    let mut tx = store.write(org_id, actor).await?;
+    let e = tx.create_evidence(&draft).await?;
+    tx.commit().await?;
+    Ok(e)
+}
+
+/// Checks evidence as people describe it, naming each fault.
+pub fn draft(input: &EvidenceInput, collector: &str, file: Option<StoredFile>) -> Result<EvidenceDraft, DomainError> {
     let mut problems = Problems::default();
     let url = input.url.as_deref().map(str::trim).filter(|u| !u.is_empty());
     match (&file, url) {
@@ -306,10 +348,7 @@ pub async fn add(
         valid_until: valid_until.map(|d| d.to_string()),
         links,
     };
-    let mut tx = store.write(org_id, actor).await?;
-    let e = tx.create_evidence(&draft).await?;
-    tx.commit().await?;
-    Ok(e)
+    Ok(draft)
 }
 
 /// An applied control's id from its id or its reference (`C-0007`).
@@ -377,7 +416,7 @@ mod tests {
         let blobs = Blobs::new(&root);
         let mut w = blobs.writer().await.unwrap();
         w.write(b"%PDF-1.4 evidence").await.unwrap();
-        let f = w.finish("scan.pdf").await.unwrap();
+        let f = w.seal("scan.pdf").await.unwrap().place().await.unwrap();
         assert_eq!(f.content_type, "application/pdf");
         assert_eq!(f.size, 17);
         blobs.open_verified(&f.sha256).await.unwrap();

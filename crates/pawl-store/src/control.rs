@@ -854,7 +854,8 @@ impl AuditedTx {
         self.set_control_links(id, &before.status, &[], &[]).await?;
         // Its checks go with it, so none stays due for a control that is gone.
         let sql = format!(
-            "SELECT {CHECK_COLUMNS} FROM control_checks WHERE org_id = $1 AND control_id = $2 AND deleted_at IS NULL"
+            "SELECT {CHECK_COLUMNS} FROM control_checks WHERE org_id = $1 AND control_id = $2 AND deleted_at IS NULL{}",
+            self.engine.lock_rows()
         );
         let checks = sqlx::query(&sql)
             .bind(&self.org_id)

@@ -85,6 +85,15 @@ impl Engine {
         }
     }
 
+    /// [`Engine::lock_rows`] for a read that joins other tables: only the
+    /// rows of `alias` are held.
+    pub(crate) fn lock_rows_of(self, alias: &str) -> String {
+        match self {
+            Engine::Sqlite => String::new(),
+            Engine::Postgres => format!(" FOR UPDATE OF {alias}"),
+        }
+    }
+
     /// Case-insensitive substring match, as a SQL operator.
     pub(crate) fn ilike(self) -> &'static str {
         match self {

@@ -522,7 +522,8 @@ impl AuditedTx {
     }
 
     async fn member_for_update(&mut self, id: &str, expected_version: Option<i64>) -> Result<Member, StoreError> {
-        let m = fetch_by_id(&mut *self.tx, MEMBER_BY_ID, &self.org_id, id, "member", member_from_row).await?;
+        let sql = format!("{MEMBER_BY_ID}{}", self.engine.lock_rows_of("m"));
+        let m = fetch_by_id(&mut *self.tx, &sql, &self.org_id, id, "member", member_from_row).await?;
         check_version("member", m.version, expected_version)?;
         Ok(m)
     }
@@ -532,13 +533,17 @@ impl AuditedTx {
         if leaving.role != Role::Admin {
             return Ok(());
         }
-        let admins: i64 =
-            sqlx::query_scalar("SELECT COUNT(*) FROM memberships WHERE org_id = $1 AND role = 'admin' AND id <> $2")
-                .bind(&self.org_id)
-                .bind(&leaving.id)
-                .fetch_one(&mut *self.tx)
-                .await?;
-        if admins == 0 {
+        // The other admins' rows are held, so two admins cannot demote or
+        // remove each other at the same moment (a count cannot be locked).
+        let admins: Vec<(String,)> = sqlx::query_as(&format!(
+            "SELECT id FROM memberships WHERE org_id = $1 AND role = 'admin' AND id <> $2{}",
+            self.engine.lock_rows()
+        ))
+        .bind(&self.org_id)
+        .bind(&leaving.id)
+        .fetch_all(&mut *self.tx)
+        .await?;
+        if admins.is_empty() {
             return Err(StoreError::Conflict("the organisation needs at least one admin".into()));
         }
         Ok(())
@@ -560,15 +565,24 @@ impl AuditedTx {
             version: before.version + 1,
             ..before.clone()
         };
-        sqlx::query("UPDATE memberships SET role = $1, updated_at = $2, version = $3 WHERE org_id = $4 AND id = $5 AND version = $6")
-            .bind(after.role.as_str())
-            .bind(&after.updated_at)
-            .bind(after.version)
-            .bind(&self.org_id)
-            .bind(id)
-            .bind(before.version)
-            .execute(&mut *self.tx)
-            .await?;
+        let changed = sqlx::query(
+            "UPDATE memberships SET role = $1, updated_at = $2, version = $3 WHERE org_id = $4 AND id = $5 AND version = $6",
+        )
+        .bind(after.role.as_str())
+        .bind(&after.updated_at)
+        .bind(after.version)
+        .bind(&self.org_id)
+        .bind(id)
+        .bind(before.version)
+        .execute(&mut *self.tx)
+        .await?
+        .rows_affected();
+        if changed != 1 {
+            return Err(StoreError::PreconditionFailed {
+                entity: "member",
+                current_etag: crate::row::etag(before.version),
+            });
+        }
         self.record("update", "member", id, Some(&before), Some(&after)).await?;
         Ok(after)
     }

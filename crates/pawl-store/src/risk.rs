@@ -954,7 +954,8 @@ impl AuditedTx {
         }
         self.record::<(), _>("create", "risk", &risk.id, None, Some(&risk))
             .await?;
-        self.record_assessment(&risk, note, d.assessed_on.as_deref()).await?;
+        self.record_assessment(&risk, note, d.assessed_on.as_deref(), true)
+            .await?;
         Ok(risk)
     }
 
@@ -1021,7 +1022,8 @@ impl AuditedTx {
     /// The live risk with this reference, if any, for re-imports.
     pub async fn risk_by_reference(&mut self, reference: &str) -> Result<Option<Risk>, StoreError> {
         let sql = format!(
-            "SELECT {RISK_COLUMNS} FROM risks r WHERE r.org_id = $1 AND r.reference = $2 AND r.deleted_at IS NULL"
+            "SELECT {RISK_COLUMNS} FROM risks r WHERE r.org_id = $1 AND r.reference = $2 AND r.deleted_at IS NULL{}",
+            self.engine.lock_rows()
         );
         let row = sqlx::query(&sql)
             .bind(&self.org_id)
@@ -1064,7 +1066,8 @@ impl AuditedTx {
             || before.status != after.status
             || before.method_version != after.method_version;
         if reassessed || !note.trim().is_empty() || d.assessed_on.is_some() {
-            self.record_assessment(&after, note, d.assessed_on.as_deref()).await?;
+            self.record_assessment(&after, note, d.assessed_on.as_deref(), reassessed)
+                .await?;
         }
         Ok(after)
     }
@@ -1176,13 +1179,14 @@ impl AuditedTx {
                 }
                 // One event records all the import made for this row: the
                 // risk, its asset links and its first assessment, whose scores,
-                // status, time and assessor are the risk's own. Half the events
+                // status and assessor are the risk's own. Half the events
                 // of one per row, and 100,000-row imports are bounded by writes.
                 let created_view = ImportedRiskView {
                     risk: &risk,
                     asset_ids: &ids,
                     assessment: FirstAssessment {
                         id: &a.id,
+                        assessed_at: &a.assessed_at,
                         note: &a.note,
                     },
                 };
@@ -1239,12 +1243,16 @@ impl AuditedTx {
 
     /// Records the risk's scores as a dated assessment, now or on
     /// `assessed_on`, which may not come before the risk's last assessment.
+    /// On the same day as the last one it is recorded just after it, and
+    /// only if the scores or status `changed`: re-running an import writes
+    /// nothing twice.
     async fn record_assessment(
         &mut self,
         r: &Risk,
         note: &str,
         assessed_on: Option<&str>,
-    ) -> Result<Assessment, StoreError> {
+        changed: bool,
+    ) -> Result<Option<Assessment>, StoreError> {
         let assessed_at = match assessed_on {
             None => now(),
             Some(day) => {
@@ -1255,16 +1263,24 @@ impl AuditedTx {
                 .bind(&r.id)
                 .fetch_one(&mut *self.tx)
                 .await?;
-                if let Some(last) = last.filter(|l| l.get(..10).is_some_and(|d| d > day)) {
-                    return Err(StoreError::Invalid(pawl_domain::DomainError::field(
-                        "assessed_on",
-                        format!(
-                            "{day} is before the risk's last assessment, on {}",
-                            last.get(..10).unwrap_or(&last)
-                        ),
-                    )));
+                let last_day = last.as_deref().and_then(|l| l.get(..10));
+                match (last.as_deref(), last_day) {
+                    (Some(_), Some(d)) if d > day => {
+                        return Err(StoreError::Invalid(pawl_domain::DomainError::field(
+                            "assessed_on",
+                            format!("{day} is before the risk's last assessment, on {d}"),
+                        )))
+                    }
+                    (Some(last), Some(d)) if d == day => {
+                        if !changed {
+                            return Ok(None);
+                        }
+                        let t = pawl_domain::time_fmt::parse_instant(last)
+                            .ok_or_else(|| StoreError::Corrupt(format!("assessment time {last:?}")))?;
+                        pawl_domain::time_fmt::format_instant(t + time::Duration::microseconds(1))
+                    }
+                    _ => format!("{day}T00:00:00.000000Z"),
                 }
-                format!("{day}T00:00:00.000000Z")
             }
         };
         let a = Assessment {
@@ -1303,7 +1319,7 @@ impl AuditedTx {
         .await?;
         self.record::<(), _>("create", "risk_assessment", &a.id, None, Some(&a))
             .await?;
-        Ok(a)
+        Ok(Some(a))
     }
 
     /// Links a risk to exactly these assets.
@@ -1369,6 +1385,19 @@ impl AuditedTx {
     ) -> Result<Risk, StoreError> {
         let before = self.risk_for_update(risk_id).await?;
         check_version("risk", before.version, expected)?;
+        // The level was authorised against the risk as the caller read it;
+        // a re-score since then needs a new decision.
+        let held_level = before
+            .residual
+            .as_ref()
+            .or(before.inherent.as_ref())
+            .map(|s| s.level.as_str());
+        if held_level != Some(a.level.as_str()) {
+            return Err(StoreError::Conflict(format!(
+                "the risk was re-scored meanwhile (now {}); review it and accept again",
+                held_level.unwrap_or("unscored")
+            )));
+        }
         let acc = Acceptance {
             id: new_id(),
             risk_id: risk_id.to_owned(),
@@ -1449,7 +1478,10 @@ impl AuditedTx {
         a: &TreatmentAction,
         expected: Option<i64>,
     ) -> Result<TreatmentAction, StoreError> {
-        let sql = format!("SELECT {ACTION_COLUMNS} FROM treatment_actions WHERE org_id = $1 AND id = $2");
+        let sql = format!(
+            "SELECT {ACTION_COLUMNS} FROM treatment_actions WHERE org_id = $1 AND id = $2{}",
+            self.engine.lock_rows()
+        );
         let row = sqlx::query(&sql)
             .bind(&self.org_id)
             .bind(id)
@@ -1505,6 +1537,7 @@ struct ImportedRiskView<'a> {
 #[derive(Serialize)]
 struct FirstAssessment<'a> {
     id: &'a str,
+    assessed_at: &'a str,
     note: &'a str,
 }
 

@@ -477,7 +477,7 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
                 }
                 w.write(&buf[..n]).await?;
             }
-            let stored = w.finish(&name).await?;
+            let stored = w.seal(&name).await?;
             let input = pawl_app::evidence::EvidenceInput {
                 title: title.unwrap_or_default(),
                 observed_from,

@@ -845,7 +845,7 @@ async fn ensure_evidence(app: &App, org_id: &str, ids: &[String]) -> Result<(), 
             format!("{title}\nRecorded by the demo loader for Kestrel Analytics Ltd.\nObserved on {observed}.\n");
         let mut w = app.blobs.writer().await?;
         w.write(body.as_bytes()).await?;
-        let stored = w.finish(name).await?;
+        let stored = w.seal(name).await?;
         let input = crate::evidence::EvidenceInput {
             title: (*title).into(),
             observed_from: Some((*observed).into()),

@@ -135,7 +135,7 @@ impl Column {
             "residualimpact" | "residualconsequence" | "residualseverity" => Column::ResidualImpact,
             "nextreview" | "nextreviewdate" | "reviewdate" | "reviewdue" | "duedate" | "review" => Column::NextReview,
             "status" | "riskstatus" | "state" => Column::Status,
-            "assessedon" | "assessed" | "assessmentdate" | "dateassessed" | "lastassessed" | "lastassessment"
+            "assessedon" | "assessmentdate" | "dateassessed" | "lastassessed" | "lastassessmentdate"
             | "dateofassessment" => Column::AssessedOn,
             _ => return None,
         };

@@ -804,7 +804,7 @@ pub async fn evidence_list(
 pub async fn read_evidence_form(
     s: &AppState,
     form: &mut Multipart,
-) -> Result<(EvidenceInput, Option<pawl_store::StoredFile>), ApiError> {
+) -> Result<(EvidenceInput, Option<evidence::SealedFile>), ApiError> {
     let unreadable = |e: axum::extract::multipart::MultipartError| {
         if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
             ApiError::invalid(vec![FieldError::new(
@@ -842,7 +842,7 @@ pub async fn read_evidence_form(
                 }
             }
             match w {
-                Some(w) => file = Some(w.finish(&file_name).await?),
+                Some(w) => file = Some(w.seal(&file_name).await?),
                 None if !file_name.is_empty() => {
                     return Err(ApiError::invalid(vec![FieldError::new("file", "the file is empty")]))
                 }

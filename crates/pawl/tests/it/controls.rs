@@ -552,10 +552,22 @@ on_both_engines! {
         let left = std::fs::read_dir(&tmp).map(|d| d.count()).unwrap_or(0);
         assert_eq!(left, 0, "no partial upload is left behind");
         assert_eq!(get(&app, "/api/v1/evidence").await["total"], 0);
+        // Evidence refused after its file arrived leaves no file either.
+        let r = app.api().post(app.url("/api/v1/evidence")).bearer_auth(t)
+            .multipart(upload(&[("url", "https://example.com/x"), ("valid_until", "someday")], Some(("small.txt", vec![b'a'; 1024]))))
+            .send().await.unwrap();
+        assert_eq!(r.status(), 422);
+        let stored = |root: &std::path::Path| -> usize {
+            std::fs::read_dir(root).map(|d| d.flatten().filter(|e| e.file_name() != "tmp").map(|e| std::fs::read_dir(e.path()).map(|x| x.count()).unwrap_or(0)).sum()).unwrap_or(0)
+        };
+        let root = app.db.dir.0.join("evidence");
+        assert_eq!(stored(&root), 0, "no blob without its record");
+        assert_eq!(std::fs::read_dir(&tmp).map(|d| d.count()).unwrap_or(0), 0);
         let r = app.api().post(app.url("/api/v1/evidence")).bearer_auth(t)
             .multipart(upload(&[("title", "Fits")], Some(("small.txt", vec![b'a'; 1024]))))
             .send().await.unwrap();
         assert_eq!(r.status(), 201);
+        assert_eq!(stored(&root), 1);
     }
 }
 

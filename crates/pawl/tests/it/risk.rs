@@ -623,3 +623,24 @@ R-0101,Phishing,3,4,20/02/2025,\n";
         assert_eq!(r.status(), 422, "not in the future");
     }
 }
+
+on_both_engines! {
+    async fn reimporting_a_dated_sheet_records_nothing_twice(engine: Engine) {
+        let app = spawn_app(engine).await;
+        let t = &app.admin_token;
+        let sheet = "Risk ID,Title,Likelihood,Impact,Assessed on\nR-0200,Insider,3,3,2025-05-01\n";
+        for _ in 0..2 {
+            let r = app.api().post(app.url("/api/v1/risks/import")).bearer_auth(t).body(sheet).send().await.unwrap();
+            assert_eq!(r.status(), 200);
+        }
+        let risk = get(&app, t, "/api/v1/risks").await["items"][0].clone();
+        let id = risk["id"].as_str().unwrap();
+        assert_eq!(get(&app, t, &format!("/api/v1/risks/{id}/assessments")).await["total"], 1, "the same day and scores: one record");
+        // New scores on the same day come after the first, so the day ends with them.
+        let r = app.api().post(app.url("/api/v1/risks/import")).bearer_auth(t)
+            .body("Risk ID,Title,Likelihood,Impact,Assessed on\nR-0200,Insider,4,4,2025-05-01\n").send().await.unwrap();
+        assert_eq!(r.status(), 200);
+        let as_of = get(&app, t, "/api/v1/risks/register?as_of=2025-05-01").await;
+        assert_eq!(as_of["items"][0]["inherent"]["likelihood"], 4);
+    }
+}
