@@ -158,9 +158,14 @@ enum SoaCommand {
 
 #[derive(Subcommand)]
 enum EvidenceCommand {
-    /// Store a file as evidence for an applied control (by id or C-0001).
+    /// Store a file (or record a link) as evidence for an applied control
+    /// (by id or C-0001).
     Add {
-        file: PathBuf,
+        #[arg(required_unless_present = "url")]
+        file: Option<PathBuf>,
+        /// An https address to record instead of a file.
+        #[arg(long, conflicts_with = "file")]
+        url: Option<String>,
         #[arg(long)]
         org: String,
         #[arg(long)]
@@ -449,6 +454,7 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
         }
         Command::Evidence(EvidenceCommand::Add {
             file,
+            url,
             org,
             control,
             title,
@@ -460,26 +466,13 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
             let app = App::new(cli.db.open().await?, cli.db.evidence_dir());
             let org = organisation(&app.store, &org).await?;
             let control = pawl_app::evidence::control_id(&app.store, &org.id, &control).await?;
-            let name = file
-                .file_name()
-                .and_then(|n| n.to_str())
-                .unwrap_or("evidence")
-                .to_owned();
-            let mut reader = tokio::fs::File::open(&file)
-                .await
-                .with_context(|| format!("cannot read {}", file.display()))?;
-            let mut w = app.blobs.writer().await?;
-            let mut buf = vec![0u8; 1 << 20];
-            loop {
-                let n = tokio::io::AsyncReadExt::read(&mut reader, &mut buf).await?;
-                if n == 0 {
-                    break;
-                }
-                w.write(&buf[..n]).await?;
-            }
-            let stored = w.seal(&name).await?;
+            let sealed = match &file {
+                Some(file) => Some(seal_file(&app, file).await?),
+                None => None,
+            };
             let input = pawl_app::evidence::EvidenceInput {
                 title: title.unwrap_or_default(),
+                url,
                 observed_from,
                 observed_to,
                 valid_until,
@@ -488,14 +481,17 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
                 ..Default::default()
             };
             let actor = Actor::system("pawl evidence add");
-            let e = pawl_app::evidence::add(&app.store, &org.id, &actor, &actor.name, &input, Some(stored)).await?;
-            println!(
-                "stored {} ({} bytes, sha256 {}) as evidence {}",
-                e.file_name.unwrap_or_default(),
-                e.size.unwrap_or(0),
-                e.sha256.unwrap_or_default(),
-                e.id
-            );
+            let e = pawl_app::evidence::add(&app.store, &org.id, &actor, &actor.name, &input, sealed).await?;
+            match (&e.file_name, &e.url) {
+                (Some(name), _) => println!(
+                    "stored {name} ({} bytes, sha256 {}) as evidence {}",
+                    e.size.unwrap_or(0),
+                    e.sha256.as_deref().unwrap_or_default(),
+                    e.id
+                ),
+                (None, Some(url)) => println!("recorded {url} as evidence {}", e.id),
+                (None, None) => println!("recorded evidence {}", e.id),
+            }
             Ok(ok)
         }
         Command::Framework(FrameworkCommand::Import {
@@ -582,6 +578,28 @@ fn read_password() -> Result<String> {
         bail!("no password given: pipe it as the first line of standard input");
     }
     Ok(password)
+}
+
+/// Streams a file into the evidence store, hashing it on the way.
+async fn seal_file(app: &App, file: &std::path::Path) -> Result<pawl_app::evidence::SealedFile> {
+    let name = file
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("evidence")
+        .to_owned();
+    let mut reader = tokio::fs::File::open(file)
+        .await
+        .with_context(|| format!("cannot read {}", file.display()))?;
+    let mut w = app.blobs.writer().await?;
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = tokio::io::AsyncReadExt::read(&mut reader, &mut buf).await?;
+        if n == 0 {
+            break;
+        }
+        w.write(&buf[..n]).await?;
+    }
+    Ok(w.seal(&name).await?)
 }
 
 async fn serve(db: &DbArgs, addr: SocketAddr, with_demo: bool, max_evidence_mb: u64) -> Result<()> {

@@ -438,6 +438,21 @@ async fn the_cli_exports_the_soa_and_adds_evidence() {
     ]);
     assert!(!out.status.success(), "an unknown control is refused");
     assert!(String::from_utf8_lossy(&out.stderr).contains("C-0042"));
+    let out = run(&[
+        "evidence",
+        "add",
+        "--org",
+        "acme",
+        "--control",
+        "C-0001",
+        "--url",
+        "https://example.com/backup-dashboard",
+        "--title",
+        "Backup dashboard",
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("recorded https://example.com/backup-dashboard"));
+    assert_eq!(get(&app, "/api/v1/evidence").await["total"], 2);
 }
 
 const FRAMEWORK: &str = "requirement,group,text,annex,clauses\n\
