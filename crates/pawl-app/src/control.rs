@@ -8,7 +8,6 @@ use pawl_domain::control::{
     SoaRow, SoaWarning,
 };
 use pawl_domain::crosswalk::{self, Coverage, CoverageSummary, Framework};
-use pawl_domain::identity::Email;
 use pawl_domain::{DomainError, Problems};
 use pawl_store::{
     AppliedControl, AppliedControlDraft, CheckResult, ControlCheck, ControlCheckDraft, SoaEntry, SoaVersion, Store,
@@ -77,21 +76,13 @@ pub async fn control_draft(store: &Store, org_id: &str, c: &ControlInput) -> Res
             risk_ids.push(r.to_owned());
         }
     }
-    let owner = c.owner.trim();
-    let mut owner_user_id = None;
-    if let Ok(email) = Email::parse(owner) {
-        if let Some(user) = store.user_by_email(&email).await? {
-            if reader.membership_of(&user.id).await?.is_some() {
-                owner_user_id = Some(user.id);
-            }
-        }
-    }
+    let (owner_user_id, owner) = crate::risk::resolve_owner(store, org_id, &c.owner).await?;
     let draft = AppliedControlDraft {
         name,
         description: text(&mut p, "description", &c.description, 10_000),
         category: text(&mut p, "category", &c.category, 100),
         owner_user_id,
-        owner_name: text(&mut p, "owner", owner, 200),
+        owner_name: text(&mut p, "owner", &owner, 200),
         status: status.map(|s| s.as_str().to_owned()).unwrap_or_default(),
         implemented_on,
         documents: text(&mut p, "documents", &c.documents, 2_000),
@@ -139,18 +130,20 @@ pub struct Soa {
 }
 
 /// How much of each row to read: the page shows a few linked controls per
-/// row; the API, exports and approvals need all of them; crosswalks none.
+/// row; the API, exports and approvals need all of them; crosswalks none;
+/// one row's page needs all of its own.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Detail {
+pub enum Detail<'a> {
     Counts,
     Page,
     Full,
+    Row(&'a str),
 }
 
 /// Rows of the SoA page name at most this many applied controls.
 pub const PAGE_LINKS: usize = 5;
 
-pub async fn soa(store: &Store, org_id: &str, detail: Detail) -> Result<Soa, AppError> {
+pub async fn soa(store: &Store, org_id: &str, detail: Detail<'_>) -> Result<Soa, AppError> {
     let reader = store.org(org_id);
     let entries: Vec<SoaEntry> = reader.soa_entries().await?;
     let mut inputs = SoaInputs::default();
@@ -169,17 +162,21 @@ pub async fn soa(store: &Store, org_id: &str, detail: Detail) -> Result<Soa, App
         Detail::Counts => Vec::new(),
         Detail::Page => reader.annex_links(Some(&few)).await?,
         Detail::Full => reader.annex_links(None).await?,
+        Detail::Row(annex) => reader.annex_links(Some(&[annex.to_owned()])).await?,
     };
     for (annex, link) in links {
         inputs.links.entry(annex).or_default().push(link);
     }
     // Warnings need the risks of excluded controls only; the full SoA lists
     // every row's.
-    let excluded: Vec<String> = entries
+    let mut excluded: Vec<String> = entries
         .iter()
         .filter(|e| !e.decision.applicable)
         .map(|e| e.annex_id.clone())
         .collect();
+    if let Detail::Row(annex) = detail {
+        excluded.push(annex.to_owned());
+    }
     let only = (detail != Detail::Full).then_some(excluded.as_slice());
     for (annex, reference) in reader.annex_risk_links(only).await? {
         inputs.risks.entry(annex).or_default().push(reference);
@@ -197,6 +194,25 @@ pub async fn soa(store: &Store, org_id: &str, detail: Detail) -> Result<Soa, App
         rows,
         warnings,
     })
+}
+
+/// One row of the SoA with every applied control and risk it names, and
+/// the version of its stored decision (0 when never decided).
+pub async fn soa_row(store: &Store, org_id: &str, annex: &str) -> Result<(SoaRow, i64), AppError> {
+    let not_found = || {
+        AppError::Store(pawl_store::StoreError::NotFound {
+            entity: "Annex A control",
+        })
+    };
+    let annex = annex_id("annex_id", annex).map_err(|_| not_found())?;
+    let current = soa(store, org_id, Detail::Row(&annex)).await?;
+    let version = current.versions.get(&annex).copied().unwrap_or(0);
+    let row = current
+        .rows
+        .into_iter()
+        .find(|r| r.annex_id == annex)
+        .ok_or_else(not_found)?;
+    Ok((row, version))
 }
 
 /// A decision as people give it.

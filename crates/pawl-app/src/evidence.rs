@@ -262,7 +262,9 @@ fn optional_date(p: &mut Problems, field: &str, v: &Option<String>) -> Option<ti
 
 /// Records evidence for a received file, or for a link, on behalf of
 /// `actor`; `collector` is who collected it unless the input says. The file
-/// is put in its place only once the input is valid, and before its record.
+/// is put in its place once the record (and its links) are accepted, and
+/// before the record is committed: a refusal leaves no file, and a
+/// committed record always has its bytes.
 pub async fn add(
     store: &Store,
     org_id: &str,
@@ -272,17 +274,17 @@ pub async fn add(
     file: Option<SealedFile>,
 ) -> Result<Evidence, AppError> {
     let draft = draft(input, collector, file.as_ref().map(|f| f.stored.clone()))?;
+    let mut tx = store.write(org_id, actor).await?;
+    let e = tx.create_evidence(&draft).await?;
     if let Some(f) = file {
         f.place().await?;
     }
-    let mut tx = store.write(org_id, actor).await?;
-    let e = tx.create_evidence(&draft).await?;
     tx.commit().await?;
     Ok(e)
 }
 
 /// Checks evidence as people describe it, naming each fault.
-pub fn draft(input: &EvidenceInput, collector: &str, file: Option<StoredFile>) -> Result<EvidenceDraft, DomainError> {
+fn draft(input: &EvidenceInput, collector: &str, file: Option<StoredFile>) -> Result<EvidenceDraft, DomainError> {
     let mut problems = Problems::default();
     let url = input.url.as_deref().map(str::trim).filter(|u| !u.is_empty());
     match (&file, url) {
@@ -358,20 +360,9 @@ pub async fn control_id(store: &Store, org_id: &str, id_or_reference: &str) -> R
     if !wanted.to_ascii_uppercase().starts_with("C-") {
         return Ok(reader.applied_control(wanted).await?.id);
     }
-    let page = reader
-        .applied_controls(
-            &Default::default(),
-            &pawl_store::ListQuery {
-                q: Some(wanted.to_owned()),
-                limit: Some(500),
-                ..Default::default()
-            },
-        )
-        .await?;
-    page.items
-        .into_iter()
-        .find(|c| c.reference.eq_ignore_ascii_case(wanted))
-        .map(|c| c.id)
+    reader
+        .control_id_by_reference(&wanted.to_ascii_uppercase())
+        .await?
         .ok_or_else(|| DomainError::field("control", format!("no applied control {wanted}")).into())
 }
 

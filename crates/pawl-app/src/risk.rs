@@ -85,7 +85,11 @@ fn today() -> time::Date {
 }
 
 /// Resolves an owner to a member when the text names one.
-async fn resolve_owner(store: &Store, org_id: &str, owner: &str) -> Result<(Option<String>, String), AppError> {
+pub(crate) async fn resolve_owner(
+    store: &Store,
+    org_id: &str,
+    owner: &str,
+) -> Result<(Option<String>, String), AppError> {
     let t = owner.trim();
     if let Ok(email) = Email::parse(t) {
         if let Some(user) = store.user_by_email(&email).await? {
@@ -225,10 +229,11 @@ pub fn apply(
         d.status = if d.inherent.is_some() { "assessed" } else { "identified" }.to_owned();
     }
     if let Some(n) = input.review_interval_days {
-        if !(1..=3660).contains(&n) {
+        if (1..=3660).contains(&n) {
+            d.review_interval_days = n;
+        } else {
             p.push("review_interval_days", "use 1 to 3660 days");
         }
-        d.review_interval_days = n;
     } else if d.review_interval_days == 0 {
         d.review_interval_days = DEFAULT_REVIEW_DAYS;
     }
@@ -487,18 +492,7 @@ pub struct ImportReport {
 /// Imports a register: every row or none. Rows whose reference matches a
 /// live risk update it; others create risks. Owners that match no member
 /// are kept by name and reported as warnings; unknown assets are created.
-pub async fn import(
-    store: &Store,
-    org_id: &str,
-    actor: &Actor,
-    bytes: &[u8],
-    mapping: &HashMap<String, String>,
-    dry_run: bool,
-) -> Result<ImportReport, AppError> {
-    import_table(store, org_id, actor, import::read_csv(bytes), mapping, dry_run).await
-}
-
-/// Imports a table already read from a file (CSV, or XLSX by `pawl-reports`).
+/// The table is read from CSV or, by `pawl-reports`, XLSX.
 pub async fn import_table(
     store: &Store,
     org_id: &str,
@@ -606,7 +600,7 @@ pub async fn import_table(
             let id = match asset_ids.get(name) {
                 Some(id) => id.clone(),
                 None => {
-                    let id = match find_asset(store, org_id, name).await? {
+                    let id = match store.org(org_id).asset_id_by_name(name).await? {
                         Some(id) => id,
                         None => {
                             report.assets_created.push(name.clone());
@@ -688,22 +682,6 @@ pub async fn import_table(
     tx.create_risks_bulk(&new_risks, "Imported from a spreadsheet").await?;
     tx.commit().await?;
     Ok(report)
-}
-
-async fn find_asset(store: &Store, org_id: &str, name: &str) -> Result<Option<String>, AppError> {
-    let page = store
-        .org(org_id)
-        .assets(&ListQuery {
-            q: Some(name.to_owned()),
-            limit: Some(500),
-            ..Default::default()
-        })
-        .await?;
-    Ok(page
-        .items
-        .into_iter()
-        .find(|a| a.name.eq_ignore_ascii_case(name))
-        .map(|a| a.id))
 }
 
 /// The columns of the register export: what import reads, then what it derives.

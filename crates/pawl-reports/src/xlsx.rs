@@ -9,6 +9,16 @@ use rust_xlsxwriter::{Format, Workbook};
 use std::io::Cursor;
 use std::path::Path;
 
+/// Reads an uploaded register, CSV or XLSX, told apart by its bytes: the
+/// one reader for the API, the UI and the CLI.
+pub fn read_sheet(bytes: &[u8]) -> Result<Table, ImportProblem> {
+    if is_xlsx(bytes) {
+        read_table(bytes)
+    } else {
+        pawl_domain::risk::import::read_csv(bytes)
+    }
+}
+
 /// Does this look like an XLSX file (a ZIP archive)?
 pub fn is_xlsx(bytes: &[u8]) -> bool {
     bytes.starts_with(b"PK\x03\x04")

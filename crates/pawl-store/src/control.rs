@@ -2,7 +2,6 @@
 //! and evidence metadata. Evidence files themselves live in the blob store.
 
 use crate::page::{Cursor, ListQuery, Page};
-use crate::risk::keyset;
 use crate::row::{check_version, live_by_id, new_id, now, prefixed, RowSpec};
 use crate::sql::Sql;
 use crate::{AuditedTx, OrgReader, StoreError};
@@ -346,7 +345,7 @@ impl OrgReader<'_> {
             ));
         }
         let total: i64 = if q.skip_total {
-            -1
+            0
         } else {
             let mut count = sql.clone();
             count.push(&format!("SELECT COUNT(*) FROM applied_controls c{cond}"));
@@ -358,7 +357,7 @@ impl OrgReader<'_> {
             ("status", "c.status"),
             ("updated_at", "c.updated_at"),
         ])?;
-        let (keyset, order) = keyset(&mut sql, q, col, "c.id", false)?;
+        let (keyset, order) = q.keyset(&mut sql, col, "c.id", false)?;
         sql.push(&format!(
             "SELECT {} FROM applied_controls c{cond}{keyset}{order} LIMIT {}",
             prefixed("c", CONTROL_COLUMNS),
@@ -385,6 +384,17 @@ impl OrgReader<'_> {
         Ok(self.with_links(vec![c]).await?.remove(0))
     }
 
+    /// The id of the live applied control with this reference (`C-0007`).
+    pub async fn control_id_by_reference(&self, reference: &str) -> Result<Option<String>, StoreError> {
+        Ok(sqlx::query_scalar(
+            "SELECT id FROM applied_controls WHERE org_id = $1 AND reference = $2 AND deleted_at IS NULL",
+        )
+        .bind(&self.org_id)
+        .bind(reference)
+        .fetch_optional(&self.store.read)
+        .await?)
+    }
+
     /// The id of the live risk with this reference.
     pub async fn risk_id_by_reference(&self, reference: &str) -> Result<Option<String>, StoreError> {
         Ok(
@@ -404,6 +414,18 @@ impl OrgReader<'_> {
         )
         .bind(&self.org_id)
         .bind(risk_id)
+        .fetch_all(&self.store.read)
+        .await?)
+    }
+
+    /// The live risks one applied control treats: `(id, reference, title)`.
+    pub async fn risks_of_control(&self, control_id: &str) -> Result<Vec<(String, String, String)>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT r.id, r.reference, r.title FROM risk_controls rc JOIN risks r ON r.id = rc.risk_id
+             WHERE rc.org_id = $1 AND rc.control_id = $2 AND r.deleted_at IS NULL ORDER BY r.reference",
+        )
+        .bind(&self.org_id)
+        .bind(control_id)
         .fetch_all(&self.store.read)
         .await?)
     }
@@ -587,19 +609,23 @@ impl OrgReader<'_> {
         Ok(items)
     }
 
-    /// Evidence, newest first, optionally only what is linked to one target.
-    pub async fn evidence_list(
-        &self,
-        target: Option<(&str, &str)>,
-        q: &ListQuery,
-    ) -> Result<Page<Evidence>, StoreError> {
+    /// Evidence, newest first; with `targets`, only what is linked to any of
+    /// them (`(applied_control | check | soa, id)`).
+    pub async fn evidence_list(&self, targets: &[(&str, &str)], q: &ListQuery) -> Result<Page<Evidence>, StoreError> {
         let mut sql = Sql::new("");
         let org = sql.text_arg(&self.org_id);
         let mut cond = format!(" WHERE e.org_id = {org} AND e.deleted_at IS NULL");
-        if let Some((t, id)) = target {
-            let (tp, ip) = (sql.text_arg(t), sql.text_arg(id));
+        if !targets.is_empty() {
+            let any: Vec<String> = targets
+                .iter()
+                .map(|(t, id)| {
+                    let (tp, ip) = (sql.text_arg(*t), sql.text_arg(*id));
+                    format!("(target_type = {tp} AND target_id = {ip})")
+                })
+                .collect();
             cond.push_str(&format!(
-                " AND e.id IN (SELECT evidence_id FROM evidence_links WHERE org_id = {org} AND target_type = {tp} AND target_id = {ip})"
+                " AND e.id IN (SELECT evidence_id FROM evidence_links WHERE org_id = {org} AND ({}))",
+                any.join(" OR ")
             ));
         }
         if let Some(t) = &q.q {
@@ -613,7 +639,7 @@ impl OrgReader<'_> {
             order: crate::SortOrder::Desc,
             ..q.clone()
         };
-        let (keyset, order) = keyset(&mut sql, &q, "e.created_at", "e.id", false)?;
+        let (keyset, order) = q.keyset(&mut sql, "e.created_at", "e.id", false)?;
         sql.push(&format!(
             "SELECT {} FROM evidence e{cond}{keyset}{order} LIMIT {}",
             prefixed("e", EVIDENCE_COLUMNS),
@@ -687,19 +713,12 @@ impl AuditedTx {
         annex: &[String],
         risks: &[String],
     ) -> Result<(), StoreError> {
-        for r in risks {
-            let found: Option<(String,)> =
-                sqlx::query_as("SELECT id FROM risks WHERE org_id = $1 AND id = $2 AND deleted_at IS NULL")
-                    .bind(&self.org_id)
-                    .bind(r)
-                    .fetch_optional(&mut *self.tx)
-                    .await?;
-            if found.is_none() {
-                return Err(StoreError::Invalid(pawl_domain::DomainError::field(
-                    "risk_ids",
-                    format!("no risk with id {r}"),
-                )));
-            }
+        if let Some(r) = self.first_missing("risks", risks).await? {
+            // `risks` is what the API and the form call the field.
+            return Err(StoreError::Invalid(pawl_domain::DomainError::field(
+                "risks",
+                format!("no risk with id {r}"),
+            )));
         }
         for (table, column) in [("applied_control_annex", "control_id"), ("risk_controls", "control_id")] {
             sqlx::query(&format!("DELETE FROM {table} WHERE org_id = $1 AND {column} = $2"))
@@ -719,15 +738,9 @@ impl AuditedTx {
             .execute(&mut *self.tx)
             .await?;
         }
-        for r in risks {
-            sqlx::query("INSERT INTO risk_controls (org_id, risk_id, control_id) VALUES ($1, $2, $3)")
-                .bind(&self.org_id)
-                .bind(r)
-                .bind(id)
-                .execute(&mut *self.tx)
-                .await?;
-        }
-        Ok(())
+        let pairs: Vec<(String, String)> = risks.iter().map(|r| (r.clone(), id.to_owned())).collect();
+        self.insert_links(("risk_controls", "risk_id", "control_id"), &pairs)
+            .await
     }
 
     pub async fn create_applied_control(&mut self, d: &AppliedControlDraft) -> Result<AppliedControl, StoreError> {
@@ -863,19 +876,23 @@ impl AuditedTx {
             .fetch_all(&mut *self.tx)
             .await?;
         let when = now();
+        sqlx::query(
+            "UPDATE control_checks SET deleted_at = $1 WHERE org_id = $2 AND control_id = $3 AND deleted_at IS NULL",
+        )
+        .bind(&when)
+        .bind(&self.org_id)
+        .bind(id)
+        .execute(&mut *self.tx)
+        .await?;
+        let mut events = Vec::with_capacity(checks.len());
         for row in &checks {
             let check = check_from_row(row)?;
-            sqlx::query("UPDATE control_checks SET deleted_at = $1 WHERE org_id = $2 AND id = $3")
-                .bind(&when)
-                .bind(&self.org_id)
-                .bind(&check.id)
-                .execute(&mut *self.tx)
-                .await?;
-            self.record::<_, ()>("delete", "control_check", &check.id, Some(&check), None)
-                .await?;
+            let before = serde_json::to_string(&check).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            events.push(("delete", "control_check", check.id, Some(before), None));
         }
+        self.record_many(&events).await?;
         sqlx::query("UPDATE applied_controls SET deleted_at = $1 WHERE org_id = $2 AND id = $3")
-            .bind(now())
+            .bind(&when)
             .bind(&self.org_id)
             .bind(id)
             .execute(&mut *self.tx)
@@ -1145,33 +1162,36 @@ impl AuditedTx {
         .bind(&e.created_at)
         .execute(&mut *self.tx)
         .await?;
-        for (t, target) in &e.links {
-            let table = match t.as_str() {
-                "applied_control" => "applied_controls",
-                "check" => "control_checks",
-                "soa" => "",
-                other => {
-                    return Err(StoreError::Invalid(pawl_domain::DomainError::field(
-                        "links",
-                        format!("evidence links to applied_control, check or soa, not {other:?}"),
-                    )))
-                }
-            };
-            if !table.is_empty() {
-                let found: Option<(String,)> = sqlx::query_as(&format!(
-                    "SELECT id FROM {table} WHERE org_id = $1 AND id = $2 AND deleted_at IS NULL"
-                ))
-                .bind(&self.org_id)
-                .bind(target)
-                .fetch_optional(&mut *self.tx)
-                .await?;
-                if found.is_none() {
-                    return Err(StoreError::Invalid(pawl_domain::DomainError::field(
-                        "links",
-                        format!("no {t} with id {target}"),
-                    )));
-                }
+        // Every target must be a live record of this organisation; the
+        // problem names the form's field (`control`, `check`).
+        for (kind, table, field) in [
+            ("applied_control", "applied_controls", "control"),
+            ("check", "control_checks", "check"),
+        ] {
+            let ids: Vec<String> = e
+                .links
+                .iter()
+                .filter(|(t, _)| t == kind)
+                .map(|(_, id)| id.clone())
+                .collect();
+            if let Some(missing) = self.first_missing(table, &ids).await? {
+                return Err(StoreError::Invalid(pawl_domain::DomainError::field(
+                    field,
+                    format!("no {} with id {missing}", field.replace('_', " ")),
+                )));
             }
+        }
+        if let Some((other, _)) = e
+            .links
+            .iter()
+            .find(|(t, _)| !["applied_control", "check", "soa"].contains(&t.as_str()))
+        {
+            return Err(StoreError::Invalid(pawl_domain::DomainError::field(
+                "links",
+                format!("evidence links to applied_control, check or soa, not {other:?}"),
+            )));
+        }
+        for (t, target) in &e.links {
             sqlx::query(
                 "INSERT INTO evidence_links (org_id, evidence_id, target_type, target_id) VALUES ($1, $2, $3, $4)",
             )

@@ -354,29 +354,23 @@ impl OrgReader<'_> {
     /// Members, sortable by `email` (default), `role` or `created_at`.
     pub async fn members(&self, q: &ListQuery) -> Result<Page<Member>, StoreError> {
         let col = q.sort_column(&[("email", "u.email"), ("role", "m.role"), ("created_at", "m.created_at")])?;
-        let search = q.q.as_deref().map(|s| format!("%{}%", s.trim()));
-        let mut cond = String::from(" WHERE m.org_id = $1");
-        if search.is_some() {
-            cond.push_str(&format!(" AND u.email {} $2", self.store.engine.ilike()));
+        let mut sql = crate::sql::Sql::new("");
+        let org = sql.text_arg(&self.org_id);
+        let mut cond = format!(" WHERE m.org_id = {org}");
+        if let Some(s) = q.q.as_deref() {
+            let p = sql.text_arg(format!("%{}%", s.trim()));
+            cond.push_str(&format!(" AND u.email {} {p}", self.store.engine.ilike()));
         }
         let base = format!("FROM memberships m JOIN users u ON u.id = m.user_id{cond}");
-        let count_sql = format!("SELECT COUNT(*) {base}");
-        let mut count = sqlx::query_scalar::<_, i64>(&count_sql).bind(&self.org_id);
-        if let Some(s) = &search {
-            count = count.bind(s);
-        }
-        let total = count.fetch_one(&self.store.read).await?;
-        let next = if search.is_some() { 3 } else { 2 };
-        let (keyset, order) = q.keyset(col, "m.id", next);
-        let sql = format!("SELECT {MEMBER_COLUMNS} {base}{keyset}{order} LIMIT {}", q.limit() + 1);
-        let mut query = sqlx::query(&sql).bind(&self.org_id);
-        if let Some(s) = &search {
-            query = query.bind(s);
-        }
-        if let Some(c) = &q.cursor {
-            query = query.bind(&c.key).bind(&c.id);
-        }
-        let rows = query.fetch_all(&self.store.read).await?;
+        let mut count = sql.clone();
+        count.push(&format!("SELECT COUNT(*) {base}"));
+        let total: i64 = count.scalar().fetch_one(&self.store.read).await?;
+        let (keyset, order) = q.keyset(&mut sql, col, "m.id", false)?;
+        sql.push(&format!(
+            "SELECT {MEMBER_COLUMNS} {base}{keyset}{order} LIMIT {}",
+            q.limit() + 1
+        ));
+        let rows = sql.query().fetch_all(&self.store.read).await?;
         let members = rows.iter().map(member_from_row).collect::<Result<Vec<_>, _>>()?;
         let key_of = |m: &Member| match col {
             "m.role" => m.role.as_str().to_owned(),

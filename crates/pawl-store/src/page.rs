@@ -93,24 +93,40 @@ impl ListQuery {
         }
     }
 
-    /// The keyset condition and ORDER BY for a sort column, with the next
-    /// placeholder numbers. Sort values are compared as text, which is exact
-    /// for the fixed-width instants and identifiers pawl stores.
-    pub(crate) fn keyset(&self, column: &str, id_column: &str, next_param: usize) -> (String, String) {
+    /// The keyset condition and ORDER BY for a sort expression, binding the
+    /// cursor's key into `sql` as text or, for `numeric` sort keys, a number.
+    /// Text comparison is exact for the fixed-width instants and identifiers
+    /// pawl stores.
+    pub(crate) fn keyset(
+        &self,
+        sql: &mut crate::sql::Sql,
+        expr: &str,
+        id: &str,
+        numeric: bool,
+    ) -> Result<(String, String), StoreError> {
         let (cmp, dir) = match self.order {
             SortOrder::Asc => (">", "ASC"),
             SortOrder::Desc => ("<", "DESC"),
         };
-        let cond = if self.cursor.is_some() {
-            format!(
-                " AND ({column} {cmp} ${a} OR ({column} = ${a} AND {id_column} {cmp} ${b}))",
-                a = next_param,
-                b = next_param + 1
-            )
-        } else {
-            String::new()
+        let cond = match &self.cursor {
+            None => String::new(),
+            Some(c) => {
+                let key = if numeric {
+                    let n = c.key.parse::<i64>().map_err(|_| {
+                        StoreError::Invalid(pawl_domain::DomainError::field(
+                            "cursor",
+                            "not a cursor this server issued",
+                        ))
+                    })?;
+                    sql.int_arg(n)
+                } else {
+                    sql.text_arg(c.key.clone())
+                };
+                let idp = sql.text_arg(c.id.clone());
+                format!(" AND ({expr} {cmp} {key} OR ({expr} = {key} AND {id} {cmp} {idp}))")
+            }
         };
-        (cond, format!(" ORDER BY {column} {dir}, {id_column} {dir}"))
+        Ok((cond, format!(" ORDER BY {expr} {dir}, {id} {dir}")))
     }
 }
 

@@ -1,7 +1,7 @@
 //! The risk register's storage: methods, assets, risks, assessments,
 //! acceptances and treatment actions (clauses 6.1.2, 6.1.3, 8.2, 8.3).
 
-use crate::page::{Cursor, ListQuery, Page, SortOrder};
+use crate::page::{Cursor, ListQuery, Page};
 use crate::row::{check_version, live_by_id, new_id, now, prefixed, RowSpec};
 use crate::sql::Sql;
 use crate::{AuditedTx, OrgReader, StoreError};
@@ -423,7 +423,7 @@ impl OrgReader<'_> {
             ("asset_type", "asset_type"),
             ("updated_at", "updated_at"),
         ])?;
-        let (keyset, order) = keyset(&mut sql, q, col, "id", false)?;
+        let (keyset, order) = q.keyset(&mut sql, col, "id", false)?;
         sql.push(&format!(
             "SELECT {ASSET_COLUMNS} FROM assets{cond}{keyset}{order} LIMIT {}",
             q.limit() + 1
@@ -439,6 +439,18 @@ impl OrgReader<'_> {
             key: key_of(a),
             id: a.id.clone(),
         }))
+    }
+
+    /// The id of the live asset with this name, whatever its case.
+    pub async fn asset_id_by_name(&self, name: &str) -> Result<Option<String>, StoreError> {
+        Ok(sqlx::query_scalar(
+            "SELECT id FROM assets WHERE org_id = $1 AND lower(name) = lower($2) AND deleted_at IS NULL
+             ORDER BY name LIMIT 1",
+        )
+        .bind(&self.org_id)
+        .bind(name)
+        .fetch_optional(&self.store.read)
+        .await?)
     }
 
     pub async fn asset(&self, id: &str) -> Result<Asset, StoreError> {
@@ -469,7 +481,7 @@ impl OrgReader<'_> {
                 ))
             })?,
         };
-        let (keyset, order) = keyset(&mut sql, q, expr, "r.id", numeric)?;
+        let (keyset, order) = q.keyset(&mut sql, expr, "r.id", numeric)?;
         sql.push(&format!(
             "SELECT {RISK_COLUMNS} FROM risks r{cond}{keyset}{order} LIMIT {}",
             q.limit() + 1
@@ -714,39 +726,6 @@ fn risk_conditions(sql: &mut Sql, org_id: &str, f: &RiskFilter, q: &ListQuery, i
         ));
     }
     c
-}
-
-/// The keyset condition and ORDER BY, binding the cursor as text or number.
-pub(crate) fn keyset(
-    sql: &mut Sql,
-    q: &ListQuery,
-    expr: &str,
-    id: &str,
-    numeric: bool,
-) -> Result<(String, String), StoreError> {
-    let (cmp, dir) = match q.order {
-        SortOrder::Asc => (">", "ASC"),
-        SortOrder::Desc => ("<", "DESC"),
-    };
-    let cond = match &q.cursor {
-        None => String::new(),
-        Some(c) => {
-            let key = if numeric {
-                let n = c.key.parse::<i64>().map_err(|_| {
-                    StoreError::Invalid(pawl_domain::DomainError::field(
-                        "cursor",
-                        "not a cursor this server issued",
-                    ))
-                })?;
-                sql.int_arg(n)
-            } else {
-                sql.text_arg(c.key.clone())
-            };
-            let idp = sql.text_arg(c.id.clone());
-            format!(" AND ({expr} {cmp} {key} OR ({expr} = {key} AND {id} {cmp} {idp}))")
-        }
-    };
-    Ok((cond, format!(" ORDER BY {expr} {dir}, {id} {dir}")))
 }
 
 impl AuditedTx {
@@ -1337,33 +1316,20 @@ impl AuditedTx {
         if before == after {
             return Ok(());
         }
-        for a in &after {
-            let found: Option<(String,)> =
-                sqlx::query_as("SELECT id FROM assets WHERE org_id = $1 AND id = $2 AND deleted_at IS NULL")
-                    .bind(&self.org_id)
-                    .bind(a)
-                    .fetch_optional(&mut *self.tx)
-                    .await?;
-            if found.is_none() {
-                return Err(StoreError::Invalid(pawl_domain::DomainError::field(
-                    "assets",
-                    format!("no asset with id {a}"),
-                )));
-            }
+        if let Some(a) = self.first_missing("assets", &after).await? {
+            return Err(StoreError::Invalid(pawl_domain::DomainError::field(
+                "assets",
+                format!("no asset with id {a}"),
+            )));
         }
         sqlx::query("DELETE FROM risk_assets WHERE org_id = $1 AND risk_id = $2")
             .bind(&self.org_id)
             .bind(risk_id)
             .execute(&mut *self.tx)
             .await?;
-        for a in &after {
-            sqlx::query("INSERT INTO risk_assets (org_id, risk_id, asset_id) VALUES ($1, $2, $3)")
-                .bind(&self.org_id)
-                .bind(risk_id)
-                .bind(a)
-                .execute(&mut *self.tx)
-                .await?;
-        }
+        let pairs: Vec<(String, String)> = after.iter().map(|a| (risk_id.to_owned(), a.clone())).collect();
+        self.insert_links(("risk_assets", "risk_id", "asset_id"), &pairs)
+            .await?;
         let view = |ids: &Vec<String>| serde_json::json!({ "asset_ids": ids });
         self.record(
             "link_assets",

@@ -74,3 +74,56 @@ impl crate::AuditedTx {
         live_by_id(&mut *self.tx, spec, &self.org_id, id, from_row, lock).await
     }
 }
+
+impl crate::AuditedTx {
+    /// The first of `ids` that is not a live row of this organisation's
+    /// `table`, checked with one query per 500 ids, not one per id.
+    pub(crate) async fn first_missing(
+        &mut self,
+        table: &str,
+        ids: &[String],
+    ) -> Result<Option<String>, crate::StoreError> {
+        for chunk in ids.chunks(500) {
+            let mut sql = crate::sql::Sql::new("");
+            let org = sql.text_arg(&self.org_id);
+            let list = sql.text_list(chunk);
+            sql.push(&format!(
+                "SELECT id FROM {table} WHERE org_id = {org} AND deleted_at IS NULL AND id IN ({list})"
+            ));
+            let found: Vec<(String,)> = sql.query_as().fetch_all(&mut *self.tx).await?;
+            if let Some(m) = chunk.iter().find(|id| !found.iter().any(|(f,)| f == *id)) {
+                return Ok(Some(m.clone()));
+            }
+        }
+        Ok(None)
+    }
+
+    /// Inserts link rows `(org_id, a, b)` into `table (org_id, ca, cb)` with
+    /// multi-row statements.
+    pub(crate) async fn insert_links(
+        &mut self,
+        (table, ca, cb): (&str, &str, &str),
+        pairs: &[(String, String)],
+    ) -> Result<(), crate::StoreError> {
+        use crate::sql::Arg;
+        for chunk in pairs.chunks(300) {
+            let mut sql = crate::sql::Sql::bulk(self.engine);
+            let rows: Vec<String> = chunk
+                .iter()
+                .map(|(a, b)| {
+                    sql.row(vec![
+                        Arg::Text(self.org_id.clone()),
+                        Arg::Text(a.clone()),
+                        Arg::Text(b.clone()),
+                    ])
+                })
+                .collect();
+            sql.push(&format!(
+                "INSERT INTO {table} (org_id, {ca}, {cb}) VALUES {}",
+                rows.join(", ")
+            ));
+            sql.query().execute(&mut *self.tx).await?;
+        }
+        Ok(())
+    }
+}

@@ -370,11 +370,7 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
                 Some(m) => serde_json::from_str(&m).context("--mapping must be a JSON object from header to field")?,
                 None => Default::default(),
             };
-            let table = if pawl_reports::xlsx::is_xlsx(&bytes) {
-                pawl_reports::xlsx::read_table(&bytes)
-            } else {
-                pawl_domain::risk::import::read_csv(&bytes)
-            };
+            let table = pawl_reports::xlsx::read_sheet(&bytes);
             drop(bytes);
             let report = pawl_app::risk::import_table(
                 &store,

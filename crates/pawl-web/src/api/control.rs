@@ -71,44 +71,54 @@ impl From<AppliedControl> for ControlOut {
 
 list_of!(ControlList, ControlOut);
 
+/// An applied control. On PATCH, a field left out keeps its value; send
+/// `""` or `[]` to clear one.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ControlBody {
-    pub name: String,
-    #[serde(default)]
-    pub description: String,
-    #[serde(default)]
-    pub category: String,
+    /// Required when creating.
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub category: Option<String>,
     /// A member's e-mail, or a name.
-    #[serde(default)]
-    pub owner: String,
+    pub owner: Option<String>,
     /// planned (default), in_progress, implemented, retired.
-    #[serde(default)]
-    pub status: String,
+    pub status: Option<String>,
     /// YYYY-MM-DD.
     pub implemented_on: Option<String>,
-    #[serde(default)]
-    pub documents: String,
+    pub documents: Option<String>,
     /// Annex A controls, `A.5.15` or `5.15`.
-    #[serde(default)]
-    pub annex: Vec<String>,
+    pub annex: Option<Vec<String>>,
     /// Risks it treats, by id or reference (`R-0042`).
-    #[serde(default)]
-    pub risks: Vec<String>,
+    pub risks: Option<Vec<String>>,
 }
 
-impl From<ControlBody> for ControlInput {
-    fn from(b: ControlBody) -> Self {
+impl ControlBody {
+    /// The input this body makes on top of `base`, the control as stored
+    /// (or nothing, for a new one).
+    fn onto(self, base: Option<AppliedControl>) -> ControlInput {
+        let base = base.map(|c| ControlInput {
+            name: c.name,
+            description: c.description,
+            category: c.category,
+            owner: c.owner_name,
+            status: c.status,
+            implemented_on: c.implemented_on,
+            documents: c.documents,
+            annex: c.annex_ids,
+            risks: c.risk_ids,
+        });
+        let base = base.unwrap_or_default();
         ControlInput {
-            name: b.name,
-            description: b.description,
-            category: b.category,
-            owner: b.owner,
-            status: b.status,
-            implemented_on: b.implemented_on,
-            documents: b.documents,
-            annex: b.annex,
-            risks: b.risks,
+            name: self.name.unwrap_or(base.name),
+            description: self.description.unwrap_or(base.description),
+            category: self.category.unwrap_or(base.category),
+            owner: self.owner.unwrap_or(base.owner),
+            status: self.status.unwrap_or(base.status),
+            implemented_on: self.implemented_on.or(base.implemented_on),
+            documents: self.documents.unwrap_or(base.documents),
+            annex: self.annex.unwrap_or(base.annex),
+            risks: self.risks.unwrap_or(base.risks),
         }
     }
 }
@@ -160,7 +170,7 @@ pub async fn control_create(
     Auth(p): Auth,
     Json(body): Json<ControlBody>,
 ) -> ApiResult<impl IntoResponse> {
-    let c = service::create_control(&s.app.store, &p, &body.into()).await?;
+    let c = service::create_control(&s.app.store, &p, &body.onto(None)).await?;
     Ok((
         StatusCode::CREATED,
         with_etag(c.version),
@@ -179,7 +189,8 @@ pub async fn control_get(
     Ok((with_etag(c.version), axum::Json(ControlOut::from(c))))
 }
 
-/// Replaces an applied control's fields and links. Honours `If-Match`.
+/// Changes an applied control's fields and links; fields left out keep
+/// their values. Honours `If-Match`.
 #[utoipa::path(patch, path = "/api/v1/controls/{id}", tag = "controls", request_body = ControlBody,
     params(("id" = String, Path), ("If-Match" = Option<String>, Header)),
     responses((status = 200, body = ControlOut), (status = 404, body = Problem), (status = 412, body = Problem), (status = 422, body = Problem)))]
@@ -191,7 +202,8 @@ pub async fn control_patch(
     Json(body): Json<ControlBody>,
 ) -> ApiResult<impl IntoResponse> {
     let expected = if_match(&headers)?;
-    let c = service::update_control(&s.app.store, &p, &id, &body.into(), expected).await?;
+    let current = s.app.store.org(&p.organisation.id).applied_control(&id).await?;
+    let c = service::update_control(&s.app.store, &p, &id, &body.onto(Some(current)), expected).await?;
     Ok((with_etag(c.version), axum::Json(ControlOut::from(c))))
 }
 
@@ -540,13 +552,8 @@ pub async fn soa_put(
         override_reason: b.override_reason,
     };
     let entry = service::decide(&s.app.store, &p, &annex, &input, expected).await?;
-    let soa = service::soa(&s.app.store, &p.organisation.id, service::Detail::Full).await?;
-    let row = soa
-        .rows
-        .into_iter()
-        .find(|r| r.annex_id == entry.annex_id)
-        .ok_or_else(|| ApiError::bad_request("no such Annex A control"))?;
-    Ok((with_etag(entry.version), axum::Json(soa_row_out(row, entry.version))))
+    let (row, version) = service::soa_row(&s.app.store, &p.organisation.id, &entry.annex_id).await?;
+    Ok((with_etag(version), axum::Json(soa_row_out(row, version))))
 }
 
 #[derive(Serialize, ToSchema)]
@@ -696,14 +703,7 @@ pub async fn soa_download(s: &AppState, p: &Principal, format: &str, version: Op
         Some(v) => format!("{}-soa-v{v}.{format}", p.organisation.slug),
         None => format!("{}-soa-draft.{format}", p.organisation.slug),
     };
-    Ok((
-        [
-            (header::CONTENT_TYPE, mime.to_owned()),
-            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")),
-        ],
-        bytes,
-    )
-        .into_response())
+    Ok((super::attachment(mime, &name), bytes).into_response())
 }
 
 #[derive(Serialize, ToSchema)]
@@ -762,7 +762,7 @@ list_of!(EvidenceList, EvidenceOut);
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct EvidenceParams {
-    /// Only evidence for this applied control.
+    /// Only evidence for this applied control (several filters: any of them).
     pub control: Option<String>,
     /// Only evidence for this check.
     pub check: Option<String>,
@@ -784,17 +784,19 @@ pub async fn evidence_list(
         .as_deref()
         .map(|a| pawl_domain::control::annex_id("annex", a))
         .transpose()?;
-    let target = match (&q.control, &q.check, &annex) {
-        (Some(c), _, _) => Some(("applied_control", c.as_str())),
-        (_, Some(c), _) => Some(("check", c.as_str())),
-        (_, _, Some(a)) => Some(("soa", a.as_str())),
-        _ => None,
-    };
+    let targets: Vec<(&str, &str)> = [
+        q.control.as_deref().map(|c| ("applied_control", c)),
+        q.check.as_deref().map(|c| ("check", c)),
+        annex.as_deref().map(|a| ("soa", a)),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
     let page = s
         .app
         .store
         .org(&p.organisation.id)
-        .evidence_list(target, &list.to_query()?)
+        .evidence_list(&targets, &list.to_query()?)
         .await?;
     Ok(axum::Json(EvidenceList::page(page.map(evidence_out))))
 }
@@ -944,23 +946,14 @@ pub async fn download(s: &AppState, p: &Principal, id: &str) -> ApiResult<Respon
         ));
     };
     let file = s.app.blobs.open_verified(sha).await?;
-    let name: String = e
-        .file_name
-        .as_deref()
-        .unwrap_or("evidence")
-        .chars()
-        .map(|c| if c.is_ascii_graphic() || c == ' ' { c } else { '_' })
-        .collect();
     let body = Body::from_stream(tokio_util::io::ReaderStream::with_capacity(file, 1 << 16));
+    let headers = super::attachment(
+        e.content_type.as_deref().unwrap_or("application/octet-stream"),
+        e.file_name.as_deref().unwrap_or("evidence"),
+    );
     Ok((
-        [
-            (
-                header::CONTENT_TYPE,
-                e.content_type.unwrap_or_else(|| "application/octet-stream".into()),
-            ),
-            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")),
-            (header::CONTENT_LENGTH, e.size.unwrap_or(0).to_string()),
-        ],
+        headers,
+        [(header::CONTENT_LENGTH, e.size.unwrap_or(0).to_string())],
         body,
     )
         .into_response())
@@ -1067,16 +1060,7 @@ pub fn framework_report_out(r: service::FrameworkReport) -> FrameworkReportOut {
         refused: r.refused,
         requirements: r.requirements,
         version: r.version,
-        errors: r
-            .errors
-            .into_iter()
-            .map(|e| super::risk::ImportProblemOut {
-                line: e.line,
-                column: e.column,
-                header: e.header,
-                message: e.message,
-            })
-            .collect(),
+        errors: r.errors.into_iter().map(Into::into).collect(),
     }
 }
 

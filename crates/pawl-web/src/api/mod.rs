@@ -128,6 +128,28 @@ pub fn router(upload_limit: usize) -> OpenApiRouter<AppState> {
         .routes(routes!(control::crosswalk_get, control::crosswalk_put))
 }
 
+/// The headers of a file download: its type, and a name that is plain
+/// ASCII without quotes, so no header can be broken by it.
+pub(crate) fn attachment(mime: &str, name: &str) -> [(axum::http::HeaderName, String); 2] {
+    let name: String = name
+        .chars()
+        .map(|c| {
+            if (c.is_ascii_graphic() && c != '"' && c != '\\') || c == ' ' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    [
+        (axum::http::header::CONTENT_TYPE, mime.to_owned()),
+        (
+            axum::http::header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"{name}\""),
+        ),
+    ]
+}
+
 /// The paging, sorting and search parameters every list accepts.
 #[derive(Debug, Deserialize, IntoParams, Default)]
 #[into_params(parameter_in = Query)]

@@ -8,7 +8,7 @@ use crate::extract::{Json, Path, Query};
 use crate::AppState;
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use pawl_app::risk::{self as service, AcceptanceInput, RiskInput, ScoreInput};
 use pawl_domain::risk::RiskMethod;
@@ -511,18 +511,30 @@ list_of!(ActionList, ActionOut);
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ActionInput {
-    pub description: String,
-    #[serde(default)]
-    pub owner: String,
+    /// Required when adding an action; on PATCH a field left out keeps its value.
+    pub description: Option<String>,
+    pub owner: Option<String>,
     /// YYYY-MM-DD.
     pub due_date: Option<String>,
     /// open (default), in_progress or done.
     pub status: Option<String>,
 }
 
-fn action_of(risk_id: &str, a: &ActionInput) -> Result<TreatmentAction, ApiError> {
+impl ActionInput {
+    fn onto(self, a: TreatmentAction) -> ActionInput {
+        ActionInput {
+            description: self.description.or(Some(a.description)),
+            owner: self.owner.or(Some(a.owner_name)),
+            due_date: self.due_date.or(a.due_date),
+            status: self.status.or(Some(a.status)),
+        }
+    }
+}
+
+pub(crate) fn action_of(risk_id: &str, a: &ActionInput) -> Result<TreatmentAction, ApiError> {
     let mut errors = Vec::new();
-    if a.description.trim().is_empty() {
+    let description = a.description.as_deref().unwrap_or("").trim();
+    if description.is_empty() {
         errors.push(pawl_domain::FieldError::new("description", "describe the action"));
     }
     let status = a.status.clone().unwrap_or_else(|| "open".into());
@@ -539,8 +551,8 @@ fn action_of(risk_id: &str, a: &ActionInput) -> Result<TreatmentAction, ApiError
     Ok(TreatmentAction {
         id: String::new(),
         risk_id: risk_id.to_owned(),
-        description: a.description.trim().to_owned(),
-        owner_name: a.owner.trim().to_owned(),
+        description: description.to_owned(),
+        owner_name: a.owner.as_deref().unwrap_or("").trim().to_owned(),
         due_date: due.map(str::to_owned),
         status,
         created_at: String::new(),
@@ -603,7 +615,16 @@ pub async fn action_patch(
 ) -> ApiResult<impl IntoResponse> {
     let expected = if_match(&headers)?;
     service::ensure_may_change(&s.app.store, &p, &id).await?;
-    let action = action_of(&id, &input)?;
+    let current = s
+        .app
+        .store
+        .org(&p.organisation.id)
+        .treatment_actions(&id)
+        .await?
+        .into_iter()
+        .find(|a| a.id == action_id)
+        .ok_or_else(|| ApiError::not_found("treatment action"))?;
+    let action = action_of(&id, &input.onto(current))?;
     let mut tx = s.app.store.write(&p.organisation.id, &p.actor()).await?;
     let a = tx.update_treatment_action(&action_id, &action, expected).await?;
     if a.risk_id != id {
@@ -808,30 +829,11 @@ pub async fn register_download(s: &AppState, p: &pawl_app::Principal, format: &s
             )]))
         }
     };
-    let disposition = format!(
-        "attachment; filename=\"{}-risk-register.{format}\"",
-        p.organisation.slug
-    );
-    Ok((
-        [
-            (header::CONTENT_TYPE, mime.to_owned()),
-            (header::CONTENT_DISPOSITION, disposition),
-        ],
-        bytes,
-    )
-        .into_response())
+    let name = format!("{}-risk-register.{format}", p.organisation.slug);
+    Ok((super::attachment(mime, &name), bytes).into_response())
 }
 
 pub const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
-
-/// Reads an uploaded register, CSV or XLSX, told apart by its bytes.
-pub fn read_sheet(bytes: &[u8]) -> Result<pawl_domain::risk::import::Table, pawl_domain::risk::import::ImportProblem> {
-    if pawl_reports::xlsx::is_xlsx(bytes) {
-        pawl_reports::xlsx::read_table(bytes)
-    } else {
-        pawl_domain::risk::import::read_csv(bytes)
-    }
-}
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -863,18 +865,20 @@ pub struct ImportReportOut {
     pub warnings: Vec<ImportProblemOut>,
 }
 
+impl From<pawl_domain::risk::import::ImportProblem> for ImportProblemOut {
+    fn from(p: pawl_domain::risk::import::ImportProblem) -> Self {
+        ImportProblemOut {
+            line: p.line,
+            column: p.column,
+            header: p.header,
+            message: p.message,
+        }
+    }
+}
+
 impl From<service::ImportReport> for ImportReportOut {
     fn from(r: service::ImportReport) -> Self {
-        let conv = |v: Vec<pawl_domain::risk::import::ImportProblem>| {
-            v.into_iter()
-                .map(|p| ImportProblemOut {
-                    line: p.line,
-                    column: p.column,
-                    header: p.header,
-                    message: p.message,
-                })
-                .collect()
-        };
+        let conv = |v: Vec<pawl_domain::risk::import::ImportProblem>| v.into_iter().map(Into::into).collect();
         ImportReportOut {
             dry_run: r.dry_run,
             refused: r.refused,
@@ -918,7 +922,7 @@ pub async fn import(
         &s.app.store,
         &p.organisation.id,
         &p.actor(),
-        read_sheet(&body),
+        pawl_reports::xlsx::read_sheet(&body),
         &mapping,
         q.dry_run.unwrap_or(false),
     )
@@ -1070,6 +1074,35 @@ pub struct AssetInput {
     pub availability: Option<i64>,
 }
 
+/// Changes to an asset: a field left out keeps its value.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AssetPatch {
+    pub name: Option<String>,
+    pub asset_type: Option<String>,
+    pub owner: Option<String>,
+    pub location: Option<String>,
+    pub description: Option<String>,
+    pub confidentiality: Option<i64>,
+    pub integrity: Option<i64>,
+    pub availability: Option<i64>,
+}
+
+impl AssetPatch {
+    fn onto(self, a: Asset) -> AssetInput {
+        AssetInput {
+            name: self.name.unwrap_or(a.name),
+            asset_type: self.asset_type.unwrap_or(a.asset_type),
+            owner: self.owner.unwrap_or(a.owner_name),
+            location: self.location.unwrap_or(a.location),
+            description: self.description.unwrap_or(a.description),
+            confidentiality: self.confidentiality.or(Some(a.confidentiality)),
+            integrity: self.integrity.or(Some(a.integrity)),
+            availability: self.availability.or(Some(a.availability)),
+        }
+    }
+}
+
 pub fn asset_draft(a: &AssetInput) -> Result<AssetDraft, ApiError> {
     let mut errors = Vec::new();
     if a.name.trim().is_empty() || a.name.chars().count() > 200 {
@@ -1147,8 +1180,8 @@ pub async fn asset_get(
     Ok((with_etag(a.version), axum::Json(AssetOut::from(a))))
 }
 
-/// Replaces an asset's fields. Honours `If-Match`.
-#[utoipa::path(patch, path = "/api/v1/assets/{id}", tag = "risk", request_body = AssetInput,
+/// Changes an asset's fields; fields left out keep their values. Honours `If-Match`.
+#[utoipa::path(patch, path = "/api/v1/assets/{id}", tag = "risk", request_body = AssetPatch,
     params(("id" = String, Path), ("If-Match" = Option<String>, Header)),
     responses((status = 200, body = AssetOut), (status = 404, body = Problem), (status = 412, body = Problem), (status = 422, body = Problem)))]
 pub async fn asset_patch(
@@ -1156,10 +1189,11 @@ pub async fn asset_patch(
     Auth(p): Auth,
     Path(id): Path<String>,
     headers: HeaderMap,
-    Json(input): Json<AssetInput>,
+    Json(patch): Json<AssetPatch>,
 ) -> ApiResult<impl IntoResponse> {
     let expected = if_match(&headers)?;
-    let draft = asset_draft(&input)?;
+    let current = s.app.store.org(&p.organisation.id).asset(&id).await?;
+    let draft = asset_draft(&patch.onto(current))?;
     let mut tx = s.app.store.write(&p.organisation.id, &p.actor()).await?;
     let a = tx.update_asset(&id, &draft, expected).await?;
     tx.commit().await?;

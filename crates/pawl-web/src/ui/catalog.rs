@@ -144,15 +144,15 @@ pub async fn control(State(s): State<AppState>, Auth(p): Auth, Path(id): Path<St
             ..Default::default()
         };
         let applied = reader.applied_controls(&filter, &q).await?.items;
-        let mut targets = vec![("soa", control.id.clone())];
-        targets.extend(applied.iter().take(20).map(|c| ("applied_control", c.id.clone())));
-        for (kind, id) in targets {
-            for e in reader.evidence_list(Some((kind, &id)), &q).await?.items {
-                if !evidence.iter().any(|x: &crate::api::control::EvidenceOut| x.id == e.id) {
-                    evidence.push(crate::api::control::evidence_out(e));
-                }
-            }
-        }
+        let mut targets = vec![("soa", control.id.as_str())];
+        targets.extend(applied.iter().map(|c| ("applied_control", c.id.as_str())));
+        evidence = reader
+            .evidence_list(&targets, &q)
+            .await?
+            .items
+            .into_iter()
+            .map(crate::api::control::evidence_out)
+            .collect();
         Some(applied)
     } else {
         None

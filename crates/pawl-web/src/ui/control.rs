@@ -139,17 +139,6 @@ impl ControlFormPage {
     }
 }
 
-async fn risk_refs(s: &AppState, p: &Principal, ids: &[String]) -> Result<Vec<(String, String, String)>, ApiError> {
-    let reader = s.app.store.org(&p.organisation.id);
-    let mut out = Vec::new();
-    for id in ids {
-        if let Ok(r) = reader.risk(id).await {
-            out.push((r.id, r.reference, r.title));
-        }
-    }
-    Ok(out)
-}
-
 async fn form_values(
     s: &AppState,
     p: &Principal,
@@ -157,7 +146,7 @@ async fn form_values(
 ) -> Result<HashMap<String, String>, ApiError> {
     let mut v = HashMap::new();
     if let Some(c) = c {
-        let refs = risk_refs(s, p, &c.risk_ids).await?;
+        let refs = s.app.store.org(&p.organisation.id).risks_of_control(&c.id).await?;
         v.insert("name".into(), c.name.clone());
         v.insert("description".into(), c.description.clone());
         v.insert("category".into(), c.category.clone());
@@ -345,21 +334,19 @@ pub async fn control(
         limit: Some(100),
         ..Default::default()
     };
-    let mut evidence: Vec<EvidenceOut> = Vec::new();
-    let mut targets = vec![("applied_control", id.clone())];
-    targets.extend(checks.iter().map(|k: &CheckView| ("check", k.check.id.clone())));
-    for (kind, target) in targets {
-        for e in reader.evidence_list(Some((kind, &target)), &first_100).await?.items {
-            if !evidence.iter().any(|x| x.id == e.id) {
-                evidence.push(evidence_out(e));
-            }
-        }
-    }
-    evidence.sort_by(|a, b| b.created_at.cmp(&a.created_at));
+    let mut targets = vec![("applied_control", id.as_str())];
+    targets.extend(checks.iter().map(|k: &CheckView| ("check", k.check.id.as_str())));
+    let evidence: Vec<EvidenceOut> = reader
+        .evidence_list(&targets, &first_100)
+        .await?
+        .items
+        .into_iter()
+        .map(evidence_out)
+        .collect();
     Ok(render(&ControlPage {
         shell: Shell::new(&s, &p, "controls").await?,
         status_label: ControlStatus::parse(&c.status).map(|s| s.label()).unwrap_or("Unknown"),
-        risks: risk_refs(&s, &p, &c.risk_ids).await?,
+        risks: reader.risks_of_control(&c.id).await?,
         annex,
         checks,
         evidence,
@@ -564,15 +551,7 @@ fn entry_page(shell: Shell, row: SoaRow, version: i64, errors: HashMap<String, S
 }
 
 pub async fn soa_entry(State(s): State<AppState>, Auth(p): Auth, Path(annex): Path<String>) -> PageResult {
-    let annex = pawl_domain::control::annex_id("annex", &annex)
-        .map_err(|_| PageError(ApiError::not_found(&format!("Annex A control {annex:?}"))))?;
-    let current = service::soa(&s.app.store, &p.organisation.id, service::Detail::Full).await?;
-    let version = current.versions.get(&annex).copied().unwrap_or(0);
-    let row = current
-        .rows
-        .into_iter()
-        .find(|r| r.annex_id == annex)
-        .ok_or_else(|| PageError(ApiError::bad_request("no such Annex A control")))?;
+    let (row, version) = service::soa_row(&s.app.store, &p.organisation.id, &annex).await?;
     Ok(render(&entry_page(
         Shell::new(&s, &p, "soa").await?,
         row,
@@ -608,18 +587,14 @@ pub async fn soa_entry_save(
     match service::decide(&s.app.store, &p, &annex, &input, version).await {
         Ok(e) => Ok(Redirect::to(&format!("/soa?notice=A.{}%20saved.#a-{}", e.annex_id, e.annex_id)).into_response()),
         Err(e) => {
-            let errors = match field_errors(e) {
-                Ok(errors) => errors,
+            // Field problems go beside their fields; a stale page or a
+            // conflict above the form; what was typed stays.
+            let (errors, status) = match field_errors(e) {
+                Ok(errors) => (errors, StatusCode::UNPROCESSABLE_ENTITY),
+                Err(e) if on_form(&e) => (HashMap::from([("form".to_owned(), e.message())]), e.status),
                 Err(e) => return Err(PageError(e)),
             };
-            let annex_id =
-                pawl_domain::control::annex_id("annex", &annex).map_err(|e| PageError(AppError::from(e).into()))?;
-            let current = service::soa(&s.app.store, &p.organisation.id, service::Detail::Full).await?;
-            let mut row = current
-                .rows
-                .into_iter()
-                .find(|r| r.annex_id == annex_id)
-                .ok_or_else(|| PageError(ApiError::bad_request("no such Annex A control")))?;
+            let (mut row, stored) = service::soa_row(&s.app.store, &p.organisation.id, &annex).await?;
             row.decision.applicable = input.applicable;
             row.decision.justification = input.justification.clone();
             row.decision.override_reason = input.override_reason.clone();
@@ -628,10 +603,25 @@ pub async fn soa_entry_save(
                 .iter()
                 .filter_map(|r| InclusionReason::parse(r).ok())
                 .collect();
-            let page = entry_page(Shell::new(&s, &p, "soa").await?, row, version.unwrap_or(0), errors);
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response())
+            row.decision.status_override = input
+                .status_override
+                .as_deref()
+                .and_then(|o| Implementation::parse(o).ok());
+            let version = if status == StatusCode::PRECONDITION_FAILED {
+                stored
+            } else {
+                version.unwrap_or(stored)
+            };
+            let page = entry_page(Shell::new(&s, &p, "soa").await?, row, version, errors);
+            Ok((status, render(&page)).into_response())
         }
     }
+}
+
+/// Whether an error belongs above a form the person can correct and send
+/// again, rather than on an error page.
+fn on_form(e: &ApiError) -> bool {
+    e.status.is_client_error() && e.status != StatusCode::NOT_FOUND && e.status != StatusCode::FORBIDDEN
 }
 
 #[derive(Deserialize)]
@@ -745,7 +735,7 @@ pub async fn evidence_list(State(s): State<AppState>, Auth(p): Auth, Query(q): Q
         ..Default::default()
     }
     .to_query()?;
-    let page = s.app.store.org(&p.organisation.id).evidence_list(None, &list).await?;
+    let page = s.app.store.org(&p.organisation.id).evidence_list(&[], &list).await?;
     Ok(render(&EvidencePage {
         shell: Shell::new(&s, &p, "evidence").await?,
         total: page.total,

@@ -269,6 +269,8 @@ struct RiskFormPage {
     selects: Vec<SelectField>,
     cia: String,
     next_review: String,
+    note: String,
+    assessed_on: String,
     members: Vec<String>,
     all_assets: Vec<(String, String, bool)>,
     errors: HashMap<String, String>,
@@ -475,6 +477,8 @@ async fn form_page(
         ],
         cia: get("cia"),
         next_review: get("next_review"),
+        note: get("note"),
+        assessed_on: get("assessed_on"),
         members,
         all_assets,
         risk,
@@ -627,24 +631,16 @@ pub async fn add_action(
 ) -> PageResult {
     service::ensure_may_change(&s.app.store, &p, &id).await?;
     let result: Result<TreatmentAction, ApiError> = async {
-        if f.description.trim().is_empty() {
-            return Err(ApiError::invalid(vec![pawl_domain::FieldError::new(
-                "description",
-                "describe the action",
-            )]));
-        }
-        let due = f.due_date.filter(|d| !d.is_empty());
-        let action = TreatmentAction {
-            id: String::new(),
-            risk_id: id.clone(),
-            description: f.description.trim().to_owned(),
-            owner_name: f.owner.unwrap_or_default().trim().to_owned(),
-            due_date: due,
-            status: "open".into(),
-            created_at: String::new(),
-            updated_at: String::new(),
-            version: 0,
-        };
+        // The API's checks, so a form cannot store what the API refuses.
+        let action = crate::api::risk::action_of(
+            &id,
+            &crate::api::risk::ActionInput {
+                description: Some(f.description.clone()),
+                owner: f.owner.clone(),
+                due_date: f.due_date.clone(),
+                status: None,
+            },
+        )?;
         let mut tx = s.app.store.write(&p.organisation.id, &p.actor()).await?;
         let a = tx.add_treatment_action(&id, &action).await?;
         tx.commit().await?;
@@ -771,7 +767,7 @@ pub async fn import(State(s): State<AppState>, Auth(p): Auth, mut form: Multipar
         &s.app.store,
         &p.organisation.id,
         &p.actor(),
-        crate::api::risk::read_sheet(&file),
+        pawl_reports::xlsx::read_sheet(&file),
         &HashMap::new(),
         dry_run,
     )

@@ -628,3 +628,56 @@ on_both_engines! {
         assert_eq!(row(&soa, "5.22")["implementation"], "not_started");
     }
 }
+
+on_both_engines! {
+    async fn a_patch_changes_only_what_it_names(engine: Engine) {
+        use reqwest::Method;
+        let app = spawn_app(engine).await;
+        let risk: Value = send(&app, Method::POST, "/api/v1/risks", json!({"title": "Laptop theft", "review_interval_days": 100000000}), None).await.json().await.unwrap();
+        assert_eq!(risk["errors"][0]["field"], "review_interval_days", "an absurd interval is refused, not a crash: {risk}");
+        let risk: Value = send(&app, Method::POST, "/api/v1/risks", json!({"title": "Laptop theft"}), None).await.json().await.unwrap();
+        let rid = risk["id"].as_str().unwrap();
+
+        let c: Value = send(&app, Method::POST, "/api/v1/controls", json!({"name": "Disk encryption", "annex": ["8.1"], "risks": [rid], "status": "implemented", "implemented_on": "2026-01-10"}), None).await.json().await.unwrap();
+        let id = c["id"].as_str().unwrap();
+        let r = send(&app, Method::PATCH, &format!("/api/v1/controls/{id}"), json!({"owner": ADMIN_EMAIL}), None).await;
+        assert_eq!(r.status(), 200);
+        let after: Value = r.json().await.unwrap();
+        assert_eq!((after["status"].as_str(), after["implemented_on"].as_str()), (Some("implemented"), Some("2026-01-10")));
+        assert_eq!((after["annex"].clone(), after["risk_ids"].clone()), (json!(["8.1"]), json!([rid])), "links are kept");
+        assert_eq!(after["owner"], ADMIN_EMAIL);
+        let r = send(&app, Method::PATCH, &format!("/api/v1/controls/{id}"), json!({"risks": []}), None).await;
+        assert_eq!(r.json::<Value>().await.unwrap()["risk_ids"], json!([]), "an empty list clears");
+
+        let a: Value = send(&app, Method::POST, "/api/v1/assets", json!({"name": "CRM", "confidentiality": 5, "integrity": 4, "owner": "Sales"}), None).await.json().await.unwrap();
+        let r = send(&app, Method::PATCH, &format!("/api/v1/assets/{}", a["id"].as_str().unwrap()), json!({"location": "eu-west-1"}), None).await;
+        let a: Value = r.json().await.unwrap();
+        assert_eq!((a["confidentiality"].as_i64(), a["integrity"].as_i64(), a["owner"].as_str()), (Some(5), Some(4), Some("Sales")));
+        assert_eq!(a["location"], "eu-west-1");
+
+        let act: Value = send(&app, Method::POST, &format!("/api/v1/risks/{rid}/actions"), json!({"description": "Roll out BitLocker", "owner": "IT", "due_date": "2027-01-31"}), None).await.json().await.unwrap();
+        let r = send(&app, Method::PATCH, &format!("/api/v1/risks/{rid}/actions/{}", act["id"].as_str().unwrap()), json!({"status": "done"}), None).await;
+        assert_eq!(r.status(), 200);
+        let act: Value = r.json().await.unwrap();
+        assert_eq!((act["status"].as_str(), act["owner"].as_str(), act["due_date"].as_str()), (Some("done"), Some("IT"), Some("2027-01-31")));
+
+        // Evidence naming a control that does not exist leaves no file behind.
+        let r = app.api().post(app.url("/api/v1/evidence")).bearer_auth(&app.admin_token)
+            .multipart(upload(&[("control", "no-such-control")], Some(("scan.pdf", b"%PDF-1.4 scan".to_vec()))))
+            .send().await.unwrap();
+        assert_eq!(r.status(), 422);
+        let root = app.db.dir.0.join("evidence");
+        let stored: usize = std::fs::read_dir(&root).map(|d| d.flatten().filter(|e| e.file_name() != "tmp").count()).unwrap_or(0);
+        assert_eq!(stored, 0, "no file without its record");
+
+        // A stale SoA form says so above the form and keeps what was typed.
+        let (b, csrf) = app.signed_in(ADMIN_EMAIL).await;
+        send(&app, Method::PUT, "/api/v1/soa/7.4", json!({"applicable": true, "reasons": ["legal"]}), None).await;
+        let r = b.post(app.url("/soa/7.4")).form(&[("_csrf", csrf.as_str()), ("applicable", "no"), ("justification", "No premises"), ("status_override", ""), ("version", "0")]).send().await.unwrap();
+        assert_eq!(r.status(), 412);
+        let html = r.text().await.unwrap();
+        assert!(html.contains("alert-error") && html.contains("No premises"), "{html}");
+        let r = b.post(app.url(&format!("/risks/{rid}/actions"))).form(&[("_csrf", csrf.as_str()), ("description", "Encrypt"), ("due_date", "next week")]).send().await.unwrap();
+        assert_eq!(r.status(), 422, "the form checks a due date as the API does");
+    }
+}
