@@ -51,6 +51,9 @@ struct DbArgs {
     /// Use PostgreSQL at this `postgres://` URL instead of SQLite.
     #[arg(long, global = true, env = "PAWL_DATABASE_URL", hide_env_values = true)]
     database_url: Option<String>,
+    /// The largest evidence file accepted, in MB, by the server and the CLI.
+    #[arg(long, global = true, env = "PAWL_MAX_EVIDENCE_MB", default_value_t = 1024)]
+    max_evidence_mb: u64,
 }
 
 impl DbArgs {
@@ -71,6 +74,13 @@ impl DbArgs {
         self.data_dir.join("evidence")
     }
 
+    /// The app on this database, with its evidence store and limit.
+    async fn app(&self) -> Result<App> {
+        let mut app = App::new(self.open().await?, self.evidence_dir());
+        app.blobs.max_file = self.max_evidence_mb.saturating_mul(1 << 20);
+        Ok(app)
+    }
+
     async fn open(&self) -> Result<Store> {
         let location = self.location()?;
         Store::open(&location)
@@ -89,9 +99,6 @@ enum Command {
         /// Create (or keep) the demo organisation and print how to sign in.
         #[arg(long)]
         demo: bool,
-        /// The largest evidence file accepted, in MB.
-        #[arg(long, env = "PAWL_MAX_EVIDENCE_MB", default_value_t = 1024)]
-        max_evidence_mb: u64,
     },
     /// Bring the database schema up to date, then exit.
     Migrate,
@@ -296,11 +303,7 @@ fn init_logs(json: bool) {
 async fn run(cli: Cli) -> Result<std::process::ExitCode> {
     let ok = std::process::ExitCode::SUCCESS;
     match cli.command {
-        Command::Serve {
-            addr,
-            demo,
-            max_evidence_mb,
-        } => serve(&cli.db, addr, demo, max_evidence_mb).await.map(|_| ok),
+        Command::Serve { addr, demo } => serve(&cli.db, addr, demo).await.map(|_| ok),
         Command::Migrate => {
             let store = cli.db.open().await?;
             println!("database is up to date ({})", store.engine().as_str());
@@ -323,7 +326,7 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
             Ok(ok)
         }
         Command::User(UserCommand::Add { org, email, role }) => {
-            let app = App::new(cli.db.open().await?, cli.db.evidence_dir());
+            let app = cli.db.app().await?;
             let org = organisation(&app.store, &org).await?;
             let exists = app.store.user_by_email(&Email::parse(&email)?).await?.is_some();
             let password = if exists { None } else { Some(read_password()?) };
@@ -341,7 +344,7 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
             Ok(ok)
         }
         Command::Token(TokenCommand::Create { org, email, name }) => {
-            let app = App::new(cli.db.open().await?, cli.db.evidence_dir());
+            let app = cli.db.app().await?;
             let org = organisation(&app.store, &org).await?;
             let user = app
                 .store
@@ -381,24 +384,8 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
                 dry_run,
             )
             .await?;
-            for e in &report.errors {
-                eprintln!(
-                    "{}:{}{}: error: {}",
-                    file.display(),
-                    e.line,
-                    e.column.map(|c| format!(":{c}")).unwrap_or_default(),
-                    e.message
-                );
-            }
-            for w in &report.warnings {
-                eprintln!(
-                    "{}:{}{}: warning: {}",
-                    file.display(),
-                    w.line,
-                    w.column.map(|c| format!(":{c}")).unwrap_or_default(),
-                    w.message
-                );
-            }
+            print_problems(&file, "error", &report.errors);
+            print_problems(&file, "warning", &report.warnings);
             if report.refused {
                 println!("refused: {} errors; nothing was imported", report.errors.len());
                 return Ok(std::process::ExitCode::from(1));
@@ -459,7 +446,7 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
             valid_until,
             collected_by,
         }) => {
-            let app = App::new(cli.db.open().await?, cli.db.evidence_dir());
+            let app = cli.db.app().await?;
             let org = organisation(&app.store, &org).await?;
             let control = pawl_app::evidence::control_id(&app.store, &org.id, &control).await?;
             let sealed = match &file {
@@ -509,15 +496,7 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
                 dry_run,
             )
             .await?;
-            for e in &report.errors {
-                eprintln!(
-                    "{}:{}{}: error: {}",
-                    file.display(),
-                    e.line,
-                    e.column.map(|c| format!(":{c}")).unwrap_or_default(),
-                    e.message
-                );
-            }
+            print_problems(&file, "error", &report.errors);
             if report.refused {
                 eprintln!("refused: nothing was imported");
                 return Ok(std::process::ExitCode::from(1));
@@ -576,6 +555,20 @@ fn read_password() -> Result<String> {
     Ok(password)
 }
 
+/// Prints a file's problems as `FILE:LINE[:COLUMN]: LEVEL: message`, the
+/// form editors and CI logs link to.
+fn print_problems(file: &std::path::Path, level: &str, problems: &[pawl_domain::risk::import::ImportProblem]) {
+    for p in problems {
+        eprintln!(
+            "{}:{}{}: {level}: {}",
+            file.display(),
+            p.line,
+            p.column.map(|c| format!(":{c}")).unwrap_or_default(),
+            p.message
+        );
+    }
+}
+
 /// Streams a file into the evidence store, hashing it on the way.
 async fn seal_file(app: &App, file: &std::path::Path) -> Result<pawl_app::evidence::SealedFile> {
     let name = file
@@ -598,10 +591,8 @@ async fn seal_file(app: &App, file: &std::path::Path) -> Result<pawl_app::eviden
     Ok(w.seal(&name).await?)
 }
 
-async fn serve(db: &DbArgs, addr: SocketAddr, with_demo: bool, max_evidence_mb: u64) -> Result<()> {
-    let store = db.open().await?;
-    let mut app = App::new(store, db.evidence_dir());
-    app.blobs.max_file = max_evidence_mb.saturating_mul(1 << 20);
+async fn serve(db: &DbArgs, addr: SocketAddr, with_demo: bool) -> Result<()> {
+    let app = db.app().await?;
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .with_context(|| format!("cannot listen on {addr}"))?;

@@ -439,6 +439,23 @@ async fn the_cli_exports_the_soa_and_adds_evidence() {
     assert!(!out.status.success(), "an unknown control is refused");
     assert!(String::from_utf8_lossy(&out.stderr).contains("C-0042"));
     let out = run(&[
+        "--max-evidence-mb",
+        "0",
+        "evidence",
+        "add",
+        "--org",
+        "acme",
+        "--control",
+        "C-0001",
+        file.to_str().unwrap(),
+    ]);
+    assert!(!out.status.success(), "the CLI keeps the same size limit as the server");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("larger than 0 MB"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = run(&[
         "evidence",
         "add",
         "--org",
