@@ -559,6 +559,10 @@ pub async fn import_table(
     // live risk update it one by one.
     let mut new_risks: Vec<(RiskDraft, Vec<String>)> = Vec::new();
     let file_refs: std::collections::HashSet<String> = rows.iter().filter_map(|r| r.reference.clone()).collect();
+    // Rows without a reference get the next free numbers, skipping those the
+    // file itself uses for other rows, reserved all at once.
+    let unnumbered = rows.iter().filter(|r| r.reference.is_none()).count();
+    let mut fresh_refs = tx.next_references(unnumbered, &file_refs).await?.into_iter();
     // Each row is consumed as it is written, so the parsed file shrinks while
     // the database grows.
     for r in rows {
@@ -662,12 +666,8 @@ pub async fn import_table(
                     });
                 }
                 let mut draft = apply(&method, &RiskDraft::default(), &input, owner).map_err(located)?;
-                while draft.reference.is_none() {
-                    // Skip numbers the file itself uses for other rows.
-                    let next = tx.next_reference().await?;
-                    if !file_refs.contains(&next) {
-                        draft.reference = Some(next);
-                    }
+                if draft.reference.is_none() {
+                    draft.reference = fresh_refs.next();
                 }
                 report.created += 1;
                 new_risks.push((draft, ids));

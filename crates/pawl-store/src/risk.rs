@@ -893,19 +893,41 @@ impl AuditedTx {
 
     /// The next free `R-0001` style reference.
     pub async fn next_reference(&mut self) -> Result<String, StoreError> {
-        loop {
-            let n = self.bump_counter("risk").await?;
-            let candidate = format!("R-{n:04}");
-            let taken: Option<(String,)> =
-                sqlx::query_as("SELECT id FROM risks WHERE org_id = $1 AND reference = $2 AND deleted_at IS NULL")
-                    .bind(&self.org_id)
-                    .bind(&candidate)
-                    .fetch_optional(&mut *self.tx)
-                    .await?;
-            if taken.is_none() {
-                return Ok(candidate);
+        let mut one = self.next_references(1, &std::collections::HashSet::new()).await?;
+        one.pop()
+            .ok_or_else(|| StoreError::Corrupt("no reference was reserved".into()))
+    }
+
+    /// `n` free references (`R-0042`), none of them a live risk's or in
+    /// `avoid` (those a file being imported gives its own rows): one counter
+    /// update and one check per batch, not two queries a risk.
+    pub async fn next_references(
+        &mut self,
+        n: usize,
+        avoid: &std::collections::HashSet<String>,
+    ) -> Result<Vec<String>, StoreError> {
+        let mut out = Vec::with_capacity(n);
+        while out.len() < n {
+            let want = (n - out.len()) as i64;
+            let last = self.bump_counter_by("risk", want).await?;
+            let candidates: Vec<String> = (last - want + 1..=last)
+                .map(|k| format!("R-{k:04}"))
+                .filter(|c| !avoid.contains(c))
+                .collect();
+            let mut taken = std::collections::HashSet::new();
+            for chunk in candidates.chunks(500) {
+                let mut sql = Sql::new("");
+                let org = sql.text_arg(&self.org_id);
+                let list = sql.text_list(chunk);
+                sql.push(&format!(
+                    "SELECT reference FROM risks WHERE org_id = {org} AND deleted_at IS NULL AND reference IN ({list})"
+                ));
+                let rows: Vec<(String,)> = sql.query_as().fetch_all(&mut *self.tx).await?;
+                taken.extend(rows.into_iter().map(|r| r.0));
             }
+            out.extend(candidates.into_iter().filter(|c| !taken.contains(c)));
         }
+        Ok(out)
     }
 
     pub async fn create_risk(&mut self, d: &RiskDraft, note: &str) -> Result<Risk, StoreError> {

@@ -79,21 +79,29 @@ impl AuditedTx {
     /// The next number of one of the organisation's counters (`risk`,
     /// `control`), starting at 1.
     pub(crate) async fn bump_counter(&mut self, name: &str) -> Result<i64, StoreError> {
-        let bumped: Option<i64> =
-            sqlx::query_scalar("UPDATE counters SET value = value + 1 WHERE org_id = $1 AND name = $2 RETURNING value")
-                .bind(&self.org_id)
-                .bind(name)
-                .fetch_optional(&mut *self.tx)
-                .await?;
+        self.bump_counter_by(name, 1).await
+    }
+
+    /// Takes `by` numbers of a counter at once and returns the last.
+    pub(crate) async fn bump_counter_by(&mut self, name: &str, by: i64) -> Result<i64, StoreError> {
+        let bumped: Option<i64> = sqlx::query_scalar(
+            "UPDATE counters SET value = value + $3 WHERE org_id = $1 AND name = $2 RETURNING value",
+        )
+        .bind(&self.org_id)
+        .bind(name)
+        .bind(by)
+        .fetch_optional(&mut *self.tx)
+        .await?;
         if let Some(n) = bumped {
             return Ok(n);
         }
-        sqlx::query("INSERT INTO counters (org_id, name, value) VALUES ($1, $2, 1)")
+        sqlx::query("INSERT INTO counters (org_id, name, value) VALUES ($1, $2, $3)")
             .bind(&self.org_id)
             .bind(name)
+            .bind(by)
             .execute(&mut *self.tx)
             .await?;
-        Ok(1)
+        Ok(by)
     }
 
     pub(crate) async fn record<B: Serialize, A: Serialize>(

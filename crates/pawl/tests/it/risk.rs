@@ -644,3 +644,20 @@ on_both_engines! {
         assert_eq!(as_of["items"][0]["inherent"]["likelihood"], 4);
     }
 }
+
+on_both_engines! {
+    async fn imported_rows_without_a_reference_get_free_numbers(engine: Engine) {
+        let app = spawn_app(engine).await;
+        let t = &app.admin_token;
+        assert_eq!(post(&app, t, "/api/v1/risks", json!({"title": "First"})).await.status(), 201);
+        let r = app.api().post(app.url("/api/v1/risks/import")).bearer_auth(t)
+            .body("Risk ID,Title\n,Alpha\nR-0003,Beta\n,Gamma\n").send().await.unwrap();
+        assert_eq!(r.status(), 200);
+        let all = get(&app, t, "/api/v1/risks?sort=reference&order=asc").await;
+        let refs: Vec<(String, String)> = all["items"].as_array().unwrap().iter()
+            .map(|r| (r["reference"].as_str().unwrap().to_owned(), r["title"].as_str().unwrap().to_owned())).collect();
+        let want: Vec<(String, String)> = [("R-0001", "First"), ("R-0002", "Alpha"), ("R-0003", "Beta"), ("R-0004", "Gamma")]
+            .iter().map(|(a, b)| (a.to_string(), b.to_string())).collect();
+        assert_eq!(refs, want, "numbers the file uses and numbers taken are skipped");
+    }
+}
