@@ -6,6 +6,7 @@ mod controls;
 use crate::{members, App, AppError};
 use pawl_domain::audit::Actor;
 use pawl_domain::identity::OrgSlug;
+use pawl_domain::register::{ASSET, TREATMENT_ACTION};
 use pawl_store::StoreError;
 
 pub const SLUG: &str = "demo";
@@ -761,23 +762,14 @@ async fn ensure_risks(app: &App, org_id: &str) -> Result<(), AppError> {
         name: "demo loader".into(),
     };
     let mut asset_ids = std::collections::HashMap::new();
-    let mut tx = app.store.write(org_id, &manager).await?;
     for (name, kind, owner, location, c, i, a) in ASSETS {
-        let asset = tx
-            .create_asset(&pawl_store::AssetDraft {
-                name: (*name).into(),
-                asset_type: (*kind).into(),
-                owner_name: (*owner).into(),
-                location: (*location).into(),
-                description: String::new(),
-                confidentiality: *c,
-                integrity: *i,
-                availability: *a,
-            })
-            .await?;
+        let input = serde_json::json!({
+            "name": name, "asset_type": kind, "owner": owner, "location": location,
+            "confidentiality": c, "integrity": i, "availability": a,
+        });
+        let asset = crate::register::create_as(&app.store, org_id, &manager, &ASSET, as_map(input)).await?;
         asset_ids.insert(*name, asset.id);
     }
-    tx.commit().await?;
     let n = |v: i64| Some(Some(ScoreInput::Number(v)));
     // A year of history: the annual workshop identified the risks, a
     // treatment workshop reassessed them, so the register as it stood on a
@@ -824,28 +816,18 @@ async fn ensure_risks(app: &App, org_id: &str) -> Result<(), AppError> {
         };
         let risk = update_risk(&app.store, org_id, &manager, &risk.id, &second, None).await?;
         if let Some(what) = action {
-            let mut tx = app.store.write(org_id, &manager).await?;
-            tx.add_treatment_action(
-                &risk.id,
-                &pawl_store::TreatmentAction {
-                    id: String::new(),
-                    risk_id: risk.id.clone(),
-                    description: (*what).into(),
-                    owner_name: (*owner).into(),
-                    due_date: Some(format!("2027-{:02}-28", 1 + k % 12)),
-                    status: if *status == "in_treatment" {
-                        "in_progress"
-                    } else {
-                        "open"
-                    }
-                    .into(),
-                    created_at: String::new(),
-                    updated_at: String::new(),
-                    version: 0,
-                },
-            )
-            .await?;
-            tx.commit().await?;
+            let input = serde_json::json!({
+                "risk_id": risk.id, "description": what, "owner": owner,
+                "due_date": format!("2027-{:02}-28", 1 + k % 12),
+            });
+            let action =
+                crate::register::create_as(&app.store, org_id, &manager, &TREATMENT_ACTION, as_map(input)).await?;
+            if *status == "in_treatment" {
+                let mut tx = app.store.write(org_id, &manager).await?;
+                tx.transition_record(&TREATMENT_ACTION, &action.id, "in_progress", None)
+                    .await?;
+                tx.commit().await?;
+            }
         }
         if retained {
             let level = risk
@@ -877,4 +859,11 @@ async fn ensure_risks(app: &App, org_id: &str) -> Result<(), AppError> {
         }
     }
     Ok(())
+}
+
+fn as_map(v: serde_json::Value) -> serde_json::Map<String, serde_json::Value> {
+    match v {
+        serde_json::Value::Object(m) => m,
+        _ => serde_json::Map::new(),
+    }
 }

@@ -251,6 +251,8 @@ pub struct EvidenceInput {
     pub checks: Vec<String>,
     /// Annex A controls (SoA rows) it supports.
     pub annex: Vec<String>,
+    /// Records of any register it supports, as `kind:id` (`asset:0193…`).
+    pub records: Vec<String>,
     /// The evidence this one replaces as a newer version.
     pub supersedes: Option<String>,
 }
@@ -329,6 +331,15 @@ fn draft(input: &EvidenceInput, collector: &str, file: Option<StoredFile>) -> Re
     for a in input.annex.iter().filter(|a| !a.trim().is_empty()) {
         if let Some(id) = problems.take(pawl_domain::control::annex_id("annex", a)) {
             links.push(("soa".into(), id));
+        }
+    }
+    for r in input.records.iter().map(|r| r.trim()).filter(|r| !r.is_empty()) {
+        match r
+            .split_once(':')
+            .filter(|(k, _)| pawl_domain::register::kind(k).is_some_and(|d| d.key == *k))
+        {
+            Some((k, id)) => links.push((k.to_owned(), id.to_owned())),
+            None => problems.push("record", format!("{r:?} is not kind:id of a register's record")),
         }
     }
     links.retain(|(_, id)| !id.is_empty());

@@ -10,6 +10,7 @@ pub mod evidence;
 pub mod members;
 pub mod principal;
 pub mod rate_limit;
+pub mod register;
 pub mod risk;
 
 pub use error::AppError;

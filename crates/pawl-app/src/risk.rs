@@ -5,14 +5,13 @@
 use crate::{AppError, Principal};
 use pawl_domain::audit::Actor;
 use pawl_domain::identity::{Email, Role};
+use pawl_domain::register::ASSET;
 use pawl_domain::risk::import::{self, Column, ImportProblem, ParsedRegister};
 use pawl_domain::risk::method::Axis;
 use pawl_domain::risk::{parse_reference, Cia, RiskMethod, RiskStatus, TreatmentOption};
 use pawl_domain::DomainError;
 use pawl_domain::Problems;
-use pawl_store::{
-    draft_from_risk, Acceptance, AssetDraft, ListQuery, MethodVersion, Risk, RiskDraft, RiskFilter, Score, Store,
-};
+use pawl_store::{draft_from_risk, Acceptance, ListQuery, MethodVersion, Risk, RiskDraft, RiskFilter, Score, Store};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
@@ -608,18 +607,12 @@ pub async fn import_table(
                         Some(id) => id,
                         None => {
                             report.assets_created.push(name.clone());
-                            tx.create_asset(&AssetDraft {
-                                name: name.clone(),
-                                asset_type: "unclassified".into(),
-                                owner_name: String::new(),
-                                location: String::new(),
-                                description: String::new(),
-                                confidentiality: 3,
-                                integrity: 3,
-                                availability: 3,
-                            })
-                            .await?
-                            .id
+                            let input = serde_json::Map::from_iter([
+                                ("name".to_owned(), serde_json::json!(name)),
+                                ("asset_type".to_owned(), serde_json::json!("unclassified")),
+                            ]);
+                            let values = crate::register::new_values(&ASSET, &input)?;
+                            tx.create_record(&ASSET, values).await?.id
                         }
                     };
                     asset_ids.insert(name.clone(), id.clone());

@@ -9,6 +9,7 @@ pub mod catalog;
 pub mod control;
 pub mod crosswalk;
 pub mod identity;
+pub mod register;
 pub mod risk;
 pub mod time_fmt;
 

@@ -1,11 +1,13 @@
 //! XLSX in and out.
 
 use pawl_app::control::{soa_cells, FrozenRow, SOA_HEADER};
+use pawl_app::register;
 use pawl_app::risk::{for_each_register_row, register_header};
 use pawl_app::AppError;
+use pawl_domain::register::{FieldKind, Kind};
 use pawl_domain::risk::import::{spreadsheet_safe, ImportProblem, Table};
 use pawl_store::{Store, StoreError};
-use rust_xlsxwriter::{Format, Workbook};
+use rust_xlsxwriter::{DocProperties, ExcelDateTime, Format, Workbook};
 use std::io::Cursor;
 use std::path::Path;
 
@@ -96,14 +98,101 @@ pub fn soa_bytes(heading: &str, rows: &[FrozenRow]) -> Result<Vec<u8>, AppError>
     book.save_to_buffer().map_err(failed)
 }
 
+/// Any declared register as XLSX, written as auditors filter and sort it:
+/// the header on row 1, frozen, with an autofilter; dates as date cells,
+/// numbers as numbers, labels rather than codes (codes in columns of their
+/// own); the title in the file's properties. Rows stream to a temporary
+/// file (constant memory).
+pub async fn write_records(store: &Store, org_id: &str, kind: &'static Kind, path: &Path) -> Result<usize, AppError> {
+    let mut book = Workbook::new();
+    book.set_properties(&DocProperties::new().set_title(format!("{} ({})", kind.plural, kind.clause)));
+    let sheet = book.add_worksheet_with_constant_memory().map_err(failed)?;
+    sheet.set_name(kind.plural).map_err(failed)?;
+    let bold = Format::new().set_bold();
+    let date = Format::new().set_num_format("yyyy-mm-dd");
+    let header = register::export_header(kind);
+    for (c, h) in header.iter().enumerate() {
+        sheet.write_string_with_format(0, c as u16, h, &bold).map_err(failed)?;
+    }
+    // What each column holds, from the declaration, in export_header order.
+    let mut kinds: Vec<Cell> = Vec::new();
+    if kind.prefix.is_some() {
+        kinds.push(Cell::Text);
+    }
+    for f in kind.fields {
+        kinds.push(match f.kind {
+            FieldKind::Date => Cell::Date,
+            FieldKind::Number { .. } => Cell::Number,
+            _ => Cell::Text,
+        });
+        if matches!(f.kind, FieldKind::Choice(_)) {
+            kinds.push(Cell::Text);
+        }
+    }
+    if kind.workflow.is_some() {
+        kinds.extend([Cell::Text, Cell::Text]);
+    }
+    kinds.extend([Cell::Date, Cell::Date, Cell::Number]);
+    let mut row = 1u32;
+    let n = register::for_each(store, org_id, kind, |r| {
+        for (c, v) in register::export_cells(r).iter().enumerate() {
+            let col = c as u16;
+            if v.is_empty() {
+                continue;
+            }
+            match kinds.get(c) {
+                Some(Cell::Number) if v.parse::<f64>().is_ok() => sheet
+                    .write_number(row, col, v.parse::<f64>().unwrap_or_default())
+                    .map(|_| ()),
+                Some(Cell::Date) => match ExcelDateTime::parse_from_str(v) {
+                    Ok(d) => sheet.write_datetime_with_format(row, col, &d, &date).map(|_| ()),
+                    Err(_) => sheet.write_string(row, col, spreadsheet_safe(v).as_ref()).map(|_| ()),
+                },
+                _ => sheet.write_string(row, col, spreadsheet_safe(v).as_ref()).map(|_| ()),
+            }
+            .map_err(failed)?;
+        }
+        row += 1;
+        Ok(())
+    })
+    .await?;
+    let last_col = header.len().saturating_sub(1) as u16;
+    sheet
+        .autofilter(0, 0, row.saturating_sub(1).max(1), last_col)
+        .map_err(failed)?;
+    sheet.set_freeze_panes(1, 0).map_err(failed)?;
+    book.save(path).map_err(failed)?;
+    Ok(n)
+}
+
+enum Cell {
+    Text,
+    Number,
+    Date,
+}
+
+/// A register as XLSX bytes, for an HTTP download.
+pub async fn records_bytes(store: &Store, org_id: &str, kind: &'static Kind) -> Result<Vec<u8>, AppError> {
+    let path = temp_path();
+    let written = write_records(store, org_id, kind, &path).await;
+    let bytes = written.and_then(|_| std::fs::read(&path).map_err(failed));
+    let _ = std::fs::remove_file(&path);
+    bytes
+}
+
 /// The register as XLSX bytes, for an HTTP download; written through a
 /// temporary file that is removed afterwards.
 pub async fn register_bytes(store: &Store, org_id: &str, title: &str) -> Result<Vec<u8>, AppError> {
-    let path = std::env::temp_dir().join(format!("pawl-export-{}-{}.xlsx", std::process::id(), unique()));
+    let path = temp_path();
     let written = write_register(store, org_id, title, &path).await;
     let bytes = written.and_then(|_| std::fs::read(&path).map_err(failed));
     let _ = std::fs::remove_file(&path);
     bytes
+}
+
+/// A fresh temporary file name for one export.
+fn temp_path() -> std::path::PathBuf {
+    std::env::temp_dir().join(format!("pawl-export-{}-{}.xlsx", std::process::id(), unique()))
 }
 
 fn unique() -> u128 {

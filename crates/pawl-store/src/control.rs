@@ -1162,12 +1162,15 @@ impl AuditedTx {
         .bind(&e.created_at)
         .execute(&mut *self.tx)
         .await?;
-        // Every target must be a live record of this organisation; the
-        // problem names the form's field (`control`, `check`).
-        for (kind, table, field) in [
+        // Every target must be a live record of this organisation: an
+        // applied control, a check, the SoA or a record of any register.
+        // The problem names the form's field (`control`, `check`, `target`).
+        let mut targets: Vec<(&str, &str, &str)> = vec![
             ("applied_control", "applied_controls", "control"),
             ("check", "control_checks", "check"),
-        ] {
+        ];
+        targets.extend(pawl_domain::register::KINDS.iter().map(|k| (k.key, k.table, "target")));
+        for (kind, table, field) in &targets {
             let ids: Vec<String> = e
                 .links
                 .iter()
@@ -1176,19 +1179,20 @@ impl AuditedTx {
                 .collect();
             if let Some(missing) = self.first_missing(table, &ids).await? {
                 return Err(StoreError::Invalid(pawl_domain::DomainError::field(
-                    field,
-                    format!("no {} with id {missing}", field.replace('_', " ")),
+                    *field,
+                    format!("no {} with id {missing}", kind.replace('_', " ")),
                 )));
             }
         }
         if let Some((other, _)) = e
             .links
             .iter()
-            .find(|(t, _)| !["applied_control", "check", "soa"].contains(&t.as_str()))
+            .find(|(t, _)| t != "soa" && !targets.iter().any(|(k, _, _)| k == t))
         {
+            let known: Vec<&str> = targets.iter().map(|(k, _, _)| *k).chain(["soa"]).collect();
             return Err(StoreError::Invalid(pawl_domain::DomainError::field(
                 "links",
-                format!("evidence links to applied_control, check or soa, not {other:?}"),
+                format!("evidence links to one of {}, not {other:?}", known.join(", ")),
             )));
         }
         for (t, target) in &e.links {

@@ -14,8 +14,10 @@ mod control;
 pub mod engine;
 mod error;
 mod identity;
+mod link;
 mod migrate;
 mod page;
+mod register;
 mod risk;
 mod row;
 mod sql;
@@ -29,11 +31,12 @@ pub use control::{
 pub use engine::Engine;
 pub use error::StoreError;
 pub use identity::{ApiToken, Member, NewMember, Organisation, Session, TokenOwner, User};
+pub use link::{Link, RecordName, WorkItem};
 pub use migrate::schema_version;
 pub use page::{Cursor, ListQuery, Page, SortOrder};
+pub use register::{Record, RecordFilter};
 pub use risk::{
-    draft_from_risk, Acceptance, Assessment, Asset, AssetDraft, HeatCell, MethodVersion, RegisterRow, Risk, RiskDraft,
-    RiskFilter, Score, TreatmentAction,
+    draft_from_risk, Acceptance, Assessment, HeatCell, MethodVersion, RegisterRow, Risk, RiskDraft, RiskFilter, Score,
 };
 pub use row::etag;
 pub use tx::AuditedTx;

@@ -8,6 +8,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (2, "risk", include_str!("migrations/0002_risk.sql")),
     (3, "controls", include_str!("migrations/0003_controls.sql")),
     (4, "frameworks", include_str!("migrations/0004_frameworks.sql")),
+    (5, "registers", include_str!("migrations/0005_registers.sql")),
 ];
 
 pub(crate) async fn run(store: &Store) -> Result<usize, StoreError> {

@@ -2,7 +2,7 @@
 //! acceptances and treatment actions (clauses 6.1.2, 6.1.3, 8.2, 8.3).
 
 use crate::page::{Cursor, ListQuery, Page};
-use crate::row::{check_version, live_by_id, new_id, now, prefixed, RowSpec};
+use crate::row::{check_version, live_by_id, new_id, now, RowSpec};
 use crate::sql::Sql;
 use crate::{AuditedTx, OrgReader, StoreError};
 use pawl_domain::risk::RiskMethod;
@@ -18,36 +18,6 @@ pub struct MethodVersion {
     pub note: String,
     pub created_at: String,
     pub created_by: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Asset {
-    pub id: String,
-    pub name: String,
-    pub asset_type: String,
-    pub owner_name: String,
-    pub location: String,
-    pub description: String,
-    /// Value of the asset's confidentiality, integrity and availability, 1 to 5.
-    pub confidentiality: i64,
-    pub integrity: i64,
-    pub availability: i64,
-    pub created_at: String,
-    pub updated_at: String,
-    pub version: i64,
-}
-
-/// An asset's editable fields, validated by the caller.
-#[derive(Debug, Clone)]
-pub struct AssetDraft {
-    pub name: String,
-    pub asset_type: String,
-    pub owner_name: String,
-    pub location: String,
-    pub description: String,
-    pub confidentiality: i64,
-    pub integrity: i64,
-    pub availability: i64,
 }
 
 /// A likelihood and impact pair with the level they give under a method.
@@ -149,20 +119,6 @@ pub struct Acceptance {
     pub created_at: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct TreatmentAction {
-    pub id: String,
-    pub risk_id: String,
-    pub description: String,
-    pub owner_name: String,
-    pub due_date: Option<String>,
-    /// `open`, `in_progress` or `done`.
-    pub status: String,
-    pub created_at: String,
-    pub updated_at: String,
-    pub version: i64,
-}
-
 /// Narrows the register. Empty fields do not filter.
 #[derive(Debug, Clone, Default)]
 pub struct RiskFilter {
@@ -251,29 +207,7 @@ fn risk_from_row(r: &AnyRow) -> Result<Risk, StoreError> {
     })
 }
 
-const ASSET_COLUMNS: &str = "id, name, asset_type, owner_name, location, description, confidentiality, integrity,
-    availability, created_at, updated_at, version";
-
-/// (table, columns, entity) for [`live_by_id`].
-const ASSETS: RowSpec = ("assets", ASSET_COLUMNS, "asset");
 const RISKS: RowSpec = ("risks r", RISK_COLUMNS, "risk");
-
-fn asset_from_row(r: &AnyRow) -> Result<Asset, StoreError> {
-    Ok(Asset {
-        id: r.try_get(0)?,
-        name: r.try_get(1)?,
-        asset_type: r.try_get(2)?,
-        owner_name: r.try_get(3)?,
-        location: r.try_get(4)?,
-        description: r.try_get(5)?,
-        confidentiality: r.try_get(6)?,
-        integrity: r.try_get(7)?,
-        availability: r.try_get(8)?,
-        created_at: r.try_get(9)?,
-        updated_at: r.try_get(10)?,
-        version: r.try_get(11)?,
-    })
-}
 
 /// Level and score columns of an assessment: (likelihood, impact, level) twice.
 fn assessment_score(r: &AnyRow, i: usize) -> Result<Option<Score>, sqlx::Error> {
@@ -323,22 +257,6 @@ fn acceptance_from_row(r: &AnyRow) -> Result<Acceptance, StoreError> {
         accepted_on: r.try_get(7)?,
         expires_on: r.try_get(8)?,
         created_at: r.try_get(9)?,
-    })
-}
-
-const ACTION_COLUMNS: &str = "id, risk_id, description, owner_name, due_date, status, created_at, updated_at, version";
-
-fn action_from_row(r: &AnyRow) -> Result<TreatmentAction, StoreError> {
-    Ok(TreatmentAction {
-        id: r.try_get(0)?,
-        risk_id: r.try_get(1)?,
-        description: r.try_get(2)?,
-        owner_name: r.try_get(3)?,
-        due_date: r.try_get(4)?,
-        status: r.try_get(5)?,
-        created_at: r.try_get(6)?,
-        updated_at: r.try_get(7)?,
-        version: r.try_get(8)?,
     })
 }
 
@@ -407,40 +325,6 @@ impl OrgReader<'_> {
             .collect()
     }
 
-    pub async fn assets(&self, q: &ListQuery) -> Result<Page<Asset>, StoreError> {
-        let mut sql = Sql::new("");
-        let org = sql.text_arg(&self.org_id);
-        let mut cond = format!(" WHERE org_id = {org} AND deleted_at IS NULL");
-        if let Some(s) = &q.q {
-            let p = sql.text_arg(format!("%{}%", s.trim()));
-            cond.push_str(&format!(" AND name {} {p}", self.store.engine.ilike()));
-        }
-        let mut count = sql.clone();
-        count.push(&format!("SELECT COUNT(*) FROM assets{cond}"));
-        let total: i64 = count.scalar().fetch_one(&self.store.read).await?;
-        let col = q.sort_column(&[
-            ("name", "name"),
-            ("asset_type", "asset_type"),
-            ("updated_at", "updated_at"),
-        ])?;
-        let (keyset, order) = q.keyset(&mut sql, col, "id", false)?;
-        sql.push(&format!(
-            "SELECT {ASSET_COLUMNS} FROM assets{cond}{keyset}{order} LIMIT {}",
-            q.limit() + 1
-        ));
-        let rows = sql.query().fetch_all(&self.store.read).await?;
-        let items = rows.iter().map(asset_from_row).collect::<Result<Vec<_>, _>>()?;
-        let key_of = |a: &Asset| match col {
-            "asset_type" => a.asset_type.clone(),
-            "updated_at" => a.updated_at.clone(),
-            _ => a.name.clone(),
-        };
-        Ok(Page::from_rows(items, q.limit(), total, |a| Cursor {
-            key: key_of(a),
-            id: a.id.clone(),
-        }))
-    }
-
     /// The id of the live asset with this name, whatever its case.
     pub async fn asset_id_by_name(&self, name: &str) -> Result<Option<String>, StoreError> {
         Ok(sqlx::query_scalar(
@@ -451,10 +335,6 @@ impl OrgReader<'_> {
         .bind(name)
         .fetch_optional(&self.store.read)
         .await?)
-    }
-
-    pub async fn asset(&self, id: &str) -> Result<Asset, StoreError> {
-        live_by_id(&self.store.read, ASSETS, &self.org_id, id, asset_from_row, "").await
     }
 
     /// The register, filtered, sorted and paged. Sorts: updated_at (default),
@@ -507,19 +387,17 @@ impl OrgReader<'_> {
         live_by_id(&self.store.read, RISKS, &self.org_id, id, risk_from_row, "").await
     }
 
-    /// The assets a risk affects.
-    pub async fn risk_assets(&self, risk_id: &str) -> Result<Vec<Asset>, StoreError> {
-        let sql = format!(
-            "SELECT {} FROM assets a JOIN risk_assets ra ON ra.asset_id = a.id
-             WHERE ra.org_id = $1 AND ra.risk_id = $2 ORDER BY a.name",
-            prefixed("a", ASSET_COLUMNS)
-        );
-        let rows = sqlx::query(&sql)
+    /// The assets a risk affects, by name.
+    pub async fn risk_assets(&self, risk_id: &str) -> Result<Vec<crate::Record>, StoreError> {
+        let ids: Vec<(String,)> = sqlx::query_as("SELECT asset_id FROM risk_assets WHERE org_id = $1 AND risk_id = $2")
             .bind(&self.org_id)
             .bind(risk_id)
             .fetch_all(&self.store.read)
             .await?;
-        rows.iter().map(asset_from_row).collect()
+        let ids: Vec<String> = ids.into_iter().map(|(id,)| id).collect();
+        let mut assets = self.records_by_ids(&pawl_domain::register::ASSET, &ids).await?;
+        assets.sort_by_key(|a| a.title());
+        Ok(assets)
     }
 
     /// Asset names per risk, for a page of risks at once (no query per risk).
@@ -574,24 +452,6 @@ impl OrgReader<'_> {
             "SELECT {ACCEPTANCE_COLUMNS} FROM risk_acceptances WHERE org_id = $1 AND risk_id = $2 ORDER BY created_at DESC, id DESC"
         );
         self.rows_for_risk(&sql, risk_id, acceptance_from_row).await
-    }
-
-    pub async fn treatment_actions(&self, risk_id: &str) -> Result<Vec<TreatmentAction>, StoreError> {
-        let sql = format!(
-            "SELECT {ACTION_COLUMNS} FROM treatment_actions WHERE org_id = $1 AND risk_id = $2 ORDER BY created_at, id"
-        );
-        self.rows_for_risk(&sql, risk_id, action_from_row).await
-    }
-
-    /// Every treatment action of live risks, for the treatment plan.
-    pub async fn all_treatment_actions(&self) -> Result<Vec<TreatmentAction>, StoreError> {
-        let sql = format!(
-            "SELECT {} FROM treatment_actions t JOIN risks r ON r.id = t.risk_id AND r.org_id = t.org_id
-             WHERE t.org_id = $1 AND r.deleted_at IS NULL ORDER BY r.reference, t.created_at",
-            prefixed("t", ACTION_COLUMNS)
-        );
-        let rows = sqlx::query(&sql).bind(&self.org_id).fetch_all(&self.store.read).await?;
-        rows.iter().map(action_from_row).collect()
     }
 
     /// Counts per (likelihood, impact) of live risks, inherent or residual.
@@ -777,118 +637,6 @@ impl AuditedTx {
                     .await
             }
         }
-    }
-
-    pub async fn create_asset(&mut self, d: &AssetDraft) -> Result<Asset, StoreError> {
-        let now = now();
-        let asset = Asset {
-            id: new_id(),
-            name: d.name.clone(),
-            asset_type: d.asset_type.clone(),
-            owner_name: d.owner_name.clone(),
-            location: d.location.clone(),
-            description: d.description.clone(),
-            confidentiality: d.confidentiality,
-            integrity: d.integrity,
-            availability: d.availability,
-            created_at: now.clone(),
-            updated_at: now,
-            version: 1,
-        };
-        let r = sqlx::query(
-            "INSERT INTO assets (id, org_id, name, asset_type, owner_name, location, description, confidentiality,
-                integrity, availability, created_at, updated_at, version)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 1)",
-        )
-        .bind(&asset.id)
-        .bind(&self.org_id)
-        .bind(&asset.name)
-        .bind(&asset.asset_type)
-        .bind(&asset.owner_name)
-        .bind(&asset.location)
-        .bind(&asset.description)
-        .bind(asset.confidentiality)
-        .bind(asset.integrity)
-        .bind(asset.availability)
-        .bind(&asset.created_at)
-        .bind(&asset.updated_at)
-        .execute(&mut *self.tx)
-        .await;
-        if let Err(e) = r {
-            return Err(match StoreError::from(e) {
-                StoreError::Conflict(_) => {
-                    StoreError::Conflict(format!("an asset named {:?} already exists", asset.name))
-                }
-                other => other,
-            });
-        }
-        self.record::<(), _>("create", "asset", &asset.id, None, Some(&asset))
-            .await?;
-        Ok(asset)
-    }
-
-    async fn asset_for_update(&mut self, id: &str) -> Result<Asset, StoreError> {
-        self.held_by_id(ASSETS, id, asset_from_row).await
-    }
-
-    pub async fn update_asset(&mut self, id: &str, d: &AssetDraft, expected: Option<i64>) -> Result<Asset, StoreError> {
-        let before = self.asset_for_update(id).await?;
-        check_version("asset", before.version, expected)?;
-        let after = Asset {
-            name: d.name.clone(),
-            asset_type: d.asset_type.clone(),
-            owner_name: d.owner_name.clone(),
-            location: d.location.clone(),
-            description: d.description.clone(),
-            confidentiality: d.confidentiality,
-            integrity: d.integrity,
-            availability: d.availability,
-            updated_at: now(),
-            version: before.version + 1,
-            ..before.clone()
-        };
-        let r = sqlx::query(
-            "UPDATE assets SET name = $1, asset_type = $2, owner_name = $3, location = $4, description = $5,
-                confidentiality = $6, integrity = $7, availability = $8, updated_at = $9, version = $10
-             WHERE org_id = $11 AND id = $12",
-        )
-        .bind(&after.name)
-        .bind(&after.asset_type)
-        .bind(&after.owner_name)
-        .bind(&after.location)
-        .bind(&after.description)
-        .bind(after.confidentiality)
-        .bind(after.integrity)
-        .bind(after.availability)
-        .bind(&after.updated_at)
-        .bind(after.version)
-        .bind(&self.org_id)
-        .bind(id)
-        .execute(&mut *self.tx)
-        .await;
-        if let Err(e) = r {
-            return Err(match StoreError::from(e) {
-                StoreError::Conflict(_) => {
-                    StoreError::Conflict(format!("an asset named {:?} already exists", after.name))
-                }
-                other => other,
-            });
-        }
-        self.record("update", "asset", id, Some(&before), Some(&after)).await?;
-        Ok(after)
-    }
-
-    /// Retires an asset; its history and past links stay.
-    pub async fn delete_asset(&mut self, id: &str, expected: Option<i64>) -> Result<(), StoreError> {
-        let before = self.asset_for_update(id).await?;
-        check_version("asset", before.version, expected)?;
-        sqlx::query("UPDATE assets SET deleted_at = $1 WHERE org_id = $2 AND id = $3")
-            .bind(now())
-            .bind(&self.org_id)
-            .bind(id)
-            .execute(&mut *self.tx)
-            .await?;
-        self.record::<_, ()>("delete", "asset", id, Some(&before), None).await
     }
 
     /// The next free `R-0001` style reference.
@@ -1423,92 +1171,6 @@ impl AuditedTx {
             &format!("Residual risk accepted: {}", acc.rationale),
         )
         .await
-    }
-
-    pub async fn add_treatment_action(
-        &mut self,
-        risk_id: &str,
-        a: &TreatmentAction,
-    ) -> Result<TreatmentAction, StoreError> {
-        self.risk_for_update(risk_id).await?;
-        let now = now();
-        let action = TreatmentAction {
-            id: new_id(),
-            risk_id: risk_id.to_owned(),
-            created_at: now.clone(),
-            updated_at: now,
-            version: 1,
-            ..a.clone()
-        };
-        sqlx::query(
-            "INSERT INTO treatment_actions (id, org_id, risk_id, description, owner_name, due_date, status, created_at,
-                updated_at, version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 1)",
-        )
-        .bind(&action.id)
-        .bind(&self.org_id)
-        .bind(&action.risk_id)
-        .bind(&action.description)
-        .bind(&action.owner_name)
-        .bind(&action.due_date)
-        .bind(&action.status)
-        .bind(&action.created_at)
-        .bind(&action.updated_at)
-        .execute(&mut *self.tx)
-        .await?;
-        self.record::<(), _>("create", "treatment_action", &action.id, None, Some(&action))
-            .await?;
-        Ok(action)
-    }
-
-    pub async fn update_treatment_action(
-        &mut self,
-        id: &str,
-        a: &TreatmentAction,
-        expected: Option<i64>,
-    ) -> Result<TreatmentAction, StoreError> {
-        let sql = format!(
-            "SELECT {ACTION_COLUMNS} FROM treatment_actions WHERE org_id = $1 AND id = $2{}",
-            self.engine.lock_rows()
-        );
-        let row = sqlx::query(&sql)
-            .bind(&self.org_id)
-            .bind(id)
-            .fetch_optional(&mut *self.tx)
-            .await?;
-        let before = row
-            .as_ref()
-            .map(action_from_row)
-            .transpose()?
-            .ok_or(StoreError::NotFound {
-                entity: "treatment action",
-            })?;
-        check_version("treatment action", before.version, expected)?;
-        let after = TreatmentAction {
-            description: a.description.clone(),
-            owner_name: a.owner_name.clone(),
-            due_date: a.due_date.clone(),
-            status: a.status.clone(),
-            updated_at: now(),
-            version: before.version + 1,
-            ..before.clone()
-        };
-        sqlx::query(
-            "UPDATE treatment_actions SET description = $1, owner_name = $2, due_date = $3, status = $4, updated_at = $5,
-                version = $6 WHERE org_id = $7 AND id = $8",
-        )
-        .bind(&after.description)
-        .bind(&after.owner_name)
-        .bind(&after.due_date)
-        .bind(&after.status)
-        .bind(&after.updated_at)
-        .bind(after.version)
-        .bind(&self.org_id)
-        .bind(id)
-        .execute(&mut *self.tx)
-        .await?;
-        self.record("update", "treatment_action", id, Some(&before), Some(&after))
-            .await?;
-        Ok(after)
     }
 }
 

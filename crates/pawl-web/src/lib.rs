@@ -36,7 +36,7 @@ pub fn router(app: App) -> Router {
     let upload_limit = usize::try_from(app.blobs.max_file)
         .unwrap_or(usize::MAX)
         .saturating_add(1 << 20);
-    let (api_router, openapi) = api::router(upload_limit).split_for_parts();
+    let (api_router, openapi) = api::split(upload_limit);
     let openapi_json = openapi.to_pretty_json().unwrap_or_else(|_| "{}".to_owned());
     let state = AppState {
         app,
@@ -57,7 +57,7 @@ pub fn router(app: App) -> Router {
 
 /// The OpenAPI document, as served at `/api/v1/openapi.json`.
 pub fn openapi_document() -> utoipa::openapi::OpenApi {
-    api::router(BODY_LIMIT).split_for_parts().1
+    api::split(BODY_LIMIT).1
 }
 
 /// Serves until `shutdown` resolves, then lets requests in flight finish.

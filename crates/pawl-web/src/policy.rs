@@ -76,11 +76,6 @@ pub const ROUTES: &[(&str, &str, Rule)] = &[
     ("GET", "/api/v1/risk-method", Needs(ReadIsms)),
     ("PUT", "/api/v1/risk-method", Needs(ManageRiskMethod)),
     ("GET", "/api/v1/risk-method/versions", Needs(ReadIsms)),
-    ("GET", "/api/v1/assets", Needs(ReadIsms)),
-    ("POST", "/api/v1/assets", Needs(WriteIsms)),
-    ("GET", "/api/v1/assets/{id}", Needs(ReadIsms)),
-    ("PATCH", "/api/v1/assets/{id}", Needs(WriteIsms)),
-    ("DELETE", "/api/v1/assets/{id}", Needs(WriteIsms)),
     ("GET", "/api/v1/risks", Needs(ReadIsms)),
     ("POST", "/api/v1/risks", Needs(WriteIsms)),
     ("GET", "/api/v1/risks/{id}", Needs(ReadIsms)),
@@ -90,14 +85,15 @@ pub const ROUTES: &[(&str, &str, Rule)] = &[
     ("GET", "/api/v1/risks/{id}/assessments", Needs(ReadIsms)),
     ("POST", "/api/v1/risks/{id}/acceptance", Needs(WriteIsms)),
     ("GET", "/api/v1/risks/{id}/acceptances", Needs(ReadIsms)),
-    ("GET", "/api/v1/risks/{id}/actions", Needs(ReadIsms)),
-    ("POST", "/api/v1/risks/{id}/actions", Needs(WriteIsms)),
-    ("PATCH", "/api/v1/risks/{id}/actions/{action_id}", Needs(WriteIsms)),
     ("GET", "/api/v1/risks/heatmap", Needs(ReadIsms)),
     ("GET", "/api/v1/risks/register", Needs(ReadIsms)),
     ("GET", "/api/v1/risks/due", Needs(ReadIsms)),
     ("GET", "/api/v1/risks/export", Needs(ReadIsms)),
     ("POST", "/api/v1/risks/import", Needs(WriteIsms)),
+    ("GET", "/api/v1/links", Needs(ReadIsms)),
+    ("POST", "/api/v1/links", Needs(WriteIsms)),
+    ("DELETE", "/api/v1/links/{id}", Needs(WriteIsms)),
+    ("GET", "/api/v1/my-work", Needs(Enter)),
     // Web UI
     ("GET", "/static/{file}", Public),
     ("GET", "/login", Public),
@@ -133,8 +129,6 @@ pub const ROUTES: &[(&str, &str, Rule)] = &[
     ("POST", "/risks/{id}/edit", Needs(WriteIsms)),
     ("POST", "/risks/{id}/accept", Needs(WriteIsms)),
     ("POST", "/risks/{id}/actions", Needs(WriteIsms)),
-    ("GET", "/assets", Needs(ReadIsms)),
-    ("POST", "/assets", Needs(WriteIsms)),
     ("GET", "/controls", Needs(ReadIsms)),
     ("GET", "/controls/new", Needs(WriteIsms)),
     ("POST", "/controls/new", Needs(WriteIsms)),
@@ -162,12 +156,56 @@ pub const ROUTES: &[(&str, &str, Rule)] = &[
     ("GET", "/risk-method", Needs(ReadIsms)),
     ("POST", "/risk-method", Needs(ManageRiskMethod)),
     ("GET", "/risk-method/edit", Needs(ManageRiskMethod)),
-    ("GET", "/assets/{id}", Needs(ReadIsms)),
-    ("POST", "/assets/{id}", Needs(WriteIsms)),
-    ("POST", "/assets/{id}/retire", Needs(WriteIsms)),
+    ("GET", "/my-work", Needs(Enter)),
+    ("POST", "/links", Needs(WriteIsms)),
+    ("POST", "/links/{id}/remove", Needs(WriteIsms)),
     ("GET", "/audit", Needs(ReadAuditTrail)),
     ("GET", "/history/{entity_type}/{entity_id}", Needs(ReadAuditTrail)),
 ];
+
+/// The routes of every declared register (`pawl_domain::register::KINDS`),
+/// API and UI, with their rules: reading needs `ReadIsms`, every change the
+/// kind's write permission. A move through a workflow also needs the
+/// permission its transition declares, checked by the register service.
+pub fn register_routes() -> &'static [(&'static str, String, Rule)] {
+    static R: std::sync::OnceLock<Vec<(&'static str, String, Rule)>> = std::sync::OnceLock::new();
+    R.get_or_init(|| {
+        let mut out = Vec::new();
+        for k in pawl_domain::register::KINDS {
+            let write = Needs(k.write);
+            let (api, ui) = (format!("/api/v1/{}", k.path), format!("/{}", k.path));
+            out.extend([
+                ("GET", api.clone(), Needs(ReadIsms)),
+                ("POST", api.clone(), write),
+                ("GET", format!("{api}/export"), Needs(ReadIsms)),
+                ("GET", format!("{api}/{{id}}"), Needs(ReadIsms)),
+                ("PATCH", format!("{api}/{{id}}"), write),
+                ("DELETE", format!("{api}/{{id}}"), write),
+                ("GET", ui.clone(), Needs(ReadIsms)),
+                ("POST", ui.clone(), write),
+                ("GET", format!("{ui}/new"), write),
+                ("GET", format!("{ui}/export.csv"), Needs(ReadIsms)),
+                ("GET", format!("{ui}/export.xlsx"), Needs(ReadIsms)),
+                ("GET", format!("{ui}/{{id}}"), Needs(ReadIsms)),
+                ("POST", format!("{ui}/{{id}}"), write),
+                ("POST", format!("{ui}/{{id}}/retire"), write),
+            ]);
+            if k.workflow.is_some() {
+                out.push(("POST", format!("{api}/{{id}}/transitions"), write));
+                out.push(("POST", format!("{ui}/{{id}}/transition"), write));
+            }
+        }
+        out
+    })
+}
+
+/// Every route with its rule: the table above and the registers'.
+pub fn all_routes() -> impl Iterator<Item = (&'static str, &'static str, Rule)> {
+    ROUTES
+        .iter()
+        .copied()
+        .chain(register_routes().iter().map(|(m, p, r)| (*m, p.as_str(), *r)))
+}
 
 pub fn rule_for(method: &Method, path: &str) -> Option<Rule> {
     // HEAD is answered by GET routes and needs what GET needs.
@@ -176,6 +214,12 @@ pub fn rule_for(method: &Method, path: &str) -> Option<Rule> {
         .iter()
         .find(|(m, p, _)| *m == method && *p == path)
         .map(|(_, _, r)| *r)
+        .or_else(|| {
+            register_routes()
+                .iter()
+                .find(|(m, p, _)| *m == method && p == path)
+                .map(|(_, _, r)| *r)
+        })
 }
 
 fn is_api(path: &str) -> bool {

@@ -126,6 +126,17 @@ enum Command {
     /// Frameworks to crosswalk to.
     #[command(subcommand)]
     Framework(FrameworkCommand),
+    /// Export any register (assets, treatment-actions, ...) as CSV or XLSX.
+    Export {
+        /// The register, by name (`asset`) or as in its URL (`assets`).
+        kind: String,
+        #[arg(long)]
+        org: String,
+        #[arg(long, default_value = "csv")]
+        format: String,
+        #[arg(long)]
+        output: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -414,6 +425,30 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
                 other => bail!("unknown format {other:?}: use csv or xlsx"),
             };
             println!("exported {n} risks to {}", output.display());
+            Ok(ok)
+        }
+        Command::Export {
+            kind,
+            org,
+            format,
+            output,
+        } => {
+            let Some(kind) = pawl_domain::register::kind(&kind) else {
+                let known: Vec<&str> = pawl_domain::register::KINDS.iter().map(|k| k.path).collect();
+                bail!("no register is called {kind:?}; there are: {}", known.join(", "));
+            };
+            let store = cli.db.open().await?;
+            let org = organisation(&store, &org).await?;
+            let n = match format.as_str() {
+                "csv" => {
+                    let file =
+                        std::fs::File::create(&output).with_context(|| format!("cannot write {}", output.display()))?;
+                    pawl_app::register::export_csv(&store, &org.id, kind, std::io::BufWriter::new(file)).await?
+                }
+                "xlsx" => pawl_reports::xlsx::write_records(&store, &org.id, kind, &output).await?,
+                other => bail!("unknown format {other:?}: use csv or xlsx"),
+            };
+            println!("exported {n} {} to {}", kind.plural.to_lowercase(), output.display());
             Ok(ok)
         }
         Command::Soa(SoaCommand::Export {

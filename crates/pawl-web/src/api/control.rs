@@ -873,6 +873,7 @@ pub async fn read_evidence_form(
             "control" => input.controls.push(value),
             "check" => input.checks.push(value),
             "annex" => input.annex.push(value),
+            "record" => input.records.push(value),
             "supersedes" => input.supersedes = Some(value),
             _ => {}
         }
@@ -882,7 +883,8 @@ pub async fn read_evidence_form(
 
 /// Adds evidence as `multipart/form-data`: a `file` part (or a `url`),
 /// `title`, `observed_from`, `observed_to`, `valid_until`, `collected_by`,
-/// and any number of `control`, `check` and `annex` parts to link it.
+/// and any number of `control`, `check`, `annex` and `record` (`kind:id` of
+/// any register's record) parts to link it.
 /// `supersedes` makes it a new version of earlier evidence.
 #[utoipa::path(post, path = "/api/v1/evidence", tag = "controls",
     request_body(content_type = "multipart/form-data", description = "The evidence and its file"),

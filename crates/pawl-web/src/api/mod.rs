@@ -5,6 +5,7 @@ pub(crate) mod audit;
 pub(crate) mod catalog;
 pub(crate) mod control;
 pub(crate) mod identity;
+pub(crate) mod register;
 pub(crate) mod risk;
 mod system;
 
@@ -33,7 +34,8 @@ use utoipa_axum::routes;
         (name = "organisation", description = "The organisation, its members and API tokens (clause 5.3)"),
         (name = "audit", description = "The tamper-evident audit trail (clause 7.5.3)"),
         (name = "risk", description = "The risk method, assets and the risk register (clauses 6.1.2, 6.1.3, 8.2, 8.3)"),
-        (name = "controls", description = "Applied controls, the Statement of Applicability (6.1.3 d), control checks (9.1), evidence and crosswalks")
+        (name = "controls", description = "Applied controls, the Statement of Applicability (6.1.3 d), control checks (9.1), evidence and crosswalks"),
+        (name = "registers", description = "Every register declared on the register machinery (assets, treatment actions, ...), typed links between any two records, and my work")
     )
 )]
 struct ApiDoc;
@@ -62,9 +64,15 @@ impl Modify for Security {
     }
 }
 
-/// The API; `upload_limit` bounds evidence uploads, which may be far larger
-/// than any other request.
-pub fn router(upload_limit: usize) -> OpenApiRouter<AppState> {
+/// The API's routes and its document; `upload_limit` bounds evidence
+/// uploads, which may be far larger than any other request.
+pub fn split(upload_limit: usize) -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
+    let (routes, mut doc) = register::routes(router(upload_limit)).split_for_parts();
+    register::document(&mut doc);
+    (routes, doc)
+}
+
+fn router(upload_limit: usize) -> OpenApiRouter<AppState> {
     let uploads = OpenApiRouter::new()
         .routes(routes!(control::evidence_list, control::evidence_create))
         .layer(axum::extract::DefaultBodyLimit::max(upload_limit));
@@ -91,16 +99,12 @@ pub fn router(upload_limit: usize) -> OpenApiRouter<AppState> {
         .routes(routes!(audit::history))
         .routes(routes!(risk::method_get, risk::method_put))
         .routes(routes!(risk::method_versions))
-        .routes(routes!(risk::assets_list, risk::asset_create))
-        .routes(routes!(risk::asset_get, risk::asset_patch, risk::asset_delete))
         .routes(routes!(risk::risks_list, risk::risk_create))
         .routes(routes!(risk::risk_get, risk::risk_patch, risk::risk_delete))
         .routes(routes!(risk::risk_rescore))
         .routes(routes!(risk::risk_assessments))
         .routes(routes!(risk::risk_accept))
         .routes(routes!(risk::risk_acceptances))
-        .routes(routes!(risk::actions_list, risk::action_create))
-        .routes(routes!(risk::action_patch))
         .routes(routes!(risk::heatmap))
         .routes(routes!(risk::register_as_of))
         .routes(routes!(risk::due))

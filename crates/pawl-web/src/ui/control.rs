@@ -751,19 +751,31 @@ pub async fn evidence_list(State(s): State<AppState>, Auth(p): Auth, Query(q): Q
 /// the outcome.
 pub async fn evidence_upload(State(s): State<AppState>, Auth(p): Auth, mut form: Multipart) -> PageResult {
     let (input, file) = read_evidence_form(&s, &mut form).await?;
-    // Back to the control the form was on, if it names one of ours.
-    let back = match input.controls.first() {
-        Some(c)
-            if s.app
-                .store
-                .org(&p.organisation.id)
-                .applied_control(c.trim())
-                .await
-                .is_ok() =>
-        {
-            format!("/controls/{}", c.trim())
+    // Back to the record or control the form was on, if it names one of ours.
+    let record_page = input.records.first().and_then(|r| {
+        let (k, id) = r.split_once(':')?;
+        Some(format!(
+            "/{}/{}",
+            pawl_domain::register::kind(k)?.path,
+            urlencode(id.trim())
+        ))
+    });
+    let back = if let Some(page) = record_page {
+        page
+    } else {
+        match input.controls.first() {
+            Some(c)
+                if s.app
+                    .store
+                    .org(&p.organisation.id)
+                    .applied_control(c.trim())
+                    .await
+                    .is_ok() =>
+            {
+                format!("/controls/{}", c.trim())
+            }
+            _ => "/evidence".to_owned(),
         }
-        _ => "/evidence".to_owned(),
     };
     match evidence::add(&s.app.store, &p.organisation.id, &p.actor(), &p.email, &input, file).await {
         Ok(e) => Ok(Redirect::to(&format!("{back}?notice={}%20stored.", urlencode(&e.title))).into_response()),

@@ -6,6 +6,7 @@ mod admin;
 mod catalog;
 mod control;
 mod login;
+mod register;
 mod risk;
 
 use crate::error::ApiError;
@@ -20,7 +21,7 @@ use pawl_domain::access::Permission;
 
 /// The pages; `upload_limit` bounds evidence uploads.
 pub fn router(upload_limit: usize) -> Router<AppState> {
-    Router::new()
+    register::routes(Router::new())
         .route("/static/{file}", get(static_file))
         .route("/login", get(login::form).post(login::submit))
         .route("/logout", post(login::logout))
@@ -51,11 +52,8 @@ pub fn router(upload_limit: usize) -> Router<AppState> {
         .route("/risks/{id}/edit", get(risk::edit_form).post(risk::update))
         .route("/risks/{id}/accept", post(risk::accept))
         .route("/risks/{id}/actions", post(risk::add_action))
-        .route("/assets", get(risk::assets).post(risk::asset_create))
         .route("/risk-method", get(risk::method).post(risk::method_save))
         .route("/risk-method/edit", get(risk::method_edit))
-        .route("/assets/{id}", get(risk::asset).post(risk::asset_update))
-        .route("/assets/{id}/retire", post(risk::asset_retire))
         .route("/controls", get(control::controls))
         .route("/controls/new", get(control::new_form).post(control::create))
         .route("/controls/{id}", get(control::control))
@@ -85,7 +83,15 @@ pub fn router(upload_limit: usize) -> Router<AppState> {
         .route("/crosswalks/{framework}", get(control::crosswalk))
         .route("/audit", get(admin::audit))
         .route("/history/{entity_type}/{entity_id}", get(admin::history))
-        .fallback(not_found)
+        .fallback(fallback)
+}
+
+/// An unrouted address: a problem document under the API, a page elsewhere.
+async fn fallback(uri: axum::http::Uri) -> Response {
+    if uri.path().starts_with("/api/") {
+        return ApiError::not_found(&format!("{} (no such API path)", uri.path())).into_response();
+    }
+    not_found().await
 }
 
 const CSS: &str = include_str!("../../static/pawl.css");
@@ -125,7 +131,7 @@ async fn not_found() -> Response {
 pub struct NavItem {
     pub key: &'static str,
     pub label: &'static str,
-    pub href: Option<&'static str>,
+    pub href: Option<String>,
 }
 
 pub struct NavGroup {
@@ -148,7 +154,11 @@ pub struct Shell {
 }
 
 fn item(key: &'static str, label: &'static str, href: Option<&'static str>) -> NavItem {
-    NavItem { key, label, href }
+    NavItem {
+        key,
+        label,
+        href: href.map(str::to_owned),
+    }
 }
 
 impl Shell {
@@ -174,13 +184,12 @@ impl Shell {
         if p.can(Permission::ReadAuditTrail) {
             admin.push(item("audit", "Audit trail", Some("/audit")));
         }
-        let nav = vec![
+        let mut nav = vec![
             NavGroup {
                 title: "Plan",
                 items: vec![
                     item("context", "Context and scope", None),
                     item("risks", "Risk register", Some("/risks")),
-                    item("assets", "Assets", Some("/assets")),
                     item("risk-method", "Risk method", Some("/risk-method")),
                     item("soa", "Statement of Applicability", Some("/soa")),
                     item("objectives", "Objectives", None),
@@ -225,6 +234,16 @@ impl Shell {
                 items: admin,
             },
         ];
+        // Every declared register is listed in its PDCA area.
+        for k in pawl_domain::register::KINDS {
+            if let Some(g) = nav.iter_mut().find(|g| g.title == k.area) {
+                g.items.push(NavItem {
+                    key: k.path,
+                    label: k.plural,
+                    href: Some(format!("/{}", k.path)),
+                });
+            }
+        }
         Ok(Shell {
             email: p.email.clone(),
             role: p.role.as_str(),

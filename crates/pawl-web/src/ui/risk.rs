@@ -2,7 +2,7 @@
 //! the review list, import, the past register, assets and the method.
 
 use super::{render, PageError, PageResult, Shell};
-use crate::api::risk::{asset_draft, heat_grid, AssetInput, RiskParams};
+use crate::api::risk::{heat_grid, RiskParams};
 use crate::auth::Auth;
 use crate::extract::{Form, Path, Query};
 use crate::{ApiError, AppState};
@@ -13,11 +13,10 @@ use axum::response::{IntoResponse, Redirect, Response};
 use pawl_app::risk::{self as service, AcceptanceInput, DueForReview, ImportReport, RiskInput, ScoreInput};
 use pawl_app::{AppError, Principal};
 use pawl_domain::access::Permission;
+use pawl_domain::register::TREATMENT_ACTION;
 use pawl_domain::risk::{RiskMethod, RiskStatus, TreatmentOption};
 use pawl_domain::DomainError;
-use pawl_store::{
-    Acceptance, Assessment, Asset, HeatCell, ListQuery, MethodVersion, RegisterRow, Risk, RiskFilter, TreatmentAction,
-};
+use pawl_store::{Acceptance, Assessment, HeatCell, ListQuery, MethodVersion, Record, RegisterRow, Risk, RiskFilter};
 use serde::Deserialize;
 use std::collections::HashMap;
 
@@ -187,10 +186,11 @@ pub async fn levels_css(State(s): State<AppState>, Auth(p): Auth) -> Result<Resp
 struct RiskPage {
     shell: Shell,
     risk: Risk,
-    assets: Vec<Asset>,
+    /// The assets it affects: (id, name).
+    assets: Vec<(String, String)>,
     /// Applied controls that treat it: (id, reference, name).
     controls: Vec<(String, String, String)>,
-    actions: Vec<TreatmentAction>,
+    actions: Vec<ActionView>,
     acceptances: Vec<Acceptance>,
     assessments: Vec<Assessment>,
     method_version: i64,
@@ -218,9 +218,14 @@ async fn risk_page(
     let method = reader.risk_method().await?;
     Ok(RiskPage {
         shell: Shell::new(s, p, "risks").await?,
-        assets: reader.risk_assets(id).await?,
+        assets: reader
+            .risk_assets(id)
+            .await?
+            .into_iter()
+            .map(|a| (a.id.clone(), a.title()))
+            .collect(),
         controls: reader.controls_of_risk(id).await?,
-        actions: reader.treatment_actions(id).await?,
+        actions: actions_of_risk(&reader, id).await?,
         acceptances: reader.acceptances(id).await?,
         assessments: reader.assessments(id).await?,
         stale_method: risk.method_version != method.version,
@@ -349,10 +354,14 @@ async fn form_page(
     };
     let submitted_assets: Vec<&String> = submitted.iter().filter(|(k, _)| k == "asset").map(|(_, v)| v).collect();
     let all_assets = reader
-        .assets(&ListQuery {
-            limit: Some(500),
-            ..Default::default()
-        })
+        .records(
+            &pawl_domain::register::ASSET,
+            &Default::default(),
+            &ListQuery {
+                limit: Some(500),
+                ..Default::default()
+            },
+        )
         .await?
         .items
         .into_iter()
@@ -362,7 +371,8 @@ async fn form_page(
             } else {
                 submitted_assets.contains(&&a.id)
             };
-            (a.id, a.name, checked)
+            let name = a.title();
+            (a.id, name, checked)
         })
         .collect();
     let members = reader
@@ -616,44 +626,73 @@ pub async fn accept(
     }
 }
 
-#[derive(Deserialize)]
-pub struct ActionForm {
-    description: String,
-    owner: Option<String>,
-    due_date: Option<String>,
+/// A treatment action as the risk page and the report show it.
+pub struct ActionView {
+    pub id: String,
+    pub description: String,
+    pub owner: String,
+    pub due: Option<String>,
+    pub status: &'static str,
+    pub risk_id: String,
 }
 
+impl From<&Record> for ActionView {
+    fn from(r: &Record) -> Self {
+        let text = |f: &str| r.value(f).map(|v| v.display()).unwrap_or_default();
+        ActionView {
+            id: r.id.clone(),
+            description: text("description"),
+            owner: text("owner"),
+            due: r.due(),
+            status: r
+                .kind
+                .workflow
+                .map_or("", |w| w.label(r.status.as_deref().unwrap_or(""))),
+            risk_id: text("risk_id"),
+        }
+    }
+}
+
+async fn actions_of_risk(reader: &pawl_store::OrgReader<'_>, risk_id: &str) -> Result<Vec<ActionView>, ApiError> {
+    let page = reader
+        .records(
+            &TREATMENT_ACTION,
+            &super::register::actions_of(risk_id),
+            &ListQuery {
+                limit: Some(500),
+                skip_total: true,
+                ..Default::default()
+            },
+        )
+        .await?;
+    Ok(page.items.iter().map(ActionView::from).collect())
+}
+
+/// Adds a treatment action from the risk's page, through the register
+/// service like every other change of an action.
 pub async fn add_action(
     State(s): State<AppState>,
     Auth(p): Auth,
     Path(id): Path<String>,
-    Form(f): Form<ActionForm>,
+    Form(form): Form<Vec<(String, String)>>,
 ) -> PageResult {
-    service::ensure_may_change(&s.app.store, &p, &id).await?;
-    let result: Result<TreatmentAction, ApiError> = async {
-        // The API's checks, so a form cannot store what the API refuses.
-        let action = crate::api::risk::action_of(
-            &id,
-            &crate::api::risk::ActionInput {
-                description: Some(f.description.clone()),
-                owner: f.owner.clone(),
-                due_date: f.due_date.clone(),
-                status: None,
-            },
-        )?;
-        let mut tx = s.app.store.write(&p.organisation.id, &p.actor()).await?;
-        let a = tx.add_treatment_action(&id, &action).await?;
-        tx.commit().await?;
-        Ok(a)
-    }
-    .await;
-    match result {
+    let mut input: serde_json::Map<String, serde_json::Value> = form
+        .into_iter()
+        .filter(|(k, _)| ["description", "owner", "due_date"].contains(&k.as_str()))
+        .map(|(k, v)| (k, serde_json::Value::String(v)))
+        .collect();
+    input.insert("risk_id".into(), serde_json::Value::String(id.clone()));
+    match pawl_app::register::create(&s.app.store, &p, &TREATMENT_ACTION, &input).await {
         Ok(_) => Ok(Redirect::to(&format!("/risks/{id}?notice=Action%20added.")).into_response()),
-        Err(e) if e.status.is_client_error() && e.status != StatusCode::NOT_FOUND => {
-            let page = risk_page(&s, &p, &id, None, Some(e.message())).await?;
-            Ok((e.status, render(&page)).into_response())
+        Err(e) => {
+            let e = ApiError::from(e);
+            if e.status.is_client_error() && !matches!(e.status, StatusCode::NOT_FOUND | StatusCode::FORBIDDEN) {
+                let page = risk_page(&s, &p, &id, None, Some(e.message())).await?;
+                Ok((e.status, render(&page)).into_response())
+            } else {
+                Err(PageError(e))
+            }
         }
-        Err(e) => Err(PageError(e)),
     }
 }
 
@@ -684,7 +723,8 @@ struct ReportPage {
     produced_by: String,
     method_version: i64,
     risks: Vec<Risk>,
-    plan: Vec<(String, String, TreatmentAction)>,
+    /// (risk reference, treatment, action) of live risks.
+    plan: Vec<(String, String, ActionView)>,
     inherent_map: HeatMapView,
     residual_map: HeatMapView,
 }
@@ -701,15 +741,16 @@ pub async fn report(State(s): State<AppState>, Auth(p): Auth) -> PageResult {
     })
     .await?;
     let by_id: HashMap<&str, &Risk> = risks.iter().map(|r| (r.id.as_str(), r)).collect();
-    let plan = reader
-        .all_treatment_actions()
-        .await?
-        .into_iter()
-        .filter_map(|a| {
-            let r = by_id.get(a.risk_id.as_str())?;
-            Some((r.reference.clone(), r.treatment.clone().unwrap_or_default(), a))
-        })
-        .collect();
+    let mut plan = Vec::new();
+    pawl_app::register::for_each(&s.app.store, &p.organisation.id, &TREATMENT_ACTION, |a| {
+        let a = ActionView::from(a);
+        if let Some(r) = by_id.get(a.risk_id.as_str()) {
+            plan.push((r.reference.clone(), r.treatment.clone().unwrap_or_default(), a));
+        }
+        Ok(())
+    })
+    .await?;
+    plan.sort_by(|a, b| a.0.cmp(&b.0));
     let inherent = reader.heat_map(false, &RiskFilter::default()).await?;
     let residual = reader.heat_map(true, &RiskFilter::default()).await?;
     Ok(render(&ReportPage {
@@ -813,216 +854,6 @@ pub async fn register_as_of(State(s): State<AppState>, Auth(p): Auth, Query(q): 
 }
 
 #[derive(Template)]
-#[template(path = "assets.html")]
-struct AssetsPage {
-    shell: Shell,
-    assets: Vec<Asset>,
-    total: i64,
-    next_cursor: Option<String>,
-    can_write: bool,
-    notice: Option<String>,
-    error: Option<String>,
-}
-
-#[derive(Deserialize, Default)]
-pub struct AssetsQuery {
-    cursor: Option<String>,
-    notice: Option<String>,
-}
-
-async fn assets_page(s: &AppState, p: &Principal, cursor: Option<String>) -> Result<AssetsPage, ApiError> {
-    let q = crate::api::ListParams {
-        cursor,
-        ..Default::default()
-    }
-    .to_query()?;
-    let page = s.app.store.org(&p.organisation.id).assets(&q).await?;
-    Ok(AssetsPage {
-        shell: Shell::new(s, p, "assets").await?,
-        total: page.total,
-        assets: page.items,
-        next_cursor: page.next_cursor,
-        can_write: p.can(Permission::WriteIsms),
-        notice: None,
-        error: None,
-    })
-}
-
-pub async fn assets(State(s): State<AppState>, Auth(p): Auth, Query(q): Query<AssetsQuery>) -> PageResult {
-    let mut page = assets_page(&s, &p, q.cursor).await?;
-    page.notice = q.notice;
-    Ok(render(&page))
-}
-
-#[derive(Deserialize)]
-pub struct AssetForm {
-    name: String,
-    asset_type: Option<String>,
-    owner: Option<String>,
-    location: Option<String>,
-    description: Option<String>,
-    confidentiality: Option<String>,
-    integrity: Option<String>,
-    availability: Option<String>,
-    version: Option<i64>,
-}
-
-#[derive(Template)]
-#[template(path = "asset.html")]
-struct AssetPage {
-    shell: Shell,
-    asset: Asset,
-    form: AssetInput,
-    risks: i64,
-    can_write: bool,
-    can_read_trail: bool,
-    notice: Option<String>,
-    error: Option<String>,
-}
-
-async fn asset_page(s: &AppState, p: &Principal, asset: Asset) -> Result<AssetPage, ApiError> {
-    let filter = RiskFilter {
-        asset_id: Some(asset.id.clone()),
-        ..Default::default()
-    };
-    let risks = s
-        .app
-        .store
-        .org(&p.organisation.id)
-        .risks(
-            &filter,
-            &ListQuery {
-                limit: Some(1),
-                ..Default::default()
-            },
-        )
-        .await?
-        .total;
-    Ok(AssetPage {
-        shell: Shell::new(s, p, "assets").await?,
-        form: AssetInput {
-            name: asset.name.clone(),
-            asset_type: asset.asset_type.clone(),
-            owner: asset.owner_name.clone(),
-            location: asset.location.clone(),
-            description: asset.description.clone(),
-            confidentiality: Some(asset.confidentiality),
-            integrity: Some(asset.integrity),
-            availability: Some(asset.availability),
-        },
-        asset,
-        risks,
-        can_write: p.can(Permission::WriteIsms),
-        can_read_trail: p.can(Permission::ReadAuditTrail),
-        notice: None,
-        error: None,
-    })
-}
-
-/// An asset (A.5.9) with its edit form and the way to retire it.
-pub async fn asset(
-    State(s): State<AppState>,
-    Auth(p): Auth,
-    Path(id): Path<String>,
-    Query(q): Query<AssetsQuery>,
-) -> PageResult {
-    let a = s.app.store.org(&p.organisation.id).asset(&id).await?;
-    let mut page = asset_page(&s, &p, a).await?;
-    page.notice = q.notice;
-    Ok(render(&page))
-}
-
-pub async fn asset_update(
-    State(s): State<AppState>,
-    Auth(p): Auth,
-    Path(id): Path<String>,
-    Form(f): Form<AssetForm>,
-) -> PageResult {
-    let result: Result<Asset, ApiError> = async {
-        let draft = asset_draft(&f.input())?;
-        let mut tx = s.app.store.write(&p.organisation.id, &p.actor()).await?;
-        let a = tx.update_asset(&id, &draft, f.version).await?;
-        tx.commit().await?;
-        Ok(a)
-    }
-    .await;
-    match result {
-        Ok(a) => Ok(Redirect::to(&format!("/assets/{}?notice=Saved.", a.id)).into_response()),
-        Err(e) if e.status.is_client_error() && e.status != StatusCode::NOT_FOUND => {
-            let current = s.app.store.org(&p.organisation.id).asset(&id).await?;
-            let mut page = asset_page(&s, &p, current).await?;
-            page.form = f.input();
-            page.error = Some(e.message());
-            Ok((e.status, render(&page)).into_response())
-        }
-        Err(e) => Err(PageError(e)),
-    }
-}
-
-#[derive(Deserialize)]
-pub struct RetireForm {
-    version: Option<i64>,
-}
-
-/// Retires an asset: it leaves the list, and risks that named it keep their
-/// history.
-pub async fn asset_retire(
-    State(s): State<AppState>,
-    Auth(p): Auth,
-    Path(id): Path<String>,
-    Form(f): Form<RetireForm>,
-) -> PageResult {
-    let a = s.app.store.org(&p.organisation.id).asset(&id).await?;
-    let mut tx = s.app.store.write(&p.organisation.id, &p.actor()).await?;
-    tx.delete_asset(&id, f.version).await?;
-    tx.commit().await?;
-    Ok(Redirect::to(&format!(
-        "/assets?notice={}%20retired.",
-        super::admin::urlencode(&a.name)
-    ))
-    .into_response())
-}
-
-impl AssetForm {
-    /// The API's input, so that the form and the API check the same way.
-    fn input(&self) -> AssetInput {
-        let value = |v: &Option<String>| v.as_deref().and_then(|v| v.trim().parse().ok()).or(Some(0));
-        AssetInput {
-            name: self.name.clone(),
-            asset_type: self.asset_type.clone().unwrap_or_default(),
-            owner: self.owner.clone().unwrap_or_default(),
-            location: self.location.clone().unwrap_or_default(),
-            description: self.description.clone().unwrap_or_default(),
-            confidentiality: value(&self.confidentiality),
-            integrity: value(&self.integrity),
-            availability: value(&self.availability),
-        }
-    }
-}
-
-pub async fn asset_create(State(s): State<AppState>, Auth(p): Auth, Form(f): Form<AssetForm>) -> PageResult {
-    let result: Result<Asset, ApiError> = async {
-        let draft = asset_draft(&f.input())?;
-        let mut tx = s.app.store.write(&p.organisation.id, &p.actor()).await?;
-        let a = tx.create_asset(&draft).await?;
-        tx.commit().await?;
-        Ok(a)
-    }
-    .await;
-    match result {
-        Ok(a) => {
-            Ok(Redirect::to(&format!("/assets?notice={}%20added.", super::admin::urlencode(&a.name))).into_response())
-        }
-        Err(e) if e.status.is_client_error() && e.status != StatusCode::NOT_FOUND => {
-            let mut page = assets_page(&s, &p, None).await?;
-            page.error = Some(e.detail.clone());
-            Ok((e.status, render(&page)).into_response())
-        }
-        Err(e) => Err(PageError(e)),
-    }
-}
-
-#[derive(Template)]
 #[template(path = "risk_method.html")]
 struct MethodPage {
     shell: Shell,
@@ -1033,7 +864,7 @@ struct MethodPage {
     notice: Option<String>,
 }
 
-pub async fn method(State(s): State<AppState>, Auth(p): Auth, Query(q): Query<AssetsQuery>) -> PageResult {
+pub async fn method(State(s): State<AppState>, Auth(p): Auth, Query(q): Query<NoticeQuery>) -> PageResult {
     let reader = s.app.store.org(&p.organisation.id);
     let method = reader.risk_method().await?;
     let mut versions = reader.risk_method_versions().await?;

@@ -672,8 +672,8 @@ on_both_engines! {
         assert_eq!((a["confidentiality"].as_i64(), a["integrity"].as_i64(), a["owner"].as_str()), (Some(5), Some(4), Some("Sales")));
         assert_eq!(a["location"], "eu-west-1");
 
-        let act: Value = send(&app, Method::POST, &format!("/api/v1/risks/{rid}/actions"), json!({"description": "Roll out BitLocker", "owner": "IT", "due_date": "2027-01-31"}), None).await.json().await.unwrap();
-        let r = send(&app, Method::PATCH, &format!("/api/v1/risks/{rid}/actions/{}", act["id"].as_str().unwrap()), json!({"status": "done"}), None).await;
+        let act: Value = send(&app, Method::POST, "/api/v1/treatment-actions", json!({"risk_id": rid, "description": "Roll out BitLocker", "owner": "IT", "due_date": "2027-01-31"}), None).await.json().await.unwrap();
+        let r = send(&app, Method::PATCH, &format!("/api/v1/treatment-actions/{}", act["id"].as_str().unwrap()), json!({"status": "done"}), None).await;
         assert_eq!(r.status(), 200);
         let act: Value = r.json().await.unwrap();
         assert_eq!((act["status"].as_str(), act["owner"].as_str(), act["due_date"].as_str()), (Some("done"), Some("IT"), Some("2027-01-31")));

@@ -12,6 +12,7 @@ mod browser;
 mod cli;
 mod controls;
 mod demo;
+mod registers;
 mod risk;
 mod store_contract;
 mod web_ui;

@@ -542,11 +542,12 @@ on_both_engines! {
         let list = c.get(app.url("/assets")).send().await.unwrap().text().await.unwrap();
         assert!(list.contains(&format!("href=\"/assets/{id}\"")));
         let page = c.get(app.url(&format!("/assets/{id}"))).send().await.unwrap().text().await.unwrap();
-        assert!(page.contains("1 live risk</a>"), "{page}");
+        assert!(page.contains("Risks that name it (1)") && page.contains("CRM data leak"), "{page}");
 
         let r = c.post(app.url(&format!("/assets/{id}"))).form(&[("_csrf", csrf.as_str()), ("name", "CRM"), ("confidentiality", "9"), ("version", "1")]).send().await.unwrap();
         assert_eq!(r.status(), 422);
-        assert!(r.text().await.unwrap().contains("use a value from 1 (low) to 5 (high)"));
+        let html = r.text().await.unwrap();
+        assert!(html.contains("id=\"f-confidentiality-error\">use a whole number from 1 to 5"), "the error stands beside its field: {html}");
         let r = c.post(app.url(&format!("/assets/{id}"))).form(&[("_csrf", csrf.as_str()), ("name", "Salesforce CRM"), ("asset_type", "SaaS"), ("confidentiality", "5"), ("integrity", "4"), ("availability", "3"), ("version", "1")]).send().await.unwrap();
         assert_eq!(r.status(), 303);
         let a = get(&app, t, &format!("/api/v1/assets/{id}")).await;

@@ -1,0 +1,78 @@
+//! Typed links between any two records of an organisation, so that an
+//! auditor can follow a chain such as incident → lesson learned →
+//! nonconformity → corrective action → changed control (clauses 10.1, 10.2).
+
+use crate::DomainError;
+
+/// What one record is to another, read from the first: "NC-0003 *is caused
+/// by* INC-0012".
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LinkType {
+    pub code: &'static str,
+    /// From the first record's side.
+    pub label: &'static str,
+    /// From the second record's side.
+    pub inverse: &'static str,
+}
+
+pub const LINK_TYPES: &[LinkType] = &[
+    LinkType {
+        code: "addresses",
+        label: "addresses",
+        inverse: "is addressed by",
+    },
+    LinkType {
+        code: "caused_by",
+        label: "is caused by",
+        inverse: "caused",
+    },
+    LinkType {
+        code: "changed",
+        label: "changed",
+        inverse: "was changed by",
+    },
+    LinkType {
+        code: "evidence_for",
+        label: "is evidence for",
+        inverse: "is evidenced by",
+    },
+    LinkType {
+        code: "derived_from",
+        label: "is derived from",
+        inverse: "gave rise to",
+    },
+    LinkType {
+        code: "relates_to",
+        label: "relates to",
+        inverse: "relates to",
+    },
+];
+
+pub fn link_type(code: &str) -> Result<&'static LinkType, DomainError> {
+    LINK_TYPES.iter().find(|t| t.code == code).ok_or_else(|| {
+        DomainError::field(
+            "type",
+            format!(
+                "{code:?} is not a link type; use one of: {}",
+                LINK_TYPES.iter().map(|t| t.code).collect::<Vec<_>>().join(", ")
+            ),
+        )
+    })
+}
+
+/// Kinds of record with tables of their own that links may also name,
+/// beside the declared registers: (key, label).
+pub const OTHER_LINKABLE: &[(&str, &str)] = &[
+    ("risk", "Risk"),
+    ("applied_control", "Applied control"),
+    ("control_check", "Control check"),
+    ("evidence", "Evidence"),
+];
+
+/// The label of a linkable kind, or None when links may not name it.
+pub fn linkable(kind: &str) -> Option<&'static str> {
+    super::kind(kind)
+        .filter(|k| k.key == kind)
+        .map(|k| k.label)
+        .or_else(|| OTHER_LINKABLE.iter().find(|(k, _)| *k == kind).map(|(_, l)| *l))
+}

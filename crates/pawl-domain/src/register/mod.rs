@@ -1,0 +1,531 @@
+//! The register machinery: every kind of ISMS record (assets, documents,
+//! nonconformities, corrective actions, ...) is declared once as a [`Kind`]
+//! — its fields, reference prefix, workflow and who may move it — and the
+//! store, API, UI, exports and "my work" read that declaration instead of
+//! being written again for each register (clause 7.5.3: documented
+//! information is identified, controlled and kept).
+//!
+//! A declaration is data, not code: a new register is a `static` of this
+//! shape in its own file of this folder, added to [`KINDS`].
+
+mod asset;
+pub mod link;
+mod treatment_action;
+
+pub use asset::ASSET;
+pub use treatment_action::TREATMENT_ACTION;
+
+use crate::access::Permission;
+use crate::{DomainError, FieldError, Problems};
+use serde_json::{Map, Value as Json};
+
+/// Every register built on the machinery. The API, the UI, the access
+/// policy, the exports and my-work iterate this list.
+pub const KINDS: &[&Kind] = &[&ASSET, &TREATMENT_ACTION];
+
+/// The declared kind with this key (`asset`) or URL segment (`assets`).
+pub fn kind(key_or_path: &str) -> Option<&'static Kind> {
+    KINDS
+        .iter()
+        .copied()
+        .find(|k| k.key == key_or_path || k.path == key_or_path)
+}
+
+/// One kind of record and everything generic code needs to know about it.
+#[derive(Debug)]
+pub struct Kind {
+    /// Its name in the audit trail and in links, e.g. `asset`.
+    pub key: &'static str,
+    /// Its URL segment, e.g. `assets` in `/api/v1/assets`.
+    pub path: &'static str,
+    /// For people: "Asset", "Assets".
+    pub label: &'static str,
+    pub plural: &'static str,
+    /// The clause or Annex A control it serves, e.g. `Annex A 5.9`.
+    pub clause: &'static str,
+    /// One sentence for the list page and the API document.
+    pub about: &'static str,
+    /// The PDCA area whose navigation lists it.
+    pub area: &'static str,
+    /// Its table in the store.
+    pub table: &'static str,
+    /// `NC` gives references `NC-0001`; None for kinds named by a field.
+    pub prefix: Option<&'static str>,
+    /// The field shown as the record's name.
+    pub title: &'static str,
+    /// A field whose value is unique among live records, e.g. an asset's name.
+    pub unique: Option<&'static str>,
+    /// A date field saying when the record needs its owner's attention.
+    pub due: Option<&'static str>,
+    pub fields: &'static [Field],
+    pub workflow: Option<&'static Workflow>,
+    /// The sort of the list page when none is asked for.
+    pub default_sort: &'static str,
+    /// Create, change and retire.
+    pub write: Permission,
+}
+
+/// One declared field.
+#[derive(Debug)]
+pub struct Field {
+    /// As the API and forms spell it.
+    pub name: &'static str,
+    /// Its column; for a [`FieldKind::Person`], the prefix of
+    /// `{column}_user_id` and `{column}_name`.
+    pub column: &'static str,
+    pub label: &'static str,
+    /// Shown under the field and in the API document.
+    pub help: &'static str,
+    pub kind: FieldKind,
+    pub required: bool,
+    /// Fixed once the record exists, e.g. the risk a treatment action serves.
+    pub fixed: bool,
+    /// Shown as a column of the list page and the export.
+    pub list: bool,
+    /// Offered as a list filter.
+    pub filter: bool,
+    /// Offered as a sort.
+    pub sort: bool,
+    /// Searched by the list's free-text search.
+    pub search: bool,
+}
+
+impl Field {
+    /// A plain optional text field of at most 200 characters, listed;
+    /// declarations adjust it with struct update syntax.
+    pub const fn text(name: &'static str, label: &'static str) -> Field {
+        Field {
+            name,
+            column: name,
+            label,
+            help: "",
+            kind: FieldKind::Text { max: 200 },
+            required: false,
+            fixed: false,
+            list: true,
+            filter: false,
+            sort: false,
+            search: false,
+        }
+    }
+}
+
+#[derive(Debug)]
+pub enum FieldKind {
+    /// One line.
+    Text { max: usize },
+    /// Paragraphs.
+    LongText { max: usize },
+    /// One of a declared vocabulary; stored as the code, shown as the label.
+    Choice(&'static [Choice]),
+    /// A calendar date, 1900-01-01 to 2200-12-31.
+    Date,
+    /// A whole number within bounds; never empty.
+    Number { min: i64, max: i64, default: i64 },
+    /// A person: a member of the organisation when the text names one by
+    /// e-mail, else a name. `role` is how my-work describes the link.
+    Person { role: &'static str },
+    /// Another record of this organisation, by id.
+    Record { kind: &'static str },
+}
+
+impl FieldKind {
+    /// The API document's type of the field.
+    pub fn json_type(&self) -> &'static str {
+        match self {
+            FieldKind::Number { .. } => "integer",
+            _ => "string",
+        }
+    }
+}
+
+#[derive(Debug)]
+pub struct Choice {
+    pub code: &'static str,
+    pub label: &'static str,
+}
+
+/// The states of a record and the moves between them.
+#[derive(Debug)]
+pub struct Workflow {
+    pub states: &'static [State],
+    /// Where a new record starts.
+    pub initial: &'static str,
+    pub transitions: &'static [Transition],
+}
+
+#[derive(Debug)]
+pub struct State {
+    pub code: &'static str,
+    pub label: &'static str,
+    /// Still work for someone: shown in my-work and counted as open.
+    pub open: bool,
+}
+
+#[derive(Debug)]
+pub struct Transition {
+    pub from: &'static [&'static str],
+    pub to: &'static str,
+    /// The button, e.g. "Start", "Mark done".
+    pub label: &'static str,
+    pub permission: Permission,
+}
+
+impl Workflow {
+    pub fn state(&self, code: &str) -> Option<&'static State> {
+        self.states.iter().find(|s| s.code == code)
+    }
+
+    pub fn label(&self, code: &str) -> &'static str {
+        self.state(code).map_or("Unknown", |s| s.label)
+    }
+
+    /// The moves allowed from `from`.
+    pub fn moves_from<'a>(&self, from: &'a str) -> impl Iterator<Item = &'static Transition> + 'a {
+        let all: &'static [Transition] = self.transitions;
+        all.iter().filter(move |t| t.from.contains(&from))
+    }
+
+    /// The declared move from `from` to `to`, or a problem naming the
+    /// current state and the states it may move to.
+    pub fn transition(&self, kind: &Kind, from: &str, to: &str) -> Result<&'static Transition, DomainError> {
+        if let Some(t) = self.moves_from(from).find(|t| t.to == to) {
+            return Ok(t);
+        }
+        let allowed: Vec<String> = self
+            .moves_from(from)
+            .map(|t| format!("{} ({})", self.label(t.to), t.to))
+            .collect();
+        let what = match self.state(to) {
+            Some(s) => format!("{} ({})", s.label, s.code),
+            None => format!("{to:?}, which is not a state of this register"),
+        };
+        Err(DomainError::field(
+            "status",
+            format!(
+                "a {} that is {} ({from}) cannot move to {what}; it can move to: {}",
+                kind.label.to_lowercase(),
+                self.label(from),
+                if allowed.is_empty() {
+                    "nothing, it is final".to_owned()
+                } else {
+                    allowed.join(", ")
+                }
+            ),
+        ))
+    }
+}
+
+/// A field's stored value, in declaration order beside the other fields.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Value {
+    /// Text, a choice's code, a date or a record id; "" when empty, except
+    /// dates and record ids, which are `None`.
+    Text(String),
+    OptText(Option<String>),
+    Int(i64),
+    /// A member (`user_id`) or a name only.
+    Person {
+        user_id: Option<String>,
+        name: String,
+    },
+}
+
+impl Value {
+    /// What a person reads.
+    pub fn display(&self) -> String {
+        match self {
+            Value::Text(s) => s.clone(),
+            Value::OptText(s) => s.clone().unwrap_or_default(),
+            Value::Int(n) => n.to_string(),
+            Value::Person { name, .. } => name.clone(),
+        }
+    }
+
+    /// Its text form for sorting and cursors.
+    pub fn sort_key(&self) -> String {
+        match self {
+            Value::OptText(None) => NO_DATE.to_owned(),
+            other => other.display(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        match self {
+            Value::Text(s) => s.is_empty(),
+            Value::OptText(s) => s.is_none(),
+            Value::Int(_) => false,
+            Value::Person { name, .. } => name.is_empty(),
+        }
+    }
+
+    fn empty_for(kind: &FieldKind) -> Value {
+        match kind {
+            FieldKind::Number { default, .. } => Value::Int(*default),
+            FieldKind::Date | FieldKind::Record { .. } => Value::OptText(None),
+            FieldKind::Person { .. } => Value::Person {
+                user_id: None,
+                name: String::new(),
+            },
+            _ => Value::Text(String::new()),
+        }
+    }
+}
+
+/// Empty dates sort after every real one.
+pub const NO_DATE: &str = "9999-12-31";
+
+impl Kind {
+    pub fn field(&self, name: &str) -> Option<&'static Field> {
+        self.fields.iter().find(|f| f.name == name)
+    }
+
+    pub fn index_of(&self, name: &str) -> Option<usize> {
+        self.fields.iter().position(|f| f.name == name)
+    }
+
+    /// The values of a new record: every field empty or at its default.
+    pub fn empty(&self) -> Vec<Value> {
+        self.fields.iter().map(|f| Value::empty_for(&f.kind)).collect()
+    }
+
+    /// Reads `input` onto `current` (a new record's [`Kind::empty`] values,
+    /// or the stored ones for a change): a field left out keeps its value,
+    /// `null` empties it. Every problem is reported at once, each naming
+    /// its field; unknown fields are refused by name.
+    pub fn apply(
+        &self,
+        current: &[Value],
+        input: &Map<String, Json>,
+        creating: bool,
+    ) -> Result<Vec<Value>, DomainError> {
+        let mut p = Problems::default();
+        let mut values = current.to_vec();
+        for name in input.keys() {
+            if self.field(name).is_none() {
+                let known: Vec<&str> = self.fields.iter().map(|f| f.name).collect();
+                p.push(
+                    name,
+                    format!("this register has no such field; it has: {}", known.join(", ")),
+                );
+            }
+        }
+        for (i, f) in self.fields.iter().enumerate() {
+            let Some(raw) = input.get(f.name) else { continue };
+            if f.fixed && !creating {
+                if let Some(v) = p.take(parse_value(f, raw)) {
+                    if v != values[i] {
+                        p.push(f.name, "this cannot be changed once the record exists");
+                    }
+                }
+                continue;
+            }
+            if let Some(v) = p.take(parse_value(f, raw)) {
+                values[i] = v;
+            }
+        }
+        for (i, f) in self.fields.iter().enumerate() {
+            if f.required && values[i].is_empty() && !p.0.iter().any(|e| e.field == f.name) {
+                p.push(f.name, "this cannot be empty");
+            }
+        }
+        p.finish().map(|()| values)
+    }
+
+    /// The reference of the `n`th record, e.g. `NC-0007`.
+    pub fn reference(&self, n: i64) -> Option<String> {
+        self.prefix.map(|p| format!("{p}-{n:04}"))
+    }
+
+    /// The label of a stored choice or state for a person; the code itself
+    /// when the vocabulary no longer knows it.
+    pub fn label_of(&self, field: &Field, value: &Value) -> String {
+        match (&field.kind, value) {
+            (FieldKind::Choice(choices), Value::Text(code)) => choices
+                .iter()
+                .find(|c| c.code == code)
+                .map_or_else(|| code.clone(), |c| c.label.to_owned()),
+            _ => value.display(),
+        }
+    }
+}
+
+/// Refuses characters that cannot be typed or shown: every control
+/// character but tab and newline (NUL also breaks PostgreSQL's text).
+pub fn check_text(field: &str, s: &str) -> Result<(), DomainError> {
+    match s.chars().find(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r')) {
+        Some(c) => Err(DomainError::field(
+            field,
+            format!("contains the control character U+{:04X}; remove it", c as u32),
+        )),
+        None => Ok(()),
+    }
+}
+
+/// A date in pawl's range, 1900-01-01 to 2200-12-31.
+pub fn check_date(field: &str, s: &str) -> Result<String, DomainError> {
+    let d = crate::time_fmt::parse_date(field, s)?;
+    if !(1900..=2200).contains(&d.year()) {
+        return Err(DomainError::field(field, "use a date between 1900 and 2200"));
+    }
+    Ok(d.to_string())
+}
+
+fn parse_value(f: &Field, raw: &Json) -> Result<Value, DomainError> {
+    let bad = |m: String| DomainError::Invalid(vec![FieldError::new(f.name, m)]);
+    // Forms send every value as text; the API may send numbers as numbers.
+    let text = match raw {
+        Json::Null => None,
+        Json::String(s) => Some(s.trim()),
+        Json::Number(_) if matches!(f.kind, FieldKind::Number { .. }) => None,
+        _ => {
+            return Err(bad(format!(
+                "give {} as {}",
+                f.label.to_lowercase(),
+                f.kind.json_type()
+            )))
+        }
+    };
+    if let Some(t) = text {
+        check_text(f.name, t)?;
+    }
+    let text = text.filter(|t| !t.is_empty());
+    Ok(match &f.kind {
+        FieldKind::Text { max } | FieldKind::LongText { max } => {
+            let t = text.unwrap_or("");
+            if t.chars().count() > *max {
+                return Err(bad(format!("use at most {max} characters")));
+            }
+            Value::Text(t.to_owned())
+        }
+        FieldKind::Choice(choices) => match text {
+            None => Value::Text(String::new()),
+            Some(t) => match choices.iter().find(|c| c.code == t || c.label.eq_ignore_ascii_case(t)) {
+                Some(c) => Value::Text(c.code.to_owned()),
+                None => {
+                    let all: Vec<String> = choices.iter().map(|c| format!("{} ({})", c.label, c.code)).collect();
+                    return Err(bad(format!("{t:?} is not one of: {}", all.join(", "))));
+                }
+            },
+        },
+        FieldKind::Date => Value::OptText(text.map(|t| check_date(f.name, t)).transpose()?),
+        FieldKind::Number { min, max, default } => {
+            let n = match (raw, text) {
+                (Json::Number(n), _) => n.as_i64(),
+                (_, Some(t)) => t.parse::<i64>().ok(),
+                (_, None) => Some(*default),
+            };
+            match n {
+                Some(n) if (*min..=*max).contains(&n) => Value::Int(n),
+                _ => return Err(bad(format!("use a whole number from {min} to {max}"))),
+            }
+        }
+        FieldKind::Person { .. } => {
+            let t = text.unwrap_or("");
+            if t.chars().count() > 200 {
+                return Err(bad("use at most 200 characters".into()));
+            }
+            Value::Person {
+                user_id: None,
+                name: t.to_owned(),
+            }
+        }
+        FieldKind::Record { .. } => {
+            if text.is_some_and(|t| t.len() > 64) {
+                return Err(bad("not the id of a record".into()));
+            }
+            Value::OptText(text.map(str::to_owned))
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn input(v: Json) -> Map<String, Json> {
+        v.as_object().unwrap().clone()
+    }
+
+    #[test]
+    fn every_declaration_is_consistent() {
+        let mut keys = std::collections::HashSet::new();
+        for k in KINDS {
+            assert!(keys.insert(k.key) && keys.insert(k.path), "{} is declared twice", k.key);
+            assert!(k.field(k.title).is_some(), "{}: title field", k.key);
+            assert!(k.unique.is_none_or(|u| k.field(u).is_some()), "{}: unique field", k.key);
+            assert!(
+                k.due
+                    .is_none_or(|d| matches!(k.field(d).map(|f| &f.kind), Some(FieldKind::Date))),
+                "{}: due must name a date field",
+                k.key
+            );
+            assert!(
+                ["reference", "updated_at", "created_at", "status"].contains(&k.default_sort)
+                    || k.field(k.default_sort).is_some_and(|f| f.sort),
+                "{}: default sort",
+                k.key
+            );
+            if let Some(w) = k.workflow {
+                assert!(w.state(w.initial).is_some(), "{}: initial state", k.key);
+                for t in w.transitions {
+                    assert!(w.state(t.to).is_some() && t.from.iter().all(|f| w.state(f).is_some()));
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_change_keeps_what_it_leaves_out_and_names_each_bad_field() {
+        let now = ASSET
+            .apply(
+                &ASSET.empty(),
+                &input(json!({"name": "CRM", "confidentiality": 5})),
+                true,
+            )
+            .unwrap();
+        assert_eq!(now[ASSET.index_of("confidentiality").unwrap()], Value::Int(5));
+        assert_eq!(now[ASSET.index_of("integrity").unwrap()], Value::Int(3));
+        let changed = ASSET
+            .apply(&now, &input(json!({"location": "eu-west-1"})), false)
+            .unwrap();
+        assert_eq!(changed[0], Value::Text("CRM".into()));
+        let err = ASSET
+            .apply(
+                &now,
+                &input(json!({"name": "", "integrity": "9", "colour": "red"})),
+                false,
+            )
+            .unwrap_err();
+        let DomainError::Invalid(fields) = err;
+        let named: Vec<&str> = fields.iter().map(|f| f.field.as_str()).collect();
+        assert_eq!(named, ["colour", "integrity", "name"], "{fields:?}");
+    }
+
+    #[test]
+    fn control_characters_and_absurd_dates_are_refused() {
+        let e = ASSET
+            .apply(&ASSET.empty(), &input(json!({"name": "a\u{0}b"})), true)
+            .unwrap_err();
+        assert!(e.to_string().contains("U+0000"), "{e}");
+        let e = check_date("due_date", "0000-01-01").unwrap_err();
+        assert!(e.to_string().contains("1900"), "{e}");
+    }
+
+    #[test]
+    fn an_undeclared_transition_names_the_current_state_and_the_allowed_ones() {
+        let w = TREATMENT_ACTION.workflow.unwrap();
+        assert!(w.transition(&TREATMENT_ACTION, "open", "in_progress").is_ok());
+        let e = w.transition(&TREATMENT_ACTION, "done", "open").unwrap_err().to_string();
+        assert!(
+            e.contains("Done (done)") && e.contains("it can move to: In progress (in_progress)"),
+            "{e}"
+        );
+        let e = w.transition(&TREATMENT_ACTION, "open", "open").unwrap_err().to_string();
+        assert!(
+            e.contains("Open (open)") && e.contains("In progress (in_progress)"),
+            "{e}"
+        );
+    }
+}

@@ -1,0 +1,389 @@
+//! Links between any two records of an organisation (traceability for
+//! clauses 10.1 and 10.2), the names of linked records, and "my work": what
+//! is assigned to one person across every register.
+
+use crate::row::{new_id, now};
+use crate::sql::Sql;
+use crate::{AuditedTx, OrgReader, StoreError};
+use pawl_domain::register::{FieldKind, KINDS, NO_DATE};
+use pawl_domain::DomainError;
+use serde::Serialize;
+use sqlx::Row;
+use std::collections::HashMap;
+
+/// (kind, table, reference column or '', title column) of the kinds with
+/// tables of their own that links may name.
+const OTHER_TABLES: &[(&str, &str, &str, &str)] = &[
+    ("risk", "risks", "reference", "title"),
+    ("applied_control", "applied_controls", "reference", "name"),
+    ("control_check", "control_checks", "''", "what"),
+    ("evidence", "evidence", "''", "title"),
+];
+
+/// The table of a linkable kind.
+pub(crate) fn table_of(kind: &str) -> Option<&'static str> {
+    naming(kind).map(|(t, _, _)| t)
+}
+
+/// (table, reference expression, title column) of a linkable kind.
+fn naming(kind: &str) -> Option<(&'static str, &'static str, &'static str)> {
+    if let Some(k) = KINDS.iter().find(|k| k.key == kind) {
+        let title = k.field(k.title).map_or("id", |f| f.column);
+        return Some((k.table, if k.prefix.is_some() { "reference" } else { "''" }, title));
+    }
+    OTHER_TABLES
+        .iter()
+        .find(|(k, ..)| *k == kind)
+        .map(|(_, t, r, n)| (*t, *r, *n))
+}
+
+/// A record as another record's page names it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RecordName {
+    pub kind: String,
+    pub id: String,
+    /// E.g. `R-0041`; empty for kinds without references.
+    pub reference: String,
+    pub title: String,
+    /// The record was retired; the link is kept and marked.
+    pub retired: bool,
+}
+
+/// One typed link, read from `from`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Link {
+    pub id: String,
+    pub link_type: String,
+    pub from: RecordName,
+    pub to: RecordName,
+    pub note: String,
+    pub created_at: String,
+    pub created_by: String,
+}
+
+/// One item of someone's work.
+#[derive(Debug, Clone, Serialize)]
+pub struct WorkItem {
+    pub kind: String,
+    pub id: String,
+    pub reference: String,
+    pub title: String,
+    /// The workflow state's code, if the kind has one.
+    pub status: String,
+    /// How the person is named on it, e.g. "Risk owner".
+    pub role: String,
+    /// When it needs them: a due date or a review date.
+    pub due: Option<String>,
+}
+
+impl OrgReader<'_> {
+    /// Names records by (kind, id), retired ones too, with one query per kind.
+    pub async fn record_names(
+        &self,
+        refs: &[(String, String)],
+    ) -> Result<HashMap<(String, String), RecordName>, StoreError> {
+        let mut by_kind: HashMap<&str, Vec<String>> = HashMap::new();
+        for (k, id) in refs {
+            by_kind.entry(k.as_str()).or_default().push(id.clone());
+        }
+        let mut out = HashMap::new();
+        for (kind, ids) in by_kind {
+            let Some((table, reference, title)) = naming(kind) else {
+                continue;
+            };
+            for chunk in ids.chunks(500) {
+                let mut sql = Sql::new("");
+                let org = sql.text_arg(&self.org_id);
+                let list = sql.text_list(chunk);
+                sql.push(&format!(
+                    "SELECT id, {reference}, {title}, deleted_at FROM {table} WHERE org_id = {org} AND id IN ({list})"
+                ));
+                let rows: Vec<(String, String, String, Option<String>)> =
+                    sql.query_as().fetch_all(&self.store.read).await?;
+                for (id, reference, title, deleted) in rows {
+                    out.insert(
+                        (kind.to_owned(), id.clone()),
+                        RecordName {
+                            kind: kind.to_owned(),
+                            id,
+                            reference,
+                            title,
+                            retired: deleted.is_some(),
+                        },
+                    );
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// The id of the live record of `kind` that `text` names: its id, its
+    /// reference or, whatever the case, its title.
+    pub async fn find_record(&self, kind: &str, text: &str) -> Result<Option<String>, StoreError> {
+        let Some((table, reference, title)) = naming(kind) else {
+            return Ok(None);
+        };
+        let text = text.trim();
+        if text.is_empty() {
+            return Ok(None);
+        }
+        Ok(sqlx::query_scalar(&format!(
+            "SELECT id FROM {table} WHERE org_id = $1 AND deleted_at IS NULL
+               AND (id = $2 OR {reference} = $2 OR lower({title}) = lower($2))
+             ORDER BY id LIMIT 1"
+        ))
+        .bind(&self.org_id)
+        .bind(text)
+        .fetch_optional(&self.store.read)
+        .await?)
+    }
+
+    /// The links from (`outgoing`) or to a record, with both ends named.
+    pub async fn links(&self, kind: &str, id: &str, outgoing: bool) -> Result<Vec<Link>, StoreError> {
+        let (k, i) = if outgoing {
+            ("from_kind", "from_id")
+        } else {
+            ("to_kind", "to_id")
+        };
+        let rows = sqlx::query(&format!(
+            "SELECT id, link_type, from_kind, from_id, to_kind, to_id, note, created_at, created_by FROM record_links
+             WHERE org_id = $1 AND {k} = $2 AND {i} = $3 ORDER BY created_at, id"
+        ))
+        .bind(&self.org_id)
+        .bind(kind)
+        .bind(id)
+        .fetch_all(&self.store.read)
+        .await?;
+        let rows = rows
+            .iter()
+            .map(|r| {
+                (0..9)
+                    .map(|c| r.try_get::<String, _>(c))
+                    .collect::<Result<Vec<String>, _>>()
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let ends: Vec<(String, String)> = rows
+            .iter()
+            .flat_map(|r| [(r[2].clone(), r[3].clone()), (r[4].clone(), r[5].clone())])
+            .collect();
+        let names = self.record_names(&ends).await?;
+        let name = |k: &str, id: &str| {
+            names
+                .get(&(k.to_owned(), id.to_owned()))
+                .cloned()
+                .unwrap_or(RecordName {
+                    kind: k.to_owned(),
+                    id: id.to_owned(),
+                    reference: String::new(),
+                    title: String::new(),
+                    retired: true,
+                })
+        };
+        Ok(rows
+            .iter()
+            .map(|r| Link {
+                id: r[0].clone(),
+                link_type: r[1].clone(),
+                from: name(&r[2], &r[3]),
+                to: name(&r[4], &r[5]),
+                note: r[6].clone(),
+                created_at: r[7].clone(),
+                created_by: r[8].clone(),
+            })
+            .collect())
+    }
+
+    /// Everything assigned to `user_id` that still needs them: live records
+    /// naming them in a person field (open workflow states only), the risks
+    /// they own and the applied controls they own. Soonest due first, so
+    /// overdue work leads; undated work last. At most `limit` items.
+    pub async fn my_work(&self, user_id: &str, limit: i64) -> Result<Vec<WorkItem>, StoreError> {
+        let mut sql = Sql::new("");
+        let org = sql.text_arg(&self.org_id);
+        let me = sql.text_arg(user_id);
+        let mut branches = Vec::new();
+        for k in KINDS {
+            let title = k.field(k.title).map_or("id", |f| f.column);
+            let reference = if k.prefix.is_some() { "reference" } else { "''" };
+            let due = k
+                .due
+                .and_then(|d| k.field(d))
+                .map_or("CAST(NULL AS TEXT)".to_owned(), |f| f.column.to_owned());
+            let (status, open) = match k.workflow {
+                Some(w) => {
+                    let open: Vec<String> = w.states.iter().filter(|s| s.open).map(|s| s.code.to_owned()).collect();
+                    let list = sql.text_list(&open);
+                    ("status", format!(" AND status IN ({list})"))
+                }
+                None => ("''", String::new()),
+            };
+            for f in k.fields {
+                if let FieldKind::Person { role } = f.kind {
+                    let kind = sql.text_arg(k.key);
+                    let role = sql.text_arg(role);
+                    branches.push(format!(
+                        "SELECT {kind} AS kind, id, {reference} AS reference, {title} AS title, {status} AS status,
+                            {role} AS role, {due} AS due FROM {table}
+                         WHERE org_id = {org} AND {col}_user_id = {me} AND deleted_at IS NULL{open}",
+                        table = k.table,
+                        col = f.column
+                    ));
+                }
+            }
+        }
+        branches.push(format!(
+            "SELECT 'risk' AS kind, id, reference, title, status, 'Risk owner' AS role, next_review AS due FROM risks
+             WHERE org_id = {org} AND owner_user_id = {me} AND deleted_at IS NULL AND status <> 'closed'"
+        ));
+        branches.push(format!(
+            "SELECT 'applied_control' AS kind, id, reference, name AS title, status, 'Control owner' AS role,
+                CAST(NULL AS TEXT) AS due FROM applied_controls
+             WHERE org_id = {org} AND owner_user_id = {me} AND deleted_at IS NULL"
+        ));
+        sql.push(&format!(
+            "SELECT kind, id, reference, title, status, role, due FROM ({}) work
+             ORDER BY COALESCE(due, '{NO_DATE}'), kind, title, id LIMIT {limit}",
+            branches.join(" UNION ALL ")
+        ));
+        let rows = sql.query().fetch_all(&self.store.read).await?;
+        rows.iter()
+            .map(|r| {
+                Ok(WorkItem {
+                    kind: r.try_get(0)?,
+                    id: r.try_get(1)?,
+                    reference: r.try_get(2)?,
+                    title: r.try_get(3)?,
+                    status: r.try_get(4)?,
+                    role: r.try_get(5)?,
+                    due: r.try_get(6)?,
+                })
+            })
+            .collect()
+    }
+}
+
+impl AuditedTx {
+    /// Links two live records of this organisation. The same link twice is
+    /// refused as a conflict.
+    pub async fn link_records(
+        &mut self,
+        from: (&str, &str),
+        link_type: &str,
+        to: (&str, &str),
+        note: &str,
+    ) -> Result<Link, StoreError> {
+        pawl_domain::register::link::link_type(link_type)?;
+        if from == to {
+            return Err(StoreError::Invalid(DomainError::field(
+                "to",
+                "a record cannot be linked to itself",
+            )));
+        }
+        for (field, (kind, id)) in [("from", from), ("to", to)] {
+            let Some(table) = table_of(kind).filter(|_| pawl_domain::register::link::linkable(kind).is_some()) else {
+                return Err(StoreError::Invalid(DomainError::field(
+                    field,
+                    format!("{kind:?} is not a kind of record that links may name"),
+                )));
+            };
+            if self.first_missing(table, &[id.to_owned()]).await?.is_some() {
+                return Err(StoreError::Invalid(DomainError::field(
+                    field,
+                    format!("no live {} with id {id}", kind.replace('_', " ")),
+                )));
+            }
+        }
+        let link = (
+            new_id(),
+            link_type.to_owned(),
+            from,
+            to,
+            note.trim().to_owned(),
+            now(),
+            self.actor.name.clone(),
+        );
+        sqlx::query(
+            "INSERT INTO record_links (id, org_id, from_kind, from_id, link_type, to_kind, to_id, note, created_at, created_by)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        )
+        .bind(&link.0)
+        .bind(&self.org_id)
+        .bind(from.0)
+        .bind(from.1)
+        .bind(&link.1)
+        .bind(to.0)
+        .bind(to.1)
+        .bind(&link.4)
+        .bind(&link.5)
+        .bind(&link.6)
+        .execute(&mut *self.tx)
+        .await
+        .map_err(|e| match StoreError::from(e) {
+            StoreError::Conflict(_) => StoreError::Conflict("these records are already linked this way".into()),
+            other => other,
+        })?;
+        let view = LinkView {
+            from_kind: from.0,
+            from_id: from.1,
+            link_type,
+            to_kind: to.0,
+            to_id: to.1,
+            note: &link.4,
+        };
+        self.record::<(), _>("create", "link", &link.0, None, Some(&view))
+            .await?;
+        let name = |(kind, id): (&str, &str)| RecordName {
+            kind: kind.to_owned(),
+            id: id.to_owned(),
+            reference: String::new(),
+            title: String::new(),
+            retired: false,
+        };
+        Ok(Link {
+            id: link.0,
+            link_type: link.1,
+            from: name(from),
+            to: name(to),
+            note: link.4,
+            created_at: link.5,
+            created_by: link.6,
+        })
+    }
+
+    /// Removes a link; the audit trail keeps what it was.
+    pub async fn unlink(&mut self, id: &str) -> Result<(), StoreError> {
+        let row: Option<(String, String, String, String, String, String)> = sqlx::query_as(&format!(
+            "SELECT from_kind, from_id, link_type, to_kind, to_id, note FROM record_links WHERE org_id = $1 AND id = $2{}",
+            self.engine.lock_rows()
+        ))
+        .bind(&self.org_id)
+        .bind(id)
+        .fetch_optional(&mut *self.tx)
+        .await?;
+        let r = row.ok_or(StoreError::NotFound { entity: "link" })?;
+        sqlx::query("DELETE FROM record_links WHERE org_id = $1 AND id = $2")
+            .bind(&self.org_id)
+            .bind(id)
+            .execute(&mut *self.tx)
+            .await?;
+        let view = LinkView {
+            from_kind: &r.0,
+            from_id: &r.1,
+            link_type: &r.2,
+            to_kind: &r.3,
+            to_id: &r.4,
+            note: &r.5,
+        };
+        self.record::<_, ()>("delete", "link", id, Some(&view), None).await
+    }
+}
+
+#[derive(Serialize)]
+struct LinkView<'a> {
+    from_kind: &'a str,
+    from_id: &'a str,
+    link_type: &'a str,
+    to_kind: &'a str,
+    to_id: &'a str,
+    note: &'a str,
+}
