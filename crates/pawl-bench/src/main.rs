@@ -3,9 +3,11 @@
 //! mode and provides a throwaway PostgreSQL.
 //!
 //! Usage: `pawl-bench foundation [--events N]`, `pawl-bench risk [--risks N]`
-//! or `pawl-bench controls [--controls N] [--upload-mb N]`
+//! `pawl-bench controls [--controls N] [--upload-mb N]` or
+//! `pawl-bench registers [--records N]`
 
 mod controls;
+mod registers;
 
 use anyhow::{bail, Context, Result};
 use pawl_domain::audit::Actor;
@@ -23,6 +25,7 @@ fn main() -> Result<()> {
     let mut risks = 100_000_usize;
     let mut applied_controls = 5_000_usize;
     let mut upload_mb = 500_usize;
+    let mut records = 100_000_usize;
     let mut it = args.iter();
     let Some(what) = it.next() else {
         bail!("usage: pawl-bench foundation [--events N]");
@@ -32,6 +35,7 @@ fn main() -> Result<()> {
             "--events" => events = it.next().context("--events needs a number")?.parse()?,
             "--risks" => risks = it.next().context("--risks needs a number")?.parse()?,
             "--controls" => applied_controls = it.next().context("--controls needs a number")?.parse()?,
+            "--records" => records = it.next().context("--records needs a number")?.parse()?,
             "--upload-mb" => upload_mb = it.next().context("--upload-mb needs a number")?.parse()?,
             other => bail!("unknown argument {other}"),
         }
@@ -40,7 +44,8 @@ fn main() -> Result<()> {
         "foundation" => foundation(events),
         "risk" => risk(risks),
         "controls" => controls::controls(applied_controls, upload_mb),
-        other => bail!("unknown benchmark {other}; try foundation, risk or controls"),
+        "registers" => registers::registers(records),
+        other => bail!("unknown benchmark {other}; try foundation, risk, controls or registers"),
     }
 }
 

@@ -104,6 +104,133 @@ impl Engine {
     }
 }
 
+impl Engine {
+    /// The full-text index of every register's records. SQLite: an FTS5 table
+    /// whose `key` column holds one token per record, so that a record's row is
+    /// found through the index when it changes; PostgreSQL: a `tsvector` per
+    /// record under a GIN index. Both read text with the same rule (lower-cased
+    /// words of letters and digits) and match word prefixes.
+    pub(crate) fn search_schema(self) -> &'static str {
+        match self {
+            Engine::Sqlite => {
+                "CREATE VIRTUAL TABLE record_search USING fts5(
+                body, key, org_id UNINDEXED, kind UNINDEXED, record_id UNINDEXED,
+                tokenize = 'unicode61 remove_diacritics 2')"
+            }
+            Engine::Postgres => {
+                "CREATE TABLE record_search (
+                org_id TEXT NOT NULL REFERENCES organisations(id),
+                kind TEXT NOT NULL,
+                record_id TEXT NOT NULL,
+                body TSVECTOR NOT NULL,
+                PRIMARY KEY (org_id, kind, record_id));
+             CREATE INDEX record_search_body ON record_search USING GIN (body)"
+            }
+        }
+    }
+
+    /// Replaces a record's searchable text, inside the caller's transaction.
+    pub(crate) async fn search_put(
+        self,
+        tx: &mut sqlx::AnyConnection,
+        org_id: &str,
+        kind: &str,
+        record_id: &str,
+        body: &str,
+    ) -> Result<(), crate::StoreError> {
+        match self {
+            Engine::Sqlite => {
+                self.search_remove(tx, record_id).await?;
+                sqlx::query(
+                    "INSERT INTO record_search (body, key, org_id, kind, record_id) VALUES ($1, $2, $3, $4, $5)",
+                )
+                .bind(body)
+                .bind(search_key(record_id))
+                .bind(org_id)
+                .bind(kind)
+                .bind(record_id)
+                .execute(&mut *tx)
+                .await?;
+            }
+            Engine::Postgres => {
+                sqlx::query(
+                    "INSERT INTO record_search (org_id, kind, record_id, body) VALUES ($1, $2, $3, to_tsvector('simple', $4))
+                     ON CONFLICT (org_id, kind, record_id) DO UPDATE SET body = EXCLUDED.body",
+                )
+                .bind(org_id)
+                .bind(kind)
+                .bind(record_id)
+                .bind(body)
+                .execute(&mut *tx)
+                .await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Takes a record out of the search index.
+    pub(crate) async fn search_remove(
+        self,
+        tx: &mut sqlx::AnyConnection,
+        record_id: &str,
+    ) -> Result<(), crate::StoreError> {
+        match self {
+            Engine::Sqlite => {
+                sqlx::query("DELETE FROM record_search WHERE record_search MATCH $1")
+                    .bind(format!("key : \"{}\"", search_key(record_id)))
+                    .execute(&mut *tx)
+                    .await?
+            }
+            Engine::Postgres => {
+                sqlx::query("DELETE FROM record_search WHERE record_id = $1")
+                    .bind(record_id)
+                    .execute(&mut *tx)
+                    .await?
+            }
+        };
+        Ok(())
+    }
+
+    /// The condition "this row's `id` is a record of `kind` whose text has
+    /// every one of `terms` as a word prefix". Terms are letters and digits
+    /// only (see [`search_terms`]), so they cannot carry query syntax.
+    pub(crate) fn search_match(self, sql: &mut crate::sql::Sql, org_id: &str, kind: &str, terms: &[String]) -> String {
+        let (org, k) = (sql.text_arg(org_id), sql.text_arg(kind));
+        match self {
+            Engine::Sqlite => {
+                let phrase: Vec<String> = terms.iter().map(|t| format!("\"{t}\"*")).collect();
+                let q = sql.text_arg(format!("body : ({})", phrase.join(" AND ")));
+                format!(
+                    "id IN (SELECT record_id FROM record_search WHERE record_search MATCH {q} AND org_id = {org} AND kind = {k})"
+                )
+            }
+            Engine::Postgres => {
+                let q = sql.text_arg(terms.iter().map(|t| format!("{t}:*")).collect::<Vec<_>>().join(" & "));
+                format!(
+                    "id IN (SELECT record_id FROM record_search WHERE org_id = {org} AND kind = {k} AND body @@ to_tsquery('simple', {q}))"
+                )
+            }
+        }
+    }
+}
+
+/// One token naming a record in SQLite's index: its id without dashes.
+fn search_key(record_id: &str) -> String {
+    let mut k = String::from("k");
+    k.extend(record_id.chars().filter(|c| c.is_ascii_alphanumeric()));
+    k
+}
+
+/// The words of a search, as both engines' indexes read text: lower-cased
+/// runs of letters and digits; at most eight, each at most 40 characters.
+pub(crate) fn search_terms(q: &str) -> Vec<String> {
+    q.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .take(8)
+        .map(|w| w.chars().take(40).collect::<String>().to_lowercase())
+        .collect()
+}
+
 /// Feeds an organisation's audit events, in order, to `verifier` straight
 /// from SQLite. Verification reads every byte of the trail; going around the
 /// async driver makes it about ten times faster.

@@ -9,7 +9,12 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (3, "controls", include_str!("migrations/0003_controls.sql")),
     (4, "frameworks", include_str!("migrations/0004_frameworks.sql")),
     (5, "registers", include_str!("migrations/0005_registers.sql")),
+    (6, "search", include_str!("migrations/0006_search.sql")),
 ];
+
+/// The migration that creates the full-text index, whose SQL is the one
+/// place where the schema differs by engine.
+const SEARCH: i64 = 6;
 
 pub(crate) async fn run(store: &Store) -> Result<usize, StoreError> {
     sqlx::raw_sql(
@@ -34,6 +39,10 @@ pub(crate) async fn run(store: &Store) -> Result<usize, StoreError> {
             continue;
         }
         sqlx::raw_sql(sql).execute(&mut *tx).await?;
+        if *version == SEARCH {
+            sqlx::raw_sql(store.engine.search_schema()).execute(&mut *tx).await?;
+            crate::register::index_all(&mut tx, store.engine).await?;
+        }
         sqlx::query("INSERT INTO pawl_migrations (version, name, applied_at) VALUES ($1, $2, $3)")
             .bind(version)
             .bind(*name)

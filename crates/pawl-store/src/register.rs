@@ -217,20 +217,52 @@ fn sort_key(r: &Record, sort: &str) -> String {
     }
 }
 
-/// `%text%` for LIKE, with LIKE's own wildcards taken literally.
-pub(crate) fn like_pattern(q: &str) -> String {
-    let mut p = String::from("%");
-    for c in q.trim().chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            p.push('\\');
+/// What the full-text index holds of a record: its reference and the
+/// fields its kind declares searchable.
+fn search_text(r: &Record) -> String {
+    let mut t = r.reference.clone().unwrap_or_default();
+    for (f, v) in r.kind.fields.iter().zip(&r.values) {
+        if f.search {
+            t.push(' ');
+            t.push_str(&v.display());
         }
-        p.push(c);
     }
-    p.push('%');
-    p
+    t
 }
 
-fn conditions(sql: &mut Sql, kind: &Kind, org_id: &str, f: &RecordFilter, q: &ListQuery, ilike: &str) -> String {
+/// Whether a kind has anything to search.
+fn searchable(kind: &Kind) -> bool {
+    kind.prefix.is_some() || kind.fields.iter().any(|f| f.search)
+}
+
+/// Fills the full-text index from every live record of every register, for
+/// the migration that creates it.
+pub(crate) async fn index_all(tx: &mut sqlx::AnyConnection, engine: crate::Engine) -> Result<(), StoreError> {
+    for &kind in pawl_domain::register::KINDS.iter().filter(|k| searchable(k)) {
+        let n = columns(kind).split(',').count();
+        let sql = format!(
+            "SELECT {}, org_id FROM {} WHERE deleted_at IS NULL",
+            columns(kind),
+            kind.table
+        );
+        let rows = sqlx::query(&sql).fetch_all(&mut *tx).await?;
+        for row in &rows {
+            let r = record_from_row(kind, row)?;
+            let org: String = row.try_get(n)?;
+            engine.search_put(tx, &org, kind.key, &r.id, &search_text(&r)).await?;
+        }
+    }
+    Ok(())
+}
+
+fn conditions(
+    sql: &mut Sql,
+    kind: &Kind,
+    org_id: &str,
+    f: &RecordFilter,
+    q: &ListQuery,
+    engine: crate::Engine,
+) -> String {
     let org = sql.text_arg(org_id);
     let mut c = format!(" WHERE org_id = {org} AND deleted_at IS NULL");
     if !f.status.is_empty() {
@@ -257,20 +289,14 @@ fn conditions(sql: &mut Sql, kind: &Kind, org_id: &str, f: &RecordFilter, q: &Li
         }
     }
     if let Some(s) = &q.q {
-        let p = sql.text_arg(like_pattern(s));
-        let mut any: Vec<String> = kind
-            .fields
-            .iter()
-            .filter(|f| f.search)
-            .map(|f| match f.kind {
-                FieldKind::Person { .. } => format!("{}_name {ilike} {p} ESCAPE '\\'", f.column),
-                _ => format!("{} {ilike} {p} ESCAPE '\\'", f.column),
-            })
-            .collect();
-        if kind.prefix.is_some() {
-            any.push(format!("reference {ilike} {p} ESCAPE '\\'"));
+        let terms = crate::engine::search_terms(s);
+        if terms.is_empty() || !searchable(kind) {
+            // Nothing a word index could match: no record matches.
+            c.push_str(" AND 1 = 0");
+        } else {
+            c.push_str(" AND ");
+            c.push_str(&engine.search_match(sql, org_id, kind.key, &terms));
         }
-        c.push_str(&format!(" AND ({})", any.join(" OR ")));
     }
     c
 }
@@ -284,7 +310,7 @@ impl OrgReader<'_> {
         q: &ListQuery,
     ) -> Result<Page<Record>, StoreError> {
         let mut sql = Sql::new("");
-        let cond = conditions(&mut sql, kind, &self.org_id, f, q, self.store.engine.ilike());
+        let cond = conditions(&mut sql, kind, &self.org_id, f, q, self.store.engine);
         let total = if q.skip_total {
             0
         } else if q.q.is_none() && f.is_only_status() {
@@ -451,6 +477,13 @@ impl AuditedTx {
         let done = sql.query().execute(&mut *self.tx).await;
         done.map_err(|e| unique_named(kind, &record, e))?;
         self.count(kind, record.status.as_deref(), 1).await?;
+        if searchable(kind) {
+            let body = search_text(&record);
+            let org = self.org_id.clone();
+            self.engine
+                .search_put(&mut self.tx, &org, kind.key, &record.id, &body)
+                .await?;
+        }
         self.record::<(), _>("create", kind.key, &record.id, None, Some(&record))
             .await?;
         Ok(record)
@@ -493,6 +526,11 @@ impl AuditedTx {
         ));
         let done = sql.query().execute(&mut *self.tx).await;
         done.map_err(|e| unique_named(kind, &after, e))?;
+        if searchable(kind) && search_text(&before) != search_text(&after) {
+            let body = search_text(&after);
+            let org = self.org_id.clone();
+            self.engine.search_put(&mut self.tx, &org, kind.key, id, &body).await?;
+        }
         self.record("update", kind.key, id, Some(&before), Some(&after)).await?;
         Ok(after)
     }
@@ -559,6 +597,9 @@ impl AuditedTx {
         .execute(&mut *self.tx)
         .await?;
         self.count(kind, before.status.as_deref(), -1).await?;
+        if searchable(kind) {
+            self.engine.search_remove(&mut self.tx, id).await?;
+        }
         self.record::<_, ()>("delete", kind.key, id, Some(&before), None)
             .await?;
         Ok(before)
@@ -638,7 +679,11 @@ mod tests {
     }
 
     #[test]
-    fn search_takes_like_wildcards_literally() {
-        assert_eq!(like_pattern(" 50%_off\\ "), "%50\\%\\_off\\\\%");
+    fn search_reads_words_not_query_syntax() {
+        assert_eq!(
+            crate::engine::search_terms(" 50%_off \"Bill\"* OR x:* "),
+            ["50", "off", "bill", "or", "x"]
+        );
+        assert!(crate::engine::search_terms("%_").is_empty());
     }
 }

@@ -92,10 +92,17 @@ on_both_engines! {
 
         let found = ok(&app, Method::GET, "/api/v1/assets?q=bill", None).await;
         assert_eq!(names(&found), ["Billing"]);
-        let literal = ok(&app, Method::GET, "/api/v1/assets?q=%25", None).await;
-        assert_eq!(names(&literal), ["Payroll 100% done"], "% is a character, not a wildcard");
-        let underscore = ok(&app, Method::GET, "/api/v1/assets?q=_", None).await;
-        assert_eq!(underscore["total"], 0);
+        let words = ok(&app, Method::GET, "/api/v1/assets?q=hr%20fil", None).await;
+        assert_eq!(names(&words), ["HR files"], "every word, as a word prefix");
+        let literal = ok(&app, Method::GET, "/api/v1/assets?q=100%25", None).await;
+        assert_eq!(names(&literal), ["Payroll 100% done"]);
+        for wildcard in ["%25", "_", "*", "%22"] {
+            let none = ok(&app, Method::GET, &format!("/api/v1/assets?q={wildcard}"), None).await;
+            assert_eq!(none["total"], 0, "{wildcard} is no wildcard and matches nothing");
+        }
+        ok(&app, Method::PATCH, &format!("/api/v1/assets/{}", found["items"][0]["id"].as_str().unwrap()), Some(json!({"name": "Invoicing"}))).await;
+        assert_eq!(ok(&app, Method::GET, "/api/v1/assets?q=bill", None).await["total"], 0, "the index follows a change");
+        assert_eq!(names(&ok(&app, Method::GET, "/api/v1/assets?q=invoic", None).await), ["Invoicing"]);
 
         let p = problem(&app, Method::GET, "/api/v1/assets?colour=red", None, 422).await;
         assert!(p["errors"][0]["message"].as_str().unwrap().contains("filter by: asset_type, owner"), "{p}");
