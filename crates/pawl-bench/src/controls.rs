@@ -1,7 +1,7 @@
 //! `pawl-bench controls`: the SoA and crosswalks with thousands of applied
 //! controls, SoA exports, and evidence upload through the real server.
 
-use crate::{free_port, pawl_binary, percentile, rt, start_server, TempDir};
+use crate::{engines, free_port, pawl_binary, percentile, rt, start_server, TempDir};
 use anyhow::{bail, Context, Result};
 use pawl_app::control::{self as service, ControlInput, DecisionInput};
 use pawl_app::App;
@@ -14,15 +14,8 @@ use std::time::Instant;
 
 pub fn controls(n: usize, upload_mb: usize) -> Result<()> {
     println!("# pawl controls benchmark: {n} applied controls, {upload_mb} MB evidence upload");
-    let pg = std::env::var("PAWL_BENCH_DATABASE_URL").ok();
     let dir = TempDir::new("controls")?;
-    let engines: Vec<(&str, Location)> = [
-        Some(("sqlite", Location::SqliteFile(dir.0.join("pawl.db")))),
-        pg.map(|u| ("postgres", Location::Postgres(u))),
-    ]
-    .into_iter()
-    .flatten()
-    .collect();
+    let engines = engines(&dir);
     let rt = rt()?;
     let mut token = String::new();
     for (name, location) in &engines {

@@ -49,6 +49,18 @@ fn main() -> Result<()> {
     }
 }
 
+/// SQLite in `dir`, and PostgreSQL when `PAWL_BENCH_DATABASE_URL` names one.
+fn engines(dir: &TempDir) -> Vec<(&'static str, Location)> {
+    let pg = std::env::var("PAWL_BENCH_DATABASE_URL").ok();
+    [
+        Some(("sqlite", Location::SqliteFile(dir.0.join("pawl.db")))),
+        pg.map(|u| ("postgres", Location::Postgres(u))),
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
+}
+
 fn rt() -> Result<tokio::runtime::Runtime> {
     Ok(tokio::runtime::Builder::new_multi_thread().enable_all().build()?)
 }
@@ -77,15 +89,8 @@ fn foundation(events: i64) -> Result<()> {
         std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0)
     );
     startup_and_memory()?;
-    let pg = std::env::var("PAWL_BENCH_DATABASE_URL").ok();
     let dir = TempDir::new("store")?;
-    let engines: Vec<(&str, Location)> = [
-        Some(("sqlite", Location::SqliteFile(dir.0.join("pawl.db")))),
-        pg.map(|u| ("postgres", Location::Postgres(u))),
-    ]
-    .into_iter()
-    .flatten()
-    .collect();
+    let engines = engines(&dir);
     if engines.len() < 2 {
         println!("(PostgreSQL skipped: set PAWL_BENCH_DATABASE_URL, or run scripts/bench)");
     }
@@ -329,15 +334,8 @@ fn register_csv(n: usize) -> String {
 
 fn risk(n: usize) -> Result<()> {
     println!("# pawl risk register benchmark: {n} risks");
-    let pg = std::env::var("PAWL_BENCH_DATABASE_URL").ok();
     let dir = TempDir::new("risk")?;
-    let engines: Vec<(&str, Location)> = [
-        Some(("sqlite", Location::SqliteFile(dir.0.join("pawl.db")))),
-        pg.map(|u| ("postgres", Location::Postgres(u))),
-    ]
-    .into_iter()
-    .flatten()
-    .collect();
+    let engines = engines(&dir);
     let csv = register_csv(n);
     println!("input CSV: {:.1} MB", csv.len() as f64 / 1e6);
     let rt = rt()?;

@@ -2,7 +2,7 @@
 //! 100,000 records across kinds; the one list path, a record page's reads
 //! with 20 links, and my-work for a person with 500 assigned items.
 
-use crate::{percentile, rt, TempDir};
+use crate::{engines, percentile, rt, TempDir};
 use anyhow::Result;
 use pawl_app::App;
 use pawl_domain::audit::Actor;
@@ -14,15 +14,8 @@ use std::time::Instant;
 
 pub fn registers(n: usize) -> Result<()> {
     println!("# pawl register machinery benchmark: {n} records across kinds");
-    let pg = std::env::var("PAWL_BENCH_DATABASE_URL").ok();
     let dir = TempDir::new("registers")?;
-    let engines: Vec<(&str, Location)> = [
-        Some(("sqlite", Location::SqliteFile(dir.0.join("pawl.db")))),
-        pg.map(|u| ("postgres", Location::Postgres(u))),
-    ]
-    .into_iter()
-    .flatten()
-    .collect();
+    let engines = engines(&dir);
     let rt = rt()?;
     for (name, location) in &engines {
         rt.block_on(engine(name, location, &dir, n))?;
