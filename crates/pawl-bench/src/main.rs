@@ -438,7 +438,7 @@ async fn risk_engine(engine: &str, location: &Location, csv: &str, dir: &Path) -
     let mut times = Vec::new();
     for _ in 0..50 {
         let t = Instant::now();
-        reader.heat_map(true, &RiskFilter::default()).await?;
+        reader.heat_map(true).await?;
         times.push(t.elapsed().as_secs_f64() * 1000.0);
     }
     times.sort_by(f64::total_cmp);

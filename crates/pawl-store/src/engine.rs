@@ -191,6 +191,46 @@ impl Engine {
         Ok(())
     }
 
+    /// Adds the text of records new to the index, (id, text) each, in
+    /// multi-row statements: the bulk path of imports.
+    pub(crate) async fn search_add_many(
+        self,
+        tx: &mut sqlx::AnyConnection,
+        org_id: &str,
+        kind: &str,
+        items: &[(String, String)],
+    ) -> Result<(), crate::StoreError> {
+        for chunk in items.chunks(500) {
+            let mut sql = crate::sql::Sql::bulk(self);
+            let mut rows = Vec::with_capacity(chunk.len());
+            for (id, body) in chunk {
+                rows.push(match self {
+                    Engine::Sqlite => {
+                        let b = sql.text_arg(body.clone());
+                        let k = sql.text_arg(search_key(id));
+                        let (o, kd, r) = (sql.text_arg(org_id), sql.text_arg(kind), sql.text_arg(id.clone()));
+                        format!("({b}, {k}, {o}, {kd}, {r})")
+                    }
+                    Engine::Postgres => {
+                        let (o, kd, r) = (sql.text_arg(org_id), sql.text_arg(kind), sql.text_arg(id.clone()));
+                        let b = sql.text_arg(body.clone());
+                        format!("({o}, {kd}, {r}, to_tsvector('simple', {b}))")
+                    }
+                });
+            }
+            let columns = match self {
+                Engine::Sqlite => "body, key, org_id, kind, record_id",
+                Engine::Postgres => "org_id, kind, record_id, body",
+            };
+            sql.push(&format!(
+                "INSERT INTO record_search ({columns}) VALUES {}",
+                rows.join(", ")
+            ));
+            sql.query().execute(&mut *tx).await?;
+        }
+        Ok(())
+    }
+
     /// The condition "this row's `id` is a record of `kind` whose text has
     /// every one of `terms` as a word prefix". Terms are letters and digits
     /// only (see [`search_terms`]), so they cannot carry query syntax.

@@ -10,11 +10,14 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (4, "frameworks", include_str!("migrations/0004_frameworks.sql")),
     (5, "registers", include_str!("migrations/0005_registers.sql")),
     (6, "search", include_str!("migrations/0006_search.sql")),
+    (7, "risk counts", include_str!("migrations/0007_risk_counts.sql")),
 ];
 
 /// The migration that creates the full-text index, whose SQL is the one
 /// place where the schema differs by engine.
 const SEARCH: i64 = 6;
+/// The migration after which risks are in the full-text index too.
+const RISK_SEARCH: i64 = 7;
 
 pub(crate) async fn run(store: &Store) -> Result<usize, StoreError> {
     sqlx::raw_sql(
@@ -42,6 +45,9 @@ pub(crate) async fn run(store: &Store) -> Result<usize, StoreError> {
         if *version == SEARCH {
             sqlx::raw_sql(store.engine.search_schema()).execute(&mut *tx).await?;
             crate::register::index_all(&mut tx, store.engine).await?;
+        }
+        if *version == RISK_SEARCH {
+            crate::risk::index_all(&mut tx, store.engine).await?;
         }
         sqlx::query("INSERT INTO pawl_migrations (version, name, applied_at) VALUES ($1, $2, $3)")
             .bind(version)

@@ -230,6 +230,27 @@ fn search_text(r: &Record) -> String {
     t
 }
 
+/// Adds `delta` to the kept count of live `kind` records in `status`.
+pub(crate) async fn add_count(
+    tx: &mut sqlx::AnyConnection,
+    org_id: &str,
+    kind: &str,
+    status: &str,
+    delta: i64,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO register_counts (org_id, kind, status, n) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (org_id, kind, status) DO UPDATE SET n = register_counts.n + excluded.n",
+    )
+    .bind(org_id)
+    .bind(kind)
+    .bind(status)
+    .bind(delta)
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}
+
 /// Whether a kind has anything to search.
 fn searchable(kind: &Kind) -> bool {
     kind.prefix.is_some() || kind.fields.iter().any(|f| f.search)
@@ -608,26 +629,7 @@ impl AuditedTx {
     /// Keeps `register_counts` in step with a change of `delta` records in
     /// `status` ("" for kinds without a workflow).
     async fn count(&mut self, kind: &Kind, status: Option<&str>, delta: i64) -> Result<(), StoreError> {
-        let status = status.unwrap_or("");
-        let moved =
-            sqlx::query("UPDATE register_counts SET n = n + $1 WHERE org_id = $2 AND kind = $3 AND status = $4")
-                .bind(delta)
-                .bind(&self.org_id)
-                .bind(kind.key)
-                .bind(status)
-                .execute(&mut *self.tx)
-                .await?
-                .rows_affected();
-        if moved == 0 {
-            sqlx::query("INSERT INTO register_counts (org_id, kind, status, n) VALUES ($1, $2, $3, $4)")
-                .bind(&self.org_id)
-                .bind(kind.key)
-                .bind(status)
-                .bind(delta)
-                .execute(&mut *self.tx)
-                .await?;
-        }
-        Ok(())
+        add_count(&mut self.tx, &self.org_id, kind.key, status.unwrap_or(""), delta).await
     }
 
     /// Every record a field points at must be a live record of this

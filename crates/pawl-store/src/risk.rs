@@ -136,6 +136,23 @@ pub struct RiskFilter {
     pub asset_id: Option<String>,
 }
 
+impl RiskFilter {
+    /// Whether nothing but the status narrows the register, so that its
+    /// total is one of the kept counts.
+    fn is_only_status(&self) -> bool {
+        let unset = |v: &Option<String>| v.as_deref().is_none_or(str::is_empty);
+        unset(&self.inherent_level)
+            && unset(&self.residual_level)
+            && unset(&self.treatment)
+            && unset(&self.owner)
+            && unset(&self.category)
+            && self.inherent_cell.is_none()
+            && self.residual_cell.is_none()
+            && self.review_due_by.is_none()
+            && self.asset_id.is_none()
+    }
+}
+
 /// One cell of a heat map.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct HeatCell {
@@ -341,8 +358,11 @@ impl OrgReader<'_> {
     /// reference, title, inherent, residual, next_review, status.
     pub async fn risks(&self, f: &RiskFilter, q: &ListQuery) -> Result<Page<Risk>, StoreError> {
         let mut sql = Sql::new("");
-        let cond = risk_conditions(&mut sql, &self.org_id, f, q, self.store.engine.ilike());
-        let total: i64 = if q.skip_total {
+        let cond = risk_conditions(&mut sql, &self.org_id, f, q, self.store.engine);
+        let kept = q.q.is_none() && f.is_only_status();
+        let total: i64 = if kept {
+            self.kept_risk_total(f.status.as_deref()).await?
+        } else if q.skip_total {
             0
         } else {
             let mut count = sql.clone();
@@ -366,7 +386,12 @@ impl OrgReader<'_> {
             "SELECT {RISK_COLUMNS} FROM risks r{cond}{keyset}{order} LIMIT {}",
             q.limit() + 1
         ));
-        let rows = sql.query().fetch_all(&self.store.read).await?;
+        // The kept counts know when nothing matches; then there is nothing to walk.
+        let rows = if kept && total == 0 {
+            Vec::new()
+        } else {
+            sql.query().fetch_all(&self.store.read).await?
+        };
         let items = rows.iter().map(risk_from_row).collect::<Result<Vec<_>, _>>()?;
         let key_of = |r: &Risk| match name {
             "reference" => r.reference.clone(),
@@ -454,25 +479,15 @@ impl OrgReader<'_> {
         self.rows_for_risk(&sql, risk_id, acceptance_from_row).await
     }
 
-    /// Counts per (likelihood, impact) of live risks, inherent or residual.
-    pub async fn heat_map(&self, residual: bool, f: &RiskFilter) -> Result<Vec<HeatCell>, StoreError> {
-        let (l, i) = if residual {
-            ("r.residual_likelihood", "r.residual_impact")
-        } else {
-            ("r.inherent_likelihood", "r.inherent_impact")
-        };
-        let mut sql = Sql::new("");
-        let cond = risk_conditions(
-            &mut sql,
-            &self.org_id,
-            f,
-            &ListQuery::default(),
-            self.store.engine.ilike(),
-        );
-        sql.push(&format!(
-            "SELECT {l}, {i}, COUNT(*) FROM risks r{cond} AND {l} IS NOT NULL AND r.status <> 'closed' GROUP BY {l}, {i}"
-        ));
-        let rows: Vec<(i64, i64, i64)> = sql.query_as().fetch_all(&self.store.read).await?;
+    /// Counts per (likelihood, impact) of live risks that are not closed,
+    /// inherent or residual, from the counts kept on every write (6.1.2).
+    pub async fn heat_map(&self, residual: bool) -> Result<Vec<HeatCell>, StoreError> {
+        let rows: Vec<(i64, i64, i64)> =
+            sqlx::query_as("SELECT likelihood, impact, n FROM risk_cells WHERE org_id = $1 AND basis = $2 AND n > 0")
+                .bind(&self.org_id)
+                .bind(if residual { "residual" } else { "inherent" })
+                .fetch_all(&self.store.read)
+                .await?;
         Ok(rows
             .into_iter()
             .map(|(likelihood, impact, count)| HeatCell {
@@ -481,6 +496,20 @@ impl OrgReader<'_> {
                 count,
             })
             .collect())
+    }
+
+    /// Live risks, or those in `status`, from the counts kept on every write.
+    async fn kept_risk_total(&self, status: Option<&str>) -> Result<i64, StoreError> {
+        let mut sql = Sql::new("");
+        let org = sql.text_arg(&self.org_id);
+        sql.push(&format!(
+            "SELECT CAST(COALESCE(SUM(n), 0) AS BIGINT) FROM register_counts WHERE org_id = {org} AND kind = 'risk'"
+        ));
+        if let Some(st) = status.filter(|s| !s.is_empty()) {
+            let p = sql.text_arg(st);
+            sql.push(&format!(" AND status = {p}"));
+        }
+        Ok(sql.scalar::<i64>().fetch_one(&self.store.read).await?)
     }
 
     /// The register as it stood at the end of `date` (YYYY-MM-DD): each risk
@@ -545,7 +574,7 @@ impl OrgReader<'_> {
 /// Risks without a review date sort last.
 const NO_REVIEW: &str = "9999-12-31";
 
-fn risk_conditions(sql: &mut Sql, org_id: &str, f: &RiskFilter, q: &ListQuery, ilike: &str) -> String {
+fn risk_conditions(sql: &mut Sql, org_id: &str, f: &RiskFilter, q: &ListQuery, engine: crate::Engine) -> String {
     let org = sql.text_arg(org_id);
     let mut c = format!(" WHERE r.org_id = {org} AND r.deleted_at IS NULL");
     let mut eq = |c: &mut String, col: &str, v: &Option<String>| {
@@ -580,12 +609,65 @@ fn risk_conditions(sql: &mut Sql, org_id: &str, f: &RiskFilter, q: &ListQuery, i
         ));
     }
     if let Some(s) = &q.q {
-        let p = sql.text_arg(format!("%{}%", s.trim()));
-        c.push_str(&format!(
-            " AND (r.reference {ilike} {p} OR r.title {ilike} {p} OR r.description {ilike} {p} OR r.owner_name {ilike} {p})"
-        ));
+        let terms = crate::engine::search_terms(s);
+        if terms.is_empty() {
+            // Nothing a word index could match: no risk matches.
+            c.push_str(" AND 1 = 0");
+        } else {
+            c.push_str(" AND r.");
+            c.push_str(&engine.search_match(sql, org_id, "risk", &terms));
+        }
     }
     c
+}
+
+/// What the full-text index holds of a risk.
+fn risk_search_text(r: &Risk) -> String {
+    [&r.reference, &r.title, &r.description, &r.owner_name, &r.category]
+        .map(|s| s.as_str())
+        .join(" ")
+}
+
+/// Fills the full-text index with every live risk, for the migration that
+/// adds risks to it.
+pub(crate) async fn index_all(tx: &mut sqlx::AnyConnection, engine: crate::Engine) -> Result<(), StoreError> {
+    let sql = format!("SELECT {RISK_COLUMNS}, r.org_id FROM risks r WHERE r.deleted_at IS NULL ORDER BY r.org_id");
+    let rows = sqlx::query(&sql).fetch_all(&mut *tx).await?;
+    let mut by_org: std::collections::BTreeMap<String, Vec<(String, String)>> = Default::default();
+    for row in &rows {
+        let r = risk_from_row(row)?;
+        let org: String = row.try_get(27)?;
+        by_org
+            .entry(org)
+            .or_default()
+            .push((r.id.clone(), risk_search_text(&r)));
+    }
+    for (org, items) in by_org {
+        engine.search_add_many(tx, &org, "risk", &items).await?;
+    }
+    Ok(())
+}
+
+/// How one risk counts towards the kept totals and heat maps: +1 for what
+/// it is after a change, -1 for what it was before.
+#[derive(Default)]
+struct RiskTally {
+    status: std::collections::BTreeMap<String, i64>,
+    cells: std::collections::BTreeMap<(&'static str, i64, i64), i64>,
+}
+
+impl RiskTally {
+    fn add(&mut self, r: &Risk, sign: i64) {
+        *self.status.entry(r.status.clone()).or_default() += sign;
+        if r.status == "closed" {
+            return;
+        }
+        for (basis, score) in [("inherent", &r.inherent), ("residual", &r.residual)] {
+            if let Some(s) = score {
+                *self.cells.entry((basis, s.likelihood, s.impact)).or_default() += sign;
+            }
+        }
+    }
 }
 
 impl AuditedTx {
@@ -703,6 +785,10 @@ impl AuditedTx {
         }
         self.record::<(), _>("create", "risk", &risk.id, None, Some(&risk))
             .await?;
+        self.tally_risks(&[(None, Some(&risk))]).await?;
+        self.engine
+            .search_put(&mut self.tx, &self.org_id, "risk", &risk.id, &risk_search_text(&risk))
+            .await?;
         self.record_assessment(&risk, note, d.assessed_on.as_deref(), true)
             .await?;
         Ok(risk)
@@ -810,6 +896,12 @@ impl AuditedTx {
             });
         }
         self.record("update", "risk", id, Some(&before), Some(&after)).await?;
+        self.tally_risks(&[(Some(&before), Some(&after))]).await?;
+        if risk_search_text(&before) != risk_search_text(&after) {
+            self.engine
+                .search_put(&mut self.tx, &self.org_id, "risk", id, &risk_search_text(&after))
+                .await?;
+        }
         let reassessed = before.inherent != after.inherent
             || before.residual != after.residual
             || before.status != after.status
@@ -834,6 +926,8 @@ impl AuditedTx {
         let assessor = self.actor.name.clone();
         let mut created = 0;
         let mut events: Vec<crate::tx::PendingEvent> = Vec::new();
+        let mut tally = RiskTally::default();
+        let mut search = Vec::new();
         let to_json = |v: &dyn crate::tx::erased::Json| v.to_json();
         // 29 parameters a risk; 400 risks a statement stay below both engines' limits.
         for chunk in items.chunks(400) {
@@ -940,6 +1034,8 @@ impl AuditedTx {
                     },
                 };
                 events.push(("create", "risk", risk.id.clone(), None, Some(to_json(&created_view)?)));
+                tally.add(&risk, 1);
+                search.push((risk.id.clone(), risk_search_text(&risk)));
                 created += 1;
             }
             risks.push(&format!(
@@ -973,7 +1069,12 @@ impl AuditedTx {
             }
             self.record_many(&events).await?;
             events.clear();
+            self.engine
+                .search_add_many(&mut self.tx, &self.org_id, "risk", &search)
+                .await?;
+            search.clear();
         }
+        self.add_tally(tally).await?;
         Ok(created)
     }
 
@@ -987,7 +1088,40 @@ impl AuditedTx {
             .bind(id)
             .execute(&mut *self.tx)
             .await?;
+        self.tally_risks(&[(Some(&before), None)]).await?;
+        self.engine.search_remove(&mut self.tx, id).await?;
         self.record::<_, ()>("delete", "risk", id, Some(&before), None).await
+    }
+
+    /// Keeps the risk register's counts and heat-map cells in step with
+    /// changes of (before, after), in the changes' transaction.
+    async fn tally_risks(&mut self, changes: &[(Option<&Risk>, Option<&Risk>)]) -> Result<(), StoreError> {
+        let mut t = RiskTally::default();
+        for (before, after) in changes {
+            before.iter().for_each(|r| t.add(r, -1));
+            after.iter().for_each(|r| t.add(r, 1));
+        }
+        self.add_tally(t).await
+    }
+
+    async fn add_tally(&mut self, t: RiskTally) -> Result<(), StoreError> {
+        for (status, n) in t.status.iter().filter(|(_, n)| **n != 0) {
+            crate::register::add_count(&mut self.tx, &self.org_id, "risk", status, *n).await?;
+        }
+        for ((basis, l, i), n) in t.cells.iter().filter(|(_, n)| **n != 0) {
+            sqlx::query(
+                "INSERT INTO risk_cells (org_id, basis, likelihood, impact, n) VALUES ($1, $2, $3, $4, $5)
+                 ON CONFLICT (org_id, basis, likelihood, impact) DO UPDATE SET n = risk_cells.n + excluded.n",
+            )
+            .bind(&self.org_id)
+            .bind(*basis)
+            .bind(*l)
+            .bind(*i)
+            .bind(*n)
+            .execute(&mut *self.tx)
+            .await?;
+        }
+        Ok(())
     }
 
     /// Records the risk's scores as a dated assessment, now or on

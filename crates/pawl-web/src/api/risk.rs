@@ -542,7 +542,7 @@ pub async fn heatmap(
     };
     let reader = s.app.store.org(&p.organisation.id);
     let method = reader.risk_method().await?;
-    let counts = reader.heat_map(residual, &RiskFilter::default()).await?;
+    let counts = reader.heat_map(residual).await?;
     Ok(axum::Json(HeatMapOut {
         kind: if residual { "residual" } else { "inherent" }.into(),
         method_version: method.version,

@@ -16,7 +16,7 @@ use pawl_domain::access::Permission;
 use pawl_domain::register::TREATMENT_ACTION;
 use pawl_domain::risk::{RiskMethod, RiskStatus, TreatmentOption};
 use pawl_domain::DomainError;
-use pawl_store::{Acceptance, Assessment, HeatCell, ListQuery, MethodVersion, Record, RegisterRow, Risk, RiskFilter};
+use pawl_store::{Acceptance, Assessment, HeatCell, ListQuery, MethodVersion, Record, RegisterRow, Risk};
 use serde::Deserialize;
 use std::collections::HashMap;
 
@@ -107,8 +107,8 @@ pub async fn register(State(s): State<AppState>, Auth(p): Auth, Query(mut q): Qu
     let filter = q.filter()?;
     let page = reader.risks(&filter, &q.list()?).await?;
     let method = reader.risk_method().await?;
-    let inherent = reader.heat_map(false, &RiskFilter::default()).await?;
-    let residual = reader.heat_map(true, &RiskFilter::default()).await?;
+    let inherent = reader.heat_map(false).await?;
+    let residual = reader.heat_map(true).await?;
     let next_link = page.next_cursor.as_ref().map(|c| {
         let mut params: Vec<(&str, String)> = vec![("cursor", c.clone())];
         for (k, v) in [
@@ -751,8 +751,8 @@ pub async fn report(State(s): State<AppState>, Auth(p): Auth) -> PageResult {
     })
     .await?;
     plan.sort_by(|a, b| a.0.cmp(&b.0));
-    let inherent = reader.heat_map(false, &RiskFilter::default()).await?;
-    let residual = reader.heat_map(true, &RiskFilter::default()).await?;
+    let inherent = reader.heat_map(false).await?;
+    let residual = reader.heat_map(true).await?;
     Ok(render(&ReportPage {
         static_version: super::static_version(),
         org: p.organisation.name.clone(),

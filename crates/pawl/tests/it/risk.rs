@@ -662,3 +662,81 @@ on_both_engines! {
         assert_eq!(refs, want, "numbers the file uses and numbers taken are skipped");
     }
 }
+
+/// The register's totals and heat maps as counted from the risks themselves:
+/// (live total, closed, inherent cells of open risks).
+async fn counted_by_hand(app: &TestApp, token: &str) -> (u64, u64, std::collections::BTreeMap<(u64, u64), u64>) {
+    let all = get(app, token, "/api/v1/risks?limit=200").await;
+    let items = all["items"].as_array().unwrap();
+    let mut cells = std::collections::BTreeMap::new();
+    let mut closed = 0;
+    for r in items {
+        if r["status"] == "closed" {
+            closed += 1;
+            continue;
+        }
+        let s = &r["inherent"];
+        if s.is_object() {
+            *cells
+                .entry((s["likelihood"].as_u64().unwrap(), s["impact"].as_u64().unwrap()))
+                .or_default() += 1;
+        }
+    }
+    (items.len() as u64, closed, cells)
+}
+
+/// The same figures as the register serves them from its kept counts.
+async fn kept(app: &TestApp, token: &str) -> (u64, u64, std::collections::BTreeMap<(u64, u64), u64>) {
+    let total = get(app, token, "/api/v1/risks?limit=1").await["total"]
+        .as_u64()
+        .unwrap();
+    let closed = get(app, token, "/api/v1/risks?status=closed&limit=1").await["total"]
+        .as_u64()
+        .unwrap();
+    let map = get(app, token, "/api/v1/risks/heatmap?kind=inherent").await;
+    let mut cells = std::collections::BTreeMap::new();
+    for (l, row) in map["cells"].as_array().unwrap().iter().enumerate() {
+        for (i, c) in row.as_array().unwrap().iter().enumerate() {
+            let n = c["count"].as_u64().unwrap();
+            if n > 0 {
+                cells.insert((l as u64 + 1, i as u64 + 1), n);
+            }
+        }
+    }
+    (total, closed, cells)
+}
+
+on_both_engines! {
+    async fn kept_totals_heat_maps_and_search_follow_every_change(engine: Engine) {
+        let app = spawn_app(engine).await;
+        let t = &app.admin_token;
+        let mut ids = Vec::new();
+        for (n, (l, i)) in [(4, 5), (2, 2), (3, 3), (5, 1)].iter().enumerate() {
+            let r = post(&app, t, "/api/v1/risks", json!({"title": format!("Kept {n} wombat"), "likelihood": l, "impact": i})).await;
+            assert_eq!(r.status(), 201);
+            ids.push(r.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned());
+        }
+        assert_eq!(kept(&app, t).await, counted_by_hand(&app, t).await, "after creation");
+        assert_eq!(get(&app, t, "/api/v1/risks?q=wombat").await["total"], 4);
+
+        let patch = |id: &str, body: Value| app.api().patch(app.url(&format!("/api/v1/risks/{id}"))).bearer_auth(t).json(&body).send();
+        assert_eq!(patch(&ids[0], json!({"likelihood": 1, "title": "Kept zero kangaroo"})).await.unwrap().status(), 200);
+        assert_eq!(patch(&ids[1], json!({"status": "closed"})).await.unwrap().status(), 200);
+        assert_eq!(kept(&app, t).await, counted_by_hand(&app, t).await, "after a move of cell and a closure");
+        assert_eq!(get(&app, t, "/api/v1/risks?q=wombat").await["total"], 3, "the old title is gone from the index");
+        assert_eq!(get(&app, t, "/api/v1/risks?q=kanga").await["total"], 1, "words match by prefix");
+
+        let r = app.api().delete(app.url(&format!("/api/v1/risks/{}", ids[2]))).bearer_auth(t).send().await.unwrap();
+        assert!(r.status().is_success());
+        let sheet = "Risk ID;Risk;Probability;Consequence\r\nR-900;Imported platypus;4;5\r\nR-901;Imported echidna;2;2\r\n";
+        let r = app.api().post(app.url("/api/v1/risks/import")).bearer_auth(t).body(sheet).send().await.unwrap();
+        assert_eq!(r.status(), 200);
+        let (total, closed, cells) = kept(&app, t).await;
+        assert_eq!((total, closed, cells.clone()), counted_by_hand(&app, t).await, "after retiring and importing");
+        assert_eq!(cells.get(&(4, 5)), Some(&1), "the imported risk is on the map");
+        assert_eq!(get(&app, t, "/api/v1/risks?q=platypus").await["total"], 1, "imported risks are searchable");
+        assert_eq!(get(&app, t, "/api/v1/risks?q=wombat").await["total"], 2, "a retired risk is not found");
+        assert_eq!(get(&app, t, "/api/v1/risks?status=treated").await["items"], json!([]), "an empty state lists nothing");
+        assert_eq!(get(&app, t, "/api/v1/risks?q=%22%2A%29").await["total"], 0, "search syntax is not passed on");
+    }
+}
