@@ -747,7 +747,7 @@ const RISKS: &[DemoRisk] = &[
 /// Loads the demo register once: assets, forty risks at every status, with
 /// treatment actions, acceptances and a re-assessment each for history.
 async fn ensure_risks(app: &App, org_id: &str) -> Result<(), AppError> {
-    use crate::risk::{create_risk, update_risk, RiskInput, ScoreInput};
+    use crate::risk::{create_risk, update_risk, RiskEditor, RiskInput, ScoreInput};
     let reader = app.store.org(org_id);
     let none = pawl_store::ListQuery {
         limit: Some(1),
@@ -814,7 +814,15 @@ async fn ensure_risks(app: &App, org_id: &str) -> Result<(), AppError> {
             assessed_on: days_ago(200 - (k as i64 % 5) * 20),
             ..Default::default()
         };
-        let risk = update_risk(&app.store, org_id, &manager, &risk.id, &second, None).await?;
+        let risk = update_risk(
+            &app.store,
+            org_id,
+            &RiskEditor::system(&manager),
+            &risk.id,
+            &second,
+            None,
+        )
+        .await?;
         if let Some(what) = action {
             let input = serde_json::json!({
                 "risk_id": risk.id, "description": what, "owner": owner,

@@ -286,27 +286,86 @@ pub async fn create_risk(store: &Store, org_id: &str, actor: &Actor, input: &Ris
     Ok(risk)
 }
 
-/// Contributors change only the risks they own; managers and admins any.
+/// Who changes risks, and which ones: contributors change only the risks
+/// they own, managers and admins any, the command line any. The one rule
+/// that the API, the pages, re-scoring, retiring and import all pass
+/// through, checked against the row as the write transaction reads it.
+#[derive(Debug, Clone)]
+pub struct RiskEditor {
+    pub actor: Actor,
+    /// Set for contributors: the user whose risks they may change.
+    owned_by: Option<String>,
+}
+
+impl RiskEditor {
+    pub fn of(p: &Principal) -> Self {
+        Self {
+            actor: p.actor(),
+            owned_by: (p.role == Role::Contributor).then(|| p.user_id.clone()),
+        }
+    }
+
+    /// The command line and the demo, which act for the organisation.
+    pub fn system(actor: &Actor) -> Self {
+        Self {
+            actor: actor.clone(),
+            owned_by: None,
+        }
+    }
+
+    /// Whether a risk with this owner may be changed.
+    pub fn may_change(&self, owner_user_id: Option<&str>) -> bool {
+        match &self.owned_by {
+            Some(me) => owner_user_id == Some(me.as_str()),
+            None => true,
+        }
+    }
+
+    fn check(&self, risk: &Risk) -> Result<(), AppError> {
+        if self.may_change(risk.owner_user_id.as_deref()) {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden)
+        }
+    }
+}
+
+/// The risk, when `p` may change it; forbidden otherwise.
 pub async fn ensure_may_change(store: &Store, p: &Principal, id: &str) -> Result<Risk, AppError> {
     let risk = store.org(&p.organisation.id).risk(id).await?;
-    if p.role == Role::Contributor && risk.owner_user_id.as_deref() != Some(p.user_id.as_str()) {
-        return Err(AppError::Forbidden);
-    }
+    RiskEditor::of(p).check(&risk)?;
     Ok(risk)
+}
+
+/// Retires a risk: it leaves the register; its history and past
+/// assessments stay.
+pub async fn retire_risk(
+    store: &Store,
+    org_id: &str,
+    editor: &RiskEditor,
+    id: &str,
+    expected: Option<i64>,
+) -> Result<(), AppError> {
+    let mut tx = store.write(org_id, &editor.actor).await?;
+    editor.check(&tx.risk_for_update(id).await?)?;
+    tx.delete_risk(id, expected).await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 pub async fn update_risk(
     store: &Store,
     org_id: &str,
-    actor: &Actor,
+    editor: &RiskEditor,
     id: &str,
     input: &RiskInput,
     expected: Option<i64>,
 ) -> Result<Risk, AppError> {
     let owner = owner_of(store, org_id, input).await?;
-    let mut tx = store.write(org_id, actor).await?;
+    let mut tx = store.write(org_id, &editor.actor).await?;
     let method = tx.ensure_risk_method().await?;
     let current = tx.risk_for_update(id).await?;
+    editor.check(&current)?;
     let draft = apply(&method, &draft_from_risk(&current), input, owner)?;
     let risk = tx
         .update_risk(id, &draft, expected, input.note.as_deref().unwrap_or(""))
@@ -322,7 +381,7 @@ pub async fn update_risk(
 pub async fn rescore(
     store: &Store,
     org_id: &str,
-    actor: &Actor,
+    editor: &RiskEditor,
     id: &str,
     input: &RiskInput,
     expected: Option<i64>,
@@ -336,7 +395,7 @@ pub async fn rescore(
     input
         .note
         .get_or_insert_with(|| "Re-scored under the current risk method".into());
-    update_risk(store, org_id, actor, id, &input, expected).await
+    update_risk(store, org_id, editor, id, &input, expected).await
 }
 
 #[derive(Debug, Clone)]
@@ -495,7 +554,7 @@ pub struct ImportReport {
 pub async fn import_table(
     store: &Store,
     org_id: &str,
-    actor: &Actor,
+    editor: &RiskEditor,
     table: Result<import::Table, ImportProblem>,
     mapping: &HashMap<String, String>,
     dry_run: bool,
@@ -542,7 +601,25 @@ pub async fn import_table(
         owners.insert(o.clone(), resolved);
     }
     let live = store.org(org_id).live_risk_references().await?;
-    let exists = |r: &import::ImportedRisk| r.reference.as_ref().is_some_and(|x| live.contains(x));
+    let exists = |r: &import::ImportedRisk| r.reference.as_ref().is_some_and(|x| live.contains_key(x));
+    // The rule PATCH applies, row by row, before anything is written.
+    for r in &rows {
+        let Some((owner_id, owner_name)) = r.reference.as_ref().and_then(|x| live.get(x)) else {
+            continue;
+        };
+        if !editor.may_change(owner_id.as_deref()) {
+            report.errors.push(ImportProblem {
+                line: r.line,
+                column: None,
+                header: None,
+                message: format!(
+                    "{} belongs to {}; a contributor changes only the risks they own",
+                    r.reference.as_deref().unwrap_or_default(),
+                    if owner_name.is_empty() { "no owner" } else { owner_name }
+                ),
+            });
+        }
+    }
     if !report.errors.is_empty() || dry_run {
         report.refused = !report.errors.is_empty();
         if dry_run {
@@ -551,7 +628,7 @@ pub async fn import_table(
         }
         return Ok(report);
     }
-    let mut tx = store.write(org_id, actor).await?;
+    let mut tx = store.write(org_id, &editor.actor).await?;
     let method = tx.ensure_risk_method().await?;
     let mut asset_ids: HashMap<String, String> = HashMap::new();
     // New risks go in together through the bulk path; rows that match a
@@ -627,6 +704,8 @@ pub async fn import_table(
         };
         match existing {
             Some(current) => {
+                // Checked again on the locked row: the owner may have changed since.
+                editor.check(&current)?;
                 let mut input = input;
                 // An import states the row as it is now: accepted stays accepted.
                 if current.status == "accepted" && input.status.as_deref() == Some("accepted") {

@@ -205,58 +205,161 @@ fn unique() -> u128 {
     t ^ u128::from(N.fetch_add(1, Ordering::Relaxed))
 }
 
+/// The most parts an uploaded workbook may hold; a spreadsheet has a few dozen.
+pub const MAX_PARTS: usize = 1_000;
+/// The most bytes any one part may inflate to.
+pub const MAX_PART_BYTES: u64 = 64 << 20;
+/// The most bytes all parts together may inflate to.
+pub const MAX_INFLATED_BYTES: u64 = 160 << 20;
+
+/// Inflates every part of the archive into nothing, stopping at the bounds,
+/// so that a decompression bomb is refused before calamine reads any of it.
+/// Costs one pass of inflation, bounded by [`MAX_INFLATED_BYTES`].
+fn check_archive(bytes: &[u8]) -> Result<(), ImportProblem> {
+    let refuse = |message: String| ImportProblem {
+        line: 0,
+        column: None,
+        header: None,
+        message,
+    };
+    let mut zip =
+        zip::ZipArchive::new(Cursor::new(bytes)).map_err(|e| refuse(format!("not a readable XLSX file: {e}")))?;
+    if zip.len() > MAX_PARTS {
+        return Err(refuse(format!(
+            "the workbook has {} parts; at most {MAX_PARTS} are read",
+            zip.len()
+        )));
+    }
+    let mut total = 0u64;
+    for i in 0..zip.len() {
+        let mut part = zip
+            .by_index(i)
+            .map_err(|e| refuse(format!("not a readable XLSX file: {e}")))?;
+        let name = part.name().map(|n| n.into_owned()).unwrap_or_default();
+        let n = std::io::copy(
+            &mut std::io::Read::take(&mut part, MAX_PART_BYTES + 1),
+            &mut std::io::sink(),
+        )
+        .map_err(|e| refuse(format!("not a readable XLSX file: {name}: {e}")))?;
+        if n > MAX_PART_BYTES {
+            return Err(refuse(format!(
+                "the workbook part {name} inflates past {} MiB, the most one part may hold",
+                MAX_PART_BYTES >> 20
+            )));
+        }
+        total += n;
+        if total > MAX_INFLATED_BYTES {
+            return Err(refuse(format!(
+                "the workbook inflates past {} MiB, the most one import reads",
+                MAX_INFLATED_BYTES >> 20
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// Reads the first sheet of an XLSX file into a table, starting at the first
 /// row that names a Title (or Risk) column, so a heading above it is skipped.
+/// The sheet is read as a stream of cells, never as a dense range: a sheet
+/// whose only cells are A1 and XFD1048576 costs two cells, not 2^34.
 pub fn read_table(bytes: &[u8]) -> Result<Table, ImportProblem> {
-    use calamine::{Data, Reader, Xlsx};
+    use calamine::{DataRef, Reader, Xlsx};
+    use pawl_domain::risk::import::{check_cell, check_shape, Column, Record, MAX_COLUMNS};
     let problem = |line: u64, message: String| ImportProblem {
         line,
         column: None,
         header: None,
         message,
     };
+    check_archive(bytes)?;
     let mut book: Xlsx<_> =
         Xlsx::new(Cursor::new(bytes)).map_err(|e| problem(0, format!("not a readable XLSX file: {e}")))?;
-    let range = book
-        .worksheet_range_at(0)
-        .ok_or_else(|| problem(0, "the workbook has no sheet".into()))?
+    let first = book
+        .sheet_names()
+        .into_iter()
+        .next()
+        .ok_or_else(|| problem(0, "the workbook has no sheet".into()))?;
+    let mut cells = book
+        .worksheet_cells_reader(&first)
         .map_err(|e| problem(0, format!("the first sheet cannot be read: {e}")))?;
-    let text = |d: &Data| -> String {
+    let text = |d: &DataRef| -> String {
         match d {
-            Data::Empty => String::new(),
-            Data::String(s) => s.trim().to_owned(),
-            Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{}", *f as i64),
-            Data::Float(f) => f.to_string(),
-            Data::Int(i) => i.to_string(),
-            Data::Bool(b) => b.to_string(),
-            Data::DateTime(dt) => excel_date(dt.as_f64()),
-            Data::DateTimeIso(s) => s.get(..10).unwrap_or(s).to_owned(),
-            Data::DurationIso(s) => s.clone(),
-            Data::Error(e) => format!("#{e:?}"),
+            DataRef::Empty => String::new(),
+            DataRef::String(s) => s.trim().to_owned(),
+            DataRef::SharedString(s) => s.trim().to_owned(),
+            DataRef::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{}", *f as i64),
+            DataRef::Float(f) => f.to_string(),
+            DataRef::Int(i) => i.to_string(),
+            DataRef::Bool(b) => b.to_string(),
+            DataRef::DateTime(dt) => excel_date(dt.as_f64()),
+            DataRef::DateTimeIso(s) => s.get(..10).unwrap_or(s).to_owned(),
+            DataRef::DurationIso(s) => s.clone(),
+            DataRef::Error(e) => format!("#{e:?}"),
         }
     };
-    let start_row = range.start().map(|(r, _)| r as u64).unwrap_or(0);
-    let mut header = None;
+    let mut header: Option<Vec<String>> = None;
     let mut rows = Vec::new();
-    for (i, r) in range.rows().enumerate() {
-        let cells: Vec<String> = r.iter().map(text).collect();
-        if cells.iter().all(|c| c.is_empty()) {
-            continue;
+    // The row being gathered: its sheet row and its cells by column.
+    let mut current: Option<(u32, Vec<String>)> = None;
+    let finish = |row: Option<(u32, Vec<String>)>,
+                  header: &mut Option<Vec<String>>,
+                  rows: &mut Vec<Record>|
+     -> Result<(), ImportProblem> {
+        let Some((r, mut cells)) = row else { return Ok(()) };
+        while cells.last().is_some_and(String::is_empty) {
+            cells.pop();
+        }
+        if cells.is_empty() {
+            return Ok(());
         }
         // Spreadsheet rows count from 1.
-        let line = start_row + i as u64 + 1;
+        let line = u64::from(r) + 1;
+        check_shape(line, cells.len(), rows.len())?;
         match header {
             None => {
-                let names_title = cells.iter().any(|c| {
-                    pawl_domain::risk::import::Column::recognise(c) == Some(pawl_domain::risk::import::Column::Title)
-                });
-                if names_title {
-                    header = Some(cells);
+                if cells.iter().any(|c| Column::recognise(c) == Some(Column::Title)) {
+                    *header = Some(cells);
                 }
             }
-            Some(_) => rows.push(pawl_domain::risk::import::Record::new(line, cells)),
+            Some(_) => rows.push(Record::new(line, cells)),
+        }
+        Ok(())
+    };
+    loop {
+        let cell = cells
+            .next_cell()
+            .map_err(|e| problem(0, format!("the first sheet cannot be read: {e}")))?;
+        let Some(cell) = cell else { break };
+        let (r, c) = cell.get_position();
+        let value = text(cell.get_value());
+        if value.is_empty() {
+            continue;
+        }
+        let col = c as usize;
+        if col >= MAX_COLUMNS {
+            return Err(ImportProblem {
+                line: u64::from(r) + 1,
+                column: Some(col + 1),
+                header: None,
+                message: format!(
+                    "a value in column {}; a register may have at most {MAX_COLUMNS} columns",
+                    col + 1
+                ),
+            });
+        }
+        check_cell(u64::from(r) + 1, col, &value)?;
+        if current.as_ref().is_none_or(|(at, _)| *at != r) {
+            finish(current.take(), &mut header, &mut rows)?;
+            current = Some((r, Vec::new()));
+        }
+        if let Some((_, row)) = current.as_mut() {
+            if row.len() <= col {
+                row.resize(col + 1, String::new());
+            }
+            row[col] = value;
         }
     }
+    finish(current.take(), &mut header, &mut rows)?;
     let header = header.ok_or_else(|| problem(1, "no header row naming a Title or Risk column was found".into()))?;
     Ok(Table { header, rows })
 }
@@ -273,6 +376,51 @@ fn excel_date(serial: f64) -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
+    fn book(cells: &[(u32, u16, &str)]) -> Vec<u8> {
+        let mut book = Workbook::new();
+        let sheet = book.add_worksheet();
+        for (r, c, v) in cells {
+            sheet.write_string(*r, *c, *v).unwrap();
+        }
+        book.save_to_buffer().unwrap()
+    }
+
+    #[test]
+    fn a_sheet_spanning_the_whole_grid_costs_its_cells_not_its_area() {
+        // The probe's workbook: A1 and XFD1048576, which a dense range makes 2^34 cells.
+        let bytes = book(&[(0, 0, "Title"), (1_048_575, 16_383, "x")]);
+        assert!(bytes.len() < 10_000);
+        let e = read_table(&bytes).unwrap_err();
+        assert_eq!((e.line, e.column), (1_048_576, Some(16_384)));
+        assert!(e.message.contains("at most 200 columns"), "{}", e.message);
+        // Far-apart rows in the allowed columns are read as two rows.
+        let t = read_table(&book(&[(0, 0, "Title"), (1_048_575, 3, "x")])).unwrap();
+        assert_eq!(t.rows.len(), 1);
+        assert_eq!((t.rows[0].line, t.rows[0].get(3)), (1_048_576, "x"));
+    }
+
+    #[test]
+    fn a_part_that_inflates_past_its_bound_is_refused_by_name() {
+        use std::io::Write;
+        let mut zip = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        let opts = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+        zip.start_file("xl/worksheets/sheet1.xml", opts).unwrap();
+        let block = vec![b' '; 1 << 20];
+        for _ in 0..=(MAX_PART_BYTES >> 20) {
+            zip.write_all(&block).unwrap();
+        }
+        let bytes = zip.finish().unwrap().into_inner();
+        assert!(bytes.len() < 1 << 20, "{}", bytes.len());
+        let e = read_sheet(&bytes).unwrap_err();
+        assert!(
+            e.message.contains("xl/worksheets/sheet1.xml inflates past 64 MiB"),
+            "{}",
+            e.message
+        );
+    }
+
     #[test]
     fn excel_serials_become_iso_dates() {
         assert_eq!(super::excel_date(46387.0), "2026-12-31");

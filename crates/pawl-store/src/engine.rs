@@ -94,6 +94,17 @@ impl Engine {
         }
     }
 
+    /// `expr` with the same value, written so that SQLite's planner will not
+    /// walk an index for it. It has no statistics to tell it that one
+    /// condition keeps a few rows (a search, a person) and another many, and
+    /// would otherwise walk an index on the many. PostgreSQL's planner has them.
+    pub(crate) fn unindexed(self, expr: &str) -> String {
+        match self {
+            Engine::Sqlite => format!("+{expr}"),
+            Engine::Postgres => expr.to_owned(),
+        }
+    }
+
     /// Case-insensitive substring match, as a SQL operator.
     pub(crate) fn ilike(self) -> &'static str {
         match self {

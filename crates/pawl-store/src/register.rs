@@ -285,7 +285,13 @@ fn conditions(
     engine: crate::Engine,
 ) -> String {
     let org = sql.text_arg(org_id);
-    let mut c = format!(" WHERE org_id = {org} AND deleted_at IS NULL");
+    // A search's matches are few: start from them, not from an index on org_id.
+    let org_col = if q.q.is_some() {
+        engine.unindexed("org_id")
+    } else {
+        "org_id".to_owned()
+    };
+    let mut c = format!(" WHERE {org_col} = {org} AND deleted_at IS NULL");
     if !f.status.is_empty() {
         let list = sql.text_list(&f.status);
         c.push_str(&format!(" AND status IN ({list})"));
@@ -332,9 +338,10 @@ impl OrgReader<'_> {
     ) -> Result<Page<Record>, StoreError> {
         let mut sql = Sql::new("");
         let cond = conditions(&mut sql, kind, &self.org_id, f, q, self.store.engine);
+        let counted = !q.skip_total && q.q.is_none() && f.is_only_status();
         let total = if q.skip_total {
             0
-        } else if q.q.is_none() && f.is_only_status() {
+        } else if counted {
             self.counted(kind, &f.status).await?
         } else {
             let mut count = sql.clone();
@@ -353,6 +360,13 @@ impl OrgReader<'_> {
             ))
         })?;
         let (keyset, order) = q.keyset(&mut sql, expr, "id", *numeric)?;
+        // Kept counts are exact: a filter they say matches nothing needs no walk.
+        if counted && total == 0 {
+            return Ok(Page::from_rows(Vec::new(), q.limit(), 0, |r: &Record| Cursor {
+                key: sort_key(r, name),
+                id: r.id.clone(),
+            }));
+        }
         sql.push(&format!(
             "SELECT {} FROM {}{cond}{keyset}{order} LIMIT {}",
             columns(kind),

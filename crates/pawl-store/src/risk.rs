@@ -547,13 +547,17 @@ impl OrgReader<'_> {
     }
 
     /// The references of all live risks, to tell an import's updates from its creations.
-    pub async fn live_risk_references(&self) -> Result<std::collections::HashSet<String>, StoreError> {
-        let rows: Vec<(String,)> =
-            sqlx::query_as("SELECT reference FROM risks WHERE org_id = $1 AND deleted_at IS NULL")
-                .bind(&self.org_id)
-                .fetch_all(&self.store.read)
-                .await?;
-        Ok(rows.into_iter().map(|r| r.0).collect())
+    /// Each live risk's reference, with its owner's user id where it has one.
+    pub async fn live_risk_references(
+        &self,
+    ) -> Result<std::collections::HashMap<String, (Option<String>, String)>, StoreError> {
+        let rows: Vec<(String, Option<String>, String)> = sqlx::query_as(
+            "SELECT reference, owner_user_id, owner_name FROM risks WHERE org_id = $1 AND deleted_at IS NULL",
+        )
+        .bind(&self.org_id)
+        .fetch_all(&self.store.read)
+        .await?;
+        Ok(rows.into_iter().map(|(r, id, name)| (r, (id, name))).collect())
     }
 
     /// Live acceptances whose expiry has passed, by risk id: due again.
@@ -576,7 +580,13 @@ const NO_REVIEW: &str = "9999-12-31";
 
 fn risk_conditions(sql: &mut Sql, org_id: &str, f: &RiskFilter, q: &ListQuery, engine: crate::Engine) -> String {
     let org = sql.text_arg(org_id);
-    let mut c = format!(" WHERE r.org_id = {org} AND r.deleted_at IS NULL");
+    // A search's matches are few: start from them, not from an index on org_id.
+    let org_col = if q.q.is_some() {
+        engine.unindexed("r.org_id")
+    } else {
+        "r.org_id".to_owned()
+    };
+    let mut c = format!(" WHERE {org_col} = {org} AND r.deleted_at IS NULL");
     let mut eq = |c: &mut String, col: &str, v: &Option<String>| {
         if let Some(v) = v.as_ref().filter(|v| !v.is_empty()) {
             let p = sql.text_arg(v.clone());

@@ -13,6 +13,7 @@ mod extract;
 mod middleware;
 pub mod policy;
 mod ui;
+mod upload;
 
 pub use error::ApiError;
 
@@ -48,6 +49,7 @@ pub fn router(app: App) -> Router {
         .layer(axum::middleware::from_fn(policy::enforce))
         .layer(axum::middleware::from_fn(middleware::csrf))
         .layer(axum::middleware::from_fn_with_state(state.clone(), auth::authenticate))
+        .layer(axum::middleware::from_fn(middleware::refuse_control_characters))
         .layer(axum::middleware::from_fn(middleware::security_headers))
         .layer(axum::middleware::from_fn(middleware::request_log))
         // Registers of 100,000 risks are about 17 MB as CSV.

@@ -65,7 +65,8 @@ fn refused(detail: &str) -> Response {
 /// came from one of our own pages: forms carry the session's token in
 /// `_csrf`, scripts send it in `X-CSRF-Token`. Token-authenticated API calls
 /// carry no ambient credential and need neither. A cross-site `Origin` is
-/// refused outright.
+/// refused outright, and so is `Origin: null` (a sandboxed frame or a
+/// redirect from another site), on signing in as everywhere else.
 pub async fn csrf(req: Request, next: Next) -> Response {
     if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
         return next.run(req).await;
@@ -74,7 +75,7 @@ pub async fn csrf(req: Request, next: Next) -> Response {
         let origin = origin.to_str().unwrap_or("");
         let host = host.to_str().unwrap_or("");
         let origin_host = origin.split_once("://").map(|(_, h)| h).unwrap_or(origin);
-        if origin != "null" && origin_host != host {
+        if origin == "null" || origin_host != host {
             return refused("the request came from another site");
         }
     }
@@ -142,4 +143,174 @@ pub async fn csrf(req: Request, next: Next) -> Response {
         return refused("the form's CSRF token is missing or stale; reload the page and try again");
     }
     next.run(Request::from_parts(parts, Body::from(bytes))).await
+}
+
+/// Whether `c` is a control character that no field of pawl's may hold:
+/// PostgreSQL refuses NUL in text, SQLite would store it, and none of them
+/// means anything to a person. Tab and line breaks are text.
+fn forbidden(c: char) -> bool {
+    c.is_control() && !matches!(c, '\t' | '\n' | '\r')
+}
+
+/// The first field, by name, whose value holds a forbidden character.
+fn first_bad_pair(pairs: &[(String, String)]) -> Option<&str> {
+    pairs
+        .iter()
+        .find(|(k, v)| k.chars().chain(v.chars()).any(forbidden))
+        .map(|(k, _)| k.as_str())
+}
+
+/// Where in a JSON document a string holds a forbidden character, as a
+/// field path (`title`, `items[2].name`).
+fn bad_json_path(v: &serde_json::Value, at: &str) -> Option<String> {
+    use serde_json::Value;
+    let join = |k: &str| {
+        if at.is_empty() {
+            k.to_owned()
+        } else {
+            format!("{at}.{k}")
+        }
+    };
+    match v {
+        Value::String(s) => s.chars().any(forbidden).then(|| at.to_owned()),
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(i, x)| bad_json_path(x, &format!("{at}[{i}]"))),
+        Value::Object(m) => m.iter().find_map(|(k, x)| {
+            if k.chars().any(forbidden) {
+                Some(join(k))
+            } else {
+                bad_json_path(x, &join(k))
+            }
+        }),
+        _ => None,
+    }
+}
+
+/// Does the raw JSON text escape a forbidden character? JSON cannot hold
+/// one unescaped, so looking at the escapes is enough, and costs one pass
+/// over bytes rather than a parse of every body.
+fn json_escapes_control(body: &[u8]) -> bool {
+    let mut i = 0;
+    while i < body.len() {
+        if body[i] != b'\\' {
+            i += 1;
+            continue;
+        }
+        match body.get(i + 1) {
+            Some(b'b' | b'f') => return true,
+            Some(b'u') => {
+                let code = body
+                    .get(i + 2..i + 6)
+                    .and_then(|h| std::str::from_utf8(h).ok())
+                    .and_then(|h| u32::from_str_radix(h, 16).ok())
+                    .and_then(char::from_u32);
+                if code.is_some_and(forbidden) {
+                    return true;
+                }
+            }
+            _ => {}
+        }
+        i += 2;
+    }
+    false
+}
+
+/// Does a raw (still percent-encoded) path encode a control character?
+fn path_encodes_control(path: &str) -> bool {
+    path.as_bytes().windows(3).any(|w| {
+        w[0] == b'%'
+            && std::str::from_utf8(&w[1..])
+                .ok()
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+                .is_some_and(|b| b < 0x20 || b == 0x7f)
+    })
+}
+
+/// Refuses control characters wherever a request can carry text (path,
+/// query, JSON and form bodies) before any handler sees them, the same on
+/// both engines: a path naming one cannot name a record (404), a field
+/// holding one is refused by name (422). Uploaded files are the readers'
+/// to check, cell by cell.
+pub async fn refuse_control_characters(req: Request, next: Next) -> Response {
+    let is_api = req.uri().path().starts_with("/api/");
+    let answer = |e: ApiError| -> Response {
+        if is_api {
+            e.into_response()
+        } else {
+            crate::ui::PageError(e).into_response()
+        }
+    };
+    let field = |name: &str| {
+        ApiError::invalid(vec![pawl_domain::FieldError::new(
+            name,
+            "holds a control character (such as NUL); remove it",
+        )])
+    };
+    if path_encodes_control(req.uri().path()) {
+        return answer(ApiError::not_found("the page"));
+    }
+    if let Some(query) = req.uri().query() {
+        let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query).unwrap_or_default();
+        if let Some(name) = first_bad_pair(&pairs) {
+            return answer(field(name));
+        }
+    }
+    let content_type = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    let json = content_type.starts_with("application/json") || content_type.contains("+json");
+    let form = content_type.starts_with("application/x-www-form-urlencoded");
+    if !json && !form {
+        return next.run(req).await;
+    }
+    let (parts, body) = req.into_parts();
+    let bytes = match axum::body::to_bytes(body, crate::BODY_LIMIT).await {
+        Ok(b) => b,
+        Err(_) => {
+            return answer(ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "too-large",
+                "Request too large",
+                format!("the body is larger than {} MiB", crate::BODY_LIMIT >> 20),
+            ))
+        }
+    };
+    if json && json_escapes_control(&bytes) {
+        // Malformed JSON is left to the handler's extractor to describe.
+        if let Ok(v) = serde_json::from_slice::<serde_json::Value>(&bytes) {
+            if let Some(path) = bad_json_path(&v, "") {
+                return answer(field(if path.is_empty() { "body" } else { &path }));
+            }
+        }
+    }
+    if form {
+        let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&bytes).unwrap_or_default();
+        if let Some(name) = first_bad_pair(&pairs) {
+            return answer(field(name));
+        }
+    }
+    next.run(Request::from_parts(parts, Body::from(bytes))).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn control_characters_are_found_in_escapes_paths_and_documents() {
+        assert!(json_escapes_control(br#"{"title":"a\u0000b"}"#));
+        assert!(json_escapes_control(br#"{"title":"a\bb"}"#));
+        assert!(!json_escapes_control(br#"{"title":"tab\there\nand \\u0000 as text"}"#));
+        assert!(!json_escapes_control(br#"{"title":"caf\u00e9"}"#));
+        assert!(path_encodes_control("/api/v1/risks/%00"));
+        assert!(path_encodes_control("/api/v1/risks/a%1Fb"));
+        assert!(!path_encodes_control("/api/v1/risks/R-0001%20x"));
+        let doc = serde_json::json!({"ok": "fine", "items": [{"name": "x"}, {"name": "y\u{0}"}]});
+        assert_eq!(bad_json_path(&doc, "").as_deref(), Some("items[1].name"));
+    }
 }

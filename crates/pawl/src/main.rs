@@ -389,7 +389,7 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
             let report = pawl_app::risk::import_table(
                 &store,
                 &org.id,
-                &Actor::system("pawl risk import"),
+                &pawl_app::risk::RiskEditor::system(&Actor::system("pawl risk import")),
                 table,
                 &mapping,
                 dry_run,

@@ -241,6 +241,70 @@ impl Record {
     }
 }
 
+/// The most columns a table may have: a register has about twenty, so more
+/// than this is a broken or hostile file, refused before its cells are held.
+pub const MAX_COLUMNS: usize = 200;
+/// The most data rows a table may have.
+pub const MAX_ROWS: usize = 200_000;
+/// The longest line a CSV file may have, checked before it is parsed.
+pub const MAX_LINE_BYTES: usize = 1 << 20;
+
+/// Refuses a row that would take a table past its bounds: the one check
+/// both readers make before they keep a row, so that no shape of file makes
+/// them allocate without limit.
+pub fn check_shape(line: u64, columns: usize, rows_kept: usize) -> Result<(), ImportProblem> {
+    let refuse = |message: String| ImportProblem {
+        line,
+        column: None,
+        header: None,
+        message,
+    };
+    if columns > MAX_COLUMNS {
+        return Err(refuse(format!(
+            "the row has {columns} columns; a register may have at most {MAX_COLUMNS}"
+        )));
+    }
+    if rows_kept >= MAX_ROWS {
+        return Err(refuse(format!(
+            "the file has more than {MAX_ROWS} rows, the most one import takes; split it"
+        )));
+    }
+    Ok(())
+}
+
+/// Refuses a cell holding a control character other than tab or a line
+/// break: PostgreSQL cannot store NUL, and no register means anything by one.
+pub fn check_cell(line: u64, column: usize, value: &str) -> Result<(), ImportProblem> {
+    match value
+        .chars()
+        .find(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
+    {
+        Some(c) => Err(ImportProblem {
+            line,
+            column: Some(column + 1),
+            header: None,
+            message: format!("the cell holds a control character (U+{:04X}); remove it", u32::from(c)),
+        }),
+        None => Ok(()),
+    }
+}
+
+/// The first line longer than [`MAX_LINE_BYTES`], as a problem.
+fn check_lines(text: &str) -> Result<(), ImportProblem> {
+    match text.split('\n').position(|l| l.len() > MAX_LINE_BYTES) {
+        Some(i) => Err(ImportProblem {
+            line: i as u64 + 1,
+            column: None,
+            header: None,
+            message: format!(
+                "the line is longer than {} MiB, the most one line may hold",
+                MAX_LINE_BYTES >> 20
+            ),
+        }),
+        None => Ok(()),
+    }
+}
+
 /// Reads CSV text: a UTF-8 byte-order mark, `,` or `;` separators, quoted
 /// fields with newlines and blank rows are all tolerated.
 pub fn read_csv(bytes: &[u8]) -> Result<Table, ImportProblem> {
@@ -254,6 +318,7 @@ pub fn read_csv(bytes: &[u8]) -> Result<Table, ImportProblem> {
             message: "the file is not UTF-8 text; save it as CSV UTF-8".into(),
         }
     })?;
+    check_lines(text)?;
     let delimiter = detect_delimiter(text);
     let mut reader = csv::ReaderBuilder::new()
         .delimiter(delimiter)
@@ -277,6 +342,10 @@ pub fn read_csv(bytes: &[u8]) -> Result<Table, ImportProblem> {
         let line = rec.position().map(|p| lines.line_of(p.byte())).unwrap_or(0);
         if rec.iter().all(|c| c.trim().is_empty()) {
             continue;
+        }
+        check_shape(line, rec.len(), rows.len())?;
+        for (i, cell) in rec.iter().enumerate() {
+            check_cell(line, i, cell)?;
         }
         if header.is_none() {
             header = Some(rec.iter().map(|c| c.trim().to_owned()).collect());
@@ -409,6 +478,7 @@ pub fn parse_table(table: Table, method: &RiskMethod, mapping: &HashMap<String, 
         message,
     };
     let mut columns: Vec<Option<Column>> = Vec::new();
+    let mut ignored = Vec::new();
     for (i, h) in table.header.iter().enumerate() {
         let c = match mapping.get(h) {
             Some(key) if key.is_empty() || key == "ignore" => None,
@@ -432,15 +502,32 @@ pub fn parse_table(table: Table, method: &RiskMethod, mapping: &HashMap<String, 
                     .push(problem(1, Some(i), Some(h), format!("a second column for {}", c.key())));
             }
         } else if !h.is_empty() {
-            out.warnings.push(problem(
-                1,
-                Some(i),
-                Some(h),
-                "column not recognised; it is ignored".into(),
-            ));
+            ignored.push(i);
         }
         columns.push(c);
         out.columns.push((h.clone(), c));
+    }
+    // One warning for all of them: a file of many odd columns gets one line.
+    if let Some(&first) = ignored.first() {
+        const NAMED: usize = 10;
+        let names: Vec<&str> = ignored.iter().take(NAMED).map(|i| table.header[*i].as_str()).collect();
+        let more = ignored.len().saturating_sub(NAMED);
+        let more = if more > 0 {
+            format!(" and {more} more")
+        } else {
+            String::new()
+        };
+        let message = if ignored.len() == 1 {
+            "column not recognised; it is ignored".to_owned()
+        } else {
+            format!(
+                "{} columns not recognised and ignored: {}{more}",
+                ignored.len(),
+                names.join(", ")
+            )
+        };
+        out.warnings
+            .push(problem(1, Some(first), Some(&table.header[first]), message));
     }
     if !columns.contains(&Some(Column::Title)) {
         out.errors.push(problem(
@@ -701,6 +788,41 @@ mod tests {
         let p = parse_table(table, &RiskMethod::default_5x5(), &mapping);
         assert!(p.errors.is_empty(), "{:?}", p.errors);
         assert_eq!((p.rows[0].likelihood, p.rows[0].impact), (Some(2), Some(3)));
+    }
+
+    #[test]
+    fn files_past_the_bounds_are_refused_before_they_are_held() {
+        let wide = format!("Title{}\nA\n", ",x".repeat(MAX_COLUMNS));
+        let e = read_csv(wide.as_bytes()).unwrap_err();
+        assert_eq!(e.line, 1);
+        assert!(e.message.contains("at most 200"), "{}", e.message);
+        let long = format!("Title\nA\n{}\n", "a".repeat(MAX_LINE_BYTES + 1));
+        let e = read_csv(long.as_bytes()).unwrap_err();
+        assert_eq!(e.line, 3);
+        assert!(e.message.contains("1 MiB"), "{}", e.message);
+        let tall = format!("Title\n{}", "a\n".repeat(MAX_ROWS + 1));
+        let e = read_csv(tall.as_bytes()).unwrap_err();
+        assert_eq!(e.line, MAX_ROWS as u64 + 2);
+        assert!(read_csv(format!("Title\n{}", "a\n".repeat(MAX_ROWS)).as_bytes()).is_ok());
+    }
+
+    #[test]
+    fn control_characters_are_refused_by_line_and_column() {
+        let e = read_csv(b"Title,Category\nA,Ops\nB,x\x00y\n").unwrap_err();
+        assert_eq!((e.line, e.column), (3, Some(2)));
+        assert!(e.message.contains("U+0000"), "{}", e.message);
+        assert!(read_csv(b"Title,Description\nA,\"two\tlines\nhere\"\n").is_ok());
+    }
+
+    #[test]
+    fn unknown_columns_are_reported_once() {
+        let header: Vec<String> = (0..150).map(|i| format!("Odd{i}")).collect();
+        let p = parse(&format!("Title,{}\nA\n", header.join(",")));
+        assert_eq!(p.warnings.len(), 1);
+        let w = &p.warnings[0];
+        assert_eq!((w.column, w.header.as_deref()), (Some(2), Some("Odd0")));
+        assert!(w.message.starts_with("150 columns not recognised"), "{}", w.message);
+        assert!(w.message.ends_with("and 140 more"), "{}", w.message);
     }
 
     #[test]

@@ -1044,7 +1044,7 @@ pub async fn crosswalk_put(
         &p.organisation.id,
         &p.actor(),
         (&key, &q.name),
-        pawl_domain::risk::import::read_csv(&body),
+        crate::upload::read_csv(body.to_vec()).await?,
         q.dry_run,
     )
     .await?;

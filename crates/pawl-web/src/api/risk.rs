@@ -305,9 +305,9 @@ pub async fn risk_patch(
     Json(body): Json<RiskBody>,
 ) -> ApiResult<impl IntoResponse> {
     let expected = if_match(&headers)?;
-    service::ensure_may_change(&s.app.store, &p, &id).await?;
     let input = RiskInput::from(body);
-    let r = service::update_risk(&s.app.store, &p.organisation.id, &p.actor(), &id, &input, expected).await?;
+    let (org, editor) = (&p.organisation.id, service::RiskEditor::of(&p));
+    let r = service::update_risk(&s.app.store, org, &editor, &id, &input, expected).await?;
     Ok((with_etag(r.version), axum::Json(RiskOut::from(r))))
 }
 
@@ -322,10 +322,14 @@ pub async fn risk_delete(
     headers: HeaderMap,
 ) -> ApiResult<StatusCode> {
     let expected = if_match(&headers)?;
-    service::ensure_may_change(&s.app.store, &p, &id).await?;
-    let mut tx = s.app.store.write(&p.organisation.id, &p.actor()).await?;
-    tx.delete_risk(&id, expected).await?;
-    tx.commit().await?;
+    service::retire_risk(
+        &s.app.store,
+        &p.organisation.id,
+        &service::RiskEditor::of(&p),
+        &id,
+        expected,
+    )
+    .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -342,9 +346,9 @@ pub async fn risk_rescore(
     Json(body): Json<RiskBody>,
 ) -> ApiResult<impl IntoResponse> {
     let expected = if_match(&headers)?;
-    service::ensure_may_change(&s.app.store, &p, &id).await?;
     let input = RiskInput::from(body);
-    let r = service::rescore(&s.app.store, &p.organisation.id, &p.actor(), &id, &input, expected).await?;
+    let (org, editor) = (&p.organisation.id, service::RiskEditor::of(&p));
+    let r = service::rescore(&s.app.store, org, &editor, &id, &input, expected).await?;
     Ok((with_etag(r.version), axum::Json(RiskOut::from(r))))
 }
 
@@ -761,8 +765,8 @@ pub async fn import(
     let report = service::import_table(
         &s.app.store,
         &p.organisation.id,
-        &p.actor(),
-        pawl_reports::xlsx::read_sheet(&body),
+        &service::RiskEditor::of(&p),
+        crate::upload::read_sheet(body.to_vec()).await?,
         &mapping,
         q.dry_run.unwrap_or(false),
     )

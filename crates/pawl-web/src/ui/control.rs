@@ -876,7 +876,7 @@ pub async fn framework_import(State(s): State<AppState>, Auth(p): Auth, mut form
         &p.organisation.id,
         &p.actor(),
         (&key, &name),
-        pawl_domain::risk::import::read_csv(&file),
+        crate::upload::read_csv(file).await?,
         dry_run,
     )
     .await;

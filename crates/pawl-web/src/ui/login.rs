@@ -29,9 +29,17 @@ pub struct NextQuery {
 }
 
 /// Only local paths: never an open redirect to another site.
+/// Where to go after signing in: a path on this site, or the home page.
+/// Only visible ASCII is kept, because browsers drop tabs and newlines from
+/// a `Location` before they read it (`/<TAB>/evil.example` becomes
+/// `//evil.example`, another host), and a header cannot carry the rest.
 fn safe_next(next: Option<&str>) -> String {
     match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_owned(),
+        Some(n)
+            if n.starts_with('/') && !n.starts_with("//") && n.bytes().all(|b| b.is_ascii_graphic() && b != b'\\') =>
+        {
+            n.to_owned()
+        }
         _ => "/".to_owned(),
     }
 }
@@ -142,7 +150,18 @@ mod tests {
     #[test]
     fn only_local_paths_are_followed_after_sign_in() {
         assert_eq!(super::safe_next(Some("/audit?x=1")), "/audit?x=1");
-        for bad in ["//evil.example", "https://evil.example", "/\\evil", "audit"] {
+        for bad in [
+            "//evil.example",
+            "https://evil.example",
+            "/\\evil",
+            "audit",
+            "/\t/evil.example",
+            "/\n/x",
+            "/\r/evil.example",
+            "/ /evil",
+            "/\u{7f}",
+            "/é",
+        ] {
             assert_eq!(super::safe_next(Some(bad)), "/", "{bad}");
         }
     }

@@ -590,7 +590,16 @@ pub async fn update(
 ) -> PageResult {
     let current = service::ensure_may_change(&s.app.store, &p, &id).await?;
     let (input, version) = input_of(&fields);
-    match service::update_risk(&s.app.store, &p.organisation.id, &p.actor(), &id, &input, version).await {
+    match service::update_risk(
+        &s.app.store,
+        &p.organisation.id,
+        &service::RiskEditor::of(&p),
+        &id,
+        &input,
+        version,
+    )
+    .await
+    {
         Ok(r) => Ok(Redirect::to(&format!("/risks/{}?notice=Saved.", r.id)).into_response()),
         Err(e) => form_error(&s, &p, Some(current), &fields, e).await,
     }
@@ -807,8 +816,8 @@ pub async fn import(State(s): State<AppState>, Auth(p): Auth, mut form: Multipar
     let report = service::import_table(
         &s.app.store,
         &p.organisation.id,
-        &p.actor(),
-        pawl_reports::xlsx::read_sheet(&file),
+        &service::RiskEditor::of(&p),
+        crate::upload::read_sheet(file).await?,
         &HashMap::new(),
         dry_run,
     )

@@ -109,7 +109,7 @@ on_both_engines! {
         let p = problem(&app, Method::GET, "/api/v1/assets?sort=password", None, 422).await;
         assert!(p["detail"].as_str().unwrap().contains("sort by one of: name"), "{p}");
         let p = problem(&app, Method::GET, "/api/v1/assets?q=%00", None, 422).await;
-        assert!(p["detail"].as_str().unwrap().contains("U+0000"), "{p}");
+        assert_eq!(p["errors"][0]["field"], "q", "{p}");
     }
 }
 
@@ -124,9 +124,11 @@ on_both_engines! {
         let id = a["id"].as_str().unwrap().to_owned();
         assert!(a["owner_user_id"].is_string(), "an owner named by a member's address is that member: {a}");
 
-        let p = problem(&app, Method::POST, "/api/v1/assets", Some(json!({"name": "crm2", "integrity": 9, "size": "big", "description": "x\u{0}y"})), 422).await;
+        let p = problem(&app, Method::POST, "/api/v1/assets", Some(json!({"name": "crm2", "integrity": 9, "size": "big", "description": "x".repeat(5001)})), 422).await;
         let fields: Vec<&str> = p["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
         assert_eq!(fields, ["size", "description", "integrity"], "every problem at once, each naming its field: {p}");
+        let p = problem(&app, Method::POST, "/api/v1/assets", Some(json!({"name": "crm2", "description": "x\u{0}y"})), 422).await;
+        assert_eq!(p["errors"][0]["field"], "description", "control characters are refused at the edge: {p}");
         let p = problem(&app, Method::POST, "/api/v1/assets", Some(json!({"name": "CRM"})), 409).await;
         assert!(p["detail"].as_str().unwrap().contains("name \"CRM\""), "{p}");
         let p = problem(&app, Method::POST, "/api/v1/assets", Some(json!({"name": "a".repeat(201)})), 422).await;

@@ -165,6 +165,28 @@ on_both_engines! {
         assert_eq!(patch(theirs["id"].as_str().unwrap(), &tom).await.unwrap().status(), 403);
         assert_eq!(patch(theirs["id"].as_str().unwrap(), &auditor).await.unwrap().status(), 403);
         assert_eq!(app.api().get(app.url("/api/v1/risks")).bearer_auth(&auditor).send().await.unwrap().status(), 200);
+
+        // Every other way of changing a risk passes the same rule.
+        let (their_ref, their_id) = (theirs["reference"].as_str().unwrap(), theirs["id"].as_str().unwrap());
+        let import = |dry: &'static str, body: String| app.api().post(app.url(&format!("/api/v1/risks/import{dry}"))).bearer_auth(tom.clone()).body(body).send();
+        let body = format!("Risk ID,Title,Risk owner\n{their_ref},Taken over,tom@acme.example\n");
+        for dry in ["?dry_run=true", ""] {
+            let r = import(dry, body.clone()).await.unwrap();
+            assert_eq!(r.status(), 422, "import{dry}");
+            let report: Value = r.json().await.unwrap();
+            assert_eq!(report["refused"], true, "{report}");
+            let e = &report["errors"][0];
+            assert_eq!(e["line"], 2, "{report}");
+            assert!(e["message"].as_str().unwrap().contains("changes only the risks they own"), "{report}");
+        }
+        let own = format!("Risk ID,Title\n{},Renamed by Tom\n", mine["reference"].as_str().unwrap());
+        assert_eq!(import("", own).await.unwrap().status(), 200, "their own risks import as before");
+        let r = app.api().post(app.url(&format!("/api/v1/risks/{their_id}/rescore"))).bearer_auth(&tom).json(&json!({})).send().await.unwrap();
+        assert_eq!(r.status(), 403);
+        let r = app.api().delete(app.url(&format!("/api/v1/risks/{their_id}"))).bearer_auth(&tom).send().await.unwrap();
+        assert_eq!(r.status(), 403);
+        let after = get(&app, &app.admin_token, &format!("/api/v1/risks/{their_id}")).await;
+        assert_eq!((after["title"].as_str(), after["version"].as_i64()), (Some("Admin's risk"), theirs["version"].as_i64()));
     }
 }
 

@@ -1,0 +1,104 @@
+//! What an outside probe of the release build found (issue 14), kept as
+//! tests so that it stays fixed.
+
+use crate::harness::{spawn_app, Engine, ADMIN_EMAIL, PASSWORD};
+use crate::on_both_engines;
+use serde_json::Value;
+
+/// The probe's 1.6 KB workbook: only A1 and XFD1048576 hold values, so a
+/// reader that makes a dense range of it asks for 2^34 cells.
+fn sparse_workbook() -> Vec<u8> {
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    sheet.write_string(0, 0, "Title").unwrap();
+    sheet.write_string(1_048_575, 16_383, "x").unwrap();
+    book.save_to_buffer().unwrap()
+}
+
+on_both_engines! {
+    async fn hostile_spreadsheets_get_a_problem_and_the_server_stays_up(engine: Engine) {
+        let app = spawn_app(engine).await;
+        let send = |body: Vec<u8>| app.api().post(app.url("/api/v1/risks/import?dry_run=true")).bearer_auth(&app.admin_token).body(body).send();
+        let refused = |report: &Value, text: &str| {
+            assert!(report["errors"][0]["message"].as_str().unwrap().contains(text), "{report}");
+        };
+
+        let r = send(sparse_workbook()).await.unwrap();
+        assert_eq!(r.status(), 422);
+        let report: Value = r.json().await.unwrap();
+        assert_eq!((report["errors"][0]["line"].as_u64(), report["errors"][0]["column"].as_u64()), (Some(1_048_576), Some(16_384)), "{report}");
+        refused(&report, "at most 200 columns");
+
+        // A million columns on one line: refused at the line, not answered column by column.
+        let r = send(format!("Title{}\nA\n", ",x".repeat(1_000_000)).into_bytes()).await.unwrap();
+        assert_eq!(r.status(), 422);
+        let body = r.bytes().await.unwrap();
+        assert!(body.len() < 2_000, "{} bytes", body.len());
+        refused(&serde_json::from_slice(&body).unwrap(), "longer than 1 MiB");
+        let r = send(format!("Title{}\nA\n", ",x".repeat(300)).into_bytes()).await.unwrap();
+        assert_eq!(r.status(), 422);
+        refused(&r.json().await.unwrap(), "301 columns; a register may have at most 200");
+
+        // Columns it does not know, within the bound: one warning for them all.
+        let odd: Vec<String> = (0..150).map(|i| format!("Odd{i}")).collect();
+        let r = send(format!("Title,{}\nA\n", odd.join(",")).into_bytes()).await.unwrap();
+        assert_eq!(r.status(), 200);
+        let report: Value = r.json().await.unwrap();
+        assert_eq!(report["warnings"].as_array().unwrap().len(), 1, "{report}");
+        assert!(report["warnings"][0]["message"].as_str().unwrap().starts_with("150 columns not recognised"));
+
+        let r = app.api().get(app.url("/api/v1/health")).send().await.unwrap();
+        assert_eq!(r.status(), 200, "still serving");
+    }
+}
+
+on_both_engines! {
+    async fn sign_in_refuses_null_origins_and_goes_only_to_paths_here(engine: Engine) {
+        let app = spawn_app(engine).await;
+        let c = app.browser();
+        let form = |next: &str| [("email", ADMIN_EMAIL.to_owned()), ("password", PASSWORD.to_owned()), ("next", next.to_owned())];
+        let r = c.post(app.url("/login")).header("origin", "null").form(&form("/")).send().await.unwrap();
+        assert_eq!(r.status(), 403, "login CSRF from a sandboxed frame");
+        assert!(r.headers().get("set-cookie").is_none());
+        // Browsers drop tabs and newlines from a Location: /<TAB>/host is //host.
+        for next in ["/\t/evil.example", "/\n/x", "/\r\n/evil.example", "/ /evil.example"] {
+            let r = c.post(app.url("/login")).form(&form(next)).send().await.unwrap();
+            assert_eq!(r.status(), 303, "{next:?}");
+            assert_eq!(r.headers()["location"], "/", "{next:?}");
+        }
+        let r = c.post(app.url("/login")).form(&form("/risks?status=accepted")).send().await.unwrap();
+        assert_eq!(r.headers()["location"], "/risks?status=accepted");
+    }
+}
+
+on_both_engines! {
+    async fn control_characters_are_refused_at_the_edge_by_field(engine: Engine) {
+        let app = spawn_app(engine).await;
+        let t = &app.admin_token;
+        let r = app.api().post(app.url("/api/v1/risks")).bearer_auth(t).json(&serde_json::json!({"title": "a\u{0}b"})).send().await.unwrap();
+        assert_eq!(r.status(), 422);
+        let p: Value = r.json().await.unwrap();
+        assert_eq!(p["errors"][0]["field"], "title", "{p}");
+        let r = app.api().post(app.url("/api/v1/assets")).bearer_auth(t).json(&serde_json::json!({"name": "ok", "tags": ["x", "y\u{1}"]})).send().await.unwrap();
+        assert_eq!(r.status(), 422);
+        assert_eq!(r.json::<Value>().await.unwrap()["errors"][0]["field"], "tags[1]");
+        let r = app.api().get(app.url("/api/v1/risks?q=%00")).bearer_auth(t).send().await.unwrap();
+        assert_eq!(r.status(), 422);
+        assert_eq!(r.json::<Value>().await.unwrap()["errors"][0]["field"], "q");
+        let r = app.api().get(app.url("/api/v1/risks/%00")).bearer_auth(t).send().await.unwrap();
+        assert_eq!(r.status(), 404);
+        let r = app.api().post(app.url("/api/v1/risks/import?dry_run=true")).bearer_auth(t).body("Title,Category\nA,x\u{0}y\n").send().await.unwrap();
+        assert_eq!(r.status(), 422);
+        let report: Value = r.json().await.unwrap();
+        assert_eq!((report["errors"][0]["line"].as_u64(), report["errors"][0]["column"].as_u64()), (Some(2), Some(2)));
+        // Tabs and line breaks are text, and stored as sent.
+        let r = app.api().post(app.url("/api/v1/risks")).bearer_auth(t).json(&serde_json::json!({"title": "Tabs", "description": "one\ttwo\nthree"})).send().await.unwrap();
+        assert_eq!(r.status(), 201);
+        assert_eq!(r.json::<Value>().await.unwrap()["description"], "one\ttwo\nthree");
+        let (c, csrf) = app.signed_in(ADMIN_EMAIL).await;
+        let r = c.post(app.url("/admin/organisation")).form(&[("name", "Evil\u{0}Ltd"), ("_csrf", csrf.as_str())]).send().await.unwrap();
+        assert_eq!(r.status(), 422);
+        assert!(r.text().await.unwrap().contains("name: holds a control character"));
+        assert_eq!(app.store().organisation(&app.org_id).await.unwrap().name, "Acme Ltd");
+    }
+}
