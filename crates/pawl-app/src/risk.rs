@@ -76,7 +76,7 @@ fn text_field(p: &mut Problems, field: &str, v: &str, max: usize, required: bool
 }
 
 fn parse_date(field: &str, s: &str) -> Result<String, DomainError> {
-    pawl_domain::time_fmt::parse_date(field, s).map(|d| d.to_string())
+    pawl_domain::register::check_date(field, s)
 }
 
 fn today() -> time::Date {

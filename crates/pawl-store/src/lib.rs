@@ -86,6 +86,25 @@ impl Store {
         Ok(store)
     }
 
+    /// What the engine finds wrong with the database's own structures, empty
+    /// when it is sound. SQLite checks every page, and with `full` every
+    /// index entry against its table (a copy of the file taken while it was
+    /// written fails this, though its audit chain may still verify).
+    /// PostgreSQL verifies its pages as it reads them, so there is nothing
+    /// more to run there.
+    pub async fn integrity_problems(&self, full: bool) -> Result<Vec<String>, StoreError> {
+        if self.engine != Engine::Sqlite {
+            return Ok(Vec::new());
+        }
+        let pragma = if full {
+            "PRAGMA integrity_check(100)"
+        } else {
+            "PRAGMA quick_check(100)"
+        };
+        let rows: Vec<(String,)> = sqlx::query_as(pragma).fetch_all(&self.read).await?;
+        Ok(rows.into_iter().map(|r| r.0).filter(|r| r != "ok").collect())
+    }
+
     /// Connects without migrating.
     pub async fn connect(location: &Location) -> Result<Store, StoreError> {
         sqlx::any::install_default_drivers();
@@ -150,6 +169,17 @@ impl Store {
 }
 
 async fn pool(url: &str, max: u32, engine: Engine) -> Result<AnyPool, StoreError> {
+    // One connection set up by hand first: a pool retries a failing set-up
+    // until its timeout and then reports only that it timed out, where the
+    // cause ("database disk image is malformed") is what the operator needs.
+    {
+        use sqlx::Connection;
+        let mut conn = sqlx::AnyConnection::connect(url).await?;
+        for pragma in engine.connection_setup() {
+            sqlx::Executor::execute(&mut conn, *pragma).await?;
+        }
+        conn.close().await?;
+    }
     AnyPoolOptions::new()
         .max_connections(max)
         .min_connections(if engine == Engine::Sqlite { 1 } else { 0 })

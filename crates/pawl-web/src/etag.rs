@@ -12,12 +12,20 @@ pub fn if_match(headers: &HeaderMap) -> Result<Option<i64>, ApiError> {
     if s == "*" {
         return Ok(None);
     }
-    s.trim_start_matches("W/")
-        .trim_matches('"')
-        .strip_prefix('v')
+    // A tag this server never issued (weak ones included: If-Match compares
+    // strongly) can match no current version: RFC 9110 answers 412.
+    s.strip_prefix("\"v")
+        .and_then(|n| n.strip_suffix('"'))
         .and_then(|n| n.parse::<i64>().ok())
         .map(Some)
-        .ok_or_else(|| ApiError::bad_request(format!("If-Match {s:?} is not an entity tag this server issued")))
+        .ok_or_else(|| {
+            ApiError::new(
+                axum::http::StatusCode::PRECONDITION_FAILED,
+                "precondition-failed",
+                "Precondition failed",
+                format!("If-Match {s:?} names no version of this record; read it again for its ETag"),
+            )
+        })
 }
 
 /// The `ETag` header for a record version.

@@ -222,6 +222,27 @@ pub fn rule_for(method: &Method, path: &str) -> Option<Rule> {
         })
 }
 
+/// The methods a routed path answers, HEAD with GET.
+fn methods_for(path: &str) -> Vec<&'static str> {
+    let mut out: Vec<&'static str> = ROUTES
+        .iter()
+        .filter(|(_, p, _)| *p == path)
+        .map(|(m, _, _)| *m)
+        .chain(
+            register_routes()
+                .iter()
+                .filter(|(_, p, _)| p == path)
+                .map(|(m, _, _)| *m),
+        )
+        .collect();
+    if out.contains(&"GET") {
+        out.push("HEAD");
+    }
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
 fn is_api(path: &str) -> bool {
     path.starts_with("/api/")
 }
@@ -232,6 +253,23 @@ pub async fn enforce(req: Request, next: Next) -> Response {
         return next.run(req).await;
     };
     let Some(rule) = rule_for(req.method(), &path) else {
+        let allowed = methods_for(&path);
+        if !allowed.is_empty() {
+            // A method the path does not have: the client's mistake, not ours.
+            tracing::debug!(method = %req.method(), path, "method not allowed");
+            let allow = allowed.join(", ");
+            let mut resp = ApiError::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method-not-allowed",
+                "Method not allowed",
+                format!("{} is not answered here; use {allow}", req.method()),
+            )
+            .into_response();
+            if let Ok(v) = axum::http::HeaderValue::from_str(&allow) {
+                resp.headers_mut().insert(axum::http::header::ALLOW, v);
+            }
+            return resp;
+        }
         tracing::error!(method = %req.method(), path, "route has no access rule; refused");
         return ApiError::new(
             StatusCode::FORBIDDEN,

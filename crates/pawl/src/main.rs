@@ -56,14 +56,42 @@ struct DbArgs {
     max_evidence_mb: u64,
 }
 
+/// Creates the data folder readable by its owner only (0700), and the
+/// database file as 0600 before SQLite opens it: SQLite gives its journal
+/// files the database file's mode, so they are private too. A folder or file
+/// that already exists keeps the mode its operator gave it.
+fn private_data_folder(dir: &std::path::Path, db: &std::path::Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+        if !dir.exists() {
+            std::fs::DirBuilder::new().recursive(true).mode(0o700).create(dir)?;
+        }
+        if !db.exists() {
+            std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(db)?;
+        }
+        Ok(())
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = db;
+        std::fs::create_dir_all(dir)
+    }
+}
+
 impl DbArgs {
     fn location(&self) -> Result<Location> {
         match &self.database_url {
             Some(url) => Ok(Location::Postgres(url.clone())),
             None => {
-                std::fs::create_dir_all(&self.data_dir)
+                let db = self.data_dir.join("pawl.db");
+                private_data_folder(&self.data_dir, &db)
                     .with_context(|| format!("cannot create data folder {}", self.data_dir.display()))?;
-                Ok(Location::SqliteFile(self.data_dir.join("pawl.db")))
+                Ok(Location::SqliteFile(db))
             }
         }
     }
@@ -546,6 +574,17 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
             let store = cli.db.open().await?;
             let org = organisation(&store, &org).await?;
             let started = std::time::Instant::now();
+            let problems = store.integrity_problems(true).await?;
+            if !problems.is_empty() {
+                println!(
+                    "database DAMAGED ({} problems); restore it from a backup:",
+                    problems.len()
+                );
+                for p in &problems {
+                    println!("  {p}");
+                }
+                return Ok(std::process::ExitCode::from(1));
+            }
             match store.verify_audit_chain(&org.id).await? {
                 VerifyOutcome::Intact { events } => {
                     println!(
@@ -628,6 +667,15 @@ async fn seal_file(app: &App, file: &std::path::Path) -> Result<pawl_app::eviden
 
 async fn serve(db: &DbArgs, addr: SocketAddr, with_demo: bool) -> Result<()> {
     let app = db.app().await?;
+    // A damaged file (a copy taken while it was written, a failing disk) is
+    // refused before it serves anyone; the page check is quick at any size.
+    let problems = app.store.integrity_problems(false).await?;
+    if !problems.is_empty() {
+        anyhow::bail!(
+            "the database is damaged ({}); restore it from a backup rather than serve it",
+            problems.join("; ")
+        );
+    }
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .with_context(|| format!("cannot listen on {addr}"))?;

@@ -102,3 +102,108 @@ on_both_engines! {
         assert_eq!(app.store().organisation(&app.org_id).await.unwrap().name, "Acme Ltd");
     }
 }
+
+on_both_engines! {
+    async fn wrong_methods_stale_tags_and_odd_dates_get_the_right_answer(engine: Engine) {
+        let app = spawn_app(engine).await;
+        let t = &app.admin_token;
+        let c = app.api();
+        let r = c.put(app.url("/api/v1/health")).send().await.unwrap();
+        assert_eq!(r.status(), 405);
+        assert_eq!(r.headers()["allow"], "GET, HEAD");
+        assert_eq!(r.headers()["content-type"], "application/problem+json");
+        let r = c.request(reqwest::Method::OPTIONS, app.url("/login")).send().await.unwrap();
+        assert_eq!((r.status().as_u16(), r.headers()["allow"].to_str().unwrap()), (405, "GET, HEAD, POST"));
+        let r = c.get(app.url("/api/v1/no-such-thing")).bearer_auth(t).send().await.unwrap();
+        assert_eq!(r.status(), 404);
+        assert_eq!(r.headers()["content-type"], "application/problem+json");
+
+        let risk: Value = c.post(app.url("/api/v1/risks")).bearer_auth(t).json(&serde_json::json!({"title": "Tagged"})).send().await.unwrap().json().await.unwrap();
+        let path = format!("/api/v1/risks/{}", risk["id"].as_str().unwrap());
+        for tag in ["\"stale-version\"", "W/\"v1\"", "\"v99\""] {
+            let r = c.patch(app.url(&path)).bearer_auth(t).header("if-match", tag).json(&serde_json::json!({"category": "x"})).send().await.unwrap();
+            assert_eq!(r.status(), 412, "{tag}");
+        }
+        let r = c.patch(app.url(&path)).bearer_auth(t).header("if-match", "\"v1\"").json(&serde_json::json!({"category": "x"})).send().await.unwrap();
+        assert_eq!(r.status(), 200);
+        for date in ["0000-01-01", "-0001-01-01", "2201-01-01"] {
+            let r = c.patch(app.url(&path)).bearer_auth(t).json(&serde_json::json!({"next_review": date})).send().await.unwrap();
+            assert_eq!(r.status(), 422, "{date}");
+            assert_eq!(r.json::<Value>().await.unwrap()["errors"][0]["field"], "next_review");
+        }
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn the_data_folder_and_database_are_private_to_their_owner() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = std::env::temp_dir().join(format!("pawl-private-{}", std::process::id()));
+    let data = dir.join("data");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_pawl"))
+        .args(["--data-dir", data.to_str().unwrap(), "migrate"])
+        .env_remove("PAWL_DATABASE_URL")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&data), 0o700);
+    assert_eq!(mode(&data.join("pawl.db")), 0o600);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// A copy of the data folder taken while pawl wrote can hold a damaged
+/// file whose audit chain still verifies; neither verify nor serve may call
+/// it sound.
+#[tokio::test]
+async fn a_damaged_database_fails_verify_and_is_not_served() {
+    let dir = std::env::temp_dir().join(format!("pawl-damaged-{}", std::process::id()));
+    let data = dir.join("data");
+    let run = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_pawl"))
+            .arg("--data-dir")
+            .arg(&data)
+            .args(args)
+            .env_remove("PAWL_DATABASE_URL")
+            .env("PAWL_LOG", "warn")
+            .output()
+            .unwrap()
+    };
+    assert!(run(&["org", "create", "acme", "--name", "Acme"]).status.success());
+    let out = run(&["audit", "verify", "--org", "acme"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
+
+    // Everything into the main file first, so the damage is not covered by the log.
+    let db = data.join("pawl.db");
+    {
+        use sqlx::Connection;
+        sqlx::any::install_default_drivers();
+        let mut c = sqlx::AnyConnection::connect(&format!("sqlite://{}", db.display()))
+            .await
+            .unwrap();
+        sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+            .execute(&mut c)
+            .await
+            .unwrap();
+        c.close().await.unwrap();
+    }
+    // Give the last page a b-tree type that cannot be: the file still opens.
+    let mut bytes = std::fs::read(&db).unwrap();
+    let last = bytes.len() - 4096;
+    bytes[last] = 0xFF;
+    std::fs::write(&db, bytes).unwrap();
+
+    let out = run(&["audit", "verify", "--org", "acme"]);
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!out.status.success(), "{said}");
+    assert!(said.contains("database DAMAGED"), "{said}");
+    let out = run(&["serve", "--addr", "127.0.0.1:0"]);
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{said}");
+    assert!(said.contains("the database is damaged"), "{said}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
