@@ -93,15 +93,10 @@ impl Store {
     /// PostgreSQL verifies its pages as it reads them, so there is nothing
     /// more to run there.
     pub async fn integrity_problems(&self, full: bool) -> Result<Vec<String>, StoreError> {
-        if self.engine != Engine::Sqlite {
+        let Some(check) = self.engine.integrity_check(full) else {
             return Ok(Vec::new());
-        }
-        let pragma = if full {
-            "PRAGMA integrity_check(100)"
-        } else {
-            "PRAGMA quick_check(100)"
         };
-        let rows: Vec<(String,)> = sqlx::query_as(pragma).fetch_all(&self.read).await?;
+        let rows: Vec<(String,)> = sqlx::query_as(check).fetch_all(&self.read).await?;
         Ok(rows.into_iter().map(|r| r.0).filter(|r| r != "ok").collect())
     }
 
