@@ -207,3 +207,119 @@ async fn a_damaged_database_fails_verify_and_is_not_served() {
     assert!(said.contains("the database is damaged"), "{said}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+on_both_engines! {
+    /// Every API route, generated from the policy table, against every role:
+    /// a role without the route's permission gets 403, one with it never does.
+    /// A route added to the table is in this test without anyone writing it.
+    async fn every_api_route_answers_every_role_as_the_policy_says(engine: Engine) {
+        use pawl_domain::access::allows;
+        use pawl_domain::identity::Role;
+        use pawl_web::policy::{all_routes, Rule};
+        let app = spawn_app(engine).await;
+        let mut tokens = Vec::new();
+        for role in Role::ALL {
+            let token = if role == Role::Admin {
+                app.admin_token.clone()
+            } else {
+                app.member_token(&format!("{}@acme.example", role.as_str()), role.as_str()).await
+            };
+            tokens.push((role, token));
+        }
+        // An id that names nothing: allowed requests end in 404 or 422, never in 403.
+        let none = "01000000-0000-7000-8000-000000000000";
+        let mut checked = 0;
+        for (method, path, rule) in all_routes().filter(|(_, p, _)| p.starts_with("/api/")) {
+            let Rule::Needs(permission) = rule else { continue };
+            let mut url = String::new();
+            for part in path.split('/') {
+                if part.starts_with('{') { url.push_str(none) } else { url.push_str(part) }
+                url.push('/');
+            }
+            url.pop();
+            for (role, token) in &tokens {
+                let r = app.api().request(method.parse().unwrap(), app.url(&url)).bearer_auth(token)
+                    .header("content-type", "application/json").body("{}").send().await.unwrap();
+                let status = r.status().as_u16();
+                if allows(*role, permission) {
+                    assert!(status != 403 && status < 500, "{method} {path} as {role:?}: {status}");
+                } else {
+                    assert_eq!(status, 403, "{method} {path} as {role:?} must be refused");
+                }
+                checked += 1;
+            }
+        }
+        assert!(checked > 400, "{checked} checks");
+    }
+}
+
+/// A workbook whose one sheet inflates to `mib` MiB of spaces.
+fn inflating_workbook(mib: usize) -> Vec<u8> {
+    use std::io::Write;
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let opts = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+    zip.start_file("xl/worksheets/sheet1.xml", opts).unwrap();
+    let block = vec![b' '; 1 << 20];
+    for _ in 0..mib {
+        zip.write_all(&block).unwrap();
+    }
+    zip.finish().unwrap().into_inner()
+}
+
+/// Reading any file stays under 200 MB: each hostile file from the probe is
+/// imported (dry run) by the real CLI in a child process whose high-water
+/// mark (VmHWM) is sampled while it runs.
+#[cfg(target_os = "linux")]
+#[test]
+fn reading_hostile_files_stays_under_200_mb() {
+    let dir = std::env::temp_dir().join(format!("pawl-memory-{}", std::process::id()));
+    let data = dir.join("data");
+    let pawl = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_pawl"))
+            .arg("--data-dir")
+            .arg(&data)
+            .args(args)
+            .env_remove("PAWL_DATABASE_URL")
+            .env("PAWL_LOG", "warn")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap()
+    };
+    assert!(pawl(&["org", "create", "acme", "--name", "Acme"])
+        .wait()
+        .unwrap()
+        .success());
+    let files: [(&str, Vec<u8>); 4] = [
+        ("sparse.xlsx", sparse_workbook()),
+        ("bomb.xlsx", inflating_workbook(1024)),
+        (
+            "wide.csv",
+            format!("Title{}\nA\n", ",x".repeat(25_000_000)).into_bytes(),
+        ),
+        ("tall.csv", format!("Title\n{}", "a\n".repeat(30_000_000)).into_bytes()),
+    ];
+    for (name, bytes) in files {
+        let path = dir.join(name);
+        std::fs::write(&path, bytes).unwrap();
+        let mut child = pawl(&["risk", "import", path.to_str().unwrap(), "--org", "acme", "--dry-run"]);
+        let mut peak_kb = 0u64;
+        let status = loop {
+            if let Ok(s) = std::fs::read_to_string(format!("/proc/{}/status", child.id())) {
+                let hwm = s
+                    .lines()
+                    .find_map(|l| l.strip_prefix("VmHWM:"))
+                    .and_then(|v| v.split_whitespace().next()?.parse().ok());
+                peak_kb = peak_kb.max(hwm.unwrap_or(0));
+            }
+            if let Some(status) = child.try_wait().unwrap() {
+                break status;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        };
+        assert_eq!(status.code(), Some(1), "{name} is refused, not crashed on");
+        assert!(peak_kb < 200 * 1024, "{name}: peak {} MB", peak_kb / 1024);
+        std::fs::remove_file(&path).unwrap();
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
