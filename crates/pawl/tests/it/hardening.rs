@@ -152,6 +152,17 @@ fn the_data_folder_and_database_are_private_to_their_owner() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+/// The real `pawl` on a SQLite data folder of its own.
+fn cli_on(data: &std::path::Path, args: &[&str]) -> std::process::Command {
+    let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_pawl"));
+    c.arg("--data-dir")
+        .arg(data)
+        .args(args)
+        .env_remove("PAWL_DATABASE_URL")
+        .env("PAWL_LOG", "warn");
+    c
+}
+
 /// A copy of the data folder taken while pawl wrote can hold a damaged
 /// file whose audit chain still verifies; neither verify nor serve may call
 /// it sound.
@@ -159,16 +170,7 @@ fn the_data_folder_and_database_are_private_to_their_owner() {
 async fn a_damaged_database_fails_verify_and_is_not_served() {
     let dir = std::env::temp_dir().join(format!("pawl-damaged-{}", std::process::id()));
     let data = dir.join("data");
-    let run = |args: &[&str]| {
-        std::process::Command::new(env!("CARGO_BIN_EXE_pawl"))
-            .arg("--data-dir")
-            .arg(&data)
-            .args(args)
-            .env_remove("PAWL_DATABASE_URL")
-            .env("PAWL_LOG", "warn")
-            .output()
-            .unwrap()
-    };
+    let run = |args: &[&str]| cli_on(&data, args).output().unwrap();
     assert!(run(&["org", "create", "acme", "--name", "Acme"]).status.success());
     let out = run(&["audit", "verify", "--org", "acme"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
@@ -275,12 +277,7 @@ fn reading_hostile_files_stays_under_200_mb() {
     let dir = std::env::temp_dir().join(format!("pawl-memory-{}", std::process::id()));
     let data = dir.join("data");
     let pawl = |args: &[&str]| {
-        std::process::Command::new(env!("CARGO_BIN_EXE_pawl"))
-            .arg("--data-dir")
-            .arg(&data)
-            .args(args)
-            .env_remove("PAWL_DATABASE_URL")
-            .env("PAWL_LOG", "warn")
+        cli_on(&data, args)
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
             .spawn()
