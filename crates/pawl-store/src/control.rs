@@ -338,10 +338,13 @@ impl OrgReader<'_> {
             ));
         }
         if let Some(t) = &q.q {
-            let p = sql.text_arg(format!("%{}%", t.trim()));
-            let like = self.store.engine.ilike();
+            let p = sql.text_arg(crate::engine::contains_pattern(t));
+            let e = self.store.engine;
             cond.push_str(&format!(
-                " AND (c.name {like} {p} OR c.reference {like} {p} OR c.description {like} {p})"
+                " AND ({} OR {} OR {})",
+                e.contains("c.name", &p),
+                e.contains("c.reference", &p),
+                e.contains("c.description", &p)
             ));
         }
         let total: i64 = if q.skip_total {
@@ -612,6 +615,13 @@ impl OrgReader<'_> {
     /// Evidence, newest first; with `targets`, only what is linked to any of
     /// them (`(applied_control | check | soa, id)`).
     pub async fn evidence_list(&self, targets: &[(&str, &str)], q: &ListQuery) -> Result<Page<Evidence>, StoreError> {
+        // Newest first is the one order; any other asked for is refused, as other lists do.
+        if q.sort.as_deref().is_some_and(|s| s != "created_at") {
+            return Err(StoreError::Invalid(pawl_domain::DomainError::field(
+                "sort",
+                "sort by one of: created_at",
+            )));
+        }
         let mut sql = Sql::new("");
         let org = sql.text_arg(&self.org_id);
         let mut cond = format!(" WHERE e.org_id = {org} AND e.deleted_at IS NULL");
@@ -629,8 +639,8 @@ impl OrgReader<'_> {
             ));
         }
         if let Some(t) = &q.q {
-            let p = sql.text_arg(format!("%{}%", t.trim()));
-            cond.push_str(&format!(" AND e.title {} {p}", self.store.engine.ilike()));
+            let p = sql.text_arg(crate::engine::contains_pattern(t));
+            cond.push_str(&format!(" AND {}", self.store.engine.contains("e.title", &p)));
         }
         let mut count = sql.clone();
         count.push(&format!("SELECT COUNT(*) FROM evidence e{cond}"));

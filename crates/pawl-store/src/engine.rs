@@ -116,13 +116,33 @@ impl Engine {
     }
 
     /// Case-insensitive substring match, as a SQL operator.
-    pub(crate) fn ilike(self) -> &'static str {
+    fn ilike(self) -> &'static str {
         match self {
             // SQLite's LIKE is already case-insensitive for ASCII.
             Engine::Sqlite => "LIKE",
             Engine::Postgres => "ILIKE",
         }
     }
+
+    /// "`column` contains the text of `pattern`", case-insensitively, where
+    /// `pattern` was made by [`contains_pattern`]: `%` and `_` typed by a
+    /// person are the characters, not wildcards that match everything.
+    pub(crate) fn contains(self, column: &str, pattern: &str) -> String {
+        format!("{column} {} {pattern} ESCAPE '\\'", self.ilike())
+    }
+}
+
+/// The LIKE pattern for "contains `text`", its wildcards escaped.
+pub(crate) fn contains_pattern(text: &str) -> String {
+    let mut p = String::from("%");
+    for c in text.trim().chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            p.push('\\');
+        }
+        p.push(c);
+    }
+    p.push('%');
+    p
 }
 
 impl Engine {

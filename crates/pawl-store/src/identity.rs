@@ -358,8 +358,8 @@ impl OrgReader<'_> {
         let org = sql.text_arg(&self.org_id);
         let mut cond = format!(" WHERE m.org_id = {org}");
         if let Some(s) = q.q.as_deref() {
-            let p = sql.text_arg(format!("%{}%", s.trim()));
-            cond.push_str(&format!(" AND u.email {} {p}", self.store.engine.ilike()));
+            let p = sql.text_arg(crate::engine::contains_pattern(s));
+            cond.push_str(&format!(" AND {}", self.store.engine.contains("u.email", &p)));
         }
         let base = format!("FROM memberships m JOIN users u ON u.id = m.user_id{cond}");
         let mut count = sql.clone();

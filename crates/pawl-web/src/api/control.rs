@@ -863,6 +863,15 @@ pub async fn read_evidence_form(
         }
         let value = String::from_utf8(value)
             .map_err(|_| ApiError::invalid(vec![FieldError::new(name.clone(), "not UTF-8 text")]))?;
+        if value
+            .chars()
+            .any(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
+        {
+            return Err(ApiError::invalid(vec![FieldError::new(
+                name,
+                "holds a control character (such as NUL); remove it",
+            )]));
+        }
         match name.as_str() {
             "title" => input.title = value,
             "url" => input.url = Some(value),
@@ -875,7 +884,14 @@ pub async fn read_evidence_form(
             "annex" => input.annex.push(value),
             "record" => input.records.push(value),
             "supersedes" => input.supersedes = Some(value),
-            _ => {}
+            // A misspelt part would otherwise be dropped without a word.
+            _ => {
+                return Err(ApiError::invalid(vec![FieldError::new(
+                    name,
+                    "not a part of an evidence upload; send file, title, url, observed_from, observed_to, \
+                     collected_by, valid_until, control, check, annex, record or supersedes",
+                )]))
+            }
         }
     }
     Ok((input, file))

@@ -320,3 +320,44 @@ fn reading_hostile_files_stays_under_200_mb() {
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+on_both_engines! {
+    async fn percent_and_underscore_in_a_search_are_characters(engine: Engine) {
+        let app = spawn_app(engine).await;
+        let t = &app.admin_token;
+        for name in ["Backups 100% verified", "Access reviews", "Patch_management"] {
+            let r = app.api().post(app.url("/api/v1/controls")).bearer_auth(t).json(&serde_json::json!({"name": name, "annex": ["8.13"]})).send().await.unwrap();
+            assert_eq!(r.status(), 201);
+        }
+        for (q, n) in [("%25", 1), ("_", 1), ("%5C", 0), ("review", 1)] {
+            let r: Value = app.api().get(app.url(&format!("/api/v1/controls?q={q}"))).bearer_auth(t).send().await.unwrap().json().await.unwrap();
+            assert_eq!(r["total"], n, "q={q}: a % or _ matches only itself");
+        }
+        let members: Value = app.api().get(app.url("/api/v1/members?q=%25")).bearer_auth(t).send().await.unwrap().json().await.unwrap();
+        assert_eq!(members["total"], 0, "{members}");
+    }
+}
+
+on_both_engines! {
+    async fn evidence_refuses_unknown_parts_and_sorts_and_https_gets_hsts(engine: Engine) {
+        let app = spawn_app(engine).await;
+        let t = &app.admin_token;
+        let form = reqwest::multipart::Form::new()
+            .text("title", "Backup report")
+            .text("colour", "blue")
+            .part("file", reqwest::multipart::Part::bytes(b"report".to_vec()).file_name("r.txt"));
+        let r = app.api().post(app.url("/api/v1/evidence")).bearer_auth(t).multipart(form).send().await.unwrap();
+        assert_eq!(r.status(), 422);
+        assert_eq!(r.json::<Value>().await.unwrap()["errors"][0]["field"], "colour");
+        let form = reqwest::multipart::Form::new().text("title", "a\u{0}b");
+        let r = app.api().post(app.url("/api/v1/evidence")).bearer_auth(t).multipart(form).send().await.unwrap();
+        assert_eq!(r.status(), 422);
+        let r = app.api().get(app.url("/api/v1/evidence?sort=password")).bearer_auth(t).send().await.unwrap();
+        assert_eq!(r.status(), 422);
+        assert_eq!(r.json::<Value>().await.unwrap()["errors"][0]["field"], "sort");
+        let r = app.api().get(app.url("/api/v1/health")).header("x-forwarded-proto", "https").send().await.unwrap();
+        assert!(r.headers()["strict-transport-security"].to_str().unwrap().starts_with("max-age="));
+        let r = app.api().get(app.url("/api/v1/health")).send().await.unwrap();
+        assert!(r.headers().get("strict-transport-security").is_none(), "not on plain HTTP");
+    }
+}
