@@ -33,7 +33,7 @@ pub use error::StoreError;
 pub use identity::{ApiToken, Member, NewMember, Organisation, Session, TokenOwner, User};
 pub use link::{Link, RecordName, WorkItem};
 pub use migrate::schema_version;
-pub use page::{Cursor, ListQuery, Page, SortOrder};
+pub use page::{Cursor, ListQuery, Page, SortOrder, MAX_LIMIT};
 pub use register::{Record, RecordFilter};
 pub use risk::{
     draft_from_risk, Acceptance, Assessment, HeatCell, MethodVersion, RegisterRow, Risk, RiskDraft, RiskFilter, Score,

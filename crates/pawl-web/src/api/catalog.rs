@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 #[derive(Serialize, ToSchema)]
-pub struct ControlOut {
+pub struct AnnexControlOut {
     /// `5.1` ... `8.34`.
     pub id: String,
     /// `A.5.1` ...
@@ -31,10 +31,10 @@ pub struct AttributesOut {
     pub security_domains: Vec<String>,
 }
 
-impl From<&AnnexAControl> for ControlOut {
+impl From<&AnnexAControl> for AnnexControlOut {
     fn from(c: &AnnexAControl) -> Self {
         let a = &c.attributes;
-        ControlOut {
+        AnnexControlOut {
             id: c.id.clone(),
             annex_ref: c.annex_ref(),
             title: c.title.clone(),
@@ -73,7 +73,7 @@ impl From<&Clause> for ClauseOut {
     }
 }
 
-list_of!(ControlList, ControlOut);
+list_of!(AnnexControlList, AnnexControlOut);
 list_of!(ClauseList, ClauseOut);
 
 #[derive(Debug, Deserialize, IntoParams, Default)]
@@ -145,22 +145,25 @@ impl ControlFilter {
 
 /// The 93 Annex A controls, filterable by theme and by attribute value.
 #[utoipa::path(get, path = "/api/v1/catalog/iso27001-2022/annex-a", tag = "catalog", params(ControlFilter),
-    responses((status = 200, body = ControlList), (status = 401, body = Problem), (status = 422, body = Problem)))]
-pub async fn annex_a_list(Query(f): Query<ControlFilter>) -> ApiResult<Json<ControlList>> {
+    responses((status = 200, body = AnnexControlList), (status = 401, body = Problem), (status = 422, body = Problem)))]
+pub async fn annex_a_list(Query(f): Query<ControlFilter>) -> ApiResult<Json<AnnexControlList>> {
     let (theme, attribute) = f.parse()?;
-    Ok(Json(ControlList::whole(
-        Catalog::get().filter(theme, attribute).map(ControlOut::from).collect(),
+    Ok(Json(AnnexControlList::whole(
+        Catalog::get()
+            .filter(theme, attribute)
+            .map(AnnexControlOut::from)
+            .collect(),
     )))
 }
 
 /// One Annex A control, by `5.1` or `A.5.1`.
 #[utoipa::path(get, path = "/api/v1/catalog/iso27001-2022/annex-a/{id}", tag = "catalog",
     params(("id" = String, Path, description = "Control id, e.g. 5.1 or A.5.1")),
-    responses((status = 200, body = ControlOut), (status = 404, body = Problem)))]
-pub async fn annex_a_get(Path(id): Path<String>) -> ApiResult<Json<ControlOut>> {
+    responses((status = 200, body = AnnexControlOut), (status = 404, body = Problem)))]
+pub async fn annex_a_get(Path(id): Path<String>) -> ApiResult<Json<AnnexControlOut>> {
     Catalog::get()
         .control(&id)
-        .map(|c| Json(ControlOut::from(c)))
+        .map(|c| Json(AnnexControlOut::from(c)))
         .ok_or_else(|| ApiError::not_found(&format!("Annex A control {id:?}")))
 }
 

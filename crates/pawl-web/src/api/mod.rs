@@ -69,7 +69,56 @@ impl Modify for Security {
 pub fn split(upload_limit: usize) -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
     let (routes, mut doc) = register::routes(router(upload_limit)).split_for_parts();
     register::document(&mut doc);
+    problems(&mut doc);
     (routes, doc)
+}
+
+/// Every error answer is a problem document, sent as
+/// `application/problem+json` (RFC 9457); the document says so for every
+/// operation, and adds the answers any operation can give that handlers do
+/// not list: a malformed request (400), and for those with a body one too
+/// large (413) or of a type not read (415).
+fn problems(doc: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::{Content, Ref, RefOr, ResponseBuilder};
+    const PROBLEM: &str = "application/problem+json";
+    let problem = |what: &str| {
+        RefOr::T(
+            ResponseBuilder::new()
+                .description(what)
+                .content(PROBLEM, Content::new(Some(Ref::from_schema_name("Problem"))))
+                .build(),
+        )
+    };
+    for item in doc.paths.paths.values_mut() {
+        let ops = [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.patch,
+        ];
+        for op in ops.into_iter().flatten() {
+            let answers = &mut op.responses.responses;
+            for (status, answer) in answers.iter_mut() {
+                if let (true, RefOr::T(r)) = (status.starts_with('4') || status.starts_with('5'), answer) {
+                    if let Some(c) = r.content.shift_remove("application/json") {
+                        r.content.insert(PROBLEM.to_owned(), c);
+                    }
+                }
+            }
+            answers
+                .entry("400".into())
+                .or_insert_with(|| problem("The request is malformed: its query, path or body cannot be read"));
+            if op.request_body.is_some() {
+                answers
+                    .entry("413".into())
+                    .or_insert_with(|| problem("The body is larger than this server reads"));
+                answers
+                    .entry("415".into())
+                    .or_insert_with(|| problem("The body's content type is not one this operation reads"));
+            }
+        }
+    }
 }
 
 fn router(upload_limit: usize) -> OpenApiRouter<AppState> {
@@ -159,6 +208,7 @@ pub(crate) fn attachment(mime: &str, name: &str) -> [(axum::http::HeaderName, St
 #[into_params(parameter_in = Query)]
 pub struct ListParams {
     /// Page size, 1 to 500; 50 when absent.
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u32>,
     /// The `next_cursor` of the previous page.
     pub cursor: Option<String>,
@@ -182,6 +232,12 @@ impl ListParams {
                 )]))
             }
         };
+        if let Some(n) = self.limit.filter(|n| !(1..=pawl_store::MAX_LIMIT).contains(n)) {
+            return Err(crate::ApiError::invalid(vec![pawl_domain::FieldError::new(
+                "limit",
+                format!("{n} is not a page size from 1 to {}", pawl_store::MAX_LIMIT),
+            )]));
+        }
         Ok(pawl_store::ListQuery {
             limit: self.limit,
             cursor: self.cursor.as_deref().map(pawl_store::Cursor::decode).transpose()?,

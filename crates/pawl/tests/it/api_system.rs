@@ -146,6 +146,16 @@ async fn the_openapi_document_covers_every_api_route() {
                 op["tags"].as_array().is_some_and(|t| !t.is_empty()),
                 "{method} {path} has no tag"
             );
+            for (status, answer) in op["responses"].as_object().unwrap() {
+                if status.starts_with('4') || status.starts_with('5') {
+                    let types: Vec<&String> = answer["content"]
+                        .as_object()
+                        .map(|c| c.keys().collect())
+                        .unwrap_or_default();
+                    assert_eq!(types, ["application/problem+json"], "{method} {path} {status}");
+                }
+            }
+            assert!(op["responses"]["400"].is_object(), "{method} {path} documents no 400");
         }
     }
     let routed: Vec<(String, String)> = pawl_web::policy::all_routes()
@@ -158,7 +168,19 @@ async fn the_openapi_document_covers_every_api_route() {
     for d in &documented {
         assert!(routed.contains(d), "{d:?} is documented but has no access rule");
     }
-    for schema in ["Problem", "MemberOut", "ControlOut", "AuditEventOut", "Health"] {
+    let annex = &paths["/api/v1/catalog/iso27001-2022/annex-a/{id}"]["get"]["responses"]["200"];
+    assert_eq!(
+        annex["content"]["application/json"]["schema"]["$ref"], "#/components/schemas/AnnexControlOut",
+        "the catalog is documented with its own schema, not the applied controls'"
+    );
+    for schema in [
+        "Problem",
+        "MemberOut",
+        "ControlOut",
+        "AnnexControlOut",
+        "AuditEventOut",
+        "Health",
+    ] {
         assert!(
             doc["components"]["schemas"][schema].is_object(),
             "schema {schema} missing"

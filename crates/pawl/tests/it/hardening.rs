@@ -361,3 +361,16 @@ on_both_engines! {
         assert!(r.headers().get("strict-transport-security").is_none(), "not on plain HTTP");
     }
 }
+
+on_both_engines! {
+    async fn a_page_size_outside_its_range_is_refused(engine: Engine) {
+        let app = spawn_app(engine).await;
+        for path in ["/api/v1/risks?limit=0", "/api/v1/assets?limit=501", "/api/v1/controls?limit=4294967295"] {
+            let r = app.api().get(app.url(path)).bearer_auth(&app.admin_token).send().await.unwrap();
+            assert_eq!(r.status(), 422, "{path}");
+            assert_eq!(r.json::<Value>().await.unwrap()["errors"][0]["field"], "limit", "{path}");
+        }
+        let r = app.api().get(app.url("/api/v1/risks?limit=4294967296")).bearer_auth(&app.admin_token).send().await.unwrap();
+        assert_eq!(r.status(), 400, "past u32: a malformed query");
+    }
+}
