@@ -26,6 +26,9 @@ pub struct App {
     pub login_limiter: Arc<rate_limit::LoginLimiter>,
     /// Where evidence files live, outside the database.
     pub blobs: evidence::Blobs,
+    /// Proxies whose `X-Forwarded-For` names the client; from anyone else
+    /// the header is ignored, since a client could claim any address in it.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 impl App {
@@ -34,6 +37,7 @@ impl App {
             store,
             login_limiter: Arc::new(rate_limit::LoginLimiter::default()),
             blobs: evidence::Blobs::new(evidence_dir),
+            trusted_proxies: Vec::new(),
         }
     }
 }

@@ -127,6 +127,10 @@ enum Command {
         /// Create (or keep) the demo organisation and print how to sign in.
         #[arg(long)]
         demo: bool,
+        /// A proxy (IP address) whose X-Forwarded-For names the client, for
+        /// sign-in throttling and the audit trail; repeat, or separate by commas.
+        #[arg(long = "trusted-proxy", env = "PAWL_TRUSTED_PROXIES", value_delimiter = ',')]
+        trusted_proxies: Vec<std::net::IpAddr>,
     },
     /// Bring the database schema up to date, then exit.
     Migrate,
@@ -342,7 +346,11 @@ fn init_logs(json: bool) {
 async fn run(cli: Cli) -> Result<std::process::ExitCode> {
     let ok = std::process::ExitCode::SUCCESS;
     match cli.command {
-        Command::Serve { addr, demo } => serve(&cli.db, addr, demo).await.map(|_| ok),
+        Command::Serve {
+            addr,
+            demo,
+            trusted_proxies,
+        } => serve(&cli.db, addr, demo, trusted_proxies).await.map(|_| ok),
         Command::Migrate => {
             let store = cli.db.open().await?;
             println!("database is up to date ({})", store.engine().as_str());
@@ -665,8 +673,9 @@ async fn seal_file(app: &App, file: &std::path::Path) -> Result<pawl_app::eviden
     Ok(w.seal(&name).await?)
 }
 
-async fn serve(db: &DbArgs, addr: SocketAddr, with_demo: bool) -> Result<()> {
-    let app = db.app().await?;
+async fn serve(db: &DbArgs, addr: SocketAddr, with_demo: bool, trusted_proxies: Vec<std::net::IpAddr>) -> Result<()> {
+    let mut app = db.app().await?;
+    app.trusted_proxies = trusted_proxies;
     // A damaged file (a copy taken while it was written, a failing disk) is
     // refused before it serves anyone; the page check is quick at any size.
     let problems = app.store.integrity_problems(false).await?;

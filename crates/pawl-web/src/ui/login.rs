@@ -67,6 +67,29 @@ fn session_cookie(value: &str, max_age: i64, secure: bool) -> HeaderValue {
     .unwrap_or(HeaderValue::from_static(""))
 }
 
+/// The client's address: the peer's, unless the peer is a trusted proxy, in
+/// which case the nearest address in `X-Forwarded-For` that is not itself
+/// a trusted proxy (the ones further left are the client's own claims).
+fn client_address(peer: std::net::IpAddr, headers: &HeaderMap, trusted: &[std::net::IpAddr]) -> String {
+    if !trusted.contains(&peer) {
+        return peer.to_string();
+    }
+    let forwarded = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .collect::<Vec<_>>();
+    forwarded
+        .iter()
+        .rev()
+        .filter_map(|a| a.parse::<std::net::IpAddr>().ok())
+        .find(|a| !trusted.contains(a))
+        .unwrap_or(peer)
+        .to_string()
+}
+
 /// Behind a TLS-terminating proxy the cookie must be marked Secure.
 fn behind_tls(headers: &HeaderMap) -> bool {
     headers.get("x-forwarded-proto").and_then(|v| v.to_str().ok()) == Some("https")
@@ -94,7 +117,8 @@ pub async fn submit(
         }
         return (StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response();
     }
-    match auth::sign_in(&s.app, &f.email, &f.password, &addr.ip().to_string()).await {
+    let address = client_address(addr.ip(), &headers, &s.app.trusted_proxies);
+    match auth::sign_in(&s.app, &f.email, &f.password, &address).await {
         Ok(signed) => {
             // A fresh session id at every sign-in; the old one, if any, ends.
             if let Some(old) = cookie(&headers, SESSION_COOKIE) {
@@ -147,6 +171,28 @@ pub async fn switch_org(State(s): State<AppState>, Auth(p): Auth, Form(f): Form<
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn forwarded_addresses_count_only_from_trusted_proxies() {
+        use axum::http::HeaderMap;
+        let proxy: std::net::IpAddr = "10.0.0.1".parse().unwrap();
+        let mut h = HeaderMap::new();
+        h.insert("x-forwarded-for", "6.6.6.6, 203.0.113.7".parse().unwrap());
+        assert_eq!(super::client_address(proxy, &h, &[proxy]), "203.0.113.7");
+        assert_eq!(
+            super::client_address(proxy, &h, &[]),
+            "10.0.0.1",
+            "an untrusted peer's header is ignored"
+        );
+        h.insert("x-forwarded-for", "203.0.113.7, 10.0.0.2".parse().unwrap());
+        let two: Vec<std::net::IpAddr> = vec![proxy, "10.0.0.2".parse().unwrap()];
+        assert_eq!(
+            super::client_address(proxy, &h, &two),
+            "203.0.113.7",
+            "proxies in a chain are skipped"
+        );
+        assert_eq!(super::client_address(proxy, &HeaderMap::new(), &[proxy]), "10.0.0.1");
+    }
+
     #[test]
     fn only_local_paths_are_followed_after_sign_in() {
         assert_eq!(super::safe_next(Some("/audit?x=1")), "/audit?x=1");

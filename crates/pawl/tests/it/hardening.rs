@@ -374,3 +374,35 @@ on_both_engines! {
         assert_eq!(r.status(), 400, "past u32: a malformed query");
     }
 }
+
+on_both_engines! {
+    async fn parallel_wrong_passwords_are_evaluated_within_the_allowance_and_logged(engine: Engine) {
+        let app = spawn_app(engine).await;
+        let attempts = (0..20).map(|_| {
+            let c = app.browser();
+            let url = app.url("/login");
+            async move {
+                c.post(url).form(&[("email", ADMIN_EMAIL), ("password", "not the password")]).send().await.unwrap().status().as_u16()
+            }
+        });
+        let statuses = futures_join_all(attempts).await;
+        assert_eq!(statuses.iter().filter(|s| **s == 401).count(), 5, "{statuses:?}");
+        assert_eq!(statuses.iter().filter(|s| **s == 429).count(), 15, "{statuses:?}");
+        let events: Value = app.api().get(app.url("/api/v1/audit/events?entity_type=user&limit=100")).bearer_auth(&app.admin_token).send().await.unwrap().json().await.unwrap();
+        let failed: Vec<&Value> = events["items"].as_array().unwrap().iter().filter(|e| e["action"] == "sign_in_failed").collect();
+        assert_eq!(failed.len(), 5, "each evaluated failure is in the trail: {events}");
+        assert_eq!(failed[0]["after"]["address"], "127.0.0.1");
+    }
+}
+
+/// Runs futures concurrently on this task, without a dependency for it.
+async fn futures_join_all<F: std::future::Future<Output = u16> + Send + 'static>(
+    fs: impl Iterator<Item = F>,
+) -> Vec<u16> {
+    let handles: Vec<_> = fs.map(tokio::spawn).collect();
+    let mut out = Vec::new();
+    for h in handles {
+        out.push(h.await.unwrap());
+    }
+    out
+}
