@@ -107,7 +107,7 @@ pub enum Role {
     Manager,
     /// Owns the risks, controls and actions assigned to them.
     Contributor,
-    /// Reads everything and records audit results; never alters evidence or history.
+    /// Reads everything, the audit trail included; never alters evidence or history.
     Auditor,
     /// Reads the ISMS.
     Viewer,

@@ -300,3 +300,21 @@ pub async fn enforce(req: Request, next: Next) -> Response {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The permission table holds what routes need and nothing else: a
+    /// permission no route asks for would promise a role something it
+    /// cannot do.
+    #[test]
+    fn every_permission_is_needed_by_some_route() {
+        for p in Permission::ALL {
+            assert!(
+                all_routes().any(|(_, _, r)| r == Needs(p)),
+                "{p:?} is in the table but no route needs it"
+            );
+        }
+    }
+}
