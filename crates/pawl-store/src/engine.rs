@@ -304,12 +304,35 @@ fn search_key(record_id: &str) -> String {
 
 /// The words of a search, as both engines' indexes read text: lower-cased
 /// runs of letters and digits; at most eight, each at most 40 characters.
+/// A reference (`R-0041`, or its start `R-00`) is one word, as the index
+/// holds it (see [`reference_word`]).
 pub(crate) fn search_terms(q: &str) -> Vec<String> {
-    q.split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
+    q.split_whitespace()
+        .flat_map(
+            |chunk| match reference_word(chunk.trim_matches(|c: char| !c.is_alphanumeric())) {
+                Some(w) => vec![w],
+                None => chunk
+                    .split(|c: char| !c.is_alphanumeric())
+                    .filter(|w| !w.is_empty())
+                    .map(str::to_owned)
+                    .collect(),
+            },
+        )
         .take(8)
         .map(|w| w.chars().take(40).collect::<String>().to_lowercase())
         .collect()
+}
+
+/// A reference as one word (`R-0041` as `R0041`), added to the indexed text
+/// beside the reference itself: every reference shares its letter with the
+/// whole register, so a search through that letter would read every entry.
+pub(crate) fn reference_word(s: &str) -> Option<String> {
+    let (letters, digits) = s.split_once('-')?;
+    let ok = !letters.is_empty()
+        && letters.chars().all(|c| c.is_ascii_alphabetic())
+        && !digits.is_empty()
+        && digits.chars().all(|c| c.is_ascii_digit());
+    ok.then(|| format!("{letters}{digits}"))
 }
 
 /// Feeds an organisation's audit events, in order, to `verifier` straight
@@ -452,5 +475,15 @@ mod tests {
             "postgres://pawl:***@db:5432/pawl"
         );
         assert_eq!(super::redact_url("postgres://db/pawl"), "postgres://db/pawl");
+    }
+
+    #[test]
+    fn references_are_one_word_and_other_text_splits() {
+        assert_eq!(super::search_terms("R-004242"), ["r004242"]);
+        assert_eq!(super::search_terms("(R-0042), backup"), ["r0042", "backup"]);
+        assert_eq!(super::search_terms("off-site 24/7"), ["off", "site", "24", "7"]);
+        assert_eq!(super::reference_word("AC-7"), Some("AC7".into()));
+        assert_eq!(super::reference_word("R-"), None);
+        assert_eq!(super::reference_word("x-y"), None);
     }
 }

@@ -11,6 +11,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (5, "registers", include_str!("migrations/0005_registers.sql")),
     (6, "search", include_str!("migrations/0006_search.sql")),
     (7, "risk counts", include_str!("migrations/0007_risk_counts.sql")),
+    (
+        8,
+        "reference words",
+        include_str!("migrations/0008_reference_words.sql"),
+    ),
 ];
 
 /// The migration that creates the full-text index, whose SQL is the one
@@ -18,6 +23,9 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
 const SEARCH: i64 = 6;
 /// The migration after which risks are in the full-text index too.
 const RISK_SEARCH: i64 = 7;
+/// The migration that empties the index to fill it again with references
+/// as whole words.
+const REFERENCE_WORDS: i64 = 8;
 
 pub(crate) async fn run(store: &Store) -> Result<usize, StoreError> {
     sqlx::raw_sql(
@@ -47,6 +55,10 @@ pub(crate) async fn run(store: &Store) -> Result<usize, StoreError> {
             crate::register::index_all(&mut tx, store.engine).await?;
         }
         if *version == RISK_SEARCH {
+            crate::risk::index_all(&mut tx, store.engine).await?;
+        }
+        if *version == REFERENCE_WORDS {
+            crate::register::index_all(&mut tx, store.engine).await?;
             crate::risk::index_all(&mut tx, store.engine).await?;
         }
         sqlx::query("INSERT INTO pawl_migrations (version, name, applied_at) VALUES ($1, $2, $3)")

@@ -221,6 +221,10 @@ fn sort_key(r: &Record, sort: &str) -> String {
 /// fields its kind declares searchable.
 fn search_text(r: &Record) -> String {
     let mut t = r.reference.clone().unwrap_or_default();
+    if let Some(w) = r.reference.as_deref().and_then(crate::engine::reference_word) {
+        t.push(' ');
+        t.push_str(&w);
+    }
     for (f, v) in r.kind.fields.iter().zip(&r.values) {
         if f.search {
             t.push(' ');

@@ -633,9 +633,17 @@ fn risk_conditions(sql: &mut Sql, org_id: &str, f: &RiskFilter, q: &ListQuery, e
 
 /// What the full-text index holds of a risk.
 fn risk_search_text(r: &Risk) -> String {
-    [&r.reference, &r.title, &r.description, &r.owner_name, &r.category]
-        .map(|s| s.as_str())
-        .join(" ")
+    let word = crate::engine::reference_word(&r.reference).unwrap_or_default();
+    [
+        &r.reference,
+        &word,
+        &r.title,
+        &r.description,
+        &r.owner_name,
+        &r.category,
+    ]
+    .map(|s| s.as_str())
+    .join(" ")
 }
 
 /// Fills the full-text index with every live risk, for the migration that

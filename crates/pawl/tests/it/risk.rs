@@ -760,5 +760,10 @@ on_both_engines! {
         assert_eq!(get(&app, t, "/api/v1/risks?q=wombat").await["total"], 2, "a retired risk is not found");
         assert_eq!(get(&app, t, "/api/v1/risks?status=treated").await["items"], json!([]), "an empty state lists nothing");
         assert_eq!(get(&app, t, "/api/v1/risks?q=%22%2A%29").await["total"], 0, "search syntax is not passed on");
+        // A reference is one word: the whole of it, or its start.
+        let one = get(&app, t, "/api/v1/risks?q=R-900").await;
+        assert_eq!((one["total"].as_i64(), one["items"][0]["reference"].as_str()), (Some(1), Some("R-900")));
+        assert_eq!(get(&app, t, "/api/v1/risks?q=R-90").await["total"], 2, "R-900 and R-901");
+        assert_eq!(get(&app, t, "/api/v1/risks?q=r-0001%20kangaroo").await["total"], 1);
     }
 }
