@@ -648,22 +648,36 @@ fn risk_search_text(r: &Risk) -> String {
 
 /// Fills the full-text index with every live risk, for the migration that
 /// adds risks to it.
+/// Read a page of 2,000 at a time, in the order of the live references'
+/// unique index, so that an upgrade of a large register holds one page, not
+/// the register.
 pub(crate) async fn index_all(tx: &mut sqlx::AnyConnection, engine: crate::Engine) -> Result<(), StoreError> {
-    let sql = format!("SELECT {RISK_COLUMNS}, r.org_id FROM risks r WHERE r.deleted_at IS NULL ORDER BY r.org_id");
-    let rows = sqlx::query(&sql).fetch_all(&mut *tx).await?;
-    let mut by_org: std::collections::BTreeMap<String, Vec<(String, String)>> = Default::default();
-    for row in &rows {
-        let r = risk_from_row(row)?;
-        let org: String = row.try_get(27)?;
-        by_org
-            .entry(org)
-            .or_default()
-            .push((r.id.clone(), risk_search_text(&r)));
+    let sql = format!(
+        "SELECT {RISK_COLUMNS}, r.org_id FROM risks r WHERE r.deleted_at IS NULL AND (r.org_id, r.reference) > ($1, $2)
+         ORDER BY r.org_id, r.reference LIMIT 2000"
+    );
+    let (mut org_after, mut ref_after) = (String::new(), String::new());
+    loop {
+        let rows = sqlx::query(&sql)
+            .bind(&org_after)
+            .bind(&ref_after)
+            .fetch_all(&mut *tx)
+            .await?;
+        let Some(last) = rows.last() else { return Ok(()) };
+        (org_after, ref_after) = (last.try_get(27)?, last.try_get(1)?);
+        let mut by_org: std::collections::BTreeMap<String, Vec<(String, String)>> = Default::default();
+        for row in &rows {
+            let r = risk_from_row(row)?;
+            let org: String = row.try_get(27)?;
+            by_org
+                .entry(org)
+                .or_default()
+                .push((r.id.clone(), risk_search_text(&r)));
+        }
+        for (org, items) in by_org {
+            engine.search_add_many(tx, &org, "risk", &items).await?;
+        }
     }
-    for (org, items) in by_org {
-        engine.search_add_many(tx, &org, "risk", &items).await?;
-    }
-    Ok(())
 }
 
 /// How one risk counts towards the kept totals and heat maps: +1 for what
