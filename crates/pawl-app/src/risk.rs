@@ -236,14 +236,6 @@ pub fn apply(
     } else if d.review_interval_days == 0 {
         d.review_interval_days = DEFAULT_REVIEW_DAYS;
     }
-    if let Some(nr) = &input.next_review {
-        d.next_review = match nr.as_deref().filter(|s| !s.trim().is_empty()) {
-            None => None,
-            Some(s) => p.take(parse_date("next_review", s)),
-        };
-    } else if d.next_review.is_none() {
-        d.next_review = Some((today() + time::Duration::days(d.review_interval_days)).to_string());
-    }
     d.assessed_on = None;
     if let Some(day) = input.assessed_on.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         match pawl_domain::time_fmt::parse_date("assessed_on", day) {
@@ -255,6 +247,31 @@ pub fn apply(
                 p.take::<()>(Err(e));
             }
         }
+    }
+    // The next review (8.2) follows from the assessment and the interval
+    // unless a date is given: set on creation, and again whenever the risk
+    // is scored or its interval changes. An empty date means "follow the
+    // interval", so no risk is left without one.
+    let explicit = input
+        .next_review
+        .as_ref()
+        .and_then(|nr| nr.as_deref().map(str::trim).filter(|s| !s.is_empty()));
+    let reassessed = input.likelihood.is_some()
+        || input.impact.is_some()
+        || input.residual_likelihood.is_some()
+        || input.residual_impact.is_some()
+        || input.review_interval_days.is_some();
+    match explicit {
+        Some(s) => d.next_review = p.take(parse_date("next_review", s)),
+        None if reassessed || input.next_review.is_some() || d.next_review.is_none() => {
+            let from = d
+                .assessed_on
+                .as_deref()
+                .and_then(|a| time::Date::parse(a, time::macros::format_description!("[year]-[month]-[day]")).ok())
+                .unwrap_or_else(today);
+            d.next_review = Some((from + time::Duration::days(d.review_interval_days)).to_string());
+        }
+        None => {}
     }
     p.finish()?;
     Ok(d)

@@ -767,3 +767,26 @@ on_both_engines! {
         assert_eq!(get(&app, t, "/api/v1/risks?q=r-0001%20kangaroo").await["total"], 1);
     }
 }
+
+on_both_engines! {
+    /// Issue 15: a risk never goes without a next review (8.2); it follows
+    /// from the assessment and the interval unless a date is given.
+    async fn the_next_review_follows_the_assessment_and_interval(engine: Engine) {
+        let app = spawn_app(engine).await;
+        let t = &app.admin_token;
+        let day = |offset: i64| (time::OffsetDateTime::now_utc().date() + time::Duration::days(offset)).to_string();
+        let r: Value = post(&app, t, "/api/v1/risks", json!({"title": "Yearly", "review_interval_days": 365, "next_review": ""})).await.json().await.unwrap();
+        assert_eq!(r["next_review"], day(365).as_str(), "an empty date follows the interval: {r}");
+        let id = r["id"].as_str().unwrap();
+        let patch = |body: Value| app.api().patch(app.url(&format!("/api/v1/risks/{id}"))).bearer_auth(t).json(&body).send();
+        let r: Value = patch(json!({"review_interval_days": 90})).await.unwrap().json().await.unwrap();
+        assert_eq!(r["next_review"], day(90).as_str(), "a shorter interval brings the review forward");
+        let dated: Value = post(&app, t, "/api/v1/risks", json!({"title": "Assessed last month", "likelihood": 2, "impact": 3,
+            "assessed_on": day(-30), "review_interval_days": 90})).await.json().await.unwrap();
+        assert_eq!(dated["next_review"], day(60).as_str(), "from the dated assessment: {dated}");
+        let r: Value = patch(json!({"next_review": day(10)})).await.unwrap().json().await.unwrap();
+        assert_eq!(r["next_review"], day(10).as_str(), "an explicit date stands");
+        let r: Value = patch(json!({"category": "Ops"})).await.unwrap().json().await.unwrap();
+        assert_eq!(r["next_review"], day(10).as_str(), "an unrelated change keeps it");
+    }
+}
