@@ -96,6 +96,7 @@ pub const ROUTES: &[(&str, &str, Rule)] = &[
     ("GET", "/api/v1/my-work", Needs(Enter)),
     // Web UI
     ("GET", "/static/{file}", Public),
+    ("GET", "/favicon.ico", Public),
     ("GET", "/login", Public),
     ("POST", "/login", Public),
     ("POST", "/logout", Needs(Enter)),

@@ -23,6 +23,7 @@ use pawl_domain::access::Permission;
 pub fn router(upload_limit: usize) -> Router<AppState> {
     register::routes(Router::new())
         .route("/static/{file}", get(static_file))
+        .route("/favicon.ico", get(favicon))
         .route("/login", get(login::form).post(login::submit))
         .route("/logout", post(login::logout))
         .route("/switch-org", post(login::switch_org))
@@ -96,6 +97,7 @@ async fn fallback(uri: axum::http::Uri) -> Response {
 
 const CSS: &str = include_str!("../../static/pawl.css");
 const JS: &str = include_str!("../../static/pawl.js");
+const FAVICON: &str = include_str!("../../static/favicon.svg");
 
 /// A digest of the static files, put in their URLs so that browsers may
 /// cache them and still never use a stale copy after an upgrade.
@@ -111,6 +113,7 @@ async fn static_file(axum::extract::Path(file): axum::extract::Path<String>) -> 
     let (body, mime) = match file.as_str() {
         "pawl.css" => (CSS, "text/css; charset=utf-8"),
         "pawl.js" => (JS, "text/javascript; charset=utf-8"),
+        "favicon.svg" => (FAVICON, "image/svg+xml"),
         _ => return not_found().await,
     };
     (
@@ -121,6 +124,12 @@ async fn static_file(axum::extract::Path(file): axum::extract::Path<String>) -> 
         body,
     )
         .into_response()
+}
+
+/// Browsers ask for `/favicon.ico` on every page whatever the page links;
+/// they accept an SVG there.
+async fn favicon() -> Response {
+    static_file(axum::extract::Path("favicon.svg".to_owned())).await
 }
 
 async fn not_found() -> Response {

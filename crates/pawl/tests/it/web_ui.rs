@@ -179,3 +179,15 @@ on_both_engines! {
         assert!(html.contains("6.1.2") && html.contains("Information security risk assessment"));
     }
 }
+
+on_both_engines! {
+    async fn every_page_has_an_icon(engine: Engine) {
+        let app = spawn_app(engine).await;
+        let r = app.browser().get(app.url("/favicon.ico")).send().await.unwrap();
+        assert_eq!(r.status(), 200, "browsers ask for it on every page");
+        assert_eq!(r.headers()["content-type"], "image/svg+xml");
+        assert!(r.text().await.unwrap().starts_with("<svg"));
+        let login = app.browser().get(app.url("/login")).send().await.unwrap().text().await.unwrap();
+        assert!(login.contains(r#"<link rel="icon" href="/static/favicon.svg""#));
+    }
+}
