@@ -153,24 +153,19 @@ pub async fn csrf(req: Request, next: Next) -> Response {
     next.run(Request::from_parts(parts, Body::from(bytes))).await
 }
 
-/// Whether `c` is a control character that no field of pawl's may hold:
-/// PostgreSQL refuses NUL in text, SQLite would store it, and none of them
-/// means anything to a person. Tab and line breaks are text.
-fn forbidden(c: char) -> bool {
-    c.is_control() && !matches!(c, '\t' | '\n' | '\r')
-}
+use pawl_domain::register::{check_text, is_forbidden_char as forbidden};
+use pawl_domain::DomainError;
 
-/// The first field, by name, whose value holds a forbidden character.
-fn first_bad_pair(pairs: &[(String, String)]) -> Option<&str> {
+/// The first field whose name or value holds a forbidden character, refused by name.
+fn bad_pair(pairs: &[(String, String)]) -> Option<DomainError> {
     pairs
         .iter()
-        .find(|(k, v)| k.chars().chain(v.chars()).any(forbidden))
-        .map(|(k, _)| k.as_str())
+        .find_map(|(k, v)| check_text(k, k).and_then(|_| check_text(k, v)).err())
 }
 
-/// Where in a JSON document a string holds a forbidden character, as a
-/// field path (`title`, `items[2].name`).
-fn bad_json_path(v: &serde_json::Value, at: &str) -> Option<String> {
+/// Where in a JSON document a string holds a forbidden character, refused
+/// by its field path (`title`, `items[2].name`).
+fn bad_json_path(v: &serde_json::Value, at: &str) -> Option<DomainError> {
     use serde_json::Value;
     let join = |k: &str| {
         if at.is_empty() {
@@ -180,18 +175,14 @@ fn bad_json_path(v: &serde_json::Value, at: &str) -> Option<String> {
         }
     };
     match v {
-        Value::String(s) => s.chars().any(forbidden).then(|| at.to_owned()),
+        Value::String(s) => check_text(if at.is_empty() { "body" } else { at }, s).err(),
         Value::Array(items) => items
             .iter()
             .enumerate()
             .find_map(|(i, x)| bad_json_path(x, &format!("{at}[{i}]"))),
-        Value::Object(m) => m.iter().find_map(|(k, x)| {
-            if k.chars().any(forbidden) {
-                Some(join(k))
-            } else {
-                bad_json_path(x, &join(k))
-            }
-        }),
+        Value::Object(m) => m
+            .iter()
+            .find_map(|(k, x)| check_text(&join(k), k).err().or_else(|| bad_json_path(x, &join(k)))),
         _ => None,
     }
 }
@@ -250,19 +241,13 @@ pub async fn refuse_control_characters(req: Request, next: Next) -> Response {
             crate::ui::PageError(e).into_response()
         }
     };
-    let field = |name: &str| {
-        ApiError::invalid(vec![pawl_domain::FieldError::new(
-            name,
-            "holds a control character (such as NUL); remove it",
-        )])
-    };
     if path_encodes_control(req.uri().path()) {
         return answer(ApiError::not_found("the page"));
     }
     if let Some(query) = req.uri().query() {
         let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query).unwrap_or_default();
-        if let Some(name) = first_bad_pair(&pairs) {
-            return answer(field(name));
+        if let Some(e) = bad_pair(&pairs) {
+            return answer(e.into());
         }
     }
     let content_type = req
@@ -291,15 +276,15 @@ pub async fn refuse_control_characters(req: Request, next: Next) -> Response {
     if json && json_escapes_control(&bytes) {
         // Malformed JSON is left to the handler's extractor to describe.
         if let Ok(v) = serde_json::from_slice::<serde_json::Value>(&bytes) {
-            if let Some(path) = bad_json_path(&v, "") {
-                return answer(field(if path.is_empty() { "body" } else { &path }));
+            if let Some(e) = bad_json_path(&v, "") {
+                return answer(e.into());
             }
         }
     }
     if form {
         let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&bytes).unwrap_or_default();
-        if let Some(name) = first_bad_pair(&pairs) {
-            return answer(field(name));
+        if let Some(e) = bad_pair(&pairs) {
+            return answer(e.into());
         }
     }
     next.run(Request::from_parts(parts, Body::from(bytes))).await
@@ -319,6 +304,7 @@ mod tests {
         assert!(path_encodes_control("/api/v1/risks/a%1Fb"));
         assert!(!path_encodes_control("/api/v1/risks/R-0001%20x"));
         let doc = serde_json::json!({"ok": "fine", "items": [{"name": "x"}, {"name": "y\u{0}"}]});
-        assert_eq!(bad_json_path(&doc, "").as_deref(), Some("items[1].name"));
+        let e = bad_json_path(&doc, "").expect("found");
+        assert!(e.to_string().starts_with("items[1].name: "), "{e}");
     }
 }

@@ -14,7 +14,11 @@ const PARSERS: usize = 2;
 static PARSING: Semaphore = Semaphore::const_new(PARSERS);
 
 /// Runs `read` on a blocking thread, at most [`PARSERS`] at a time.
-async fn parse<T: Send + 'static>(bytes: Vec<u8>, read: fn(&[u8]) -> T) -> Result<T, ApiError> {
+/// The bytes move to the thread as they are: a request body is not copied.
+async fn parse<T: Send + 'static>(
+    bytes: impl AsRef<[u8]> + Send + 'static,
+    read: fn(&[u8]) -> T,
+) -> Result<T, ApiError> {
     let busy = || {
         ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -24,17 +28,17 @@ async fn parse<T: Send + 'static>(bytes: Vec<u8>, read: fn(&[u8]) -> T) -> Resul
         )
     };
     let _permit = PARSING.acquire().await.map_err(|_| busy())?;
-    tokio::task::spawn_blocking(move || read(&bytes))
+    tokio::task::spawn_blocking(move || read(bytes.as_ref()))
         .await
         .map_err(|_| busy())
 }
 
 /// An uploaded register, CSV or XLSX.
-pub async fn read_sheet(bytes: Vec<u8>) -> Result<Result<Table, ImportProblem>, ApiError> {
+pub async fn read_sheet(bytes: impl AsRef<[u8]> + Send + 'static) -> Result<Result<Table, ImportProblem>, ApiError> {
     parse(bytes, pawl_reports::xlsx::read_sheet).await
 }
 
 /// An uploaded CSV file.
-pub async fn read_csv(bytes: Vec<u8>) -> Result<Result<Table, ImportProblem>, ApiError> {
+pub async fn read_csv(bytes: impl AsRef<[u8]> + Send + 'static) -> Result<Result<Table, ImportProblem>, ApiError> {
     parse(bytes, pawl_domain::risk::import::read_csv).await
 }

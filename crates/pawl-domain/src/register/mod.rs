@@ -350,10 +350,15 @@ impl Kind {
     }
 }
 
-/// Refuses characters that cannot be typed or shown: every control
-/// character but tab and newline (NUL also breaks PostgreSQL's text).
+/// Whether no text field may hold `c`: every control character but tab and
+/// line breaks (NUL also breaks PostgreSQL's text).
+pub fn is_forbidden_char(c: char) -> bool {
+    c.is_control() && !matches!(c, '\t' | '\n' | '\r')
+}
+
+/// Refuses characters that cannot be typed or shown (see [`is_forbidden_char`]).
 pub fn check_text(field: &str, s: &str) -> Result<(), DomainError> {
-    match s.chars().find(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r')) {
+    match s.chars().find(|c| is_forbidden_char(*c)) {
         Some(c) => Err(DomainError::field(
             field,
             format!("contains the control character U+{:04X}; remove it", c as u32),

@@ -275,10 +275,7 @@ pub fn check_shape(line: u64, columns: usize, rows_kept: usize) -> Result<(), Im
 /// Refuses a cell holding a control character other than tab or a line
 /// break: PostgreSQL cannot store NUL, and no register means anything by one.
 pub fn check_cell(line: u64, column: usize, value: &str) -> Result<(), ImportProblem> {
-    match value
-        .chars()
-        .find(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
-    {
+    match value.chars().find(|c| crate::register::is_forbidden_char(*c)) {
         Some(c) => Err(ImportProblem {
             line,
             column: Some(column + 1),

@@ -863,15 +863,7 @@ pub async fn read_evidence_form(
         }
         let value = String::from_utf8(value)
             .map_err(|_| ApiError::invalid(vec![FieldError::new(name.clone(), "not UTF-8 text")]))?;
-        if value
-            .chars()
-            .any(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
-        {
-            return Err(ApiError::invalid(vec![FieldError::new(
-                name,
-                "holds a control character (such as NUL); remove it",
-            )]));
-        }
+        pawl_domain::register::check_text(&name, &value)?;
         match name.as_str() {
             "title" => input.title = value,
             "url" => input.url = Some(value),
@@ -1060,7 +1052,7 @@ pub async fn crosswalk_put(
         &p.organisation.id,
         &p.actor(),
         (&key, &q.name),
-        crate::upload::read_csv(body.to_vec()).await?,
+        crate::upload::read_csv(body).await?,
         q.dry_run,
     )
     .await?;

@@ -766,7 +766,7 @@ pub async fn import(
         &s.app.store,
         &p.organisation.id,
         &service::RiskEditor::of(&p),
-        crate::upload::read_sheet(body.to_vec()).await?,
+        crate::upload::read_sheet(body).await?,
         &mapping,
         q.dry_run.unwrap_or(false),
     )

@@ -98,7 +98,7 @@ on_both_engines! {
         let (c, csrf) = app.signed_in(ADMIN_EMAIL).await;
         let r = c.post(app.url("/admin/organisation")).form(&[("name", "Evil\u{0}Ltd"), ("_csrf", csrf.as_str())]).send().await.unwrap();
         assert_eq!(r.status(), 422);
-        assert!(r.text().await.unwrap().contains("name: holds a control character"));
+        assert!(r.text().await.unwrap().contains("name: contains the control character U+0000"));
         assert_eq!(app.store().organisation(&app.org_id).await.unwrap().name, "Acme Ltd");
     }
 }
