@@ -272,6 +272,24 @@ impl Engine {
         Ok(())
     }
 
+    /// [`Engine::search_add_many`] for `(org_id, record_id, body)` rows of
+    /// any organisations, as the migrations that fill the index read them.
+    pub(crate) async fn search_add_by_org(
+        self,
+        tx: &mut sqlx::AnyConnection,
+        kind: &str,
+        rows: impl IntoIterator<Item = (String, String, String)>,
+    ) -> Result<(), crate::StoreError> {
+        let mut by_org: std::collections::BTreeMap<String, Vec<(String, String)>> = Default::default();
+        for (org, id, body) in rows {
+            by_org.entry(org).or_default().push((id, body));
+        }
+        for (org, items) in by_org {
+            self.search_add_many(tx, &org, kind, &items).await?;
+        }
+        Ok(())
+    }
+
     /// The condition "this row's `id` is a record of `kind` whose text has
     /// every one of `terms` as a word prefix". Terms are letters and digits
     /// only (see [`search_terms`]), so they cannot carry query syntax.

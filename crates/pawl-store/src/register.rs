@@ -271,11 +271,14 @@ pub(crate) async fn index_all(tx: &mut sqlx::AnyConnection, engine: crate::Engin
             kind.table
         );
         let rows = sqlx::query(&sql).fetch_all(&mut *tx).await?;
+        // The index holds none of them yet (the migrations that call this
+        // create or empty it): multi-row inserts, not a statement a record.
+        let mut found = Vec::with_capacity(rows.len());
         for row in &rows {
             let r = record_from_row(kind, row)?;
-            let org: String = row.try_get(n)?;
-            engine.search_put(tx, &org, kind.key, &r.id, &search_text(&r)).await?;
+            found.push((row.try_get(n)?, r.id.clone(), search_text(&r)));
         }
+        engine.search_add_by_org(tx, kind.key, found).await?;
     }
     Ok(())
 }

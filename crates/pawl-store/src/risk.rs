@@ -665,18 +665,12 @@ pub(crate) async fn index_all(tx: &mut sqlx::AnyConnection, engine: crate::Engin
             .await?;
         let Some(last) = rows.last() else { return Ok(()) };
         (org_after, ref_after) = (last.try_get(27)?, last.try_get(1)?);
-        let mut by_org: std::collections::BTreeMap<String, Vec<(String, String)>> = Default::default();
+        let mut found = Vec::with_capacity(rows.len());
         for row in &rows {
             let r = risk_from_row(row)?;
-            let org: String = row.try_get(27)?;
-            by_org
-                .entry(org)
-                .or_default()
-                .push((r.id.clone(), risk_search_text(&r)));
+            found.push((row.try_get(27)?, r.id.clone(), risk_search_text(&r)));
         }
-        for (org, items) in by_org {
-            engine.search_add_many(tx, &org, "risk", &items).await?;
-        }
+        engine.search_add_by_org(tx, "risk", found).await?;
     }
 }
 
