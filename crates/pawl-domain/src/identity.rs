@@ -136,6 +136,18 @@ impl Role {
         }
     }
 
+    /// The role as people read it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Role::Admin => "Administrator",
+            Role::Manager => "ISMS manager",
+            Role::Contributor => "Contributor",
+            Role::Auditor => "Auditor",
+            Role::Viewer => "Viewer",
+            Role::Staff => "Staff",
+        }
+    }
+
     pub fn parse(s: &str) -> Result<Self, DomainError> {
         Role::ALL
             .into_iter()

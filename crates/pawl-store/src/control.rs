@@ -665,6 +665,22 @@ impl OrgReader<'_> {
         Ok(Page { items, ..page })
     }
 
+    /// How many pieces of evidence, in their latest version, are past their
+    /// valid-until date: what the manager must collect again.
+    pub async fn expired_evidence_count(&self, today: &str) -> Result<i64, StoreError> {
+        let n: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM evidence e WHERE e.org_id = $1 AND e.deleted_at IS NULL
+               AND e.valid_until IS NOT NULL AND e.valid_until < $2
+               AND e.series_version = (SELECT MAX(e2.series_version) FROM evidence e2
+                   WHERE e2.org_id = e.org_id AND e2.series_id = e.series_id AND e2.deleted_at IS NULL)",
+        )
+        .bind(&self.org_id)
+        .bind(today)
+        .fetch_one(&self.store.read)
+        .await?;
+        Ok(n)
+    }
+
     pub async fn evidence(&self, id: &str) -> Result<Evidence, StoreError> {
         let e = live_by_id(&self.store.read, EVIDENCE, &self.org_id, id, evidence_from_row, "").await?;
         Ok(self.with_evidence_links(vec![e]).await?.remove(0))

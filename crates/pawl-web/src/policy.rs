@@ -105,6 +105,7 @@ pub const ROUTES: &[(&str, &str, Rule)] = &[
     ("GET", "/catalog/annex-a", Needs(Enter)),
     ("GET", "/catalog/annex-a/{id}", Needs(Enter)),
     ("GET", "/catalog/clauses", Needs(Enter)),
+    ("GET", "/coming", Needs(Enter)),
     ("GET", "/admin/members", Needs(ReadIsms)),
     ("POST", "/admin/members", Needs(ManageOrganisation)),
     ("POST", "/admin/members/{id}/role", Needs(ManageOrganisation)),
@@ -223,6 +224,35 @@ pub fn rule_for(method: &Method, path: &str) -> Option<Rule> {
         })
 }
 
+/// Whether a routed pattern (`/crosswalks/{framework}`) matches a concrete
+/// path (`/crosswalks/nist-csf-2.0`), segment by segment.
+fn pattern_matches(pattern: &str, path: &str) -> bool {
+    let (mut a, mut b) = (pattern.split('/'), path.split('/'));
+    loop {
+        match (a.next(), b.next()) {
+            (None, None) => return true,
+            (Some(p), Some(s)) if p == s || (p.starts_with('{') && !s.is_empty()) => {}
+            _ => return false,
+        }
+    }
+}
+
+/// Whether this principal may open a page: the rule of the GET route
+/// the address matches, so that navigation offers only what answers. The
+/// most specific route wins, as in the router (`/risks/due` before
+/// `/risks/{id}`).
+pub fn may_open(p: &pawl_app::Principal, href: &str) -> bool {
+    let path = href.split(['?', '#']).next().unwrap_or(href);
+    let literal = |pat: &str| pat.split('/').filter(|s| !s.starts_with('{')).count();
+    all_routes()
+        .filter(|(m, pat, _)| *m == "GET" && pattern_matches(pat, path))
+        .max_by_key(|(_, pat, _)| literal(pat))
+        .is_some_and(|(_, _, rule)| match rule {
+            Public => true,
+            Needs(permission) => p.can(permission),
+        })
+}
+
 /// The methods a routed path answers, HEAD with GET.
 fn methods_for(path: &str) -> Vec<&'static str> {
     let mut out: Vec<&'static str> = ROUTES
@@ -309,6 +339,15 @@ mod tests {
     /// The permission table holds what routes need and nothing else: a
     /// permission no route asks for would promise a role something it
     /// cannot do.
+    #[test]
+    fn a_concrete_address_matches_its_routed_pattern() {
+        assert!(pattern_matches("/crosswalks/{framework}", "/crosswalks/nist-csf-2.0"));
+        assert!(pattern_matches("/risks/due", "/risks/due"));
+        assert!(!pattern_matches("/risks/{id}", "/risks"));
+        assert!(!pattern_matches("/risks/{id}", "/risks/"));
+        assert!(!pattern_matches("/risks", "/risks/new"));
+    }
+
     #[test]
     fn every_permission_is_needed_by_some_route() {
         for p in Permission::ALL {

@@ -35,6 +35,17 @@ impl TreatmentOption {
         }
     }
 
+    /// The option as people read it, with the everyday word beside the
+    /// standard's.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Modify => "Modify (mitigate)",
+            Self::Retain => "Retain (accept)",
+            Self::Avoid => "Avoid",
+            Self::Share => "Share (transfer)",
+        }
+    }
+
     pub fn parse(s: &str) -> Result<Self, DomainError> {
         match normalise(s).as_str() {
             "modify" | "mitigate" | "reduce" | "treat" | "control" => Ok(Self::Modify),

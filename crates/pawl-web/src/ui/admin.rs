@@ -30,7 +30,7 @@ struct MembersPage {
     shell: Shell,
     members: Vec<Member>,
     next_cursor: Option<String>,
-    roles: Vec<&'static str>,
+    roles: Vec<(&'static str, &'static str)>,
     can_manage: bool,
     can_read_trail: bool,
     form: MemberForm,
@@ -62,7 +62,7 @@ async fn members_page(
         shell: Shell::new(s, p, "members").await?,
         members: page.items,
         next_cursor: page.next_cursor,
-        roles: Role::ALL.iter().map(|r| r.as_str()).collect(),
+        roles: Role::ALL.iter().map(|r| (r.as_str(), r.label())).collect(),
         can_manage: p.can(Permission::ManageOrganisation),
         can_read_trail: p.can(Permission::ReadAuditTrail),
         form,
@@ -99,7 +99,7 @@ pub async fn member_add(State(s): State<AppState>, Auth(p): Auth, Form(f): Form<
     {
         Ok((m, _)) => Ok(Redirect::to(&format!(
             "/admin/members?notice={}",
-            urlencode(&format!("{} added as {}.", m.email, m.role))
+            urlencode(&format!("{} added as {}.", m.email, m.role.label()))
         ))
         .into_response()),
         Err(e) => {
@@ -165,7 +165,7 @@ pub async fn member_role(
     match result {
         Ok(m) => Ok(Redirect::to(&format!(
             "/admin/members?notice={}",
-            urlencode(&format!("{} is now {}.", m.email, m.role))
+            urlencode(&format!("{} is now {}.", m.email, m.role.label()))
         ))
         .into_response()),
         Err(e) => members_with_error(&s, &p, e).await,

@@ -20,17 +20,37 @@ struct Dashboard {
     members: Option<i64>,
     audit_events: Option<i64>,
     isms: Option<IsmsFigures>,
+    /// What is assigned to the person, and how much of it is overdue.
+    mine: usize,
+    mine_overdue: usize,
 }
 
-/// The state of the ISMS, for those who may read its records.
+/// One line of the manager's to-do list: how many, what, where to act.
+struct Todo {
+    count: usize,
+    label: &'static str,
+    href: &'static str,
+    hint: &'static str,
+}
+
+/// The state of the ISMS, for those who may read its records: what needs
+/// doing first, then where the programme stands.
 struct IsmsFigures {
+    todo: Vec<Todo>,
     risks: i64,
-    reviews_due: usize,
     applied_controls: i64,
     applicable: usize,
     implemented: usize,
-    checks_due: usize,
 }
+
+impl IsmsFigures {
+    fn open_todo(&self) -> usize {
+        self.todo.iter().filter(|t| t.count > 0).count()
+    }
+}
+
+/// The acceptances that lapse within this many days are listed to renew.
+const ACCEPTANCE_NOTICE_DAYS: i64 = 30;
 
 pub async fn dashboard(State(s): State<AppState>, Auth(p): Auth) -> PageResult {
     let reader = s.app.store.org(&p.organisation.id);
@@ -46,22 +66,61 @@ pub async fn dashboard(State(s): State<AppState>, Auth(p): Auth) -> PageResult {
         true => Some(reader.audit_events(&Default::default(), &one).await?.total),
         false => None,
     };
+    let today = time::OffsetDateTime::now_utc().date();
     let isms = if p.can(Permission::ReadIsms) {
         let soa = pawl_app::control::soa(&s.app.store, &p.organisation.id, pawl_app::control::Detail::Counts).await?;
-        let today = time::OffsetDateTime::now_utc().date().to_string();
+        let notice = today + time::Duration::days(ACCEPTANCE_NOTICE_DAYS);
+        let today = today.to_string();
+        let todo = vec![
+            Todo {
+                count: pawl_app::risk::due_for_review(&s.app.store, &p.organisation.id, 500)
+                    .await?
+                    .len(),
+                label: "Risk reviews due",
+                href: "/risks/due",
+                hint: "Reassess each risk and record the new scores (8.2).",
+            },
+            Todo {
+                count: reader.expired_acceptances(&notice.to_string()).await?.len(),
+                label: "Risk acceptances lapsing within 30 days",
+                href: "/risks?status=accepted",
+                hint: "Renew or withdraw the acceptance before it lapses (6.1.3 f).",
+            },
+            Todo {
+                count: reader.expired_evidence_count(&today).await? as usize,
+                label: "Evidence past its valid-until date",
+                href: "/evidence",
+                hint: "Collect a fresh copy; a new version supersedes the old.",
+            },
+            Todo {
+                count: soa.warnings.len(),
+                label: "Statement of Applicability warnings",
+                href: "/soa",
+                hint: "Each names an inconsistency to resolve before approval (6.1.3 d).",
+            },
+            Todo {
+                count: reader.checks_due(&today).await?.len(),
+                label: "Control checks due",
+                href: "/controls#checks-due",
+                hint: "Run each check and record its result (9.1).",
+            },
+        ];
         Some(IsmsFigures {
+            todo,
             risks: reader.risks(&Default::default(), &one).await?.total,
-            reviews_due: pawl_app::risk::due_for_review(&s.app.store, &p.organisation.id, 500)
-                .await?
-                .len(),
             applied_controls: reader.applied_controls(&Default::default(), &one).await?.total,
             applicable: soa.applicable,
             implemented: soa.implemented,
-            checks_due: reader.checks_due(&today).await?.len(),
         })
     } else {
         None
     };
+    let mine = pawl_app::register::my_work(&s.app.store, &p).await?;
+    let today = today.to_string();
+    let mine_overdue = mine
+        .iter()
+        .filter(|i| i.due.as_deref().is_some_and(|d| d < today.as_str()))
+        .count();
     let c = Catalog::get();
     Ok(render(&Dashboard {
         shell: Shell::new(&s, &p, "home").await?,
@@ -70,6 +129,24 @@ pub async fn dashboard(State(s): State<AppState>, Auth(p): Auth) -> PageResult {
         members,
         audit_events,
         isms,
+        mine: mine.len(),
+        mine_overdue,
+    }))
+}
+
+#[derive(Template)]
+#[template(path = "coming.html")]
+struct ComingPage {
+    shell: Shell,
+    coming: &'static [super::Coming],
+}
+
+/// The areas not built yet, said plainly, in place of menu entries that
+/// lead nowhere.
+pub async fn coming(State(s): State<AppState>, Auth(p): Auth) -> PageResult {
+    Ok(render(&ComingPage {
+        shell: Shell::new(&s, &p, "coming").await?,
+        coming: super::COMING,
     }))
 }
 

@@ -8,6 +8,7 @@ mod control;
 mod login;
 mod register;
 mod risk;
+mod words;
 
 use crate::error::ApiError;
 use crate::AppState;
@@ -17,7 +18,6 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use pawl_app::{Principal, Via};
-use pawl_domain::access::Permission;
 
 /// The pages; `upload_limit` bounds evidence uploads.
 pub fn router(upload_limit: usize) -> Router<AppState> {
@@ -31,6 +31,7 @@ pub fn router(upload_limit: usize) -> Router<AppState> {
         .route("/catalog/annex-a", get(catalog::annex_a))
         .route("/catalog/annex-a/{id}", get(catalog::control))
         .route("/catalog/clauses", get(catalog::clauses))
+        .route("/coming", get(catalog::coming))
         .route("/admin/members", get(admin::members).post(admin::member_add))
         .route("/admin/members/{id}/role", post(admin::member_role))
         .route("/admin/members/{id}/remove", post(admin::member_remove))
@@ -136,11 +137,11 @@ async fn not_found() -> Response {
     message(StatusCode::NOT_FOUND, "Not found", "There is no page at this address.")
 }
 
-/// One entry of the side navigation; `href` is None for areas not built yet.
+/// One entry of the side navigation.
 pub struct NavItem {
     pub key: &'static str,
     pub label: &'static str,
-    pub href: Option<String>,
+    pub href: String,
 }
 
 pub struct NavGroup {
@@ -162,11 +163,35 @@ pub struct Shell {
     pub static_version: &'static str,
 }
 
-fn item(key: &'static str, label: &'static str, href: Option<&'static str>) -> NavItem {
+/// An area of the ISMS that a later issue builds: shown on one "Coming"
+/// page, not as menu entries that lead nowhere.
+pub struct Coming {
+    pub phase: &'static str,
+    pub label: &'static str,
+    pub clauses: &'static str,
+    pub what: &'static str,
+    pub issue: u32,
+}
+
+pub const COMING: &[Coming] = &[
+    Coming { phase: "Plan", label: "Context and scope", clauses: "4.1 to 4.3", what: "Internal and external issues, interested parties and their requirements, and the approved scope statement.", issue: 12 },
+    Coming { phase: "Plan", label: "Objectives", clauses: "6.2", what: "Measurable security objectives with their plans, tracked against metrics.", issue: 13 },
+    Coming { phase: "Do", label: "Documents", clauses: "5.2, 7.5", what: "Policies, processes, procedures and work instructions with versions, approval, review dates and staff acknowledgement.", issue: 9 },
+    Coming { phase: "Do", label: "Training and awareness", clauses: "7.2, 7.3", what: "Campaigns, completion records and competence per person.", issue: 12 },
+    Coming { phase: "Do", label: "Suppliers", clauses: "A.5.19 to A.5.22", what: "Suppliers by criticality with due-diligence reviews and failures.", issue: 12 },
+    Coming { phase: "Check", label: "Metrics", clauses: "9.1", what: "Measurements against targets and thresholds, entered, imported or computed from pawl's own data.", issue: 13 },
+    Coming { phase: "Check", label: "Internal audits", clauses: "9.2", what: "The audit programme, checklists, findings and audit reports.", issue: 10 },
+    Coming { phase: "Check", label: "Incidents and near misses", clauses: "A.5.24 to A.5.28", what: "Reports from anyone in the organisation, triage, and lessons learned.", issue: 11 },
+    Coming { phase: "Check", label: "Management review", clauses: "9.3", what: "The review's inputs compiled from live data, its decisions and actions.", issue: 13 },
+    Coming { phase: "Act", label: "Nonconformities", clauses: "10.2", what: "Nonconformities with root-cause analysis and corrective actions verified effective.", issue: 10 },
+    Coming { phase: "Act", label: "Improvements", clauses: "10.1", what: "The improvement register: identify, analyse, develop, implement, evaluate.", issue: 11 },
+];
+
+fn item(key: &'static str, label: &'static str, href: &str) -> NavItem {
     NavItem {
         key,
         label,
-        href: href.map(str::to_owned),
+        href: href.to_owned(),
     }
 }
 
@@ -180,67 +205,47 @@ impl Shell {
             .into_iter()
             .map(|(o, _)| (o.slug, o.name))
             .collect();
-        let mut admin = Vec::new();
-        if p.can(Permission::ReadIsms) {
-            admin.push(item("members", "Members", Some("/admin/members")));
-        }
-        if p.can(Permission::ManageOrganisation) {
-            admin.push(item("organisation", "Organisation", Some("/admin/organisation")));
-        }
-        if p.can(Permission::ManageOwnTokens) {
-            admin.push(item("tokens", "API tokens", Some("/account/tokens")));
-        }
-        if p.can(Permission::ReadAuditTrail) {
-            admin.push(item("audit", "Audit trail", Some("/audit")));
-        }
         let mut nav = vec![
             NavGroup {
                 title: "Plan",
                 items: vec![
-                    item("context", "Context and scope", None),
-                    item("risks", "Risk register", Some("/risks")),
-                    item("risk-method", "Risk method", Some("/risk-method")),
-                    item("soa", "Statement of Applicability", Some("/soa")),
-                    item("objectives", "Objectives", None),
+                    item("risks", "Risk register", "/risks"),
+                    item("risk-method", "Risk method", "/risk-method"),
+                    item("soa", "Statement of Applicability", "/soa"),
                 ],
             },
             NavGroup {
                 title: "Do",
                 items: vec![
-                    item("controls", "Applied controls", Some("/controls")),
-                    item("evidence", "Evidence", Some("/evidence")),
-                    item("documents", "Documents", None),
-                    item("training", "Training", None),
-                    item("suppliers", "Suppliers", None),
+                    item("controls", "Applied controls", "/controls"),
+                    item("evidence", "Evidence", "/evidence"),
                 ],
             },
             NavGroup {
                 title: "Check",
-                items: vec![
-                    item("kpis", "KPIs", None),
-                    item("audits", "Internal audits", None),
-                    item("incidents", "Incidents", None),
-                    item("review", "Management review", None),
-                ],
+                items: vec![],
             },
             NavGroup {
                 title: "Act",
-                items: vec![
-                    item("nonconformities", "Nonconformities", None),
-                    item("improvements", "Improvements", None),
-                ],
+                items: vec![],
             },
             NavGroup {
                 title: "Catalog",
                 items: vec![
-                    item("annex-a", "Annex A controls", Some("/catalog/annex-a")),
-                    item("clauses", "Clauses 4 to 10", Some("/catalog/clauses")),
-                    item("crosswalks", "Crosswalks", Some("/crosswalks/nist-csf-2.0")),
+                    item("annex-a", "Annex A controls", "/catalog/annex-a"),
+                    item("clauses", "Clauses 4 to 10", "/catalog/clauses"),
+                    item("crosswalks", "Crosswalks", "/crosswalks/nist-csf-2.0"),
+                    item("coming", "Coming to pawl", "/coming"),
                 ],
             },
             NavGroup {
                 title: "Administration",
-                items: admin,
+                items: vec![
+                    item("members", "Members", "/admin/members"),
+                    item("organisation", "Organisation", "/admin/organisation"),
+                    item("tokens", "API tokens", "/account/tokens"),
+                    item("audit", "Audit trail", "/audit"),
+                ],
             },
         ];
         // Every declared register is listed in its PDCA area.
@@ -249,13 +254,18 @@ impl Shell {
                 g.items.push(NavItem {
                     key: k.path,
                     label: k.plural,
-                    href: Some(format!("/{}", k.path)),
+                    href: format!("/{}", k.path),
                 });
             }
         }
+        // Navigation offers only what the access policy lets this role open.
+        for g in &mut nav {
+            g.items.retain(|i| crate::policy::may_open(p, &i.href));
+        }
+        nav.retain(|g| !g.items.is_empty());
         Ok(Shell {
             email: p.email.clone(),
-            role: p.role.as_str(),
+            role: p.role.label(),
             org_name: p.organisation.name.clone(),
             org_slug: p.organisation.slug.clone(),
             organisations,
@@ -311,7 +321,8 @@ pub fn forbidden_page(p: &Principal) -> Response {
         "Not allowed",
         &format!(
             "Your role in {} ({}) does not allow this page.",
-            p.organisation.name, p.role
+            p.organisation.name,
+            p.role.label()
         ),
     )
 }

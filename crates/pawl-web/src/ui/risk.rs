@@ -1,6 +1,7 @@
 //! Risk register pages: the register with heat maps, a risk, its form,
 //! the review list, import, the past register, assets and the method.
 
+use super::words::RiskWords;
 use super::{render, PageError, PageResult, Shell};
 use crate::api::risk::{heat_grid, RiskParams};
 use crate::auth::Auth;
@@ -84,6 +85,7 @@ pub struct FilterView {
 #[template(path = "risks.html")]
 struct RisksPage {
     shell: Shell,
+    words: RiskWords,
     risks: Vec<Risk>,
     total: i64,
     method_version: i64,
@@ -92,7 +94,7 @@ struct RisksPage {
     f: FilterView,
     statuses: Vec<(&'static str, &'static str)>,
     levels: Vec<(String, String)>,
-    treatments: Vec<&'static str>,
+    treatments: Vec<(&'static str, &'static str)>,
     sorts: Vec<(&'static str, &'static str)>,
     next_link: Option<String>,
     can_write: bool,
@@ -131,6 +133,7 @@ pub async fn register(State(s): State<AppState>, Auth(p): Auth, Query(mut q): Qu
     let text = |v: &Option<String>| v.clone().unwrap_or_default();
     Ok(render(&RisksPage {
         shell: Shell::new(&s, &p, "risks").await?,
+        words: RiskWords::of(&method.method),
         total: page.total,
         risks: page.items,
         method_version: method.version,
@@ -153,7 +156,7 @@ pub async fn register(State(s): State<AppState>, Auth(p): Auth, Query(mut q): Qu
             .iter()
             .map(|l| (l.key.clone(), l.label.clone()))
             .collect(),
-        treatments: TreatmentOption::ALL.iter().map(|t| t.as_str()).collect(),
+        treatments: TreatmentOption::ALL.iter().map(|t| (t.as_str(), t.label())).collect(),
         sorts: vec![
             ("residual", "Residual level"),
             ("inherent", "Inherent level"),
@@ -185,6 +188,7 @@ pub async fn levels_css(State(s): State<AppState>, Auth(p): Auth) -> Result<Resp
 #[template(path = "risk.html")]
 struct RiskPage {
     shell: Shell,
+    words: RiskWords,
     risk: Risk,
     /// The assets it affects: (id, name).
     assets: Vec<(String, String)>,
@@ -218,6 +222,7 @@ async fn risk_page(
     let method = reader.risk_method().await?;
     Ok(RiskPage {
         shell: Shell::new(s, p, "risks").await?,
+        words: RiskWords::of(&method.method),
         assets: reader
             .risk_assets(id)
             .await?
@@ -709,12 +714,15 @@ pub async fn add_action(
 #[template(path = "risks_due.html")]
 struct DuePage {
     shell: Shell,
+    words: RiskWords,
     due: Vec<DueForReview>,
 }
 
 pub async fn due(State(s): State<AppState>, Auth(p): Auth) -> PageResult {
+    let method = s.app.store.org(&p.organisation.id).risk_method().await?;
     Ok(render(&DuePage {
         shell: Shell::new(&s, &p, "risks").await?,
+        words: RiskWords::of(&method.method),
         due: service::due_for_review(&s.app.store, &p.organisation.id, 500).await?,
     }))
 }
@@ -727,6 +735,7 @@ pub async fn export_csv(State(s): State<AppState>, Auth(p): Auth) -> PageResult 
 #[template(path = "risk_report.html")]
 struct ReportPage {
     static_version: &'static str,
+    words: RiskWords,
     org: String,
     produced: String,
     produced_by: String,
@@ -764,6 +773,7 @@ pub async fn report(State(s): State<AppState>, Auth(p): Auth) -> PageResult {
     let residual = reader.heat_map(true).await?;
     Ok(render(&ReportPage {
         static_version: super::static_version(),
+        words: RiskWords::of(&method.method),
         org: p.organisation.name.clone(),
         produced: pawl_domain::time_fmt::format_instant(time::OffsetDateTime::now_utc())[..16].replace('T', " "),
         produced_by: p.email.clone(),
@@ -843,6 +853,7 @@ pub struct AsOfQuery {
 #[template(path = "register_as_of.html")]
 struct AsOfPage {
     shell: Shell,
+    words: RiskWords,
     as_of: String,
     rows: Vec<RegisterRow>,
 }
@@ -855,8 +866,10 @@ pub async fn register_as_of(State(s): State<AppState>, Auth(p): Auth, Query(q): 
         .org(&p.organisation.id)
         .register_as_of(&date.to_string())
         .await?;
+    let method = s.app.store.org(&p.organisation.id).risk_method().await?;
     Ok(render(&AsOfPage {
         shell: Shell::new(&s, &p, "risks").await?,
+        words: RiskWords::of(&method.method),
         as_of: date.to_string(),
         rows,
     }))
@@ -866,6 +879,7 @@ pub async fn register_as_of(State(s): State<AppState>, Auth(p): Auth, Query(q): 
 #[template(path = "risk_method.html")]
 struct MethodPage {
     shell: Shell,
+    words: RiskWords,
     method: MethodVersion,
     versions: Vec<MethodVersion>,
     matrix: HeatMapView,
@@ -882,6 +896,7 @@ pub async fn method(State(s): State<AppState>, Auth(p): Auth, Query(q): Query<No
     }
     Ok(render(&MethodPage {
         shell: Shell::new(&s, &p, "risk-method").await?,
+        words: RiskWords::of(&method.method),
         matrix: heat_view("Risk matrix", "inherent_cell", &method.method, &[]),
         method,
         versions,

@@ -201,6 +201,38 @@ impl Driver {
         std::fs::write(format!("{dir}/{name}.png"), bytes).unwrap();
     }
 
+    /// Runs a script in the page (WebDriver's own channel, outside the CSP).
+    async fn exec(&self, script: &str) -> Value {
+        self.cmd(
+            reqwest::Method::POST,
+            "/execute/sync",
+            json!({"script": script, "args": []}),
+        )
+        .await
+    }
+
+    async fn set_window(&self, width: u32, height: u32) {
+        self.cmd(
+            reqwest::Method::POST,
+            "/window/rect",
+            json!({"width": width, "height": height}),
+        )
+        .await;
+    }
+
+    /// The browser's console messages since the last call, errors included.
+    async fn console(&self) -> String {
+        self.http
+            .post(format!("{}/session/{}/se/log", self.base, self.session))
+            .json(&json!({"type": "browser"}))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    }
+
     async fn quit(&self) {
         let _ = self
             .http
@@ -291,19 +323,152 @@ async fn a_person_signs_in_and_browses_the_catalog_in_chromium() {
     d.screenshot("soa").await;
 
     // No script error: the CSP allows our own file and nothing inline.
-    let logs = d
-        .http
-        .post(format!("{}/session/{}/se/log", d.base, d.session))
-        .json(&json!({"type": "browser"}))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let logs = d.console().await;
     assert!(!logs.contains("Content Security Policy"), "CSP violation: {logs}");
 
     d.click("form.inline button.link").await;
     d.wait_for_path("/login").await;
     d.quit().await;
+}
+
+/// Stored codes of the vocabularies people read, which no page may show
+/// as they are stored: those of more than one word (`treatment_planned`),
+/// since a one-word code reads as its own label.
+fn stored_codes() -> Vec<&'static str> {
+    use pawl_domain::control::{ControlStatus, Implementation, InclusionReason};
+    use pawl_domain::register::{FieldKind, KINDS};
+    use pawl_domain::risk::RiskStatus;
+    let mut codes: Vec<&'static str> = RiskStatus::ALL.iter().map(|s| s.as_str()).collect();
+    codes.extend(ControlStatus::ALL.iter().map(|s| s.as_str()));
+    codes.extend(Implementation::ALL.iter().map(|s| s.as_str()));
+    codes.extend(InclusionReason::ALL.iter().map(|s| s.as_str()));
+    codes.extend(pawl_domain::access::Permission::ALL.iter().map(|p| p.as_str()));
+    for k in KINDS {
+        for f in k.fields {
+            if let FieldKind::Choice(choices) = f.kind {
+                codes.extend(choices.iter().map(|c| c.code));
+            }
+        }
+        if let Some(w) = k.workflow {
+            codes.extend(w.states.iter().map(|s| s.code));
+        }
+    }
+    codes.retain(|c| c.contains('_'));
+    codes.sort_unstable();
+    codes.dedup();
+    codes
+}
+
+/// Every demo role signs in and opens every page its navigation offers, and
+/// a record of each main kind, on a phone (390 px) and a desktop (1440 px):
+/// no page scrolls sideways, no link offered answers "Not allowed", no
+/// stored code shows where a label belongs, and the console stays clean.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_demo_role_gets_pages_that_fit_a_phone_and_offer_only_what_it_may_open() {
+    let app = spawn_app(Engine::Sqlite).await;
+    pawl_app::demo::ensure_demo(&app.app, PASSWORD).await.unwrap();
+    let codes = stored_codes();
+    assert!(codes.contains(&"treatment_planned"), "{codes:?}");
+    let d = Driver::start().await;
+    let mut problems = Vec::new();
+    for (email, role) in pawl_app::demo::PEOPLE {
+        d.cmd(reqwest::Method::DELETE, "/cookie", Value::Null).await;
+        d.set_window(1440, 900).await;
+        d.goto(&app.url("/login")).await;
+        d.type_into("#email", email).await;
+        d.type_into("#password", PASSWORD).await;
+        d.click("button[type=submit]").await;
+        d.find(".sidenav").await;
+        let nav = d
+            .exec("return [...document.querySelectorAll('.sidenav a')].map(a => a.getAttribute('href'))")
+            .await;
+        let mut pages: Vec<String> = nav
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| h.as_str().unwrap().to_owned())
+            .collect();
+        assert!(pages.len() >= 3, "{role} is offered {pages:?}");
+        // A record of each main kind, reached as a person would, by its link.
+        for (list, link) in [
+            ("/risks", "table.data tbody a[href^='/risks/']"),
+            ("/controls", "table.data tbody a[href^='/controls/']"),
+            ("/assets", "table.data tbody a[href^='/assets/']"),
+        ] {
+            if pages.iter().any(|p| p == list) {
+                d.goto(&app.url(list)).await;
+                let href = d
+                    .exec(&format!(
+                        "const a = document.querySelector(\"{link}\"); return a && a.getAttribute('href')"
+                    ))
+                    .await;
+                pages.push(
+                    href.as_str()
+                        .unwrap_or_else(|| panic!("{list} lists no record"))
+                        .to_owned(),
+                );
+            }
+        }
+        d.console().await;
+        for width in [390u32, 1440] {
+            d.set_window(width, 900).await;
+            for page in &pages {
+                d.goto(&app.url(page)).await;
+                let v = d
+                    .exec(
+                        "return {w: document.documentElement.scrollWidth, vw: window.innerWidth, \
+                         h1: (document.querySelector('h1') || {}).textContent || '', text: document.body.innerText}",
+                    )
+                    .await;
+                let (w, vw) = (v["w"].as_u64().unwrap(), v["vw"].as_u64().unwrap());
+                assert!(vw <= width as u64 + 16, "the window is {vw} px, not {width}");
+                let at = format!("{role} at {width} px on {page}");
+                if w > vw {
+                    // Name what sticks out, outside any box that scrolls on its own.
+                    let culprits = d
+                        .exec(
+                            "const out = []; for (const e of document.body.querySelectorAll('*')) { \
+                               const r = e.getBoundingClientRect(); if (r.right <= window.innerWidth + 1) continue; \
+                               let p = e.parentElement, boxed = false; \
+                               while (p) { const o = getComputedStyle(p).overflowX; if (o === 'auto' || o === 'scroll' || o === 'hidden') { boxed = true; break; } p = p.parentElement; } \
+                               if (!boxed) out.push(e.tagName.toLowerCase() + (e.className ? '.' + e.className : '') + ' ' + Math.round(r.right)); } \
+                             return out.slice(-4).join(', ')",
+                        )
+                        .await;
+                    problems.push(format!("{at}: {w} px wide ({})", culprits.as_str().unwrap_or("")));
+                }
+                if v["h1"].as_str().unwrap().contains("Not allowed") {
+                    problems.push(format!("{at}: the menu offers a page that answers Not allowed"));
+                }
+                let text = v["text"].as_str().unwrap();
+                for code in &codes {
+                    if text.contains(code) {
+                        problems.push(format!("{at}: shows the stored code {code}"));
+                    }
+                }
+                let log = d.console().await;
+                if log.contains("SEVERE") {
+                    problems.push(format!("{at}: console error {log}"));
+                }
+                let shot = page.trim_matches('/').replace(['/', '?', '=', '&'], "-");
+                if matches!(
+                    page.as_str(),
+                    "/" | "/risks" | "/soa" | "/my-work" | "/controls" | "/audit"
+                ) {
+                    d.screenshot(&format!(
+                        "{role}-{}-{width}",
+                        if shot.is_empty() { "home" } else { &shot }
+                    ))
+                    .await;
+                }
+            }
+        }
+    }
+    d.quit().await;
+    assert!(
+        problems.is_empty(),
+        "{} problems:\n{}",
+        problems.len(),
+        problems.join("\n")
+    );
 }

@@ -105,7 +105,7 @@ on_both_engines! {
             .form(&[("_csrf", csrf.as_str()), ("email", "tom@acme.example"), ("role", "contributor"), ("password", PASSWORD)]).send().await.unwrap();
         assert_eq!(r.status(), 303);
         let html = c.get(app.url(r.headers()["location"].to_str().unwrap())).send().await.unwrap().text().await.unwrap();
-        assert!(html.contains("tom@acme.example added as contributor."));
+        assert!(html.contains("tom@acme.example added as Contributor."));
 
         let tom = app.store().org(&app.org_id).members(&Default::default()).await.unwrap()
             .items.into_iter().find(|m| m.email == "tom@acme.example").unwrap();
