@@ -859,6 +859,7 @@ async fn ensure_risks(app: &App, org_id: &str) -> Result<(), AppError> {
                     // One acceptance has lapsed, so it is due again.
                     expires_on: if k == 19 { "2026-10-31" } else { "2027-03-15" }.into(),
                     created_at: String::new(),
+                    on_behalf_of: (risk.owner_name != ADMIN_EMAIL).then(|| risk.owner_name.clone()),
                 },
                 None,
             )

@@ -8,7 +8,7 @@ use pawl_domain::identity::{Email, Role};
 use pawl_domain::register::ASSET;
 use pawl_domain::risk::import::{self, Column, ImportProblem, ParsedRegister};
 use pawl_domain::risk::method::Axis;
-use pawl_domain::risk::{parse_reference, Cia, RiskMethod, RiskStatus, TreatmentOption};
+use pawl_domain::risk::{parse_reference, AcceptedAs, Cia, RiskMethod, RiskStatus, TreatmentOption};
 use pawl_domain::DomainError;
 use pawl_domain::Problems;
 use pawl_store::{draft_from_risk, Acceptance, ListQuery, MethodVersion, Risk, RiskDraft, RiskFilter, Score, Store};
@@ -422,8 +422,20 @@ pub struct AcceptanceInput {
     pub expires_on: Option<String>,
 }
 
-/// The risk owner (or an admin) accepts the residual risk, within what the
-/// method lets their role accept (6.1.3 f).
+/// Whether this person may accept the risk's residual level, and as whom
+/// (6.1.3 f): the page asks before it offers the form, the service before
+/// it records. A risk with no owner has no one to act for.
+pub fn acceptance_by(risk: &Risk, method: &RiskMethod, level: &str, p: &Principal) -> Result<AcceptedAs, String> {
+    let is_owner = risk.owner_user_id.as_deref() == Some(p.user_id.as_str());
+    if !is_owner && risk.owner_name.is_empty() {
+        return Err("name the risk owner first: acceptance is theirs, or made on their behalf".into());
+    }
+    method.acceptance_by(level, p.role, is_owner)
+}
+
+/// The risk owner accepts the residual risk where the method lets their
+/// role accept its level; otherwise an ISMS manager or administrator the
+/// method allows accepts it on the owner's behalf (6.1.3 f).
 pub async fn accept(
     store: &Store,
     p: &Principal,
@@ -453,21 +465,6 @@ pub async fn accept(
         }
     };
     problems.finish()?;
-    let is_owner = risk.owner_user_id.as_deref() == Some(p.user_id.as_str());
-    if !is_owner && p.role != Role::Admin {
-        return Err(DomainError::field(
-            "risk",
-            format!(
-                "only the risk owner ({}) or an admin may accept this risk",
-                if risk.owner_name.is_empty() {
-                    "none set"
-                } else {
-                    &risk.owner_name
-                }
-            ),
-        )
-        .into());
-    }
     if risk.method_version != method.version {
         return Err(DomainError::field(
             "risk",
@@ -478,10 +475,11 @@ pub async fn accept(
         )
         .into());
     }
-    method
-        .method
-        .may_accept(&level, p.role)
-        .map_err(|why| DomainError::field("risk", why))?;
+    let on_behalf_of =
+        match acceptance_by(&risk, &method.method, &level, p).map_err(|why| DomainError::field("risk", why))? {
+            AcceptedAs::Owner => None,
+            AcceptedAs::OnOwnersBehalf => Some(risk.owner_name.clone()),
+        };
     let mut tx = store.write(org_id, &p.actor()).await?;
     let accepted = tx
         .accept_risk(
@@ -497,6 +495,7 @@ pub async fn accept(
                 accepted_on: today().to_string(),
                 expires_on: expires_on.unwrap_or_default(),
                 created_at: String::new(),
+                on_behalf_of,
             },
             expected,
         )

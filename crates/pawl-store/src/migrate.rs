@@ -16,6 +16,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "reference words",
         include_str!("migrations/0008_reference_words.sql"),
     ),
+    (
+        9,
+        "acceptance on behalf",
+        include_str!("migrations/0009_acceptance_on_behalf.sql"),
+    ),
 ];
 
 /// The migration that creates the full-text index, whose SQL is the one

@@ -117,6 +117,9 @@ pub struct Acceptance {
     pub accepted_on: String,
     pub expires_on: String,
     pub created_at: String,
+    /// The owner, by name, when someone with the method's authority
+    /// accepted for them.
+    pub on_behalf_of: Option<String>,
 }
 
 /// Narrows the register. Empty fields do not filter.
@@ -260,7 +263,7 @@ fn assessment_from_row(r: &AnyRow) -> Result<Assessment, StoreError> {
 }
 
 const ACCEPTANCE_COLUMNS: &str =
-    "id, risk_id, level, accepted_by_id, accepted_by_name, role, rationale, accepted_on, expires_on, created_at";
+    "id, risk_id, level, accepted_by_id, accepted_by_name, role, rationale, accepted_on, expires_on, created_at, on_behalf_of";
 
 fn acceptance_from_row(r: &AnyRow) -> Result<Acceptance, StoreError> {
     Ok(Acceptance {
@@ -274,6 +277,7 @@ fn acceptance_from_row(r: &AnyRow) -> Result<Acceptance, StoreError> {
         accepted_on: r.try_get(7)?,
         expires_on: r.try_get(8)?,
         created_at: r.try_get(9)?,
+        on_behalf_of: r.try_get(10)?,
     })
 }
 
@@ -1302,7 +1306,7 @@ impl AuditedTx {
         };
         sqlx::query(
             "INSERT INTO risk_acceptances (id, org_id, risk_id, level, accepted_by_id, accepted_by_name, role, rationale,
-                accepted_on, expires_on, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                accepted_on, expires_on, created_at, on_behalf_of) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
         )
         .bind(&acc.id)
         .bind(&self.org_id)
@@ -1315,6 +1319,7 @@ impl AuditedTx {
         .bind(&acc.accepted_on)
         .bind(&acc.expires_on)
         .bind(&acc.created_at)
+        .bind(&acc.on_behalf_of)
         .execute(&mut *self.tx)
         .await?;
         self.record::<(), _>("create", "risk_acceptance", &acc.id, None, Some(&acc))

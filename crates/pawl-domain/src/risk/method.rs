@@ -306,20 +306,57 @@ impl RiskMethod {
             )),
             Some(a) if a.accepted_by.contains(&role) => Ok(()),
             Some(a) => Err(format!(
-                "a {role} may not accept a {label} risk; the method reserves that to {}",
-                if a.accepted_by.is_empty() {
-                    "no one".to_owned()
-                } else {
-                    a.accepted_by
-                        .iter()
-                        .map(|r| r.as_str())
-                        .collect::<Vec<_>>()
-                        .join(" or ")
-                }
+                "under the risk method only these roles may accept a {label} risk: {} (yours is {})",
+                role_list(&a.accepted_by),
+                role.label()
             )),
             None => Err(format!("the risk method says nothing about accepting {label} risks")),
         }
     }
+
+    /// How a person may accept a residual risk at `level` (6.1.3 f): as its
+    /// owner, where the method lets the owner's role accept that level; or,
+    /// where it does not, as an ISMS manager or administrator whose role the
+    /// method allows, on the owner's behalf. `Err` says why not.
+    pub fn acceptance_by(&self, level: &str, role: Role, is_owner: bool) -> Result<AcceptedAs, String> {
+        self.may_accept(level, role)?;
+        if is_owner {
+            Ok(AcceptedAs::Owner)
+        } else if matches!(role, Role::Manager | Role::Admin) {
+            Ok(AcceptedAs::OnOwnersBehalf)
+        } else {
+            Err("only the risk owner, or an ISMS manager or administrator on the owner's behalf, may accept it".into())
+        }
+    }
+
+    /// Who may accept a residual risk at `level`, in words for the form.
+    pub fn who_may_accept(&self, level: &str) -> String {
+        let label = self.level(level).map(|l| l.label.as_str()).unwrap_or(level);
+        match self.acceptance.iter().find(|a| a.level == level) {
+            Some(a) if a.may_retain && !a.accepted_by.is_empty() => format!(
+                "Under the risk method a {label} risk may be accepted by: {}. The owner accepts it where their role is among these; \
+                 otherwise an ISMS manager or administrator among them accepts it on the owner's behalf.",
+                role_list(&a.accepted_by)
+            ),
+            _ => format!("Under the risk method a {label} risk may not be retained: treat, avoid or share it."),
+        }
+    }
+}
+
+fn role_list(roles: &[Role]) -> String {
+    if roles.is_empty() {
+        return "no one".into();
+    }
+    roles.iter().map(|r| r.label()).collect::<Vec<_>>().join(", ")
+}
+
+/// Whose acceptance a recorded acceptance is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AcceptedAs {
+    /// The risk owner accepted their own risk.
+    Owner,
+    /// Someone with the method's authority accepted it for the owner.
+    OnOwnersBehalf,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -379,7 +416,7 @@ mod tests {
         assert!(m.may_accept("low", Role::Contributor).is_ok());
         let why = m.may_accept("high", Role::Manager).unwrap_err();
         assert!(
-            why.contains("manager may not accept a High risk") && why.contains("admin"),
+            why.contains("may accept a High risk: Administrator (yours is ISMS manager)"),
             "{why}"
         );
         assert!(m
@@ -387,6 +424,26 @@ mod tests {
             .unwrap_err()
             .contains("may not be retained"));
         assert!(m.may_accept("low", Role::Auditor).is_err());
+    }
+
+    /// A manager may accept a contributor's medium risk for them; the
+    /// contributor may accept a low one themselves; another contributor may
+    /// accept neither.
+    #[test]
+    fn acceptance_goes_to_whoever_the_method_allows_on_the_owners_behalf() {
+        let m = RiskMethod::default_5x5();
+        assert_eq!(m.acceptance_by("low", Role::Contributor, true), Ok(AcceptedAs::Owner));
+        assert_eq!(
+            m.acceptance_by("medium", Role::Manager, false),
+            Ok(AcceptedAs::OnOwnersBehalf)
+        );
+        assert!(m.acceptance_by("medium", Role::Contributor, true).is_err());
+        assert!(m
+            .acceptance_by("low", Role::Contributor, false)
+            .unwrap_err()
+            .contains("on the owner's behalf"));
+        assert!(m.who_may_accept("medium").contains("ISMS manager, Administrator"));
+        assert!(m.who_may_accept("critical").contains("may not be retained"));
     }
 
     #[test]

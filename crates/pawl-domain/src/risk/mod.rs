@@ -7,7 +7,7 @@ pub mod method;
 use crate::DomainError;
 use serde::{Deserialize, Serialize};
 
-pub use method::{AcceptanceRule, RiskLevel, RiskMethod, ScaleLevel};
+pub use method::{AcceptanceRule, AcceptedAs, RiskLevel, RiskMethod, ScaleLevel};
 
 /// ISO/IEC 27005's four options, with the words tools commonly use accepted on input.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Hash)]

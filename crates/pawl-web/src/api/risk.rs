@@ -410,6 +410,8 @@ pub struct AcceptanceOut {
     pub rationale: String,
     pub accepted_on: String,
     pub expires_on: String,
+    /// The owner, when someone with the method's authority accepted for them.
+    pub on_behalf_of: Option<String>,
 }
 
 impl From<Acceptance> for AcceptanceOut {
@@ -422,6 +424,7 @@ impl From<Acceptance> for AcceptanceOut {
             rationale: a.rationale,
             accepted_on: a.accepted_on,
             expires_on: a.expires_on,
+            on_behalf_of: a.on_behalf_of,
         }
     }
 }
@@ -437,8 +440,10 @@ pub struct AcceptanceBody {
     pub expires_on: Option<String>,
 }
 
-/// The risk owner (or an admin) accepts the residual risk. Refused, with the
-/// reason, when the level is above what the person's role may accept.
+/// The risk owner accepts the residual risk where the method lets their
+/// role accept its level; otherwise an ISMS manager or administrator the
+/// method allows accepts it on the owner's behalf, and the acceptance says
+/// so. Refused, with the reason, for anyone else.
 #[utoipa::path(post, path = "/api/v1/risks/{id}/acceptance", tag = "risk", request_body = AcceptanceBody,
     params(("id" = String, Path), ("If-Match" = Option<String>, Header)),
     responses((status = 200, body = RiskOut), (status = 403, body = Problem), (status = 422, body = Problem)))]

@@ -203,6 +203,21 @@ struct RiskPage {
     can_read_trail: bool,
     notice: Option<String>,
     error: Option<String>,
+    /// Who may accept the risk at its level, in words.
+    who_may_accept: String,
+    /// How this person would accept it, when they may: the form is shown
+    /// only then.
+    accept_as: Option<String>,
+    /// Why this person may not accept it.
+    accept_refusal: Option<String>,
+    /// What was typed into the acceptance form, kept after an error.
+    typed: AcceptTyped,
+}
+
+#[derive(Default)]
+pub struct AcceptTyped {
+    rationale: String,
+    expires_on: String,
 }
 
 #[derive(Deserialize, Default)]
@@ -220,7 +235,35 @@ async fn risk_page(
     let reader = s.app.store.org(&p.organisation.id);
     let risk = reader.risk(id).await?;
     let method = reader.risk_method().await?;
+    let level = risk
+        .residual
+        .as_ref()
+        .or(risk.inherent.as_ref())
+        .map(|s| s.level.clone());
+    let (who_may_accept, accept) = match &level {
+        Some(level) => (
+            method.method.who_may_accept(level),
+            service::acceptance_by(&risk, &method.method, level, p),
+        ),
+        None => (String::new(), Err("assess the risk before accepting it".into())),
+    };
+    let (accept_as, accept_refusal) = match accept {
+        _ if !p.can(Permission::WriteIsms) => (None, None),
+        Ok(pawl_domain::risk::AcceptedAs::Owner) => (Some("You accept it as its owner.".to_owned()), None),
+        Ok(pawl_domain::risk::AcceptedAs::OnOwnersBehalf) => (
+            Some(format!(
+                "You accept it on behalf of its owner, {}; the record says so.",
+                risk.owner_name
+            )),
+            None,
+        ),
+        Err(why) => (None, Some(why)),
+    };
     Ok(RiskPage {
+        who_may_accept,
+        accept_as,
+        accept_refusal,
+        typed: AcceptTyped::default(),
         shell: Shell::new(s, p, "risks").await?,
         words: RiskWords::of(&method.method),
         assets: reader
@@ -634,7 +677,11 @@ pub async fn accept(
             if e.status.is_server_error() || e.status == StatusCode::NOT_FOUND {
                 return Err(PageError(e));
             }
-            let page = risk_page(&s, &p, &id, None, Some(e.message())).await?;
+            let mut page = risk_page(&s, &p, &id, None, Some(e.message())).await?;
+            page.typed = AcceptTyped {
+                rationale: input.rationale,
+                expires_on: input.expires_on.unwrap_or_default(),
+            };
             Ok((e.status, render(&page)).into_response())
         }
     }

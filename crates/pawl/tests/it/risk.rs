@@ -126,7 +126,7 @@ on_both_engines! {
         let r = post(&app, &manager, &format!("/api/v1/risks/{id}/acceptance"), json!({"rationale": "Cost of treatment too high"})).await;
         assert_eq!(r.status(), 422);
         let p: Value = r.json().await.unwrap();
-        assert!(p["detail"].as_str().unwrap().contains("manager may not accept a High risk"), "{p}");
+        assert!(p["detail"].as_str().unwrap().contains("may accept a High risk: Administrator (yours is ISMS manager)"), "{p}");
 
         let r = post(&app, &app.admin_token, &format!("/api/v1/risks/{id}/acceptance"),
             json!({"rationale": "Board accepts until the new supplier is live", "expires_on": "2099-01-31"})).await;
@@ -137,14 +137,32 @@ on_both_engines! {
         assert_eq!(acc["items"][0]["accepted_by"], ADMIN_EMAIL);
         assert_eq!(acc["items"][0]["role"], "admin");
         assert_eq!(acc["items"][0]["expires_on"], "2099-01-31");
+        assert_eq!(acc["items"][0]["on_behalf_of"], "mgr@acme.example", "the admin accepted for the owner");
 
         let r = post(&app, &app.admin_token, &format!("/api/v1/risks/{id}/acceptance"), json!({"rationale": "x", "expires_on": "2001-01-01"})).await;
         assert_eq!(r.status(), 422, "an acceptance must expire in the future");
 
-        // Only the owner or an admin accepts; a status cannot be set to accepted by hand.
+        // A contributor owns a medium risk their role may not accept: a
+        // manager accepts it on their behalf; another contributor may not.
+        let tom = app.member_token("tom@acme.example", "contributor").await;
+        let ann = app.member_token("ann@acme.example", "contributor").await;
+        let medium: Value = post(&app, &tom, "/api/v1/risks", json!({"title": "Lost laptop", "owner": "tom@acme.example", "likelihood": 2, "impact": 3})).await.json().await.unwrap();
+        let mid = medium["id"].as_str().unwrap();
+        assert_eq!(medium["inherent"]["level"], "medium");
+        let r = post(&app, &tom, &format!("/api/v1/risks/{mid}/acceptance"), json!({"rationale": "fine"})).await;
+        assert_eq!(r.status(), 422);
+        assert!(r.text().await.unwrap().contains("yours is Contributor"));
+        let r = post(&app, &ann, &format!("/api/v1/risks/{mid}/acceptance"), json!({"rationale": "fine"})).await;
+        assert_eq!(r.status(), 422);
         let other = app.member_token("other@acme.example", "manager").await;
+        let r = post(&app, &other, &format!("/api/v1/risks/{mid}/acceptance"), json!({"rationale": "Disk encryption is enough"})).await;
+        assert_eq!(r.status(), 200);
+        let acc = get(&app, &other, &format!("/api/v1/risks/{mid}/acceptances")).await;
+        assert_eq!(acc["items"][0]["accepted_by"], "other@acme.example");
+        assert_eq!(acc["items"][0]["on_behalf_of"], "tom@acme.example");
+        // Only the owner or an admin accepts; a status cannot be set to accepted by hand.
         let low: Value = post(&app, &manager, "/api/v1/risks", json!({"title": "Tailgating", "owner": "mgr@acme.example", "likelihood": 1, "impact": 2})).await.json().await.unwrap();
-        let r = post(&app, &other, &format!("/api/v1/risks/{}/acceptance", low["id"].as_str().unwrap()), json!({"rationale": "fine"})).await;
+        let r = post(&app, &ann, &format!("/api/v1/risks/{}/acceptance", low["id"].as_str().unwrap()), json!({"rationale": "fine"})).await;
         assert_eq!(r.status(), 422);
         assert!(r.text().await.unwrap().contains("only the risk owner"));
         let r = app.api().patch(app.url(&format!("/api/v1/risks/{}", low["id"].as_str().unwrap()))).bearer_auth(&manager)
@@ -788,5 +806,39 @@ on_both_engines! {
         assert_eq!(r["next_review"], day(10).as_str(), "an explicit date stands");
         let r: Value = patch(json!({"category": "Ops"})).await.unwrap().json().await.unwrap();
         assert_eq!(r["next_review"], day(10).as_str(), "an unrelated change keeps it");
+    }
+}
+
+on_both_engines! {
+    async fn the_acceptance_form_is_offered_to_those_who_may_use_it_and_keeps_what_was_typed(engine: Engine) {
+        let app = spawn_app(engine).await;
+        let tom = app.member_token("tom@acme.example", "contributor").await;
+        app.member_token("mgr@acme.example", "manager").await;
+        let medium: Value = post(&app, &tom, "/api/v1/risks", json!({"title": "Lost laptop", "owner": "tom@acme.example", "likelihood": 2, "impact": 3})).await.json().await.unwrap();
+        let page = format!("/risks/{}", medium["id"].as_str().unwrap());
+
+        // The owner's role may not accept a medium risk: no form, and the page says who can.
+        let (c, _) = app.signed_in("tom@acme.example").await;
+        let html = c.get(app.url(&page)).send().await.unwrap().text().await.unwrap();
+        assert!(!html.contains("/accept\""), "the contributor is offered a form they cannot use");
+        assert!(html.contains("may be accepted by: ISMS manager, Administrator"), "{html}");
+
+        // The manager may, on the owner's behalf; an error keeps the rationale.
+        let (c, csrf) = app.signed_in("mgr@acme.example").await;
+        let html = c.get(app.url(&page)).send().await.unwrap().text().await.unwrap();
+        assert!(html.contains("on behalf of its owner, tom@acme.example"));
+        let r = c.post(app.url(&format!("{page}/accept")))
+            .form(&[("_csrf", csrf.as_str()), ("rationale", "Disk encryption covers it"), ("expires_on", "2001-01-01")])
+            .send().await.unwrap();
+        assert_eq!(r.status(), 422);
+        let html = r.text().await.unwrap();
+        assert!(html.contains("must expire after today"));
+        assert!(html.contains(">Disk encryption covers it</textarea>"), "the typed rationale is lost");
+        let r = c.post(app.url(&format!("{page}/accept")))
+            .form(&[("_csrf", csrf.as_str()), ("rationale", "Disk encryption covers it"), ("expires_on", "2099-01-01")])
+            .send().await.unwrap();
+        assert_eq!(r.status(), 303);
+        let html = c.get(app.url(&page)).send().await.unwrap().text().await.unwrap();
+        assert!(html.contains("on behalf of tom@acme.example"));
     }
 }
