@@ -32,6 +32,13 @@ fn event_from_row(r: &AnyRow) -> Result<AuditEvent, sqlx::Error> {
 pub struct AuditFilter {
     pub entity_type: Option<String>,
     pub entity_id: Option<String>,
+    /// Part of the actor's name: an e-mail address, a token's name.
+    pub actor: Option<String>,
+    pub action: Option<String>,
+    /// Events on or after this day (YYYY-MM-DD).
+    pub from: Option<String>,
+    /// Events on or before this day (YYYY-MM-DD).
+    pub to: Option<String>,
 }
 
 /// The result of recomputing a chain.
@@ -53,6 +60,25 @@ impl OrgReader<'_> {
         if let Some(id) = &filter.entity_id {
             binds.push(id.clone());
             cond.push_str(&format!(" AND entity_id = ${}", binds.len()));
+        }
+        if let Some(a) = &filter.action {
+            binds.push(a.clone());
+            cond.push_str(&format!(" AND action = ${}", binds.len()));
+        }
+        if let Some(who) = &filter.actor {
+            binds.push(crate::engine::contains_pattern(who));
+            let p = format!("${}", binds.len());
+            cond.push_str(&format!(" AND {}", self.store.engine.contains("actor_name", &p)));
+        }
+        // Instants are stored as RFC 3339 text in UTC, so days compare as
+        // text: every instant of day `to` sorts below "{to}T99".
+        if let Some(from) = &filter.from {
+            binds.push(from.clone());
+            cond.push_str(&format!(" AND occurred_at >= ${}", binds.len()));
+        }
+        if let Some(to) = &filter.to {
+            binds.push(format!("{to}T99"));
+            cond.push_str(&format!(" AND occurred_at < ${}", binds.len()));
         }
         let total_sql = format!("SELECT COUNT(*) FROM audit_events{cond}");
         let mut total = sqlx::query_scalar::<_, i64>(&total_sql);

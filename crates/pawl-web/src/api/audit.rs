@@ -79,6 +79,14 @@ pub struct EventParams {
     /// e.g. `member`, `api_token`, `organisation`.
     pub entity_type: Option<String>,
     pub entity_id: Option<String>,
+    /// Part of the actor's name, e.g. an e-mail address.
+    pub actor: Option<String>,
+    /// e.g. `create`, `update`, `transition`, `approve`.
+    pub action: Option<String>,
+    /// Events on or after this day, YYYY-MM-DD.
+    pub from: Option<String>,
+    /// Events on or before this day, YYYY-MM-DD.
+    pub to: Option<String>,
     pub limit: Option<u32>,
     pub cursor: Option<String>,
     /// `desc` (default: newest first) or `asc`.
@@ -101,12 +109,36 @@ pub async fn events(
         q: None,
     }
     .to_query()?;
-    let filter = AuditFilter {
-        entity_type: q.entity_type,
-        entity_id: q.entity_id,
-    };
+    let filter = audit_filter(q.entity_type, q.entity_id, q.actor, q.action, q.from, q.to)?;
     let page = s.app.store.org(&p.organisation.id).audit_events(&filter, &list).await?;
     Ok(Json(AuditEventList::page(page)))
+}
+
+/// The trail's filters, empty ones dropped and days checked, for the API
+/// and the page alike.
+pub fn audit_filter(
+    entity_type: Option<String>,
+    entity_id: Option<String>,
+    actor: Option<String>,
+    action: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+) -> Result<AuditFilter, crate::ApiError> {
+    let given = |v: Option<String>| v.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+    let day = |field: &str, v: Option<String>| -> Result<Option<String>, crate::ApiError> {
+        Ok(match given(v) {
+            Some(d) => Some(pawl_domain::time_fmt::parse_date(field, &d)?.to_string()),
+            None => None,
+        })
+    };
+    Ok(AuditFilter {
+        entity_type: given(entity_type),
+        entity_id: given(entity_id),
+        actor: given(actor),
+        action: given(action),
+        from: day("from", from)?,
+        to: day("to", to)?,
+    })
 }
 
 #[derive(Serialize, ToSchema)]

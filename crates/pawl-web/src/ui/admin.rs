@@ -10,7 +10,6 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
 use pawl_app::{auth, members, AppError};
 use pawl_domain::access::Permission;
-use pawl_domain::audit::{diff, FieldChange};
 use pawl_domain::identity::Role;
 use pawl_domain::DomainError;
 use pawl_store::{ApiToken, Member, Organisation, StoreError};
@@ -305,93 +304,4 @@ pub async fn token_create(State(s): State<AppState>, Auth(p): Auth, Form(f): For
 pub async fn token_revoke(State(s): State<AppState>, Auth(p): Auth, Path(id): Path<String>) -> PageResult {
     crate::api::identity::revoke(&s, &p, &id, None).await?;
     Ok(Redirect::to("/account/tokens?notice=Token%20revoked.").into_response())
-}
-
-/// An audit event prepared for reading.
-pub struct EventView {
-    pub seq: i64,
-    pub occurred_at: String,
-    pub actor_kind: String,
-    pub actor_name: String,
-    pub action: String,
-    pub entity_type: String,
-    pub entity_id: String,
-    pub changes: Vec<FieldChange>,
-}
-
-impl From<pawl_domain::audit::AuditEvent> for EventView {
-    fn from(e: pawl_domain::audit::AuditEvent) -> Self {
-        EventView {
-            changes: diff(e.before.as_deref(), e.after.as_deref()),
-            seq: e.seq,
-            occurred_at: e.occurred_at,
-            actor_kind: e.actor_kind,
-            actor_name: e.actor_name,
-            action: e.action,
-            entity_type: e.entity_type,
-            entity_id: e.entity_id,
-        }
-    }
-}
-
-#[derive(Template)]
-#[template(path = "audit.html")]
-struct AuditPage {
-    shell: Shell,
-    events: Vec<EventView>,
-    total: i64,
-    next_cursor: Option<String>,
-    verify: crate::api::audit::VerifyOut,
-}
-
-pub async fn audit(State(s): State<AppState>, Auth(p): Auth, Query(q): Query<PageQuery>) -> PageResult {
-    let list = crate::api::ListParams {
-        cursor: q.cursor,
-        sort: Some("seq".into()),
-        order: Some("desc".into()),
-        ..Default::default()
-    }
-    .to_query()?;
-    let page = s
-        .app
-        .store
-        .org(&p.organisation.id)
-        .audit_events(&Default::default(), &list)
-        .await?;
-    let verify = s.app.store.verify_audit_chain(&p.organisation.id).await?.into();
-    Ok(render(&AuditPage {
-        shell: Shell::new(&s, &p, "audit").await?,
-        events: page.items.into_iter().map(EventView::from).collect(),
-        total: page.total,
-        next_cursor: page.next_cursor,
-        verify,
-    }))
-}
-
-#[derive(Template)]
-#[template(path = "history.html")]
-struct HistoryPage {
-    shell: Shell,
-    entity_type: String,
-    entity_id: String,
-    events: Vec<EventView>,
-}
-
-pub async fn history(
-    State(s): State<AppState>,
-    Auth(p): Auth,
-    Path((entity_type, entity_id)): Path<(String, String)>,
-) -> PageResult {
-    let events = s
-        .app
-        .store
-        .org(&p.organisation.id)
-        .history(&entity_type, &entity_id)
-        .await?;
-    Ok(render(&HistoryPage {
-        shell: Shell::new(&s, &p, "audit").await?,
-        entity_type,
-        entity_id,
-        events: events.into_iter().map(EventView::from).collect(),
-    }))
 }

@@ -8,6 +8,7 @@ mod control;
 mod login;
 mod register;
 mod risk;
+mod trail;
 mod words;
 
 use crate::error::ApiError;
@@ -83,8 +84,8 @@ pub fn router(upload_limit: usize) -> Router<AppState> {
             get(control::framework_import_form).post(control::framework_import),
         )
         .route("/crosswalks/{framework}", get(control::crosswalk))
-        .route("/audit", get(admin::audit))
-        .route("/history/{entity_type}/{entity_id}", get(admin::history))
+        .route("/audit", get(trail::audit))
+        .route("/history/{entity_type}/{entity_id}", get(trail::history))
         .fallback(fallback)
 }
 
@@ -279,6 +280,17 @@ impl Shell {
             static_version: static_version(),
         })
     }
+}
+
+/// The address of a list's next page: the cursor and the filters given.
+pub fn next_page(path: &str, cursor: &str, filters: &[(&str, &Option<String>)]) -> String {
+    let mut params: Vec<(&str, &str)> = vec![("cursor", cursor)];
+    for (k, v) in filters {
+        if let Some(v) = v.as_deref().filter(|v| !v.is_empty()) {
+            params.push((k, v));
+        }
+    }
+    format!("{path}?{}", serde_urlencoded::to_string(params).unwrap_or_default())
 }
 
 /// Renders a page; a template error becomes a logged 500 page.

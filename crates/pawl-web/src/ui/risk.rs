@@ -112,23 +112,21 @@ pub async fn register(State(s): State<AppState>, Auth(p): Auth, Query(mut q): Qu
     let inherent = reader.heat_map(false).await?;
     let residual = reader.heat_map(true).await?;
     let next_link = page.next_cursor.as_ref().map(|c| {
-        let mut params: Vec<(&str, String)> = vec![("cursor", c.clone())];
-        for (k, v) in [
-            ("q", &q.q),
-            ("status", &q.status),
-            ("residual_level", &q.residual_level),
-            ("treatment", &q.treatment),
-            ("sort", &q.sort),
-            ("order", &q.order),
-            ("inherent_cell", &q.inherent_cell),
-            ("residual_cell", &q.residual_cell),
-            ("asset_id", &q.asset_id),
-        ] {
-            if let Some(v) = v.as_ref().filter(|v| !v.is_empty()) {
-                params.push((k, v.clone()));
-            }
-        }
-        format!("/risks?{}", serde_urlencoded::to_string(params).unwrap_or_default())
+        super::next_page(
+            "/risks",
+            c,
+            &[
+                ("q", &q.q),
+                ("status", &q.status),
+                ("residual_level", &q.residual_level),
+                ("treatment", &q.treatment),
+                ("sort", &q.sort),
+                ("order", &q.order),
+                ("inherent_cell", &q.inherent_cell),
+                ("residual_cell", &q.residual_cell),
+                ("asset_id", &q.asset_id),
+            ],
+        )
     });
     let text = |v: &Option<String>| v.clone().unwrap_or_default();
     Ok(render(&RisksPage {

@@ -842,3 +842,49 @@ on_both_engines! {
         assert!(html.contains("on behalf of tom@acme.example"));
     }
 }
+
+on_both_engines! {
+    async fn history_reads_in_words_and_the_trail_filters_by_person_record_action_and_day(engine: Engine) {
+        let app = spawn_app(engine).await;
+        let tom = app.member_token("tom@acme.example", "contributor").await;
+        let risk: Value = post(&app, &tom, "/api/v1/risks", json!({"title": "Lost laptop", "owner": "tom@acme.example",
+            "likelihood": 2, "impact": 4, "residual_likelihood": 2, "residual_impact": 4})).await.json().await.unwrap();
+        let id = risk["id"].as_str().unwrap();
+        let r = app.api().patch(app.url(&format!("/api/v1/risks/{id}"))).bearer_auth(&tom)
+            .json(&json!({"residual_likelihood": 1, "treatment": "modify"})).send().await.unwrap();
+        assert_eq!(r.status(), 200);
+        post(&app, &tom, "/api/v1/treatment-actions", json!({"risk_id": id, "description": "Encrypt every disk", "owner": "tom@acme.example"})).await;
+
+        let (c, _) = app.signed_in(ADMIN_EMAIL).await;
+        let html = c.get(app.url(&format!("/history/risk/{id}"))).send().await.unwrap().text().await.unwrap();
+        assert!(html.contains("History of R-0001 Lost laptop"), "{html}");
+        assert!(html.contains("<th scope=\"row\">Residual risk</th>"));
+        assert!(html.contains(">Medium 2×4</td>") && html.contains(">Low 1×4</td>"), "{html}");
+        assert!(html.contains(">Modify (mitigate)</td>"));
+        assert!(!html.contains("likelihood&quot;") && !html.contains("\"likelihood\""), "no raw JSON");
+
+        // The action names its risk by reference and title, not by id.
+        let html = c.get(app.url("/audit?entity_type=treatment_action")).send().await.unwrap().text().await.unwrap();
+        assert!(html.contains("1 event match"), "{html}");
+        assert!(html.contains("<td class=\"diff-new\">R-0001 Lost laptop</td>"), "{html}");
+
+        let count = |html: &str| html.matches("class=\"event\"").count();
+        let all = c.get(app.url("/audit")).send().await.unwrap().text().await.unwrap();
+        let by_tom = c.get(app.url("/audit?actor=tom%40acme")).send().await.unwrap().text().await.unwrap();
+        assert!(count(&by_tom) >= 3 && count(&all) > count(&by_tom), "{}", count(&by_tom));
+        assert!(!by_tom.contains(&format!("by <strong>{ADMIN_EMAIL}")), "only tom's changes");
+        let updates = c.get(app.url("/audit?actor=tom%40acme&action=update")).send().await.unwrap().text().await.unwrap();
+        assert_eq!(count(&updates), 1);
+        let none = c.get(app.url("/audit?to=2001-01-01")).send().await.unwrap().text().await.unwrap();
+        assert!(none.contains("No event matches these filters."));
+        let r = c.get(app.url("/audit?from=yesterday")).send().await.unwrap();
+        assert!(r.text().await.unwrap().contains("from"), "a bad day is named");
+
+        // The API filters alike.
+        let today = time::OffsetDateTime::now_utc().date().to_string();
+        let events = get(&app, &app.admin_token, &format!("/api/v1/audit/events?actor=tom@acme.example&from={today}&to={today}")).await;
+        assert_eq!(events["items"].as_array().unwrap().len(), count(&by_tom));
+        let r = app.api().get(app.url("/api/v1/audit/events?to=31-12-2026")).bearer_auth(&app.admin_token).send().await.unwrap();
+        assert_eq!(r.status(), 422);
+    }
+}

@@ -117,7 +117,8 @@ on_both_engines! {
         assert!(r.text().await.unwrap().contains("changed by someone else"));
 
         let html = c.get(app.url(&format!("/history/member/{}", tom.id))).send().await.unwrap().text().await.unwrap();
-        assert!(html.contains("diff-changed") && html.contains("contributor") && html.contains("manager"));
+        assert!(html.contains("diff-changed") && html.contains("<td class=\"diff-old\">Contributor</td>") && html.contains("<td class=\"diff-new\">ISMS manager</td>"), "{html}");
+        assert!(html.contains("History of tom@acme.example"));
         assert!(html.contains(ADMIN_EMAIL), "the history names who changed it");
     }
 }
