@@ -280,7 +280,15 @@ pub async fn decide(
 }
 
 /// Approves the SoA as it stands: its rows are frozen with approver and date.
-pub async fn approve(store: &Store, p: &Principal, note: &str) -> Result<SoaVersion, AppError> {
+/// Approves the SoA as it stands (6.1.3 d). Open warnings do not stop an
+/// approval, but the approver must say they saw them; the version keeps
+/// the list.
+pub async fn approve(
+    store: &Store,
+    p: &Principal,
+    note: &str,
+    acknowledge_warnings: bool,
+) -> Result<SoaVersion, AppError> {
     if note.trim().is_empty() || note.chars().count() > 500 {
         return Err(DomainError::field(
             "note",
@@ -307,10 +315,28 @@ pub async fn approve(store: &Store, p: &Principal, note: &str) -> Result<SoaVers
         )
         .into());
     }
+    let warnings: Vec<String> = current
+        .warnings
+        .iter()
+        .map(|w| format!("A.{}: {}", w.annex_id, w.message))
+        .collect();
+    if !warnings.is_empty() && !acknowledge_warnings {
+        return Err(DomainError::field(
+            "acknowledge_warnings",
+            format!(
+                "the SoA raises {} warning{} ({}{}); review them, then confirm that you approve it with them",
+                warnings.len(),
+                if warnings.len() == 1 { "" } else { "s" },
+                warnings.iter().take(3).cloned().collect::<Vec<_>>().join("; "),
+                if warnings.len() > 3 { "; …" } else { "" }
+            ),
+        )
+        .into());
+    }
     let snapshot = serde_json::to_string(&current.rows)
         .map_err(|e| AppError::Store(pawl_store::StoreError::Corrupt(e.to_string())))?;
     let mut tx = store.write(&p.organisation.id, &p.actor()).await?;
-    let v = tx.approve_soa(&snapshot, note).await?;
+    let v = tx.approve_soa(&snapshot, note, &warnings).await?;
     tx.commit().await?;
     Ok(v)
 }
@@ -396,8 +422,23 @@ pub fn compare(from: &[FrozenRow], to: &[FrozenRow]) -> Vec<SoaChange> {
                     b.implementation.label().to_lowercase()
                 ));
             }
-            if a.decision.justification != b.decision.justification || a.decision.reasons != b.decision.reasons {
-                changes.push("justification changed".into());
+            if a.decision.reasons != b.decision.reasons {
+                let labels = |r: &FrozenRow| match r.decision.reasons.as_slice() {
+                    [] => "none".to_owned(),
+                    rs => rs.iter().map(|x| x.label()).collect::<Vec<_>>().join(", "),
+                };
+                changes.push(format!("reasons for inclusion: {} → {}", labels(a), labels(b)));
+            }
+            if a.decision.justification != b.decision.justification {
+                let quoted = |s: &str| match s.trim() {
+                    "" => "none".to_owned(),
+                    s => format!("“{s}”"),
+                };
+                changes.push(format!(
+                    "justification: {} → {}",
+                    quoted(&a.decision.justification),
+                    quoted(&b.decision.justification)
+                ));
             }
             let names = |r: &FrozenRow| r.applied_controls.iter().map(|c| c.name.clone()).collect::<Vec<_>>();
             let (na, nb) = (names(a), names(b));

@@ -295,7 +295,7 @@ pub fn statement_of_applicability(mut inputs: SoaInputs) -> (Vec<SoaRow>, Vec<So
             applicable: true,
             ..Default::default()
         });
-        let applied = inputs.links.remove(&c.id).unwrap_or_default();
+        let mut applied = inputs.links.remove(&c.id).unwrap_or_default();
         let counts = inputs.counts.get(&c.id).copied().unwrap_or_default();
         let mut risks = inputs.risks.remove(&c.id).unwrap_or_default();
         risks.sort();
@@ -318,6 +318,19 @@ pub fn statement_of_applicability(mut inputs: SoaInputs) -> (Vec<SoaRow>, Vec<So
             )));
         } else if decision.applicable && counts.implemented == 0 {
             warnings.push(warn("applicable, but no implemented applied control".into()));
+        }
+        let live: Vec<&LinkedControl> = applied.iter().filter(|a| a.status != ControlStatus::Retired).collect();
+        if !decision.applicable && !live.is_empty() {
+            warnings.push(warn(format!(
+                "excluded, but {} still linked to it: unlink {} or reconsider the exclusion",
+                live.iter().map(|a| a.name.as_str()).collect::<Vec<_>>().join(", "),
+                if live.len() == 1 { "it" } else { "them" }
+            )));
+        }
+        // An excluded control is implemented by nothing: the SoA lists no
+        // applied control against it, whatever is still linked.
+        if !decision.applicable {
+            applied.clear();
         }
         if !decision.applicable && !risks.is_empty() {
             warnings.push(warn(format!(

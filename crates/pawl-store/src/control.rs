@@ -74,6 +74,8 @@ pub struct SoaVersion {
     pub approved_by: String,
     pub approved_at: String,
     pub note: String,
+    /// The warnings the approver saw and approved the SoA with.
+    pub acknowledged_warnings: Vec<String>,
     #[serde(skip)]
     pub snapshot: String,
 }
@@ -508,41 +510,27 @@ impl OrgReader<'_> {
     }
 
     pub async fn soa_versions(&self) -> Result<Vec<SoaVersion>, StoreError> {
-        let rows: Vec<(i64, String, String, String)> = sqlx::query_as(
-            "SELECT version, approved_by, approved_at, note FROM soa_versions WHERE org_id = $1 ORDER BY version DESC",
+        let rows: Vec<VersionRow> = sqlx::query_as(
+            "SELECT version, approved_by, approved_at, note, acknowledged_warnings, '' FROM soa_versions
+             WHERE org_id = $1 ORDER BY version DESC",
         )
         .bind(&self.org_id)
         .fetch_all(&self.store.read)
         .await?;
-        Ok(rows
-            .into_iter()
-            .map(|(version, approved_by, approved_at, note)| SoaVersion {
-                version,
-                approved_by,
-                approved_at,
-                note,
-                snapshot: String::new(),
-            })
-            .collect())
+        rows.into_iter().map(soa_version_from).collect()
     }
 
+    /// One approved version with its frozen rows.
     pub async fn soa_version(&self, version: i64) -> Result<SoaVersion, StoreError> {
-        let row: Option<(i64, String, String, String, String)> = sqlx::query_as(
-            "SELECT version, approved_by, approved_at, note, snapshot FROM soa_versions WHERE org_id = $1 AND version = $2",
+        let row: Option<VersionRow> = sqlx::query_as(
+            "SELECT version, approved_by, approved_at, note, acknowledged_warnings, snapshot FROM soa_versions
+             WHERE org_id = $1 AND version = $2",
         )
         .bind(&self.org_id)
         .bind(version)
         .fetch_optional(&self.store.read)
         .await?;
-        let (version, approved_by, approved_at, note, snapshot) =
-            row.ok_or(StoreError::NotFound { entity: "SoA version" })?;
-        Ok(SoaVersion {
-            version,
-            approved_by,
-            approved_at,
-            note,
-            snapshot,
-        })
+        soa_version_from(row.ok_or(StoreError::NotFound { entity: "SoA version" })?)
     }
 
     pub async fn checks_of_control(&self, control_id: &str) -> Result<Vec<ControlCheck>, StoreError> {
@@ -997,7 +985,14 @@ impl AuditedTx {
     }
 
     /// Freezes the SoA as computed now, with its approver and date.
-    pub async fn approve_soa(&mut self, snapshot: &str, note: &str) -> Result<SoaVersion, StoreError> {
+    /// Freezes the SoA as a new version; `acknowledged` are the warnings
+    /// it is approved with.
+    pub async fn approve_soa(
+        &mut self,
+        snapshot: &str,
+        note: &str,
+        acknowledged: &[String],
+    ) -> Result<SoaVersion, StoreError> {
         let last: Option<i64> = sqlx::query_scalar("SELECT MAX(version) FROM soa_versions WHERE org_id = $1")
             .bind(&self.org_id)
             .fetch_one(&mut *self.tx)
@@ -1007,11 +1002,13 @@ impl AuditedTx {
             approved_by: self.actor.name.clone(),
             approved_at: now(),
             note: note.trim().to_owned(),
+            acknowledged_warnings: acknowledged.to_vec(),
             snapshot: snapshot.to_owned(),
         };
+        let warnings = serde_json::to_string(acknowledged).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         sqlx::query(
-            "INSERT INTO soa_versions (org_id, version, approved_by, approved_at, note, snapshot)
-             VALUES ($1, $2, $3, $4, $5, $6)",
+            "INSERT INTO soa_versions (org_id, version, approved_by, approved_at, note, snapshot, acknowledged_warnings)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
         .bind(&self.org_id)
         .bind(v.version)
@@ -1019,6 +1016,7 @@ impl AuditedTx {
         .bind(&v.approved_at)
         .bind(&v.note)
         .bind(&v.snapshot)
+        .bind(&warnings)
         .execute(&mut *self.tx)
         .await?;
         // The event names the version; the snapshot it froze is its own record.
@@ -1405,4 +1403,21 @@ impl AuditedTx {
             requirements: requirements.len() as i64,
         })
     }
+}
+
+/// version, approved_by, approved_at, note, acknowledged_warnings, snapshot.
+type VersionRow = (i64, String, String, String, String, String);
+
+fn soa_version_from(
+    (version, approved_by, approved_at, note, warnings, snapshot): VersionRow,
+) -> Result<SoaVersion, StoreError> {
+    Ok(SoaVersion {
+        version,
+        approved_by,
+        approved_at,
+        note,
+        acknowledged_warnings: serde_json::from_str(&warnings)
+            .map_err(|e| StoreError::Corrupt(format!("acknowledged SoA warnings: {e}")))?,
+        snapshot,
+    })
 }

@@ -21,6 +21,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "acceptance on behalf",
         include_str!("migrations/0009_acceptance_on_behalf.sql"),
     ),
+    (
+        10,
+        "soa acknowledged warnings",
+        include_str!("migrations/0010_soa_acknowledged_warnings.sql"),
+    ),
 ];
 
 /// The migration that creates the full-text index, whose SQL is the one

@@ -750,7 +750,12 @@ pub async fn ensure(app: &App, org_id: &str) -> Result<(), AppError> {
     let snapshot = serde_json::to_string(&current.rows).map_err(|e| AppError::Files(e.to_string()))?;
     let approver = Actor::system(super::ADMIN_EMAIL);
     let mut tx = app.store.write(org_id, &approver).await?;
-    tx.approve_soa(&snapshot, "Approved at the management review of 2026-06-12")
+    let warnings: Vec<String> = current
+        .warnings
+        .iter()
+        .map(|w| format!("A.{}: {}", w.annex_id, w.message))
+        .collect();
+    tx.approve_soa(&snapshot, "Approved at the management review of 2026-06-12", &warnings)
         .await?;
     tx.commit().await?;
     // Since the approval: failover went live, and threat intelligence moved on.

@@ -562,6 +562,9 @@ pub struct SoaVersionOut {
     pub approved_by: String,
     pub approved_at: String,
     pub note: String,
+    /// The warnings the SoA raised when it was approved, which the approver
+    /// acknowledged.
+    pub acknowledged_warnings: Vec<String>,
 }
 
 impl From<pawl_store::SoaVersion> for SoaVersionOut {
@@ -571,6 +574,7 @@ impl From<pawl_store::SoaVersion> for SoaVersionOut {
             approved_by: v.approved_by,
             approved_at: v.approved_at,
             note: v.note,
+            acknowledged_warnings: v.acknowledged_warnings,
         }
     }
 }
@@ -582,6 +586,10 @@ list_of!(SoaVersionList, SoaVersionOut);
 pub struct ApproveBody {
     /// What the approval covers, e.g. the management review it follows.
     pub note: String,
+    /// Required while the SoA raises warnings: the approver saw them and
+    /// approves it with them; the version records which.
+    #[serde(default)]
+    pub acknowledge_warnings: bool,
 }
 
 /// Approved versions of the SoA, newest first.
@@ -595,6 +603,7 @@ pub async fn soa_versions(State(s): State<AppState>, Auth(p): Auth) -> ApiResult
 }
 
 /// Approves the SoA as it stands, freezing its rows with approver and date.
+/// While it raises warnings, `acknowledge_warnings` must be true.
 #[utoipa::path(post, path = "/api/v1/soa/versions", tag = "controls", request_body = ApproveBody,
     responses((status = 201, body = SoaVersionOut), (status = 403, body = Problem), (status = 422, body = Problem)))]
 pub async fn soa_approve(
@@ -602,7 +611,7 @@ pub async fn soa_approve(
     Auth(p): Auth,
     Json(b): Json<ApproveBody>,
 ) -> ApiResult<impl IntoResponse> {
-    let v = service::approve(&s.app.store, &p, &b.note).await?;
+    let v = service::approve(&s.app.store, &p, &b.note, b.acknowledge_warnings).await?;
     Ok((StatusCode::CREATED, axum::Json(SoaVersionOut::from(v))))
 }
 

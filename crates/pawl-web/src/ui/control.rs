@@ -471,13 +471,57 @@ struct SoaPage {
     can_approve: bool,
     notice: Option<String>,
     error: Option<String>,
+    f: SoaQuery,
+    shown: usize,
+    theme_choices: Vec<&'static str>,
+    implementations: Vec<(&'static str, &'static str)>,
 }
 
-pub async fn soa(State(s): State<AppState>, Auth(p): Auth, Query(q): Query<NoticeQuery>) -> PageResult {
+/// The SoA page's filters, each optional, and its notices.
+#[derive(Deserialize, Default)]
+pub struct SoaQuery {
+    notice: Option<String>,
+    error: Option<String>,
+    theme: Option<String>,
+    /// `applicable`, `excluded` or `undecided`.
+    applicability: Option<String>,
+    implementation: Option<String>,
+    /// Any value: only rows that raise a warning.
+    warning: Option<String>,
+}
+
+impl SoaQuery {
+    fn chosen(v: &Option<String>) -> &str {
+        v.as_deref().unwrap_or("")
+    }
+
+    fn filtered(&self) -> bool {
+        [&self.theme, &self.applicability, &self.implementation, &self.warning]
+            .iter()
+            .any(|v| !Self::chosen(v).is_empty())
+    }
+
+    fn keeps(&self, v: &SoaRowView) -> bool {
+        fn given(f: &Option<String>) -> Option<&str> {
+            f.as_deref().filter(|s| !s.is_empty())
+        }
+        given(&self.theme).is_none_or(|t| v.row.theme == t)
+            && given(&self.applicability).is_none_or(|a| match a {
+                "undecided" => !v.row.decided,
+                "excluded" => v.row.decided && !v.row.decision.applicable,
+                _ => v.row.decided && v.row.decision.applicable,
+            })
+            && given(&self.implementation).is_none_or(|i| v.row.implementation.as_str() == i)
+            && (given(&self.warning).is_none() || !v.warnings.is_empty())
+    }
+}
+
+pub async fn soa(State(s): State<AppState>, Auth(p): Auth, Query(q): Query<SoaQuery>) -> PageResult {
     let current = service::soa(&s.app.store, &p.organisation.id, service::Detail::Page).await?;
     let versions = s.app.store.org(&p.organisation.id).soa_versions().await?;
     let undecided = current.rows.iter().filter(|r| !r.decided).count();
     let mut themes: Vec<(&'static str, Vec<SoaRowView>)> = Vec::new();
+    let mut shown = 0;
     for row in current.rows {
         let warnings = current
             .warnings
@@ -485,9 +529,14 @@ pub async fn soa(State(s): State<AppState>, Auth(p): Auth, Query(q): Query<Notic
             .filter(|w| w.annex_id == row.annex_id && !w.message.starts_with("no decision"))
             .map(|w| w.message.clone())
             .collect();
-        match themes.iter_mut().find(|(t, _)| *t == row.theme) {
-            Some((_, rows)) => rows.push(SoaRowView { row, warnings }),
-            None => themes.push((row.theme, vec![SoaRowView { row, warnings }])),
+        let v = SoaRowView { row, warnings };
+        if !q.keeps(&v) {
+            continue;
+        }
+        shown += 1;
+        match themes.iter_mut().find(|(t, _)| *t == v.row.theme) {
+            Some((_, rows)) => rows.push(v),
+            None => themes.push((v.row.theme, vec![v])),
         }
     }
     Ok(render(&SoaPage {
@@ -504,8 +553,15 @@ pub async fn soa(State(s): State<AppState>, Auth(p): Auth, Query(q): Query<Notic
         versions,
         can_write: p.can(Permission::WriteIsms),
         can_approve: p.can(Permission::ApproveSoa),
-        notice: q.notice,
-        error: q.error,
+        notice: q.notice.clone(),
+        error: q.error.clone(),
+        f: q,
+        shown,
+        theme_choices: pawl_domain::catalog::Theme::ALL.iter().map(|t| t.as_str()).collect(),
+        implementations: pawl_domain::control::Implementation::ALL
+            .iter()
+            .map(|i| (i.as_str(), i.label()))
+            .collect(),
     }))
 }
 
@@ -627,10 +683,12 @@ fn on_form(e: &ApiError) -> bool {
 #[derive(Deserialize)]
 pub struct ApproveForm {
     note: String,
+    /// A ticked box sends "on"; an unticked one sends nothing.
+    acknowledge_warnings: Option<String>,
 }
 
 pub async fn soa_approve(State(s): State<AppState>, Auth(p): Auth, Form(f): Form<ApproveForm>) -> PageResult {
-    match service::approve(&s.app.store, &p, &f.note).await {
+    match service::approve(&s.app.store, &p, &f.note, f.acknowledge_warnings.is_some()).await {
         Ok(v) => Ok(Redirect::to(&format!("/soa?notice=Version%20{}%20approved.", v.version)).into_response()),
         Err(e) => {
             let message = match field_errors(e) {

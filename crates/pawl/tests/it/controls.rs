@@ -119,6 +119,10 @@ on_both_engines! {
         let soa = get(&app, "/api/v1/soa").await;
         assert_eq!(row(&soa, "8.13")["implementation"], "not_applicable");
         assert!(soa["warnings"].as_array().unwrap().iter().any(|w| w["annex_id"] == "8.13" && w["message"].as_str().unwrap().contains("R-0001")), "{}", soa["warnings"]);
+        // An excluded control lists no applied control; the one still linked is named in a warning.
+        assert_eq!(row(&soa, "8.13")["applied_controls"], json!([]));
+        assert!(soa["warnings"].as_array().unwrap().iter().any(|w| w["annex_id"] == "8.13"
+            && w["message"].as_str().unwrap().contains("Immutable backups still linked")), "{}", soa["warnings"]);
         let r = send(&app, Method::PUT, "/api/v1/soa/8.13", json!({"applicable": true, "reasons": ["risk_treatment"]}), Some("\"v0\"")).await;
         assert_eq!(r.status(), 412, "a stale decision is refused");
         let r = send(&app, Method::PUT, "/api/v1/soa/8.13", json!({"applicable": true, "reasons": ["risk_treatment"], "status_override": "partial"}), None).await;
@@ -133,8 +137,16 @@ on_both_engines! {
         assert_eq!(r.status(), 404);
         decide_all(&app).await;
         let r = send(&app, Method::POST, "/api/v1/soa/versions", json!({"note": "Management review 2026"}), None).await;
+        assert_eq!(r.status(), 422, "open warnings need the approver's acknowledgement");
+        let p: Value = r.json().await.unwrap();
+        assert_eq!(p["errors"][0]["field"], "acknowledge_warnings", "{p}");
+        let open = get(&app, "/api/v1/soa").await["warnings"].as_array().unwrap().len();
+        let r = send(&app, Method::POST, "/api/v1/soa/versions", json!({"note": "Management review 2026", "acknowledge_warnings": true}), None).await;
         assert_eq!(r.status(), 201);
-        assert_eq!(r.json::<Value>().await.unwrap()["version"], 1);
+        let v: Value = r.json().await.unwrap();
+        assert_eq!(v["version"], 1);
+        assert_eq!(v["acknowledged_warnings"].as_array().unwrap().len(), open);
+        assert_eq!(get(&app, "/api/v1/soa/versions").await["items"][0]["acknowledged_warnings"].as_array().unwrap().len(), open);
         let contributor = app.member_token("carol@acme.example", "contributor").await;
         let r = app.api().post(app.url("/api/v1/soa/versions")).bearer_auth(&contributor).json(&json!({"note": "mine"})).send().await.unwrap();
         assert_eq!(r.status(), 403, "only managers and admins approve the SoA");
@@ -146,6 +158,8 @@ on_both_engines! {
         assert_eq!(changes["items"][0]["annex_id"], "8.13");
         let said = changes["items"][0]["changes"].to_string();
         assert!(said.contains("excluded → applicable") && said.contains("not applicable → implemented"), "{said}");
+        assert!(said.contains("reasons for inclusion: none → Risk treatment"), "{said}");
+        assert!(said.contains("justification: “Backups are the provider's” → none"), "the old and new text are shown: {said}");
 
         let csv = app.api().get(app.url("/api/v1/soa/export?version=1")).bearer_auth(&app.admin_token).send().await.unwrap().text().await.unwrap();
         assert!(csv.lines().next().unwrap().contains("version 1 approved by"), "{csv}");
@@ -334,12 +348,26 @@ on_both_engines! {
         assert!(r.text().await.unwrap().contains("id=\"justification-error\""));
         let r = c.post(app.url("/soa/7.4")).form(&[("_csrf", csrf.as_str()), ("applicable", "no"), ("justification", "No premises"), ("version", "0")]).send().await.unwrap();
         assert_eq!(r.status(), 303);
+        let rows = |html: &str| html.matches("<tr id=\"a-").count();
+        let people = c.get(app.url("/soa?theme=People")).send().await.unwrap().text().await.unwrap();
+        assert_eq!(rows(&people), 8, "the people controls");
+        assert!(people.contains("8 of 93 Annex A controls match."));
+        let excluded = c.get(app.url("/soa?applicability=excluded")).send().await.unwrap().text().await.unwrap();
+        assert!(rows(&excluded) == 1 && excluded.contains("id=\"a-7.4\""), "{excluded}");
+        let implemented = c.get(app.url("/soa?implementation=implemented&warning=1")).send().await.unwrap().text().await.unwrap();
+        assert!(rows(&implemented) < 93);
         let r = c.post(app.url("/soa/versions")).form(&[("_csrf", csrf.as_str()), ("note", "First approval")]).send().await.unwrap();
         assert!(r.headers()["location"].to_str().unwrap().starts_with("/soa?error="), "undecided controls block approval");
         decide_all(&app).await;
+        let soa = c.get(app.url("/soa")).send().await.unwrap().text().await.unwrap();
+        assert!(soa.contains("name=\"acknowledge_warnings\" required"), "the form asks to confirm the warnings");
         let r = c.post(app.url("/soa/versions")).form(&[("_csrf", csrf.as_str()), ("note", "First approval")]).send().await.unwrap();
+        assert!(r.headers()["location"].to_str().unwrap().starts_with("/soa?error="), "unacknowledged warnings block approval");
+        let r = c.post(app.url("/soa/versions")).form(&[("_csrf", csrf.as_str()), ("note", "First approval"), ("acknowledge_warnings", "on")]).send().await.unwrap();
         assert_eq!(r.status(), 303);
         assert!(r.headers()["location"].to_str().unwrap().starts_with("/soa?notice="));
+        let soa = c.get(app.url("/soa")).send().await.unwrap().text().await.unwrap();
+        assert!(soa.contains("warnings acknowledged") || soa.contains("warning acknowledged"));
         for path in ["/controls", "/evidence", "/soa/print?version=1", "/soa/compare?from=1", "/soa/compare?from=1&to=", "/soa/compare?from=1&to=1", "/catalog/annex-a/8.5", "/crosswalks/nist-csf-2.0?coverage=gap", "/crosswalks/nist-sp800-53r5", "/soa/5.1"] {
             assert_eq!(c.get(app.url(path)).send().await.unwrap().status(), 200, "{path}");
         }
