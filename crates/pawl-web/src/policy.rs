@@ -125,6 +125,7 @@ pub const ROUTES: &[(&str, &str, Rule)] = &[
     ("GET", "/risks/report", Needs(ReadIsms)),
     ("GET", "/risks/import", Needs(WriteIsms)),
     ("POST", "/risks/import", Needs(WriteIsms)),
+    ("POST", "/risks/import/{id}", Needs(WriteIsms)),
     ("GET", "/risks/register", Needs(ReadIsms)),
     ("GET", "/risks/{id}", Needs(ReadIsms)),
     ("GET", "/risks/{id}/edit", Needs(WriteIsms)),

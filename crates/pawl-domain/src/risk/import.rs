@@ -551,13 +551,16 @@ pub fn parse_table(table: Table, method: &RiskMethod, mapping: &HashMap<String, 
                 .collect();
             match decide_date_order(&values) {
                 Ok((order, ambiguous)) => {
-                    if ambiguous {
-                        out.warnings.push(problem(
-                            1,
-                            Some(i),
-                            Some(&table.header[i]),
-                            "every date reads both day-first and month-first; read as day-first".into(),
-                        ));
+                    let numeric = values.iter().any(|v| numeric_date_parts(v).is_some());
+                    let note = match (ambiguous, order) {
+                        (true, _) => Some("every date reads both day-first and month-first; read as day-first"),
+                        (false, _) if !numeric => None,
+                        (false, DateOrder::DayFirst) => Some("dates read day-first (31/03/2027)"),
+                        (false, DateOrder::MonthFirst) => Some("dates read month-first (03/31/2027)"),
+                    };
+                    if let Some(note) = note {
+                        out.warnings
+                            .push(problem(1, Some(i), Some(&table.header[i]), note.into()));
                     }
                     order
                 }
@@ -570,6 +573,9 @@ pub fn parse_table(table: Table, method: &RiskMethod, mapping: &HashMap<String, 
         None => DateOrder::DayFirst,
     };
     let mut seen_refs: HashMap<String, u64> = HashMap::new();
+    // Words read as another treatment option's name ("mitigate" as modify),
+    // counted, to say once how the column was read.
+    let mut synonyms: std::collections::BTreeMap<(String, &'static str), usize> = Default::default();
     let Table { header, rows } = table;
     let no_rows = rows.is_empty();
     out.rows.reserve_exact(rows.len());
@@ -580,6 +586,8 @@ pub fn parse_table(table: Table, method: &RiskMethod, mapping: &HashMap<String, 
             ..Default::default()
         };
         let mut ok = true;
+        // A score that failed is reported once, not again as half a pair.
+        let (mut inherent_bad, mut residual_bad) = (false, false);
         for (i, col) in columns.iter().enumerate() {
             let Some(col) = col else { continue };
             let v = record.get(i);
@@ -632,23 +640,40 @@ pub fn parse_table(table: Table, method: &RiskMethod, mapping: &HashMap<String, 
                 },
                 Column::Likelihood => match score(Axis::Likelihood, "likelihood") {
                     Ok(s) => risk.likelihood = s,
-                    Err(m) => fail(m),
+                    Err(m) => {
+                        inherent_bad = true;
+                        fail(m)
+                    }
                 },
                 Column::Impact => match score(Axis::Impact, "impact") {
                     Ok(s) => risk.impact = s,
-                    Err(m) => fail(m),
+                    Err(m) => {
+                        inherent_bad = true;
+                        fail(m)
+                    }
                 },
                 Column::ResidualLikelihood => match score(Axis::Likelihood, "residual likelihood") {
                     Ok(s) => risk.residual_likelihood = s,
-                    Err(m) => fail(m),
+                    Err(m) => {
+                        residual_bad = true;
+                        fail(m)
+                    }
                 },
                 Column::ResidualImpact => match score(Axis::Impact, "residual impact") {
                     Ok(s) => risk.residual_impact = s,
-                    Err(m) => fail(m),
+                    Err(m) => {
+                        residual_bad = true;
+                        fail(m)
+                    }
                 },
                 Column::Treatment if v.is_empty() => {}
                 Column::Treatment => match TreatmentOption::parse(v) {
-                    Ok(t) => risk.treatment = Some(t),
+                    Ok(t) => {
+                        if normalise(v) != t.as_str() {
+                            *synonyms.entry((v.trim().to_lowercase(), t.label())).or_default() += 1;
+                        }
+                        risk.treatment = Some(t)
+                    }
                     Err(e) => fail(message(e)),
                 },
                 Column::Status if v.is_empty() => {}
@@ -665,7 +690,7 @@ pub fn parse_table(table: Table, method: &RiskMethod, mapping: &HashMap<String, 
             }
         }
         let pair = |l: Option<u8>, i: Option<u8>| l.is_some() != i.is_some();
-        if pair(risk.likelihood, risk.impact) {
+        if !inherent_bad && pair(risk.likelihood, risk.impact) {
             out.errors.push(problem(
                 *line,
                 None,
@@ -674,7 +699,7 @@ pub fn parse_table(table: Table, method: &RiskMethod, mapping: &HashMap<String, 
             ));
             ok = false;
         }
-        if pair(risk.residual_likelihood, risk.residual_impact) {
+        if !residual_bad && pair(risk.residual_likelihood, risk.residual_impact) {
             out.errors.push(problem(
                 *line,
                 None,
@@ -690,6 +715,18 @@ pub fn parse_table(table: Table, method: &RiskMethod, mapping: &HashMap<String, 
     if no_rows {
         out.errors
             .push(problem(1, None, None, "the file has a header but no risks".into()));
+    }
+    if let (false, Some(i)) = (synonyms.is_empty(), col_of(Column::Treatment)) {
+        let read: Vec<String> = synonyms
+            .iter()
+            .map(|((word, label), n)| format!("\"{word}\" as {label} ({n} row{})", if *n == 1 { "" } else { "s" }))
+            .collect();
+        out.warnings.push(problem(
+            1,
+            Some(i),
+            Some(&header[i]),
+            format!("read {}", read.join(", ")),
+        ));
     }
     out
 }
@@ -835,5 +872,24 @@ mod tests {
         assert_eq!(spreadsheet_safe("=HYPERLINK(\"x\")"), "'=HYPERLINK(\"x\")");
         assert_eq!(spreadsheet_safe("-1"), "'-1");
         assert_eq!(spreadsheet_safe("Phishing"), "Phishing");
+    }
+
+    /// A bad score is one problem, not also "give both"; words read as
+    /// another option's name and the date order are said once.
+    #[test]
+    fn the_dry_run_says_how_columns_were_read() {
+        let p = parse("Title,Likelihood,Impact\nPhishing,9,3\n");
+        assert_eq!(p.errors.len(), 1, "{:?}", p.errors);
+        assert!(p.errors[0].message.contains("not on the scale"));
+
+        let p =
+            parse("Title,Treatment,Next review\nA,mitigate,31/03/2027\nB,Mitigate,01/04/2027\nC,accept,\nD,modify,\n");
+        assert!(p.errors.is_empty(), "{:?}", p.errors);
+        let notes: Vec<&str> = p.warnings.iter().map(|w| w.message.as_str()).collect();
+        assert!(notes.contains(&"dates read day-first (31/03/2027)"), "{notes:?}");
+        assert!(
+            notes.contains(&"read \"accept\" as Retain (accept) (1 row), \"mitigate\" as Modify (mitigate) (2 rows)"),
+            "{notes:?}"
+        );
     }
 }

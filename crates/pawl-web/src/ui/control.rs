@@ -859,17 +859,42 @@ struct EvidenceItemPage {
     e: EvidenceOut,
     versions: Vec<EvidenceOut>,
     can_write: bool,
+    /// What the evidence supports, named: (href, text).
+    supports: Vec<(String, String)>,
 }
 
 pub async fn evidence_item(State(s): State<AppState>, Auth(p): Auth, Path(id): Path<String>) -> PageResult {
     let reader = s.app.store.org(&p.organisation.id);
     let e = reader.evidence(&id).await?;
     let versions = reader.evidence_versions(&e.series_id).await?;
+    let names = reader.record_names(&e.links).await?;
+    let mut supports = Vec::new();
+    for (kind, target) in &e.links {
+        let named = names.get(&(kind.clone(), target.clone()));
+        let text = |n: &pawl_store::RecordName| format!("{} {}", n.reference, n.title).trim().to_owned();
+        match kind.as_str() {
+            "applied_control" => supports.push((
+                format!("/controls/{target}"),
+                named.map_or_else(|| "An applied control".to_owned(), text),
+            )),
+            "check" => {
+                if let Ok(check) = reader.check(target).await {
+                    supports.push((
+                        format!("/controls/{}", check.control_id),
+                        format!("Check: {}", check.what),
+                    ));
+                }
+            }
+            "soa" => supports.push((format!("/soa#a-{target}"), format!("Annex A.{target}"))),
+            _ => {}
+        }
+    }
     Ok(render(&EvidenceItemPage {
         shell: Shell::new(&s, &p, "evidence").await?,
         e: evidence_out(e),
         versions: versions.into_iter().map(evidence_out).collect(),
         can_write: p.can(Permission::WriteIsms),
+        supports,
     }))
 }
 

@@ -50,6 +50,7 @@ pub fn router(upload_limit: usize) -> Router<AppState> {
         .route("/risks/export.xlsx", get(risk::export_xlsx))
         .route("/risks/report", get(risk::report))
         .route("/risks/import", get(risk::import_form).post(risk::import))
+        .route("/risks/import/{id}", post(risk::import_checked))
         .route("/risks/register", get(risk::register_as_of))
         .route("/risks/{id}", get(risk::risk))
         .route("/risks/{id}/edit", get(risk::edit_form).post(risk::update))

@@ -839,17 +839,54 @@ pub async fn export_xlsx(State(s): State<AppState>, Auth(p): Auth) -> PageResult
 struct ImportPage {
     shell: Shell,
     report: Option<ImportReport>,
+    /// The checked file kept for its real run, when the check passed.
+    checked: Option<String>,
+    expired: bool,
+    column_labels: Vec<(String, &'static str)>,
 }
 
-pub async fn import_form(State(s): State<AppState>, Auth(p): Auth) -> PageResult {
+/// Files checked by a dry run, waiting for their real run.
+static CHECKED: crate::upload::PendingUploads<ImportReport> = crate::upload::PendingUploads::new();
+
+#[derive(Deserialize, Default)]
+pub struct ImportQuery {
+    checked: Option<String>,
+}
+
+/// The import form; after an upload, what the check found, with the way to
+/// import the same file without choosing it again.
+pub async fn import_form(State(s): State<AppState>, Auth(p): Auth, Query(q): Query<ImportQuery>) -> PageResult {
+    let report = q
+        .checked
+        .as_deref()
+        .and_then(|id| CHECKED.report(&p.organisation.id, &p.user_id, id));
+    let expired = q.checked.is_some() && report.is_none();
+    let checked = q
+        .checked
+        .filter(|_| report.as_ref().is_some_and(|r| r.dry_run && !r.refused));
+    let column_labels = report
+        .as_ref()
+        .map(|r| {
+            r.columns
+                .iter()
+                .map(|(h, c)| (h.clone(), c.map_or("not imported", |c| c.header())))
+                .collect()
+        })
+        .unwrap_or_default();
     Ok(render(&ImportPage {
         shell: Shell::new(&s, &p, "risks").await?,
-        report: None,
+        report,
+        checked,
+        expired,
+        column_labels,
     }))
 }
 
+/// An upload is checked or imported, then the browser is sent to a plain
+/// address: the report is shown from there, so the upload's CSRF token
+/// never stays in the address bar or the history.
 pub async fn import(State(s): State<AppState>, Auth(p): Auth, mut form: Multipart) -> PageResult {
-    let mut file = Vec::new();
+    let mut file = axum::body::Bytes::new();
     let mut dry_run = false;
     while let Some(field) = form
         .next_field()
@@ -862,31 +899,45 @@ pub async fn import(State(s): State<AppState>, Auth(p): Auth, mut form: Multipar
                     .bytes()
                     .await
                     .map_err(|e| ApiError::bad_request(format!("unreadable upload: {e}")))?
-                    .to_vec()
             }
             Some("dry_run") => dry_run = true,
             _ => {}
         }
     }
+    run_import(&s, &p, file, dry_run).await
+}
+
+/// Imports the file a dry run checked, as it was uploaded.
+pub async fn import_checked(State(s): State<AppState>, Auth(p): Auth, Path(id): Path<String>) -> PageResult {
+    match CHECKED.take(&p.organisation.id, &p.user_id, &id) {
+        Some(pending) => run_import(&s, &p, pending.bytes, false).await,
+        None => Ok(Redirect::to(&format!("/risks/import?checked={id}")).into_response()),
+    }
+}
+
+async fn run_import(s: &AppState, p: &Principal, file: axum::body::Bytes, dry_run: bool) -> PageResult {
     let report = service::import_table(
         &s.app.store,
         &p.organisation.id,
-        &service::RiskEditor::of(&p),
-        crate::upload::read_sheet(file).await?,
+        &service::RiskEditor::of(p),
+        crate::upload::read_sheet(file.clone()).await?,
         &HashMap::new(),
         dry_run,
     )
     .await?;
-    let status = if report.refused {
-        StatusCode::UNPROCESSABLE_ENTITY
+    // Only a file that passed its check waits for a real run; an imported
+    // or refused one keeps just its report.
+    let keep = if report.dry_run && !report.refused {
+        file
     } else {
-        StatusCode::OK
+        axum::body::Bytes::new()
     };
-    let page = ImportPage {
-        shell: Shell::new(&s, &p, "risks").await?,
-        report: Some(report),
-    };
-    Ok((status, render(&page)).into_response())
+    let id = CHECKED.keep(
+        &p.organisation.id,
+        &p.user_id,
+        crate::upload::Pending { bytes: keep, report },
+    );
+    Ok(Redirect::to(&format!("/risks/import?checked={id}")).into_response())
 }
 
 #[derive(Deserialize)]

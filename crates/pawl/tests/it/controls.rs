@@ -334,6 +334,10 @@ on_both_engines! {
         assert_eq!(r.status(), 303);
         let page = c.get(app.url(&format!("/controls/{control_id}"))).send().await.unwrap().text().await.unwrap();
         assert!(page.contains("MFA enforced for all") && page.contains(">mfa.txt</a>"), "{page}");
+        let evidence = page.split("href=\"/evidence/").nth(1).unwrap().split('"').next().unwrap().to_owned();
+        let item = c.get(app.url(&format!("/evidence/{evidence}"))).send().await.unwrap().text().await.unwrap();
+        assert!(item.contains(&format!("<a href=\"/controls/{control_id}\">C-0001 MFA everywhere</a>")), "the evidence names what it supports: {item}");
+        assert!(item.contains("<dt>Valid until</dt><dd>no end date</dd>"));
         let annex_page = c.get(app.url("/catalog/annex-a/8.5")).send().await.unwrap().text().await.unwrap();
         assert!(annex_page.contains("C-0001 MFA everywhere") && annex_page.contains(">mfa.txt</a>"), "the Annex A page shows how it is met and the proof");
 

@@ -363,9 +363,23 @@ on_both_engines! {
 
         let form = reqwest::multipart::Form::new()
             .part("file", reqwest::multipart::Part::bytes(SHEET.as_bytes().to_vec()).file_name("register.csv"));
-        let r = c.post(app.url(&format!("/risks/import?_csrf={csrf}"))).multipart(form).send().await.unwrap();
-        assert_eq!(r.status(), 200);
-        assert!(r.text().await.unwrap().contains("2 created"));
+        let dry = form.text("dry_run", "1");
+        let r = c.post(app.url(&format!("/risks/import?_csrf={csrf}"))).multipart(dry).send().await.unwrap();
+        assert_eq!(r.status(), 303);
+        let checked = r.headers()["location"].to_str().unwrap().to_owned();
+        assert!(checked.starts_with("/risks/import?checked=") && !checked.contains("csrf"), "the token leaves the address: {checked}");
+        let html = c.get(app.url(&checked)).send().await.unwrap().text().await.unwrap();
+        assert!(html.contains("Dry run: the file can be imported") && html.contains("2 would be created"), "{html}");
+        assert!(html.contains("How the columns were read") && html.contains("<td>Likelihood</td>"), "{html}");
+        // The checked file is imported without choosing it again.
+        let confirm = html.split("action=\"/risks/import/").nth(1).unwrap().split('"').next().unwrap().to_owned();
+        let r = c.post(app.url(&format!("/risks/import/{confirm}"))).form(&[("_csrf", csrf.as_str())]).send().await.unwrap();
+        assert_eq!(r.status(), 303);
+        let html = c.get(app.url(r.headers()["location"].to_str().unwrap())).send().await.unwrap().text().await.unwrap();
+        assert!(html.contains("Imported") && html.contains("2 created"), "{html}");
+        let r = c.post(app.url(&format!("/risks/import/{confirm}"))).form(&[("_csrf", csrf.as_str())]).send().await.unwrap();
+        let html = c.get(app.url(r.headers()["location"].to_str().unwrap())).send().await.unwrap().text().await.unwrap();
+        assert!(html.contains("no longer kept"), "a checked file is imported once");
         let form = reqwest::multipart::Form::new().part("file", reqwest::multipart::Part::bytes(b"x".to_vec()));
         let r = c.post(app.url("/risks/import?_csrf=forged")).multipart(form).send().await.unwrap();
         assert_eq!(r.status(), 403, "an upload without the session's token is refused");
