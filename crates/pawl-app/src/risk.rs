@@ -11,7 +11,9 @@ use pawl_domain::risk::method::Axis;
 use pawl_domain::risk::{parse_reference, AcceptedAs, Cia, RiskMethod, RiskStatus, TreatmentOption};
 use pawl_domain::DomainError;
 use pawl_domain::Problems;
-use pawl_store::{draft_from_risk, Acceptance, ListQuery, MethodVersion, Risk, RiskDraft, RiskFilter, Score, Store};
+use pawl_store::{
+    draft_from_risk, Acceptance, ListQuery, MethodVersion, Risk, RiskDraft, RiskFilter, RiskPlan, Score, Store,
+};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
@@ -772,17 +774,62 @@ pub async fn import_table(
     Ok(report)
 }
 
-/// The columns of the register export: what import reads, then what it derives.
+/// The columns of the register export (8.2, 6.1.3 e and f): first those
+/// import reads, so that an export reads back in, then what people filter
+/// on: levels by name, the treatment plan and the latest acceptance.
 pub fn register_header() -> Vec<&'static str> {
     let mut header: Vec<&str> = Column::ALL.iter().map(|c| c.header()).collect();
-    header.extend(["Inherent level", "Residual level", "Method version", "Updated"]);
+    header.extend(REGISTER_EXTRA);
     header
 }
 
-/// One register row as export cells, in `register_header` order.
-pub fn register_cells(r: &Risk, assets: &[String]) -> Vec<String> {
+const REGISTER_EXTRA: [&str; 12] = [
+    "Inherent level",
+    "Residual level",
+    "Target level",
+    "Treatment actions",
+    "Open actions",
+    "Accepted by",
+    "Accepted on behalf of",
+    "Acceptance rationale",
+    "Accepted on",
+    "Acceptance expires",
+    "Method version",
+    "Updated",
+];
+
+/// One register row as export cells, in `register_header` order, with
+/// labels where people read codes (import reads the labels back).
+pub fn register_cells(r: &Risk, assets: &[String], plan: &RiskPlan, levels: &HashMap<String, String>) -> Vec<String> {
     let num = |v: Option<i64>| v.map(|v| v.to_string()).unwrap_or_default();
-    vec![
+    let level = |k: Option<&str>| {
+        k.map(|k| levels.get(k).cloned().unwrap_or_else(|| k.to_owned()))
+            .unwrap_or_default()
+    };
+    let workflow = pawl_domain::register::TREATMENT_ACTION.workflow;
+    let actions: Vec<String> = plan
+        .actions
+        .iter()
+        .map(|a| {
+            let mut s = a.description.clone();
+            if !a.owner.is_empty() {
+                s.push_str(&format!("; {}", a.owner));
+            }
+            if let Some(d) = &a.due {
+                s.push_str(&format!("; due {d}"));
+            }
+            s.push_str(&format!("; {}", workflow.map_or("", |w| w.label(&a.status))));
+            s
+        })
+        .collect();
+    let open = plan
+        .actions
+        .iter()
+        .filter(|a| workflow.and_then(|w| w.state(&a.status)).is_some_and(|s| s.open))
+        .count();
+    let acc = plan.acceptance.as_ref();
+    let acc_text = |f: fn(&Acceptance) -> String| acc.map(f).unwrap_or_default();
+    let mut cells = vec![
         r.reference.clone(),
         r.title.clone(),
         r.description.clone(),
@@ -794,29 +841,45 @@ pub fn register_cells(r: &Risk, assets: &[String]) -> Vec<String> {
         r.cia.clone(),
         num(r.inherent.as_ref().map(|s| s.likelihood)),
         num(r.inherent.as_ref().map(|s| s.impact)),
-        r.treatment.clone().unwrap_or_default(),
+        r.treatment
+            .as_deref()
+            .and_then(|t| TreatmentOption::parse(t).ok())
+            .map(|t| t.label().to_owned())
+            .unwrap_or_default(),
         num(r.residual.as_ref().map(|s| s.likelihood)),
         num(r.residual.as_ref().map(|s| s.impact)),
         r.next_review.clone().unwrap_or_default(),
-        r.status.clone(),
-        r.inherent.as_ref().map(|s| s.level.clone()).unwrap_or_default(),
-        r.residual.as_ref().map(|s| s.level.clone()).unwrap_or_default(),
+        RiskStatus::parse(&r.status).map_or_else(|_| r.status.clone(), |s| s.label().to_owned()),
+    ];
+    cells.extend([
+        level(r.inherent.as_ref().map(|s| s.level.as_str())),
+        level(r.residual.as_ref().map(|s| s.level.as_str())),
+        level(r.target_level.as_deref()),
+        actions.join("\n"),
+        open.to_string(),
+        acc_text(|a| a.accepted_by_name.clone()),
+        acc_text(|a| a.on_behalf_of.clone().unwrap_or_default()),
+        acc_text(|a| a.rationale.clone()),
+        acc_text(|a| a.accepted_on.clone()),
+        acc_text(|a| a.expires_on.clone()),
         r.method_version.to_string(),
         r.updated_at.clone(),
-    ]
+    ]);
+    cells
 }
 
 /// Walks the whole register in reference order, a page at a time, so that
 /// no caller holds more of it than it keeps; `visit` gets each risk with the
-/// names of its assets.
+/// names of its assets and its treatment plan.
 pub async fn for_each_risk(
     store: &Store,
     org_id: &str,
-    mut visit: impl FnMut(&Risk, &[String]) -> Result<(), AppError>,
+    mut visit: impl FnMut(&Risk, &[String], &RiskPlan) -> Result<(), AppError>,
 ) -> Result<usize, AppError> {
     let reader = store.org(org_id);
     let mut cursor = None;
     let mut n = 0;
+    let none = RiskPlan::default();
     loop {
         let page = reader
             .risks(
@@ -832,8 +895,13 @@ pub async fn for_each_risk(
             .await?;
         let ids: Vec<String> = page.items.iter().map(|r| r.id.clone()).collect();
         let mut assets = reader.asset_names_for_risks(&ids).await?;
+        let plans = reader.plans_for_risks(&ids).await?;
         for r in &page.items {
-            visit(r, &assets.remove(&r.id).unwrap_or_default())?;
+            visit(
+                r,
+                &assets.remove(&r.id).unwrap_or_default(),
+                plans.get(&r.id).unwrap_or(&none),
+            )?;
             n += 1;
         }
         match page.next_cursor {
@@ -850,7 +918,11 @@ pub async fn for_each_register_row(
     org_id: &str,
     mut row: impl FnMut(&[String]) -> Result<(), AppError>,
 ) -> Result<usize, AppError> {
-    for_each_risk(store, org_id, |r, assets| row(&register_cells(r, assets))).await
+    let levels = store.org(org_id).risk_method().await?.method.level_labels();
+    for_each_risk(store, org_id, |r, assets, plan| {
+        row(&register_cells(r, assets, plan, &levels))
+    })
+    .await
 }
 
 /// Writes the register (risk assessment report and treatment plan) as CSV,

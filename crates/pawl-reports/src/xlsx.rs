@@ -31,34 +31,50 @@ fn failed(e: impl std::fmt::Display) -> AppError {
 }
 
 /// Columns written as numbers rather than text.
-const NUMERIC: [&str; 5] = [
+const NUMERIC: [&str; 6] = [
     "Likelihood",
     "Impact",
     "Residual likelihood",
     "Residual impact",
+    "Open actions",
     "Method version",
 ];
 
-/// Writes the register to `path` as XLSX. Rows stream to a temporary file
-/// (constant memory), so the register is never held whole.
+/// Columns written as date cells.
+const DATES: [&str; 4] = ["Next review", "Accepted on", "Acceptance expires", "Updated"];
+
+/// Writes the register to `path` as XLSX, as auditors filter and sort it:
+/// the header on row 1, frozen, with an autofilter; dates as date cells and
+/// scores as numbers; the title in the file's properties. Rows stream to a
+/// temporary file (constant memory), so the register is never held whole.
 pub async fn write_register(store: &Store, org_id: &str, title: &str, path: &Path) -> Result<usize, AppError> {
     let mut book = Workbook::new();
+    book.set_properties(&DocProperties::new().set_title(title));
     let sheet = book.add_worksheet_with_constant_memory().map_err(failed)?;
     sheet.set_name("Risk register").map_err(failed)?;
     let bold = Format::new().set_bold();
+    let day = Format::new().set_num_format("yyyy-mm-dd");
+    let instant = Format::new().set_num_format("yyyy-mm-dd hh:mm");
     let header = register_header();
-    sheet.write_string_with_format(0, 0, title, &bold).map_err(failed)?;
     for (c, h) in header.iter().enumerate() {
-        sheet.write_string_with_format(2, c as u16, *h, &bold).map_err(failed)?;
+        sheet.write_string_with_format(0, c as u16, *h, &bold).map_err(failed)?;
     }
     let numeric: Vec<bool> = header.iter().map(|h| NUMERIC.contains(h)).collect();
-    let mut row = 3u32;
+    let dates: Vec<bool> = header.iter().map(|h| DATES.contains(h)).collect();
+    let mut row = 1u32;
     let n = for_each_register_row(store, org_id, |cells| {
         for (c, v) in cells.iter().enumerate() {
             let col = c as u16;
-            match v.parse::<f64>() {
-                Ok(n) if numeric[c] => sheet.write_number(row, col, n).map(|_| ()),
-                _ if v.is_empty() => Ok(()),
+            if v.is_empty() {
+                continue;
+            }
+            // An instant is written to the second; a date alone, as a day.
+            let as_date = || ExcelDateTime::parse_from_str(v.get(..19).unwrap_or(v)).ok();
+            match (v.parse::<f64>(), dates[c].then(as_date).flatten()) {
+                (Ok(n), _) if numeric[c] => sheet.write_number(row, col, n).map(|_| ()),
+                (_, Some(d)) => sheet
+                    .write_datetime_with_format(row, col, &d, if v.len() > 10 { &instant } else { &day })
+                    .map(|_| ()),
                 _ => sheet.write_string(row, col, spreadsheet_safe(v).as_ref()).map(|_| ()),
             }
             .map_err(failed)?;
@@ -67,7 +83,11 @@ pub async fn write_register(store: &Store, org_id: &str, title: &str, path: &Pat
         Ok(())
     })
     .await?;
-    sheet.set_freeze_panes(3, 0).map_err(failed)?;
+    let last_col = header.len().saturating_sub(1) as u16;
+    sheet
+        .autofilter(0, 0, row.saturating_sub(1).max(1), last_col)
+        .map_err(failed)?;
+    sheet.set_freeze_panes(1, 0).map_err(failed)?;
     book.save(path).map_err(failed)?;
     Ok(n)
 }

@@ -36,7 +36,8 @@ pub use migrate::schema_version;
 pub use page::{Cursor, ListQuery, Page, SortOrder, MAX_LIMIT};
 pub use register::{Record, RecordFilter};
 pub use risk::{
-    draft_from_risk, Acceptance, Assessment, HeatCell, MethodVersion, RegisterRow, Risk, RiskDraft, RiskFilter, Score,
+    draft_from_risk, Acceptance, Assessment, HeatCell, MethodVersion, PlannedAction, RegisterRow, Risk, RiskDraft,
+    RiskFilter, RiskPlan, Score,
 };
 pub use row::etag;
 pub use tx::AuditedTx;

@@ -2,7 +2,7 @@
 //! acceptances and treatment actions (clauses 6.1.2, 6.1.3, 8.2, 8.3).
 
 use crate::page::{Cursor, ListQuery, Page};
-use crate::row::{check_version, live_by_id, new_id, now, RowSpec};
+use crate::row::{check_version, live_by_id, new_id, now, prefixed, RowSpec};
 use crate::sql::Sql;
 use crate::{AuditedTx, OrgReader, StoreError};
 use pawl_domain::risk::RiskMethod;
@@ -120,6 +120,22 @@ pub struct Acceptance {
     /// The owner, by name, when someone with the method's authority
     /// accepted for them.
     pub on_behalf_of: Option<String>,
+}
+
+/// A risk's treatment plan as the register export shows it.
+#[derive(Debug, Clone, Default)]
+pub struct RiskPlan {
+    pub acceptance: Option<Acceptance>,
+    pub actions: Vec<PlannedAction>,
+}
+
+/// One treatment action of a plan; `status` is the workflow state's code.
+#[derive(Debug, Clone)]
+pub struct PlannedAction {
+    pub description: String,
+    pub owner: String,
+    pub due: Option<String>,
+    pub status: String,
 }
 
 /// Narrows the register. Empty fields do not filter.
@@ -449,6 +465,50 @@ impl OrgReader<'_> {
         let rows: Vec<(String, String)> = sql.query_as().fetch_all(&self.store.read).await?;
         for (risk, name) in rows {
             out.entry(risk).or_default().push(name);
+        }
+        Ok(out)
+    }
+
+    /// The treatment plan of each of these risks (6.1.3 e, f): its latest
+    /// acceptance and its live actions, for the register export.
+    pub async fn plans_for_risks(
+        &self,
+        risk_ids: &[String],
+    ) -> Result<std::collections::HashMap<String, RiskPlan>, StoreError> {
+        let mut out: std::collections::HashMap<String, RiskPlan> = std::collections::HashMap::new();
+        if risk_ids.is_empty() {
+            return Ok(out);
+        }
+        let mut sql = Sql::new("");
+        let org = sql.text_arg(&self.org_id);
+        let list = sql.text_list(risk_ids);
+        sql.push(&format!(
+            "SELECT {} FROM risk_acceptances a WHERE a.org_id = {org} AND a.risk_id IN ({list})
+             ORDER BY a.risk_id, a.created_at, a.id",
+            prefixed("a", ACCEPTANCE_COLUMNS)
+        ));
+        for row in sql.query().fetch_all(&self.store.read).await? {
+            let a = acceptance_from_row(&row)?;
+            // Ordered oldest first, so the last one kept is the latest.
+            let risk_id = a.risk_id.clone();
+            out.entry(risk_id).or_default().acceptance = Some(a);
+        }
+        let mut sql = Sql::new("");
+        let org = sql.text_arg(&self.org_id);
+        let list = sql.text_list(risk_ids);
+        sql.push(&format!(
+            "SELECT risk_id, description, owner_name, due_date, status FROM treatment_actions
+             WHERE org_id = {org} AND deleted_at IS NULL AND risk_id IN ({list}) ORDER BY risk_id, due_date, id"
+        ));
+        let rows: Vec<(String, String, String, Option<String>, String)> =
+            sql.query_as().fetch_all(&self.store.read).await?;
+        for (risk_id, description, owner, due, status) in rows {
+            out.entry(risk_id).or_default().actions.push(PlannedAction {
+                description,
+                owner,
+                due,
+                status,
+            });
         }
         Ok(out)
     }

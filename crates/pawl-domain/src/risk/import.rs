@@ -669,7 +669,7 @@ pub fn parse_table(table: Table, method: &RiskMethod, mapping: &HashMap<String, 
                 Column::Treatment if v.is_empty() => {}
                 Column::Treatment => match TreatmentOption::parse(v) {
                     Ok(t) => {
-                        if normalise(v) != t.as_str() {
+                        if normalise(v) != t.as_str() && normalise(v) != normalise(t.label()) {
                             *synonyms.entry((v.trim().to_lowercase(), t.label())).or_default() += 1;
                         }
                         risk.treatment = Some(t)

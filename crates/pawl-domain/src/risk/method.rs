@@ -296,6 +296,11 @@ impl RiskMethod {
         ))
     }
 
+    /// Each level's name by its key, e.g. `medium` to `Medium`.
+    pub fn level_labels(&self) -> std::collections::HashMap<String, String> {
+        self.levels.iter().map(|l| (l.key.clone(), l.label.clone())).collect()
+    }
+
     /// Whether someone with `role` may accept a residual risk at `level`,
     /// and if not, why not.
     pub fn may_accept(&self, level: &str, role: Role) -> Result<(), String> {

@@ -52,7 +52,8 @@ impl TreatmentOption {
             "retain" | "accept" | "tolerate" => Ok(Self::Retain),
             "avoid" | "terminate" | "eliminate" => Ok(Self::Avoid),
             "share" | "transfer" | "insure" => Ok(Self::Share),
-            _ => Err(DomainError::field(
+            // The label, as the register export writes it.
+            n => Self::ALL.into_iter().find(|o| normalise(o.label()) == n).ok_or_else(|| DomainError::field(
                 "treatment",
                 format!("{s:?} is not a treatment option: use modify (mitigate), retain (accept), avoid or share (transfer)"),
             )),

@@ -798,7 +798,7 @@ pub async fn report(State(s): State<AppState>, Auth(p): Auth) -> PageResult {
     let reader = s.app.store.org(&p.organisation.id);
     let method = reader.risk_method().await?;
     let mut risks = Vec::new();
-    service::for_each_risk(&s.app.store, &p.organisation.id, |r, _| {
+    service::for_each_risk(&s.app.store, &p.organisation.id, |r, _, _| {
         risks.push(r.clone());
         Ok(())
     })

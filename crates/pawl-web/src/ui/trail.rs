@@ -57,14 +57,7 @@ pub async fn read(s: &AppState, org_id: &str, events: Vec<AuditEvent>) -> Result
             (k, name)
         })
         .collect();
-    let levels = reader
-        .risk_method()
-        .await?
-        .method
-        .levels
-        .into_iter()
-        .map(|l| (l.key, l.label))
-        .collect();
+    let levels = reader.risk_method().await?.method.level_labels();
     let ctx = Context { levels, names };
     Ok(events.into_iter().map(|e| view(e, &ctx)).collect())
 }

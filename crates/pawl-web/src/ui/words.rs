@@ -14,7 +14,7 @@ pub struct RiskWords {
 impl RiskWords {
     pub fn of(method: &RiskMethod) -> RiskWords {
         RiskWords {
-            levels: method.levels.iter().map(|l| (l.key.clone(), l.label.clone())).collect(),
+            levels: method.level_labels(),
         }
     }
 

@@ -160,6 +160,9 @@ on_both_engines! {
         let acc = get(&app, &other, &format!("/api/v1/risks/{mid}/acceptances")).await;
         assert_eq!(acc["items"][0]["accepted_by"], "other@acme.example");
         assert_eq!(acc["items"][0]["on_behalf_of"], "tom@acme.example");
+        let csv = app.api().get(app.url("/api/v1/risks/export?format=csv")).bearer_auth(&other).send().await.unwrap().text().await.unwrap();
+        let line = csv.lines().find(|l| l.contains("Lost laptop")).unwrap();
+        assert!(line.contains("other@acme.example,tom@acme.example,Disk encryption is enough"), "the export carries the acceptance: {line}");
         // Only the owner or an admin accepts; a status cannot be set to accepted by hand.
         let low: Value = post(&app, &manager, "/api/v1/risks", json!({"title": "Tailgating", "owner": "mgr@acme.example", "likelihood": 1, "impact": 2})).await.json().await.unwrap();
         let r = post(&app, &ann, &format!("/api/v1/risks/{}/acceptance", low["id"].as_str().unwrap()), json!({"rationale": "fine"})).await;
@@ -448,9 +451,28 @@ on_both_engines! {
         assert!(r.headers()["content-type"].to_str().unwrap().contains("spreadsheetml"));
         let xlsx = r.bytes().await.unwrap().to_vec();
         assert!(xlsx.starts_with(b"PK"), "a ZIP container");
+        // As auditors filter it: header on row 1, frozen, filtered, dates as
+        // date cells, the plan and acceptance in columns of their own.
+        let part = |name: &str| {
+            use std::io::Read;
+            let mut zip = zip::ZipArchive::new(std::io::Cursor::new(xlsx.clone())).unwrap();
+            let mut text = String::new();
+            zip.by_name(name).unwrap().read_to_string(&mut text).unwrap();
+            text
+        };
+        let sheet = part("xl/worksheets/sheet1.xml");
+        assert!(sheet.contains("<autoFilter ref=\"A1:"), "an autofilter from row 1");
+        assert!(sheet.contains("ySplit=\"1\""), "the header row is frozen");
+        let first_row = sheet.split("<row r=\"2\"").next().unwrap();
+        for h in ["Risk ID", "Treatment actions", "Accepted by", "Acceptance expires", "Target level"] {
+            assert!(first_row.contains(&format!(">{h}<")), "{h} is not in the header row");
+        }
+        assert!(!sheet.contains(">Mitigate<") && sheet.contains(">Modify (mitigate)<"), "labels, not what was typed or stored");
+        assert!(part("xl/styles.xml").contains("yyyy-mm-dd"), "dates are date cells");
+        assert!(part("docProps/core.xml").contains("Acme Ltd risk register"), "the title is in the file's properties");
 
-        // The workbook reads back in: its heading row is skipped, dates and
-        // numbers come back as written, and both risks are updated, not duplicated.
+        // The workbook reads back in: dates and numbers come back as
+        // written, and both risks are updated, not duplicated.
         let r = app.api().post(app.url("/api/v1/risks/import?dry_run=true")).bearer_auth(t).body(xlsx.clone()).send().await.unwrap();
         let dry: Value = r.json().await.unwrap();
         assert_eq!((dry["created"].as_i64(), dry["updated"].as_i64()), (Some(0), Some(2)), "{dry}");
