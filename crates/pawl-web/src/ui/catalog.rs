@@ -23,6 +23,9 @@ struct Dashboard {
     /// What is assigned to the person, and how much of it is overdue.
     mine: usize,
     mine_overdue: usize,
+    /// Whether the to-do list is this person's to act on, or theirs to read
+    /// (auditors and viewers see what the ISMS team has open).
+    can_write: bool,
 }
 
 /// One line of the manager's to-do list: how many, what, where to act.
@@ -131,6 +134,7 @@ pub async fn dashboard(State(s): State<AppState>, Auth(p): Auth) -> PageResult {
         isms,
         mine: mine.len(),
         mine_overdue,
+        can_write: p.can(Permission::WriteIsms),
     }))
 }
 
