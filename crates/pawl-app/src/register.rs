@@ -225,10 +225,20 @@ pub async fn for_each(
     store: &Store,
     org_id: &str,
     kind: &'static Kind,
-    mut visit: impl FnMut(&Record) -> Result<(), AppError>,
+    mut visit: impl FnMut(&Record, &Names) -> Result<(), AppError>,
 ) -> Result<usize, AppError> {
     let reader = store.org(org_id);
     let (mut cursor, mut n) = (None, 0);
+    // The fields that hold another record's id, with that record's kind.
+    let linked: Vec<(usize, &str)> = kind
+        .fields
+        .iter()
+        .enumerate()
+        .filter_map(|(i, f)| match f.kind {
+            FieldKind::Record { kind } => Some((i, kind)),
+            _ => None,
+        })
+        .collect();
     loop {
         let page: Page<Record> = reader
             .records(
@@ -242,8 +252,26 @@ pub async fn for_each(
                 },
             )
             .await?;
+        let refs: Vec<(String, String)> = page
+            .items
+            .iter()
+            .flat_map(|r| {
+                linked.iter().filter_map(|(i, k)| match r.values.get(*i) {
+                    Some(Value::OptText(Some(id))) | Some(Value::Text(id)) if !id.is_empty() => {
+                        Some(((*k).to_owned(), id.clone()))
+                    }
+                    _ => None,
+                })
+            })
+            .collect();
+        let names: Names = reader
+            .record_names(&refs)
+            .await?
+            .into_iter()
+            .map(|(k, n)| (k, format!("{} {}", n.reference, n.title).trim().to_owned()))
+            .collect();
         for r in &page.items {
-            visit(r)?;
+            visit(r, &names)?;
             n += 1;
         }
         match page.next_cursor {
@@ -273,15 +301,25 @@ pub fn export_header(kind: &Kind) -> Vec<String> {
     h
 }
 
-/// One record as export cells, in [`export_header`] order.
-pub fn export_cells(r: &Record) -> Vec<String> {
+/// The records a page of a register links to, by (kind, id): "R-0001 Lost laptop".
+pub type Names = std::collections::HashMap<(String, String), String>;
+
+/// One record as export cells, in [`export_header`] order; a linked record
+/// by its reference and title.
+pub fn export_cells(r: &Record, names: &Names) -> Vec<String> {
     let kind = r.kind;
     let mut c = Vec::new();
     if kind.prefix.is_some() {
         c.push(r.reference.clone().unwrap_or_default());
     }
     for (f, v) in kind.fields.iter().zip(&r.values) {
-        c.push(kind.label_of(f, v));
+        let named = match (&f.kind, v) {
+            (FieldKind::Record { kind }, Value::OptText(Some(id)) | Value::Text(id)) => {
+                names.get(&((*kind).to_owned(), id.clone())).cloned()
+            }
+            _ => None,
+        };
+        c.push(named.unwrap_or_else(|| kind.label_of(f, v)));
         if matches!(f.kind, FieldKind::Choice(_)) {
             c.push(v.display());
         }
@@ -309,9 +347,9 @@ pub async fn export_csv<W: std::io::Write>(
     let io = |e: csv::Error| AppError::Store(pawl_store::StoreError::Corrupt(format!("writing the export: {e}")));
     let mut w = csv::Writer::from_writer(out);
     w.write_record(export_header(kind)).map_err(io)?;
-    let n = for_each(store, org_id, kind, |r| {
+    let n = for_each(store, org_id, kind, |r, names| {
         w.write_record(
-            export_cells(r)
+            export_cells(r, names)
                 .iter()
                 .map(|c| pawl_domain::risk::import::spreadsheet_safe(c).into_owned()),
         )

@@ -154,8 +154,8 @@ pub async fn write_records(store: &Store, org_id: &str, kind: &'static Kind, pat
     }
     kinds.extend([Cell::Date, Cell::Date, Cell::Number]);
     let mut row = 1u32;
-    let n = register::for_each(store, org_id, kind, |r| {
-        for (c, v) in register::export_cells(r).iter().enumerate() {
+    let n = register::for_each(store, org_id, kind, |r, names| {
+        for (c, v) in register::export_cells(r, names).iter().enumerate() {
             let col = c as u16;
             if v.is_empty() {
                 continue;

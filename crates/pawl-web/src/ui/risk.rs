@@ -805,7 +805,7 @@ pub async fn report(State(s): State<AppState>, Auth(p): Auth) -> PageResult {
     .await?;
     let by_id: HashMap<&str, &Risk> = risks.iter().map(|r| (r.id.as_str(), r)).collect();
     let mut plan = Vec::new();
-    pawl_app::register::for_each(&s.app.store, &p.organisation.id, &TREATMENT_ACTION, |a| {
+    pawl_app::register::for_each(&s.app.store, &p.organisation.id, &TREATMENT_ACTION, |a, _| {
         let a = ActionView::from(a);
         if let Some(r) = by_id.get(a.risk_id.as_str()) {
             plan.push((r.reference.clone(), r.treatment.clone().unwrap_or_default(), a));

@@ -337,6 +337,7 @@ on_both_engines! {
         let r = call(&app, &app.admin_token, Method::GET, "/api/v1/treatment-actions/export?format=csv", None, None).await;
         let csv = r.text().await.unwrap();
         assert!(csv.lines().nth(1).unwrap().contains("Open,open"), "the state as a label, then its code: {csv}");
+        assert!(csv.lines().nth(1).unwrap().starts_with("R-0001 Theft,"), "the risk by reference and title, not its id: {csv}");
         let (c, _) = app.signed_in(ADMIN_EMAIL).await;
         let r = c.get(app.url("/treatment-actions/export.xlsx")).send().await.unwrap();
         assert_eq!(r.status(), 200);
