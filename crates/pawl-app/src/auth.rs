@@ -94,7 +94,13 @@ pub async fn sign_in(app: &App, email: &str, password: &str, address: &str) -> R
     };
     app.login_limiter.succeeded(attempt);
     let memberships = app.store.memberships_of_user(&user.id).await?;
-    let org = memberships.first().map(|(o, _)| o.clone());
+    // Where they last worked, while they still belong there; else the first.
+    let last = app.store.last_organisation(&user.id).await?;
+    let org = memberships
+        .iter()
+        .find(|(o, _)| Some(&o.id) == last.as_ref())
+        .or(memberships.first())
+        .map(|(o, _)| o.clone());
     let cookie_secret = random_secret();
     let expires = time::OffsetDateTime::now_utc() + time::Duration::hours(SESSION_HOURS);
     let session = Session {
@@ -215,6 +221,7 @@ pub async fn switch_organisation(app: &App, principal: &Principal, slug: &str) -
         return Err(AppError::Forbidden);
     }
     app.store.set_session_org(id_hash, &org.id).await?;
+    app.store.set_last_organisation(&principal.user_id, &org.id).await?;
     Ok(())
 }
 

@@ -26,6 +26,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "soa acknowledged warnings",
         include_str!("migrations/0010_soa_acknowledged_warnings.sql"),
     ),
+    (11, "invitations", include_str!("migrations/0011_invitations.sql")),
 ];
 
 /// The migration that creates the full-text index, whose SQL is the one

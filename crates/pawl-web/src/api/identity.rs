@@ -114,33 +114,128 @@ pub async fn members_list(
 pub struct MemberCreate {
     pub email: String,
     pub role: String,
-    /// A first password, needed only when the person has no account yet.
-    pub password: Option<String>,
 }
 
-/// Adds a person to the organisation, creating their account if needed.
+/// An invitation to join the organisation.
+#[derive(Serialize, ToSchema)]
+pub struct InvitationOut {
+    pub id: String,
+    pub email: String,
+    pub role: String,
+    pub invited_by: String,
+    pub created_at: String,
+    pub expires_at: String,
+    /// Where the person accepts: give them this path on this server. Only
+    /// in the answer that creates or renews the invitation.
+    pub accept_path: Option<String>,
+}
+
+impl InvitationOut {
+    fn of(i: pawl_store::Invitation, secret: Option<&str>) -> Self {
+        InvitationOut {
+            id: i.id,
+            email: i.email,
+            role: i.role.as_str().to_owned(),
+            invited_by: i.invited_by,
+            created_at: i.created_at,
+            expires_at: i.expires_at,
+            accept_path: secret.map(|s| format!("/invitations/{s}")),
+        }
+    }
+}
+
+list_of!(InvitationList, InvitationOut);
+
+/// Invites a person to join the organisation with a role. They join only
+/// by accepting, through the link or after signing in; the answer is the
+/// same whether or not the address has an account. Inviting an address
+/// again renews its open invitation with the new role and a new link.
 #[utoipa::path(post, path = "/api/v1/members", tag = "organisation", request_body = MemberCreate,
-    responses((status = 201, body = MemberOut, headers(("ETag" = String))), (status = 403, body = Problem),
-        (status = 409, body = Problem), (status = 422, body = Problem)))]
+    responses((status = 202, body = InvitationOut), (status = 403, body = Problem),
+        (status = 409, body = Problem, description = "already a member"), (status = 422, body = Problem)))]
 pub async fn member_create(
     State(s): State<AppState>,
     Auth(p): Auth,
     Json(body): Json<MemberCreate>,
 ) -> ApiResult<impl IntoResponse> {
-    let (member, _) = members::add_member(
-        &s.app,
-        &p.organisation.id,
-        &p.actor(),
-        &body.email,
-        &body.role,
-        body.password.as_deref(),
-    )
-    .await?;
+    let (invitation, secret) = members::invite(&s.app, &p.organisation.id, &p.actor(), &body.email, &body.role).await?;
     Ok((
-        StatusCode::CREATED,
-        with_etag(member.version),
-        axum::Json(MemberOut::from(member)),
+        StatusCode::ACCEPTED,
+        axum::Json(InvitationOut::of(invitation, Some(&secret))),
     ))
+}
+
+/// The organisation's open invitations, newest first.
+#[utoipa::path(get, path = "/api/v1/invitations", tag = "organisation",
+    responses((status = 200, body = InvitationList), (status = 403, body = Problem)))]
+pub async fn invitations_list(State(s): State<AppState>, Auth(p): Auth) -> ApiResult<axum::Json<InvitationList>> {
+    let open = s.app.store.org(&p.organisation.id).open_invitations().await?;
+    Ok(axum::Json(InvitationList::whole(
+        open.into_iter().map(|i| InvitationOut::of(i, None)).collect(),
+    )))
+}
+
+/// Withdraws an open invitation.
+#[utoipa::path(delete, path = "/api/v1/invitations/{id}", tag = "organisation", params(("id" = String, Path)),
+    responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
+pub async fn invitation_revoke(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    members::revoke_invitation(&s.app, &p.organisation.id, &p.actor(), &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// An invitation to the caller, with the organisation it is to.
+#[derive(Serialize, ToSchema)]
+pub struct MyInvitationOut {
+    pub id: String,
+    pub organisation: String,
+    pub role: String,
+    pub invited_by: String,
+    pub expires_at: String,
+}
+
+list_of!(MyInvitationList, MyInvitationOut);
+
+/// The open invitations to the caller's own address, in any organisation.
+#[utoipa::path(get, path = "/api/v1/me/invitations", tag = "organisation",
+    responses((status = 200, body = MyInvitationList)))]
+pub async fn my_invitations(State(s): State<AppState>, Auth(p): Auth) -> ApiResult<axum::Json<MyInvitationList>> {
+    let open = s.app.store.invitations_to(&p.email).await?;
+    Ok(axum::Json(MyInvitationList::whole(
+        open.into_iter()
+            .map(|(i, o)| MyInvitationOut {
+                id: i.id,
+                organisation: o.name,
+                role: i.role.as_str().to_owned(),
+                invited_by: i.invited_by,
+                expires_at: i.expires_at,
+            })
+            .collect(),
+    )))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct InvitationAnswer {
+    /// True to join, false to decline.
+    pub accept: bool,
+}
+
+/// Accepts or declines an invitation to the caller's own address.
+#[utoipa::path(post, path = "/api/v1/me/invitations/{id}", tag = "organisation", params(("id" = String, Path)),
+    request_body = InvitationAnswer,
+    responses((status = 204), (status = 404, body = Problem), (status = 409, body = Problem)))]
+pub async fn my_invitation_answer(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    Path(id): Path<String>,
+    Json(body): Json<InvitationAnswer>,
+) -> ApiResult<StatusCode> {
+    members::answer_invitation(&s.app, &p.user_id, &p.email, &id, body.accept).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// One member.

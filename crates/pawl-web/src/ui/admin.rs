@@ -35,6 +35,9 @@ struct MembersPage {
     form: MemberForm,
     notice: Option<String>,
     error: Option<String>,
+    invitations: Vec<pawl_store::Invitation>,
+    /// The link of an invitation just made, shown once.
+    invited: Option<(String, String)>,
 }
 
 #[derive(Deserialize, Default)]
@@ -57,7 +60,10 @@ async fn members_page(
     }
     .to_query()?;
     let page = s.app.store.org(&p.organisation.id).members(&q).await?;
+    let invitations = s.app.store.org(&p.organisation.id).open_invitations().await?;
     Ok(MembersPage {
+        invitations,
+        invited: None,
         shell: Shell::new(s, p, "members").await?,
         members: page.items,
         next_cursor: page.next_cursor,
@@ -82,25 +88,25 @@ pub async fn members(State(s): State<AppState>, Auth(p): Auth, Query(q): Query<P
 pub struct AddMember {
     email: String,
     role: String,
-    password: Option<String>,
 }
 
+/// Invites a person; the page shows the invitation's link once, to pass on.
 pub async fn member_add(State(s): State<AppState>, Auth(p): Auth, Form(f): Form<AddMember>) -> PageResult {
-    match members::add_member(
-        &s.app,
-        &p.organisation.id,
-        &p.actor(),
-        &f.email,
-        &f.role,
-        f.password.as_deref(),
-    )
-    .await
-    {
-        Ok((m, _)) => Ok(Redirect::to(&format!(
-            "/admin/members?notice={}",
-            urlencode(&format!("{} added as {}.", m.email, m.role.label()))
-        ))
-        .into_response()),
+    match members::invite(&s.app, &p.organisation.id, &p.actor(), &f.email, &f.role).await {
+        Ok((inv, secret)) => {
+            let form = MemberForm {
+                role: "viewer".into(),
+                ..Default::default()
+            };
+            let notice = format!(
+                "{} is invited as {}. They join when they accept.",
+                inv.email,
+                inv.role.label()
+            );
+            let mut page = members_page(&s, &p, None, form, Some(notice), None).await?;
+            page.invited = Some((inv.email, format!("/invitations/{secret}")));
+            Ok((StatusCode::CREATED, render(&page)).into_response())
+        }
         Err(e) => {
             let mut form = MemberForm {
                 email: f.email,
@@ -304,4 +310,9 @@ pub async fn token_create(State(s): State<AppState>, Auth(p): Auth, Form(f): For
 pub async fn token_revoke(State(s): State<AppState>, Auth(p): Auth, Path(id): Path<String>) -> PageResult {
     crate::api::identity::revoke(&s, &p, &id, None).await?;
     Ok(Redirect::to("/account/tokens?notice=Token%20revoked.").into_response())
+}
+
+pub async fn invitation_revoke(State(s): State<AppState>, Auth(p): Auth, Path(id): Path<String>) -> PageResult {
+    members::revoke_invitation(&s.app, &p.organisation.id, &p.actor(), &id).await?;
+    Ok(Redirect::to("/admin/members?notice=Invitation%20withdrawn.").into_response())
 }

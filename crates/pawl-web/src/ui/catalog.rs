@@ -26,6 +26,9 @@ struct Dashboard {
     /// Whether the to-do list is this person's to act on, or theirs to read
     /// (auditors and viewers see what the ISMS team has open).
     can_write: bool,
+    /// Open invitations to this person from other organisations:
+    /// (id, organisation, role, invited by).
+    invitations: Vec<(String, String, &'static str, String)>,
 }
 
 /// One line of the manager's to-do list: how many, what, where to act.
@@ -135,7 +138,38 @@ pub async fn dashboard(State(s): State<AppState>, Auth(p): Auth) -> PageResult {
         mine: mine.len(),
         mine_overdue,
         can_write: p.can(Permission::WriteIsms),
+        invitations: s
+            .app
+            .store
+            .invitations_to(&p.email)
+            .await?
+            .into_iter()
+            .map(|(i, o)| (i.id, o.name, i.role.label(), i.invited_by))
+            .collect(),
     }))
+}
+
+#[derive(Deserialize)]
+pub struct AnswerForm {
+    answer: String,
+}
+
+/// A signed-in person accepts or declines an invitation to their address;
+/// on accepting, they go to work in the organisation they joined.
+pub async fn answer_invitation(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    Path(id): Path<String>,
+    crate::extract::Form(f): crate::extract::Form<AnswerForm>,
+) -> PageResult {
+    let accept = f.answer == "accept";
+    let org = pawl_app::members::answer_invitation(&s.app, &p.user_id, &p.email, &id, accept).await?;
+    if accept {
+        pawl_app::auth::switch_organisation(&s.app, &p, &org.slug).await?;
+    }
+    Ok(axum::response::IntoResponse::into_response(
+        axum::response::Redirect::to("/"),
+    ))
 }
 
 #[derive(Template)]

@@ -2,7 +2,7 @@
 
 use super::{render, PageResult};
 use crate::auth::{cookie, Auth, SESSION_COOKIE};
-use crate::extract::{Form, Query};
+use crate::extract::{Form, Path, Query};
 use crate::AppState;
 use askama::Template;
 use axum::extract::{ConnectInfo, State};
@@ -124,7 +124,23 @@ pub async fn submit(
             if let Some(old) = cookie(&headers, SESSION_COOKIE) {
                 let _ = s.app.store.delete_session(&auth::sha256_hex(&old)).await;
             }
-            let mut resp = Redirect::to(&next).into_response();
+            // Someone in several organisations chooses where to work.
+            let several = s
+                .app
+                .store
+                .memberships_of_user(&signed.session.user_id)
+                .await
+                .map(|m| m.len() > 1)
+                .unwrap_or(false);
+            let to = if several {
+                format!(
+                    "/organisations?{}",
+                    serde_urlencoded::to_string([("next", next.as_str())]).unwrap_or_default()
+                )
+            } else {
+                next.clone()
+            };
+            let mut resp = Redirect::to(&to).into_response();
             resp.headers_mut().insert(
                 header::SET_COOKIE,
                 session_cookie(&signed.cookie_secret, auth::SESSION_HOURS * 3600, behind_tls(&headers)),
@@ -162,11 +178,134 @@ pub async fn logout(State(s): State<AppState>, Auth(p): Auth, headers: HeaderMap
 #[derive(Deserialize)]
 pub struct SwitchForm {
     slug: String,
+    next: Option<String>,
 }
 
 pub async fn switch_org(State(s): State<AppState>, Auth(p): Auth, Form(f): Form<SwitchForm>) -> PageResult {
     auth::switch_organisation(&s.app, &p, &f.slug).await?;
-    Ok(Redirect::to("/").into_response())
+    Ok(Redirect::to(&safe_next(f.next.as_deref())).into_response())
+}
+
+#[derive(Template)]
+#[template(path = "organisations.html")]
+struct OrganisationsPage {
+    shell: super::Shell,
+    next: String,
+    /// (slug, name, role, last used)
+    choices: Vec<(String, String, &'static str, bool)>,
+}
+
+/// Where a person in several organisations chooses to work, the one they
+/// last used first.
+pub async fn organisations(State(s): State<AppState>, Auth(p): Auth, Query(q): Query<NextQuery>) -> PageResult {
+    let last = s.app.store.last_organisation(&p.user_id).await?;
+    let mut choices: Vec<(String, String, &'static str, bool)> = s
+        .app
+        .store
+        .memberships_of_user(&p.user_id)
+        .await?
+        .into_iter()
+        .map(|(o, role)| {
+            let used = Some(&o.id) == last.as_ref();
+            (o.slug, o.name, role.label(), used)
+        })
+        .collect();
+    choices.sort_by_key(|c| !c.3);
+    Ok(render(&OrganisationsPage {
+        shell: super::Shell::new(&s, &p, "home").await?,
+        next: safe_next(q.next.as_deref()),
+        choices,
+    }))
+}
+
+#[derive(Template)]
+#[template(path = "invitation.html")]
+struct InvitationPage {
+    static_version: &'static str,
+    secret: String,
+    email: String,
+    organisation: String,
+    role: &'static str,
+    invited_by: String,
+    error: Option<String>,
+    done: Option<&'static str>,
+}
+
+impl InvitationPage {
+    fn of(secret: String, inv: pawl_store::Invitation, org: pawl_store::Organisation) -> Self {
+        InvitationPage {
+            static_version: super::static_version(),
+            secret,
+            email: inv.email,
+            organisation: org.name,
+            role: inv.role.label(),
+            invited_by: inv.invited_by,
+            error: None,
+            done: None,
+        }
+    }
+}
+
+/// An invitation opened through its link: join by signing in, or by
+/// choosing a password when there is no account yet; or decline.
+pub async fn invitation(State(s): State<AppState>, Path(secret): Path<String>) -> Response {
+    match pawl_app::members::invitation_for_link(&s.app, &secret).await {
+        Ok((inv, org)) => render(&InvitationPage::of(secret, inv, org)),
+        Err(_) => super::message(
+            StatusCode::NOT_FOUND,
+            "Invitation not found",
+            "This invitation was answered, withdrawn or has expired. Ask for a new one.",
+        ),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct InvitationForm {
+    answer: String,
+    password: Option<String>,
+}
+
+pub async fn invitation_answer(
+    State(s): State<AppState>,
+    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Path(secret): Path<String>,
+    Form(f): Form<InvitationForm>,
+) -> Response {
+    let Ok((inv, org)) = pawl_app::members::invitation_for_link(&s.app, &secret).await else {
+        return invitation(State(s), Path(secret)).await;
+    };
+    let mut page = InvitationPage::of(secret.clone(), inv, org);
+    if f.answer == "decline" {
+        return match pawl_app::members::decline_by_link(&s.app, &secret).await {
+            Ok(()) => {
+                page.done = Some("You declined the invitation. Nothing changed.");
+                render(&page)
+            }
+            Err(e) => super::PageError::from(e).into_response(),
+        };
+    }
+    let address = client_address(addr.ip(), &headers, &s.app.trusted_proxies);
+    match pawl_app::members::accept_by_link(&s.app, &secret, f.password.as_deref().unwrap_or(""), &address).await {
+        Ok(signed) => {
+            let mut resp = Redirect::to("/").into_response();
+            resp.headers_mut().insert(
+                header::SET_COOKIE,
+                session_cookie(&signed.cookie_secret, auth::SESSION_HOURS * 3600, behind_tls(&headers)),
+            );
+            resp
+        }
+        Err(e) => {
+            let status = match &e {
+                AppError::BadCredentials => StatusCode::UNAUTHORIZED,
+                AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+                AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+                _ => return super::PageError::from(e).into_response(),
+            };
+            page.error = Some(format!("{}.", capitalise(&e.to_string())));
+            (status, render(&page)).into_response()
+        }
+    }
 }
 
 #[cfg(test)]

@@ -28,6 +28,13 @@ pub fn router(upload_limit: usize) -> Router<AppState> {
         .route("/login", get(login::form).post(login::submit))
         .route("/logout", post(login::logout))
         .route("/switch-org", post(login::switch_org))
+        .route("/organisations", get(login::organisations))
+        .route(
+            "/invitations/{secret}",
+            get(login::invitation).post(login::invitation_answer),
+        )
+        .route("/me/invitations/{id}", post(catalog::answer_invitation))
+        .route("/admin/invitations/{id}/revoke", post(admin::invitation_revoke))
         .route("/", get(catalog::dashboard))
         .route("/catalog/annex-a", get(catalog::annex_a))
         .route("/catalog/annex-a/{id}", get(catalog::control))
@@ -344,7 +351,7 @@ pub fn no_organisation_page() -> Response {
     message(
         StatusCode::FORBIDDEN,
         "No organisation",
-        "You are signed in but belong to no organisation yet. Ask an administrator to add you.",
+        "You are signed in but belong to no organisation. If you were invited, open the invitation's link; otherwise ask an administrator to invite you.",
     )
 }
 

@@ -13,17 +13,14 @@ on_both_engines! {
         let app = spawn_app(engine).await;
         let c = app.api();
         let t = &app.admin_token;
-        let r = c.post(app.url("/api/v1/members")).bearer_auth(t)
-            .json(&json!({"email": "Priya.Shah@Acme.example", "role": "manager", "password": PASSWORD})).send().await.unwrap();
-        assert_eq!(r.status(), 201);
-        let etag1 = r.headers()["etag"].to_str().unwrap().to_owned();
-        let m: Value = r.json().await.unwrap();
+        let m = app.join_by_invitation("Priya.Shah@Acme.example", "manager").await;
         assert_eq!(m["email"], "priya.shah@acme.example", "addresses are normalised");
+        assert_eq!(m["role"], "manager");
         let id = m["id"].as_str().unwrap().to_owned();
         let url = app.url(&format!("/api/v1/members/{id}"));
 
         let r = c.get(&url).bearer_auth(t).send().await.unwrap();
-        assert_eq!(r.headers()["etag"], etag1.as_str());
+        let etag1 = r.headers()["etag"].to_str().unwrap().to_owned();
 
         let r = c.patch(&url).bearer_auth(t).header("if-match", &etag1).json(&json!({"role": "auditor"})).send().await.unwrap();
         assert_eq!(r.status(), 200);
@@ -66,9 +63,8 @@ on_both_engines! {
         assert_eq!(fields, ["email", "role"]);
 
         let r = c.post(app.url("/api/v1/members")).bearer_auth(&app.admin_token)
-            .json(&json!({"email": "new@acme.example", "role": "viewer"})).send().await.unwrap();
-        assert_eq!(r.status(), 422, "a new account needs a first password");
-        assert_eq!(r.json::<Value>().await.unwrap()["errors"][0]["field"], "password");
+            .json(&json!({"email": "new@acme.example", "role": "viewer", "password": PASSWORD})).send().await.unwrap();
+        assert_eq!(r.status(), 422, "an administrator no longer sets anyone's password");
 
         let r = c.post(app.url("/api/v1/members")).bearer_auth(&app.admin_token)
             .json(&json!({"email": crate::harness::ADMIN_EMAIL, "role": "viewer"})).send().await.unwrap();
@@ -201,5 +197,70 @@ on_both_engines! {
 
         let r = c.get(app.url("/api/v1/members?sort=password_hash")).bearer_auth(&app.admin_token).send().await.unwrap();
         assert_eq!(r.status(), 422);
+    }
+}
+
+on_both_engines! {
+    /// Inviting tells nobody who has an account; an existing person joins
+    /// only by accepting; a person in several organisations chooses where
+    /// to work and is offered the last one first.
+    async fn people_join_only_by_accepting_and_choose_where_to_work(engine: Engine) {
+        let app = spawn_app(engine).await;
+        let sys = Actor::system("test");
+        let c = app.api();
+        let globex = app.store().create_organisation(&sys, &OrgSlug::parse("globex").unwrap(), "Globex").await.unwrap();
+        let (boss, _) = members::add_member(&app.app, &globex.id, &sys, "boss@globex.example", "admin", Some(PASSWORD)).await.unwrap();
+        let (globex_token, _) = pawl_app::auth::issue_token(&app.app, &globex.id, &sys, &boss.user_id, "g").await.unwrap();
+        app.member_token("consultant@advisory.example", "manager").await;
+
+        // The same answer for an address with an account and one without.
+        let invite = |email: &str| c.post(app.url("/api/v1/members")).bearer_auth(&globex_token).json(&json!({"email": email, "role": "viewer"})).send();
+        let existing = invite("consultant@advisory.example").await.unwrap();
+        let unknown = invite("nobody@nowhere.example").await.unwrap();
+        assert_eq!((existing.status().as_u16(), unknown.status().as_u16()), (202, 202));
+        let (a, b): (Value, Value) = (existing.json().await.unwrap(), unknown.json().await.unwrap());
+        let keys = |v: &Value| v.as_object().unwrap().keys().cloned().collect::<Vec<_>>();
+        assert_eq!(keys(&a), keys(&b));
+        let pending: Value = c.get(app.url("/api/v1/invitations")).bearer_auth(&globex_token).send().await.unwrap().json().await.unwrap();
+        assert_eq!(pending["total"], 2);
+        let globex_members: Value = c.get(app.url("/api/v1/members")).bearer_auth(&globex_token).send().await.unwrap().json().await.unwrap();
+        assert_eq!(globex_members["total"], 1, "nobody joined without saying yes");
+
+        // The consultant signs in and still lands in Acme, where they work; the invitation waits on their home page.
+        let (consultant, csrf) = app.signed_in("consultant@advisory.example").await;
+        let home = consultant.get(app.url("/")).send().await.unwrap().text().await.unwrap();
+        assert!(home.contains("Acme Ltd") && home.contains("invites you to join <strong>Globex</strong> as Viewer"), "{home}");
+        let id = a["id"].as_str().unwrap();
+        let r = consultant.post(app.url(&format!("/me/invitations/{id}"))).form(&[("_csrf", csrf.as_str()), ("answer", "accept")]).send().await.unwrap();
+        assert_eq!(r.status(), 303);
+        let globex_members: Value = c.get(app.url("/api/v1/members")).bearer_auth(&globex_token).send().await.unwrap().json().await.unwrap();
+        assert_eq!(globex_members["total"], 2);
+        assert!(consultant.get(app.url("/")).send().await.unwrap().text().await.unwrap().contains("Globex"), "they went to work in Globex");
+
+        // Next sign-in: they choose, and Globex, used last, comes first.
+        let r = app.browser().post(app.url("/login")).form(&[("email", "consultant@advisory.example"), ("password", PASSWORD), ("next", "/risks")]).send().await.unwrap();
+        assert_eq!(r.headers()["location"], "/organisations?next=%2Frisks");
+        let (again, _) = app.signed_in("consultant@advisory.example").await;
+        let page = again.get(app.url("/organisations")).send().await.unwrap().text().await.unwrap();
+        let (g, a2) = (page.find("Continue in Globex").unwrap(), page.find("Continue in Acme Ltd").unwrap());
+        assert!(g < a2 && page.contains("last used"), "{page}");
+
+        // Declined and withdrawn invitations leave nothing behind.
+        let link = b["accept_path"].as_str().unwrap();
+        let r = app.browser().post(app.url(link)).form(&[("answer", "decline")]).send().await.unwrap();
+        assert_eq!(r.status(), 200);
+        assert_eq!(app.browser().get(app.url(link)).send().await.unwrap().status(), 404);
+        let third: Value = invite("third@acme.example").await.unwrap().json().await.unwrap();
+        let r = c.delete(app.url(&format!("/api/v1/invitations/{}", third["id"].as_str().unwrap()))).bearer_auth(&globex_token).send().await.unwrap();
+        assert_eq!(r.status(), 204);
+        assert_eq!(app.browser().get(app.url(third["accept_path"].as_str().unwrap())).send().await.unwrap().status(), 404);
+        let pending: Value = c.get(app.url("/api/v1/invitations")).bearer_auth(&globex_token).send().await.unwrap().json().await.unwrap();
+        assert_eq!(pending["total"], 0);
+        // Acme's admin cannot withdraw Globex's invitations, nor see them.
+        let fourth: Value = invite("fourth@acme.example").await.unwrap().json().await.unwrap();
+        let r = c.delete(app.url(&format!("/api/v1/invitations/{}", fourth["id"].as_str().unwrap()))).bearer_auth(&app.admin_token).send().await.unwrap();
+        assert_eq!(r.status(), 404);
+        let acme_pending: Value = c.get(app.url("/api/v1/invitations")).bearer_auth(&app.admin_token).send().await.unwrap().json().await.unwrap();
+        assert_eq!(acme_pending["total"], 0);
     }
 }

@@ -161,6 +161,47 @@ impl TestApp {
             .0
     }
 
+    /// Invites `email` through the API as the admin, then accepts through
+    /// the invitation's link with [`PASSWORD`], as the person would; returns
+    /// the member they became.
+    pub async fn join_by_invitation(&self, email: &str, role: &str) -> serde_json::Value {
+        let r = self
+            .api()
+            .post(self.url("/api/v1/members"))
+            .bearer_auth(&self.admin_token)
+            .json(&serde_json::json!({"email": email, "role": role}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 202, "inviting {email}");
+        let inv: serde_json::Value = r.json().await.unwrap();
+        let r = self
+            .browser()
+            .post(self.url(inv["accept_path"].as_str().unwrap()))
+            .form(&[("answer", "accept"), ("password", PASSWORD)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 303, "accepting the invitation of {email}");
+        let list: serde_json::Value = self
+            .api()
+            .get(self.url(&format!("/api/v1/members?q={}", email.split('@').next().unwrap())))
+            .bearer_auth(&self.admin_token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        list["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["email"] == email.to_lowercase())
+            .cloned()
+            .unwrap_or_else(|| panic!("{email} did not join: {list}"))
+    }
+
     /// Signs a browser client in and returns it with the page's CSRF token.
     pub async fn signed_in(&self, email: &str) -> (reqwest::Client, String) {
         let c = self.browser();

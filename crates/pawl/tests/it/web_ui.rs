@@ -95,17 +95,32 @@ on_both_engines! {
         let app = spawn_app(engine).await;
         let (c, csrf) = app.signed_in(ADMIN_EMAIL).await;
         let r = c.post(app.url("/admin/members"))
-            .form(&[("_csrf", csrf.as_str()), ("email", "nope"), ("role", "viewer"), ("password", "")]).send().await.unwrap();
+            .form(&[("_csrf", csrf.as_str()), ("email", "nope"), ("role", "viewer")]).send().await.unwrap();
         assert_eq!(r.status(), 422);
         let html = r.text().await.unwrap();
         assert!(html.contains("field has-error") && html.contains("name@example.com"), "the e-mail error is shown beside the field");
         assert!(html.contains("value=\"nope\""), "what was typed is kept");
 
         let r = c.post(app.url("/admin/members"))
-            .form(&[("_csrf", csrf.as_str()), ("email", "tom@acme.example"), ("role", "contributor"), ("password", PASSWORD)]).send().await.unwrap();
+            .form(&[("_csrf", csrf.as_str()), ("email", "tom@acme.example"), ("role", "contributor")]).send().await.unwrap();
+        assert_eq!(r.status(), 201);
+        let html = r.text().await.unwrap();
+        assert!(html.contains("tom@acme.example is invited as Contributor. They join when they accept."));
+        assert!(html.contains("Invitations waiting for an answer"));
+        let link = html.split("<pre class=\"secret\">").nth(1).unwrap().split('<').next().unwrap().to_owned();
+        assert!(link.starts_with("/invitations/"), "the link is shown once: {link}");
+        let again = c.get(app.url("/admin/members")).send().await.unwrap().text().await.unwrap();
+        assert!(!again.contains(&link), "and never again");
+        // Tom, new to pawl, opens the link and chooses his password.
+        let tom_browser = app.browser();
+        let page = tom_browser.get(app.url(&link)).send().await.unwrap().text().await.unwrap();
+        assert!(page.contains("Join Acme Ltd") && page.contains("as <strong>Contributor</strong>"), "{page}");
+        let r = tom_browser.post(app.url(&link)).form(&[("answer", "accept"), ("password", "short")]).send().await.unwrap();
+        assert_eq!(r.status(), 422, "a new password still meets the rules");
+        let r = tom_browser.post(app.url(&link)).form(&[("answer", "accept"), ("password", PASSWORD)]).send().await.unwrap();
         assert_eq!(r.status(), 303);
-        let html = c.get(app.url(r.headers()["location"].to_str().unwrap())).send().await.unwrap().text().await.unwrap();
-        assert!(html.contains("tom@acme.example added as Contributor."));
+        assert!(tom_browser.get(app.url("/")).send().await.unwrap().text().await.unwrap().contains("tom@acme.example"), "signed in");
+        assert_eq!(app.browser().get(app.url(&link)).send().await.unwrap().status(), 404, "a link is used once");
 
         let tom = app.store().org(&app.org_id).members(&Default::default()).await.unwrap()
             .items.into_iter().find(|m| m.email == "tom@acme.example").unwrap();
