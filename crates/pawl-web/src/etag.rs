@@ -12,6 +12,11 @@ pub fn if_match(headers: &HeaderMap) -> Result<Option<i64>, ApiError> {
     if s == "*" {
         return Ok(None);
     }
+    if s.is_empty() {
+        return Err(ApiError::bad_request(
+            "If-Match is empty: send the ETag you read, or leave the header out".to_owned(),
+        ));
+    }
     // A tag this server never issued (weak ones included: If-Match compares
     // strongly) can match no current version: RFC 9110 answers 412.
     s.strip_prefix("\"v")

@@ -2,6 +2,7 @@
 //! queries and paths get the same clear errors as everything else.
 
 use crate::ApiError;
+use axum::extract::multipart::MultipartRejection;
 use axum::extract::rejection::{FormRejection, JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts};
 use axum::http::StatusCode;
@@ -21,6 +22,27 @@ pub struct Path<T>(pub T);
 #[derive(FromRequest)]
 #[from_request(via(axum::Form), rejection(ApiError))]
 pub struct Form<T>(pub T);
+
+/// A file upload: a body that is not `multipart/form-data` is a problem
+/// document like every other refusal.
+pub struct Upload(pub axum::extract::Multipart);
+
+impl<S: Send + Sync> FromRequest<S> for Upload {
+    type Rejection = ApiError;
+
+    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::Multipart::from_request(req, state)
+            .await
+            .map(Upload)
+            .map_err(ApiError::from)
+    }
+}
+
+impl From<MultipartRejection> for ApiError {
+    fn from(r: MultipartRejection) -> Self {
+        ApiError::new(r.status(), "malformed-upload", "Malformed upload", r.body_text())
+    }
+}
 
 impl From<JsonRejection> for ApiError {
     fn from(r: JsonRejection) -> Self {

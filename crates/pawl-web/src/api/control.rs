@@ -909,7 +909,7 @@ pub async fn read_evidence_form(
 pub async fn evidence_create(
     State(s): State<AppState>,
     Auth(p): Auth,
-    mut form: Multipart,
+    crate::extract::Upload(mut form): crate::extract::Upload,
 ) -> ApiResult<impl IntoResponse> {
     let (input, file) = read_evidence_form(&s, &mut form).await?;
     let e = evidence::add(&s.app.store, &p.organisation.id, &p.actor(), &p.email, &input, file).await?;

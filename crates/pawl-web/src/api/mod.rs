@@ -76,9 +76,17 @@ pub fn split(upload_limit: usize) -> (axum::Router<AppState>, utoipa::openapi::O
 /// Every error answer is a problem document, sent as
 /// `application/problem+json` (RFC 9457); the document says so for every
 /// operation, and adds the answers any operation can give that handlers do
-/// not list: a malformed request (400), and for those with a body one too
-/// large (413) or of a type not read (415).
+/// not list: a malformed request (400), input refused field by field (422,
+/// control characters and bounds in queries too), for those with a body
+/// one too large (413) or of a type not read (415), for those with a path
+/// id a record that is not there (404), and for those taking `If-Match` a
+/// stale version (412), and for all but the public ones no or a bad
+/// credential (401) or a role without the permission (403). An error
+/// answer that is a report of its own (an
+/// import refused, with every problem by line) keeps its JSON, and may be
+/// a problem document as well.
 fn problems(doc: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::path::ParameterIn;
     use utoipa::openapi::{Content, Ref, RefOr, ResponseBuilder};
     const PROBLEM: &str = "application/problem+json";
     let problem = |what: &str| {
@@ -89,33 +97,67 @@ fn problems(doc: &mut utoipa::openapi::OpenApi) {
                 .build(),
         )
     };
-    for item in doc.paths.paths.values_mut() {
+    for (path, item) in doc.paths.paths.iter_mut() {
         let ops = [
-            &mut item.get,
-            &mut item.put,
-            &mut item.post,
-            &mut item.delete,
-            &mut item.patch,
+            ("GET", &mut item.get),
+            ("PUT", &mut item.put),
+            ("POST", &mut item.post),
+            ("DELETE", &mut item.delete),
+            ("PATCH", &mut item.patch),
         ];
-        for op in ops.into_iter().flatten() {
+        for (method, op) in ops.into_iter() {
+            let Some(op) = op else { continue };
+            let public = method.parse().ok().and_then(|m| crate::policy::rule_for(&m, path))
+                == Some(crate::policy::Rule::Public);
+            let params = op.parameters.as_deref().unwrap_or_default();
+            let has_path_id = params.iter().any(|p| p.parameter_in == ParameterIn::Path);
+            let takes_if_match = params.iter().any(|p| p.name.eq_ignore_ascii_case("if-match"));
             let answers = &mut op.responses.responses;
             for (status, answer) in answers.iter_mut() {
                 if let (true, RefOr::T(r)) = (status.starts_with('4') || status.starts_with('5'), answer) {
-                    if let Some(c) = r.content.shift_remove("application/json") {
-                        r.content.insert(PROBLEM.to_owned(), c);
+                    let is_problem =
+                        |c: &Content| matches!(&c.schema, Some(RefOr::Ref(r)) if r.ref_location.ends_with("/Problem"));
+                    match r.content.get("application/json") {
+                        Some(c) if is_problem(c) => {
+                            if let Some(c) = r.content.shift_remove("application/json") {
+                                r.content.insert(PROBLEM.to_owned(), c);
+                            }
+                        }
+                        Some(_) => {
+                            r.content
+                                .insert(PROBLEM.to_owned(), Content::new(Some(Ref::from_schema_name("Problem"))));
+                        }
+                        None => {}
                     }
                 }
             }
-            answers
-                .entry("400".into())
-                .or_insert_with(|| problem("The request is malformed: its query, path or body cannot be read"));
-            if op.request_body.is_some() {
-                answers
-                    .entry("413".into())
-                    .or_insert_with(|| problem("The body is larger than this server reads"));
-                answers
-                    .entry("415".into())
-                    .or_insert_with(|| problem("The body's content type is not one this operation reads"));
+            let has_body = op.request_body.is_some();
+            let generic = [
+                (
+                    "400",
+                    true,
+                    "The request is malformed: its query, path or body cannot be read",
+                ),
+                ("422", true, "A value is refused; the problem names the field"),
+                ("401", !public, "No valid token or session"),
+                ("403", !public, "The caller's role does not allow this"),
+                ("404", has_path_id, "No such record in this organisation"),
+                (
+                    "412",
+                    takes_if_match,
+                    "The record changed since the version named in If-Match",
+                ),
+                ("413", has_body, "The body is larger than this server reads"),
+                (
+                    "415",
+                    has_body,
+                    "The body's content type is not one this operation reads",
+                ),
+            ];
+            for (status, applies, what) in generic {
+                if applies {
+                    answers.entry(status.into()).or_insert_with(|| problem(what));
+                }
             }
         }
     }

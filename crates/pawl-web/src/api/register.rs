@@ -453,8 +453,14 @@ fn schema_name(kind: &Kind) -> String {
         .collect()
 }
 
-fn field_schema(kind: &Kind, f: &pawl_domain::register::Field) -> Schema {
+/// A field's schema; `input` for a request body, where `null` empties a
+/// field that may be empty.
+fn field_schema(kind: &Kind, f: &pawl_domain::register::Field, input: bool) -> Schema {
     let nullable = |t: Type| SchemaType::from_iter([t, Type::Null]);
+    let plain = |t: Type| match input && !f.required {
+        true => nullable(t),
+        false => SchemaType::Type(t),
+    };
     let mut help = format!("{}.", f.label);
     if !f.help.is_empty() {
         help = format!("{} {}", f.label, f.help);
@@ -462,11 +468,20 @@ fn field_schema(kind: &Kind, f: &pawl_domain::register::Field) -> Schema {
     let o = ObjectBuilder::new().description(Some(help));
     let o = match &f.kind {
         FieldKind::Text { max } | FieldKind::LongText { max } => {
-            o.schema_type(SchemaType::Type(Type::String)).max_length(Some(*max))
+            o.schema_type(plain(Type::String)).max_length(Some(*max))
         }
-        FieldKind::Choice(choices) => o
-            .schema_type(SchemaType::Type(Type::String))
-            .enum_values(Some(choices.iter().map(|c| c.code).chain([""]))),
+        FieldKind::Choice(choices) => {
+            let empty = match input && !f.required {
+                true => vec![serde_json::json!(""), serde_json::Value::Null],
+                false => vec![serde_json::json!("")],
+            };
+            o.schema_type(plain(Type::String))
+                .enum_values(Some(choices.iter().map(|c| serde_json::json!(c.code)).chain(empty)))
+        }
+        // In a request an empty text empties the date, as null does.
+        FieldKind::Date if input => o
+            .schema_type(nullable(Type::String))
+            .pattern(Some(r"^([0-9]{4}-[0-9]{2}-[0-9]{2})?$")),
         FieldKind::Date => {
             o.schema_type(nullable(Type::String))
                 .format(Some(utoipa::openapi::SchemaFormat::KnownFormat(
@@ -474,10 +489,10 @@ fn field_schema(kind: &Kind, f: &pawl_domain::register::Field) -> Schema {
                 )))
         }
         FieldKind::Number { min, max, .. } => o
-            .schema_type(SchemaType::Type(Type::Integer))
+            .schema_type(plain(Type::Integer))
             .minimum(Some(*min as f64))
             .maximum(Some(*max as f64)),
-        FieldKind::Person { .. } => o.schema_type(SchemaType::Type(Type::String)).max_length(Some(200)),
+        FieldKind::Person { .. } => o.schema_type(plain(Type::String)).max_length(Some(200)),
         FieldKind::Record { kind: target } => o
             .schema_type(nullable(Type::String))
             .description(Some(format!("{}: the id of a {target} of this organisation.", f.label))),
@@ -511,7 +526,7 @@ fn schemas(kind: &Kind) -> Vec<(String, Schema)> {
             .required("reference");
     }
     for f in kind.fields {
-        out = out.property(f.name, field_schema(kind, f)).required(f.name);
+        out = out.property(f.name, field_schema(kind, f, false)).required(f.name);
         if let FieldKind::Person { .. } = f.kind {
             let id = format!("{}_user_id", f.name);
             out = out
@@ -523,12 +538,12 @@ fn schemas(kind: &Kind) -> Vec<(String, Schema)> {
                 )
                 .required(id);
         }
-        input = input.property(f.name, field_schema(kind, f));
+        input = input.property(f.name, field_schema(kind, f, true));
         if f.required {
             input = input.required(f.name);
         }
         if !f.fixed {
-            patch = patch.property(f.name, field_schema(kind, f));
+            patch = patch.property(f.name, field_schema(kind, f, true));
         }
     }
     if let Some(w) = kind.workflow {

@@ -7,7 +7,7 @@ use crate::auth::Auth;
 use crate::extract::{Form, Path, Query};
 use crate::{ApiError, AppState};
 use askama::Template;
-use axum::extract::{Multipart, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
 use pawl_app::control::{self as service, ControlInput, CrosswalkRow, DecisionInput, SoaChange};
@@ -807,7 +807,11 @@ pub async fn evidence_list(State(s): State<AppState>, Auth(p): Auth, Query(q): Q
 
 /// An upload from the UI: back to the control (or the evidence list) with
 /// the outcome.
-pub async fn evidence_upload(State(s): State<AppState>, Auth(p): Auth, mut form: Multipart) -> PageResult {
+pub async fn evidence_upload(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    crate::extract::Upload(mut form): crate::extract::Upload,
+) -> PageResult {
     let (input, file) = read_evidence_form(&s, &mut form).await?;
     // Back to the record or control the form was on, if it names one of ours.
     let record_page = input.records.first().and_then(|r| {
@@ -934,7 +938,11 @@ pub async fn framework_import_form(State(s): State<AppState>, Auth(p): Auth) -> 
 }
 
 /// A framework file uploaded from the UI; the report lists every problem.
-pub async fn framework_import(State(s): State<AppState>, Auth(p): Auth, mut form: Multipart) -> PageResult {
+pub async fn framework_import(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    crate::extract::Upload(mut form): crate::extract::Upload,
+) -> PageResult {
     let (mut key, mut name, mut file, mut dry_run) = (String::new(), String::new(), Vec::new(), false);
     while let Some(field) = form
         .next_field()

@@ -8,7 +8,7 @@ use crate::auth::Auth;
 use crate::extract::{Form, Path, Query};
 use crate::{ApiError, AppState};
 use askama::Template;
-use axum::extract::{Multipart, State};
+use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use pawl_app::risk::{self as service, AcceptanceInput, DueForReview, ImportReport, RiskInput, ScoreInput};
@@ -885,7 +885,11 @@ pub async fn import_form(State(s): State<AppState>, Auth(p): Auth, Query(q): Que
 /// An upload is checked or imported, then the browser is sent to a plain
 /// address: the report is shown from there, so the upload's CSRF token
 /// never stays in the address bar or the history.
-pub async fn import(State(s): State<AppState>, Auth(p): Auth, mut form: Multipart) -> PageResult {
+pub async fn import(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    crate::extract::Upload(mut form): crate::extract::Upload,
+) -> PageResult {
     let mut file = axum::body::Bytes::new();
     let mut dry_run = false;
     while let Some(field) = form

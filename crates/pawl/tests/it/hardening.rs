@@ -406,3 +406,21 @@ async fn futures_join_all<F: std::future::Future<Output = u16> + Send + 'static>
     }
     out
 }
+
+on_both_engines! {
+    /// What schemathesis found: an empty If-Match and an upload that is not
+    /// multipart get problems that say so, not 412 or plain text.
+    async fn an_empty_if_match_and_a_bodyless_upload_are_problems(engine: Engine) {
+        let app = spawn_app(engine).await;
+        let t = &app.admin_token;
+        let asset: serde_json::Value = app.api().post(app.url("/api/v1/assets")).bearer_auth(t)
+            .json(&serde_json::json!({"name": "Laptop fleet"})).send().await.unwrap().json().await.unwrap();
+        let r = app.api().patch(app.url(&format!("/api/v1/assets/{}", asset["id"].as_str().unwrap()))).bearer_auth(t)
+            .header("if-match", "").json(&serde_json::json!({"name": "Laptops"})).send().await.unwrap();
+        assert_eq!(r.status(), 400);
+        assert!(r.text().await.unwrap().contains("If-Match is empty"));
+        let r = app.api().post(app.url("/api/v1/evidence")).bearer_auth(t).send().await.unwrap();
+        assert_eq!(r.status(), 400);
+        assert_eq!(r.headers()["content-type"], "application/problem+json");
+    }
+}
