@@ -155,6 +155,7 @@ const FIELDS: &[(&str, &str)] = &[
     ("slug", "Address"),
     ("url", "Link"),
     ("address", "Client address"),
+    ("require_if_match", "Changes must name the version read"),
 ];
 
 fn kind(entity_type: &str) -> Option<&'static Kind> {

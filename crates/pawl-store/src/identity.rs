@@ -17,6 +17,8 @@ pub struct Organisation {
     pub name: String,
     pub created_at: String,
     pub version: i64,
+    /// Every change through the API must name the version it read.
+    pub require_if_match: bool,
 }
 
 /// A person who can sign in. Global: one user may belong to several organisations.
@@ -79,7 +81,7 @@ pub struct Session {
     pub expires_at: String,
 }
 
-const ORG_COLUMNS: &str = "id, slug, name, created_at, version";
+const ORG_COLUMNS: &str = "id, slug, name, created_at, version, require_if_match";
 const MEMBER_COLUMNS: &str = "m.id, m.user_id, u.email, m.role, m.created_at, m.updated_at, m.version";
 const TOKEN_COLUMNS: &str =
     "t.id, t.user_id, u.email, t.name, t.prefix, t.created_at, t.last_used_at, t.revoked_at, t.version";
@@ -91,6 +93,7 @@ fn org_from_row(r: &AnyRow) -> Result<Organisation, sqlx::Error> {
         name: r.try_get(2)?,
         created_at: r.try_get(3)?,
         version: r.try_get(4)?,
+        require_if_match: r.try_get::<i64, _>(5)? != 0,
     })
 }
 
@@ -169,6 +172,7 @@ impl Store {
             name,
             created_at: now(),
             version: 1,
+            require_if_match: false,
         };
         let mut tx = self.write(&org.id, actor).await?;
         let inserted =
@@ -225,7 +229,7 @@ impl Store {
     /// The organisations a person belongs to, with their role in each.
     pub async fn memberships_of_user(&self, user_id: &str) -> Result<Vec<(Organisation, Role)>, StoreError> {
         let rows = sqlx::query(
-            "SELECT o.id, o.slug, o.name, o.created_at, o.version, m.role
+            "SELECT o.id, o.slug, o.name, o.created_at, o.version, o.require_if_match, m.role
              FROM memberships m JOIN organisations o ON o.id = m.org_id
              WHERE m.user_id = $1 ORDER BY o.slug",
         )
@@ -234,7 +238,7 @@ impl Store {
         .await?;
         rows.iter()
             .map(|r| {
-                let role: String = r.try_get(5)?;
+                let role: String = r.try_get(6)?;
                 Ok((org_from_row(r)?, role_of(&role)?))
             })
             .collect()
@@ -426,12 +430,15 @@ impl OrgReader<'_> {
 }
 
 impl AuditedTx {
-    pub async fn rename_organisation(
+    /// Renames the organisation and sets whether it requires If-Match;
+    /// what is `None` keeps its value.
+    pub async fn update_organisation(
         &mut self,
-        name: &str,
+        name: Option<&str>,
+        require_if_match: Option<bool>,
         expected_version: Option<i64>,
     ) -> Result<Organisation, StoreError> {
-        let name = pawl_domain::identity::parse_name("name", name)?;
+        let name = name.map(|n| pawl_domain::identity::parse_name("name", n)).transpose()?;
         let sql = format!("SELECT {ORG_COLUMNS} FROM organisations WHERE id = $1");
         let row = sqlx::query(&sql)
             .bind(&self.org_id)
@@ -444,17 +451,21 @@ impl AuditedTx {
             .ok_or(StoreError::NotFound { entity: "organisation" })?;
         check_version("organisation", before.version, expected_version)?;
         let after = Organisation {
-            name,
+            name: name.unwrap_or_else(|| before.name.clone()),
+            require_if_match: require_if_match.unwrap_or(before.require_if_match),
             version: before.version + 1,
             ..before.clone()
         };
-        sqlx::query("UPDATE organisations SET name = $1, version = $2 WHERE id = $3 AND version = $4")
-            .bind(&after.name)
-            .bind(after.version)
-            .bind(&self.org_id)
-            .bind(before.version)
-            .execute(&mut *self.tx)
-            .await?;
+        sqlx::query(
+            "UPDATE organisations SET name = $1, require_if_match = $2, version = $3 WHERE id = $4 AND version = $5",
+        )
+        .bind(&after.name)
+        .bind(i64::from(after.require_if_match))
+        .bind(after.version)
+        .bind(&self.org_id)
+        .bind(before.version)
+        .execute(&mut *self.tx)
+        .await?;
         self.record("update", "organisation", &after.id.clone(), Some(&before), Some(&after))
             .await?;
         Ok(after)

@@ -60,6 +60,7 @@ fn with_org(r: &AnyRow) -> Result<(Invitation, Organisation), StoreError> {
             name: r.try_get(12)?,
             created_at: r.try_get(13)?,
             version: r.try_get(14)?,
+            require_if_match: r.try_get::<i64, _>(15)? != 0,
         },
     ))
 }
@@ -86,7 +87,7 @@ impl Store {
     /// the person who signed in with it, never for anyone else.
     pub async fn invitations_to(&self, email: &str) -> Result<Vec<(Invitation, Organisation)>, StoreError> {
         let rows = sqlx::query(&format!(
-            "SELECT {COLUMNS}, o.id, o.slug, o.name, o.created_at, o.version FROM invitations i {WITH_ORG}
+            "SELECT {COLUMNS}, o.id, o.slug, o.name, o.created_at, o.version, o.require_if_match FROM invitations i {WITH_ORG}
              WHERE i.email = $1 AND i.answer IS NULL AND i.expires_at > $2 ORDER BY o.name, i.id"
         ))
         .bind(email)
@@ -102,7 +103,7 @@ impl Store {
         token_hash: &str,
     ) -> Result<Option<(Invitation, Organisation)>, StoreError> {
         let row = sqlx::query(&format!(
-            "SELECT {COLUMNS}, o.id, o.slug, o.name, o.created_at, o.version FROM invitations i {WITH_ORG}
+            "SELECT {COLUMNS}, o.id, o.slug, o.name, o.created_at, o.version, o.require_if_match FROM invitations i {WITH_ORG}
              WHERE i.token_hash = $1"
         ))
         .bind(token_hash)

@@ -27,6 +27,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("migrations/0010_soa_acknowledged_warnings.sql"),
     ),
     (11, "invitations", include_str!("migrations/0011_invitations.sql")),
+    (
+        12,
+        "require if-match",
+        include_str!("migrations/0012_require_if_match.sql"),
+    ),
 ];
 
 /// The migration that creates the full-text index, whose SQL is the one

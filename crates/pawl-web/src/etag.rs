@@ -4,8 +4,20 @@ use crate::ApiError;
 use axum::http::{header, HeaderMap, HeaderValue};
 
 /// The version named by `If-Match`, if the header was sent. `*` matches any.
-pub fn if_match(headers: &HeaderMap) -> Result<Option<i64>, ApiError> {
+/// An organisation that requires it gets 428 for a change without one.
+pub fn if_match(headers: &HeaderMap, org: &pawl_store::Organisation) -> Result<Option<i64>, ApiError> {
     let Some(v) = headers.get(header::IF_MATCH) else {
+        if org.require_if_match {
+            return Err(ApiError::new(
+                axum::http::StatusCode::PRECONDITION_REQUIRED,
+                "precondition-required",
+                "If-Match required",
+                format!(
+                    "{} requires every change to name the version it read: send the record's ETag in If-Match",
+                    org.name
+                ),
+            ));
+        }
         return Ok(None);
     };
     let s = v.to_str().unwrap_or("").trim();

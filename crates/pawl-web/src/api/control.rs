@@ -201,7 +201,7 @@ pub async fn control_patch(
     headers: HeaderMap,
     Json(body): Json<ControlBody>,
 ) -> ApiResult<impl IntoResponse> {
-    let expected = if_match(&headers)?;
+    let expected = if_match(&headers, &p.organisation)?;
     let current = s.app.store.org(&p.organisation.id).applied_control(&id).await?;
     let c = service::update_control(&s.app.store, &p, &id, &body.onto(Some(current)), expected).await?;
     Ok((with_etag(c.version), axum::Json(ControlOut::from(c))))
@@ -217,7 +217,7 @@ pub async fn control_delete(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> ApiResult<StatusCode> {
-    let expected = if_match(&headers)?;
+    let expected = if_match(&headers, &p.organisation)?;
     let mut tx = s.app.store.write(&p.organisation.id, &p.actor()).await?;
     tx.delete_applied_control(&id, expected).await?;
     tx.commit().await?;
@@ -543,7 +543,7 @@ pub async fn soa_put(
     headers: HeaderMap,
     Json(b): Json<DecisionBody>,
 ) -> ApiResult<impl IntoResponse> {
-    let expected = if_match(&headers)?;
+    let expected = if_match(&headers, &p.organisation)?;
     let input = DecisionInput {
         applicable: b.applicable,
         reasons: b.reasons,

@@ -23,6 +23,8 @@ pub struct OrganisationOut {
     pub name: String,
     pub created_at: String,
     pub version: i64,
+    /// Every change through the API must send `If-Match`.
+    pub require_if_match: bool,
 }
 
 impl From<Organisation> for OrganisationOut {
@@ -33,6 +35,7 @@ impl From<Organisation> for OrganisationOut {
             name: o.name,
             created_at: o.created_at,
             version: o.version,
+            require_if_match: o.require_if_match,
         }
     }
 }
@@ -40,7 +43,10 @@ impl From<Organisation> for OrganisationOut {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OrganisationPatch {
-    pub name: String,
+    pub name: Option<String>,
+    /// When true, every change through the API must send `If-Match` with
+    /// the ETag it read; one without gets 428.
+    pub require_if_match: Option<bool>,
 }
 
 /// The caller's organisation.
@@ -51,7 +57,7 @@ pub async fn organisation_get(State(s): State<AppState>, Auth(p): Auth) -> ApiRe
     Ok((with_etag(org.version), axum::Json(OrganisationOut::from(org))))
 }
 
-/// Renames the organisation. Honours `If-Match`.
+/// Renames the organisation, or sets whether changes must send `If-Match`.
 #[utoipa::path(patch, path = "/api/v1/organisation", tag = "organisation", request_body = OrganisationPatch,
     params(("If-Match" = Option<String>, Header, description = "The ETag last read; a stale one gets 412")),
     responses((status = 200, body = OrganisationOut, headers(("ETag" = String))), (status = 403, body = Problem),
@@ -62,9 +68,11 @@ pub async fn organisation_patch(
     headers: HeaderMap,
     Json(body): Json<OrganisationPatch>,
 ) -> ApiResult<impl IntoResponse> {
-    let expected = if_match(&headers)?;
+    let expected = if_match(&headers, &p.organisation)?;
     let mut tx = s.app.store.write(&p.organisation.id, &p.actor()).await?;
-    let org = tx.rename_organisation(&body.name, expected).await?;
+    let org = tx
+        .update_organisation(body.name.as_deref(), body.require_if_match, expected)
+        .await?;
     tx.commit().await?;
     Ok((with_etag(org.version), axum::Json(OrganisationOut::from(org))))
 }
@@ -268,7 +276,7 @@ pub async fn member_patch(
     headers: HeaderMap,
     Json(body): Json<MemberPatch>,
 ) -> ApiResult<impl IntoResponse> {
-    let expected = if_match(&headers)?;
+    let expected = if_match(&headers, &p.organisation)?;
     let role = Role::parse(&body.role)?;
     let mut tx = s.app.store.write(&p.organisation.id, &p.actor()).await?;
     let m = tx.set_member_role(&id, role, expected).await?;
@@ -286,7 +294,7 @@ pub async fn member_delete(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> ApiResult<StatusCode> {
-    let expected = if_match(&headers)?;
+    let expected = if_match(&headers, &p.organisation)?;
     let mut tx = s.app.store.write(&p.organisation.id, &p.actor()).await?;
     tx.remove_member(&id, expected).await?;
     tx.commit().await?;
@@ -382,7 +390,7 @@ pub async fn token_revoke(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> ApiResult<StatusCode> {
-    let expected = if_match(&headers)?;
+    let expected = if_match(&headers, &p.organisation)?;
     revoke(&s, &p, &id, expected).await?;
     Ok(StatusCode::NO_CONTENT)
 }

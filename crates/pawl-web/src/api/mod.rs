@@ -147,6 +147,11 @@ fn problems(doc: &mut utoipa::openapi::OpenApi) {
                     takes_if_match,
                     "The record changed since the version named in If-Match",
                 ),
+                (
+                    "428",
+                    takes_if_match,
+                    "The organisation requires If-Match and none was sent",
+                ),
                 ("413", has_body, "The body is larger than this server reads"),
                 (
                     "415",

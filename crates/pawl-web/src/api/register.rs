@@ -111,7 +111,7 @@ async fn patch(
     headers: HeaderMap,
     input: Map<String, JsonValue>,
 ) -> ApiResult<Response> {
-    let expected = if_match(&headers)?;
+    let expected = if_match(&headers, &p.organisation)?;
     let r = service::update(&s.app.store, &p, kind, &id, &input, expected).await?;
     Ok((with_etag(r.version), axum::Json(r)).into_response())
 }
@@ -123,7 +123,7 @@ async fn retire(
     id: String,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
-    let expected = if_match(&headers)?;
+    let expected = if_match(&headers, &p.organisation)?;
     service::retire(&s.app.store, &p, kind, &id, expected).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
@@ -143,7 +143,7 @@ async fn transition(
     headers: HeaderMap,
     input: TransitionInput,
 ) -> ApiResult<Response> {
-    let expected = if_match(&headers)?;
+    let expected = if_match(&headers, &p.organisation)?;
     let r = service::transition(&s.app.store, &p, kind, &id, &input.to, expected).await?;
     Ok((with_etag(r.version), axum::Json(r)).into_response())
 }

@@ -304,7 +304,7 @@ pub async fn risk_patch(
     headers: HeaderMap,
     Json(body): Json<RiskBody>,
 ) -> ApiResult<impl IntoResponse> {
-    let expected = if_match(&headers)?;
+    let expected = if_match(&headers, &p.organisation)?;
     let input = RiskInput::from(body);
     let (org, editor) = (&p.organisation.id, service::RiskEditor::of(&p));
     let r = service::update_risk(&s.app.store, org, &editor, &id, &input, expected).await?;
@@ -321,7 +321,7 @@ pub async fn risk_delete(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> ApiResult<StatusCode> {
-    let expected = if_match(&headers)?;
+    let expected = if_match(&headers, &p.organisation)?;
     service::retire_risk(
         &s.app.store,
         &p.organisation.id,
@@ -345,7 +345,7 @@ pub async fn risk_rescore(
     headers: HeaderMap,
     Json(body): Json<RiskBody>,
 ) -> ApiResult<impl IntoResponse> {
-    let expected = if_match(&headers)?;
+    let expected = if_match(&headers, &p.organisation)?;
     let input = RiskInput::from(body);
     let (org, editor) = (&p.organisation.id, service::RiskEditor::of(&p));
     let r = service::rescore(&s.app.store, org, &editor, &id, &input, expected).await?;
@@ -454,7 +454,7 @@ pub async fn risk_accept(
     headers: HeaderMap,
     Json(body): Json<AcceptanceBody>,
 ) -> ApiResult<impl IntoResponse> {
-    let expected = if_match(&headers)?;
+    let expected = if_match(&headers, &p.organisation)?;
     let input = AcceptanceInput {
         rationale: body.rationale,
         expires_on: body.expires_on,

@@ -226,12 +226,16 @@ pub async fn organisation(State(s): State<AppState>, Auth(p): Auth, Query(q): Qu
 pub struct OrgForm {
     name: String,
     version: Option<i64>,
+    /// A ticked box sends "on"; an unticked one sends nothing.
+    require_if_match: Option<String>,
 }
 
 pub async fn organisation_save(State(s): State<AppState>, Auth(p): Auth, Form(f): Form<OrgForm>) -> PageResult {
     let result: Result<Organisation, ApiError> = async {
         let mut tx = s.app.store.write(&p.organisation.id, &p.actor()).await?;
-        let org = tx.rename_organisation(&f.name, f.version).await?;
+        let org = tx
+            .update_organisation(Some(&f.name), Some(f.require_if_match.is_some()), f.version)
+            .await?;
         tx.commit().await?;
         Ok(org)
     }

@@ -85,7 +85,9 @@ async fn chain_of_ten(db: &TestDb) -> (Store, String) {
         .unwrap();
     for i in 0..9 {
         let mut tx = store.write(&org.id, &Actor::system("t")).await.unwrap();
-        tx.rename_organisation(&format!("Acme {i}"), None).await.unwrap();
+        tx.update_organisation(Some(&format!("Acme {i}")), None, None)
+            .await
+            .unwrap();
         tx.commit().await.unwrap();
     }
     assert_eq!(
@@ -193,7 +195,7 @@ on_both_engines! {
             tokio::spawn(async move {
                 for i in 0..60 {
                     let mut tx = store.write(&org, &Actor::system("writer")).await.unwrap();
-                    tx.rename_organisation(&format!("Acme {i}"), None).await.unwrap();
+                    tx.update_organisation(Some(&format!("Acme {i}")), None, None).await.unwrap();
                     tx.commit().await.unwrap();
                 }
             })

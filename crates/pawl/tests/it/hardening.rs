@@ -424,3 +424,40 @@ on_both_engines! {
         assert_eq!(r.headers()["content-type"], "application/problem+json");
     }
 }
+
+on_both_engines! {
+    /// If-Match is optional unless the organisation requires it; then a
+    /// change without it is 428, and one with it goes through.
+    async fn an_organisation_may_require_if_match(engine: Engine) {
+        let app = spawn_app(engine).await;
+        let t = &app.admin_token;
+        let asset: Value = app.api().post(app.url("/api/v1/assets")).bearer_auth(t)
+            .json(&serde_json::json!({"name": "Laptop fleet"})).send().await.unwrap().json().await.unwrap();
+        let url = app.url(&format!("/api/v1/assets/{}", asset["id"].as_str().unwrap()));
+        let r = app.api().patch(&url).bearer_auth(t).json(&serde_json::json!({"name": "Laptops"})).send().await.unwrap();
+        assert_eq!(r.status(), 200, "optional by default");
+
+        let r = app.api().patch(app.url("/api/v1/organisation")).bearer_auth(t)
+            .json(&serde_json::json!({"require_if_match": true})).send().await.unwrap();
+        assert_eq!(r.status(), 200);
+        let org: Value = r.json().await.unwrap();
+        assert_eq!((org["require_if_match"].as_bool(), org["name"].as_str()), (Some(true), Some("Acme Ltd")), "the name is kept");
+
+        let r = app.api().patch(&url).bearer_auth(t).json(&serde_json::json!({"name": "Laptops and phones"})).send().await.unwrap();
+        assert_eq!(r.status(), 428);
+        assert!(r.text().await.unwrap().contains("Acme Ltd requires every change to name the version it read"));
+        let etag = app.api().get(&url).bearer_auth(t).send().await.unwrap().headers()["etag"].to_str().unwrap().to_owned();
+        let r = app.api().patch(&url).bearer_auth(t).header("if-match", &etag).json(&serde_json::json!({"name": "Laptops and phones"})).send().await.unwrap();
+        assert_eq!(r.status(), 200);
+
+        // The page's form turns it off again; its forms always send their version.
+        let (c, csrf) = app.signed_in(ADMIN_EMAIL).await;
+        let html = c.get(app.url("/admin/organisation")).send().await.unwrap().text().await.unwrap();
+        assert!(html.contains("name=\"require_if_match\" checked"));
+        let version = html.split("name=\"version\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_owned();
+        let r = c.post(app.url("/admin/organisation")).form(&[("_csrf", csrf.as_str()), ("name", "Acme Ltd"), ("version", &version)]).send().await.unwrap();
+        assert_eq!(r.status(), 303);
+        let org: Value = app.api().get(app.url("/api/v1/organisation")).bearer_auth(t).send().await.unwrap().json().await.unwrap();
+        assert_eq!(org["require_if_match"], false);
+    }
+}
