@@ -472,3 +472,53 @@ async fn every_demo_role_gets_pages_that_fit_a_phone_and_offer_only_what_it_may_
         problems.join("\n")
     );
 }
+
+/// The invitation pages on a phone: the members page with an invitation
+/// waiting, the link's page, and the choice of organisation after signing in.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn invitations_fit_a_phone() {
+    let app = spawn_app(Engine::Sqlite).await;
+    let sys = pawl_domain::audit::Actor::system("test");
+    let (_, secret) = pawl_app::members::invite(&app.app, &app.org_id, &sys, "new.person@acme.example", "contributor")
+        .await
+        .unwrap();
+    let globex = app
+        .store()
+        .create_organisation(
+            &sys,
+            &pawl_domain::identity::OrgSlug::parse("globex").unwrap(),
+            "Globex",
+        )
+        .await
+        .unwrap();
+    pawl_app::members::add_member(&app.app, &globex.id, &sys, ADMIN_EMAIL, "viewer", None)
+        .await
+        .unwrap();
+    let d = Driver::start().await;
+    d.set_window(390, 900).await;
+    let fits = || async {
+        let v = d
+            .exec("return [document.documentElement.scrollWidth, window.innerWidth, location.pathname]")
+            .await;
+        assert!(v[0].as_u64() <= v[1].as_u64(), "{v} is wider than the phone");
+    };
+    d.goto(&app.url(&format!("/invitations/{secret}"))).await;
+    assert!(d.text_of("h1").await.contains("Join Acme Ltd"));
+    fits().await;
+    d.screenshot("invitation-390").await;
+    d.goto(&app.url("/login")).await;
+    d.type_into("#email", ADMIN_EMAIL).await;
+    d.type_into("#password", PASSWORD).await;
+    d.click("button[type=submit]").await;
+    d.wait_for_path("/organisations").await;
+    assert!(d.text_of("h1").await.contains("Where do you want to work?"));
+    fits().await;
+    d.screenshot("organisations-390").await;
+    d.click("form button.primary").await;
+    d.wait_for_path("/").await;
+    d.goto(&app.url("/admin/members")).await;
+    assert!(d.text_of("main").await.contains("new.person@acme.example"));
+    fits().await;
+    d.screenshot("members-invitation-390").await;
+    d.quit().await;
+}
