@@ -12,7 +12,7 @@ mod registers;
 use anyhow::{bail, Context, Result};
 use pawl_domain::audit::Actor;
 use pawl_domain::identity::{Email, OrgSlug, Role};
-use pawl_store::{Location, NewMember, Store, VerifyOutcome};
+use pawl_store::{AuditFilter, ListQuery, Location, NewMember, Store, VerifyOutcome};
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
@@ -257,6 +257,7 @@ async fn writes_and_verify(engine: &str, location: &Location, events: i64) -> Re
         events - have,
         started.elapsed().as_secs_f64()
     );
+    audit_trail_filters(&store, &org.id).await?;
     let started = Instant::now();
     let outcome = store.verify_audit_chain(&org.id).await?;
     let secs = started.elapsed().as_secs_f64();
@@ -270,6 +271,73 @@ async fn writes_and_verify(engine: &str, location: &Location, events: i64) -> Re
         VerifyOutcome::Broken(b) => bail!("chain broken in the benchmark: {b}"),
     }
     store.close().await;
+    Ok(())
+}
+
+/// The audit trail page's filters over the whole trail: the first page of
+/// 50, newest first, with the count of matches the page shows.
+async fn audit_trail_filters(store: &Store, org_id: &str) -> Result<()> {
+    let reader = store.org(org_id);
+    let some = |s: &str| Some(s.to_owned());
+    let cases = [
+        ("no filter", AuditFilter::default()),
+        (
+            "a kind of record with few events (member)",
+            AuditFilter {
+                entity_type: some("member"),
+                ..Default::default()
+            },
+        ),
+        (
+            "an action nearly every event has (update)",
+            AuditFilter {
+                action: some("update"),
+                ..Default::default()
+            },
+        ),
+        (
+            "an action few events have (create)",
+            AuditFilter {
+                action: some("create"),
+                ..Default::default()
+            },
+        ),
+        (
+            "a person with no events",
+            AuditFilter {
+                actor: some("nobody@bench.example"),
+                ..Default::default()
+            },
+        ),
+        (
+            "a day with no events",
+            AuditFilter {
+                from: some("2001-01-01"),
+                to: some("2001-01-01"),
+                ..Default::default()
+            },
+        ),
+    ];
+    let page = ListQuery {
+        limit: Some(50),
+        order: pawl_store::SortOrder::Desc,
+        ..Default::default()
+    };
+    for (what, filter) in cases {
+        let mut times = Vec::new();
+        let mut total = 0;
+        for _ in 0..10 {
+            let t = Instant::now();
+            total = reader.audit_events(&filter, &page).await?.total;
+            times.push(t.elapsed().as_secs_f64() * 1000.0);
+        }
+        times.sort_by(f64::total_cmp);
+        println!(
+            "audit trail, {what} ({total} match): p50 {:.1} ms, max {:.1} ms",
+            percentile(&times, 0.5),
+            times[times.len() - 1]
+        );
+    }
     Ok(())
 }
 

@@ -41,6 +41,9 @@ pub struct AuditFilter {
     pub to: Option<String>,
 }
 
+/// A filtered trail counts its matches up to one more than this.
+pub const FILTERED_COUNT_CAP: i64 = 10_000;
+
 /// The result of recomputing a chain.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum VerifyOutcome {
@@ -80,7 +83,18 @@ impl OrgReader<'_> {
             binds.push(format!("{to}T99"));
             cond.push_str(&format!(" AND occurred_at < ${}", binds.len()));
         }
-        let total_sql = format!("SELECT COUNT(*) FROM audit_events{cond}");
+        // A filtered count stops past FILTERED_COUNT_CAP: counting every
+        // match of a common filter over a million events costs more than
+        // the page, and "more than 10,000" says what a reader needs.
+        let filtered = binds.len() > 1;
+        let total_sql = if filtered {
+            format!(
+                "SELECT COUNT(*) FROM (SELECT 1 FROM audit_events{cond} LIMIT {}) t",
+                FILTERED_COUNT_CAP + 1
+            )
+        } else {
+            format!("SELECT COUNT(*) FROM audit_events{cond}")
+        };
         let mut total = sqlx::query_scalar::<_, i64>(&total_sql);
         for b in &binds {
             total = total.bind(b);

@@ -472,6 +472,21 @@ pub(crate) fn is_unique_violation(e: &sqlx::Error) -> bool {
     }
 }
 
+/// SQLite's word for a damaged file (SQLITE_CORRUPT, 11, and SQLITE_NOTADB,
+/// 26); PostgreSQL reports damage as data_corrupted (XX001) or
+/// index_corrupted (XX002).
+pub(crate) fn is_corruption(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Database(db) => {
+            matches!(
+                db.code().as_deref(),
+                Some("11") | Some("26") | Some("XX001") | Some("XX002")
+            ) || db.message().contains("malformed")
+        }
+        _ => false,
+    }
+}
+
 /// A database URL fit for logs: the password replaced.
 pub fn redact_url(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {

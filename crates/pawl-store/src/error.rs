@@ -26,6 +26,11 @@ impl From<sqlx::Error> for StoreError {
         if crate::engine::is_unique_violation(&e) {
             return StoreError::Conflict("a record with the same unique value already exists".into());
         }
+        if crate::engine::is_corruption(&e) {
+            return StoreError::Corrupt(format!(
+                "the database is damaged ({e}); restore it from a backup rather than use it"
+            ));
+        }
         StoreError::Database(e)
     }
 }

@@ -24,7 +24,7 @@ mod row;
 mod sql;
 mod tx;
 
-pub use audit::{AuditFilter, VerifyOutcome};
+pub use audit::{AuditFilter, VerifyOutcome, FILTERED_COUNT_CAP};
 pub use control::{
     AppliedControl, AppliedControlDraft, CheckResult, ControlCheck, ControlCheckDraft, ControlFilter, Evidence,
     EvidenceDraft, SoaEntry, SoaVersion, StoredFile,

@@ -32,6 +32,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "require if-match",
         include_str!("migrations/0012_require_if_match.sql"),
     ),
+    (
+        13,
+        "audit trail filters",
+        include_str!("migrations/0013_audit_trail_filters.sql"),
+    ),
 ];
 
 /// The migration that creates the full-text index, whose SQL is the one

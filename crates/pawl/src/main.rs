@@ -579,10 +579,20 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
             Ok(ok)
         }
         Command::Audit(AuditCommand::Verify { org }) => {
-            let store = cli.db.open().await?;
-            let org = organisation(&store, &org).await?;
+            // The file itself first: a damaged one may fail the first query,
+            // or the check itself.
+            let damaged = |e: pawl_store::StoreError| match e {
+                pawl_store::StoreError::Corrupt(m) => Ok(vec![m]),
+                other => Err(other),
+            };
             let started = std::time::Instant::now();
-            let problems = store.integrity_problems(true).await?;
+            let (store, problems) = match Store::open(&cli.db.location()?).await {
+                Ok(store) => {
+                    let problems = store.integrity_problems(true).await.or_else(damaged)?;
+                    (Some(store), problems)
+                }
+                Err(e) => (None, damaged(e)?),
+            };
             if !problems.is_empty() {
                 println!(
                     "database DAMAGED ({} problems); restore it from a backup:",
@@ -593,6 +603,8 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
                 }
                 return Ok(std::process::ExitCode::from(1));
             }
+            let store = store.context("the database did not open")?;
+            let org = organisation(&store, &org).await?;
             match store.verify_audit_chain(&org.id).await? {
                 VerifyOutcome::Intact { events } => {
                     println!(

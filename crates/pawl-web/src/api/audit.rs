@@ -93,7 +93,8 @@ pub struct EventParams {
     pub order: Option<String>,
 }
 
-/// The organisation's audit trail, newest first.
+/// The organisation's audit trail, newest first. With a filter, `total`
+/// counts matches up to 10,001 ("more than 10,000").
 #[utoipa::path(get, path = "/api/v1/audit/events", tag = "audit", params(EventParams),
     responses((status = 200, body = AuditEventList), (status = 403, body = Problem), (status = 422, body = Problem)))]
 pub async fn events(
