@@ -56,6 +56,9 @@ pub fn generate_password() -> String {
 pub struct SignedIn {
     pub cookie_secret: String,
     pub session: Session,
+    /// How many organisations the person belongs to: with more than one,
+    /// they choose where to work.
+    pub organisations: usize,
 }
 
 /// Signs a person in after checking the throttle and their password; records
@@ -123,7 +126,11 @@ pub async fn sign_in(app: &App, email: &str, password: &str, address: &str) -> R
             .await?;
         tx.commit().await?;
     }
-    Ok(SignedIn { cookie_secret, session })
+    Ok(SignedIn {
+        cookie_secret,
+        session,
+        organisations: memberships.len(),
+    })
 }
 
 /// A wrong password for an existing account goes into the audit trail of

@@ -80,7 +80,7 @@ pub async fn invite(
 /// Withdraws an open invitation.
 pub async fn revoke_invitation(app: &App, org_id: &str, actor: &Actor, id: &str) -> Result<(), AppError> {
     let mut tx = app.store.write(org_id, actor).await?;
-    tx.answer_invitation(id, "revoked").await?;
+    tx.answer_invitation(id, pawl_store::Answer::Revoked).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -127,7 +127,7 @@ pub async fn accept_by_link(
         name: email.as_str().to_owned(),
     };
     let mut tx = app.store.write(&org.id, &person).await?;
-    tx.answer_invitation(&inv.id, "accepted").await?;
+    tx.answer_invitation(&inv.id, pawl_store::Answer::Accepted).await?;
     let (member, _) = tx
         .add_member(&NewMember {
             email: email.clone(),
@@ -152,7 +152,7 @@ pub async fn decline_by_link(app: &App, secret: &str) -> Result<(), AppError> {
         .store
         .write(&org.id, &Actor::system(&format!("{} (invitation link)", inv.email)))
         .await?;
-    tx.answer_invitation(&inv.id, "declined").await?;
+    tx.answer_invitation(&inv.id, pawl_store::Answer::Declined).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -180,8 +180,11 @@ pub async fn answer_invitation(
         name: email.to_owned(),
     };
     let mut tx = app.store.write(&org.id, &person).await?;
-    tx.answer_invitation(&inv.id, if accept { "accepted" } else { "declined" })
-        .await?;
+    let answer = match accept {
+        true => pawl_store::Answer::Accepted,
+        false => pawl_store::Answer::Declined,
+    };
+    tx.answer_invitation(&inv.id, answer).await?;
     if accept {
         tx.add_member(&NewMember {
             email: Email::parse(email)?,

@@ -24,6 +24,34 @@ pub struct Invitation {
     pub version: i64,
 }
 
+/// How an open invitation is answered: by the person (accepted,
+/// declined) or by an administrator (revoked).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Answer {
+    Accepted,
+    Declined,
+    Revoked,
+}
+
+impl Answer {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Answer::Accepted => "accepted",
+            Answer::Declined => "declined",
+            Answer::Revoked => "revoked",
+        }
+    }
+
+    /// The audit trail's verb for it.
+    fn action(self) -> &'static str {
+        match self {
+            Answer::Accepted => "accept",
+            Answer::Declined => "decline",
+            Answer::Revoked => "revoke",
+        }
+    }
+}
+
 impl Invitation {
     /// Open and not yet expired at `now` (an RFC 3339 instant).
     pub fn is_open(&self, now: &str) -> bool {
@@ -152,16 +180,9 @@ impl AuditedTx {
         if member.is_some() {
             return Err(StoreError::Conflict(format!("{email} is already a member")));
         }
-        let open = sqlx::query(&format!(
-            "SELECT {COLUMNS} FROM invitations i WHERE i.org_id = $1 AND i.email = $2 AND i.answer IS NULL"
-        ))
-        .bind(&self.org_id)
-        .bind(email)
-        .fetch_optional(&mut *self.tx)
-        .await?
-        .as_ref()
-        .map(from_row)
-        .transpose()?;
+        let open = self
+            .invitation_where("i.email = $2 AND i.answer IS NULL", email)
+            .await?;
         let invited_by = self.actor.name.clone();
         match open {
             Some(before) => {
@@ -226,26 +247,19 @@ impl AuditedTx {
     /// Answers an open invitation of this organisation: `accepted`,
     /// `declined` or `revoked`. An accepted one is followed by the
     /// membership, in the same transaction.
-    pub async fn answer_invitation(&mut self, id: &str, answer: &str) -> Result<Invitation, StoreError> {
-        let before = sqlx::query(&format!(
-            "SELECT {COLUMNS} FROM invitations i WHERE i.org_id = $1 AND i.id = $2{}",
-            self.engine.lock_rows_of("i")
-        ))
-        .bind(&self.org_id)
-        .bind(id)
-        .fetch_optional(&mut *self.tx)
-        .await?
-        .as_ref()
-        .map(from_row)
-        .transpose()?
-        .ok_or(StoreError::NotFound { entity: "invitation" })?;
+    pub async fn answer_invitation(&mut self, id: &str, answer: Answer) -> Result<Invitation, StoreError> {
+        let lock = self.engine.lock_rows_of("i");
+        let before = self
+            .invitation_where(&format!("i.id = $2{lock}"), id)
+            .await?
+            .ok_or(StoreError::NotFound { entity: "invitation" })?;
         if !before.is_open(&now()) {
             return Err(StoreError::Conflict(
                 "the invitation is no longer open: it was answered, withdrawn or has expired".into(),
             ));
         }
         let after = Invitation {
-            answer: Some(answer.to_owned()),
+            answer: Some(answer.as_str().to_owned()),
             answered_at: Some(now()),
             version: before.version + 1,
             ..before.clone()
@@ -258,13 +272,23 @@ impl AuditedTx {
             .bind(id)
             .execute(&mut *self.tx)
             .await?;
-        let action = match answer {
-            "accepted" => "accept",
-            "declined" => "decline",
-            _ => "revoke",
-        };
-        self.record(action, "invitation", id, Some(&before), Some(&after))
+        self.record(answer.action(), "invitation", id, Some(&before), Some(&after))
             .await?;
         Ok(after)
+    }
+
+    /// This organisation's invitation that `condition` (binding `key` as
+    /// $2) picks, if any.
+    async fn invitation_where(&mut self, condition: &str, key: &str) -> Result<Option<Invitation>, StoreError> {
+        sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM invitations i WHERE i.org_id = $1 AND {condition}"
+        ))
+        .bind(&self.org_id)
+        .bind(key)
+        .fetch_optional(&mut *self.tx)
+        .await?
+        .as_ref()
+        .map(from_row)
+        .transpose()
     }
 }

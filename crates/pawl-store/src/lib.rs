@@ -32,7 +32,7 @@ pub use control::{
 pub use engine::Engine;
 pub use error::StoreError;
 pub use identity::{ApiToken, Member, NewMember, Organisation, Session, TokenOwner, User};
-pub use invitation::Invitation;
+pub use invitation::{Answer, Invitation};
 pub use link::{Link, RecordName, WorkItem};
 pub use migrate::schema_version;
 pub use page::{Cursor, ListQuery, Page, SortOrder, MAX_LIMIT};

@@ -149,29 +149,6 @@ pub async fn dashboard(State(s): State<AppState>, Auth(p): Auth) -> PageResult {
     }))
 }
 
-#[derive(Deserialize)]
-pub struct AnswerForm {
-    answer: String,
-}
-
-/// A signed-in person accepts or declines an invitation to their address;
-/// on accepting, they go to work in the organisation they joined.
-pub async fn answer_invitation(
-    State(s): State<AppState>,
-    Auth(p): Auth,
-    Path(id): Path<String>,
-    crate::extract::Form(f): crate::extract::Form<AnswerForm>,
-) -> PageResult {
-    let accept = f.answer == "accept";
-    let org = pawl_app::members::answer_invitation(&s.app, &p.user_id, &p.email, &id, accept).await?;
-    if accept {
-        pawl_app::auth::switch_organisation(&s.app, &p, &org.slug).await?;
-    }
-    Ok(axum::response::IntoResponse::into_response(
-        axum::response::Redirect::to("/"),
-    ))
-}
-
 #[derive(Template)]
 #[template(path = "coming.html")]
 struct ComingPage {

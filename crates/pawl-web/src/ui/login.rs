@@ -125,14 +125,7 @@ pub async fn submit(
                 let _ = s.app.store.delete_session(&auth::sha256_hex(&old)).await;
             }
             // Someone in several organisations chooses where to work.
-            let several = s
-                .app
-                .store
-                .memberships_of_user(&signed.session.user_id)
-                .await
-                .map(|m| m.len() > 1)
-                .unwrap_or(false);
-            let to = if several {
+            let to = if signed.organisations > 1 {
                 format!(
                     "/organisations?{}",
                     serde_urlencoded::to_string([("next", next.as_str())]).unwrap_or_default()
@@ -259,6 +252,40 @@ pub async fn invitation(State(s): State<AppState>, Path(secret): Path<String>) -
     }
 }
 
+/// An invitation's answer as a form sends it; anything else is refused
+/// rather than taken for either.
+fn accepts(answer: &str) -> Result<bool, crate::ApiError> {
+    match answer {
+        "accept" => Ok(true),
+        "decline" => Ok(false),
+        other => Err(crate::ApiError::from(pawl_domain::DomainError::field(
+            "answer",
+            format!("{other:?} is not an answer: accept or decline"),
+        ))),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct AnswerForm {
+    answer: String,
+}
+
+/// A signed-in person accepts or declines an invitation to their address;
+/// on accepting, they go to work in the organisation they joined.
+pub async fn answer_invitation(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    Path(id): Path<String>,
+    Form(f): Form<AnswerForm>,
+) -> PageResult {
+    let accept = accepts(&f.answer)?;
+    let org = pawl_app::members::answer_invitation(&s.app, &p.user_id, &p.email, &id, accept).await?;
+    if accept {
+        auth::switch_organisation(&s.app, &p, &org.slug).await?;
+    }
+    Ok(Redirect::to("/").into_response())
+}
+
 #[derive(Deserialize)]
 pub struct InvitationForm {
     answer: String,
@@ -276,7 +303,11 @@ pub async fn invitation_answer(
         return invitation(State(s), Path(secret)).await;
     };
     let mut page = InvitationPage::of(secret.clone(), inv, org);
-    if f.answer == "decline" {
+    let accept = match accepts(&f.answer) {
+        Ok(a) => a,
+        Err(e) => return super::PageError(e).into_response(),
+    };
+    if !accept {
         return match pawl_app::members::decline_by_link(&s.app, &secret).await {
             Ok(()) => {
                 page.done = Some("You declined the invitation. Nothing changed.");

@@ -33,7 +33,7 @@ pub fn router(upload_limit: usize) -> Router<AppState> {
             "/invitations/{secret}",
             get(login::invitation).post(login::invitation_answer),
         )
-        .route("/me/invitations/{id}", post(catalog::answer_invitation))
+        .route("/me/invitations/{id}", post(login::answer_invitation))
         .route("/admin/invitations/{id}/revoke", post(admin::invitation_revoke))
         .route("/", get(catalog::dashboard))
         .route("/catalog/annex-a", get(catalog::annex_a))

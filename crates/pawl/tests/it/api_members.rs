@@ -231,6 +231,10 @@ on_both_engines! {
         let home = consultant.get(app.url("/")).send().await.unwrap().text().await.unwrap();
         assert!(home.contains("Acme Ltd") && home.contains("invites you to join <strong>Globex</strong> as Viewer"), "{home}");
         let id = a["id"].as_str().unwrap();
+        let r = consultant.post(app.url(&format!("/me/invitations/{id}"))).form(&[("_csrf", csrf.as_str()), ("answer", "maybe")]).send().await.unwrap();
+        assert_eq!(r.status(), 422, "an answer that is neither is refused, not taken for a decline");
+        let r = app.browser().post(app.url(b["accept_path"].as_str().unwrap())).form(&[("answer", "")]).send().await.unwrap();
+        assert_eq!(r.status(), 422);
         let r = consultant.post(app.url(&format!("/me/invitations/{id}"))).form(&[("_csrf", csrf.as_str()), ("answer", "accept")]).send().await.unwrap();
         assert_eq!(r.status(), 303);
         let globex_members: Value = c.get(app.url("/api/v1/members")).bearer_auth(&globex_token).send().await.unwrap().json().await.unwrap();
