@@ -9,6 +9,9 @@ pub enum AppError {
     BadCredentials,
     #[error("your role does not allow this")]
     Forbidden,
+    /// A rule of the record itself, not of the role, forbids this; says which.
+    #[error("{0}")]
+    Refused(String),
     #[error("too many sign-in attempts; try again in {retry_after_secs} seconds")]
     RateLimited { retry_after_secs: u64 },
     #[error(transparent)]

@@ -5,6 +5,7 @@
 pub mod auth;
 pub mod control;
 pub mod demo;
+pub mod document;
 mod error;
 pub mod evidence;
 pub mod members;

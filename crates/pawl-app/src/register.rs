@@ -1,6 +1,7 @@
 //! The one service path of every declared register: input read against the
 //! declaration, people resolved to members, the row-level rules a kind adds,
-//! workflow moves under the permission they declare, links and my-work. The
+//! workflow moves under the permission they declare, links and my-work.
+//! A document's own rules live in `crate::document`; this path calls them. The
 //! API, the UI and the CLI all come through here (clause 7.5.3).
 
 use crate::{AppError, Principal};
@@ -9,12 +10,21 @@ use pawl_domain::{DomainError, Problems};
 use pawl_store::{Link, ListQuery, Page, Record, RecordFilter, Store, WorkItem};
 use serde_json::{Map, Value as Json};
 
-/// Resolves each person field to a member when its text names one by e-mail.
+/// Resolves each person field to a member when its text names one by
+/// e-mail, and each record field given by reference or title to its id.
 async fn resolve_people(store: &Store, org_id: &str, kind: &Kind, values: &mut [Value]) -> Result<(), AppError> {
     for (f, v) in kind.fields.iter().zip(values.iter_mut()) {
-        if let (FieldKind::Person { .. }, Value::Person { name, .. }) = (&f.kind, &*v) {
-            let (user_id, name) = crate::risk::resolve_owner(store, org_id, name).await?;
-            *v = Value::Person { user_id, name };
+        match (&f.kind, &*v) {
+            (FieldKind::Person { .. }, Value::Person { name, .. }) => {
+                let (user_id, name) = crate::risk::resolve_owner(store, org_id, name).await?;
+                *v = Value::Person { user_id, name };
+            }
+            (FieldKind::Record { kind: target }, Value::OptText(Some(text))) => {
+                if let Some(id) = store.org(org_id).find_record(target, text).await? {
+                    *v = Value::OptText(Some(id));
+                }
+            }
+            _ => {}
         }
     }
     Ok(())
@@ -39,6 +49,48 @@ async fn may_change(store: &Store, p: &Principal, kind: &Kind, values: &[Value])
     Ok(())
 }
 
+/// The checks a kind adds to its values (a document's parent, clauses and
+/// audience), and what they found to be written with the record.
+async fn kind_rules(
+    store: &Store,
+    org_id: &str,
+    kind: &Kind,
+    id: Option<&str>,
+    values: &mut [Value],
+) -> Result<Option<crate::document::Audiences>, AppError> {
+    if kind.key == pawl_domain::register::DOCUMENT.key {
+        return Ok(Some(crate::document::check(store, org_id, id, values).await?));
+    }
+    Ok(None)
+}
+
+async fn write_found(
+    tx: &mut pawl_store::AuditedTx,
+    r: &Record,
+    found: Option<crate::document::Audiences>,
+) -> Result<(), AppError> {
+    if let Some(a) = found {
+        crate::document::write_audience(tx, r, &a).await?;
+    }
+    Ok(())
+}
+
+/// A person field left empty on a new record names its creator, where the
+/// kind says so (a document's owner).
+fn default_owner(kind: &Kind, values: &mut [Value], email: &str) {
+    if kind.key != pawl_domain::register::DOCUMENT.key {
+        return;
+    }
+    if let Some(i) = kind.index_of("owner") {
+        if values[i].is_empty() {
+            values[i] = Value::Person {
+                user_id: None,
+                name: email.to_owned(),
+            };
+        }
+    }
+}
+
 /// Reads a new record's values from `input`, every problem at once.
 pub fn new_values(kind: &Kind, input: &Map<String, Json>) -> Result<Vec<Value>, DomainError> {
     kind.apply(&kind.empty(), input, true)
@@ -54,9 +106,12 @@ pub async fn create_as(
     input: Map<String, Json>,
 ) -> Result<Record, AppError> {
     let mut values = new_values(kind, &input)?;
+    default_owner(kind, &mut values, &actor.name);
     resolve_people(store, org_id, kind, &mut values).await?;
+    let found = kind_rules(store, org_id, kind, None, &mut values).await?;
     let mut tx = store.write(org_id, actor).await?;
     let r = tx.create_record(kind, values).await?;
+    write_found(&mut tx, &r, found).await?;
     tx.commit().await?;
     Ok(r)
 }
@@ -69,10 +124,13 @@ pub async fn create(
 ) -> Result<Record, AppError> {
     let org = &p.organisation.id;
     let mut values = new_values(kind, input)?;
+    default_owner(kind, &mut values, &p.email);
     resolve_people(store, org, kind, &mut values).await?;
     may_change(store, p, kind, &values).await?;
+    let found = kind_rules(store, org, kind, None, &mut values).await?;
     let mut tx = store.write(org, &p.actor()).await?;
     let r = tx.create_record(kind, values).await?;
+    write_found(&mut tx, &r, found).await?;
     tx.commit().await?;
     Ok(r)
 }
@@ -101,8 +159,10 @@ pub async fn update(
     may_change(store, p, kind, &current.values).await?;
     let mut values = kind.apply(&current.values, &fields, false)?;
     resolve_people(store, org, kind, &mut values).await?;
+    let found = kind_rules(store, org, kind, Some(id), &mut values).await?;
     let mut tx = store.write(org, &p.actor()).await?;
     let mut r = tx.update_record(kind, id, values, expected).await?;
+    write_found(&mut tx, &r, found).await?;
     if let Some(to) = status.filter(|s| Some(s) != r.status.as_ref()) {
         check_move(p, kind, &r, &to)?;
         // The version was checked by the change above, in this transaction.
@@ -155,6 +215,9 @@ pub async fn retire(
     let current = store.org(org).record(kind, id).await?;
     may_change(store, p, kind, &current.values).await?;
     let mut tx = store.write(org, &p.actor()).await?;
+    if kind.key == pawl_domain::register::DOCUMENT.key {
+        crate::document::check_retire(&mut tx, &current).await?;
+    }
     let r = tx.retire_record(kind, id, expected).await?;
     tx.commit().await?;
     Ok(r)

@@ -49,3 +49,26 @@ mod tests {
         assert!(parse_date("due", "2027-02-30").is_err());
     }
 }
+
+/// `months` calendar months after `d`, on the last day of the month when
+/// the day does not exist there (31 January + 1 month is 28 or 29 February).
+pub fn add_months(d: time::Date, months: i64) -> time::Date {
+    let total = d.year() as i64 * 12 + (d.month() as i64 - 1) + months;
+    let (year, month0) = (total.div_euclid(12) as i32, total.rem_euclid(12) as u8);
+    let month = time::Month::try_from(month0 + 1).unwrap_or(time::Month::December);
+    let last = month.length(year);
+    time::Date::from_calendar_date(year, month, d.day().min(last)).unwrap_or(d)
+}
+
+#[cfg(test)]
+mod month_tests {
+    use super::add_months;
+    use time::macros::date;
+
+    #[test]
+    fn months_keep_the_day_or_take_the_last_of_the_month() {
+        assert_eq!(add_months(date!(2026 - 01 - 31), 1), date!(2026 - 02 - 28));
+        assert_eq!(add_months(date!(2026 - 12 - 04), 12), date!(2027 - 12 - 04));
+        assert_eq!(add_months(date!(2026 - 11 - 15), 3), date!(2027 - 02 - 15));
+    }
+}

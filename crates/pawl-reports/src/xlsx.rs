@@ -118,6 +118,32 @@ pub fn soa_bytes(heading: &str, rows: &[FrozenRow]) -> Result<Vec<u8>, AppError>
     book.save_to_buffer().map_err(failed)
 }
 
+/// A plain table as XLSX: a bold header on row 1, frozen, with an
+/// autofilter; every cell text, formula-like ones neutralised. For reports
+/// small enough to hold, such as the acknowledgement status (7.3).
+pub fn table_bytes(sheet_name: &str, header: &[&str], rows: &[Vec<String>]) -> Result<Vec<u8>, AppError> {
+    let mut book = Workbook::new();
+    let sheet = book.add_worksheet();
+    sheet.set_name(sheet_name).map_err(failed)?;
+    let bold = Format::new().set_bold();
+    for (c, h) in header.iter().enumerate() {
+        sheet.write_string_with_format(0, c as u16, *h, &bold).map_err(failed)?;
+    }
+    for (i, r) in rows.iter().enumerate() {
+        for (c, v) in r.iter().enumerate() {
+            sheet
+                .write_string(1 + i as u32, c as u16, spreadsheet_safe(v).as_ref())
+                .map_err(failed)?;
+        }
+    }
+    let last_col = header.len().saturating_sub(1) as u16;
+    sheet
+        .autofilter(0, 0, rows.len().max(1) as u32, last_col)
+        .map_err(failed)?;
+    sheet.set_freeze_panes(1, 0).map_err(failed)?;
+    book.save_to_buffer().map_err(failed)
+}
+
 /// Any declared register as XLSX, written as auditors filter and sort it:
 /// the header on row 1, frozen, with an autofilter; dates as date cells,
 /// numbers as numbers, labels rather than codes (codes in columns of their

@@ -11,6 +11,7 @@
 
 mod audit;
 mod control;
+mod document;
 pub mod engine;
 mod error;
 mod identity;
@@ -28,6 +29,10 @@ pub use audit::{AuditFilter, VerifyOutcome, FILTERED_COUNT_CAP};
 pub use control::{
     AppliedControl, AppliedControlDraft, CheckResult, ControlCheck, ControlCheckDraft, ControlFilter, Evidence,
     EvidenceDraft, SoaEntry, SoaVersion, StoredFile,
+};
+pub use document::{
+    DocumentReview, DocumentState, DocumentVersion, Named, NewVersion, Obligation, ServingDocument, TreeNode,
+    VersionChanges, VersionFile,
 };
 pub use engine::Engine;
 pub use error::StoreError;

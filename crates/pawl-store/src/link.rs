@@ -242,6 +242,32 @@ impl OrgReader<'_> {
                 CAST(NULL AS TEXT) AS due FROM applied_controls
              WHERE org_id = {org} AND owner_user_id = {me} AND deleted_at IS NULL"
         ));
+        // Document versions waiting for the person's review or approval,
+        // and published documents they must read and have not (7.3, 7.5.2).
+        let number = "CAST(v.major AS TEXT) || '.' || CAST(v.minor AS TEXT)";
+        branches.push(format!(
+            "SELECT 'document' AS kind, d.id, d.reference, d.title || ' (version ' || {number} || ')' AS title,
+                v.status, 'Approver' AS role, CAST(NULL AS TEXT) AS due
+             FROM document_versions v JOIN documents d ON d.id = v.document_id
+             WHERE v.org_id = {org} AND v.approver_user_id = {me} AND v.status = 'in_review' AND d.deleted_at IS NULL"
+        ));
+        branches.push(format!(
+            "SELECT 'document' AS kind, d.id, d.reference, d.title || ' (version ' || {number} || ')' AS title,
+                v.status, 'Reviewer' AS role, CAST(NULL AS TEXT) AS due
+             FROM document_reviewers r JOIN document_versions v ON v.id = r.version_id
+             JOIN documents d ON d.id = v.document_id
+             WHERE r.org_id = {org} AND r.user_id = {me} AND v.status = 'in_review' AND d.deleted_at IS NULL"
+        ));
+        branches.push(format!(
+            "SELECT 'document' AS kind, d.id, d.reference, d.title, 'to_read' AS status,
+                'To read and acknowledge' AS role, d.ack_due AS due
+             FROM documents d JOIN memberships m ON m.org_id = d.org_id AND m.user_id = {me}
+             WHERE d.org_id = {org} AND d.deleted_at IS NULL AND d.published_version_id IS NOT NULL
+               AND EXISTS (SELECT 1 FROM document_audience a WHERE a.org_id = d.org_id AND a.document_id = d.id
+                   AND (a.role = 'everyone' OR a.role = m.role OR a.user_id = m.user_id))
+               AND NOT EXISTS (SELECT 1 FROM document_acknowledgements k WHERE k.org_id = d.org_id
+                   AND k.document_id = d.id AND k.user_id = m.user_id AND k.major = d.published_major)"
+        ));
         sql.push(&format!(
             "SELECT kind, id, reference, title, status, role, due FROM ({}) work
              ORDER BY COALESCE(due, '{NO_DATE}'), kind, title, id LIMIT {limit}",

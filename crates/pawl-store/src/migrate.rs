@@ -37,6 +37,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "audit trail filters",
         include_str!("migrations/0013_audit_trail_filters.sql"),
     ),
+    (14, "documents", include_str!("migrations/0014_documents.sql")),
 ];
 
 /// The migration that creates the full-text index, whose SQL is the one
@@ -47,6 +48,9 @@ const RISK_SEARCH: i64 = 7;
 /// The migration that empties the index to fill it again with references
 /// as whole words.
 const REFERENCE_WORDS: i64 = 8;
+/// The registers whose tables the search migrations found.
+const FIRST_KINDS: &[&pawl_domain::register::Kind] =
+    &[&pawl_domain::register::ASSET, &pawl_domain::register::TREATMENT_ACTION];
 
 pub(crate) async fn run(store: &Store) -> Result<usize, StoreError> {
     sqlx::raw_sql(
@@ -73,13 +77,13 @@ pub(crate) async fn run(store: &Store) -> Result<usize, StoreError> {
         sqlx::raw_sql(sql).execute(&mut *tx).await?;
         if *version == SEARCH {
             sqlx::raw_sql(store.engine.search_schema()).execute(&mut *tx).await?;
-            crate::register::index_all(&mut tx, store.engine).await?;
+            crate::register::index_all(&mut tx, store.engine, FIRST_KINDS).await?;
         }
         if *version == RISK_SEARCH {
             crate::risk::index_all(&mut tx, store.engine).await?;
         }
         if *version == REFERENCE_WORDS {
-            crate::register::index_all(&mut tx, store.engine).await?;
+            crate::register::index_all(&mut tx, store.engine, FIRST_KINDS).await?;
             crate::risk::index_all(&mut tx, store.engine).await?;
         }
         sqlx::query("INSERT INTO pawl_migrations (version, name, applied_at) VALUES ($1, $2, $3)")

@@ -260,10 +260,15 @@ fn searchable(kind: &Kind) -> bool {
     kind.prefix.is_some() || kind.fields.iter().any(|f| f.search)
 }
 
-/// Fills the full-text index from every live record of every register, for
-/// the migration that creates it.
-pub(crate) async fn index_all(tx: &mut sqlx::AnyConnection, engine: crate::Engine) -> Result<(), StoreError> {
-    for &kind in pawl_domain::register::KINDS.iter().filter(|k| searchable(k)) {
+/// Fills the full-text index from every live record of `kinds`, for the
+/// migrations that create and refill it: the kinds whose tables existed
+/// then (a later kind's table starts empty and is indexed as it is written).
+pub(crate) async fn index_all(
+    tx: &mut sqlx::AnyConnection,
+    engine: crate::Engine,
+    kinds: &[&'static Kind],
+) -> Result<(), StoreError> {
+    for &kind in kinds.iter().filter(|k| searchable(k)) {
         let n = columns(kind).split(',').count();
         let sql = format!(
             "SELECT {}, org_id FROM {} WHERE deleted_at IS NULL",

@@ -131,6 +131,7 @@ impl From<AppError> for ApiError {
                 e.to_string(),
             ),
             AppError::Forbidden => Self::new(StatusCode::FORBIDDEN, "forbidden", "Forbidden", e.to_string()),
+            AppError::Refused(m) => Self::new(StatusCode::FORBIDDEN, "refused", "Not allowed for this record", m),
             AppError::RateLimited { retry_after_secs } => {
                 let mut err = Self::new(
                     StatusCode::TOO_MANY_REQUESTS,

@@ -9,10 +9,12 @@
 //! shape in its own file of this folder, added to [`KINDS`].
 
 mod asset;
+mod document;
 pub mod link;
 mod treatment_action;
 
 pub use asset::ASSET;
+pub use document::{CLASSIFICATIONS, DOCUMENT, LEVELS};
 pub use treatment_action::TREATMENT_ACTION;
 
 use crate::access::Permission;
@@ -21,7 +23,7 @@ use serde_json::{Map, Value as Json};
 
 /// Every register built on the machinery. The API, the UI, the access
 /// policy, the exports and my-work iterate this list.
-pub const KINDS: &[&Kind] = &[&ASSET, &TREATMENT_ACTION];
+pub const KINDS: &[&Kind] = &[&ASSET, &TREATMENT_ACTION, &DOCUMENT];
 
 /// The declared kind with this key (`asset`) or URL segment (`assets`).
 pub fn kind(key_or_path: &str) -> Option<&'static Kind> {
@@ -88,6 +90,9 @@ pub struct Field {
     pub sort: bool,
     /// Searched by the list's free-text search.
     pub search: bool,
+    /// Set by pawl from other records (a document's published version),
+    /// never by input: shown, listed and filtered, but no form offers it.
+    pub derived: bool,
 }
 
 impl Field {
@@ -106,6 +111,7 @@ impl Field {
             filter: false,
             sort: false,
             search: false,
+            derived: false,
         }
     }
 }
@@ -189,6 +195,12 @@ impl Workflow {
     /// The declared move from `from` to `to`, or a problem naming the
     /// current state and the states it may move to.
     pub fn transition(&self, kind: &Kind, from: &str, to: &str) -> Result<&'static Transition, DomainError> {
+        self.check_move(&kind.label.to_lowercase(), from, to)
+    }
+
+    /// [`Workflow::transition`] for records that are not a declared kind,
+    /// e.g. a document's version; `noun` names them in the problem.
+    pub fn check_move(&self, noun: &str, from: &str, to: &str) -> Result<&'static Transition, DomainError> {
         if let Some(t) = self.moves_from(from).find(|t| t.to == to) {
             return Ok(t);
         }
@@ -203,8 +215,7 @@ impl Workflow {
         Err(DomainError::field(
             "status",
             format!(
-                "a {} that is {} ({from}) cannot move to {what}; it can move to: {}",
-                kind.label.to_lowercase(),
+                "a {noun} that is {} ({from}) cannot move to {what}; it can move to: {}",
                 self.label(from),
                 if allowed.is_empty() {
                     "nothing, it is final".to_owned()
@@ -312,6 +323,10 @@ impl Kind {
         }
         for (i, f) in self.fields.iter().enumerate() {
             let Some(raw) = input.get(f.name) else { continue };
+            if f.derived {
+                p.push(f.name, "pawl sets this from other records; it cannot be given");
+                continue;
+            }
             if f.fixed && !creating {
                 if let Some(v) = p.take(parse_value(f, raw)) {
                     if v != values[i] {

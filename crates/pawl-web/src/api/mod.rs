@@ -4,6 +4,7 @@
 pub(crate) mod audit;
 pub(crate) mod catalog;
 pub(crate) mod control;
+pub(crate) mod document;
 pub(crate) mod identity;
 pub(crate) mod register;
 pub(crate) mod risk;
@@ -35,6 +36,7 @@ use utoipa_axum::routes;
         (name = "audit", description = "The tamper-evident audit trail (clause 7.5.3)"),
         (name = "risk", description = "The risk method, assets and the risk register (clauses 6.1.2, 6.1.3, 8.2, 8.3)"),
         (name = "controls", description = "Applied controls, the Statement of Applicability (6.1.3 d), control checks (9.1), evidence and crosswalks"),
+        (name = "documents", description = "Documented information: versions, approval, review, acknowledgement and the mandatory documents (clauses 5.2, 7.3, 7.5)"),
         (name = "registers", description = "Every register declared on the register machinery (assets, treatment actions, ...), typed links between any two records, and my work")
     )
 )]
@@ -194,6 +196,18 @@ fn router(upload_limit: usize) -> OpenApiRouter<AppState> {
         ))
         .routes(routes!(identity::tokens_list, identity::token_create))
         .routes(routes!(identity::token_revoke))
+        .routes(routes!(document::versions_list, document::version_create))
+        .routes(routes!(document::version_get, document::version_patch))
+        .routes(routes!(document::version_transition))
+        .routes(routes!(document::diff))
+        .routes(routes!(document::tree))
+        .routes(routes!(document::trace))
+        .routes(routes!(document::acknowledgements, document::acknowledge))
+        .routes(routes!(document::my_reading))
+        .routes(routes!(document::ack_report))
+        .routes(routes!(document::ack_export))
+        .routes(routes!(document::reviews, document::review_create))
+        .routes(routes!(document::mandatory))
         .routes(routes!(audit::events))
         .routes(routes!(audit::verify))
         .routes(routes!(audit::history))

@@ -405,7 +405,12 @@ pub struct WorkItemOut {
 pub(crate) fn work_item(w: WorkItem, today: &str) -> WorkItemOut {
     WorkItemOut {
         overdue: w.due.as_deref().is_some_and(|d| d < today),
-        href: record_href(&w.kind, &w.id),
+        // A document to read opens where its reader reads it, not in the register.
+        href: if w.status == "to_read" {
+            format!("/read/{}", w.id)
+        } else {
+            record_href(&w.kind, &w.id)
+        },
         kind: w.kind,
         id: w.id,
         reference: w.reference,
@@ -537,6 +542,9 @@ fn schemas(kind: &Kind) -> Vec<(String, Schema)> {
                         .description(Some("The member this names, when it names one by e-mail.")),
                 )
                 .required(id);
+        }
+        if f.derived {
+            continue;
         }
         input = input.property(f.name, field_schema(kind, f, true));
         if f.required {

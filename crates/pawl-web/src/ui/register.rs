@@ -309,7 +309,7 @@ fn form_fields(
     kind.fields
         .iter()
         .zip(values)
-        .filter(|(f, _)| creating || !f.fixed)
+        .filter(|(f, _)| (creating || !f.fixed) && !f.derived)
         .map(|(f, v)| {
             let (input, options, min, max, max_length) = match &f.kind {
                 FieldKind::Text { max } => ("text", Vec::new(), 0, 0, *max),
