@@ -12,6 +12,7 @@ mod browser;
 mod cli;
 mod controls;
 mod demo;
+mod documents;
 mod hardening;
 mod registers;
 mod risk;
