@@ -2,6 +2,7 @@
 //! Analytics, whose people cover every role. Later areas add their records.
 
 mod controls;
+mod documents;
 
 use crate::{members, App, AppError};
 use pawl_domain::audit::Actor;
@@ -49,7 +50,8 @@ pub async fn ensure_demo(app: &App, password: &str) -> Result<(), AppError> {
         }
     }
     ensure_risks(app, &org.id).await?;
-    controls::ensure(app, &org.id).await
+    controls::ensure(app, &org.id).await?;
+    documents::ensure(app, &org.id).await
 }
 
 /// Assets: (name, type, owner, location, C, I, A).

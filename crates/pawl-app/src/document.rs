@@ -485,11 +485,7 @@ pub async fn acknowledge(store: &Store, p: &Principal, document_id: &str) -> Res
     Ok(o)
 }
 
-/// A review's outcome: the document still fits, or it needs a new version.
-pub const REVIEW_OUTCOMES: &[(&str, &str)] = &[
-    ("no_change", "Still fit for purpose, no change"),
-    ("change_needed", "Needs a new version"),
-];
+pub use pawl_domain::document::REVIEW_OUTCOMES;
 
 /// Records a review of the document (7.5.2) and sets the next one from
 /// its interval.
@@ -998,7 +994,10 @@ pub async fn import_markdown(
         };
         if let Err(e) = doc::check_parent(f.level, found.as_ref().map(|(l, t, _)| (*l, t.as_str()))) {
             let line = parent.as_ref().map_or(1, |(_, l)| *l);
-            problems.push(at(line, e.to_string().replace("parent_id: ", "parent: ")));
+            let DomainError::Invalid(fields) = e;
+            for f in fields {
+                problems.push(at(line, format!("parent: {}", f.message)));
+            }
             continue;
         }
         f.parent = match found {

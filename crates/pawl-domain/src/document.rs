@@ -233,6 +233,17 @@ pub fn content_sha256(text: &str) -> String {
     hex::encode(sha2::Sha256::digest(text.as_bytes()))
 }
 
+/// A review's outcome: the document still fits, or it needs a new version (7.5.2).
+pub const REVIEW_OUTCOMES: &[(&str, &str)] = &[
+    ("no_change", "Still fit for purpose, no change"),
+    ("change_needed", "Needs a new version"),
+];
+
+/// The label of a review outcome.
+pub fn review_outcome(code: &str) -> Option<&'static str> {
+    REVIEW_OUTCOMES.iter().find(|(c, _)| *c == code).map(|(_, l)| *l)
+}
+
 /// Whether a version in this state is still being worked on.
 pub fn is_working(status: &str) -> bool {
     WORKING_STATES.iter().any(|s| s.code == status)

@@ -46,6 +46,9 @@ const ENTITIES: &[(&str, &str)] = &[
     ("api_token", "API token"),
     ("organisation", "Organisation"),
     ("user", "Account"),
+    ("document_version", "Document version"),
+    ("document_acknowledgement", "Acknowledgement"),
+    ("document_review", "Document review"),
 ];
 
 const ACTIONS: &[(&str, &str)] = &[
@@ -86,6 +89,7 @@ const ID_FIELDS: &[(&str, &str)] = &[
     ("control_id", "applied_control"),
     ("check_id", "control_check"),
     ("asset_ids", "asset"),
+    ("document_id", "document"),
 ];
 
 /// Labels of fields that are not declared on a register.
@@ -156,6 +160,18 @@ const FIELDS: &[(&str, &str)] = &[
     ("url", "Link"),
     ("address", "Client address"),
     ("require_if_match", "Changes must name the version read"),
+    ("document_id", "Document"),
+    ("number", "Version"),
+    ("content_sha256", "Content (SHA-256)"),
+    ("content_chars", "Characters"),
+    ("change_summary", "Change summary"),
+    ("author", "Author"),
+    ("approver", "Approver"),
+    ("reviewers", "Reviewers"),
+    ("person", "Person"),
+    ("reviewed_on", "Reviewed on"),
+    ("reviewer_name", "Reviewer"),
+    ("outcome", "Outcome"),
 ];
 
 fn kind(entity_type: &str) -> Option<&'static Kind> {
@@ -412,6 +428,8 @@ fn word(entity_type: &str, field: &str, s: &str, ctx: &Context) -> String {
         ("applied_control", "status") => ControlStatus::parse(s).ok().map(|x| x.label()),
         ("soa_entry", "status_override") => Implementation::parse(s).ok().map(|x| x.label()),
         ("soa_entry", "reasons") => InclusionReason::parse(s).ok().map(|x| x.label()),
+        ("document_version", "status") => crate::document::VERSION_WORKFLOW.state(s).map(|x| x.label),
+        ("document_review", "outcome") => crate::document::review_outcome(s),
         (_, "role") => Role::parse(s).ok().map(|x| x.label()),
         _ => None,
     };

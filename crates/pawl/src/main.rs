@@ -158,6 +158,9 @@ enum Command {
     /// Frameworks to crosswalk to.
     #[command(subcommand)]
     Framework(FrameworkCommand),
+    /// Documented information: policies, processes, procedures, work instructions.
+    #[command(subcommand)]
+    Document(DocumentCommand),
     /// Export any register (assets, treatment-actions, ...) as CSV or XLSX.
     Export {
         /// The register, by name (`asset`) or as in its URL (`assets`).
@@ -234,6 +237,31 @@ enum EvidenceCommand {
         /// Who collected it; the command's name when absent.
         #[arg(long)]
         collected_by: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum DocumentCommand {
+    /// Export the document register as CSV or XLSX.
+    Export {
+        #[arg(long)]
+        org: String,
+        #[arg(long, default_value = "csv")]
+        format: String,
+        #[arg(long)]
+        output: PathBuf,
+    },
+    /// Import a folder of Markdown files with front matter (title, level,
+    /// parent, owner, version) as draft documents: all or none; every
+    /// problem with its file, line and column; exit 1 when refused.
+    ImportMd {
+        dir: PathBuf,
+        #[arg(long)]
+        org: String,
+        /// The member recorded as the versions' author; the first
+        /// administrator when not given.
+        #[arg(long)]
+        author: Option<String>,
     },
 }
 
@@ -463,6 +491,81 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
             println!("exported {n} risks to {}", output.display());
             Ok(ok)
         }
+        Command::Document(DocumentCommand::Export { org, format, output }) => {
+            let store = cli.db.open().await?;
+            let org = organisation(&store, &org).await?;
+            let kind = &pawl_domain::register::DOCUMENT;
+            let n = match format.as_str() {
+                "csv" => {
+                    let file =
+                        std::fs::File::create(&output).with_context(|| format!("cannot write {}", output.display()))?;
+                    pawl_app::register::export_csv(&store, &org.id, kind, std::io::BufWriter::new(file)).await?
+                }
+                "xlsx" => pawl_reports::xlsx::write_records(&store, &org.id, kind, &output).await?,
+                other => bail!("unknown format {other:?}: use csv or xlsx"),
+            };
+            println!("exported {n} documents to {}", output.display());
+            Ok(ok)
+        }
+        Command::Document(DocumentCommand::ImportMd { dir, org, author }) => {
+            let store = cli.db.open().await?;
+            let org = organisation(&store, &org).await?;
+            let author = import_author(&store, &org.id, author.as_deref()).await?;
+            let (mut files, mut unreadable) = (Vec::new(), Vec::new());
+            let entries =
+                std::fs::read_dir(&dir).with_context(|| format!("cannot read the folder {}", dir.display()))?;
+            for e in entries {
+                let path = e?.path();
+                if path
+                    .extension()
+                    .and_then(|x| x.to_str())
+                    .is_some_and(|x| x.eq_ignore_ascii_case("md"))
+                {
+                    let name = path
+                        .file_name()
+                        .map(|n| n.to_string_lossy().into_owned())
+                        .unwrap_or_default();
+                    let bytes = std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
+                    match String::from_utf8(bytes) {
+                        Ok(text) => files.push((name, text)),
+                        Err(e) => unreadable.push(format!(
+                            "{}: error: not UTF-8 text (byte {})",
+                            path.display(),
+                            e.utf8_error().valid_up_to() + 1
+                        )),
+                    }
+                }
+            }
+            files.sort();
+            if !unreadable.is_empty() {
+                unreadable.iter().for_each(|u| eprintln!("{u}"));
+                println!("refused: {} files are not text; nothing was imported", unreadable.len());
+                return Ok(std::process::ExitCode::from(1));
+            }
+            if files.is_empty() {
+                bail!("{} holds no .md files", dir.display());
+            }
+            let actor = Actor::system("pawl document import-md");
+            match pawl_app::document::import_markdown(&store, &org.id, &actor, &author, &files).await {
+                Ok(made) => {
+                    println!("imported {} documents as drafts", made.len());
+                    Ok(ok)
+                }
+                Err(problems) => {
+                    for p in &problems {
+                        eprintln!(
+                            "{}:{}:{}: error: {}",
+                            dir.join(&p.file).display(),
+                            p.line,
+                            p.column,
+                            p.message
+                        );
+                    }
+                    println!("refused: {} problems; nothing was imported", problems.len());
+                    Ok(std::process::ExitCode::from(1))
+                }
+            }
+        }
         Command::Export {
             kind,
             org,
@@ -621,6 +724,39 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
             }
         }
     }
+}
+
+/// The author of imported versions: the member named, or the first administrator.
+async fn import_author(store: &Store, org_id: &str, email: Option<&str>) -> Result<pawl_store::Named> {
+    let reader = store.org(org_id);
+    let member = match email {
+        Some(e) => {
+            let email = pawl_domain::identity::Email::parse(e)
+                .map_err(|_| anyhow::anyhow!("{e:?} is not an e-mail address"))?;
+            let user = store
+                .user_by_email(&email)
+                .await?
+                .with_context(|| format!("no account for {email}"))?;
+            reader
+                .membership_of(&user.id)
+                .await?
+                .with_context(|| format!("{email} is not a member"))?
+        }
+        None => reader
+            .members(&pawl_store::ListQuery {
+                limit: Some(500),
+                ..Default::default()
+            })
+            .await?
+            .items
+            .into_iter()
+            .find(|m| m.role == pawl_domain::identity::Role::Admin)
+            .context("the organisation has no administrator; name the author with --author")?,
+    };
+    Ok(pawl_store::Named {
+        user_id: member.user_id,
+        name: member.email,
+    })
 }
 
 /// An organisation by slug, with an error that names it.

@@ -23,6 +23,10 @@ struct Dashboard {
     /// What is assigned to the person, and how much of it is overdue.
     mine: usize,
     mine_overdue: usize,
+    /// Published documents the person must read and has not, and how many
+    /// of those are past their acknowledgement date (7.3).
+    to_read: usize,
+    to_read_overdue: usize,
     /// Whether the to-do list is this person's to act on, or theirs to read
     /// (auditors and viewers see what the ISMS team has open).
     can_write: bool,
@@ -93,6 +97,22 @@ pub async fn dashboard(State(s): State<AppState>, Auth(p): Auth) -> PageResult {
                 hint: "Renew or withdraw the acceptance before it lapses (6.1.3 f).",
             },
             Todo {
+                count: reader
+                    .records(
+                        &pawl_domain::register::DOCUMENT,
+                        &pawl_store::RecordFilter {
+                            due_by: Some(today.clone()),
+                            ..Default::default()
+                        },
+                        &one,
+                    )
+                    .await?
+                    .total as usize,
+                label: "Document reviews due",
+                href: "/documents?sort=next_review",
+                hint: "Review each document; a review without changes still resets its date (7.5.2).",
+            },
+            Todo {
                 count: reader.expired_evidence_count(&today).await? as usize,
                 label: "Evidence past its valid-until date",
                 href: "/evidence",
@@ -127,8 +147,19 @@ pub async fn dashboard(State(s): State<AppState>, Auth(p): Auth) -> PageResult {
         .iter()
         .filter(|i| i.due.as_deref().is_some_and(|d| d < today.as_str()))
         .count();
+    let unread: Vec<_> = reader
+        .reading_list(&p.user_id)
+        .await?
+        .into_iter()
+        .filter(|o| o.acknowledged_at.is_none())
+        .collect();
     let c = Catalog::get();
     Ok(render(&Dashboard {
+        to_read: unread.len(),
+        to_read_overdue: unread
+            .iter()
+            .filter(|o| o.due.as_deref().is_some_and(|d| d < today.as_str()))
+            .count(),
         shell: Shell::new(&s, &p, "home").await?,
         controls: c.annex_a.len(),
         clauses: c.clauses.len(),

@@ -5,6 +5,7 @@
 mod admin;
 mod catalog;
 mod control;
+mod document;
 mod login;
 mod register;
 mod risk;
@@ -22,7 +23,7 @@ use pawl_app::{Principal, Via};
 
 /// The pages; `upload_limit` bounds evidence uploads.
 pub fn router(upload_limit: usize) -> Router<AppState> {
-    register::routes(Router::new())
+    document::routes(register::routes(Router::new()))
         .route("/static/{file}", get(static_file))
         .route("/favicon.ico", get(favicon))
         .route("/login", get(login::form).post(login::submit))
@@ -183,17 +184,77 @@ pub struct Coming {
 }
 
 pub const COMING: &[Coming] = &[
-    Coming { phase: "Plan", label: "Context and scope", clauses: "4.1 to 4.3", what: "Internal and external issues, interested parties and their requirements, and the approved scope statement.", issue: 12 },
-    Coming { phase: "Plan", label: "Objectives", clauses: "6.2", what: "Measurable security objectives with their plans, tracked against metrics.", issue: 13 },
-    Coming { phase: "Do", label: "Documents", clauses: "5.2, 7.5", what: "Policies, processes, procedures and work instructions with versions, approval, review dates and staff acknowledgement.", issue: 9 },
-    Coming { phase: "Do", label: "Training and awareness", clauses: "7.2, 7.3", what: "Campaigns, completion records and competence per person.", issue: 12 },
-    Coming { phase: "Do", label: "Suppliers", clauses: "A.5.19 to A.5.22", what: "Suppliers by criticality with due-diligence reviews and failures.", issue: 12 },
-    Coming { phase: "Check", label: "Metrics", clauses: "9.1", what: "Measurements against targets and thresholds, entered, imported or computed from pawl's own data.", issue: 13 },
-    Coming { phase: "Check", label: "Internal audits", clauses: "9.2", what: "The audit programme, checklists, findings and audit reports.", issue: 10 },
-    Coming { phase: "Check", label: "Incidents and near misses", clauses: "A.5.24 to A.5.28", what: "Reports from anyone in the organisation, triage, and lessons learned.", issue: 11 },
-    Coming { phase: "Check", label: "Management review", clauses: "9.3", what: "The review's inputs compiled from live data, its decisions and actions.", issue: 13 },
-    Coming { phase: "Act", label: "Nonconformities", clauses: "10.2", what: "Nonconformities with root-cause analysis and corrective actions verified effective.", issue: 10 },
-    Coming { phase: "Act", label: "Improvements", clauses: "10.1", what: "The improvement register: identify, analyse, develop, implement, evaluate.", issue: 11 },
+    Coming {
+        phase: "Plan",
+        label: "Context and scope",
+        clauses: "4.1 to 4.3",
+        what:
+            "Internal and external issues, interested parties and their requirements, and the approved scope statement.",
+        issue: 12,
+    },
+    Coming {
+        phase: "Plan",
+        label: "Objectives",
+        clauses: "6.2",
+        what: "Measurable security objectives with their plans, tracked against metrics.",
+        issue: 13,
+    },
+    Coming {
+        phase: "Do",
+        label: "Training and awareness",
+        clauses: "7.2, 7.3",
+        what: "Campaigns, completion records and competence per person.",
+        issue: 12,
+    },
+    Coming {
+        phase: "Do",
+        label: "Suppliers",
+        clauses: "A.5.19 to A.5.22",
+        what: "Suppliers by criticality with due-diligence reviews and failures.",
+        issue: 12,
+    },
+    Coming {
+        phase: "Check",
+        label: "Metrics",
+        clauses: "9.1",
+        what: "Measurements against targets and thresholds, entered, imported or computed from pawl's own data.",
+        issue: 13,
+    },
+    Coming {
+        phase: "Check",
+        label: "Internal audits",
+        clauses: "9.2",
+        what: "The audit programme, checklists, findings and audit reports.",
+        issue: 10,
+    },
+    Coming {
+        phase: "Check",
+        label: "Incidents and near misses",
+        clauses: "A.5.24 to A.5.28",
+        what: "Reports from anyone in the organisation, triage, and lessons learned.",
+        issue: 11,
+    },
+    Coming {
+        phase: "Check",
+        label: "Management review",
+        clauses: "9.3",
+        what: "The review's inputs compiled from live data, its decisions and actions.",
+        issue: 13,
+    },
+    Coming {
+        phase: "Act",
+        label: "Nonconformities",
+        clauses: "10.2",
+        what: "Nonconformities with root-cause analysis and corrective actions verified effective.",
+        issue: 10,
+    },
+    Coming {
+        phase: "Act",
+        label: "Improvements",
+        clauses: "10.1",
+        what: "The improvement register: identify, analyse, develop, implement, evaluate.",
+        issue: 11,
+    },
 ];
 
 fn item(key: &'static str, label: &'static str, href: &str) -> NavItem {
@@ -228,6 +289,10 @@ impl Shell {
                 items: vec![
                     item("controls", "Applied controls", "/controls"),
                     item("evidence", "Evidence", "/evidence"),
+                    item("read", "My reading", "/read"),
+                    item("documents-tree", "Document tree", "/documents/tree"),
+                    item("documents-acks", "Acknowledgements", "/documents/acknowledgements"),
+                    item("documents-mandatory", "Mandatory documents", "/documents/mandatory"),
                 ],
             },
             NavGroup {

@@ -530,6 +530,7 @@ async fn sections(s: &AppState, p: &Principal, kind: &Kind, r: &Record) -> Resul
                 )),
             }]
         }
+        "document" => super::document::sections(s, p, r).await?,
         _ => Vec::new(),
     })
 }

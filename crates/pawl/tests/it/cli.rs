@@ -95,3 +95,41 @@ on_both_engines! {
         assert!(text(&out.stdout).contains("BROKEN at sequence 3"), "{}", text(&out.stdout));
     }
 }
+
+on_both_engines! {
+    async fn markdown_folders_import_all_or_nothing_with_file_and_line(engine: Engine) {
+        let db = TestDb::new(engine).await;
+        assert!(pawl(&db, &["org", "create", "acme", "--name", "Acme"], "").status.success());
+        let out = pawl(&db, &["user", "add", "--org", "acme", "--email", "ada@acme.example", "--role", "admin"], &format!("{PASSWORD}\n"));
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        let dir = crate::harness::TempDir::new();
+        let write = |name: &str, body: &str| std::fs::write(dir.0.join(name), body).unwrap();
+        write("a-policy.md", "---\ntitle: Information security policy\nlevel: policy\n---\n# Policy\n\nWe protect information.\n");
+        write("b-process.md", "---\ntitle: Access management\nlevel: process\nparent: Information security policy\nowner: ada@acme.example\n---\nSteps.\n");
+        write("c-bad.md", "---\ntitle: Leavers\nlevel: procedure\nparent: Information security policy\n---\nx\n");
+        write("d-bad.md", "---\ntitle: Badges\ncolour: red\nlevel: procedure\n---\nx\n");
+        write("notes.txt", "not markdown, not read");
+        let folder = dir.0.to_str().unwrap();
+        let out = pawl(&db, &["document", "import-md", "--org", "acme", folder], "");
+        assert_eq!(out.status.code(), Some(1), "{}", text(&out.stdout));
+        let err = text(&out.stderr);
+        assert!(err.contains("d-bad.md:3:1: error: \"colour\" is not read"), "{err}");
+        assert!(err.contains("c-bad.md:4:1: error: parent: Information security policy is a policy, but a procedure sits under a process"), "{err}");
+        assert!(text(&out.stdout).contains("nothing was imported"));
+        let out = pawl(&db, &["document", "export", "--org", "acme", "--output", dir.0.join("none.csv").to_str().unwrap()], "");
+        assert!(text(&out.stdout).contains("exported 0 documents"), "all or nothing: {}", text(&out.stdout));
+
+        write("c-bad.md", "---\ntitle: Leavers\nlevel: procedure\nparent: Access management\nversion: 0.3\n---\nDisable accounts.\n");
+        std::fs::remove_file(dir.0.join("d-bad.md")).unwrap();
+        let out = pawl(&db, &["document", "import-md", "--org", "acme", folder], "");
+        assert!(out.status.success(), "{} {}", text(&out.stdout), text(&out.stderr));
+        assert!(text(&out.stdout).contains("imported 3 documents as drafts"));
+        let csv = dir.0.join("documents.csv");
+        let out = pawl(&db, &["document", "export", "--org", "acme", "--output", csv.to_str().unwrap()], "");
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        let body = std::fs::read_to_string(&csv).unwrap();
+        assert!(body.starts_with("Reference,Title,Level,Level (code),Parent"), "{body}");
+        assert!(body.contains("Leavers,Procedure (L3),procedure,DOC-0002 Access management"), "{body}");
+        assert!(body.contains("0.3,Draft,draft"), "the version in front matter is kept: {body}");
+    }
+}
