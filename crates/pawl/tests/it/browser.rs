@@ -343,6 +343,8 @@ fn stored_codes() -> Vec<&'static str> {
     codes.extend(Implementation::ALL.iter().map(|s| s.as_str()));
     codes.extend(InclusionReason::ALL.iter().map(|s| s.as_str()));
     codes.extend(pawl_domain::access::Permission::ALL.iter().map(|p| p.as_str()));
+    codes.extend(pawl_domain::document::VERSION_WORKFLOW.states.iter().map(|s| s.code));
+    codes.extend(pawl_domain::document::REVIEW_OUTCOMES.iter().map(|(c, _)| *c));
     for k in KINDS {
         for f in k.fields {
             if let FieldKind::Choice(choices) = f.kind {
@@ -394,6 +396,8 @@ async fn every_demo_role_gets_pages_that_fit_a_phone_and_offer_only_what_it_may_
             ("/risks", "table.data tbody a[href^='/risks/']"),
             ("/controls", "table.data tbody a[href^='/controls/']"),
             ("/assets", "table.data tbody a[href^='/assets/']"),
+            ("/documents", "table.data tbody a[href^='/documents/']"),
+            ("/read", "ul.todo a[href^='/read/']"),
         ] {
             if pages.iter().any(|p| p == list) {
                 d.goto(&app.url(list)).await;
@@ -407,6 +411,16 @@ async fn every_demo_role_gets_pages_that_fit_a_phone_and_offer_only_what_it_may_
                         .unwrap_or_else(|| panic!("{list} lists no record"))
                         .to_owned(),
                 );
+            }
+        }
+        // The first document's versions, compared and printed.
+        if let Some(doc) = pages
+            .iter()
+            .find(|p| p.strip_prefix("/documents/").is_some_and(|id| id.len() > 30))
+            .cloned()
+        {
+            for tail in ["versions/1.0", "diff", "print"] {
+                pages.push(format!("{doc}/{tail}"));
             }
         }
         d.console().await;
@@ -520,5 +534,40 @@ async fn invitations_fit_a_phone() {
     assert!(d.text_of("main").await.contains("new.person@acme.example"));
     fits().await;
     d.screenshot("members-invitation-390").await;
+    d.quit().await;
+}
+
+/// Staff read what is published for them and acknowledge it from the
+/// browser; the document leaves their list of things to read.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn staff_read_and_acknowledge_a_policy_in_chromium() {
+    let app = spawn_app(Engine::Sqlite).await;
+    pawl_app::demo::ensure_demo(&app.app, PASSWORD).await.unwrap();
+    let d = Driver::start().await;
+    d.set_window(390, 900).await;
+    d.goto(&app.url("/login")).await;
+    d.type_into("#email", "sam.ng@demo.example").await;
+    d.type_into("#password", PASSWORD).await;
+    d.click("button[type=submit]").await;
+    d.find(".sidenav").await;
+    assert!(
+        d.text_of("main").await.contains("to read"),
+        "the staff home names the reading"
+    );
+    d.goto(&app.url("/read")).await;
+    let before = d.count("ul.todo li").await;
+    assert!(before >= 2, "the demo leaves Sam documents to read");
+    d.click("ul.todo a").await;
+    d.wait_for_path("/read/").await;
+    assert!(
+        d.text_of(".document-body").await.contains("What we do"),
+        "the published text is shown"
+    );
+    d.click("form button.primary").await;
+    d.wait_for_url_with("notice=").await;
+    assert!(d.text_of("main").await.contains("You acknowledged this document"));
+    d.screenshot("staff-read-390").await;
+    d.goto(&app.url("/read")).await;
+    assert_eq!(d.count("ul.todo li").await, before - 1);
     d.quit().await;
 }
