@@ -326,6 +326,52 @@ pub async fn add_version_as(
     Ok(v)
 }
 
+/// The types a document uploaded as a file may have.
+pub const FILE_TYPES: [(&str, &str); 3] = [
+    ("application/pdf", "PDF"),
+    (
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        "DOCX",
+    ),
+    ("application/vnd.oasis.opendocument.text", "ODT"),
+];
+
+/// Adds a draft version that is an uploaded file (PDF, DOCX or ODT), kept
+/// in the evidence store by its hash. The file is placed before its record
+/// is written, so a refused version leaves at most an unreferenced file.
+pub async fn add_file_version(
+    store: &Store,
+    p: &Principal,
+    document_id: &str,
+    input: &VersionInput,
+    file: crate::evidence::SealedFile,
+) -> Result<DocumentVersion, AppError> {
+    let t = file.stored.content_type.clone();
+    if !FILE_TYPES.iter().any(|(c, _)| *c == t) {
+        return Err(DomainError::field(
+            "file",
+            format!("a document file is PDF, DOCX or ODT; this one reads as {t}"),
+        )
+        .into());
+    }
+    store.org(&p.organisation.id).record(&DOCUMENT, document_id).await?;
+    check_content("", &input.change_summary)?;
+    let stored = file.place().await?;
+    add_version(
+        store,
+        p,
+        document_id,
+        input,
+        Some(VersionFile {
+            sha256: stored.sha256,
+            name: stored.file_name,
+            content_type: stored.content_type,
+            size: stored.size,
+        }),
+    )
+    .await
+}
+
 /// Reads a draft's changes from JSON: `content`, `change_summary`,
 /// `approver` (an e-mail, null for none) and `reviewers`.
 pub async fn change_version(
@@ -571,15 +617,6 @@ pub struct Completion {
 }
 
 impl Completion {
-    fn add(&mut self, o: &Obligation, today: &str) {
-        self.required += 1;
-        if o.acknowledged_at.is_some() {
-            self.acknowledged += 1;
-        } else if o.due.as_deref().is_some_and(|d| d < today) {
-            self.overdue += 1;
-        }
-    }
-
     /// Whole per cent acknowledged; None when nobody is asked.
     pub fn percent(&self) -> Option<usize> {
         (self.required > 0).then(|| self.acknowledged * 100 / self.required)
@@ -597,29 +634,28 @@ pub struct AckReport {
     pub total: Completion,
 }
 
-pub async fn ack_report(store: &Store, org_id: &str) -> Result<(AckReport, Vec<Obligation>), AppError> {
-    let all = store.org(org_id).obligations(None).await?;
-    let today = today().to_string();
+pub async fn ack_report(store: &Store, org_id: &str) -> Result<AckReport, AppError> {
+    let counts = store.org(org_id).obligation_counts(&today().to_string()).await?;
+    Ok(report_of(counts))
+}
+
+/// The report from counts: per document, per person (most overdue first,
+/// then most unread) and in total.
+fn report_of(counts: pawl_store::ObligationCounts) -> AckReport {
+    let completion = |(required, acknowledged, overdue): (i64, i64, i64)| Completion {
+        required: required as usize,
+        acknowledged: acknowledged as usize,
+        overdue: overdue as usize,
+    };
     let mut report = AckReport::default();
-    let mut people: std::collections::HashMap<&str, Completion> = std::collections::HashMap::new();
-    for o in &all {
-        match report.documents.last_mut() {
-            Some(d) if d.0 == o.document_id => d.3.add(o, &today),
-            _ => {
-                let mut c = Completion::default();
-                c.add(o, &today);
-                report.documents.push((
-                    o.document_id.clone(),
-                    format!("{} {}", o.reference, o.title),
-                    o.published_version.clone(),
-                    c,
-                ));
-            }
-        }
-        people.entry(&o.name).or_default().add(o, &today);
-        report.total.add(o, &today);
+    for (id, name, version, c) in counts.documents {
+        let c = completion(c);
+        report.total.required += c.required;
+        report.total.acknowledged += c.acknowledged;
+        report.total.overdue += c.overdue;
+        report.documents.push((id, name, version, c));
     }
-    let mut people: Vec<(String, Completion)> = people.into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
+    let mut people: Vec<(String, Completion)> = counts.people.into_iter().map(|(n, c)| (n, completion(c))).collect();
     people.sort_by(|a, b| {
         b.1.overdue
             .cmp(&a.1.overdue)
@@ -627,7 +663,7 @@ pub async fn ack_report(store: &Store, org_id: &str) -> Result<(AckReport, Vec<O
             .then(a.0.cmp(&b.0))
     });
     report.people = people;
-    Ok((report, all))
+    report
 }
 
 /// The columns of the acknowledgement export, for the auditor.
@@ -1088,4 +1124,63 @@ fn files_by_title(checked: &[ImportFile], p: &str) -> Option<(Level, String)> {
         .iter()
         .find(|f| f.title.eq_ignore_ascii_case(p))
         .map(|f| (f.level, f.title.clone()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn obligation(doc: &str, person: &str, read: bool, due: &str) -> Obligation {
+        Obligation {
+            document_id: doc.into(),
+            reference: doc.to_uppercase(),
+            title: format!("Policy {doc}"),
+            published_version: "2.0".into(),
+            user_id: person.into(),
+            name: format!("{person}@example.com"),
+            acknowledged_at: read.then(|| "2026-11-02T10:00:00Z".into()),
+            acknowledged_version: read.then(|| "2.0".into()),
+            due: Some(due.into()),
+        }
+    }
+
+    #[test]
+    fn the_report_puts_the_most_overdue_first_and_adds_up() {
+        let r = report_of(pawl_store::ObligationCounts {
+            documents: vec![
+                ("a".into(), "DOC-0001 A".into(), "2.0".into(), (2, 1, 1)),
+                ("b".into(), "DOC-0002 B".into(), "1.0".into(), (2, 0, 0)),
+            ],
+            people: vec![
+                ("sam@example.com".into(), (2, 1, 0)),
+                ("kim@example.com".into(), (2, 0, 1)),
+            ],
+        });
+        let per_person: Vec<(&str, usize, usize)> = r
+            .people
+            .iter()
+            .map(|(n, c)| (n.as_str(), c.acknowledged, c.overdue))
+            .collect();
+        assert_eq!(per_person, [("kim@example.com", 0, 1), ("sam@example.com", 1, 0)]);
+        assert_eq!((r.total.required, r.total.acknowledged, r.total.overdue), (4, 1, 1));
+        assert_eq!(r.total.percent(), Some(25));
+    }
+
+    #[test]
+    fn each_line_of_the_export_says_whether_it_is_overdue() {
+        let all = [
+            obligation("a", "sam", true, "2026-11-30"),
+            obligation("a", "kim", false, "2026-11-30"),
+            obligation("b", "sam", false, "2026-12-31"),
+        ];
+        assert_eq!(
+            ack_cells(&all[1], "2026-12-06").last().map(String::as_str),
+            Some("Overdue")
+        );
+        assert_eq!(
+            ack_cells(&all[2], "2026-12-06").last().map(String::as_str),
+            Some("Waiting")
+        );
+        assert_eq!(ack_cells(&all[0], "2026-12-06")[4], "2026-11-02");
+    }
 }

@@ -203,6 +203,7 @@ pub fn sniff(head: &[u8], file_name: &str) -> &'static str {
             "docx" => "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
             "xlsx" => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
             "pptx" => "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+            "odt" => "application/vnd.oasis.opendocument.text",
             _ => "application/zip",
         }
     } else if utf8_prefix(head) {

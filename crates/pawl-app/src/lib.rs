@@ -9,6 +9,7 @@ pub mod document;
 mod error;
 pub mod evidence;
 pub mod members;
+pub mod nonconformity;
 pub mod principal;
 pub mod rate_limit;
 pub mod register;

@@ -5,7 +5,7 @@
 //! API, the UI and the CLI all come through here (clause 7.5.3).
 
 use crate::{AppError, Principal};
-use pawl_domain::register::{FieldKind, Kind, Value};
+use pawl_domain::register::{FieldKind, Kind, Value, CORRECTIVE_ACTION, DOCUMENT, NONCONFORMITY};
 use pawl_domain::{DomainError, Problems};
 use pawl_store::{Link, ListQuery, Page, Record, RecordFilter, Store, WorkItem};
 use serde_json::{Map, Value as Json};
@@ -32,8 +32,12 @@ async fn resolve_people(store: &Store, org_id: &str, kind: &Kind, values: &mut [
 
 /// The rules a kind adds on top of the role's permission, checked for every
 /// change of its records, whichever front end makes it: a treatment action
-/// may be changed by whoever may change its risk.
+/// may be changed by whoever may change its risk; a corrective action is
+/// planned only for a nonconformity that is not closed.
 async fn may_change(store: &Store, p: &Principal, kind: &Kind, values: &[Value]) -> Result<(), AppError> {
+    if kind.key == CORRECTIVE_ACTION.key {
+        crate::nonconformity::check_action(store, &p.organisation.id, values).await?;
+    }
     if kind.key == pawl_domain::register::TREATMENT_ACTION.key {
         if let Some(Value::OptText(Some(risk))) = kind.index_of("risk_id").map(|i| &values[i]) {
             crate::risk::ensure_may_change(store, p, risk)
@@ -49,36 +53,64 @@ async fn may_change(store: &Store, p: &Principal, kind: &Kind, values: &[Value])
     Ok(())
 }
 
+/// What a kind's rules found in a record's values, written with it.
+enum Found {
+    Nothing,
+    /// Who must read a document.
+    Audience(crate::document::Audiences),
+    /// The keys a nonconformity recurs on.
+    Recurrence(pawl_store::RecurrenceKeys),
+}
+
 /// The checks a kind adds to its values (a document's parent, clauses and
-/// audience), and what they found to be written with the record.
+/// audience; a nonconformity's clauses and controls), and what they found.
 async fn kind_rules(
     store: &Store,
     org_id: &str,
     kind: &Kind,
     id: Option<&str>,
     values: &mut [Value],
-) -> Result<Option<crate::document::Audiences>, AppError> {
-    if kind.key == pawl_domain::register::DOCUMENT.key {
-        return Ok(Some(crate::document::check(store, org_id, id, values).await?));
+) -> Result<Found, AppError> {
+    if kind.key == DOCUMENT.key {
+        return Ok(Found::Audience(
+            crate::document::check(store, org_id, id, values).await?,
+        ));
     }
-    Ok(None)
+    if kind.key == NONCONFORMITY.key {
+        return Ok(Found::Recurrence(crate::nonconformity::check(values)?));
+    }
+    Ok(Found::Nothing)
 }
 
-async fn write_found(
-    tx: &mut pawl_store::AuditedTx,
-    r: &Record,
-    found: Option<crate::document::Audiences>,
-) -> Result<(), AppError> {
-    if let Some(a) = found {
-        crate::document::write_audience(tx, r, &a).await?;
+async fn write_found(tx: &mut pawl_store::AuditedTx, r: &Record, found: Found) -> Result<(), AppError> {
+    match found {
+        Found::Nothing => {}
+        Found::Audience(a) => crate::document::write_audience(tx, r, &a).await?,
+        Found::Recurrence(keys) => tx.set_recurrence_keys(&r.id, Some(&keys)).await?,
     }
     Ok(())
+}
+
+/// Moves a record in `tx` once its kind's own conditions hold, and sets
+/// what the move implies.
+async fn make_move(
+    tx: &mut pawl_store::AuditedTx,
+    p: &Principal,
+    kind: &'static Kind,
+    r: &Record,
+    to: &str,
+    expected: Option<i64>,
+) -> Result<Record, AppError> {
+    crate::nonconformity::check_move(tx, r, to).await?;
+    let moved = tx.transition_record(kind, &r.id, to, expected).await?;
+    crate::nonconformity::after_move(tx, p, &moved).await?;
+    Ok(tx.record_for_update(kind, &r.id).await?)
 }
 
 /// A person field left empty on a new record names its creator, where the
 /// kind says so (a document's owner).
 fn default_owner(kind: &Kind, values: &mut [Value], email: &str) {
-    if kind.key != pawl_domain::register::DOCUMENT.key {
+    if kind.key != DOCUMENT.key {
         return;
     }
     if let Some(i) = kind.index_of("owner") {
@@ -166,7 +198,7 @@ pub async fn update(
     if let Some(to) = status.filter(|s| Some(s) != r.status.as_ref()) {
         check_move(p, kind, &r, &to)?;
         // The version was checked by the change above, in this transaction.
-        r = tx.transition_record(kind, id, &to, None).await?;
+        r = make_move(&mut tx, p, kind, &r, &to, None).await?;
     }
     tx.commit().await?;
     Ok(r)
@@ -198,7 +230,7 @@ pub async fn transition(
     may_change(store, p, kind, &current.values).await?;
     check_move(p, kind, &current, to)?;
     let mut tx = store.write(org, &p.actor()).await?;
-    let r = tx.transition_record(kind, id, to, expected).await?;
+    let r = make_move(&mut tx, p, kind, &current, to, expected).await?;
     tx.commit().await?;
     Ok(r)
 }
@@ -215,10 +247,13 @@ pub async fn retire(
     let current = store.org(org).record(kind, id).await?;
     may_change(store, p, kind, &current.values).await?;
     let mut tx = store.write(org, &p.actor()).await?;
-    if kind.key == pawl_domain::register::DOCUMENT.key {
+    if kind.key == DOCUMENT.key {
         crate::document::check_retire(&mut tx, &current).await?;
     }
     let r = tx.retire_record(kind, id, expected).await?;
+    if kind.key == NONCONFORMITY.key {
+        tx.set_recurrence_keys(id, None).await?;
+    }
     tx.commit().await?;
     Ok(r)
 }

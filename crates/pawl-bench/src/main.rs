@@ -4,9 +4,11 @@
 //!
 //! Usage: `pawl-bench foundation [--events N]`, `pawl-bench risk [--risks N]`
 //! `pawl-bench controls [--controls N] [--upload-mb N]` or
-//! `pawl-bench registers [--records N]`
+//! `pawl-bench registers [--records N]` or
+//! `pawl-bench documents [--documents N] [--people N] [--published N]`
 
 mod controls;
+mod documents;
 mod registers;
 
 use anyhow::{bail, Context, Result};
@@ -26,6 +28,7 @@ fn main() -> Result<()> {
     let mut applied_controls = 5_000_usize;
     let mut upload_mb = 500_usize;
     let mut records = 100_000_usize;
+    let (mut documents, mut people, mut published) = (10_000_usize, 2_000_usize, 50_usize);
     let mut it = args.iter();
     let Some(what) = it.next() else {
         bail!("usage: pawl-bench foundation [--events N]");
@@ -36,6 +39,9 @@ fn main() -> Result<()> {
             "--risks" => risks = it.next().context("--risks needs a number")?.parse()?,
             "--controls" => applied_controls = it.next().context("--controls needs a number")?.parse()?,
             "--records" => records = it.next().context("--records needs a number")?.parse()?,
+            "--documents" => documents = it.next().context("--documents needs a number")?.parse()?,
+            "--people" => people = it.next().context("--people needs a number")?.parse()?,
+            "--published" => published = it.next().context("--published needs a number")?.parse()?,
             "--upload-mb" => upload_mb = it.next().context("--upload-mb needs a number")?.parse()?,
             other => bail!("unknown argument {other}"),
         }
@@ -45,7 +51,8 @@ fn main() -> Result<()> {
         "risk" => risk(risks),
         "controls" => controls::controls(applied_controls, upload_mb),
         "registers" => registers::registers(records),
-        other => bail!("unknown benchmark {other}; try foundation, risk, controls or registers"),
+        "documents" => documents::documents(documents, people, published),
+        other => bail!("unknown benchmark {other}; try foundation, risk, controls, registers or documents"),
     }
 }
 

@@ -24,7 +24,7 @@ pub fn registers(n: usize) -> Result<()> {
 }
 
 /// Runs `f` `runs` times and prints p50 and p99 in milliseconds.
-async fn timed<F, Fut, T>(what: &str, runs: usize, mut f: F) -> Result<()>
+pub(crate) async fn timed<F, Fut, T>(what: &str, runs: usize, mut f: F) -> Result<()>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<T>>,

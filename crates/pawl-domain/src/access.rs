@@ -26,10 +26,14 @@ pub enum Permission {
     ManageRiskMethod,
     /// Approve a version of the Statement of Applicability (6.1.3 d).
     ApproveSoa,
+    /// Record audit results and judge whether corrective actions worked
+    /// (9.2, 10.2 d): an auditor's judgement, not a change to the records
+    /// judged.
+    RecordAuditResults,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 8] = [
+    pub const ALL: [Permission; 9] = [
         Permission::Enter,
         Permission::ReadIsms,
         Permission::WriteIsms,
@@ -38,6 +42,7 @@ impl Permission {
         Permission::ManageOwnTokens,
         Permission::ManageRiskMethod,
         Permission::ApproveSoa,
+        Permission::RecordAuditResults,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -50,15 +55,16 @@ impl Permission {
             Permission::ManageOwnTokens => "manage_own_tokens",
             Permission::ManageRiskMethod => "manage_risk_method",
             Permission::ApproveSoa => "approve_soa",
+            Permission::RecordAuditResults => "record_audit_results",
         }
     }
 }
 
 /// The declared policy. Auditors read everything, the audit trail included,
-/// but can never write ISMS records, so they cannot alter evidence; nobody
-/// can alter history, because the store offers no way to. (Recording audit
-/// results comes with the audit programme, issue 10, as a permission of its
-/// own; until a route needs it the table holds none.)
+/// but can never write ISMS records, so they cannot alter evidence; they
+/// record their own judgements (audit results, verifications of
+/// effectiveness). Nobody can alter history, because the store offers no
+/// way to.
 pub fn allows(role: Role, permission: Permission) -> bool {
     use Permission::*;
     use Role::*;
@@ -71,6 +77,7 @@ pub fn allows(role: Role, permission: Permission) -> bool {
         ManageOwnTokens => !matches!(role, Staff),
         ManageRiskMethod => matches!(role, Admin | Manager),
         ApproveSoa => matches!(role, Admin | Manager),
+        RecordAuditResults => matches!(role, Admin | Manager | Auditor),
     }
 }
 

@@ -5,4 +5,5 @@
 //! (`markdown`), for the same reason.
 
 pub mod markdown;
+pub mod svg;
 pub mod xlsx;

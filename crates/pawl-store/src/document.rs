@@ -188,6 +188,18 @@ pub struct Obligation {
     pub due: Option<String>,
 }
 
+/// (required, acknowledged, overdue) readings.
+pub type Counts = (i64, i64, i64);
+
+/// Reading completion counted per document and per person.
+#[derive(Debug, Clone, Default)]
+pub struct ObligationCounts {
+    /// (document id, reference and title, published version, counts).
+    pub documents: Vec<(String, String, String, Counts)>,
+    /// (person's e-mail, counts).
+    pub people: Vec<(String, Counts)>,
+}
+
 /// A review of a document by its owner.
 #[derive(Debug, Clone, Serialize)]
 pub struct DocumentReview {
@@ -255,13 +267,16 @@ impl OrgReader<'_> {
     /// A document and everything under it, depth first in reference order,
     /// with one query however deep the tree.
     pub async fn document_tree(&self, root_id: &str) -> Result<Vec<TreeNode>, StoreError> {
+        // CROSS JOIN keeps SQLite's planner from scanning the register for
+        // each document the walk reaches: it takes the walk first and the
+        // parent index for its children (PostgreSQL reads it as a join).
         let rows = sqlx::query(
             "WITH RECURSIVE tree (id, depth, path) AS (
                  SELECT id, 0, reference FROM documents WHERE org_id = $1 AND id = $2 AND deleted_at IS NULL
                  UNION ALL
                  SELECT d.id, tree.depth + 1, tree.path || '/' || d.reference
-                 FROM documents d JOIN tree ON d.parent_id = tree.id
-                 WHERE d.org_id = $1 AND d.deleted_at IS NULL AND tree.depth < 4
+                 FROM tree CROSS JOIN documents d
+                 WHERE d.parent_id = tree.id AND d.org_id = $1 AND d.deleted_at IS NULL AND tree.depth < 4
              )
              SELECT d.id, d.reference, d.title, d.level, d.parent_id, tree.depth, d.published_version, d.working_status
              FROM tree JOIN documents d ON d.id = tree.id ORDER BY tree.path",
@@ -356,6 +371,55 @@ impl OrgReader<'_> {
         ));
         let rows = sql.query().fetch_all(&self.store.read).await?;
         rows.iter().map(obligation_from_row).collect()
+    }
+
+    /// Completion of every published document's reading on `today`, counted
+    /// in the database rather than read pair by pair: per document (id,
+    /// reference and title, published version, counts) in reference order,
+    /// and per person (e-mail, counts). Counts are (required, acknowledged,
+    /// overdue).
+    pub async fn obligation_counts(&self, today: &str) -> Result<ObligationCounts, StoreError> {
+        let required = "WITH required (document_id, user_id) AS (
+                 SELECT d.id, m.user_id FROM documents d JOIN memberships m ON m.org_id = d.org_id
+                 WHERE d.org_id = $1 AND d.deleted_at IS NULL AND d.published_version_id IS NOT NULL
+                   AND EXISTS (SELECT 1 FROM document_audience a WHERE a.org_id = d.org_id AND a.document_id = d.id
+                               AND (a.role = 'everyone' OR a.role = m.role OR a.user_id = m.user_id)))";
+        let counts = "COUNT(*), COUNT(k.id),
+                 SUM(CASE WHEN k.id IS NULL AND d.ack_due < $2 THEN 1 ELSE 0 END)
+             FROM required q JOIN documents d ON d.id = q.document_id
+             LEFT JOIN document_acknowledgements k ON k.org_id = d.org_id AND k.document_id = d.id
+                  AND k.user_id = q.user_id AND k.major = d.published_major";
+        let triple = |r: &AnyRow, at: usize| -> Result<Counts, StoreError> {
+            Ok((
+                r.try_get(at)?,
+                r.try_get(at + 1)?,
+                r.try_get::<Option<i64>, _>(at + 2)?.unwrap_or(0),
+            ))
+        };
+        let rows = sqlx::query(&format!(
+            "{required} SELECT d.id, d.reference || ' ' || d.title, d.published_version, {counts}
+             GROUP BY d.id, d.reference, d.title, d.published_version ORDER BY d.reference"
+        ))
+        .bind(&self.org_id)
+        .bind(today)
+        .fetch_all(&self.store.read)
+        .await?;
+        let documents = rows
+            .iter()
+            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, triple(r, 3)?)))
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        let rows = sqlx::query(&format!(
+            "{required} SELECT u.email, {counts} JOIN users u ON u.id = q.user_id GROUP BY u.email"
+        ))
+        .bind(&self.org_id)
+        .bind(today)
+        .fetch_all(&self.store.read)
+        .await?;
+        let people = rows
+            .iter()
+            .map(|r| Ok((r.try_get(0)?, triple(r, 1)?)))
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        Ok(ObligationCounts { documents, people })
     }
 
     /// The published documents one person must read, read or not.

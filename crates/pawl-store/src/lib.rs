@@ -18,6 +18,7 @@ mod identity;
 mod invitation;
 mod link;
 mod migrate;
+mod nonconformity;
 mod page;
 mod register;
 mod risk;
@@ -31,8 +32,8 @@ pub use control::{
     EvidenceDraft, SoaEntry, SoaVersion, StoredFile,
 };
 pub use document::{
-    DocumentReview, DocumentState, DocumentVersion, Named, NewVersion, Obligation, ServingDocument, TreeNode,
-    VersionChanges, VersionFile,
+    DocumentReview, DocumentState, DocumentVersion, Named, NewVersion, Obligation, ObligationCounts, ServingDocument,
+    TreeNode, VersionChanges, VersionFile,
 };
 pub use engine::Engine;
 pub use error::StoreError;
@@ -40,6 +41,7 @@ pub use identity::{ApiToken, Member, NewMember, Organisation, Session, TokenOwne
 pub use invitation::{Answer, Invitation};
 pub use link::{Link, RecordName, WorkItem};
 pub use migrate::schema_version;
+pub use nonconformity::{NewVerification, Recurrence, RecurrenceKeys, StoredAnalysis, Verification};
 pub use page::{Cursor, ListQuery, Page, SortOrder, MAX_LIMIT};
 pub use register::{Record, RecordFilter};
 pub use risk::{

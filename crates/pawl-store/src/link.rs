@@ -219,7 +219,8 @@ impl OrgReader<'_> {
                 }
                 None => ("''", String::new()),
             };
-            for f in k.fields {
+            // A derived person (who implemented an action) is history, not work.
+            for f in k.fields.iter().filter(|f| !f.derived) {
                 if let FieldKind::Person { role } = f.kind {
                     let kind = sql.text_arg(k.key);
                     let role = sql.text_arg(role);

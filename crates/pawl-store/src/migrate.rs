@@ -38,6 +38,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("migrations/0013_audit_trail_filters.sql"),
     ),
     (14, "documents", include_str!("migrations/0014_documents.sql")),
+    (
+        15,
+        "nonconformities",
+        include_str!("migrations/0015_nonconformities.sql"),
+    ),
 ];
 
 /// The migration that creates the full-text index, whose SQL is the one

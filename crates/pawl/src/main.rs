@@ -161,6 +161,9 @@ enum Command {
     /// Documented information: policies, processes, procedures, work instructions.
     #[command(subcommand)]
     Document(DocumentCommand),
+    /// Nonconformities and their corrective actions (10.2).
+    #[command(subcommand)]
+    Nonconformity(NonconformityCommand),
     /// Export any register (assets, treatment-actions, ...) as CSV or XLSX.
     Export {
         /// The register, by name (`asset`) or as in its URL (`assets`).
@@ -237,6 +240,19 @@ enum EvidenceCommand {
         /// Who collected it; the command's name when absent.
         #[arg(long)]
         collected_by: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum NonconformityCommand {
+    /// Export the nonconformity register as CSV or XLSX.
+    Export {
+        #[arg(long)]
+        org: String,
+        #[arg(long, default_value = "csv")]
+        format: String,
+        #[arg(long)]
+        output: PathBuf,
     },
 }
 
@@ -492,19 +508,11 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
             Ok(ok)
         }
         Command::Document(DocumentCommand::Export { org, format, output }) => {
-            let store = cli.db.open().await?;
-            let org = organisation(&store, &org).await?;
-            let kind = &pawl_domain::register::DOCUMENT;
-            let n = match format.as_str() {
-                "csv" => {
-                    let file =
-                        std::fs::File::create(&output).with_context(|| format!("cannot write {}", output.display()))?;
-                    pawl_app::register::export_csv(&store, &org.id, kind, std::io::BufWriter::new(file)).await?
-                }
-                "xlsx" => pawl_reports::xlsx::write_records(&store, &org.id, kind, &output).await?,
-                other => bail!("unknown format {other:?}: use csv or xlsx"),
-            };
-            println!("exported {n} documents to {}", output.display());
+            export_register(&cli.db, &pawl_domain::register::DOCUMENT, &org, &format, &output).await?;
+            Ok(ok)
+        }
+        Command::Nonconformity(NonconformityCommand::Export { org, format, output }) => {
+            export_register(&cli.db, &pawl_domain::register::NONCONFORMITY, &org, &format, &output).await?;
             Ok(ok)
         }
         Command::Document(DocumentCommand::ImportMd { dir, org, author }) => {
@@ -576,18 +584,7 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
                 let known: Vec<&str> = pawl_domain::register::KINDS.iter().map(|k| k.path).collect();
                 bail!("no register is called {kind:?}; there are: {}", known.join(", "));
             };
-            let store = cli.db.open().await?;
-            let org = organisation(&store, &org).await?;
-            let n = match format.as_str() {
-                "csv" => {
-                    let file =
-                        std::fs::File::create(&output).with_context(|| format!("cannot write {}", output.display()))?;
-                    pawl_app::register::export_csv(&store, &org.id, kind, std::io::BufWriter::new(file)).await?
-                }
-                "xlsx" => pawl_reports::xlsx::write_records(&store, &org.id, kind, &output).await?,
-                other => bail!("unknown format {other:?}: use csv or xlsx"),
-            };
-            println!("exported {n} {} to {}", kind.plural.to_lowercase(), output.display());
+            export_register(&cli.db, kind, &org, &format, &output).await?;
             Ok(ok)
         }
         Command::Soa(SoaCommand::Export {
@@ -757,6 +754,28 @@ async fn import_author(store: &Store, org_id: &str, email: Option<&str>) -> Resu
         user_id: member.user_id,
         name: member.email,
     })
+}
+
+/// Writes one register of an organisation to `output` as CSV or XLSX.
+async fn export_register(
+    db: &DbArgs,
+    kind: &'static pawl_domain::register::Kind,
+    org: &str,
+    format: &str,
+    output: &std::path::Path,
+) -> Result<()> {
+    let store = db.open().await?;
+    let org = organisation(&store, org).await?;
+    let n = match format {
+        "csv" => {
+            let file = std::fs::File::create(output).with_context(|| format!("cannot write {}", output.display()))?;
+            pawl_app::register::export_csv(&store, &org.id, kind, std::io::BufWriter::new(file)).await?
+        }
+        "xlsx" => pawl_reports::xlsx::write_records(&store, &org.id, kind, output).await?,
+        other => bail!("unknown format {other:?}: use csv or xlsx"),
+    };
+    println!("exported {n} {} to {}", kind.plural.to_lowercase(), output.display());
+    Ok(())
 }
 
 /// An organisation by slug, with an error that names it.

@@ -274,5 +274,89 @@ pub async fn ensure(app: &App, org_id: &str) -> Result<(), AppError> {
     }
     let standard = "Standard changes from the catalogue need no second reviewer.";
     draft(&DOCS[8], standard, "- Emergency", "Standard changes", false).await?;
+    link_controls_and_risks(app, org_id, &actor).await
+}
+
+/// What some documents describe (applied controls) and address (risks),
+/// so that an auditor can go from a policy to the control that carries it
+/// out and the risk it answers.
+const LINKS: &[(&str, &str, &str, &str)] = &[
+    (ISP, "describes", "applied_control", "Information security policy set"),
+    (
+        "Acceptable use policy",
+        "describes",
+        "applied_control",
+        "Acceptable use policy and sign-off",
+    ),
+    (
+        "Access control policy",
+        "describes",
+        "applied_control",
+        "Role-based access with SSO",
+    ),
+    (
+        "Access control policy",
+        "addresses",
+        "risk",
+        "Unreviewed access after role changes",
+    ),
+    (
+        "Run the quarterly access review",
+        "describes",
+        "applied_control",
+        "Quarterly access reviews",
+    ),
+    (
+        "Disable a leaver's accounts",
+        "describes",
+        "applied_control",
+        "Leaver checklist returns devices and revokes access",
+    ),
+    (
+        "Disable a leaver's accounts",
+        "addresses",
+        "risk",
+        "Insider copies customer data before leaving",
+    ),
+    (
+        "Incident response process",
+        "describes",
+        "applied_control",
+        "Incident response plan and on-call rota",
+    ),
+    (
+        "Supplier due diligence procedure",
+        "describes",
+        "applied_control",
+        "Supplier security assessment",
+    ),
+    (
+        "Supplier due diligence procedure",
+        "addresses",
+        "risk",
+        "Key supplier breach exposes our data",
+    ),
+    (
+        "Report a lost laptop",
+        "addresses",
+        "risk",
+        "Laptop theft with unencrypted data",
+    ),
+];
+
+async fn link_controls_and_risks(app: &App, org_id: &str, actor: &Actor) -> Result<(), AppError> {
+    let reader = app.store.org(org_id);
+    let mut tx = app.store.write(org_id, actor).await?;
+    for &(doc, link_type, kind, target) in LINKS {
+        let (Some(d), Some(t)) = (
+            reader.find_record(DOCUMENT.key, doc).await?,
+            reader.find_record(kind, target).await?,
+        ) else {
+            continue;
+        };
+        tx.link_records((DOCUMENT.key, d.as_str()), link_type, (kind, t.as_str()), "")
+            .await?;
+    }
+    tx.commit().await?;
     Ok(())
 }

@@ -32,6 +32,11 @@ pub const LINK_TYPES: &[LinkType] = &[
         inverse: "was changed by",
     },
     LinkType {
+        code: "describes",
+        label: "describes",
+        inverse: "is described by",
+    },
+    LinkType {
         code: "evidence_for",
         label: "is evidence for",
         inverse: "is evidenced by",

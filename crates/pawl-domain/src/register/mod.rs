@@ -9,12 +9,16 @@
 //! shape in its own file of this folder, added to [`KINDS`].
 
 mod asset;
+mod corrective_action;
 mod document;
 pub mod link;
+mod nonconformity;
 mod treatment_action;
 
 pub use asset::ASSET;
+pub use corrective_action::CORRECTIVE_ACTION;
 pub use document::{CLASSIFICATIONS, DOCUMENT, LEVELS};
+pub use nonconformity::{CAUSE_CATEGORIES, NONCONFORMITY, SEVERITIES, SOURCES};
 pub use treatment_action::TREATMENT_ACTION;
 
 use crate::access::Permission;
@@ -23,7 +27,7 @@ use serde_json::{Map, Value as Json};
 
 /// Every register built on the machinery. The API, the UI, the access
 /// policy, the exports and my-work iterate this list.
-pub const KINDS: &[&Kind] = &[&ASSET, &TREATMENT_ACTION, &DOCUMENT];
+pub const KINDS: &[&Kind] = &[&ASSET, &TREATMENT_ACTION, &DOCUMENT, &NONCONFORMITY, &CORRECTIVE_ACTION];
 
 /// The declared kind with this key (`asset`) or URL segment (`assets`).
 pub fn kind(key_or_path: &str) -> Option<&'static Kind> {

@@ -810,69 +810,85 @@ pub async fn evidence_list(
     Ok(axum::Json(EvidenceList::page(page.map(evidence_out))))
 }
 
+/// The problem of a multipart body that cannot be read, or is too large.
+fn unreadable(s: &AppState, e: axum::extract::multipart::MultipartError) -> ApiError {
+    if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        ApiError::invalid(vec![FieldError::new(
+            "file",
+            format!("the upload is larger than {} MB", s.app.blobs.max_file >> 20),
+        )])
+    } else {
+        ApiError::bad_request(format!("unreadable upload: {e}"))
+    }
+}
+
+/// Streams a `file` part to the evidence store while it arrives, so memory
+/// does not grow with its size. None for a browser form with no file chosen,
+/// which still sends an empty, nameless part.
+pub(crate) async fn read_file_part(
+    s: &AppState,
+    mut field: axum::extract::multipart::Field<'_>,
+) -> Result<Option<evidence::SealedFile>, ApiError> {
+    let file_name = field.file_name().unwrap_or("").to_owned();
+    let mut w = None;
+    while let Some(chunk) = field.chunk().await.map_err(|e| unreadable(s, e))? {
+        if chunk.is_empty() {
+            continue;
+        }
+        if w.is_none() {
+            w = Some(s.app.blobs.writer().await?);
+        }
+        if let Some(w) = w.as_mut() {
+            w.write(&chunk).await?;
+        }
+    }
+    match w {
+        Some(w) => Ok(Some(w.seal(&file_name).await?)),
+        None if !file_name.is_empty() => Err(ApiError::invalid(vec![FieldError::new("file", "the file is empty")])),
+        None => Ok(None),
+    }
+}
+
+/// Reads a short text part: a body of up to the file limit must not make
+/// the server hold a huge one.
+pub(crate) async fn read_text_part(
+    s: &AppState,
+    mut field: axum::extract::multipart::Field<'_>,
+) -> Result<(String, String), ApiError> {
+    let name = field.name().unwrap_or("").to_owned();
+    let mut value = Vec::new();
+    while let Some(chunk) = field.chunk().await.map_err(|e| unreadable(s, e))? {
+        if value.len() + chunk.len() > 64 * 1024 {
+            return Err(ApiError::invalid(vec![FieldError::new(name, "longer than 64 KB")]));
+        }
+        value.extend_from_slice(&chunk);
+    }
+    let value = String::from_utf8(value)
+        .map_err(|_| ApiError::invalid(vec![FieldError::new(name.clone(), "not UTF-8 text")]))?;
+    pawl_domain::register::check_text(&name, &value)?;
+    Ok((name, value))
+}
+
 /// Reads an evidence upload: the file streams to the evidence store while
 /// it arrives, so memory does not grow with its size.
 pub async fn read_evidence_form(
     s: &AppState,
     form: &mut Multipart,
 ) -> Result<(EvidenceInput, Option<evidence::SealedFile>), ApiError> {
-    let unreadable = |e: axum::extract::multipart::MultipartError| {
-        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::invalid(vec![FieldError::new(
-                "file",
-                format!("the upload is larger than {} MB", s.app.blobs.max_file >> 20),
-            )])
-        } else {
-            ApiError::bad_request(format!("unreadable upload: {e}"))
-        }
-    };
     let mut input = EvidenceInput::default();
     let mut file = None;
-    while let Some(mut field) = form.next_field().await.map_err(unreadable)? {
-        let name = field.name().unwrap_or("").to_owned();
-        if name == "file" {
+    while let Some(field) = form.next_field().await.map_err(|e| unreadable(s, e))? {
+        if field.name() == Some("file") {
             if file.is_some() {
                 return Err(ApiError::invalid(vec![FieldError::new(
                     "file",
                     "send one file per piece of evidence",
                 )]));
             }
-            let file_name = field.file_name().unwrap_or("").to_owned();
-            // The writer starts with the first bytes: a browser form with no
-            // file chosen still sends an empty, nameless part.
-            let mut w = None;
-            while let Some(chunk) = field.chunk().await.map_err(unreadable)? {
-                if chunk.is_empty() {
-                    continue;
-                }
-                if w.is_none() {
-                    w = Some(s.app.blobs.writer().await?);
-                }
-                if let Some(w) = w.as_mut() {
-                    w.write(&chunk).await?;
-                }
-            }
-            match w {
-                Some(w) => file = Some(w.seal(&file_name).await?),
-                None if !file_name.is_empty() => {
-                    return Err(ApiError::invalid(vec![FieldError::new("file", "the file is empty")]))
-                }
-                None => {}
-            }
+            file = read_file_part(s, field).await?;
             continue;
         }
-        // Other parts are short texts; a body of up to the file limit must
-        // not make the server hold a huge one.
-        let mut value = Vec::new();
-        while let Some(chunk) = field.chunk().await.map_err(unreadable)? {
-            if value.len() + chunk.len() > 64 * 1024 {
-                return Err(ApiError::invalid(vec![FieldError::new(name, "longer than 64 KB")]));
-            }
-            value.extend_from_slice(&chunk);
-        }
-        let value = String::from_utf8(value)
-            .map_err(|_| ApiError::invalid(vec![FieldError::new(name.clone(), "not UTF-8 text")]))?;
-        pawl_domain::register::check_text(&name, &value)?;
+        let (name, value) = read_text_part(s, field).await?;
         match name.as_str() {
             "title" => input.title = value,
             "url" => input.url = Some(value),

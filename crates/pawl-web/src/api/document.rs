@@ -162,6 +162,107 @@ pub async fn version_create(
         .into_response())
 }
 
+/// Reads a version upload: `file`, `change_summary`, `major`, `approver`
+/// and any number of `reviewer` parts.
+pub(crate) async fn read_version_form(
+    s: &AppState,
+    form: &mut axum::extract::Multipart,
+) -> ApiResult<(service::VersionInput, Option<pawl_app::evidence::SealedFile>)> {
+    let mut input = service::VersionInput::default();
+    let mut file = None;
+    loop {
+        let field = form
+            .next_field()
+            .await
+            .map_err(|e| ApiError::bad_request(format!("unreadable upload: {e}")))?;
+        let Some(field) = field else { break };
+        if field.name() == Some("file") {
+            file = crate::api::control::read_file_part(s, field).await?;
+            continue;
+        }
+        let (name, value) = crate::api::control::read_text_part(s, field).await?;
+        match name.as_str() {
+            "change_summary" => input.change_summary = value,
+            "major" => input.major = matches!(value.as_str(), "true" | "on" | "1"),
+            "approver" => input.approver = Some(value),
+            "reviewer" | "reviewers" => input.reviewers.extend(value.split(',').map(|r| r.trim().to_owned())),
+            _ => {
+                return Err(ApiError::invalid(vec![pawl_domain::FieldError::new(
+                    name,
+                    "not a part of a version upload; send file, change_summary, major, approver or reviewer",
+                )]))
+            }
+        }
+    }
+    Ok((input, file))
+}
+
+/// Starts a new draft version that is a file (PDF, DOCX or ODT), as
+/// `multipart/form-data`: `file`, `change_summary`, `major`, `approver`
+/// and `reviewer` parts.
+#[utoipa::path(post, path = "/api/v1/documents/{id}/versions/file", tag = "documents", params(("id" = String, Path)),
+    request_body(content_type = "multipart/form-data", description = "The file and the version's summary and people"),
+    responses((status = 201, body = DocumentVersionOut), (status = 400, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+pub async fn version_upload(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    Path(id): Path<String>,
+    crate::extract::Upload(mut form): crate::extract::Upload,
+) -> ApiResult<Response> {
+    let (input, file) = read_version_form(&s, &mut form).await?;
+    let file = file.ok_or_else(|| {
+        ApiError::invalid(vec![pawl_domain::FieldError::new(
+            "file",
+            "attach the document as a PDF, DOCX or ODT file",
+        )])
+    })?;
+    let v = service::add_file_version(&s.app.store, &p, &id, &input, file).await?;
+    Ok((
+        StatusCode::CREATED,
+        with_etag(v.version),
+        axum::Json(DocumentVersionOut::from(v)),
+    )
+        .into_response())
+}
+
+/// The file of a version, after its SHA-256 is checked again.
+#[utoipa::path(get, path = "/api/v1/documents/{id}/versions/{version}/file", tag = "documents",
+    params(("id" = String, Path), ("version" = String, Path)),
+    responses((status = 200, description = "The file"), (status = 404, body = Problem), (status = 422, body = Problem)))]
+pub async fn version_file(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    Path((id, version)): Path<(String, String)>,
+) -> ApiResult<Response> {
+    let v = s
+        .app
+        .store
+        .org(&p.organisation.id)
+        .document_version(&id, number("version", &version)?)
+        .await?;
+    file_download(&s, &v).await
+}
+
+/// A version's file as a download.
+pub(crate) async fn file_download(s: &AppState, v: &DocumentVersion) -> ApiResult<Response> {
+    let Some(f) = &v.file else {
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not-found",
+            "Not found",
+            format!("version {} is Markdown, not a file", v.number),
+        ));
+    };
+    let file = s.app.blobs.open_verified(&f.sha256).await?;
+    let body = axum::body::Body::from_stream(tokio_util::io::ReaderStream::with_capacity(file, 1 << 16));
+    Ok((
+        super::attachment(&f.content_type, &f.name),
+        [(axum::http::header::CONTENT_LENGTH, f.size.to_string())],
+        body,
+    )
+        .into_response())
+}
+
 /// One version, e.g. `1.0`.
 #[utoipa::path(get, path = "/api/v1/documents/{id}/versions/{version}", tag = "documents",
     params(("id" = String, Path), ("version" = String, Path, description = "major.minor")),
@@ -473,7 +574,7 @@ pub struct AckReportOut {
 /// Acknowledgement completion per document and per person (7.3).
 #[utoipa::path(get, path = "/api/v1/acknowledgements", tag = "documents", responses((status = 200, body = AckReportOut)))]
 pub async fn ack_report(State(s): State<AppState>, Auth(p): Auth) -> ApiResult<axum::Json<AckReportOut>> {
-    let (r, _) = service::ack_report(&s.app.store, &p.organisation.id).await?;
+    let r = service::ack_report(&s.app.store, &p.organisation.id).await?;
     Ok(axum::Json(AckReportOut {
         total: (&r.total).into(),
         documents: r
@@ -516,7 +617,7 @@ pub async fn ack_export(
 }
 
 pub(crate) async fn ack_download(s: &AppState, org_id: &str, format: &str) -> ApiResult<Response> {
-    let (_, all) = service::ack_report(&s.app.store, org_id).await?;
+    let all = s.app.store.org(org_id).obligations(None).await?;
     let name = format!("acknowledgements-{}", today());
     match format {
         "csv" => Ok((

@@ -6,6 +6,7 @@ pub(crate) mod catalog;
 pub(crate) mod control;
 pub(crate) mod document;
 pub(crate) mod identity;
+pub(crate) mod nonconformity;
 pub(crate) mod register;
 pub(crate) mod risk;
 mod system;
@@ -37,6 +38,7 @@ use utoipa_axum::routes;
         (name = "risk", description = "The risk method, assets and the risk register (clauses 6.1.2, 6.1.3, 8.2, 8.3)"),
         (name = "controls", description = "Applied controls, the Statement of Applicability (6.1.3 d), control checks (9.1), evidence and crosswalks"),
         (name = "documents", description = "Documented information: versions, approval, review, acknowledgement and the mandatory documents (clauses 5.2, 7.3, 7.5)"),
+        (name = "nonconformities", description = "Root-cause analysis, recurrence and closure of nonconformities, and verification of corrective actions (clause 10.2)"),
         (name = "registers", description = "Every register declared on the register machinery (assets, treatment actions, ...), typed links between any two records, and my work")
     )
 )]
@@ -173,6 +175,7 @@ fn problems(doc: &mut utoipa::openapi::OpenApi) {
 fn router(upload_limit: usize) -> OpenApiRouter<AppState> {
     let uploads = OpenApiRouter::new()
         .routes(routes!(control::evidence_list, control::evidence_create))
+        .routes(routes!(document::version_upload))
         .layer(axum::extract::DefaultBodyLimit::max(upload_limit));
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(uploads)
@@ -196,9 +199,14 @@ fn router(upload_limit: usize) -> OpenApiRouter<AppState> {
         ))
         .routes(routes!(identity::tokens_list, identity::token_create))
         .routes(routes!(identity::token_revoke))
+        .routes(routes!(nonconformity::root_cause_get, nonconformity::root_cause_put))
+        .routes(routes!(nonconformity::recurrences))
+        .routes(routes!(nonconformity::closure))
+        .routes(routes!(nonconformity::verifications_list, nonconformity::verify))
         .routes(routes!(document::versions_list, document::version_create))
         .routes(routes!(document::version_get, document::version_patch))
         .routes(routes!(document::version_transition))
+        .routes(routes!(document::version_file))
         .routes(routes!(document::diff))
         .routes(routes!(document::tree))
         .routes(routes!(document::trace))

@@ -271,7 +271,7 @@ impl From<RecordName> for RecordNameOut {
 #[derive(Serialize, ToSchema)]
 pub struct LinkOut {
     pub id: String,
-    /// addresses, caused_by, changed, evidence_for, derived_from or relates_to.
+    /// addresses, caused_by, changed, describes, evidence_for, derived_from or relates_to.
     #[serde(rename = "type")]
     pub link_type: String,
     pub from: RecordNameOut,
@@ -352,7 +352,7 @@ pub async fn links_list(
 pub struct LinkInput {
     /// `kind:id` of the first record, e.g. `treatment_action:0193…`.
     pub from: String,
-    /// addresses, caused_by, changed, evidence_for, derived_from or relates_to.
+    /// addresses, caused_by, changed, describes, evidence_for, derived_from or relates_to.
     #[serde(rename = "type")]
     pub link_type: String,
     /// `kind:id` of the second record.
@@ -801,6 +801,8 @@ pub fn document(api: &mut OpenApi) {
                     .build(),
             )
             .response("404", problem())
+            // A record others still depend on (a document with live children).
+            .response("409", problem())
             .response("412", problem());
         let mut item = PathItem::new(HttpMethod::Get, get_op);
         item.patch = Some(patch_op.build());

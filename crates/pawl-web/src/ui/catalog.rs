@@ -39,7 +39,7 @@ struct Dashboard {
 struct Todo {
     count: usize,
     label: &'static str,
-    href: &'static str,
+    href: String,
     hint: &'static str,
 }
 
@@ -87,13 +87,13 @@ pub async fn dashboard(State(s): State<AppState>, Auth(p): Auth) -> PageResult {
                     .await?
                     .len(),
                 label: "Risk reviews due",
-                href: "/risks/due",
+                href: "/risks/due".into(),
                 hint: "Reassess each risk and record the new scores (8.2).",
             },
             Todo {
                 count: reader.expired_acceptances(&notice.to_string()).await?.len(),
                 label: "Risk acceptances lapsing within 30 days",
-                href: "/risks?status=accepted",
+                href: "/risks?status=accepted".into(),
                 hint: "Renew or withdraw the acceptance before it lapses (6.1.3 f).",
             },
             Todo {
@@ -109,25 +109,25 @@ pub async fn dashboard(State(s): State<AppState>, Auth(p): Auth) -> PageResult {
                     .await?
                     .total as usize,
                 label: "Document reviews due",
-                href: "/documents?sort=next_review",
+                href: format!("/documents?due_by={today}&sort=next_review"),
                 hint: "Review each document; a review without changes still resets its date (7.5.2).",
             },
             Todo {
                 count: reader.expired_evidence_count(&today).await? as usize,
                 label: "Evidence past its valid-until date",
-                href: "/evidence",
+                href: "/evidence".into(),
                 hint: "Collect a fresh copy; a new version supersedes the old.",
             },
             Todo {
                 count: soa.warnings.len(),
                 label: "Statement of Applicability warnings",
-                href: "/soa",
+                href: "/soa".into(),
                 hint: "Each names an inconsistency to resolve before approval (6.1.3 d).",
             },
             Todo {
                 count: reader.checks_due(&today).await?.len(),
                 label: "Control checks due",
-                href: "/controls#checks-due",
+                href: "/controls#checks-due".into(),
                 hint: "Run each check and record its result (9.1).",
             },
         ];

@@ -25,8 +25,15 @@ use pawl_store::{DocumentVersion, Obligation, Record, TreeNode};
 use serde::Deserialize;
 use serde_json::{Map, Value as Json};
 
-pub fn routes(router: Router<AppState>) -> Router<AppState> {
+/// The pages; `upload_limit` bounds a version uploaded as a file.
+pub fn routes(router: Router<AppState>, upload_limit: usize) -> Router<AppState> {
     router
+        .route(
+            "/documents/{id}/versions/file",
+            post(upload_version).layer(axum::extract::DefaultBodyLimit::max(upload_limit)),
+        )
+        .route("/documents/{id}/versions/{version}/file", get(version_file))
+        .route("/read/{id}/file", get(read_file))
         .route("/documents/tree", get(tree))
         .route("/documents/mandatory", get(mandatory))
         .route("/documents/acknowledgements", get(acks))
@@ -514,6 +521,42 @@ async fn create_version(
     }
 }
 
+async fn upload_version(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    Path(id): Path<String>,
+    crate::extract::Upload(mut form): crate::extract::Upload,
+) -> PageResult {
+    let (input, file) = crate::api::document::read_version_form(&s, &mut form).await?;
+    let refused = |errors: Vec<FieldError>| async {
+        let mut page = new_version_page(&s, &p, &id, &[], errors).await?;
+        page.error = Some("The file was not added; see the fields marked below.".into());
+        Ok::<_, super::PageError>(render(&page))
+    };
+    let Some(file) = file else {
+        return refused(vec![FieldError::new("file", "choose a PDF, DOCX or ODT file")]).await;
+    };
+    match service::add_file_version(&s.app.store, &p, &id, &input, file).await {
+        Ok(v) => Ok(Redirect::to(&format!(
+            "/documents/{id}/versions/{}?notice=File+added+as+a+draft",
+            v.number
+        ))
+        .into_response()),
+        Err(pawl_app::AppError::Invalid(pawl_domain::DomainError::Invalid(errors))) => refused(errors).await,
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn version_file(State(s): State<AppState>, Auth(p): Auth, Path((id, v)): Path<(String, String)>) -> PageResult {
+    let v = s
+        .app
+        .store
+        .org(&p.organisation.id)
+        .document_version(&id, number(&v)?)
+        .await?;
+    Ok(crate::api::document::file_download(&s, &v).await?)
+}
+
 #[derive(Deserialize)]
 struct DiffQuery {
     from: Option<String>,
@@ -697,6 +740,10 @@ async fn tree(State(s): State<AppState>, Auth(p): Auth) -> PageResult {
 struct PrintPage {
     doc: Record,
     level: &'static str,
+    /// (label, value) of the document's particulars, empty ones left out.
+    facts: Vec<(&'static str, String)>,
+    /// (how it is linked, the linked record) from both sides.
+    links: Vec<(String, String)>,
     current: Option<VersionView>,
     versions: Vec<VersionView>,
     obligations: Vec<(String, String, String)>,
@@ -736,7 +783,55 @@ async fn print(State(s): State<AppState>, Auth(p): Auth, Path(id): Path<String>)
             (o.name, state, o.published_version)
         })
         .collect();
+    let mut facts = Vec::new();
+    for f in [
+        "owner",
+        "classification",
+        "audience",
+        "clauses",
+        "annex_a",
+        "review_months",
+        "next_review",
+    ] {
+        if let (Some(field), Some(v)) = (DOCUMENT.field(f), doc.value(f)) {
+            let shown = DOCUMENT.label_of(field, v);
+            if !shown.is_empty() {
+                facts.push((field.label, shown));
+            }
+        }
+    }
+    let above: Vec<String> = reader
+        .document_trace(&id)
+        .await?
+        .iter()
+        .skip(1)
+        .rev()
+        .map(|n| format!("{} {}", n.reference, n.title))
+        .collect();
+    if !above.is_empty() {
+        facts.push(("Sits under", above.join(" › ")));
+    }
+    let mut links = Vec::new();
+    for outgoing in [true, false] {
+        for l in reader.links(DOCUMENT.key, &id, outgoing).await? {
+            let t = pawl_domain::register::link::LINK_TYPES
+                .iter()
+                .find(|t| t.code == l.link_type);
+            let (how, other) = match (outgoing, t) {
+                (true, Some(t)) => (t.label, &l.to),
+                (false, Some(t)) => (t.inverse, &l.from),
+                (_, None) => ("is linked to", if outgoing { &l.to } else { &l.from }),
+            };
+            let kind = pawl_domain::register::link::linkable(&other.kind).unwrap_or("Record");
+            links.push((
+                format!("{}{}", how[..1].to_uppercase(), &how[1..]),
+                format!("{kind} {} {}", other.reference, other.title).replace("  ", " "),
+            ));
+        }
+    }
     Ok(render(&PrintPage {
+        facts,
+        links,
         level: level_label(&text(&doc, "level")),
         current: versions.iter().find(|v| v.status == "published").map(view),
         versions: versions.iter().map(view).collect(),
@@ -780,7 +875,7 @@ fn ack_line(href: String, title: String, version: String, c: &service::Completio
 }
 
 async fn acks(State(s): State<AppState>, Auth(p): Auth) -> PageResult {
-    let (r, _) = service::ack_report(&s.app.store, &p.organisation.id).await?;
+    let r = service::ack_report(&s.app.store, &p.organisation.id).await?;
     Ok(render(&AcksPage {
         shell: Shell::new(&s, &p, "documents-acks").await?,
         total: ack_line(String::new(), "Everyone".into(), String::new(), &r.total),
@@ -912,21 +1007,35 @@ async fn read(State(s): State<AppState>, Auth(p): Auth, Path(id): Path<String>, 
         .into_iter()
         .find(|o| o.document_id == id)
         .map(|o| reading_line(o, &today()));
-    if line.is_none() && !p.can(Permission::ReadIsms) {
-        return Err(pawl_app::AppError::Refused(format!("{} is not published for you to read", doc.title())).into());
-    }
-    let versions = reader.document_versions(&id).await?;
-    let Some(published) = versions.iter().find(|v| v.status == "published") else {
-        return Err(pawl_app::AppError::Refused(format!("{} has no published version yet", doc.title())).into());
-    };
+    let published = published_for(&s, &p, &doc, line.is_some()).await?;
     Ok(render(&ReadPage {
         shell: Shell::new(&s, &p, "read").await?,
         level: level_label(&text(&doc, "level")),
-        v: view(published),
+        v: view(&published),
         doc,
         line,
         notice: q.notice,
     }))
+}
+
+/// The published version of a document for a reader: someone in its
+/// audience (`asked`), or anyone who may read the ISMS.
+async fn published_for(s: &AppState, p: &Principal, doc: &Record, asked: bool) -> Result<DocumentVersion, ApiError> {
+    if !asked && !p.can(Permission::ReadIsms) {
+        return Err(pawl_app::AppError::Refused(format!("{} is not published for you to read", doc.title())).into());
+    }
+    let versions = s.app.store.org(&p.organisation.id).document_versions(&doc.id).await?;
+    versions
+        .into_iter()
+        .find(|v| v.status == "published")
+        .ok_or_else(|| pawl_app::AppError::Refused(format!("{} has no published version yet", doc.title())).into())
+}
+
+async fn read_file(State(s): State<AppState>, Auth(p): Auth, Path(id): Path<String>) -> PageResult {
+    let doc = s.app.store.org(&p.organisation.id).record(&DOCUMENT, &id).await?;
+    let asked = s.app.store.org(&p.organisation.id).in_audience(&id, &p.user_id).await?;
+    let v = published_for(&s, &p, &doc, asked).await?;
+    Ok(crate::api::document::file_download(&s, &v).await?)
 }
 
 async fn acknowledge(State(s): State<AppState>, Auth(p): Auth, Path(id): Path<String>) -> PageResult {

@@ -7,6 +7,7 @@ mod catalog;
 mod control;
 mod document;
 mod login;
+mod nonconformity;
 mod register;
 mod risk;
 mod trail;
@@ -23,7 +24,7 @@ use pawl_app::{Principal, Via};
 
 /// The pages; `upload_limit` bounds evidence uploads.
 pub fn router(upload_limit: usize) -> Router<AppState> {
-    document::routes(register::routes(Router::new()))
+    nonconformity::routes(document::routes(register::routes(Router::new()), upload_limit))
         .route("/static/{file}", get(static_file))
         .route("/favicon.ico", get(favicon))
         .route("/login", get(login::form).post(login::submit))
@@ -240,13 +241,6 @@ pub const COMING: &[Coming] = &[
         clauses: "9.3",
         what: "The review's inputs compiled from live data, its decisions and actions.",
         issue: 13,
-    },
-    Coming {
-        phase: "Act",
-        label: "Nonconformities",
-        clauses: "10.2",
-        what: "Nonconformities with root-cause analysis and corrective actions verified effective.",
-        issue: 10,
     },
     Coming {
         phase: "Act",

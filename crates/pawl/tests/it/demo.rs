@@ -63,6 +63,21 @@ on_both_engines! {
         let evidence = get("/api/v1/evidence".into()).await;
         assert_eq!(evidence["total"], 5);
         assert!(evidence["items"].as_array().unwrap().iter().any(|e| e["stale"] == true));
+
+        // Documented information: four levels, work in progress, reading to do.
+        assert_eq!(get("/api/v1/documents?limit=1".into()).await["total"], 25);
+        for level in ["policy", "process", "procedure", "work_instruction"] {
+            assert!(get(format!("/api/v1/documents?limit=1&level={level}")).await["total"].as_i64().unwrap() > 0, "{level}");
+        }
+        assert_eq!(get("/api/v1/documents?limit=1&working_status=in_review".into()).await["total"], 1);
+        let acks = get("/api/v1/acknowledgements".into()).await;
+        let total = &acks["total"];
+        assert!(total["acknowledged"].as_i64().unwrap() > 0 && total["acknowledged"].as_i64() < total["required"].as_i64(), "{acks}");
+        let policies = get("/api/v1/documents?limit=50&level=policy".into()).await;
+        let policy = policies["items"].as_array().unwrap().iter().find(|d| d["title"] == "Access control policy").cloned().unwrap();
+        let pid = policy["id"].as_str().unwrap().to_owned();
+        let links = get(format!("/api/v1/links?from=document:{pid}")).await;
+        assert!(links["items"].as_array().unwrap().iter().any(|l| l["type"] == "describes"), "{links}");
         assert_eq!(get("/api/v1/audit/verify".into()).await["intact"], true);
     }
 }

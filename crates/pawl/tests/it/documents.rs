@@ -198,3 +198,85 @@ on_both_engines! {
         assert_eq!(status_of(&after, "A.8.9"), "missing");
     }
 }
+
+on_both_engines! {
+    async fn a_version_can_be_a_pdf_kept_by_its_hash(engine: Engine) {
+        let app = spawn_app(engine).await;
+        app.member_token("ciso@example.com", "manager").await;
+        let id = document(&app, json!({"title": "Business continuity plan", "level": "policy"})).await;
+        let upload = |name: &'static str, bytes: &'static [u8]| {
+            reqwest::multipart::Form::new()
+                .text("change_summary", "Signed copy")
+                .text("approver", "ciso@example.com")
+                .part("file", reqwest::multipart::Part::bytes(bytes).file_name(name))
+        };
+        let url = app.url(&format!("/api/v1/documents/{id}/versions/file"));
+        let r = app.api().post(&url).bearer_auth(&app.admin_token).multipart(upload("plan.png", b"\x89PNG\r\n\x1a\n....")).send().await.unwrap();
+        assert_eq!(r.status(), 422);
+        let p: Value = r.json().await.unwrap();
+        assert!(field_message(&p, "file").contains("PDF, DOCX or ODT"), "{p}");
+        let r = app.api().post(&url).bearer_auth(&app.admin_token).multipart(upload("plan.pdf", b"%PDF-1.7 the plan")).send().await.unwrap();
+        assert_eq!(r.status(), 201);
+        let v: Value = r.json().await.unwrap();
+        assert_eq!((v["number"].as_str(), v["file"]["content_type"].as_str()), (Some("1.0"), Some("application/pdf")), "{v}");
+        let got = app.api().get(app.url(&format!("/api/v1/documents/{id}/versions/1.0/file"))).bearer_auth(&app.admin_token).send().await.unwrap();
+        assert_eq!(got.status(), 200);
+        assert_eq!(got.bytes().await.unwrap().as_ref(), b"%PDF-1.7 the plan");
+        let (status, p) = send(&app, &app.admin_token, Method::GET, &format!("/api/v1/documents/{id}/diff?from=1.0&to=1.0"), None).await;
+        assert_eq!(status, 422);
+        assert!(field_message(&p, "from").contains("is a file"), "{p}");
+    }
+}
+
+on_both_engines! {
+    async fn what_a_document_shows_is_safe_and_its_owner_sees_reviews_due(engine: Engine) {
+        let app = spawn_app(engine).await;
+        let approver = app.member_token("ciso@example.com", "manager").await;
+        app.member_token("sam@example.com", "staff").await;
+        let id = document(&app, json!({"title": "Clear desk", "level": "policy", "audience": "everyone",
+            "annex_a": "A.7.7", "classification": "internal"})).await;
+        let versions = format!("/api/v1/documents/{id}/versions");
+        let hostile = "# Clear desk\n\n<script>alert('x')</script>\n\n[click](javascript:alert(1)) and <img src=x onerror=alert(2)>\n\nLock papers away.";
+        ok(&app, Method::POST, &versions, Some(json!({"content": hostile, "change_summary": "First issue", "approver": "ciso@example.com"}))).await;
+        ok(&app, Method::POST, &format!("{versions}/1.0/transitions"), Some(json!({"to": "in_review"}))).await;
+        send(&app, &approver, Method::POST, &format!("{versions}/1.0/transitions"), Some(json!({"to": "approved"}))).await;
+        ok(&app, Method::POST, &format!("{versions}/1.0/transitions"), Some(json!({"to": "published"}))).await;
+
+        // The pages render the Markdown and never the script, handler or link.
+        let (staff, _) = app.signed_in("sam@example.com").await;
+        let page = staff.get(app.url(&format!("/read/{id}"))).send().await.unwrap().text().await.unwrap();
+        assert!(page.contains("Lock papers away."), "{page}");
+        for bad in ["<script>alert", "javascript:", "<img"] {
+            assert!(!page.contains(bad), "{bad} reached the page: {page}");
+        }
+        assert!(page.contains("&lt;img src=x onerror=alert(2)&gt;"), "raw HTML is shown as text");
+
+        // The applied control it describes shows on the printable page.
+        let control = ok(&app, Method::POST, "/api/v1/controls", Some(json!({"name": "Clear desk sweeps", "status": "implemented"}))).await;
+        let cid = control["id"].as_str().unwrap();
+        ok(&app, Method::POST, "/api/v1/links", Some(json!({"from": format!("document:{id}"), "type": "describes", "to": format!("applied_control:{cid}")}))).await;
+        let (admin, _) = app.signed_in(ADMIN_EMAIL).await;
+        let print = admin.get(app.url(&format!("/documents/{id}/print"))).send().await.unwrap().text().await.unwrap();
+        assert!(print.contains("Describes Applied control") && print.contains("Clear desk sweeps"), "{print}");
+        assert!(print.contains("A.7.7") && print.contains("Internal") && print.contains(ADMIN_EMAIL), "{print}");
+        assert!(!print.contains("<script>alert"), "{print}");
+
+        // A review date in the past puts the document in its owner's work, overdue.
+        ok(&app, Method::PATCH, &format!("/api/v1/documents/{id}"), Some(json!({"next_review": "2026-01-31"}))).await;
+        let work = ok(&app, Method::GET, "/api/v1/my-work", None).await;
+        let item = work["items"].as_array().unwrap().iter().find(|w| w["id"] == id.as_str()).cloned().unwrap_or_default();
+        assert_eq!((item["role"].as_str(), item["due"].as_str(), item["overdue"].as_bool()),
+            (Some("Document owner"), Some("2026-01-31"), Some(true)), "{work}");
+        let due = ok(&app, Method::GET, "/api/v1/documents?due_by=2026-12-01", None).await;
+        assert_eq!(due["total"], 1, "{due}");
+
+        // The auditor's export of acknowledgements is a real workbook.
+        let r = app.api().get(app.url("/api/v1/acknowledgements/export?format=xlsx")).bearer_auth(&app.admin_token).send().await.unwrap();
+        assert_eq!(r.status(), 200);
+        let bytes = r.bytes().await.unwrap();
+        let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes.to_vec())).expect("an XLSX is a zip");
+        let mut strings = String::new();
+        std::io::Read::read_to_string(&mut zip.by_name("xl/sharedStrings.xml").unwrap(), &mut strings).unwrap();
+        assert!(strings.contains("Version acknowledged") && strings.contains("sam@example.com") && strings.contains("Waiting"), "{strings}");
+    }
+}

@@ -14,6 +14,7 @@ mod controls;
 mod demo;
 mod documents;
 mod hardening;
+mod nonconformities;
 mod registers;
 mod risk;
 mod store_contract;

@@ -1,0 +1,275 @@
+//! Nonconformity and corrective action (clause 10.2): the rules the two
+//! registers add to the register machinery, the root-cause analysis, and
+//! verification of effectiveness by someone other than the implementer.
+//!
+//! A nonconformity moves open → action plan approved (not before a root
+//! cause is recorded) → awaiting verification (every action implemented)
+//! → closed (every action verified effective and the change to the ISMS
+//! linked). A verification that finds an action not effective reopens it.
+
+use crate::{AppError, Principal};
+use pawl_domain::document::{parse_annex_a, parse_clauses};
+use pawl_domain::nonconformity::{
+    check_verification, closure_gaps, recurrence_keys, Effectiveness, RootCauseAnalysis, RECURRENCE_MONTHS,
+};
+use pawl_domain::register::{Value, CORRECTIVE_ACTION, NONCONFORMITY};
+use pawl_domain::time_fmt::add_months;
+use pawl_domain::Problems;
+use pawl_store::{AuditedTx, NewVerification, Record, RecurrenceKeys, Store, StoredAnalysis, Verification};
+
+fn today() -> time::Date {
+    time::OffsetDateTime::now_utc().date()
+}
+
+fn text(kind: &pawl_domain::register::Kind, values: &[Value], field: &str) -> String {
+    kind.index_of(field).map(|i| values[i].display()).unwrap_or_default()
+}
+
+fn list(text: &str) -> Vec<String> {
+    text.split(", ").filter(|s| !s.is_empty()).map(str::to_owned).collect()
+}
+
+/// Checks a nonconformity's values: its clauses and controls against the
+/// catalog (normalised), found today when no date is given. Returns the
+/// keys it recurs on, written with it.
+pub fn check(values: &mut [Value]) -> Result<RecurrenceKeys, AppError> {
+    let mut p = Problems::default();
+    let set = |values: &mut [Value], field: &str, v: Value| {
+        if let Some(i) = NONCONFORMITY.index_of(field) {
+            values[i] = v;
+        }
+    };
+    if let Some(ids) = p.take(parse_clauses(&text(&NONCONFORMITY, values, "clauses"))) {
+        set(values, "clauses", Value::Text(ids.join(", ")));
+    }
+    if let Some(ids) = p.take(parse_annex_a(&text(&NONCONFORMITY, values, "annex_a"))) {
+        set(values, "annex_a", Value::Text(ids.join(", ")));
+    }
+    p.finish()?;
+    if text(&NONCONFORMITY, values, "detected_on").is_empty() {
+        set(values, "detected_on", Value::OptText(Some(today().to_string())));
+    }
+    Ok(keys_of(values))
+}
+
+fn keys_of(values: &[Value]) -> RecurrenceKeys {
+    let detected = text(&NONCONFORMITY, values, "detected_on");
+    let day = time::Date::parse(&detected, &time::format_description::well_known::Iso8601::DATE).unwrap_or(today());
+    RecurrenceKeys {
+        detected_on: day.to_string(),
+        window_start: add_months(day, -RECURRENCE_MONTHS).to_string(),
+        window_end: add_months(day, RECURRENCE_MONTHS).to_string(),
+        keys: recurrence_keys(
+            &list(&text(&NONCONFORMITY, values, "clauses")),
+            &list(&text(&NONCONFORMITY, values, "annex_a")),
+            &text(&NONCONFORMITY, values, "root_cause_category"),
+        ),
+    }
+}
+
+/// A corrective action is planned for a nonconformity still open to it.
+pub async fn check_action(store: &Store, org_id: &str, values: &[Value]) -> Result<(), AppError> {
+    let nc = text(&CORRECTIVE_ACTION, values, "nonconformity_id");
+    if nc.is_empty() {
+        return Ok(());
+    }
+    let r = match store.org(org_id).record(&NONCONFORMITY, &nc).await {
+        Ok(r) => r,
+        Err(pawl_store::StoreError::NotFound { .. }) => {
+            return Err(
+                pawl_domain::DomainError::field("nonconformity_id", format!("no nonconformity with id {nc}")).into(),
+            )
+        }
+        Err(e) => return Err(e.into()),
+    };
+    if r.status.as_deref() == Some("closed") {
+        return Err(AppError::Refused(format!(
+            "{} is closed; a new problem is a new nonconformity",
+            r.title()
+        )));
+    }
+    Ok(())
+}
+
+/// What a move needs beyond its declaration, checked in the transaction
+/// that makes it: a nonconformity's plan needs a root cause and an action,
+/// verification needs every action done, closing needs them verified and
+/// the change recorded; an action is marked implemented with evidence.
+pub async fn check_move(tx: &mut AuditedTx, r: &Record, to: &str) -> Result<(), AppError> {
+    if r.kind.key == NONCONFORMITY.key {
+        let actions = tx.action_states(&r.id).await?;
+        let live: Vec<&(String, String)> = actions.iter().filter(|(_, s)| s != "not_effective").collect();
+        match to {
+            "actioned" => {
+                if text(&NONCONFORMITY, &r.values, "root_cause").is_empty() {
+                    return Err(AppError::Refused(format!(
+                        "{} has no root cause recorded; analyse it first (5 whys, fishbone, fault tree or barrier analysis) so that the actions remove the cause, not the symptom (10.2 b)",
+                        r.title()
+                    )));
+                }
+                if live.is_empty() {
+                    return Err(AppError::Refused(format!(
+                        "{} has no corrective action to approve; plan at least one",
+                        r.title()
+                    )));
+                }
+            }
+            "awaiting_verification" => {
+                let open: Vec<String> = live
+                    .iter()
+                    .filter(|(_, s)| s == "planned" || s == "in_progress")
+                    .map(|(reference, _)| reference.clone())
+                    .collect();
+                if !open.is_empty() || live.is_empty() {
+                    return Err(AppError::Refused(format!(
+                        "every corrective action must be implemented first; still open: {}",
+                        if open.is_empty() {
+                            "none planned".to_owned()
+                        } else {
+                            open.join(", ")
+                        }
+                    )));
+                }
+            }
+            "closed" => {
+                let changes = tx.changes_recorded(&r.id).await?;
+                let gaps = closure_gaps(&actions, changes);
+                if !gaps.is_empty() {
+                    return Err(AppError::Refused(format!(
+                        "{} cannot close: {}",
+                        r.title(),
+                        gaps.join("; ")
+                    )));
+                }
+            }
+            _ => {}
+        }
+    }
+    if r.kind.key == CORRECTIVE_ACTION.key
+        && to == "implemented"
+        && text(&CORRECTIVE_ACTION, &r.values, "completion_evidence").is_empty()
+    {
+        return Err(pawl_domain::DomainError::field(
+            "completion_evidence",
+            "say what shows the action was done before marking it implemented",
+        )
+        .into());
+    }
+    Ok(())
+}
+
+/// What a move sets besides the state: who implemented an action, and when.
+pub async fn after_move(tx: &mut AuditedTx, p: &Principal, r: &Record) -> Result<(), AppError> {
+    if r.kind.key != CORRECTIVE_ACTION.key || r.status.as_deref() != Some("implemented") {
+        return Ok(());
+    }
+    let mut values = r.values.clone();
+    if let Some(i) = CORRECTIVE_ACTION.index_of("implemented_by") {
+        values[i] = Value::Person {
+            user_id: Some(p.user_id.clone()),
+            name: p.email.clone(),
+        };
+    }
+    if let Some(i) = CORRECTIVE_ACTION.index_of("implemented_on") {
+        values[i] = Value::OptText(Some(today().to_string()));
+    }
+    tx.update_record(&CORRECTIVE_ACTION, &r.id, values, None).await?;
+    Ok(())
+}
+
+/// Records a nonconformity's root-cause analysis (10.2 b 2); its category
+/// joins the keys it recurs on.
+pub async fn set_root_cause(
+    store: &Store,
+    p: &Principal,
+    nonconformity_id: &str,
+    analysis: RootCauseAnalysis,
+    expected: Option<i64>,
+) -> Result<StoredAnalysis, AppError> {
+    let analysis = analysis.check()?;
+    let org = &p.organisation.id;
+    let nc = store.org(org).record(&NONCONFORMITY, nonconformity_id).await?;
+    if nc.status.as_deref() == Some("closed") {
+        return Err(AppError::Refused(format!(
+            "{} is closed; its analysis is kept as it was",
+            nc.title()
+        )));
+    }
+    let mut tx = store.write(org, &p.actor()).await?;
+    let stored = tx.set_root_cause(nonconformity_id, &analysis, expected).await?;
+    let after = tx.record_for_update(&NONCONFORMITY, nonconformity_id).await?;
+    tx.set_recurrence_keys(nonconformity_id, Some(&keys_of(&after.values)))
+        .await?;
+    tx.commit().await?;
+    Ok(stored)
+}
+
+/// Verifies a corrective action's effectiveness (10.2 d): by someone other
+/// than its implementer and owner, not before the date set when it was
+/// planned. Not effective reopens the nonconformity for new actions.
+pub async fn verify(
+    store: &Store,
+    p: &Principal,
+    action_id: &str,
+    result: &str,
+    notes: &str,
+    evidence: &str,
+) -> Result<(Verification, Record), AppError> {
+    let mut problems = Problems::default();
+    let result = problems.take(Effectiveness::parse(result));
+    for (field, value) in [("notes", notes), ("evidence", evidence)] {
+        problems.take(pawl_domain::register::check_text(field, value));
+        if value.chars().count() > 5000 {
+            problems.push(field, "use at most 5000 characters");
+        }
+    }
+    if notes.trim().is_empty() {
+        problems.push("notes", "say what was checked and what it showed");
+    }
+    problems.finish()?;
+    let result = result.unwrap_or(Effectiveness::NotEffective);
+    let org = &p.organisation.id;
+    let mut tx = store.write(org, &p.actor()).await?;
+    let action = tx.record_for_update(&CORRECTIVE_ACTION, action_id).await?;
+    let person = |field: &str| match action.value(field) {
+        Some(Value::Person { user_id, .. }) => user_id.clone(),
+        _ => None,
+    };
+    let day = today().to_string();
+    let not_before = text(&CORRECTIVE_ACTION, &action.values, "verify_not_before");
+    check_verification(
+        action.status.as_deref().unwrap_or(""),
+        &p.user_id,
+        person("implemented_by").as_deref(),
+        person("owner").as_deref(),
+        Some(not_before.as_str()).filter(|d| !d.is_empty()),
+        &day,
+    )
+    .map_err(|why| AppError::Refused(format!("{} cannot be verified by you now: {why}", action.title())))?;
+    let v = tx
+        .add_verification(&NewVerification {
+            action_id: action_id.to_owned(),
+            result,
+            verified_on: day,
+            verifier_user_id: p.user_id.clone(),
+            verifier: p.email.clone(),
+            notes: notes.trim().to_owned(),
+            evidence: evidence.trim().to_owned(),
+        })
+        .await?;
+    let moved = tx.force_status(&CORRECTIVE_ACTION, action_id, result.as_str()).await?;
+    if result == Effectiveness::NotEffective {
+        let nc = text(&CORRECTIVE_ACTION, &action.values, "nonconformity_id");
+        tx.force_status(&NONCONFORMITY, &nc, "reopened").await?;
+    }
+    tx.commit().await?;
+    Ok((v, moved))
+}
+
+/// Why a nonconformity cannot close yet, for its page: empty when it can.
+pub async fn closure_check(store: &Store, org_id: &str, nc: &Record) -> Result<Vec<String>, AppError> {
+    let reader = store.org(org_id);
+    let actions = reader.action_states(&nc.id).await?;
+    let changes = reader.changes_recorded(&nc.id).await?;
+    Ok(closure_gaps(&actions, changes))
+}

@@ -1,0 +1,216 @@
+//! Root-cause diagrams drawn on the server as SVG (clause 10.2): a fishbone
+//! with its problem at the head and a bone per category, and a fault tree
+//! from the top event down through AND and OR gates. Plain markup, no
+//! script: pages embed it as it is, and every text is escaped.
+
+use pawl_domain::nonconformity::{FaultNode, Fishbone};
+use std::fmt::Write;
+
+/// Text as SVG character data or an attribute value.
+fn esc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// At most `max` characters, with an ellipsis when cut: a diagram shows
+/// the start, the page beside it the whole text.
+fn clip(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        return s.to_owned();
+    }
+    let mut t: String = s.chars().take(max.saturating_sub(1)).collect();
+    t.push('…');
+    t
+}
+
+const FONT: &str = "font-family=\"system-ui, sans-serif\" font-size=\"12\"";
+
+/// A fishbone: the spine runs to the problem on the right; categories
+/// alternate above and below it, each cause a line of text on its bone.
+pub fn fishbone(f: &Fishbone) -> String {
+    let per_side = f.bones.len().div_ceil(2).max(1);
+    let bone_gap = 220;
+    let most_causes = f.bones.iter().map(|b| b.causes.len()).max().unwrap_or(0).max(1);
+    let half = 40 + most_causes as i64 * 16;
+    let width = 40 + per_side as i64 * bone_gap + 200;
+    let height = 2 * half + 40;
+    let spine_y = half + 20;
+    let head_x = width - 190;
+    let mut svg = String::new();
+    let _ = write!(
+        svg,
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {width} {height}\" role=\"img\" class=\"diagram\" {FONT}>\
+         <title>Fishbone: {}</title>\
+         <line x1=\"20\" y1=\"{spine_y}\" x2=\"{head_x}\" y2=\"{spine_y}\" stroke=\"currentColor\" stroke-width=\"3\"/>\
+         <rect x=\"{head_x}\" y=\"{}\" width=\"180\" height=\"44\" rx=\"6\" fill=\"none\" stroke=\"currentColor\"/>\
+         <text x=\"{}\" y=\"{}\" text-anchor=\"middle\" font-weight=\"600\">{}</text>",
+        esc(&f.problem),
+        spine_y - 22,
+        head_x + 90,
+        spine_y + 4,
+        esc(&clip(&f.problem, 26)),
+    );
+    for (i, bone) in f.bones.iter().enumerate() {
+        let above = i % 2 == 0;
+        let x = 60 + (i / 2) as i64 * bone_gap;
+        let tip_y = if above {
+            spine_y - half + 10
+        } else {
+            spine_y + half - 10
+        };
+        let join_x = x + 60;
+        let _ = write!(
+            svg,
+            "<line x1=\"{x}\" y1=\"{tip_y}\" x2=\"{join_x}\" y2=\"{spine_y}\" stroke=\"currentColor\" stroke-width=\"2\"/>\
+             <text x=\"{x}\" y=\"{}\" font-weight=\"600\">{}</text>",
+            if above { tip_y - 6 } else { tip_y + 16 },
+            esc(&clip(&bone.category, 28)),
+        );
+        for (j, cause) in bone.causes.iter().enumerate() {
+            let step = (j as i64 + 1) * 16;
+            let y = if above { tip_y + step } else { tip_y - step };
+            let _ = write!(
+                svg,
+                "<text x=\"{}\" y=\"{}\">{}</text>",
+                x + 12 + (60 * step / half.max(1)),
+                y + 4,
+                esc(&clip(cause, 30)),
+            );
+        }
+    }
+    svg.push_str("</svg>");
+    svg
+}
+
+struct Placed<'a> {
+    node: &'a FaultNode,
+    x: i64,
+    y: i64,
+    children: Vec<usize>,
+}
+
+/// Lays a tree out: leaves side by side, each parent centred over its children.
+fn place<'a>(n: &'a FaultNode, depth: i64, next_leaf: &mut i64, out: &mut Vec<Placed<'a>>) -> usize {
+    let children: Vec<usize> = n.children.iter().map(|c| place(c, depth + 1, next_leaf, out)).collect();
+    let x = if children.is_empty() {
+        let x = *next_leaf;
+        *next_leaf += 1;
+        x * 180
+    } else {
+        (out[children[0]].x + out[children[children.len() - 1]].x) / 2
+    };
+    out.push(Placed {
+        node: n,
+        x,
+        y: depth * 110,
+        children,
+    });
+    out.len() - 1
+}
+
+/// A fault tree: events as boxes, each gate drawn under its event with its
+/// kind (AND, OR) and lines down to the events it joins; basic events as
+/// rounded boxes.
+pub fn fault_tree(top: &FaultNode) -> String {
+    let mut placed = Vec::new();
+    let mut leaves = 0;
+    place(top, 0, &mut leaves, &mut placed);
+    let width = leaves.max(1) * 180 + 20;
+    let height = placed.iter().map(|p| p.y).max().unwrap_or(0) + 90;
+    let mut svg = String::new();
+    let _ = write!(
+        svg,
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {width} {height}\" role=\"img\" class=\"diagram\" {FONT}>\
+         <title>Fault tree: {}</title>",
+        esc(&top.event)
+    );
+    for p in &placed {
+        let (cx, y) = (p.x + 100, p.y + 10);
+        for &c in &p.children {
+            let child = &placed[c];
+            let _ = write!(
+                svg,
+                "<line x1=\"{cx}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"currentColor\"/>",
+                y + 62,
+                child.x + 100,
+                child.y + 10
+            );
+        }
+        let basic = p.node.gate.is_none();
+        let _ = write!(
+            svg,
+            "<rect x=\"{}\" y=\"{y}\" width=\"160\" height=\"40\" rx=\"{}\" fill=\"none\" stroke=\"currentColor\"/>\
+             <text x=\"{cx}\" y=\"{}\" text-anchor=\"middle\">{}</text>",
+            p.x + 20,
+            if basic { 18 } else { 2 },
+            y + 24,
+            esc(&clip(&p.node.event, 24)),
+        );
+        if let Some(g) = p.node.gate {
+            let _ = write!(
+                svg,
+                "<line x1=\"{cx}\" y1=\"{}\" x2=\"{cx}\" y2=\"{}\" stroke=\"currentColor\"/>\
+                 <rect x=\"{}\" y=\"{}\" width=\"36\" height=\"18\" rx=\"9\" fill=\"none\" stroke=\"currentColor\"/>\
+                 <text x=\"{cx}\" y=\"{}\" text-anchor=\"middle\" font-size=\"10\" font-weight=\"700\">{}</text>",
+                y + 40,
+                y + 44,
+                cx - 18,
+                y + 44,
+                y + 57,
+                g.label()
+            );
+        }
+    }
+    svg.push_str("</svg>");
+    svg
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pawl_domain::nonconformity::{Bone, Gate};
+
+    #[test]
+    fn text_is_escaped_and_no_script_gets_in() {
+        let f = Fishbone {
+            problem: "<script>alert(1)</script>".into(),
+            bones: vec![Bone {
+                category: "People & \"process\"".into(),
+                causes: vec!["<img onerror=x>".into()],
+            }],
+        };
+        let svg = fishbone(&f);
+        assert!(!svg.contains("<script") && !svg.contains("<img"), "{svg}");
+        assert!(svg.contains("People &amp; &quot;process&quot;"), "{svg}");
+        assert!(svg.starts_with("<svg") && svg.ends_with("</svg>"));
+    }
+
+    #[test]
+    fn a_fault_tree_centres_each_gate_over_its_events() {
+        let leaf = |e: &str| FaultNode {
+            event: e.into(),
+            gate: None,
+            children: vec![],
+        };
+        let top = FaultNode {
+            event: "Data lost".into(),
+            gate: Some(Gate::And),
+            children: vec![leaf("Disk failed"), leaf("Backup unusable")],
+        };
+        let svg = fault_tree(&top);
+        assert_eq!(svg.matches("<rect").count(), 4, "three events and one gate: {svg}");
+        assert!(svg.contains(">AND<"));
+        // The top event sits between its two leaves (x 0 and 180).
+        assert!(svg.contains("<rect x=\"110\" y=\"10\""), "{svg}");
+    }
+}
