@@ -1,6 +1,7 @@
 //! The demo organisation: a fictional 200-person SaaS company, Kestrel
 //! Analytics, whose people cover every role. Later areas add their records.
 
+mod audits;
 mod controls;
 mod documents;
 
@@ -51,7 +52,8 @@ pub async fn ensure_demo(app: &App, password: &str) -> Result<(), AppError> {
     }
     ensure_risks(app, &org.id).await?;
     controls::ensure(app, &org.id).await?;
-    documents::ensure(app, &org.id).await
+    documents::ensure(app, &org.id).await?;
+    audits::ensure(app, &org.id).await
 }
 
 /// Assets: (name, type, owner, location, C, I, A).

@@ -8,6 +8,7 @@ pub mod demo;
 pub mod document;
 mod error;
 pub mod evidence;
+pub mod internal_audit;
 pub mod members;
 pub mod nonconformity;
 pub mod principal;

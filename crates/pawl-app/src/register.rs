@@ -5,14 +5,14 @@
 //! API, the UI and the CLI all come through here (clause 7.5.3).
 
 use crate::{AppError, Principal};
-use pawl_domain::register::{FieldKind, Kind, Value, CORRECTIVE_ACTION, DOCUMENT, NONCONFORMITY};
+use pawl_domain::register::{FieldKind, Kind, Value, AUDIT, CORRECTIVE_ACTION, DOCUMENT, FINDING, NONCONFORMITY};
 use pawl_domain::{DomainError, Problems};
 use pawl_store::{Link, ListQuery, Page, Record, RecordFilter, Store, WorkItem};
 use serde_json::{Map, Value as Json};
 
 /// Resolves each person field to a member when its text names one by
 /// e-mail, and each record field given by reference or title to its id.
-async fn resolve_people(store: &Store, org_id: &str, kind: &Kind, values: &mut [Value]) -> Result<(), AppError> {
+pub async fn resolve_people(store: &Store, org_id: &str, kind: &Kind, values: &mut [Value]) -> Result<(), AppError> {
     for (f, v) in kind.fields.iter().zip(values.iter_mut()) {
         match (&f.kind, &*v) {
             (FieldKind::Person { .. }, Value::Person { name, .. }) => {
@@ -60,6 +60,10 @@ enum Found {
     Audience(crate::document::Audiences),
     /// The keys a nonconformity recurs on.
     Recurrence(pawl_store::RecurrenceKeys),
+    /// An audit's checklist: (requirement, title) in order.
+    Checklist(Vec<(String, String)>),
+    /// A new finding, which may open a nonconformity.
+    NewFinding,
 }
 
 /// The checks a kind adds to its values (a document's parent, clauses and
@@ -79,16 +83,37 @@ async fn kind_rules(
     if kind.key == NONCONFORMITY.key {
         return Ok(Found::Recurrence(crate::nonconformity::check(values)?));
     }
+    if kind.key == AUDIT.key {
+        return Ok(Found::Checklist(crate::internal_audit::check_audit(values)?));
+    }
+    if kind.key == FINDING.key {
+        crate::internal_audit::check_finding(values)?;
+        return Ok(if id.is_none() {
+            Found::NewFinding
+        } else {
+            Found::Nothing
+        });
+    }
     Ok(Found::Nothing)
 }
 
-async fn write_found(tx: &mut pawl_store::AuditedTx, r: &Record, found: Found) -> Result<(), AppError> {
+/// Writes what the kind's rules found; the record as it then stands, since
+/// recurrence flags and a finding's nonconformity change it.
+async fn write_found(tx: &mut pawl_store::AuditedTx, r: Record, found: Found) -> Result<Record, AppError> {
     match found {
-        Found::Nothing => {}
-        Found::Audience(a) => crate::document::write_audience(tx, r, &a).await?,
+        Found::Nothing => return Ok(r),
+        Found::Audience(a) => {
+            crate::document::write_audience(tx, &r, &a).await?;
+            return Ok(r);
+        }
+        Found::Checklist(items) => {
+            tx.sync_checklist(&r.id, &items).await?;
+            return Ok(r);
+        }
         Found::Recurrence(keys) => tx.set_recurrence_keys(&r.id, Some(&keys)).await?,
+        Found::NewFinding => crate::internal_audit::open_nonconformity(tx, &r).await?,
     }
-    Ok(())
+    Ok(tx.record_for_update(r.kind, &r.id).await?)
 }
 
 /// Moves a record in `tx` once its kind's own conditions hold, and sets
@@ -143,7 +168,7 @@ pub async fn create_as(
     let found = kind_rules(store, org_id, kind, None, &mut values).await?;
     let mut tx = store.write(org_id, actor).await?;
     let r = tx.create_record(kind, values).await?;
-    write_found(&mut tx, &r, found).await?;
+    let r = write_found(&mut tx, r, found).await?;
     tx.commit().await?;
     Ok(r)
 }
@@ -162,7 +187,7 @@ pub async fn create(
     let found = kind_rules(store, org, kind, None, &mut values).await?;
     let mut tx = store.write(org, &p.actor()).await?;
     let r = tx.create_record(kind, values).await?;
-    write_found(&mut tx, &r, found).await?;
+    let r = write_found(&mut tx, r, found).await?;
     tx.commit().await?;
     Ok(r)
 }
@@ -193,8 +218,8 @@ pub async fn update(
     resolve_people(store, org, kind, &mut values).await?;
     let found = kind_rules(store, org, kind, Some(id), &mut values).await?;
     let mut tx = store.write(org, &p.actor()).await?;
-    let mut r = tx.update_record(kind, id, values, expected).await?;
-    write_found(&mut tx, &r, found).await?;
+    let r = tx.update_record(kind, id, values, expected).await?;
+    let mut r = write_found(&mut tx, r, found).await?;
     if let Some(to) = status.filter(|s| Some(s) != r.status.as_ref()) {
         check_move(p, kind, &r, &to)?;
         // The version was checked by the change above, in this transaction.

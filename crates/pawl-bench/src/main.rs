@@ -5,10 +5,12 @@
 //! Usage: `pawl-bench foundation [--events N]`, `pawl-bench risk [--risks N]`
 //! `pawl-bench controls [--controls N] [--upload-mb N]` or
 //! `pawl-bench registers [--records N]` or
-//! `pawl-bench documents [--documents N] [--people N] [--published N]`
+//! `pawl-bench documents [--documents N] [--people N] [--published N]` or
+//! `pawl-bench nonconformities [--records N] [--actions-each N]`
 
 mod controls;
 mod documents;
+mod nonconformities;
 mod registers;
 
 use anyhow::{bail, Context, Result};
@@ -27,8 +29,9 @@ fn main() -> Result<()> {
     let mut risks = 100_000_usize;
     let mut applied_controls = 5_000_usize;
     let mut upload_mb = 500_usize;
-    let mut records = 100_000_usize;
     let (mut documents, mut people, mut published) = (10_000_usize, 2_000_usize, 50_usize);
+    let mut actions_each = 2_usize;
+    let mut records_given = None;
     let mut it = args.iter();
     let Some(what) = it.next() else {
         bail!("usage: pawl-bench foundation [--events N]");
@@ -38,7 +41,8 @@ fn main() -> Result<()> {
             "--events" => events = it.next().context("--events needs a number")?.parse()?,
             "--risks" => risks = it.next().context("--risks needs a number")?.parse()?,
             "--controls" => applied_controls = it.next().context("--controls needs a number")?.parse()?,
-            "--records" => records = it.next().context("--records needs a number")?.parse()?,
+            "--records" => records_given = Some(it.next().context("--records needs a number")?.parse()?),
+            "--actions-each" => actions_each = it.next().context("--actions-each needs a number")?.parse()?,
             "--documents" => documents = it.next().context("--documents needs a number")?.parse()?,
             "--people" => people = it.next().context("--people needs a number")?.parse()?,
             "--published" => published = it.next().context("--published needs a number")?.parse()?,
@@ -50,9 +54,12 @@ fn main() -> Result<()> {
         "foundation" => foundation(events),
         "risk" => risk(risks),
         "controls" => controls::controls(applied_controls, upload_mb),
-        "registers" => registers::registers(records),
+        "registers" => registers::registers(records_given.unwrap_or(100_000)),
         "documents" => documents::documents(documents, people, published),
-        other => bail!("unknown benchmark {other}; try foundation, risk, controls, registers or documents"),
+        "nonconformities" => nonconformities::nonconformities(records_given.unwrap_or(50_000), actions_each),
+        other => {
+            bail!("unknown benchmark {other}; try foundation, risk, controls, registers, documents or nonconformities")
+        }
     }
 }
 

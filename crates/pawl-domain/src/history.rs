@@ -63,6 +63,10 @@ const ACTIONS: &[(&str, &str)] = &[
     ("sign_in", "Signed in"),
     ("sign_out", "Signed out"),
     ("sign_in_failed", "Sign-in failed"),
+    ("root_cause", "Root cause recorded"),
+    ("verify", "Effectiveness verified"),
+    ("checklist", "Checklist changed"),
+    ("assess", "Checklist item assessed"),
 ];
 
 /// Fields no person needs to read: ids, bookkeeping, and values shown
@@ -90,6 +94,7 @@ const ID_FIELDS: &[(&str, &str)] = &[
     ("check_id", "control_check"),
     ("asset_ids", "asset"),
     ("document_id", "document"),
+    ("action_id", "corrective_action"),
 ];
 
 /// Labels of fields that are not declared on a register.
@@ -162,6 +167,17 @@ const FIELDS: &[(&str, &str)] = &[
     ("require_if_match", "Changes must name the version read"),
     ("document_id", "Document"),
     ("number", "Version"),
+    ("action_id", "Corrective action"),
+    ("verified_on", "Verified on"),
+    ("verifier", "Verified by"),
+    ("requirement", "Requirement"),
+    ("statement", "Root cause"),
+    ("five_whys", "5 whys"),
+    ("fishbone", "Fishbone"),
+    ("fault_tree", "Fault tree"),
+    ("barriers", "Barrier analysis"),
+    ("added", "Added to the checklist"),
+    ("dropped", "Dropped from the checklist"),
     ("content_sha256", "Content (SHA-256)"),
     ("content_chars", "Characters"),
     ("change_summary", "Change summary"),
@@ -430,6 +446,12 @@ fn word(entity_type: &str, field: &str, s: &str, ctx: &Context) -> String {
         ("soa_entry", "reasons") => InclusionReason::parse(s).ok().map(|x| x.label()),
         ("document_version", "status") => crate::document::VERSION_WORKFLOW.state(s).map(|x| x.label),
         ("document_review", "outcome") => crate::document::review_outcome(s),
+        ("corrective_action", "result") => crate::nonconformity::Effectiveness::parse(s).ok().map(|x| x.label()),
+        ("audit", "result") => Some(crate::internal_audit::result_label(s)),
+        ("nonconformity", "category") => crate::register::CAUSE_CATEGORIES
+            .iter()
+            .find(|c| c.code == s)
+            .map(|c| c.label),
         (_, "role") => Role::parse(s).ok().map(|x| x.label()),
         _ => None,
     };

@@ -11,6 +11,7 @@ pub mod crosswalk;
 pub mod document;
 pub mod history;
 pub mod identity;
+pub mod internal_audit;
 pub mod nonconformity;
 pub mod register;
 pub mod risk;

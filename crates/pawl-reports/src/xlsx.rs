@@ -122,25 +122,35 @@ pub fn soa_bytes(heading: &str, rows: &[FrozenRow]) -> Result<Vec<u8>, AppError>
 /// autofilter; every cell text, formula-like ones neutralised. For reports
 /// small enough to hold, such as the acknowledgement status (7.3).
 pub fn table_bytes(sheet_name: &str, header: &[&str], rows: &[Vec<String>]) -> Result<Vec<u8>, AppError> {
+    sheets_bytes(&[(sheet_name, header, rows)])
+}
+
+/// A sheet's name, header and rows.
+pub type Sheet<'a> = (&'a str, &'a [&'a str], &'a [Vec<String>]);
+
+/// Several small tables, a sheet each, laid out as [`table_bytes`] lays one.
+pub fn sheets_bytes(sheets: &[Sheet<'_>]) -> Result<Vec<u8>, AppError> {
     let mut book = Workbook::new();
-    let sheet = book.add_worksheet();
-    sheet.set_name(sheet_name).map_err(failed)?;
     let bold = Format::new().set_bold();
-    for (c, h) in header.iter().enumerate() {
-        sheet.write_string_with_format(0, c as u16, *h, &bold).map_err(failed)?;
-    }
-    for (i, r) in rows.iter().enumerate() {
-        for (c, v) in r.iter().enumerate() {
-            sheet
-                .write_string(1 + i as u32, c as u16, spreadsheet_safe(v).as_ref())
-                .map_err(failed)?;
+    for (sheet_name, header, rows) in sheets {
+        let sheet = book.add_worksheet();
+        sheet.set_name(*sheet_name).map_err(failed)?;
+        for (c, h) in header.iter().enumerate() {
+            sheet.write_string_with_format(0, c as u16, *h, &bold).map_err(failed)?;
         }
+        for (i, r) in rows.iter().enumerate() {
+            for (c, v) in r.iter().enumerate() {
+                sheet
+                    .write_string(1 + i as u32, c as u16, spreadsheet_safe(v).as_ref())
+                    .map_err(failed)?;
+            }
+        }
+        let last_col = header.len().saturating_sub(1) as u16;
+        sheet
+            .autofilter(0, 0, rows.len().max(1) as u32, last_col)
+            .map_err(failed)?;
+        sheet.set_freeze_panes(1, 0).map_err(failed)?;
     }
-    let last_col = header.len().saturating_sub(1) as u16;
-    sheet
-        .autofilter(0, 0, rows.len().max(1) as u32, last_col)
-        .map_err(failed)?;
-    sheet.set_freeze_panes(1, 0).map_err(failed)?;
     book.save_to_buffer().map_err(failed)
 }
 
@@ -418,6 +428,18 @@ fn excel_date(serial: f64) -> String {
         Some(d) => d.to_string(),
         None => serial.to_string(),
     }
+}
+
+/// An audit report (9.2.2 f) as a workbook: the audit, its checklist and
+/// its findings, a sheet each.
+pub fn audit_report_bytes(r: &pawl_app::internal_audit::AuditReport) -> Result<Vec<u8>, AppError> {
+    use pawl_app::internal_audit::{CHECKLIST_HEADER, FINDING_HEADER};
+    let summary: Vec<Vec<String>> = r.summary().into_iter().map(|(k, v)| vec![k.to_owned(), v]).collect();
+    sheets_bytes(&[
+        ("Audit", &["Item", "Value"], &summary),
+        ("Checklist", &CHECKLIST_HEADER, &r.checklist_rows()),
+        ("Findings", &FINDING_HEADER, &r.finding_rows()),
+    ])
 }
 
 #[cfg(test)]

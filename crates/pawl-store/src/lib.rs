@@ -15,6 +15,7 @@ mod document;
 pub mod engine;
 mod error;
 mod identity;
+mod internal_audit;
 mod invitation;
 mod link;
 mod migrate;
@@ -38,10 +39,13 @@ pub use document::{
 pub use engine::Engine;
 pub use error::StoreError;
 pub use identity::{ApiToken, Member, NewMember, Organisation, Session, TokenOwner, User};
+pub use internal_audit::{ChecklistItem, Owned};
 pub use invitation::{Answer, Invitation};
 pub use link::{Link, RecordName, WorkItem};
 pub use migrate::schema_version;
-pub use nonconformity::{NewVerification, Recurrence, RecurrenceKeys, StoredAnalysis, Verification};
+pub use nonconformity::{
+    AgeBucket, NewVerification, Recurrence, RecurrenceKeys, StoredAnalysis, Verification, AGE_BANDS,
+};
 pub use page::{Cursor, ListQuery, Page, SortOrder, MAX_LIMIT};
 pub use register::{Record, RecordFilter};
 pub use risk::{

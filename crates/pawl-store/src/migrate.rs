@@ -43,6 +43,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "nonconformities",
         include_str!("migrations/0015_nonconformities.sql"),
     ),
+    (16, "audits", include_str!("migrations/0016_audits.sql")),
 ];
 
 /// The migration that creates the full-text index, whose SQL is the one

@@ -406,3 +406,69 @@ impl AuditedTx {
         Ok(())
     }
 }
+
+/// Open records of a register by age, and how many of them are overdue.
+#[derive(Debug, Clone, Serialize)]
+pub struct AgeBucket {
+    /// e.g. "0-30 days".
+    pub label: &'static str,
+    pub open: i64,
+    pub overdue: i64,
+}
+
+/// The age bands of the ageing report, by days open.
+pub const AGE_BANDS: [(&str, i64); 4] = [
+    ("0-30 days", 30),
+    ("31-90 days", 90),
+    ("91-180 days", 180),
+    ("over 180 days", i64::MAX),
+];
+
+impl OrgReader<'_> {
+    /// Open nonconformities (by when they were found) and open corrective
+    /// actions (by when they were planned) in age bands on `today`, each
+    /// with how many are past their due date: one grouped read each.
+    pub async fn ageing(&self, today: time::Date) -> Result<(Vec<AgeBucket>, Vec<AgeBucket>), StoreError> {
+        let mut out = Vec::new();
+        for (table, since, closed) in [
+            ("nonconformities", "detected_on", "'closed'"),
+            ("corrective_actions", "created_at", "'effective', 'not_effective'"),
+        ] {
+            let mut sql = Sql::new("");
+            let org = sql.text_arg(&self.org_id);
+            let t = sql.text_arg(today.to_string());
+            let mut cases = Vec::new();
+            for (i, (_, days)) in AGE_BANDS.iter().enumerate().take(AGE_BANDS.len() - 1) {
+                let from = sql.text_arg((today - time::Duration::days(*days)).to_string());
+                cases.push(format!("WHEN {since} >= {from} THEN {i}"));
+            }
+            sql.push(&format!(
+                "SELECT CAST(CASE {} ELSE {} END AS BIGINT) AS band, COUNT(*), SUM(CASE WHEN due_date < {t} THEN 1 ELSE 0 END)
+                 FROM {table} WHERE org_id = {org} AND deleted_at IS NULL AND status NOT IN ({closed})
+                 GROUP BY band",
+                cases.join(" "),
+                AGE_BANDS.len() - 1
+            ));
+            let rows = sql.query().fetch_all(&self.store.read).await?;
+            let mut buckets: Vec<AgeBucket> = AGE_BANDS
+                .iter()
+                .map(|(label, _)| AgeBucket {
+                    label,
+                    open: 0,
+                    overdue: 0,
+                })
+                .collect();
+            for r in rows {
+                let band: i64 = r.try_get(0)?;
+                if let Some(b) = buckets.get_mut(band as usize) {
+                    b.open = r.try_get(1)?;
+                    b.overdue = r.try_get::<Option<i64>, _>(2)?.unwrap_or(0);
+                }
+            }
+            out.push(buckets);
+        }
+        let cas = out.pop().unwrap_or_default();
+        let ncs = out.pop().unwrap_or_default();
+        Ok((ncs, cas))
+    }
+}

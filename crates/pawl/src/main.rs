@@ -164,6 +164,18 @@ enum Command {
     /// Nonconformities and their corrective actions (10.2).
     #[command(subcommand)]
     Nonconformity(NonconformityCommand),
+    /// Write an audit's report (9.2.2): the audit, its checklist and findings.
+    AuditReport {
+        #[arg(long)]
+        org: String,
+        /// The audit's reference (AUD-0001), title or id.
+        #[arg(long)]
+        audit: String,
+        #[arg(long, default_value = "xlsx")]
+        format: String,
+        #[arg(long)]
+        output: PathBuf,
+    },
     /// Export any register (assets, treatment-actions, ...) as CSV or XLSX.
     Export {
         /// The register, by name (`asset`) or as in its URL (`assets`).
@@ -509,6 +521,34 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
         }
         Command::Document(DocumentCommand::Export { org, format, output }) => {
             export_register(&cli.db, &pawl_domain::register::DOCUMENT, &org, &format, &output).await?;
+            Ok(ok)
+        }
+        Command::AuditReport {
+            org,
+            audit,
+            format,
+            output,
+        } => {
+            if format != "xlsx" {
+                bail!("unknown format {format:?}: an audit report is written as xlsx");
+            }
+            let store = cli.db.open().await?;
+            let org = organisation(&store, &org).await?;
+            let id = store
+                .org(&org.id)
+                .find_record(pawl_domain::register::AUDIT.key, &audit)
+                .await?
+                .with_context(|| format!("no audit {audit:?} in {}", org.slug))?;
+            let report = pawl_app::internal_audit::audit_report(&store, &org.id, &id).await?;
+            let bytes = pawl_reports::xlsx::audit_report_bytes(&report)?;
+            std::fs::write(&output, bytes).with_context(|| format!("cannot write {}", output.display()))?;
+            println!(
+                "wrote the report of {} ({} checklist items, {} findings) to {}",
+                report.audit.title(),
+                report.checklist.len(),
+                report.findings.len(),
+                output.display()
+            );
             Ok(ok)
         }
         Command::Nonconformity(NonconformityCommand::Export { org, format, output }) => {

@@ -9,6 +9,7 @@
 //! shape in its own file of this folder, added to [`KINDS`].
 
 mod asset;
+mod audit;
 mod corrective_action;
 mod document;
 pub mod link;
@@ -16,6 +17,7 @@ mod nonconformity;
 mod treatment_action;
 
 pub use asset::ASSET;
+pub use audit::{AUDIT, AUDIT_PROGRAMME, AUDIT_TYPES, FINDING, FINDING_TYPES};
 pub use corrective_action::CORRECTIVE_ACTION;
 pub use document::{CLASSIFICATIONS, DOCUMENT, LEVELS};
 pub use nonconformity::{CAUSE_CATEGORIES, NONCONFORMITY, SEVERITIES, SOURCES};
@@ -27,7 +29,16 @@ use serde_json::{Map, Value as Json};
 
 /// Every register built on the machinery. The API, the UI, the access
 /// policy, the exports and my-work iterate this list.
-pub const KINDS: &[&Kind] = &[&ASSET, &TREATMENT_ACTION, &DOCUMENT, &NONCONFORMITY, &CORRECTIVE_ACTION];
+pub const KINDS: &[&Kind] = &[
+    &ASSET,
+    &TREATMENT_ACTION,
+    &DOCUMENT,
+    &AUDIT_PROGRAMME,
+    &AUDIT,
+    &FINDING,
+    &NONCONFORMITY,
+    &CORRECTIVE_ACTION,
+];
 
 /// The declared kind with this key (`asset`) or URL segment (`assets`).
 pub fn kind(key_or_path: &str) -> Option<&'static Kind> {

@@ -6,6 +6,7 @@ pub(crate) mod catalog;
 pub(crate) mod control;
 pub(crate) mod document;
 pub(crate) mod identity;
+pub(crate) mod internal_audit;
 pub(crate) mod nonconformity;
 pub(crate) mod register;
 pub(crate) mod risk;
@@ -38,6 +39,7 @@ use utoipa_axum::routes;
         (name = "risk", description = "The risk method, assets and the risk register (clauses 6.1.2, 6.1.3, 8.2, 8.3)"),
         (name = "controls", description = "Applied controls, the Statement of Applicability (6.1.3 d), control checks (9.1), evidence and crosswalks"),
         (name = "documents", description = "Documented information: versions, approval, review, acknowledgement and the mandatory documents (clauses 5.2, 7.3, 7.5)"),
+        (name = "audits", description = "Audit checklists, programme coverage, auditor objectivity and audit reports (clause 9.2)"),
         (name = "nonconformities", description = "Root-cause analysis, recurrence and closure of nonconformities, and verification of corrective actions (clause 10.2)"),
         (name = "registers", description = "Every register declared on the register machinery (assets, treatment actions, ...), typed links between any two records, and my work")
     )
@@ -199,8 +201,14 @@ fn router(upload_limit: usize) -> OpenApiRouter<AppState> {
         ))
         .routes(routes!(identity::tokens_list, identity::token_create))
         .routes(routes!(identity::token_revoke))
+        .routes(routes!(internal_audit::checklist))
+        .routes(routes!(internal_audit::assess))
+        .routes(routes!(internal_audit::coverage))
+        .routes(routes!(internal_audit::objectivity))
+        .routes(routes!(internal_audit::report_xlsx))
         .routes(routes!(nonconformity::root_cause_get, nonconformity::root_cause_put))
         .routes(routes!(nonconformity::recurrences))
+        .routes(routes!(nonconformity::ageing))
         .routes(routes!(nonconformity::closure))
         .routes(routes!(nonconformity::verifications_list, nonconformity::verify))
         .routes(routes!(document::versions_list, document::version_create))

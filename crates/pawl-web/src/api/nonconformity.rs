@@ -255,3 +255,44 @@ pub async fn verify(
     let (v, _) = service::verify(&s.app.store, &p, &id, &input.result, &input.notes, &input.evidence).await?;
     Ok((StatusCode::CREATED, axum::Json(VerificationOut::from(v))).into_response())
 }
+
+#[derive(Serialize, ToSchema)]
+pub struct AgeBucketOut {
+    /// e.g. "31-90 days".
+    pub band: String,
+    pub open: i64,
+    /// Of those open, how many are past their due date.
+    pub overdue: i64,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct AgeingOut {
+    /// Open nonconformities by days since they were found.
+    pub nonconformities: Vec<AgeBucketOut>,
+    /// Open corrective actions by days since they were planned.
+    pub corrective_actions: Vec<AgeBucketOut>,
+}
+
+fn buckets(b: Vec<pawl_store::AgeBucket>) -> Vec<AgeBucketOut> {
+    b.into_iter()
+        .map(|b| AgeBucketOut {
+            band: b.label.to_owned(),
+            open: b.open,
+            overdue: b.overdue,
+        })
+        .collect()
+}
+
+/// How long nonconformities and corrective actions have been open, and how
+/// many are overdue; the lists themselves are the registers filtered by
+/// `due_by` and state.
+#[utoipa::path(get, path = "/api/v1/nonconformity-ageing", tag = "nonconformities",
+    responses((status = 200, body = AgeingOut)))]
+pub async fn ageing(State(s): State<AppState>, Auth(p): Auth) -> ApiResult<axum::Json<AgeingOut>> {
+    let today = time::OffsetDateTime::now_utc().date();
+    let (ncs, cas) = s.app.store.org(&p.organisation.id).ageing(today).await?;
+    Ok(axum::Json(AgeingOut {
+        nonconformities: buckets(ncs),
+        corrective_actions: buckets(cas),
+    }))
+}

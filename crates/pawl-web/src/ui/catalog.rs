@@ -3,12 +3,14 @@
 use super::{render, PageError, PageResult, Shell};
 use crate::api::ControlFilter;
 use crate::auth::Auth;
+use crate::error::ApiError;
 use crate::extract::{Path, Query};
 use crate::AppState;
 use askama::Template;
 use axum::extract::State;
 use pawl_domain::access::Permission;
 use pawl_domain::catalog::{AnnexAControl, AttributeFamily, Catalog, Clause, Theme};
+use pawl_domain::register::{CORRECTIVE_ACTION, NONCONFORMITY};
 use serde::Deserialize;
 
 #[derive(Template)]
@@ -77,6 +79,15 @@ pub async fn dashboard(State(s): State<AppState>, Auth(p): Auth) -> PageResult {
         false => None,
     };
     let today = time::OffsetDateTime::now_utc().date();
+    // Open records of a register that match the filters, from its kept counts where it can.
+    let count = |kind: &'static pawl_domain::register::Kind, params: &[(&str, &str)]| {
+        let params: Vec<(String, String)> = params.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+        let (reader, one) = (&reader, &one);
+        async move {
+            let f = pawl_app::register::filter(kind, &params)?;
+            Ok::<_, ApiError>(reader.records(kind, &f, one).await?.total as usize)
+        }
+    };
     let isms = if p.can(Permission::ReadIsms) {
         let soa = pawl_app::control::soa(&s.app.store, &p.organisation.id, pawl_app::control::Detail::Counts).await?;
         let notice = today + time::Duration::days(ACCEPTANCE_NOTICE_DAYS);
@@ -129,6 +140,24 @@ pub async fn dashboard(State(s): State<AppState>, Auth(p): Auth) -> PageResult {
                 label: "Control checks due",
                 href: "/controls#checks-due".into(),
                 hint: "Run each check and record its result (9.1).",
+            },
+            Todo {
+                count: count(&NONCONFORMITY, &[("due_by", &today)]).await?,
+                label: "Nonconformities past their close-by date",
+                href: format!("/nonconformities?due_by={today}&sort=due_date"),
+                hint: "Find the root cause, act on it and verify the actions (10.2).",
+            },
+            Todo {
+                count: count(&CORRECTIVE_ACTION, &[("due_by", &today)]).await?,
+                label: "Corrective actions overdue",
+                href: format!("/corrective-actions?due_by={today}"),
+                hint: "Finish them, or plan again with a date that holds.",
+            },
+            Todo {
+                count: count(&CORRECTIVE_ACTION, &[("status", "implemented")]).await?,
+                label: "Corrective actions awaiting verification",
+                href: "/corrective-actions?status=implemented".into(),
+                hint: "Someone other than the implementer checks each against its criteria (10.2 d).",
             },
         ];
         Some(IsmsFigures {

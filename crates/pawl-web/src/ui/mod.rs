@@ -6,6 +6,7 @@ mod admin;
 mod catalog;
 mod control;
 mod document;
+mod internal_audit;
 mod login;
 mod nonconformity;
 mod register;
@@ -24,79 +25,82 @@ use pawl_app::{Principal, Via};
 
 /// The pages; `upload_limit` bounds evidence uploads.
 pub fn router(upload_limit: usize) -> Router<AppState> {
-    nonconformity::routes(document::routes(register::routes(Router::new()), upload_limit))
-        .route("/static/{file}", get(static_file))
-        .route("/favicon.ico", get(favicon))
-        .route("/login", get(login::form).post(login::submit))
-        .route("/logout", post(login::logout))
-        .route("/switch-org", post(login::switch_org))
-        .route("/organisations", get(login::organisations))
-        .route(
-            "/invitations/{secret}",
-            get(login::invitation).post(login::invitation_answer),
-        )
-        .route("/me/invitations/{id}", post(login::answer_invitation))
-        .route("/admin/invitations/{id}/revoke", post(admin::invitation_revoke))
-        .route("/", get(catalog::dashboard))
-        .route("/catalog/annex-a", get(catalog::annex_a))
-        .route("/catalog/annex-a/{id}", get(catalog::control))
-        .route("/catalog/clauses", get(catalog::clauses))
-        .route("/coming", get(catalog::coming))
-        .route("/admin/members", get(admin::members).post(admin::member_add))
-        .route("/admin/members/{id}/role", post(admin::member_role))
-        .route("/admin/members/{id}/remove", post(admin::member_remove))
-        .route(
-            "/admin/organisation",
-            get(admin::organisation).post(admin::organisation_save),
-        )
-        .route("/account/tokens", get(admin::tokens).post(admin::token_create))
-        .route("/account/tokens/{id}/revoke", post(admin::token_revoke))
-        .route("/risks", get(risk::register))
-        .route("/risks/levels.css", get(risk::levels_css))
-        .route("/risks/new", get(risk::new_form).post(risk::create))
-        .route("/risks/due", get(risk::due))
-        .route("/risks/export.csv", get(risk::export_csv))
-        .route("/risks/export.xlsx", get(risk::export_xlsx))
-        .route("/risks/report", get(risk::report))
-        .route("/risks/import", get(risk::import_form).post(risk::import))
-        .route("/risks/import/{id}", post(risk::import_checked))
-        .route("/risks/register", get(risk::register_as_of))
-        .route("/risks/{id}", get(risk::risk))
-        .route("/risks/{id}/edit", get(risk::edit_form).post(risk::update))
-        .route("/risks/{id}/accept", post(risk::accept))
-        .route("/risks/{id}/actions", post(risk::add_action))
-        .route("/risk-method", get(risk::method).post(risk::method_save))
-        .route("/risk-method/edit", get(risk::method_edit))
-        .route("/controls", get(control::controls))
-        .route("/controls/new", get(control::new_form).post(control::create))
-        .route("/controls/{id}", get(control::control))
-        .route("/controls/{id}/edit", get(control::edit_form).post(control::update))
-        .route("/controls/{id}/checks", post(control::add_check))
-        .route("/controls/{id}/retire", post(control::retire))
-        .route("/checks/{id}/results", post(control::add_result))
-        .route("/soa", get(control::soa))
-        .route("/soa/export.csv", get(control::soa_export_csv))
-        .route("/soa/export.xlsx", get(control::soa_export_xlsx))
-        .route("/soa/print", get(control::soa_print))
-        .route("/soa/compare", get(control::soa_compare))
-        .route("/soa/versions", post(control::soa_approve))
-        .route("/soa/{annex}", get(control::soa_entry).post(control::soa_entry_save))
-        .route(
-            "/evidence",
-            get(control::evidence_list)
-                .post(control::evidence_upload)
-                .layer(axum::extract::DefaultBodyLimit::max(upload_limit)),
-        )
-        .route("/evidence/{id}", get(control::evidence_item))
-        .route("/evidence/{id}/download", get(control::evidence_download))
-        .route(
-            "/crosswalks/import",
-            get(control::framework_import_form).post(control::framework_import),
-        )
-        .route("/crosswalks/{framework}", get(control::crosswalk))
-        .route("/audit", get(trail::audit))
-        .route("/history/{entity_type}/{entity_id}", get(trail::history))
-        .fallback(fallback)
+    internal_audit::routes(nonconformity::routes(document::routes(
+        register::routes(Router::new()),
+        upload_limit,
+    )))
+    .route("/static/{file}", get(static_file))
+    .route("/favicon.ico", get(favicon))
+    .route("/login", get(login::form).post(login::submit))
+    .route("/logout", post(login::logout))
+    .route("/switch-org", post(login::switch_org))
+    .route("/organisations", get(login::organisations))
+    .route(
+        "/invitations/{secret}",
+        get(login::invitation).post(login::invitation_answer),
+    )
+    .route("/me/invitations/{id}", post(login::answer_invitation))
+    .route("/admin/invitations/{id}/revoke", post(admin::invitation_revoke))
+    .route("/", get(catalog::dashboard))
+    .route("/catalog/annex-a", get(catalog::annex_a))
+    .route("/catalog/annex-a/{id}", get(catalog::control))
+    .route("/catalog/clauses", get(catalog::clauses))
+    .route("/coming", get(catalog::coming))
+    .route("/admin/members", get(admin::members).post(admin::member_add))
+    .route("/admin/members/{id}/role", post(admin::member_role))
+    .route("/admin/members/{id}/remove", post(admin::member_remove))
+    .route(
+        "/admin/organisation",
+        get(admin::organisation).post(admin::organisation_save),
+    )
+    .route("/account/tokens", get(admin::tokens).post(admin::token_create))
+    .route("/account/tokens/{id}/revoke", post(admin::token_revoke))
+    .route("/risks", get(risk::register))
+    .route("/risks/levels.css", get(risk::levels_css))
+    .route("/risks/new", get(risk::new_form).post(risk::create))
+    .route("/risks/due", get(risk::due))
+    .route("/risks/export.csv", get(risk::export_csv))
+    .route("/risks/export.xlsx", get(risk::export_xlsx))
+    .route("/risks/report", get(risk::report))
+    .route("/risks/import", get(risk::import_form).post(risk::import))
+    .route("/risks/import/{id}", post(risk::import_checked))
+    .route("/risks/register", get(risk::register_as_of))
+    .route("/risks/{id}", get(risk::risk))
+    .route("/risks/{id}/edit", get(risk::edit_form).post(risk::update))
+    .route("/risks/{id}/accept", post(risk::accept))
+    .route("/risks/{id}/actions", post(risk::add_action))
+    .route("/risk-method", get(risk::method).post(risk::method_save))
+    .route("/risk-method/edit", get(risk::method_edit))
+    .route("/controls", get(control::controls))
+    .route("/controls/new", get(control::new_form).post(control::create))
+    .route("/controls/{id}", get(control::control))
+    .route("/controls/{id}/edit", get(control::edit_form).post(control::update))
+    .route("/controls/{id}/checks", post(control::add_check))
+    .route("/controls/{id}/retire", post(control::retire))
+    .route("/checks/{id}/results", post(control::add_result))
+    .route("/soa", get(control::soa))
+    .route("/soa/export.csv", get(control::soa_export_csv))
+    .route("/soa/export.xlsx", get(control::soa_export_xlsx))
+    .route("/soa/print", get(control::soa_print))
+    .route("/soa/compare", get(control::soa_compare))
+    .route("/soa/versions", post(control::soa_approve))
+    .route("/soa/{annex}", get(control::soa_entry).post(control::soa_entry_save))
+    .route(
+        "/evidence",
+        get(control::evidence_list)
+            .post(control::evidence_upload)
+            .layer(axum::extract::DefaultBodyLimit::max(upload_limit)),
+    )
+    .route("/evidence/{id}", get(control::evidence_item))
+    .route("/evidence/{id}/download", get(control::evidence_download))
+    .route(
+        "/crosswalks/import",
+        get(control::framework_import_form).post(control::framework_import),
+    )
+    .route("/crosswalks/{framework}", get(control::crosswalk))
+    .route("/audit", get(trail::audit))
+    .route("/history/{entity_type}/{entity_id}", get(trail::history))
+    .fallback(fallback)
 }
 
 /// An unrouted address: a problem document under the API, a page elsewhere.
@@ -220,13 +224,6 @@ pub const COMING: &[Coming] = &[
         clauses: "9.1",
         what: "Measurements against targets and thresholds, entered, imported or computed from pawl's own data.",
         issue: 13,
-    },
-    Coming {
-        phase: "Check",
-        label: "Internal audits",
-        clauses: "9.2",
-        what: "The audit programme, checklists, findings and audit reports.",
-        issue: 10,
     },
     Coming {
         phase: "Check",

@@ -532,6 +532,8 @@ async fn sections(s: &AppState, p: &Principal, kind: &Kind, r: &Record) -> Resul
         }
         "document" => super::document::sections(s, p, r).await?,
         "nonconformity" => super::nonconformity::nc_sections(s, p, r).await?,
+        "audit" => super::internal_audit::audit_sections(s, p, r).await?,
+        "audit_programme" => super::internal_audit::programme_sections(s, p, r).await?,
         "corrective_action" => super::nonconformity::ca_sections(s, p, r).await?,
         _ => Vec::new(),
     })

@@ -398,6 +398,13 @@ async fn every_demo_role_gets_pages_that_fit_a_phone_and_offer_only_what_it_may_
             ("/assets", "table.data tbody a[href^='/assets/']"),
             ("/documents", "table.data tbody a[href^='/documents/']"),
             ("/read", "ul.todo a[href^='/read/']"),
+            ("/nonconformities", "table.data tbody a[href^='/nonconformities/']"),
+            (
+                "/corrective-actions",
+                "table.data tbody a[href^='/corrective-actions/']",
+            ),
+            ("/audits", "table.data tbody a[href^='/audits/']"),
+            ("/audit-programmes", "table.data tbody a[href^='/audit-programmes/']"),
         ] {
             if pages.iter().any(|p| p == list) {
                 d.goto(&app.url(list)).await;
@@ -423,6 +430,23 @@ async fn every_demo_role_gets_pages_that_fit_a_phone_and_offer_only_what_it_may_
                 pages.push(format!("{doc}/{tail}"));
             }
         }
+        // The pages an audit, a nonconformity, an action and a programme add.
+        let mut extra = Vec::new();
+        for p in &pages {
+            for (prefix, tails) in [
+                ("/nonconformities/", &["root-cause"][..]),
+                ("/corrective-actions/", &["verify"][..]),
+                ("/audits/", &["checklist", "report"][..]),
+                ("/audit-programmes/", &["coverage"][..]),
+            ] {
+                if p.strip_prefix(prefix)
+                    .is_some_and(|id| id.len() > 30 && !id.contains('/'))
+                {
+                    extra.extend(tails.iter().map(|t| format!("{p}/{t}")));
+                }
+            }
+        }
+        pages.extend(extra);
         d.console().await;
         for width in [390u32, 1440] {
             d.set_window(width, 900).await;
@@ -465,6 +489,10 @@ async fn every_demo_role_gets_pages_that_fit_a_phone_and_offer_only_what_it_may_
                     problems.push(format!("{at}: console error {log}"));
                 }
                 let shot = page.trim_matches('/').replace(['/', '?', '=', '&'], "-");
+                let kind_page = ["root-cause", "coverage", "checklist"]
+                    .iter()
+                    .find(|t| page.ends_with(*t))
+                    .copied();
                 if matches!(
                     page.as_str(),
                     "/" | "/risks" | "/soa" | "/my-work" | "/controls" | "/audit"
@@ -474,6 +502,8 @@ async fn every_demo_role_gets_pages_that_fit_a_phone_and_offer_only_what_it_may_
                         if shot.is_empty() { "home" } else { &shot }
                     ))
                     .await;
+                } else if let Some(t) = kind_page.filter(|_| *role == "manager") {
+                    d.screenshot(&format!("{role}-{t}-{width}")).await;
                 }
             }
         }

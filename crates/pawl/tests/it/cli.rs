@@ -133,3 +133,29 @@ on_both_engines! {
         assert!(body.contains("0.3,Draft,draft"), "the version in front matter is kept: {body}");
     }
 }
+
+on_both_engines! {
+    async fn audit_reports_and_the_nonconformity_register_export_from_the_command_line(engine: Engine) {
+        let db = TestDb::new(engine).await;
+        pawl_app::demo::ensure_demo(&db.app().await, PASSWORD).await.unwrap();
+        let dir = crate::harness::TempDir::new();
+        let report = dir.0.join("audit.xlsx");
+        let out = pawl(&db, &["audit-report", "--org", "demo", "--audit", "AUD-0001", "--output", report.to_str().unwrap()], "");
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        assert!(text(&out.stdout).contains("4 findings"), "{}", text(&out.stdout));
+        let mut zip = zip::ZipArchive::new(std::fs::File::open(&report).unwrap()).unwrap();
+        let mut strings = String::new();
+        std::io::Read::read_to_string(&mut zip.by_name("xl/sharedStrings.xml").unwrap(), &mut strings).unwrap();
+        assert!(strings.contains("Restore tests not performed") && strings.contains("Information backup"), "{strings}");
+        let out = pawl(&db, &["audit-report", "--org", "demo", "--audit", "AUD-0099", "--output", report.to_str().unwrap()], "");
+        assert!(!out.status.success());
+        assert!(text(&out.stderr).contains("no audit \"AUD-0099\""), "{}", text(&out.stderr));
+
+        let csv = dir.0.join("ncs.csv");
+        let out = pawl(&db, &["nonconformity", "export", "--org", "demo", "--output", csv.to_str().unwrap()], "");
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        let body = std::fs::read_to_string(&csv).unwrap();
+        assert!(body.starts_with("Reference,Title,Source"), "{body}");
+        assert!(body.contains("NC-0001") && body.contains("Reopened") && body.contains("Internal audit"), "{body}");
+    }
+}

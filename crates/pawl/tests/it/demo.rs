@@ -78,6 +78,23 @@ on_both_engines! {
         let pid = policy["id"].as_str().unwrap().to_owned();
         let links = get(format!("/api/v1/links?from=document:{pid}")).await;
         assert!(links["items"].as_array().unwrap().iter().any(|l| l["type"] == "describes"), "{links}");
+
+        // Audits and nonconformities: every stage, every root-cause method.
+        assert_eq!(get("/api/v1/audits?limit=1".into()).await["total"], 3);
+        assert_eq!(get("/api/v1/findings?limit=1".into()).await["total"], 6);
+        for status in ["open", "actioned", "awaiting_verification", "closed", "reopened"] {
+            assert!(get(format!("/api/v1/nonconformities?limit=1&status={status}")).await["total"].as_i64().unwrap() > 0, "{status}");
+        }
+        let ncs = get("/api/v1/nonconformities?limit=50".into()).await;
+        let mut methods = Vec::new();
+        for nc in ncs["items"].as_array().unwrap() {
+            let rc = get(format!("/api/v1/nonconformities/{}/root-cause", nc["id"].as_str().unwrap())).await;
+            methods.extend(rc["methods"].as_array().unwrap().iter().map(|m| m.as_str().unwrap().to_owned()));
+        }
+        for m in ["5 whys", "Fishbone", "Fault tree", "Barrier analysis"] {
+            assert!(methods.iter().any(|x| x == m), "{m} is used");
+        }
+        assert!(get("/api/v1/corrective-actions?limit=1&status=not_effective".into()).await["total"].as_i64().unwrap() > 0);
         assert_eq!(get("/api/v1/audit/verify".into()).await["intact"], true);
     }
 }

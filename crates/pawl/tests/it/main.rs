@@ -8,6 +8,7 @@ mod api_catalog;
 mod api_members;
 mod api_system;
 mod audit_trail;
+mod audits;
 mod browser;
 mod cli;
 mod controls;

@@ -1,0 +1,419 @@
+//! Internal audit (clause 9.2) on the register machinery: an audit's
+//! clauses and controls become its checklist; a nonconformity found opens
+//! a nonconformity (10.2) linked to its finding; a programme shows which
+//! clauses and applicable controls its audits cover and which they leave
+//! out; an audit warns when an auditor owns what is in its scope.
+
+use crate::{AppError, Principal};
+use pawl_domain::document::{parse_annex_a, parse_clauses};
+use pawl_domain::internal_audit::{self as ia, checklist, coverage_rows, covers};
+use pawl_domain::register::{Value, AUDIT, FINDING, NONCONFORMITY};
+use pawl_domain::Problems;
+use pawl_store::{AuditedTx, ChecklistItem, ListQuery, Record, Store};
+use serde::Serialize;
+
+fn text(kind: &pawl_domain::register::Kind, values: &[Value], field: &str) -> String {
+    kind.index_of(field).map(|i| values[i].display()).unwrap_or_default()
+}
+
+fn list(text: &str) -> Vec<String> {
+    text.split(", ").filter(|s| !s.is_empty()).map(str::to_owned).collect()
+}
+
+/// Normalises a record's clause and control lists against the catalog.
+fn normalise(kind: &pawl_domain::register::Kind, values: &mut [Value]) -> Result<(), AppError> {
+    let mut p = Problems::default();
+    if let Some(ids) = p.take(parse_clauses(&text(kind, values, "clauses"))) {
+        if let Some(i) = kind.index_of("clauses") {
+            values[i] = Value::Text(ids.join(", "));
+        }
+    }
+    if let Some(ids) = p.take(parse_annex_a(&text(kind, values, "annex_a"))) {
+        if let Some(i) = kind.index_of("annex_a") {
+            values[i] = Value::Text(ids.join(", "));
+        }
+    }
+    Ok(p.finish()?)
+}
+
+/// Checks an audit's values and returns its checklist, written with it.
+pub fn check_audit(values: &mut [Value]) -> Result<Vec<(String, String)>, AppError> {
+    normalise(&AUDIT, values)?;
+    Ok(checklist(
+        &list(&text(&AUDIT, values, "clauses")),
+        &list(&text(&AUDIT, values, "annex_a")),
+    ))
+}
+
+/// Checks a finding's values.
+pub fn check_finding(values: &mut [Value]) -> Result<(), AppError> {
+    normalise(&FINDING, values)
+}
+
+/// A new nonconformity finding opens a nonconformity, in the finding's
+/// transaction, linked both ways: the finding names it and it is derived
+/// from the finding (10.2 a).
+pub async fn open_nonconformity(tx: &mut AuditedTx, finding: &Record) -> Result<(), AppError> {
+    let Some(severity) = ia::opens_nonconformity(&text(&FINDING, &finding.values, "finding_type")) else {
+        return Ok(());
+    };
+    let audit_id = text(&FINDING, &finding.values, "audit_id");
+    let audit = tx.record_for_update(&AUDIT, &audit_id).await?;
+    let mut values = NONCONFORMITY.empty();
+    let description = match text(&FINDING, &finding.values, "evidence") {
+        e if e.is_empty() => text(&FINDING, &finding.values, "description"),
+        e => format!(
+            "{}\n\nAudit evidence: {e}",
+            text(&FINDING, &finding.values, "description")
+        ),
+    };
+    let set = |values: &mut [Value], field: &str, v: Value| {
+        if let Some(i) = NONCONFORMITY.index_of(field) {
+            values[i] = v;
+        }
+    };
+    set(
+        &mut values,
+        "title",
+        Value::Text(text(&FINDING, &finding.values, "title")),
+    );
+    set(
+        &mut values,
+        "source",
+        Value::Text(ia::source_of(&text(&AUDIT, &audit.values, "audit_type")).into()),
+    );
+    set(
+        &mut values,
+        "description",
+        Value::Text(description.chars().take(5000).collect()),
+    );
+    set(&mut values, "severity", Value::Text(severity.into()));
+    set(
+        &mut values,
+        "clauses",
+        Value::Text(text(&FINDING, &finding.values, "clauses")),
+    );
+    set(
+        &mut values,
+        "annex_a",
+        Value::Text(text(&FINDING, &finding.values, "annex_a")),
+    );
+    let keys = crate::nonconformity::check(&mut values)?;
+    let nc = tx.create_record(&NONCONFORMITY, values).await?;
+    tx.set_recurrence_keys(&nc.id, Some(&keys)).await?;
+    let mut f = finding.values.clone();
+    if let Some(i) = FINDING.index_of("nonconformity_id") {
+        f[i] = Value::OptText(Some(nc.id.clone()));
+    }
+    tx.update_record(&FINDING, &finding.id, f, None).await?;
+    tx.link_records(
+        (NONCONFORMITY.key, nc.id.as_str()),
+        "derived_from",
+        (FINDING.key, finding.id.as_str()),
+        "",
+    )
+    .await?;
+    Ok(())
+}
+
+/// Records what the auditors found on one checklist item (9.2.2).
+pub async fn assess(
+    store: &Store,
+    p: &Principal,
+    audit_id: &str,
+    item_id: &str,
+    result: &str,
+    notes: &str,
+    evidence: &str,
+) -> Result<ChecklistItem, AppError> {
+    let mut problems = Problems::default();
+    let result = problems.take(ia::parse_result(result));
+    for (field, value) in [("notes", notes), ("evidence", evidence)] {
+        problems.take(pawl_domain::register::check_text(field, value));
+        if value.chars().count() > 5000 {
+            problems.push(field, "use at most 5000 characters");
+        }
+    }
+    problems.finish()?;
+    let audit = store.org(&p.organisation.id).record(&AUDIT, audit_id).await?;
+    if matches!(audit.status.as_deref(), Some("closed") | Some("cancelled")) {
+        return Err(AppError::Refused(format!(
+            "{} is {}; its checklist is kept as it was",
+            audit.title(),
+            AUDIT
+                .workflow
+                .map_or("", |w| w.label(audit.status.as_deref().unwrap_or("")))
+                .to_lowercase()
+        )));
+    }
+    let mut tx = store.write(&p.organisation.id, &p.actor()).await?;
+    let item = tx
+        .record_checklist_item(
+            audit_id,
+            item_id,
+            result.unwrap_or("not_assessed"),
+            notes.trim(),
+            evidence.trim(),
+        )
+        .await?;
+    tx.commit().await?;
+    Ok(item)
+}
+
+/// One row of a programme's coverage matrix.
+#[derive(Debug, Clone, Serialize)]
+pub struct CoverageRow {
+    /// A clause (`9.2`) or an applicable Annex A control (`A.8.13`).
+    pub requirement: String,
+    pub title: String,
+    /// The references of the audits that cover it.
+    pub audits: Vec<String>,
+}
+
+/// Which clauses 4 to 10 and applicable controls a programme's audits
+/// cover (9.2.2): every row, and the ones no audit covers.
+#[derive(Debug, Clone, Serialize)]
+pub struct Coverage {
+    /// (reference, title) of the programme's live audits that are not cancelled.
+    pub audits: Vec<(String, String)>,
+    pub rows: Vec<CoverageRow>,
+    pub uncovered: Vec<String>,
+}
+
+pub async fn coverage(store: &Store, org_id: &str, programme_id: &str) -> Result<Coverage, AppError> {
+    let reader = store.org(org_id);
+    reader
+        .record(&pawl_domain::register::AUDIT_PROGRAMME, programme_id)
+        .await?;
+    let filter = crate::register::filter(&AUDIT, &[("programme_id".into(), programme_id.into())])?;
+    let audits = reader
+        .records(
+            &AUDIT,
+            &filter,
+            &ListQuery {
+                limit: Some(500),
+                ..Default::default()
+            },
+        )
+        .await?
+        .items
+        .into_iter()
+        .filter(|a| a.status.as_deref() != Some("cancelled"))
+        .collect::<Vec<_>>();
+    let excluded: Vec<String> = reader
+        .soa_entries()
+        .await?
+        .into_iter()
+        .filter(|e| !e.decision.applicable)
+        .map(|e| {
+            if e.annex_id.starts_with("A.") {
+                e.annex_id
+            } else {
+                format!("A.{}", e.annex_id)
+            }
+        })
+        .collect();
+    let applicable: Vec<String> = pawl_domain::catalog::Catalog::get()
+        .annex_a
+        .iter()
+        .map(|a| a.annex_ref())
+        .filter(|a| !excluded.contains(a))
+        .collect();
+    let scopes: Vec<(String, Vec<String>, Vec<String>)> = audits
+        .iter()
+        .map(|a| {
+            (
+                a.reference.clone().unwrap_or_default(),
+                list(&text(&AUDIT, &a.values, "clauses")),
+                list(&text(&AUDIT, &a.values, "annex_a")),
+            )
+        })
+        .collect();
+    let rows: Vec<CoverageRow> = coverage_rows(&applicable)
+        .into_iter()
+        .map(|(requirement, title)| CoverageRow {
+            audits: scopes
+                .iter()
+                .filter(|(_, c, a)| covers(c, a, &requirement))
+                .map(|(r, ..)| r.clone())
+                .collect(),
+            requirement,
+            title,
+        })
+        .collect();
+    Ok(Coverage {
+        audits: audits
+            .iter()
+            .map(|a| {
+                (
+                    a.reference.clone().unwrap_or_default(),
+                    text(&AUDIT, &a.values, "title"),
+                )
+            })
+            .collect(),
+        uncovered: rows
+            .iter()
+            .filter(|r| r.audits.is_empty())
+            .map(|r| r.requirement.clone())
+            .collect(),
+        rows,
+    })
+}
+
+/// Where an auditor owns something in the audit's scope: they would audit
+/// their own work (9.2.2 c). One line a record, naming the auditor.
+pub async fn objectivity(store: &Store, org_id: &str, audit: &Record) -> Result<Vec<String>, AppError> {
+    let mut auditors: Vec<String> = Vec::new();
+    if let Some(Value::Person { user_id: Some(id), .. }) = audit.value("lead_auditor") {
+        auditors.push(id.clone());
+    }
+    for name in text(&AUDIT, &audit.values, "team").split(',').map(str::trim) {
+        if let Ok((Some(id), _)) = crate::risk::resolve_owner(store, org_id, name).await {
+            auditors.push(id);
+        }
+    }
+    let clauses = list(&text(&AUDIT, &audit.values, "clauses"));
+    let annex = list(&text(&AUDIT, &audit.values, "annex_a"));
+    let owned = store.org(org_id).owned_by(&auditors).await?;
+    Ok(owned
+        .into_iter()
+        .filter(|o| {
+            o.touches.split(',').map(str::trim).filter(|t| !t.is_empty()).any(|t| {
+                // Controls keep catalog ids (5.15); documents keep A.5.15 and clause ids.
+                let control = o.kind == "applied_control" || t.starts_with("A.");
+                if control {
+                    let id = if t.starts_with("A.") {
+                        t.to_owned()
+                    } else {
+                        format!("A.{t}")
+                    };
+                    annex.contains(&id)
+                } else {
+                    clauses.iter().any(|c| {
+                        t == c
+                            || t.strip_prefix(c.as_str()).is_some_and(|r| r.starts_with('.'))
+                            || c.strip_prefix(t).is_some_and(|r| r.starts_with('.'))
+                    })
+                }
+            })
+        })
+        .map(|o| {
+            let what = if o.kind == "document" {
+                "document"
+            } else {
+                "applied control"
+            };
+            format!(
+                "{} owns the {what} {} {}, which is in this audit's scope: an auditor should not audit their own work",
+                o.owner, o.reference, o.title
+            )
+        })
+        .collect())
+}
+
+/// An audit report (9.2.2 f): the audit, its checklist and its findings.
+#[derive(Debug, Clone)]
+pub struct AuditReport {
+    pub audit: Record,
+    pub checklist: Vec<ChecklistItem>,
+    pub findings: Vec<Record>,
+}
+
+impl AuditReport {
+    /// (label, value) of the audit's particulars, as a person reads them.
+    pub fn summary(&self) -> Vec<(&'static str, String)> {
+        let mut out = vec![("Audit", self.audit.title())];
+        for f in AUDIT.fields {
+            if let Some(v) = self.audit.value(f.name) {
+                let shown = AUDIT.label_of(f, v);
+                if !shown.is_empty() && !matches!(f.kind, pawl_domain::register::FieldKind::Record { .. }) {
+                    out.push((f.label, shown));
+                }
+            }
+        }
+        if let Some(s) = &self.audit.status {
+            out.push(("State", AUDIT.workflow.map_or("", |w| w.label(s)).to_owned()));
+        }
+        for (code, label) in ia::RESULTS {
+            let n = self.checklist.iter().filter(|i| i.result == *code).count();
+            out.push((label, format!("{n} of {} checklist items", self.checklist.len())));
+        }
+        out
+    }
+
+    /// The checklist as rows: requirement, title, result, notes, evidence.
+    pub fn checklist_rows(&self) -> Vec<Vec<String>> {
+        self.checklist
+            .iter()
+            .map(|i| {
+                vec![
+                    i.requirement.clone(),
+                    i.title.clone(),
+                    ia::result_label(&i.result).to_owned(),
+                    i.notes.clone(),
+                    i.evidence.clone(),
+                ]
+            })
+            .collect()
+    }
+
+    /// The findings as rows: reference, type, title, requirement, description, evidence.
+    pub fn finding_rows(&self) -> Vec<Vec<String>> {
+        let field = |r: &Record, name: &str| {
+            FINDING
+                .field(name)
+                .and_then(|f| r.value(name).map(|v| FINDING.label_of(f, v)))
+                .unwrap_or_default()
+        };
+        self.findings
+            .iter()
+            .map(|r| {
+                let requirement = [field(r, "clauses"), field(r, "annex_a")]
+                    .into_iter()
+                    .filter(|s| !s.is_empty())
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                vec![
+                    r.reference.clone().unwrap_or_default(),
+                    field(r, "finding_type"),
+                    field(r, "title"),
+                    requirement,
+                    field(r, "description"),
+                    field(r, "evidence"),
+                ]
+            })
+            .collect()
+    }
+}
+
+pub const CHECKLIST_HEADER: [&str; 5] = ["Requirement", "Title", "Result", "Notes", "Evidence"];
+pub const FINDING_HEADER: [&str; 6] = [
+    "Finding",
+    "Type",
+    "Title",
+    "Requirement",
+    "Description",
+    "Audit evidence",
+];
+
+pub async fn audit_report(store: &Store, org_id: &str, audit_id: &str) -> Result<AuditReport, AppError> {
+    let reader = store.org(org_id);
+    let audit = reader.record(&AUDIT, audit_id).await?;
+    let filter = crate::register::filter(&FINDING, &[("audit_id".into(), audit.id.clone())])?;
+    let findings = reader
+        .records(
+            &FINDING,
+            &filter,
+            &ListQuery {
+                limit: Some(500),
+                ..Default::default()
+            },
+        )
+        .await?
+        .items;
+    Ok(AuditReport {
+        checklist: reader.checklist(&audit.id).await?,
+        audit,
+        findings,
+    })
+}
