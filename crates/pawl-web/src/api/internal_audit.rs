@@ -103,7 +103,7 @@ pub async fn assess(
 }
 
 #[derive(Serialize, ToSchema)]
-pub struct CoverageRowOut {
+pub struct ProgrammeCoverageRow {
     /// A part of clauses 4 to 10 (`9.2`) or an applicable Annex A control.
     pub requirement: String,
     pub title: String,
@@ -112,15 +112,15 @@ pub struct CoverageRowOut {
 }
 
 #[derive(Serialize, ToSchema)]
-pub struct CoverageAuditOut {
+pub struct ProgrammeCoverageAudit {
     pub reference: String,
     pub title: String,
 }
 
 #[derive(Serialize, ToSchema)]
-pub struct CoverageOut {
-    pub audits: Vec<CoverageAuditOut>,
-    pub rows: Vec<CoverageRowOut>,
+pub struct ProgrammeCoverage {
+    pub audits: Vec<ProgrammeCoverageAudit>,
+    pub rows: Vec<ProgrammeCoverageRow>,
     /// The requirements no audit of the programme covers.
     pub uncovered: Vec<String>,
 }
@@ -128,23 +128,23 @@ pub struct CoverageOut {
 /// Which parts of clauses 4 to 10 and which applicable Annex A controls
 /// the programme's audits cover, and what they leave uncovered (9.2.2).
 #[utoipa::path(get, path = "/api/v1/audit-programmes/{id}/coverage", tag = "audits", params(("id" = String, Path)),
-    responses((status = 200, body = CoverageOut), (status = 404, body = Problem)))]
+    responses((status = 200, body = ProgrammeCoverage), (status = 404, body = Problem)))]
 pub async fn coverage(
     State(s): State<AppState>,
     Auth(p): Auth,
     Path(id): Path<String>,
-) -> ApiResult<axum::Json<CoverageOut>> {
+) -> ApiResult<axum::Json<ProgrammeCoverage>> {
     let c = service::coverage(&s.app.store, &p.organisation.id, &id).await?;
-    Ok(axum::Json(CoverageOut {
+    Ok(axum::Json(ProgrammeCoverage {
         audits: c
             .audits
             .into_iter()
-            .map(|(reference, title)| CoverageAuditOut { reference, title })
+            .map(|(reference, title)| ProgrammeCoverageAudit { reference, title })
             .collect(),
         rows: c
             .rows
             .into_iter()
-            .map(|r| CoverageRowOut {
+            .map(|r| ProgrammeCoverageRow {
                 requirement: r.requirement,
                 title: r.title,
                 audits: r.audits,

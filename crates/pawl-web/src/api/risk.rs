@@ -337,7 +337,7 @@ pub async fn risk_delete(
 /// risk from an older method version to the current one.
 #[utoipa::path(post, path = "/api/v1/risks/{id}/rescore", tag = "risk", request_body = RiskBody,
     params(("id" = String, Path), ("If-Match" = Option<String>, Header)),
-    responses((status = 200, body = RiskOut), (status = 403, body = Problem), (status = 422, body = Problem)))]
+    responses((status = 200, body = RiskOut), (status = 403, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
 pub async fn risk_rescore(
     State(s): State<AppState>,
     Auth(p): Auth,
