@@ -276,6 +276,9 @@ pub async fn retire(
         crate::document::check_retire(&mut tx, &current).await?;
     }
     let r = tx.retire_record(kind, id, expected).await?;
+    if kind.key == DOCUMENT.key {
+        tx.refresh_obligations(Some(id), None).await?;
+    }
     if kind.key == NONCONFORMITY.key {
         tx.set_recurrence_keys(id, None).await?;
     }

@@ -379,26 +379,21 @@ impl OrgReader<'_> {
     /// and per person (e-mail, counts). Counts are (required, acknowledged,
     /// overdue).
     pub async fn obligation_counts(&self, today: &str) -> Result<ObligationCounts, StoreError> {
-        let required = "WITH required (document_id, user_id) AS (
-                 SELECT d.id, m.user_id FROM documents d JOIN memberships m ON m.org_id = d.org_id
-                 WHERE d.org_id = $1 AND d.deleted_at IS NULL AND d.published_version_id IS NOT NULL
-                   AND EXISTS (SELECT 1 FROM document_audience a WHERE a.org_id = d.org_id AND a.document_id = d.id
-                               AND (a.role = 'everyone' OR a.role = m.role OR a.user_id = m.user_id)))";
-        let counts = "COUNT(*), COUNT(k.id),
-                 SUM(CASE WHEN k.id IS NULL AND d.ack_due < $2 THEN 1 ELSE 0 END)
-             FROM required q JOIN documents d ON d.id = q.document_id
-             LEFT JOIN document_acknowledgements k ON k.org_id = d.org_id AND k.document_id = d.id
-                  AND k.user_id = q.user_id AND k.major = d.published_major";
+        // PostgreSQL sums a BIGINT as NUMERIC: the casts keep both engines' answers BIGINT.
+        let counts = "COUNT(*) AS n, CAST(SUM(o.acknowledged) AS BIGINT) AS n_read,
+                      CAST(SUM(CASE WHEN o.acknowledged = 0 AND o.due < $2 THEN 1 ELSE 0 END) AS BIGINT) AS n_late";
         let triple = |r: &AnyRow, at: usize| -> Result<Counts, StoreError> {
             Ok((
                 r.try_get(at)?,
-                r.try_get(at + 1)?,
+                r.try_get::<Option<i64>, _>(at + 1)?.unwrap_or(0),
                 r.try_get::<Option<i64>, _>(at + 2)?.unwrap_or(0),
             ))
         };
         let rows = sqlx::query(&format!(
-            "{required} SELECT d.id, d.reference || ' ' || d.title, d.published_version, {counts}
-             GROUP BY d.id, d.reference, d.title, d.published_version ORDER BY d.reference"
+            "SELECT d.id, d.reference || ' ' || d.title, d.published_version, c.n, c.n_read, c.n_late
+             FROM (SELECT o.document_id, {counts} FROM document_obligations o WHERE o.org_id = $1
+                   GROUP BY o.document_id) c
+             JOIN documents d ON d.id = c.document_id ORDER BY d.reference"
         ))
         .bind(&self.org_id)
         .bind(today)
@@ -409,7 +404,10 @@ impl OrgReader<'_> {
             .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, triple(r, 3)?)))
             .collect::<Result<Vec<_>, StoreError>>()?;
         let rows = sqlx::query(&format!(
-            "{required} SELECT u.email, {counts} JOIN users u ON u.id = q.user_id GROUP BY u.email"
+            "SELECT u.email, c.n, c.n_read, c.n_late
+             FROM (SELECT o.user_id, {counts} FROM document_obligations o WHERE o.org_id = $1
+                   GROUP BY o.user_id) c
+             JOIN users u ON u.id = c.user_id"
         ))
         .bind(&self.org_id)
         .bind(today)
@@ -863,7 +861,11 @@ impl AuditedTx {
         if !pawl_domain::document::is_working(to) && to != "published" {
             state.working = None;
         }
+        let published = state.published.is_some();
         self.set_document_state(doc, state).await?;
+        if published {
+            self.refresh_obligations(Some(&after.document_id), None).await?;
+        }
         Ok(after)
     }
 
@@ -910,6 +912,55 @@ impl AuditedTx {
         self.update_record(&DOCUMENT, &id, values, None).await
     }
 
+    /// Writes again who must read published documents and whether they
+    /// have: for one document, one member, or (both None) the organisation.
+    /// Called wherever the audience, the published version or a member's
+    /// role changes; a retired or unpublished document keeps no obligations.
+    pub async fn refresh_obligations(
+        &mut self,
+        document_id: Option<&str>,
+        user_id: Option<&str>,
+    ) -> Result<(), StoreError> {
+        let mut delete = Sql::new("");
+        let org = delete.text_arg(&self.org_id);
+        let mut only = String::new();
+        if let Some(d) = document_id {
+            let p = delete.text_arg(d);
+            only.push_str(&format!(" AND document_id = {p}"));
+        }
+        if let Some(u) = user_id {
+            let p = delete.text_arg(u);
+            only.push_str(&format!(" AND user_id = {p}"));
+        }
+        delete.push(&format!("DELETE FROM document_obligations WHERE org_id = {org}{only}"));
+        delete.query().execute(&mut *self.tx).await?;
+        let mut insert = Sql::new("");
+        let org = insert.text_arg(&self.org_id);
+        let mut only = String::new();
+        if let Some(d) = document_id {
+            let p = insert.text_arg(d);
+            only.push_str(&format!(" AND d.id = {p}"));
+        }
+        if let Some(u) = user_id {
+            let p = insert.text_arg(u);
+            only.push_str(&format!(" AND m.user_id = {p}"));
+        }
+        insert.push(&format!(
+            "INSERT INTO document_obligations (org_id, document_id, user_id, acknowledged, due)
+             SELECT d.org_id, d.id, m.user_id,
+                    CASE WHEN EXISTS (SELECT 1 FROM document_acknowledgements k WHERE k.org_id = d.org_id
+                                      AND k.document_id = d.id AND k.user_id = m.user_id AND k.major = d.published_major)
+                         THEN 1 ELSE 0 END,
+                    d.ack_due
+             FROM documents d JOIN memberships m ON m.org_id = d.org_id
+             WHERE d.org_id = {org} AND d.deleted_at IS NULL AND d.published_version_id IS NOT NULL{only}
+               AND EXISTS (SELECT 1 FROM document_audience a WHERE a.org_id = d.org_id AND a.document_id = d.id
+                           AND (a.role = 'everyone' OR a.role = m.role OR a.user_id = m.user_id))"
+        ));
+        insert.query().execute(&mut *self.tx).await?;
+        Ok(())
+    }
+
     /// Who must read a document, replaced whole: (role, member) pairs, the
     /// role `everyone`, a role's code, or '' with a member.
     pub async fn set_document_audience(
@@ -931,7 +982,7 @@ impl AuditedTx {
                 .execute(&mut *self.tx)
                 .await?;
         }
-        Ok(())
+        self.refresh_obligations(Some(document_id), None).await
     }
 
     /// Records that `user` read the published version of a document. A
@@ -975,6 +1026,14 @@ impl AuditedTx {
             )),
             other => other,
         })?;
+        sqlx::query(
+            "UPDATE document_obligations SET acknowledged = 1 WHERE org_id = $1 AND document_id = $2 AND user_id = $3",
+        )
+        .bind(&self.org_id)
+        .bind(document_id)
+        .bind(&user.user_id)
+        .execute(&mut *self.tx)
+        .await?;
         #[derive(Serialize)]
         struct View<'a> {
             document_id: &'a str,

@@ -523,6 +523,8 @@ impl AuditedTx {
         }
         self.record::<(), _>("create", "member", &member.id, None, Some(&member))
             .await?;
+        // A newcomer is asked to read what their role's audience reads.
+        self.refresh_obligations(None, Some(&member.user_id)).await?;
         Ok((member, created))
     }
 
@@ -589,6 +591,7 @@ impl AuditedTx {
             });
         }
         self.record("update", "member", id, Some(&before), Some(&after)).await?;
+        self.refresh_obligations(None, Some(&after.user_id)).await?;
         Ok(after)
     }
 
@@ -612,6 +615,7 @@ impl AuditedTx {
             .await?;
         self.record::<_, ()>("delete", "member", id, Some(&before), None)
             .await?;
+        self.refresh_obligations(None, Some(&before.user_id)).await?;
         Ok(())
     }
 

@@ -44,6 +44,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("migrations/0015_nonconformities.sql"),
     ),
     (16, "audits", include_str!("migrations/0016_audits.sql")),
+    (
+        17,
+        "document obligations",
+        include_str!("migrations/0017_document_obligations.sql"),
+    ),
 ];
 
 /// The migration that creates the full-text index, whose SQL is the one

@@ -342,26 +342,34 @@ impl AuditedTx {
             .bind(nonconformity_id)
             .execute(&mut *self.tx)
             .await?;
-        // Those it recurred with may recur with nothing now.
+        // Those it recurred with may recur with nothing now: read from the
+        // keys in its old windows, each checked again through its own keys.
+        let engine = self.engine;
         if !old.is_empty() {
             let mut sql = Sql::new("");
             let org = sql.text_arg(&self.org_id);
+            let me = sql.text_arg(nonconformity_id);
             let ranges: Vec<String> = old
                 .iter()
                 .map(|(key, start, end)| {
                     let (k, s, e) = (sql.text_arg(key), sql.text_arg(start), sql.text_arg(end));
-                    format!("(b.key = {k} AND b.detected_on >= {s} AND b.detected_on <= {e})")
+                    format!(
+                        "SELECT b.nonconformity_id FROM nonconformity_keys b WHERE b.org_id = {org} AND b.key = {k}
+                           AND b.detected_on >= {s} AND b.detected_on <= {e} AND b.nonconformity_id <> {me}"
+                    )
                 })
                 .collect();
             sql.push(&format!(
-                "UPDATE nonconformities SET recurring = '' WHERE org_id = {org} AND recurring <> '' AND id IN (
-                     SELECT b.nonconformity_id FROM nonconformity_keys b WHERE b.org_id = {org} AND ({}))
+                "UPDATE nonconformities SET recurring = '' WHERE id IN ({}) AND {} = {org} AND {} <> ''
                    AND NOT EXISTS (
-                     SELECT 1 FROM nonconformity_keys a JOIN nonconformity_keys c ON c.org_id = a.org_id
-                         AND c.key = a.key AND c.nonconformity_id <> a.nonconformity_id
-                         AND c.detected_on >= a.window_start AND c.detected_on <= a.window_end
-                     WHERE a.org_id = {org} AND a.nonconformity_id = nonconformities.id)",
-                ranges.join(" OR ")
+                     SELECT 1 FROM nonconformity_keys a CROSS JOIN nonconformity_keys c
+                     WHERE a.nonconformity_id = nonconformities.id AND {} = {org} AND c.org_id = a.org_id
+                       AND c.key = a.key AND c.nonconformity_id <> a.nonconformity_id
+                       AND c.detected_on >= a.window_start AND c.detected_on <= a.window_end)",
+                ranges.join(" UNION "),
+                engine.unindexed("org_id"),
+                engine.unindexed("recurring"),
+                engine.unindexed("a.org_id"),
             ));
             sql.query().execute(&mut *self.tx).await?;
         }
@@ -387,20 +395,31 @@ impl AuditedTx {
             .execute(&mut *self.tx)
             .await?;
         }
-        // Every other one in its window on a shared key recurs, and so,
-        // if there is any, does this one.
+        // Every other one in its window on a shared key recurs. Those not yet
+        // flagged are few, so they are read first, each checked through its
+        // own keys; and this one recurs if any other is in its window.
         let mut sql = Sql::new("");
         let org = sql.text_arg(&self.org_id);
         let me = sql.text_arg(nonconformity_id);
         let (s, e) = (sql.text_arg(&k.window_start), sql.text_arg(&k.window_end));
         let list = sql.text_list(&k.keys);
-        let others = format!(
-            "SELECT b.nonconformity_id FROM nonconformity_keys b WHERE b.org_id = {org} AND b.key IN ({list})
-               AND b.detected_on >= {s} AND b.detected_on <= {e} AND b.nonconformity_id <> {me}"
-        );
         sql.push(&format!(
-            "UPDATE nonconformities SET recurring = 'recurring' WHERE org_id = {org} AND recurring = ''
-               AND (id IN ({others}) OR (id = {me} AND EXISTS ({others})))"
+            "UPDATE nonconformities SET recurring = 'recurring'
+             WHERE org_id = {org} AND deleted_at IS NULL AND recurring = '' AND id <> {me}
+               AND EXISTS (SELECT 1 FROM nonconformity_keys b WHERE b.nonconformity_id = nonconformities.id
+                   AND {} = {org} AND b.key IN ({list}) AND b.detected_on >= {s} AND b.detected_on <= {e})",
+            engine.unindexed("b.org_id"),
+        ));
+        sql.query().execute(&mut *self.tx).await?;
+        let mut sql = Sql::new("");
+        let org = sql.text_arg(&self.org_id);
+        let me = sql.text_arg(nonconformity_id);
+        let (s, e) = (sql.text_arg(&k.window_start), sql.text_arg(&k.window_end));
+        let list = sql.text_list(&k.keys);
+        sql.push(&format!(
+            "UPDATE nonconformities SET recurring = 'recurring' WHERE org_id = {org} AND id = {me}
+               AND EXISTS (SELECT 1 FROM nonconformity_keys b WHERE b.org_id = {org} AND b.key IN ({list})
+                   AND b.detected_on >= {s} AND b.detected_on <= {e} AND b.nonconformity_id <> {me})"
         ));
         sql.query().execute(&mut *self.tx).await?;
         Ok(())

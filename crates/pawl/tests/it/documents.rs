@@ -280,3 +280,37 @@ on_both_engines! {
         assert!(strings.contains("Version acknowledged") && strings.contains("sam@example.com") && strings.contains("Waiting"), "{strings}");
     }
 }
+
+on_both_engines! {
+    async fn who_must_read_follows_the_audience_roles_and_members(engine: Engine) {
+        let app = spawn_app(engine).await;
+        let approver = app.member_token("ciso@example.com", "manager").await;
+        app.member_token("sam@example.com", "staff").await;
+        let id = document(&app, json!({"title": "Clean desk", "level": "policy", "audience": "staff"})).await;
+        let versions = format!("/api/v1/documents/{id}/versions");
+        ok(&app, Method::POST, &versions, Some(json!({"content": "Clear it.", "change_summary": "First", "approver": "ciso@example.com"}))).await;
+        ok(&app, Method::POST, &format!("{versions}/1.0/transitions"), Some(json!({"to": "in_review"}))).await;
+        send(&app, &approver, Method::POST, &format!("{versions}/1.0/transitions"), Some(json!({"to": "approved"}))).await;
+        ok(&app, Method::POST, &format!("{versions}/1.0/transitions"), Some(json!({"to": "published"}))).await;
+        async fn totals(app: &TestApp) -> (i64, i64) {
+            let r = ok(app, Method::GET, "/api/v1/acknowledgements", None).await;
+            (r["total"]["required"].as_i64().unwrap(), r["total"]["acknowledged"].as_i64().unwrap())
+        }
+        assert_eq!(totals(&app).await, (1, 0));
+        let kim = app.member_token("kim@example.com", "staff").await;
+        assert_eq!(totals(&app).await, (2, 0), "a newcomer in the audience is asked");
+        let (status, _) = send(&app, &kim, Method::POST, &format!("/api/v1/documents/{id}/acknowledgements"), None).await;
+        assert_eq!(status, 201);
+        assert_eq!(totals(&app).await, (2, 1));
+        let members = ok(&app, Method::GET, "/api/v1/members?q=kim", None).await;
+        let kim_id = members["items"][0]["id"].as_str().unwrap().to_owned();
+        ok(&app, Method::PATCH, &format!("/api/v1/members/{kim_id}"), Some(json!({"role": "viewer"}))).await;
+        assert_eq!(totals(&app).await, (1, 0), "out of the audience, out of the report");
+        ok(&app, Method::PATCH, &format!("/api/v1/documents/{id}"), Some(json!({"audience": "everyone"}))).await;
+        assert_eq!(totals(&app).await, (4, 1), "everyone now, and kim's reading of 1.0 still counts");
+        ok(&app, Method::DELETE, &format!("/api/v1/members/{kim_id}"), None).await;
+        assert_eq!(totals(&app).await, (3, 0));
+        ok(&app, Method::DELETE, &format!("/api/v1/documents/{id}"), None).await;
+        assert_eq!(totals(&app).await, (0, 0), "a retired document asks no one");
+    }
+}

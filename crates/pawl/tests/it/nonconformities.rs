@@ -163,6 +163,23 @@ on_both_engines! {
 }
 
 on_both_engines! {
+    async fn open_nonconformities_and_actions_age_in_bands(engine: Engine) {
+        let app = spawn_app(engine).await;
+        let admin = app.admin_token.clone();
+        let long_ago = (time::OffsetDateTime::now_utc().date() - time::Duration::days(100)).to_string();
+        for (on, due) in [(today(), today()), (long_ago.clone(), long_ago)] {
+            ok(&app, &admin, Method::POST, "/api/v1/nonconformities", Some(json!({"title": "t", "source": "monitoring",
+                "severity": "minor", "description": "d", "detected_on": on, "due_date": due}))).await;
+        }
+        let ageing = ok(&app, &admin, Method::GET, "/api/v1/nonconformity-ageing", None).await;
+        let bands: Vec<(String, i64, i64)> = ageing["nonconformities"].as_array().unwrap().iter()
+            .map(|b| (b["band"].as_str().unwrap().to_owned(), b["open"].as_i64().unwrap(), b["overdue"].as_i64().unwrap())).collect();
+        assert_eq!(bands, [("0-30 days".into(), 1, 0), ("31-90 days".into(), 0, 0), ("91-180 days".into(), 1, 1), ("over 180 days".into(), 0, 0)]);
+        assert_eq!(ageing["corrective_actions"][0]["open"], 0);
+    }
+}
+
+on_both_engines! {
     async fn nonconformities_on_the_same_requirement_within_a_year_recur(engine: Engine) {
         let app = spawn_app(engine).await;
         let admin = app.admin_token.clone();
