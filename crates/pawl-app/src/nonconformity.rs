@@ -10,10 +10,9 @@
 use crate::{AppError, Principal};
 use pawl_domain::document::{parse_annex_a, parse_clauses};
 use pawl_domain::nonconformity::{
-    check_verification, closure_gaps, recurrence_keys, Effectiveness, RootCauseAnalysis, RECURRENCE_MONTHS,
+    check_verification, closure_gaps, recurrence_keys, Effectiveness, RootCauseAnalysis, RECURRENCE_DAYS,
 };
 use pawl_domain::register::{Value, CORRECTIVE_ACTION, NONCONFORMITY};
-use pawl_domain::time_fmt::add_months;
 use pawl_domain::Problems;
 use pawl_store::{AuditedTx, NewVerification, Record, RecurrenceKeys, Store, StoredAnalysis, Verification};
 
@@ -57,8 +56,8 @@ fn keys_of(values: &[Value]) -> RecurrenceKeys {
     let day = time::Date::parse(&detected, &time::format_description::well_known::Iso8601::DATE).unwrap_or(today());
     RecurrenceKeys {
         detected_on: day.to_string(),
-        window_start: add_months(day, -RECURRENCE_MONTHS).to_string(),
-        window_end: add_months(day, RECURRENCE_MONTHS).to_string(),
+        window_start: (day - time::Duration::days(RECURRENCE_DAYS)).to_string(),
+        window_end: (day + time::Duration::days(RECURRENCE_DAYS)).to_string(),
         keys: recurrence_keys(
             &list(&text(&NONCONFORMITY, values, "clauses")),
             &list(&text(&NONCONFORMITY, values, "annex_a")),
@@ -91,6 +90,26 @@ pub async fn check_action(store: &Store, org_id: &str, values: &[Value]) -> Resu
     Ok(())
 }
 
+/// An action's effectiveness criteria and verify-from date are what its
+/// verifier judges it by: fixed once it is implemented.
+pub fn check_action_change(current: &Record, values: &[Value]) -> Result<(), AppError> {
+    if current.kind.key != CORRECTIVE_ACTION.key
+        || matches!(current.status.as_deref(), Some("planned") | Some("in_progress"))
+    {
+        return Ok(());
+    }
+    let mut p = Problems::default();
+    for field in ["effectiveness_criteria", "verify_not_before"] {
+        if text(&CORRECTIVE_ACTION, &current.values, field) != text(&CORRECTIVE_ACTION, values, field) {
+            p.push(
+                field,
+                "fixed once the action is implemented: its verifier judges it by this; move it back to in progress to change it",
+            );
+        }
+    }
+    Ok(p.finish()?)
+}
+
 /// What a move needs beyond its declaration, checked in the transaction
 /// that makes it: a nonconformity's plan needs a root cause and an action,
 /// verification needs every action done, closing needs them verified and
@@ -101,16 +120,25 @@ pub async fn check_move(tx: &mut AuditedTx, r: &Record, to: &str) -> Result<(), 
         let live: Vec<&(String, String)> = actions.iter().filter(|(_, s)| s != "not_effective").collect();
         match to {
             "actioned" => {
-                if text(&NONCONFORMITY, &r.values, "root_cause").is_empty() {
+                if text(&NONCONFORMITY, &r.values, "root_cause").is_empty()
+                    || text(&NONCONFORMITY, &r.values, "root_cause_category").is_empty()
+                {
                     return Err(AppError::Refused(format!(
-                        "{} has no root cause recorded; analyse it first (5 whys, fishbone, fault tree or barrier analysis) so that the actions remove the cause, not the symptom (10.2 b)",
+                        "{} has no root cause recorded (a statement and its category); analyse it first (5 whys, fishbone, fault tree or barrier analysis) so that the actions remove the cause, not the symptom (10.2 b)",
                         r.title()
                     )));
                 }
-                if live.is_empty() {
+                // Actions already verified answer for an earlier plan; a
+                // reopened nonconformity needs a new one.
+                if !live.iter().any(|(_, s)| s != "effective") {
                     return Err(AppError::Refused(format!(
-                        "{} has no corrective action to approve; plan at least one",
-                        r.title()
+                        "{} has no corrective action to approve; plan at least one{}",
+                        r.title(),
+                        if r.status.as_deref() == Some("reopened") {
+                            " that is new since the last one was found not effective"
+                        } else {
+                            ""
+                        }
                     )));
                 }
             }

@@ -32,12 +32,8 @@ pub async fn resolve_people(store: &Store, org_id: &str, kind: &Kind, values: &m
 
 /// The rules a kind adds on top of the role's permission, checked for every
 /// change of its records, whichever front end makes it: a treatment action
-/// may be changed by whoever may change its risk; a corrective action is
-/// planned only for a nonconformity that is not closed.
+/// may be changed by whoever may change its risk.
 async fn may_change(store: &Store, p: &Principal, kind: &Kind, values: &[Value]) -> Result<(), AppError> {
-    if kind.key == CORRECTIVE_ACTION.key {
-        crate::nonconformity::check_action(store, &p.organisation.id, values).await?;
-    }
     if kind.key == pawl_domain::register::TREATMENT_ACTION.key {
         if let Some(Value::OptText(Some(risk))) = kind.index_of("risk_id").map(|i| &values[i]) {
             crate::risk::ensure_may_change(store, p, risk)
@@ -107,7 +103,10 @@ async fn write_found(tx: &mut pawl_store::AuditedTx, r: Record, found: Found) ->
             return Ok(r);
         }
         Found::Checklist(items) => {
-            tx.sync_checklist(&r.id, &items).await?;
+            // A closed or cancelled audit's checklist is kept as it was.
+            if !matches!(r.status.as_deref(), Some("closed") | Some("cancelled")) {
+                tx.sync_checklist(&r.id, &items).await?;
+            }
             return Ok(r);
         }
         Found::Recurrence(keys) => tx.set_recurrence_keys(&r.id, Some(&keys)).await?,
@@ -184,6 +183,10 @@ pub async fn create(
     default_owner(kind, &mut values, &p.email);
     resolve_people(store, org, kind, &mut values).await?;
     may_change(store, p, kind, &values).await?;
+    if kind.key == CORRECTIVE_ACTION.key {
+        // Planned only for a nonconformity still open to it.
+        crate::nonconformity::check_action(store, org, &values).await?;
+    }
     let found = kind_rules(store, org, kind, None, &mut values).await?;
     let mut tx = store.write(org, &p.actor()).await?;
     let r = tx.create_record(kind, values).await?;
@@ -217,7 +220,16 @@ pub async fn update(
     let mut values = kind.apply(&current.values, &fields, false)?;
     resolve_people(store, org, kind, &mut values).await?;
     let found = kind_rules(store, org, kind, Some(id), &mut values).await?;
+    crate::nonconformity::check_action_change(&current, &values)?;
     let mut tx = store.write(org, &p.actor()).await?;
+    // Fields pawl derives may have moved since `current` was read (a
+    // recurrence flag set by another nonconformity): keep them as stored.
+    let locked = tx.record_for_update(kind, id).await?;
+    for (i, f) in kind.fields.iter().enumerate() {
+        if f.derived {
+            values[i] = locked.values[i].clone();
+        }
+    }
     let r = tx.update_record(kind, id, values, expected).await?;
     let mut r = write_found(&mut tx, r, found).await?;
     if let Some(to) = status.filter(|s| Some(s) != r.status.as_ref()) {
@@ -274,6 +286,17 @@ pub async fn retire(
     let mut tx = store.write(org, &p.actor()).await?;
     if kind.key == DOCUMENT.key {
         crate::document::check_retire(&mut tx, &current).await?;
+    }
+    if kind.key == NONCONFORMITY.key {
+        let actions = tx.action_states(id).await?;
+        if !actions.is_empty() {
+            let names: Vec<&str> = actions.iter().map(|(r, _)| r.as_str()).collect();
+            return Err(AppError::Store(pawl_store::StoreError::Conflict(format!(
+                "{} has corrective actions; retire them first: {}",
+                current.title(),
+                names.join(", ")
+            ))));
+        }
     }
     let r = tx.retire_record(kind, id, expected).await?;
     if kind.key == DOCUMENT.key {

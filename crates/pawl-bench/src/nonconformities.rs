@@ -94,8 +94,8 @@ async fn engine(engine: &str, location: &Location, n: usize, actions_each: usize
             );
             let keys = pawl_store::RecurrenceKeys {
                 detected_on: detected.to_string(),
-                window_start: pawl_domain::time_fmt::add_months(detected, -12).to_string(),
-                window_end: pawl_domain::time_fmt::add_months(detected, 12).to_string(),
+                window_start: (detected - time::Duration::days(365)).to_string(),
+                window_end: (detected + time::Duration::days(365)).to_string(),
                 keys: pawl_domain::nonconformity::recurrence_keys(&[clause.into()], &[annex], category),
             };
             let nc = tx.create_record(&NONCONFORMITY, v).await?;
@@ -201,8 +201,8 @@ async fn engine(engine: &str, location: &Location, n: usize, actions_each: usize
     let nc = tx.create_record(&NONCONFORMITY, v).await?;
     let keys = pawl_store::RecurrenceKeys {
         detected_on: today.to_string(),
-        window_start: pawl_domain::time_fmt::add_months(today, -12).to_string(),
-        window_end: pawl_domain::time_fmt::add_months(today, 12).to_string(),
+        window_start: (today - time::Duration::days(365)).to_string(),
+        window_end: (today + time::Duration::days(365)).to_string(),
         keys: vec!["cause:process".into(), "clause:9.2".into()],
     };
     tx.set_recurrence_keys(&nc.id, Some(&keys)).await?;

@@ -500,8 +500,10 @@ pub fn describe_key(key: &str) -> String {
     }
 }
 
-/// The months within which a repeat counts as recurrence.
-pub const RECURRENCE_MONTHS: i64 = 12;
+/// The days either side within which a repeat counts as recurrence: twelve
+/// months, counted in days so that each window mirrors the other (a month
+/// count clamps at month ends, and 29 February would see a day it is not seen from).
+pub const RECURRENCE_DAYS: i64 = 365;
 
 #[cfg(test)]
 mod tests {

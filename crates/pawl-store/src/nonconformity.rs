@@ -138,16 +138,17 @@ impl OrgReader<'_> {
     /// The other live nonconformities that recur with one: sharing a
     /// clause, control or cause category within twelve months either side.
     pub async fn recurrences(&self, nonconformity_id: &str) -> Result<Vec<Recurrence>, StoreError> {
-        let rows = sqlx::query(
+        let rows = sqlx::query(&format!(
             "SELECT n.id, n.reference, n.title, b.detected_on, b.key
              FROM nonconformity_keys a
              JOIN nonconformity_keys b ON b.org_id = a.org_id AND b.key = a.key
                  AND b.nonconformity_id <> a.nonconformity_id
                  AND b.detected_on >= a.window_start AND b.detected_on <= a.window_end
              JOIN nonconformities n ON n.id = b.nonconformity_id AND n.org_id = b.org_id
-             WHERE a.org_id = $1 AND a.nonconformity_id = $2
+             WHERE a.nonconformity_id = $2 AND {} = $1
              ORDER BY b.detected_on DESC, n.reference, b.key LIMIT 200",
-        )
+            self.store.engine.unindexed("a.org_id")
+        ))
         .bind(&self.org_id)
         .bind(nonconformity_id)
         .fetch_all(&self.store.read)
@@ -190,7 +191,7 @@ async fn changes_recorded<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(
         "SELECT COUNT(*) FROM record_links WHERE org_id = $1 AND link_type = 'changed' AND (
              (from_kind = 'nonconformity' AND from_id = $2)
              OR (from_kind = 'corrective_action' AND from_id IN (
-                 SELECT id FROM corrective_actions WHERE org_id = $1 AND nonconformity_id = $2)))",
+                 SELECT id FROM corrective_actions WHERE org_id = $1 AND nonconformity_id = $2 AND deleted_at IS NULL)))",
     )
     .bind(org_id)
     .bind(nonconformity_id)
@@ -318,9 +319,11 @@ impl AuditedTx {
         nonconformity_id: &str,
         keys: Option<&RecurrenceKeys>,
     ) -> Result<(), StoreError> {
-        let old: Vec<(String, String, String)> = sqlx::query_as(
-            "SELECT key, window_start, window_end FROM nonconformity_keys WHERE org_id = $1 AND nonconformity_id = $2",
-        )
+        // Its own keys by the primary key: the key index would read the organisation's.
+        let own = format!("nonconformity_id = $2 AND {} = $1", self.engine.unindexed("org_id"));
+        let old: Vec<(String, String, String)> = sqlx::query_as(&format!(
+            "SELECT key, window_start, window_end FROM nonconformity_keys WHERE {own}"
+        ))
         .bind(&self.org_id)
         .bind(nonconformity_id)
         .fetch_all(&mut *self.tx)
@@ -337,7 +340,7 @@ impl AuditedTx {
         if unchanged {
             return Ok(());
         }
-        sqlx::query("DELETE FROM nonconformity_keys WHERE org_id = $1 AND nonconformity_id = $2")
+        sqlx::query(&format!("DELETE FROM nonconformity_keys WHERE {own}"))
             .bind(&self.org_id)
             .bind(nonconformity_id)
             .execute(&mut *self.tx)

@@ -152,13 +152,13 @@ static AUDIT_WORKFLOW: Workflow = Workflow {
             from: &["planned"],
             to: "in_progress",
             label: "Start",
-            permission: Permission::RecordAuditResults,
+            permission: Permission::WriteIsms,
         },
         Transition {
             from: &["in_progress"],
             to: "reported",
             label: "Report",
-            permission: Permission::RecordAuditResults,
+            permission: Permission::WriteIsms,
         },
         Transition {
             from: &["reported"],

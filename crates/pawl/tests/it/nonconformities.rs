@@ -121,6 +121,9 @@ on_both_engines! {
         assert_eq!(nc["status"], "reopened", "not effective reopens it for new actions");
         let (status, _) = send(&app, &auditor, Method::POST, &verify, Some(json!({"result": "effective", "notes": "again"}))).await;
         assert_eq!(status, 403, "a verified action is not verified twice");
+        let (status, p) = send(&app, &admin, Method::POST, &transitions, Some(mv("actioned"))).await;
+        assert_eq!(status, 403);
+        assert!(p["detail"].as_str().unwrap().contains("new since the last one was found not effective"), "{p}");
 
         // A second action, owned and implemented by the administrator, verified no earlier than its date.
         let later = (time::OffsetDateTime::now_utc().date() + time::Duration::days(30)).to_string();
@@ -129,7 +132,9 @@ on_both_engines! {
             "effectiveness_criteria": "Restore step run in the next two quarters", "verify_not_before": later,
             "completion_evidence": "DOC-0007 version 2.0"}))).await;
         let ca2_id = ca2["id"].as_str().unwrap().to_owned();
-        ok(&app, &admin, Method::POST, &format!("/api/v1/corrective-actions/{ca2_id}/transitions"), Some(mv("implemented"))).await;
+        ok(&app, &admin, Method::POST, &transitions, Some(mv("actioned"))).await;
+        let ca2_moves = format!("/api/v1/corrective-actions/{ca2_id}/transitions");
+        ok(&app, &admin, Method::POST, &ca2_moves, Some(mv("implemented"))).await;
         let verify2 = format!("/api/v1/corrective-actions/{ca2_id}/verifications");
         let (status, p) = send(&app, &admin, Method::POST, &verify2, Some(json!({"result": "effective", "notes": "mine"}))).await;
         assert_eq!(status, 403);
@@ -137,10 +142,14 @@ on_both_engines! {
         let (status, p) = send(&app, &auditor, Method::POST, &verify2, Some(json!({"result": "effective", "notes": "too soon"}))).await;
         assert_eq!(status, 403);
         assert!(p["detail"].as_str().unwrap().contains(&format!("from {later}")), "{p}");
+        let (status, p) = send(&app, &admin, Method::PATCH, &format!("/api/v1/corrective-actions/{ca2_id}"), Some(json!({"verify_not_before": today()}))).await;
+        assert_eq!(status, 422, "what the verifier judges by is fixed once implemented: {p}");
+        field_message(&p, "verify_not_before");
+        ok(&app, &admin, Method::POST, &ca2_moves, Some(mv("in_progress"))).await;
         ok(&app, &admin, Method::PATCH, &format!("/api/v1/corrective-actions/{ca2_id}"), Some(json!({"verify_not_before": today()}))).await;
+        ok(&app, &admin, Method::POST, &ca2_moves, Some(mv("implemented"))).await;
         ok(&app, &auditor, Method::POST, &verify2, Some(json!({"result": "effective", "notes": "Two restores passed"}))).await;
 
-        ok(&app, &admin, Method::POST, &transitions, Some(mv("actioned"))).await;
         ok(&app, &admin, Method::POST, &transitions, Some(mv("awaiting_verification"))).await;
         let closure = ok(&app, &admin, Method::GET, &format!("/api/v1/nonconformities/{id}/closure"), None).await;
         assert_eq!(closure["can_close"], false);
@@ -155,6 +164,10 @@ on_both_engines! {
         let (status, _) = send(&app, &admin, Method::POST, "/api/v1/corrective-actions", Some(json!({
             "nonconformity_id": id, "description": "One more", "effectiveness_criteria": "x"}))).await;
         assert_eq!(status, 403, "a closed nonconformity takes no new actions");
+
+        let (status, p) = send(&app, &admin, Method::DELETE, &format!("/api/v1/nonconformities/{id}"), None).await;
+        assert_eq!(status, 409, "its actions would be left without it: {p}");
+        assert!(p["detail"].as_str().unwrap().contains("CA-0001, CA-0002"), "{p}");
 
         let history = ok(&app, &admin, Method::GET, &format!("/api/v1/audit/events?entity_type=corrective_action&entity_id={ca_id}"), None).await;
         assert!(history["items"].as_array().unwrap().iter().any(|e| e["action"] == "verify"), "{history}");
