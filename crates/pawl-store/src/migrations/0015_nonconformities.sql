@@ -34,13 +34,17 @@ CREATE TABLE nonconformities (
 );
 CREATE UNIQUE INDEX nonconformities_org_reference ON nonconformities (org_id, reference);
 CREATE INDEX nonconformities_org_status ON nonconformities (org_id, status, reference) WHERE deleted_at IS NULL;
+-- The open ones soonest due: the register's working view.
+CREATE INDEX nonconformities_org_status_due ON nonconformities (org_id, status, (COALESCE(due_date, '9999-12-31')), id) WHERE deleted_at IS NULL;
 CREATE INDEX nonconformities_org_title ON nonconformities (org_id, title, id) WHERE deleted_at IS NULL;
-CREATE INDEX nonconformities_org_detected ON nonconformities (org_id, detected_on, id) WHERE deleted_at IS NULL;
-CREATE INDEX nonconformities_org_due ON nonconformities (org_id, due_date, id) WHERE deleted_at IS NULL;
+CREATE INDEX nonconformities_org_detected ON nonconformities (org_id, (COALESCE(detected_on, '9999-12-31')), id) WHERE deleted_at IS NULL;
+CREATE INDEX nonconformities_org_due ON nonconformities (org_id, (COALESCE(due_date, '9999-12-31')), id) WHERE deleted_at IS NULL;
 CREATE INDEX nonconformities_org_severity ON nonconformities (org_id, severity, id) WHERE deleted_at IS NULL;
 CREATE INDEX nonconformities_org_owner ON nonconformities (org_id, owner_user_id) WHERE deleted_at IS NULL;
 CREATE INDEX nonconformities_org_updated ON nonconformities (org_id, updated_at, id) WHERE deleted_at IS NULL;
 CREATE INDEX nonconformities_org_recurring ON nonconformities (org_id, recurring, reference) WHERE deleted_at IS NULL;
+-- Covering the ageing report: state, age and due date without the rows.
+CREATE INDEX nonconformities_org_ageing ON nonconformities (org_id, status, detected_on, due_date) WHERE deleted_at IS NULL;
 
 CREATE TABLE corrective_actions (
     id TEXT PRIMARY KEY,
@@ -65,11 +69,13 @@ CREATE TABLE corrective_actions (
 );
 CREATE UNIQUE INDEX corrective_actions_org_reference ON corrective_actions (org_id, reference);
 CREATE INDEX corrective_actions_org_nc ON corrective_actions (org_id, nonconformity_id) WHERE deleted_at IS NULL;
-CREATE INDEX corrective_actions_org_due ON corrective_actions (org_id, due_date, id) WHERE deleted_at IS NULL;
-CREATE INDEX corrective_actions_org_verify ON corrective_actions (org_id, verify_not_before, id) WHERE deleted_at IS NULL;
+CREATE INDEX corrective_actions_org_due ON corrective_actions (org_id, (COALESCE(due_date, '9999-12-31')), id) WHERE deleted_at IS NULL;
+CREATE INDEX corrective_actions_org_verify ON corrective_actions (org_id, (COALESCE(verify_not_before, '9999-12-31')), id) WHERE deleted_at IS NULL;
 CREATE INDEX corrective_actions_org_status ON corrective_actions (org_id, status, reference) WHERE deleted_at IS NULL;
+CREATE INDEX corrective_actions_org_status_due ON corrective_actions (org_id, status, (COALESCE(due_date, '9999-12-31')), id) WHERE deleted_at IS NULL;
 CREATE INDEX corrective_actions_org_owner ON corrective_actions (org_id, owner_user_id) WHERE deleted_at IS NULL;
 CREATE INDEX corrective_actions_org_updated ON corrective_actions (org_id, updated_at, id) WHERE deleted_at IS NULL;
+CREATE INDEX corrective_actions_org_ageing ON corrective_actions (org_id, status, created_at, due_date) WHERE deleted_at IS NULL;
 
 -- A nonconformity's root-cause analysis as structured data (the methods,
 -- as JSON checked by pawl_domain::nonconformity); its statement and

@@ -18,8 +18,8 @@ CREATE TABLE audit_programmes (
     deleted_at TEXT
 );
 CREATE UNIQUE INDEX audit_programmes_org_reference ON audit_programmes (org_id, reference);
-CREATE INDEX audit_programmes_org_start ON audit_programmes (org_id, period_start, id) WHERE deleted_at IS NULL;
-CREATE INDEX audit_programmes_org_end ON audit_programmes (org_id, period_end, id) WHERE deleted_at IS NULL;
+CREATE INDEX audit_programmes_org_start ON audit_programmes (org_id, (COALESCE(period_start, '9999-12-31')), id) WHERE deleted_at IS NULL;
+CREATE INDEX audit_programmes_org_end ON audit_programmes (org_id, (COALESCE(period_end, '9999-12-31')), id) WHERE deleted_at IS NULL;
 CREATE INDEX audit_programmes_org_title ON audit_programmes (org_id, title, id) WHERE deleted_at IS NULL;
 CREATE INDEX audit_programmes_org_owner ON audit_programmes (org_id, owner_user_id) WHERE deleted_at IS NULL;
 CREATE INDEX audit_programmes_org_updated ON audit_programmes (org_id, updated_at, id) WHERE deleted_at IS NULL;
@@ -50,8 +50,8 @@ CREATE TABLE audits (
 );
 CREATE UNIQUE INDEX audits_org_reference ON audits (org_id, reference);
 CREATE INDEX audits_org_programme ON audits (org_id, programme_id) WHERE deleted_at IS NULL;
-CREATE INDEX audits_org_start ON audits (org_id, start_date, id) WHERE deleted_at IS NULL;
-CREATE INDEX audits_org_end ON audits (org_id, end_date, id) WHERE deleted_at IS NULL;
+CREATE INDEX audits_org_start ON audits (org_id, (COALESCE(start_date, '9999-12-31')), id) WHERE deleted_at IS NULL;
+CREATE INDEX audits_org_end ON audits (org_id, (COALESCE(end_date, '9999-12-31')), id) WHERE deleted_at IS NULL;
 CREATE INDEX audits_org_title ON audits (org_id, title, id) WHERE deleted_at IS NULL;
 CREATE INDEX audits_org_lead ON audits (org_id, lead_auditor_user_id) WHERE deleted_at IS NULL;
 CREATE INDEX audits_org_updated ON audits (org_id, updated_at, id) WHERE deleted_at IS NULL;
