@@ -4,27 +4,10 @@
 //! something in scope is warned about, a nonconformity finding opens a
 //! nonconformity, and the report is a workbook.
 
-use crate::harness::{spawn_app, Engine, TestApp};
+use crate::harness::{ok_as as ok, send, spawn_app, Engine};
 use crate::on_both_engines;
 use reqwest::Method;
 use serde_json::{json, Value};
-
-async fn send(app: &TestApp, token: &str, method: Method, path: &str, body: Option<Value>) -> (u16, Value) {
-    let mut r = app.api().request(method, app.url(path)).bearer_auth(token);
-    if let Some(b) = body {
-        r = r.json(&b);
-    }
-    let r = r.send().await.unwrap();
-    let status = r.status().as_u16();
-    let text = r.text().await.unwrap();
-    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
-}
-
-async fn ok(app: &TestApp, token: &str, method: Method, path: &str, body: Option<Value>) -> Value {
-    let (status, v) = send(app, token, method.clone(), path, body).await;
-    assert!((200..300).contains(&status), "{method} {path}: {status} {v}");
-    v
-}
 
 fn requirements(list: &Value) -> Vec<String> {
     list["items"]

@@ -3,26 +3,14 @@
 //! publication, acknowledgement by the audience, reviews, comparison and
 //! the mandatory documents.
 
-use crate::harness::{spawn_app, Engine, TestApp, ADMIN_EMAIL};
+use crate::harness::{field_message, ok_as, send, spawn_app, Engine, TestApp, ADMIN_EMAIL};
 use crate::on_both_engines;
 use reqwest::Method;
 use serde_json::{json, Value};
 
-async fn send(app: &TestApp, token: &str, method: Method, path: &str, body: Option<Value>) -> (u16, Value) {
-    let mut r = app.api().request(method, app.url(path)).bearer_auth(token);
-    if let Some(b) = body {
-        r = r.json(&b);
-    }
-    let r = r.send().await.unwrap();
-    let status = r.status().as_u16();
-    let text = r.text().await.unwrap();
-    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
-}
-
+/// As the administrator.
 async fn ok(app: &TestApp, method: Method, path: &str, body: Option<Value>) -> Value {
-    let (status, v) = send(app, &app.admin_token, method.clone(), path, body).await;
-    assert!((200..300).contains(&status), "{method} {path}: {status} {v}");
-    v
+    ok_as(app, &app.admin_token, method, path, body).await
 }
 
 async fn document(app: &TestApp, body: Value) -> String {
@@ -30,14 +18,6 @@ async fn document(app: &TestApp, body: Value) -> String {
         .as_str()
         .unwrap()
         .to_owned()
-}
-
-fn field_message(p: &Value, field: &str) -> String {
-    p["errors"]
-        .as_array()
-        .and_then(|e| e.iter().find(|e| e["field"] == field))
-        .map(|e| e["message"].as_str().unwrap().to_owned())
-        .unwrap_or_else(|| panic!("no problem named {field}: {p}"))
 }
 
 on_both_engines! {

@@ -217,6 +217,47 @@ impl TestApp {
     }
 }
 
+/// Calls the API as `token`: the status and the body read as JSON (null
+/// when it is not JSON).
+pub async fn send(
+    app: &TestApp,
+    token: &str,
+    method: reqwest::Method,
+    path: &str,
+    body: Option<serde_json::Value>,
+) -> (u16, serde_json::Value) {
+    let mut r = app.api().request(method, app.url(path)).bearer_auth(token);
+    if let Some(b) = body {
+        r = r.json(&b);
+    }
+    let r = r.send().await.unwrap();
+    let status = r.status().as_u16();
+    let text = r.text().await.unwrap();
+    (status, serde_json::from_str(&text).unwrap_or(serde_json::Value::Null))
+}
+
+/// [`send`] that must succeed; the body.
+pub async fn ok_as(
+    app: &TestApp,
+    token: &str,
+    method: reqwest::Method,
+    path: &str,
+    body: Option<serde_json::Value>,
+) -> serde_json::Value {
+    let (status, v) = send(app, token, method.clone(), path, body).await;
+    assert!((200..300).contains(&status), "{method} {path}: {status} {v}");
+    v
+}
+
+/// The message a problem document gives for `field`.
+pub fn field_message(p: &serde_json::Value, field: &str) -> String {
+    p["errors"]
+        .as_array()
+        .and_then(|e| e.iter().find(|e| e["field"] == field))
+        .map(|e| e["message"].as_str().unwrap().to_owned())
+        .unwrap_or_else(|| panic!("no problem named {field}: {p}"))
+}
+
 /// The CSRF token of the first form on a page.
 pub fn csrf_of(html: &str) -> String {
     let marker = "name=\"_csrf\" value=\"";

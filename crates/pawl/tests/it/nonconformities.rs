@@ -4,35 +4,10 @@
 //! date, not effective reopens, closing needs every action verified and
 //! the change recorded; recurrence flags both nonconformities.
 
-use crate::harness::{spawn_app, Engine, TestApp};
+use crate::harness::{field_message, ok_as as ok, send, spawn_app, Engine};
 use crate::on_both_engines;
 use reqwest::Method;
-use serde_json::{json, Value};
-
-async fn send(app: &TestApp, token: &str, method: Method, path: &str, body: Option<Value>) -> (u16, Value) {
-    let mut r = app.api().request(method, app.url(path)).bearer_auth(token);
-    if let Some(b) = body {
-        r = r.json(&b);
-    }
-    let r = r.send().await.unwrap();
-    let status = r.status().as_u16();
-    let text = r.text().await.unwrap();
-    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
-}
-
-async fn ok(app: &TestApp, token: &str, method: Method, path: &str, body: Option<Value>) -> Value {
-    let (status, v) = send(app, token, method.clone(), path, body).await;
-    assert!((200..300).contains(&status), "{method} {path}: {status} {v}");
-    v
-}
-
-fn field_message(p: &Value, field: &str) -> String {
-    p["errors"]
-        .as_array()
-        .and_then(|e| e.iter().find(|e| e["field"] == field))
-        .map(|e| e["message"].as_str().unwrap().to_owned())
-        .unwrap_or_else(|| panic!("no problem named {field}: {p}"))
-}
+use serde_json::json;
 
 fn today() -> String {
     time::OffsetDateTime::now_utc().date().to_string()
