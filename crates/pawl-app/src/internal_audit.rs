@@ -263,17 +263,39 @@ pub async fn coverage(store: &Store, org_id: &str, programme_id: &str) -> Result
 /// Where an auditor owns something in the audit's scope: they would audit
 /// their own work (9.2.2 c). One line a record, naming the auditor.
 pub async fn objectivity(store: &Store, org_id: &str, audit: &Record) -> Result<Vec<String>, AppError> {
+    objectivity_of(store, org_id, &audit.values).await
+}
+
+/// An audit is refused when the organisation chooses so and its auditors
+/// own something in its scope; the refusal names each conflict.
+pub async fn refuse_conflicts(store: &Store, p: &Principal, values: &[Value]) -> Result<(), AppError> {
+    if !p.organisation.refuse_auditor_conflicts {
+        return Ok(());
+    }
+    let conflicts = objectivity_of(store, &p.organisation.id, values).await?;
+    if conflicts.is_empty() {
+        return Ok(());
+    }
+    Err(AppError::Refused(format!(
+        "{} refuses audits whose auditors own what they audit: {}",
+        p.organisation.name,
+        conflicts.join("; ")
+    )))
+}
+
+/// [`objectivity`] of an audit's values.
+async fn objectivity_of(store: &Store, org_id: &str, values: &[Value]) -> Result<Vec<String>, AppError> {
     let mut auditors: Vec<String> = Vec::new();
-    if let Some(Value::Person { user_id: Some(id), .. }) = audit.value("lead_auditor") {
+    if let Some(Value::Person { user_id: Some(id), .. }) = AUDIT.index_of("lead_auditor").map(|i| &values[i]) {
         auditors.push(id.clone());
     }
-    for name in text(&AUDIT, &audit.values, "team").split(',').map(str::trim) {
+    for name in text(&AUDIT, values, "team").split(',').map(str::trim) {
         if let Ok((Some(id), _)) = crate::risk::resolve_owner(store, org_id, name).await {
             auditors.push(id);
         }
     }
-    let clauses = list(&text(&AUDIT, &audit.values, "clauses"));
-    let annex = list(&text(&AUDIT, &audit.values, "annex_a"));
+    let clauses = list(&text(&AUDIT, values, "clauses"));
+    let annex = list(&text(&AUDIT, values, "annex_a"));
     let owned = store.org(org_id).owned_by(&auditors).await?;
     Ok(owned
         .into_iter()

@@ -14,7 +14,9 @@ use pawl_domain::nonconformity::{
 };
 use pawl_domain::register::{Value, CORRECTIVE_ACTION, NONCONFORMITY};
 use pawl_domain::Problems;
-use pawl_store::{AuditedTx, NewVerification, Record, RecurrenceKeys, Store, StoredAnalysis, Verification};
+use pawl_store::{
+    AuditedTx, NewVerification, Organisation, Record, RecurrenceKeys, Store, StoredAnalysis, Verification,
+};
 
 fn today() -> time::Date {
     time::OffsetDateTime::now_utc().date()
@@ -114,15 +116,15 @@ pub fn check_action_change(current: &Record, values: &[Value]) -> Result<(), App
 /// that makes it: a nonconformity's plan needs a root cause and an action,
 /// verification needs every action done, closing needs them verified and
 /// the change recorded; an action is marked implemented with evidence.
-pub async fn check_move(tx: &mut AuditedTx, r: &Record, to: &str) -> Result<(), AppError> {
+pub async fn check_move(tx: &mut AuditedTx, org: &Organisation, r: &Record, to: &str) -> Result<(), AppError> {
     if r.kind.key == NONCONFORMITY.key {
         let actions = tx.action_states(&r.id).await?;
         let live: Vec<&(String, String)> = actions.iter().filter(|(_, s)| s != "not_effective").collect();
         match to {
             "actioned" => {
-                if text(&NONCONFORMITY, &r.values, "root_cause").is_empty()
-                    || text(&NONCONFORMITY, &r.values, "root_cause_category").is_empty()
-                {
+                let no_cause = text(&NONCONFORMITY, &r.values, "root_cause").is_empty()
+                    || text(&NONCONFORMITY, &r.values, "root_cause_category").is_empty();
+                if no_cause && !org.allow_plan_without_root_cause {
                     return Err(AppError::Refused(format!(
                         "{} has no root cause recorded (a statement and its category); analyse it first (5 whys, fishbone, fault tree or barrier analysis) so that the actions remove the cause, not the symptom (10.2 b)",
                         r.title()

@@ -125,7 +125,7 @@ async fn make_move(
     to: &str,
     expected: Option<i64>,
 ) -> Result<Record, AppError> {
-    crate::nonconformity::check_move(tx, r, to).await?;
+    crate::nonconformity::check_move(tx, &p.organisation, r, to).await?;
     let moved = tx.transition_record(kind, &r.id, to, expected).await?;
     crate::nonconformity::after_move(tx, p, &moved).await?;
     Ok(tx.record_for_update(kind, &r.id).await?)
@@ -188,6 +188,9 @@ pub async fn create(
         crate::nonconformity::check_action(store, org, &values).await?;
     }
     let found = kind_rules(store, org, kind, None, &mut values).await?;
+    if kind.key == AUDIT.key {
+        crate::internal_audit::refuse_conflicts(store, p, &values).await?;
+    }
     let mut tx = store.write(org, &p.actor()).await?;
     let r = tx.create_record(kind, values).await?;
     let r = write_found(&mut tx, r, found).await?;
@@ -220,6 +223,9 @@ pub async fn update(
     let mut values = kind.apply(&current.values, &fields, false)?;
     resolve_people(store, org, kind, &mut values).await?;
     let found = kind_rules(store, org, kind, Some(id), &mut values).await?;
+    if kind.key == AUDIT.key {
+        crate::internal_audit::refuse_conflicts(store, p, &values).await?;
+    }
     crate::nonconformity::check_action_change(&current, &values)?;
     let mut tx = store.write(org, &p.actor()).await?;
     // Fields pawl derives may have moved since `current` was read (a

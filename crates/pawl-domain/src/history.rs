@@ -165,6 +165,8 @@ const FIELDS: &[(&str, &str)] = &[
     ("url", "Link"),
     ("address", "Client address"),
     ("require_if_match", "Changes must name the version read"),
+    ("refuse_auditor_conflicts", "Auditor conflicts refused"),
+    ("allow_plan_without_root_cause", "Plans allowed before the root cause"),
     ("document_id", "Document"),
     ("number", "Version"),
     ("action_id", "Corrective action"),

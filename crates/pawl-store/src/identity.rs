@@ -19,6 +19,21 @@ pub struct Organisation {
     pub version: i64,
     /// Every change through the API must name the version it read.
     pub require_if_match: bool,
+    /// An audit whose auditors own something in its scope is refused, not
+    /// only warned about (9.2.2 c).
+    pub refuse_auditor_conflicts: bool,
+    /// A corrective-action plan may be approved before a root cause is
+    /// recorded (10.2 b); not by default.
+    pub allow_plan_without_root_cause: bool,
+}
+
+/// What a change of the organisation sets; `None` keeps the value.
+#[derive(Debug, Clone, Default)]
+pub struct OrganisationChange<'a> {
+    pub name: Option<&'a str>,
+    pub require_if_match: Option<bool>,
+    pub refuse_auditor_conflicts: Option<bool>,
+    pub allow_plan_without_root_cause: Option<bool>,
 }
 
 /// A person who can sign in. Global: one user may belong to several organisations.
@@ -81,7 +96,8 @@ pub struct Session {
     pub expires_at: String,
 }
 
-const ORG_COLUMNS: &str = "id, slug, name, created_at, version, require_if_match";
+const ORG_COLUMNS: &str =
+    "id, slug, name, created_at, version, require_if_match, refuse_auditor_conflicts, allow_plan_without_root_cause";
 const MEMBER_COLUMNS: &str = "m.id, m.user_id, u.email, m.role, m.created_at, m.updated_at, m.version";
 const TOKEN_COLUMNS: &str =
     "t.id, t.user_id, u.email, t.name, t.prefix, t.created_at, t.last_used_at, t.revoked_at, t.version";
@@ -94,6 +110,8 @@ fn org_from_row(r: &AnyRow) -> Result<Organisation, sqlx::Error> {
         created_at: r.try_get(3)?,
         version: r.try_get(4)?,
         require_if_match: r.try_get::<i64, _>(5)? != 0,
+        refuse_auditor_conflicts: r.try_get::<i64, _>(6)? != 0,
+        allow_plan_without_root_cause: r.try_get::<i64, _>(7)? != 0,
     })
 }
 
@@ -173,6 +191,8 @@ impl Store {
             created_at: now(),
             version: 1,
             require_if_match: false,
+            refuse_auditor_conflicts: false,
+            allow_plan_without_root_cause: false,
         };
         let mut tx = self.write(&org.id, actor).await?;
         let inserted =
@@ -229,7 +249,8 @@ impl Store {
     /// The organisations a person belongs to, with their role in each.
     pub async fn memberships_of_user(&self, user_id: &str) -> Result<Vec<(Organisation, Role)>, StoreError> {
         let rows = sqlx::query(
-            "SELECT o.id, o.slug, o.name, o.created_at, o.version, o.require_if_match, m.role
+            "SELECT o.id, o.slug, o.name, o.created_at, o.version, o.require_if_match, o.refuse_auditor_conflicts,
+                    o.allow_plan_without_root_cause, m.role
              FROM memberships m JOIN organisations o ON o.id = m.org_id
              WHERE m.user_id = $1 ORDER BY o.slug",
         )
@@ -238,7 +259,7 @@ impl Store {
         .await?;
         rows.iter()
             .map(|r| {
-                let role: String = r.try_get(6)?;
+                let role: String = r.try_get(8)?;
                 Ok((org_from_row(r)?, role_of(&role)?))
             })
             .collect()
@@ -430,15 +451,17 @@ impl OrgReader<'_> {
 }
 
 impl AuditedTx {
-    /// Renames the organisation and sets whether it requires If-Match;
-    /// what is `None` keeps its value.
+    /// Renames the organisation and sets its choices (If-Match required,
+    /// auditor conflicts refused, plans before root causes allowed).
     pub async fn update_organisation(
         &mut self,
-        name: Option<&str>,
-        require_if_match: Option<bool>,
+        change: &OrganisationChange<'_>,
         expected_version: Option<i64>,
     ) -> Result<Organisation, StoreError> {
-        let name = name.map(|n| pawl_domain::identity::parse_name("name", n)).transpose()?;
+        let name = change
+            .name
+            .map(|n| pawl_domain::identity::parse_name("name", n))
+            .transpose()?;
         let sql = format!("SELECT {ORG_COLUMNS} FROM organisations WHERE id = $1");
         let row = sqlx::query(&sql)
             .bind(&self.org_id)
@@ -452,18 +475,27 @@ impl AuditedTx {
         check_version("organisation", before.version, expected_version)?;
         let after = Organisation {
             name: name.unwrap_or_else(|| before.name.clone()),
-            require_if_match: require_if_match.unwrap_or(before.require_if_match),
+            require_if_match: change.require_if_match.unwrap_or(before.require_if_match),
+            refuse_auditor_conflicts: change
+                .refuse_auditor_conflicts
+                .unwrap_or(before.refuse_auditor_conflicts),
+            allow_plan_without_root_cause: change
+                .allow_plan_without_root_cause
+                .unwrap_or(before.allow_plan_without_root_cause),
             version: before.version + 1,
             ..before.clone()
         };
         sqlx::query(
-            "UPDATE organisations SET name = $1, require_if_match = $2, version = $3 WHERE id = $4 AND version = $5",
+            "UPDATE organisations SET name = $1, require_if_match = $2, refuse_auditor_conflicts = $6,
+                allow_plan_without_root_cause = $7, version = $3 WHERE id = $4 AND version = $5",
         )
         .bind(&after.name)
         .bind(i64::from(after.require_if_match))
         .bind(after.version)
         .bind(&self.org_id)
         .bind(before.version)
+        .bind(i64::from(after.refuse_auditor_conflicts))
+        .bind(i64::from(after.allow_plan_without_root_cause))
         .execute(&mut *self.tx)
         .await?;
         self.record("update", "organisation", &after.id.clone(), Some(&before), Some(&after))

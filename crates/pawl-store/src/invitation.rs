@@ -89,6 +89,8 @@ fn with_org(r: &AnyRow) -> Result<(Invitation, Organisation), StoreError> {
             created_at: r.try_get(13)?,
             version: r.try_get(14)?,
             require_if_match: r.try_get::<i64, _>(15)? != 0,
+            refuse_auditor_conflicts: r.try_get::<i64, _>(16)? != 0,
+            allow_plan_without_root_cause: r.try_get::<i64, _>(17)? != 0,
         },
     ))
 }
@@ -115,7 +117,8 @@ impl Store {
     /// the person who signed in with it, never for anyone else.
     pub async fn invitations_to(&self, email: &str) -> Result<Vec<(Invitation, Organisation)>, StoreError> {
         let rows = sqlx::query(&format!(
-            "SELECT {COLUMNS}, o.id, o.slug, o.name, o.created_at, o.version, o.require_if_match FROM invitations i {WITH_ORG}
+            "SELECT {COLUMNS}, o.id, o.slug, o.name, o.created_at, o.version, o.require_if_match,
+                o.refuse_auditor_conflicts, o.allow_plan_without_root_cause FROM invitations i {WITH_ORG}
              WHERE i.email = $1 AND i.answer IS NULL AND i.expires_at > $2 ORDER BY o.name, i.id"
         ))
         .bind(email)
@@ -131,7 +134,8 @@ impl Store {
         token_hash: &str,
     ) -> Result<Option<(Invitation, Organisation)>, StoreError> {
         let row = sqlx::query(&format!(
-            "SELECT {COLUMNS}, o.id, o.slug, o.name, o.created_at, o.version, o.require_if_match FROM invitations i {WITH_ORG}
+            "SELECT {COLUMNS}, o.id, o.slug, o.name, o.created_at, o.version, o.require_if_match,
+                o.refuse_auditor_conflicts, o.allow_plan_without_root_cause FROM invitations i {WITH_ORG}
              WHERE i.token_hash = $1"
         ))
         .bind(token_hash)

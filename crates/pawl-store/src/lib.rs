@@ -38,7 +38,7 @@ pub use document::{
 };
 pub use engine::Engine;
 pub use error::StoreError;
-pub use identity::{ApiToken, Member, NewMember, Organisation, Session, TokenOwner, User};
+pub use identity::{ApiToken, Member, NewMember, Organisation, OrganisationChange, Session, TokenOwner, User};
 pub use internal_audit::{ChecklistItem, Owned};
 pub use invitation::{Answer, Invitation};
 pub use link::{Link, RecordName, WorkItem};

@@ -49,6 +49,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "document obligations",
         include_str!("migrations/0017_document_obligations.sql"),
     ),
+    (18, "audit choices", include_str!("migrations/0018_audit_choices.sql")),
 ];
 
 /// The migration that creates the full-text index, whose SQL is the one

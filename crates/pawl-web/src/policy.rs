@@ -234,6 +234,7 @@ pub const ROUTES: &[(&str, &str, Rule)] = &[
     ("GET", "/audits/{id}/report.xlsx", Needs(ReadIsms)),
     ("GET", "/audit-programmes/{id}/coverage", Needs(ReadIsms)),
     ("GET", "/nonconformities/{id}/root-cause", Needs(ReadIsms)),
+    ("GET", "/ageing", Needs(ReadIsms)),
     ("POST", "/nonconformities/{id}/root-cause", Needs(WriteIsms)),
     ("GET", "/corrective-actions/{id}/verify", Needs(ReadIsms)),
     ("POST", "/corrective-actions/{id}/verify", Needs(RecordAuditResults)),

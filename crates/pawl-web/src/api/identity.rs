@@ -25,6 +25,12 @@ pub struct OrganisationOut {
     pub version: i64,
     /// Every change through the API must send `If-Match`.
     pub require_if_match: bool,
+    /// An audit whose lead auditor or team owns a control or document in
+    /// its scope is refused, not only warned about (9.2.2 c).
+    pub refuse_auditor_conflicts: bool,
+    /// A corrective-action plan may be approved before the root cause is
+    /// recorded (10.2 b); false by default.
+    pub allow_plan_without_root_cause: bool,
 }
 
 impl From<Organisation> for OrganisationOut {
@@ -36,6 +42,8 @@ impl From<Organisation> for OrganisationOut {
             created_at: o.created_at,
             version: o.version,
             require_if_match: o.require_if_match,
+            refuse_auditor_conflicts: o.refuse_auditor_conflicts,
+            allow_plan_without_root_cause: o.allow_plan_without_root_cause,
         }
     }
 }
@@ -47,6 +55,10 @@ pub struct OrganisationPatch {
     /// When true, every change through the API must send `If-Match` with
     /// the ETag it read; one without gets 428.
     pub require_if_match: Option<bool>,
+    /// When true, an audit whose auditors own something in its scope is refused.
+    pub refuse_auditor_conflicts: Option<bool>,
+    /// When true, a corrective-action plan may be approved before the root cause is recorded.
+    pub allow_plan_without_root_cause: Option<bool>,
 }
 
 /// The caller's organisation.
@@ -71,7 +83,15 @@ pub async fn organisation_patch(
     let expected = if_match(&headers, &p.organisation)?;
     let mut tx = s.app.store.write(&p.organisation.id, &p.actor()).await?;
     let org = tx
-        .update_organisation(body.name.as_deref(), body.require_if_match, expected)
+        .update_organisation(
+            &pawl_store::OrganisationChange {
+                name: body.name.as_deref(),
+                require_if_match: body.require_if_match,
+                refuse_auditor_conflicts: body.refuse_auditor_conflicts,
+                allow_plan_without_root_cause: body.allow_plan_without_root_cause,
+            },
+            expected,
+        )
         .await?;
     tx.commit().await?;
     Ok((with_etag(org.version), axum::Json(OrganisationOut::from(org))))

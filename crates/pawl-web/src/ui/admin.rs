@@ -228,13 +228,23 @@ pub struct OrgForm {
     version: Option<i64>,
     /// A ticked box sends "on"; an unticked one sends nothing.
     require_if_match: Option<String>,
+    refuse_auditor_conflicts: Option<String>,
+    allow_plan_without_root_cause: Option<String>,
 }
 
 pub async fn organisation_save(State(s): State<AppState>, Auth(p): Auth, Form(f): Form<OrgForm>) -> PageResult {
     let result: Result<Organisation, ApiError> = async {
         let mut tx = s.app.store.write(&p.organisation.id, &p.actor()).await?;
         let org = tx
-            .update_organisation(Some(&f.name), Some(f.require_if_match.is_some()), f.version)
+            .update_organisation(
+                &pawl_store::OrganisationChange {
+                    name: Some(&f.name),
+                    require_if_match: Some(f.require_if_match.is_some()),
+                    refuse_auditor_conflicts: Some(f.refuse_auditor_conflicts.is_some()),
+                    allow_plan_without_root_cause: Some(f.allow_plan_without_root_cause.is_some()),
+                },
+                f.version,
+            )
             .await?;
         tx.commit().await?;
         Ok(org)

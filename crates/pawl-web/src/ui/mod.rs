@@ -292,7 +292,7 @@ impl Shell {
             },
             NavGroup {
                 title: "Act",
-                items: vec![],
+                items: vec![item("ageing", "Ageing and overdue", "/ageing")],
             },
             NavGroup {
                 title: "Catalog",

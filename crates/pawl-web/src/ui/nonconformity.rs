@@ -33,6 +33,7 @@ pub fn routes(router: Router<AppState>) -> Router<AppState> {
             get(root_cause).post(save_root_cause),
         )
         .route("/corrective-actions/{id}/verify", get(verify_form).post(verify))
+        .route("/ageing", get(ageing))
 }
 
 fn text(r: &Record, field: &str) -> String {
@@ -612,4 +613,26 @@ mod tests {
         bad.push(("fault_tree".into(), "Top\n  Child".into()));
         assert_eq!(analysis_of(&bad).unwrap_err().field, "fault_tree");
     }
+}
+
+#[derive(Template)]
+#[template(path = "nonconformity_ageing.html")]
+struct AgeingPage {
+    shell: Shell,
+    today: String,
+    nonconformities: Vec<pawl_store::AgeBucket>,
+    actions: Vec<pawl_store::AgeBucket>,
+}
+
+/// How long nonconformities and corrective actions have been open, and
+/// which are overdue: the lists are the registers filtered.
+async fn ageing(State(s): State<AppState>, Auth(p): Auth) -> PageResult {
+    let today = time::OffsetDateTime::now_utc().date();
+    let (nonconformities, actions) = s.app.store.org(&p.organisation.id).ageing(today).await?;
+    Ok(render(&AgeingPage {
+        shell: Shell::new(&s, &p, "ageing").await?,
+        today: today.to_string(),
+        nonconformities,
+        actions,
+    }))
 }

@@ -85,9 +85,15 @@ async fn chain_of_ten(db: &TestDb) -> (Store, String) {
         .unwrap();
     for i in 0..9 {
         let mut tx = store.write(&org.id, &Actor::system("t")).await.unwrap();
-        tx.update_organisation(Some(&format!("Acme {i}")), None, None)
-            .await
-            .unwrap();
+        tx.update_organisation(
+            &pawl_store::OrganisationChange {
+                name: Some(&format!("Acme {i}")),
+                ..Default::default()
+            },
+            None,
+        )
+        .await
+        .unwrap();
         tx.commit().await.unwrap();
     }
     assert_eq!(
@@ -195,7 +201,7 @@ on_both_engines! {
             tokio::spawn(async move {
                 for i in 0..60 {
                     let mut tx = store.write(&org, &Actor::system("writer")).await.unwrap();
-                    tx.update_organisation(Some(&format!("Acme {i}")), None, None).await.unwrap();
+                    tx.update_organisation(&pawl_store::OrganisationChange { name: Some(&format!("Acme {i}")), ..Default::default() }, None).await.unwrap();
                     tx.commit().await.unwrap();
                 }
             })

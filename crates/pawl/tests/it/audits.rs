@@ -62,6 +62,12 @@ on_both_engines! {
         let warnings = objectivity["warnings"].as_array().unwrap();
         assert_eq!(warnings.len(), 1, "{objectivity}");
         assert!(warnings[0].as_str().unwrap().contains("tom@example.com owns the applied control"), "{objectivity}");
+        // An organisation may choose to refuse such an audit rather than warn.
+        ok(&app, &admin, Method::PATCH, "/api/v1/organisation", Some(json!({"refuse_auditor_conflicts": true}))).await;
+        let (status, p) = send(&app, &admin, Method::PATCH, &format!("/api/v1/audits/{id}"), Some(json!({"scope": "IT operations and backups"}))).await;
+        assert_eq!(status, 403, "{p}");
+        assert!(p["detail"].as_str().unwrap().contains("tom@example.com owns the applied control"), "{p}");
+        ok(&app, &admin, Method::PATCH, "/api/v1/organisation", Some(json!({"refuse_auditor_conflicts": false}))).await;
 
         let (status, _) = send(&app, &tom, Method::POST, "/api/v1/findings", Some(json!({
             "audit_id": "AUD-0001", "finding_type": "observation", "title": "t", "description": "d"}))).await;

@@ -151,6 +151,24 @@ on_both_engines! {
 }
 
 on_both_engines! {
+    async fn an_organisation_may_allow_a_plan_before_the_root_cause(engine: Engine) {
+        let app = spawn_app(engine).await;
+        let admin = app.admin_token.clone();
+        let nc = ok(&app, &admin, Method::POST, "/api/v1/nonconformities", Some(json!({"title": "Badge lost", "source": "self_identified",
+            "severity": "minor", "description": "d"}))).await;
+        let id = nc["id"].as_str().unwrap();
+        ok(&app, &admin, Method::POST, "/api/v1/corrective-actions", Some(json!({"nonconformity_id": id, "description": "Cancel the badge",
+            "effectiveness_criteria": "Badge refused at the door"}))).await;
+        let transitions = format!("/api/v1/nonconformities/{id}/transitions");
+        let (status, _) = send(&app, &admin, Method::POST, &transitions, Some(json!({"to": "actioned"}))).await;
+        assert_eq!(status, 403, "not by default");
+        let org = ok(&app, &admin, Method::PATCH, "/api/v1/organisation", Some(json!({"allow_plan_without_root_cause": true}))).await;
+        assert_eq!(org["allow_plan_without_root_cause"], true);
+        ok(&app, &admin, Method::POST, &transitions, Some(json!({"to": "actioned"}))).await;
+    }
+}
+
+on_both_engines! {
     async fn open_nonconformities_and_actions_age_in_bands(engine: Engine) {
         let app = spawn_app(engine).await;
         let admin = app.admin_token.clone();
@@ -164,6 +182,9 @@ on_both_engines! {
             .map(|b| (b["band"].as_str().unwrap().to_owned(), b["open"].as_i64().unwrap(), b["overdue"].as_i64().unwrap())).collect();
         assert_eq!(bands, [("0-30 days".into(), 1, 0), ("31-90 days".into(), 0, 0), ("91-180 days".into(), 1, 1), ("over 180 days".into(), 0, 0)]);
         assert_eq!(ageing["corrective_actions"][0]["open"], 0);
+        let (c, _) = app.signed_in(crate::harness::ADMIN_EMAIL).await;
+        let page = c.get(app.url("/ageing")).send().await.unwrap().text().await.unwrap();
+        assert!(page.contains("91-180 days") && page.contains("The overdue nonconformities"), "{page}");
     }
 }
 
