@@ -33,13 +33,6 @@ pub const MAX_CONTENT: usize = 500_000;
 /// with it: who must read it, by role or member.
 pub struct Audiences(Vec<(String, Option<String>)>);
 
-fn text_of(values: &[Value], field: &str) -> String {
-    DOCUMENT
-        .index_of(field)
-        .map(|i| values[i].display())
-        .unwrap_or_default()
-}
-
 fn set_text(values: &mut [Value], field: &str, text: String) {
     if let Some(i) = DOCUMENT.index_of(field) {
         values[i] = Value::Text(text);
@@ -50,7 +43,7 @@ fn set_text(values: &mut [Value], field: &str, text: String) {
 /// its clause and control lists; returns its audience as members.
 pub async fn check(store: &Store, org_id: &str, id: Option<&str>, values: &mut [Value]) -> Result<Audiences, AppError> {
     let mut p = Problems::default();
-    let level = Level::parse(&text_of(values, "level"));
+    let level = Level::parse(&DOCUMENT.text(values, "level"));
     let parent_id = match DOCUMENT.index_of("parent_id").map(|i| &values[i]) {
         Some(Value::OptText(Some(id))) => Some(id.clone()),
         _ => None,
@@ -74,21 +67,21 @@ pub async fn check(store: &Store, org_id: &str, id: Option<&str>, values: &mut [
         if parent_id.is_none() || parent.is_some() {
             let named = parent.as_ref().map(|r| {
                 (
-                    Level::parse(&text_of(&r.values, "level")).unwrap_or(Level::Policy),
+                    Level::parse(&DOCUMENT.text(&r.values, "level")).unwrap_or(Level::Policy),
                     r.title(),
                 )
             });
             p.take(doc::check_parent(level, named.as_ref().map(|(l, t)| (*l, t.as_str()))));
         }
     }
-    if let Some(ids) = p.take(doc::parse_clauses(&text_of(values, "clauses"))) {
+    if let Some(ids) = p.take(doc::parse_clauses(&DOCUMENT.text(values, "clauses"))) {
         set_text(values, "clauses", ids.join(", "));
     }
-    if let Some(ids) = p.take(doc::parse_annex_a(&text_of(values, "annex_a"))) {
+    if let Some(ids) = p.take(doc::parse_annex_a(&DOCUMENT.text(values, "annex_a"))) {
         set_text(values, "annex_a", ids.join(", "));
     }
     let mut audience = Vec::new();
-    if let Some(entries) = p.take(doc::parse_audience(&text_of(values, "audience"))) {
+    if let Some(entries) = p.take(doc::parse_audience(&DOCUMENT.text(values, "audience"))) {
         let mut missing = Vec::new();
         for e in entries {
             match e {
@@ -1004,7 +997,7 @@ pub async fn import_markdown(
                     None => match reader.find_record(DOCUMENT.key, p).await {
                         Ok(Some(id)) => match reader.record(&DOCUMENT, &id).await {
                             Ok(r) => Some((
-                                Level::parse(&text_of(&r.values, "level")).unwrap_or(Level::Policy),
+                                Level::parse(&DOCUMENT.text(&r.values, "level")).unwrap_or(Level::Policy),
                                 r.title(),
                                 Some(id),
                             )),
@@ -1088,7 +1081,7 @@ pub async fn import_markdown(
             }]
         };
         let mut values = crate::register::new_values(&DOCUMENT, &input).map_err(|e| problem(e.into()))?;
-        let owner = text_of(&values, "owner");
+        let owner = DOCUMENT.text(&values, "owner");
         let (user_id, name) = crate::risk::resolve_owner(store, org_id, &owner)
             .await
             .map_err(problem)?;

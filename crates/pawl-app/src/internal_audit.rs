@@ -12,23 +12,15 @@ use pawl_domain::Problems;
 use pawl_store::{AuditedTx, ChecklistItem, ListQuery, Record, Store};
 use serde::Serialize;
 
-fn text(kind: &pawl_domain::register::Kind, values: &[Value], field: &str) -> String {
-    kind.index_of(field).map(|i| values[i].display()).unwrap_or_default()
-}
-
-fn list(text: &str) -> Vec<String> {
-    text.split(", ").filter(|s| !s.is_empty()).map(str::to_owned).collect()
-}
-
 /// Normalises a record's clause and control lists against the catalog.
 fn normalise(kind: &pawl_domain::register::Kind, values: &mut [Value]) -> Result<(), AppError> {
     let mut p = Problems::default();
-    if let Some(ids) = p.take(parse_clauses(&text(kind, values, "clauses"))) {
+    if let Some(ids) = p.take(parse_clauses(&kind.text(values, "clauses"))) {
         if let Some(i) = kind.index_of("clauses") {
             values[i] = Value::Text(ids.join(", "));
         }
     }
-    if let Some(ids) = p.take(parse_annex_a(&text(kind, values, "annex_a"))) {
+    if let Some(ids) = p.take(parse_annex_a(&kind.text(values, "annex_a"))) {
         if let Some(i) = kind.index_of("annex_a") {
             values[i] = Value::Text(ids.join(", "));
         }
@@ -40,8 +32,8 @@ fn normalise(kind: &pawl_domain::register::Kind, values: &mut [Value]) -> Result
 pub fn check_audit(values: &mut [Value]) -> Result<Vec<(String, String)>, AppError> {
     normalise(&AUDIT, values)?;
     Ok(checklist(
-        &list(&text(&AUDIT, values, "clauses")),
-        &list(&text(&AUDIT, values, "annex_a")),
+        &AUDIT.list(values, "clauses"),
+        &AUDIT.list(values, "annex_a"),
     ))
 }
 
@@ -54,17 +46,17 @@ pub fn check_finding(values: &mut [Value]) -> Result<(), AppError> {
 /// transaction, linked both ways: the finding names it and it is derived
 /// from the finding (10.2 a).
 pub async fn open_nonconformity(tx: &mut AuditedTx, finding: &Record) -> Result<(), AppError> {
-    let Some(severity) = ia::opens_nonconformity(&text(&FINDING, &finding.values, "finding_type")) else {
+    let Some(severity) = ia::opens_nonconformity(&FINDING.text(&finding.values, "finding_type")) else {
         return Ok(());
     };
-    let audit_id = text(&FINDING, &finding.values, "audit_id");
+    let audit_id = FINDING.text(&finding.values, "audit_id");
     let audit = tx.record_for_update(&AUDIT, &audit_id).await?;
     let mut values = NONCONFORMITY.empty();
-    let description = match text(&FINDING, &finding.values, "evidence") {
-        e if e.is_empty() => text(&FINDING, &finding.values, "description"),
+    let description = match FINDING.text(&finding.values, "evidence") {
+        e if e.is_empty() => FINDING.text(&finding.values, "description"),
         e => format!(
             "{}\n\nAudit evidence: {e}",
-            text(&FINDING, &finding.values, "description")
+            FINDING.text(&finding.values, "description")
         ),
     };
     let set = |values: &mut [Value], field: &str, v: Value| {
@@ -75,12 +67,12 @@ pub async fn open_nonconformity(tx: &mut AuditedTx, finding: &Record) -> Result<
     set(
         &mut values,
         "title",
-        Value::Text(text(&FINDING, &finding.values, "title")),
+        Value::Text(FINDING.text(&finding.values, "title")),
     );
     set(
         &mut values,
         "source",
-        Value::Text(ia::source_of(&text(&AUDIT, &audit.values, "audit_type")).into()),
+        Value::Text(ia::source_of(&AUDIT.text(&audit.values, "audit_type")).into()),
     );
     set(
         &mut values,
@@ -91,12 +83,12 @@ pub async fn open_nonconformity(tx: &mut AuditedTx, finding: &Record) -> Result<
     set(
         &mut values,
         "clauses",
-        Value::Text(text(&FINDING, &finding.values, "clauses")),
+        Value::Text(FINDING.text(&finding.values, "clauses")),
     );
     set(
         &mut values,
         "annex_a",
-        Value::Text(text(&FINDING, &finding.values, "annex_a")),
+        Value::Text(FINDING.text(&finding.values, "annex_a")),
     );
     let keys = crate::nonconformity::check(&mut values)?;
     let nc = tx.create_record(&NONCONFORMITY, values).await?;
@@ -224,8 +216,8 @@ pub async fn coverage(store: &Store, org_id: &str, programme_id: &str) -> Result
         .map(|a| {
             (
                 a.reference.clone().unwrap_or_default(),
-                list(&text(&AUDIT, &a.values, "clauses")),
-                list(&text(&AUDIT, &a.values, "annex_a")),
+                AUDIT.list(&a.values, "clauses"),
+                AUDIT.list(&a.values, "annex_a"),
             )
         })
         .collect();
@@ -244,12 +236,7 @@ pub async fn coverage(store: &Store, org_id: &str, programme_id: &str) -> Result
     Ok(Coverage {
         audits: audits
             .iter()
-            .map(|a| {
-                (
-                    a.reference.clone().unwrap_or_default(),
-                    text(&AUDIT, &a.values, "title"),
-                )
-            })
+            .map(|a| (a.reference.clone().unwrap_or_default(), AUDIT.text(&a.values, "title")))
             .collect(),
         uncovered: rows
             .iter()
@@ -289,13 +276,13 @@ async fn objectivity_of(store: &Store, org_id: &str, values: &[Value]) -> Result
     if let Some(Value::Person { user_id: Some(id), .. }) = AUDIT.index_of("lead_auditor").map(|i| &values[i]) {
         auditors.push(id.clone());
     }
-    for name in text(&AUDIT, values, "team").split(',').map(str::trim) {
+    for name in AUDIT.text(values, "team").split(',').map(str::trim) {
         if let Ok((Some(id), _)) = crate::risk::resolve_owner(store, org_id, name).await {
             auditors.push(id);
         }
     }
-    let clauses = list(&text(&AUDIT, values, "clauses"));
-    let annex = list(&text(&AUDIT, values, "annex_a"));
+    let clauses = AUDIT.list(values, "clauses");
+    let annex = AUDIT.list(values, "annex_a");
     let owned = store.org(org_id).owned_by(&auditors).await?;
     Ok(owned
         .into_iter()

@@ -22,14 +22,6 @@ fn today() -> time::Date {
     time::OffsetDateTime::now_utc().date()
 }
 
-fn text(kind: &pawl_domain::register::Kind, values: &[Value], field: &str) -> String {
-    kind.index_of(field).map(|i| values[i].display()).unwrap_or_default()
-}
-
-fn list(text: &str) -> Vec<String> {
-    text.split(", ").filter(|s| !s.is_empty()).map(str::to_owned).collect()
-}
-
 /// Checks a nonconformity's values: its clauses and controls against the
 /// catalog (normalised), found today when no date is given. Returns the
 /// keys it recurs on, written with it.
@@ -40,37 +32,37 @@ pub fn check(values: &mut [Value]) -> Result<RecurrenceKeys, AppError> {
             values[i] = v;
         }
     };
-    if let Some(ids) = p.take(parse_clauses(&text(&NONCONFORMITY, values, "clauses"))) {
+    if let Some(ids) = p.take(parse_clauses(&NONCONFORMITY.text(values, "clauses"))) {
         set(values, "clauses", Value::Text(ids.join(", ")));
     }
-    if let Some(ids) = p.take(parse_annex_a(&text(&NONCONFORMITY, values, "annex_a"))) {
+    if let Some(ids) = p.take(parse_annex_a(&NONCONFORMITY.text(values, "annex_a"))) {
         set(values, "annex_a", Value::Text(ids.join(", ")));
     }
     p.finish()?;
-    if text(&NONCONFORMITY, values, "detected_on").is_empty() {
+    if NONCONFORMITY.text(values, "detected_on").is_empty() {
         set(values, "detected_on", Value::OptText(Some(today().to_string())));
     }
     Ok(keys_of(values))
 }
 
 fn keys_of(values: &[Value]) -> RecurrenceKeys {
-    let detected = text(&NONCONFORMITY, values, "detected_on");
+    let detected = NONCONFORMITY.text(values, "detected_on");
     let day = time::Date::parse(&detected, &time::format_description::well_known::Iso8601::DATE).unwrap_or(today());
     RecurrenceKeys {
         detected_on: day.to_string(),
         window_start: (day - time::Duration::days(RECURRENCE_DAYS)).to_string(),
         window_end: (day + time::Duration::days(RECURRENCE_DAYS)).to_string(),
         keys: recurrence_keys(
-            &list(&text(&NONCONFORMITY, values, "clauses")),
-            &list(&text(&NONCONFORMITY, values, "annex_a")),
-            &text(&NONCONFORMITY, values, "root_cause_category"),
+            &NONCONFORMITY.list(values, "clauses"),
+            &NONCONFORMITY.list(values, "annex_a"),
+            &NONCONFORMITY.text(values, "root_cause_category"),
         ),
     }
 }
 
 /// A corrective action is planned for a nonconformity still open to it.
 pub async fn check_action(store: &Store, org_id: &str, values: &[Value]) -> Result<(), AppError> {
-    let nc = text(&CORRECTIVE_ACTION, values, "nonconformity_id");
+    let nc = CORRECTIVE_ACTION.text(values, "nonconformity_id");
     if nc.is_empty() {
         return Ok(());
     }
@@ -102,7 +94,7 @@ pub fn check_action_change(current: &Record, values: &[Value]) -> Result<(), App
     }
     let mut p = Problems::default();
     for field in ["effectiveness_criteria", "verify_not_before"] {
-        if text(&CORRECTIVE_ACTION, &current.values, field) != text(&CORRECTIVE_ACTION, values, field) {
+        if CORRECTIVE_ACTION.text(&current.values, field) != CORRECTIVE_ACTION.text(values, field) {
             p.push(
                 field,
                 "fixed once the action is implemented: its verifier judges it by this; move it back to in progress to change it",
@@ -122,8 +114,8 @@ pub async fn check_move(tx: &mut AuditedTx, org: &Organisation, r: &Record, to: 
         let live: Vec<&(String, String)> = actions.iter().filter(|(_, s)| s != "not_effective").collect();
         match to {
             "actioned" => {
-                let no_cause = text(&NONCONFORMITY, &r.values, "root_cause").is_empty()
-                    || text(&NONCONFORMITY, &r.values, "root_cause_category").is_empty();
+                let no_cause = NONCONFORMITY.text(&r.values, "root_cause").is_empty()
+                    || NONCONFORMITY.text(&r.values, "root_cause_category").is_empty();
                 if no_cause && !org.allow_plan_without_root_cause {
                     return Err(AppError::Refused(format!(
                         "{} has no root cause recorded (a statement and its category); analyse it first (5 whys, fishbone, fault tree or barrier analysis) so that the actions remove the cause, not the symptom (10.2 b)",
@@ -177,7 +169,7 @@ pub async fn check_move(tx: &mut AuditedTx, org: &Organisation, r: &Record, to: 
     }
     if r.kind.key == CORRECTIVE_ACTION.key
         && to == "implemented"
-        && text(&CORRECTIVE_ACTION, &r.values, "completion_evidence").is_empty()
+        && CORRECTIVE_ACTION.text(&r.values, "completion_evidence").is_empty()
     {
         return Err(pawl_domain::DomainError::field(
             "completion_evidence",
@@ -266,7 +258,7 @@ pub async fn verify(
         _ => None,
     };
     let day = today().to_string();
-    let not_before = text(&CORRECTIVE_ACTION, &action.values, "verify_not_before");
+    let not_before = CORRECTIVE_ACTION.text(&action.values, "verify_not_before");
     check_verification(
         action.status.as_deref().unwrap_or(""),
         &p.user_id,
@@ -289,7 +281,7 @@ pub async fn verify(
         .await?;
     let moved = tx.force_status(&CORRECTIVE_ACTION, action_id, result.as_str()).await?;
     if result == Effectiveness::NotEffective {
-        let nc = text(&CORRECTIVE_ACTION, &action.values, "nonconformity_id");
+        let nc = CORRECTIVE_ACTION.text(&action.values, "nonconformity_id");
         tx.force_status(&NONCONFORMITY, &nc, "reopened").await?;
     }
     tx.commit().await?;

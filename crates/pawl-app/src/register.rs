@@ -5,7 +5,7 @@
 //! API, the UI and the CLI all come through here (clause 7.5.3).
 
 use crate::{AppError, Principal};
-use pawl_domain::register::{FieldKind, Kind, Value, AUDIT, CORRECTIVE_ACTION, DOCUMENT, FINDING, NONCONFORMITY};
+use pawl_domain::register::{FieldKind, Kind, Value, DOCUMENT};
 use pawl_domain::{DomainError, Problems};
 use pawl_store::{Link, ListQuery, Page, Record, RecordFilter, Store, WorkItem};
 use serde_json::{Map, Value as Json};
@@ -62,35 +62,71 @@ enum Found {
     NewFinding,
 }
 
-/// The checks a kind adds to its values (a document's parent, clauses and
-/// audience; a nonconformity's clauses and controls), and what they found.
+/// The one place where a kind adds checks to a new or changed record's
+/// values (`current` is the stored record of a change), and what they found
+/// to write with it. `p` is None for system callers such as the demo, whom
+/// the organisation's own choices do not bind.
 async fn kind_rules(
     store: &Store,
     org_id: &str,
+    p: Option<&Principal>,
     kind: &Kind,
-    id: Option<&str>,
+    current: Option<&Record>,
     values: &mut [Value],
 ) -> Result<Found, AppError> {
-    if kind.key == DOCUMENT.key {
-        return Ok(Found::Audience(
-            crate::document::check(store, org_id, id, values).await?,
-        ));
-    }
-    if kind.key == NONCONFORMITY.key {
-        return Ok(Found::Recurrence(crate::nonconformity::check(values)?));
-    }
-    if kind.key == AUDIT.key {
-        return Ok(Found::Checklist(crate::internal_audit::check_audit(values)?));
-    }
-    if kind.key == FINDING.key {
-        crate::internal_audit::check_finding(values)?;
-        return Ok(if id.is_none() {
-            Found::NewFinding
-        } else {
+    Ok(match kind.key {
+        "document" => {
+            Found::Audience(crate::document::check(store, org_id, current.map(|r| r.id.as_str()), values).await?)
+        }
+        "nonconformity" => Found::Recurrence(crate::nonconformity::check(values)?),
+        "corrective_action" => {
+            match current {
+                // Planned only for a nonconformity still open to it.
+                None => crate::nonconformity::check_action(store, org_id, values).await?,
+                Some(c) => crate::nonconformity::check_action_change(c, values)?,
+            }
             Found::Nothing
-        });
+        }
+        "audit" => {
+            let checklist = crate::internal_audit::check_audit(values)?;
+            if let Some(p) = p {
+                crate::internal_audit::refuse_conflicts(store, p, values).await?;
+            }
+            Found::Checklist(checklist)
+        }
+        "finding" => {
+            crate::internal_audit::check_finding(values)?;
+            if current.is_none() {
+                Found::NewFinding
+            } else {
+                Found::Nothing
+            }
+        }
+        _ => Found::Nothing,
+    })
+}
+
+/// What a kind checks before one of its records is retired, and keeps in
+/// step after, in the retiring transaction.
+async fn retire_rules(tx: &mut pawl_store::AuditedTx, r: &Record, done: bool) -> Result<(), AppError> {
+    match (r.kind.key, done) {
+        ("document", false) => crate::document::check_retire(tx, r).await?,
+        ("document", true) => tx.refresh_obligations(Some(&r.id), None).await?,
+        ("nonconformity", false) => {
+            let actions = tx.action_states(&r.id).await?;
+            if !actions.is_empty() {
+                let names: Vec<&str> = actions.iter().map(|(a, _)| a.as_str()).collect();
+                return Err(AppError::Store(pawl_store::StoreError::Conflict(format!(
+                    "{} has corrective actions; retire them first: {}",
+                    r.title(),
+                    names.join(", ")
+                ))));
+            }
+        }
+        ("nonconformity", true) => tx.set_recurrence_keys(&r.id, None).await?,
+        _ => {}
     }
-    Ok(Found::Nothing)
+    Ok(())
 }
 
 /// Writes what the kind's rules found; the record as it then stands, since
@@ -164,7 +200,7 @@ pub async fn create_as(
     let mut values = new_values(kind, &input)?;
     default_owner(kind, &mut values, &actor.name);
     resolve_people(store, org_id, kind, &mut values).await?;
-    let found = kind_rules(store, org_id, kind, None, &mut values).await?;
+    let found = kind_rules(store, org_id, None, kind, None, &mut values).await?;
     let mut tx = store.write(org_id, actor).await?;
     let r = tx.create_record(kind, values).await?;
     let r = write_found(&mut tx, r, found).await?;
@@ -183,14 +219,7 @@ pub async fn create(
     default_owner(kind, &mut values, &p.email);
     resolve_people(store, org, kind, &mut values).await?;
     may_change(store, p, kind, &values).await?;
-    if kind.key == CORRECTIVE_ACTION.key {
-        // Planned only for a nonconformity still open to it.
-        crate::nonconformity::check_action(store, org, &values).await?;
-    }
-    let found = kind_rules(store, org, kind, None, &mut values).await?;
-    if kind.key == AUDIT.key {
-        crate::internal_audit::refuse_conflicts(store, p, &values).await?;
-    }
+    let found = kind_rules(store, org, Some(p), kind, None, &mut values).await?;
     let mut tx = store.write(org, &p.actor()).await?;
     let r = tx.create_record(kind, values).await?;
     let r = write_found(&mut tx, r, found).await?;
@@ -222,11 +251,7 @@ pub async fn update(
     may_change(store, p, kind, &current.values).await?;
     let mut values = kind.apply(&current.values, &fields, false)?;
     resolve_people(store, org, kind, &mut values).await?;
-    let found = kind_rules(store, org, kind, Some(id), &mut values).await?;
-    if kind.key == AUDIT.key {
-        crate::internal_audit::refuse_conflicts(store, p, &values).await?;
-    }
-    crate::nonconformity::check_action_change(&current, &values)?;
+    let found = kind_rules(store, org, Some(p), kind, Some(&current), &mut values).await?;
     let mut tx = store.write(org, &p.actor()).await?;
     // Fields pawl derives may have moved since `current` was read (a
     // recurrence flag set by another nonconformity): keep them as stored.
@@ -290,27 +315,9 @@ pub async fn retire(
     let current = store.org(org).record(kind, id).await?;
     may_change(store, p, kind, &current.values).await?;
     let mut tx = store.write(org, &p.actor()).await?;
-    if kind.key == DOCUMENT.key {
-        crate::document::check_retire(&mut tx, &current).await?;
-    }
-    if kind.key == NONCONFORMITY.key {
-        let actions = tx.action_states(id).await?;
-        if !actions.is_empty() {
-            let names: Vec<&str> = actions.iter().map(|(r, _)| r.as_str()).collect();
-            return Err(AppError::Store(pawl_store::StoreError::Conflict(format!(
-                "{} has corrective actions; retire them first: {}",
-                current.title(),
-                names.join(", ")
-            ))));
-        }
-    }
+    retire_rules(&mut tx, &current, false).await?;
     let r = tx.retire_record(kind, id, expected).await?;
-    if kind.key == DOCUMENT.key {
-        tx.refresh_obligations(Some(id), None).await?;
-    }
-    if kind.key == NONCONFORMITY.key {
-        tx.set_recurrence_keys(id, None).await?;
-    }
+    retire_rules(&mut tx, &r, true).await?;
     tx.commit().await?;
     Ok(r)
 }

@@ -39,6 +39,11 @@ impl Record {
         self.kind.index_of(field).map(|i| &self.values[i])
     }
 
+    /// A field as text ("" for a field the kind lacks).
+    pub fn text(&self, field: &str) -> String {
+        self.kind.text(&self.values, field)
+    }
+
     /// What the record is called: its reference and title, e.g.
     /// "NC-0003 Backups not tested".
     pub fn title(&self) -> String {

@@ -362,6 +362,20 @@ impl Kind {
         p.finish().map(|()| values)
     }
 
+    /// A field of `values` as text ("" for a field the kind lacks).
+    pub fn text(&self, values: &[Value], field: &str) -> String {
+        self.index_of(field).map(|i| values[i].display()).unwrap_or_default()
+    }
+
+    /// A field holding a list pawl stored normalised ("5.2, 9.2") as its items.
+    pub fn list(&self, values: &[Value], field: &str) -> Vec<String> {
+        self.text(values, field)
+            .split(", ")
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect()
+    }
+
     /// The reference of the `n`th record, e.g. `NC-0007`.
     pub fn reference(&self, n: i64) -> Option<String> {
         self.prefix.map(|p| format!("{p}-{n:04}"))

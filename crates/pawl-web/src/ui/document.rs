@@ -5,7 +5,7 @@
 //! read what is published for them and acknowledge it.
 
 use super::register::Section;
-use super::{render, PageResult, Shell};
+use super::{field, render, PageResult, Shell};
 use crate::auth::Auth;
 use crate::error::ApiError;
 use crate::extract::{Form, Path, Query};
@@ -19,7 +19,7 @@ use pawl_app::document as service;
 use pawl_app::Principal;
 use pawl_domain::access::Permission;
 use pawl_domain::document::{DiffPart, VersionNumber, VERSION_WORKFLOW};
-use pawl_domain::register::{Value, DOCUMENT, LEVELS};
+use pawl_domain::register::{DOCUMENT, LEVELS};
 use pawl_domain::FieldError;
 use pawl_store::{DocumentVersion, Obligation, Record, TreeNode};
 use serde::Deserialize;
@@ -56,10 +56,6 @@ fn level_label(code: &str) -> &'static str {
 
 fn state_label(code: &str) -> &'static str {
     VERSION_WORKFLOW.label(code)
-}
-
-fn text(r: &Record, field: &str) -> String {
-    r.value(field).map(Value::display).unwrap_or_default()
 }
 
 fn number(s: &str) -> Result<VersionNumber, ApiError> {
@@ -133,7 +129,7 @@ pub(crate) async fn sections(s: &AppState, p: &Principal, r: &Record) -> Result<
         },
         Section {
             title: "Acknowledgement".into(),
-            empty: if text(r, "published_version").is_empty() {
+            empty: if r.text("published_version").is_empty() {
                 "Nothing to acknowledge until a version is published.".into()
             } else {
                 "Nobody is asked to read it: name its audience.".into()
@@ -146,7 +142,7 @@ pub(crate) async fn sections(s: &AppState, p: &Principal, r: &Record) -> Result<
                     format!(
                         "{read} of {} have read version {}{}",
                         obligations.len(),
-                        text(r, "published_version"),
+                        r.text("published_version"),
                         if overdue > 0 {
                             format!("; {overdue} overdue")
                         } else {
@@ -347,13 +343,6 @@ async fn version(
     page.notice = q.notice;
     page.error = q.error;
     Ok(render(&page))
-}
-
-fn field<'a>(form: &'a [(String, String)], name: &str) -> &'a str {
-    form.iter()
-        .rev()
-        .find(|(k, _)| k == name)
-        .map_or("", |(_, v)| v.as_str())
 }
 
 fn expected(form: &[(String, String)]) -> Result<Option<i64>, ApiError> {
@@ -832,7 +821,7 @@ async fn print(State(s): State<AppState>, Auth(p): Auth, Path(id): Path<String>)
     Ok(render(&PrintPage {
         facts,
         links,
-        level: level_label(&text(&doc, "level")),
+        level: level_label(&doc.text("level")),
         current: versions.iter().find(|v| v.status == "published").map(view),
         versions: versions.iter().map(view).collect(),
         obligations,
@@ -1010,7 +999,7 @@ async fn read(State(s): State<AppState>, Auth(p): Auth, Path(id): Path<String>, 
     let published = published_for(&s, &p, &doc, line.is_some()).await?;
     Ok(render(&ReadPage {
         shell: Shell::new(&s, &p, "read").await?,
-        level: level_label(&text(&doc, "level")),
+        level: level_label(&doc.text("level")),
         v: view(&published),
         doc,
         line,

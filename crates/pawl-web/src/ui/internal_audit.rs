@@ -4,7 +4,7 @@
 //! the printable audit report.
 
 use super::register::Section;
-use super::{render, PageResult, Shell};
+use super::{field, render, PageResult, Shell};
 use crate::auth::Auth;
 use crate::error::ApiError;
 use crate::extract::{Form, Path};
@@ -168,13 +168,6 @@ async fn checklist(
         .filter(|q| q.starts_with("saved="))
         .map(|q| format!("{} recorded.", &q[6..]));
     Ok(render(&checklist_page(&s, &p, &id, notice, None).await?))
-}
-
-fn field<'a>(form: &'a [(String, String)], name: &str) -> &'a str {
-    form.iter()
-        .rev()
-        .find(|(k, _)| k == name)
-        .map_or("", |(_, v)| v.as_str())
 }
 
 async fn assess(

@@ -152,6 +152,14 @@ async fn not_found() -> Response {
     message(StatusCode::NOT_FOUND, "Not found", "There is no page at this address.")
 }
 
+/// The last value a form sent for `name` ("" when it sent none).
+pub(crate) fn field<'a>(form: &'a [(String, String)], name: &str) -> &'a str {
+    form.iter()
+        .rev()
+        .find(|(k, _)| k == name)
+        .map_or("", |(_, v)| v.as_str())
+}
+
 /// One entry of the side navigation.
 pub struct NavItem {
     pub key: &'static str,

@@ -5,7 +5,7 @@
 //! corrective action's effectiveness.
 
 use super::register::Section;
-use super::{render, PageResult, Shell};
+use super::{field, render, PageResult, Shell};
 use crate::auth::Auth;
 use crate::error::ApiError;
 use crate::extract::{Form, Path};
@@ -22,7 +22,7 @@ use pawl_domain::nonconformity::{
     describe_key, fault_tree_text, parse_fault_tree, Barrier, BarrierState, Bone, FaultTree, Fishbone, FiveWhys,
     RootCauseAnalysis, Why,
 };
-use pawl_domain::register::{Value, CAUSE_CATEGORIES, CORRECTIVE_ACTION, NONCONFORMITY};
+use pawl_domain::register::{CAUSE_CATEGORIES, CORRECTIVE_ACTION, NONCONFORMITY};
 use pawl_domain::FieldError;
 use pawl_store::Record;
 
@@ -34,10 +34,6 @@ pub fn routes(router: Router<AppState>) -> Router<AppState> {
         )
         .route("/corrective-actions/{id}/verify", get(verify_form).post(verify))
         .route("/ageing", get(ageing))
-}
-
-fn text(r: &Record, field: &str) -> String {
-    r.value(field).map(Value::display).unwrap_or_default()
 }
 
 fn ca_state(code: &str) -> &'static str {
@@ -159,7 +155,7 @@ pub(crate) async fn ca_sections(s: &AppState, p: &Principal, r: &Record) -> Resu
         title: format!("Verification of effectiveness ({})", verifications.len()),
         empty: format!(
             "Not verified yet. Once it is implemented, someone other than its implementer checks it against its criteria{}.",
-            match text(r, "verify_not_before") {
+            match r.text("verify_not_before") {
                 d if d.is_empty() => String::new(),
                 d => format!(", from {d}"),
             }
@@ -313,7 +309,7 @@ fn page_of(
     }
     let shown = saved.as_ref();
     // A method's problem is the nonconformity itself until someone words it.
-    let title = text(&nc, "title");
+    let title = nc.text("title");
     RootCausePage {
         shell,
         statement: a.statement.clone(),
@@ -362,13 +358,6 @@ async fn root_cause(
         page.notice = Some("Analysis saved.".into());
     }
     Ok(render(&page))
-}
-
-fn field<'a>(form: &'a [(String, String)], name: &str) -> &'a str {
-    form.iter()
-        .rev()
-        .find(|(k, _)| k == name)
-        .map_or("", |(_, v)| v.as_str())
 }
 
 fn all<'a>(form: &'a [(String, String)], name: &str) -> Vec<&'a str> {
@@ -520,8 +509,8 @@ async fn verify_page(
     let action = reader.record(&CORRECTIVE_ACTION, id).await?;
     Ok(VerifyPage {
         shell: Shell::new(s, p, CORRECTIVE_ACTION.path).await?,
-        nc_href: format!("/nonconformities/{}", text(&action, "nonconformity_id")),
-        criteria: text(&action, "effectiveness_criteria"),
+        nc_href: format!("/nonconformities/{}", action.text("nonconformity_id")),
+        criteria: action.text("effectiveness_criteria"),
         verifications: reader.verifications(id).await?,
         can_verify: p.can(Permission::RecordAuditResults) && action.status.as_deref() == Some("implemented"),
         action,
