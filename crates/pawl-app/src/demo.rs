@@ -4,6 +4,7 @@
 mod audits;
 mod controls;
 mod documents;
+mod improvement;
 
 use crate::{members, App, AppError};
 use pawl_domain::audit::Actor;
@@ -53,7 +54,8 @@ pub async fn ensure_demo(app: &App, password: &str) -> Result<(), AppError> {
     ensure_risks(app, &org.id).await?;
     controls::ensure(app, &org.id).await?;
     documents::ensure(app, &org.id).await?;
-    audits::ensure(app, &org.id).await
+    audits::ensure(app, &org.id).await?;
+    improvement::ensure(app, &org.id).await
 }
 
 /// Assets: (name, type, owner, location, C, I, A).

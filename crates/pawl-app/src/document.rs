@@ -22,9 +22,7 @@ use pawl_store::{
 use serde::Serialize;
 use serde_json::{Map, Value as Json};
 
-fn today() -> time::Date {
-    time::OffsetDateTime::now_utc().date()
-}
+use crate::today;
 
 /// The most text one version may hold.
 pub const MAX_CONTENT: usize = 500_000;

@@ -4,10 +4,12 @@
 
 pub mod auth;
 pub mod control;
+pub mod cycle;
 pub mod demo;
 pub mod document;
 mod error;
 pub mod evidence;
+pub mod improvement;
 pub mod internal_audit;
 pub mod members;
 pub mod nonconformity;
@@ -21,6 +23,11 @@ pub use principal::{Principal, Via};
 
 use pawl_store::Store;
 use std::sync::Arc;
+
+/// Today in UTC: what "overdue" and "found today" are read against.
+pub fn today() -> time::Date {
+    time::OffsetDateTime::now_utc().date()
+}
 
 /// Everything a front end needs, shared across requests.
 #[derive(Clone)]

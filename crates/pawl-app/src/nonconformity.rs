@@ -18,9 +18,7 @@ use pawl_store::{
     AuditedTx, NewVerification, Organisation, Record, RecurrenceKeys, Store, StoredAnalysis, Verification,
 };
 
-fn today() -> time::Date {
-    time::OffsetDateTime::now_utc().date()
-}
+use crate::today;
 
 /// Checks a nonconformity's values: its clauses and controls against the
 /// catalog (normalised), found today when no date is given. Returns the
@@ -181,15 +179,15 @@ pub async fn check_move(tx: &mut AuditedTx, org: &Organisation, r: &Record, to: 
 }
 
 /// What a move sets besides the state: who implemented an action, and when.
-pub async fn after_move(tx: &mut AuditedTx, p: &Principal, r: &Record) -> Result<(), AppError> {
+pub async fn after_move(tx: &mut AuditedTx, p: &crate::register::Mover<'_>, r: &Record) -> Result<(), AppError> {
     if r.kind.key != CORRECTIVE_ACTION.key || r.status.as_deref() != Some("implemented") {
         return Ok(());
     }
     let mut values = r.values.clone();
     if let Some(i) = CORRECTIVE_ACTION.index_of("implemented_by") {
         values[i] = Value::Person {
-            user_id: Some(p.user_id.clone()),
-            name: p.email.clone(),
+            user_id: p.user_id.map(str::to_owned),
+            name: p.email.to_owned(),
         };
     }
     if let Some(i) = CORRECTIVE_ACTION.index_of("implemented_on") {

@@ -4,8 +4,8 @@
 //! A document's own rules live in `crate::document`; this path calls them. The
 //! API, the UI and the CLI all come through here (clause 7.5.3).
 
-use crate::{AppError, Principal};
-use pawl_domain::register::{FieldKind, Kind, Value, DOCUMENT};
+use crate::{improvement, AppError, Principal};
+use pawl_domain::register::{FieldKind, Kind, Value};
 use pawl_domain::{DomainError, Problems};
 use pawl_store::{Link, ListQuery, Page, Record, RecordFilter, Store, WorkItem};
 use serde_json::{Map, Value as Json};
@@ -60,6 +60,12 @@ enum Found {
     Checklist(Vec<(String, String)>),
     /// A new finding, which may open a nonconformity.
     NewFinding,
+    /// The record a new or changed record came from, to link to.
+    Source(Option<(&'static str, String)>),
+    /// Who submitted a new suggestion, kept apart from its fields.
+    Submitter(Option<String>),
+    /// A new incident, whose timeline starts with its report.
+    Reported,
 }
 
 /// The one place where a kind adds checks to a new or changed record's
@@ -101,6 +107,27 @@ async fn kind_rules(
             } else {
                 Found::Nothing
             }
+        }
+        "improvement" => {
+            improvement::check_improvement(current, values)?;
+            Found::Source(improvement::resolve_source(store, org_id, kind, values).await?)
+        }
+        "lesson" => {
+            improvement::check_lesson(current, values);
+            Found::Source(improvement::resolve_source(store, org_id, kind, values).await?)
+        }
+        "incident" => {
+            improvement::check_incident(current, values)?;
+            if current.is_none() {
+                Found::Reported
+            } else {
+                Found::Nothing
+            }
+        }
+        "suggestion" if current.is_none() => Found::Submitter(improvement::take_submitter(values)),
+        "cycle" => {
+            crate::cycle::check(store, org_id, current, values).await?;
+            Found::Nothing
         }
         _ => Found::Nothing,
     })
@@ -147,39 +174,163 @@ async fn write_found(tx: &mut pawl_store::AuditedTx, r: Record, found: Found) ->
         }
         Found::Recurrence(keys) => tx.set_recurrence_keys(&r.id, Some(&keys)).await?,
         Found::NewFinding => crate::internal_audit::open_nonconformity(tx, &r).await?,
+        Found::Source(None) | Found::Submitter(None) => return Ok(r),
+        Found::Source(Some((kind, id))) => {
+            improvement::link_source(tx, &r, (kind, &id)).await?;
+            return Ok(r);
+        }
+        Found::Submitter(Some(user)) => {
+            tx.set_submitter(&r.id, &user).await?;
+            return Ok(r);
+        }
+        Found::Reported => {
+            let as_type = r.kind.field("type").map_or(String::new(), |f| {
+                r.kind
+                    .label_of(f, r.value("type").unwrap_or(&Value::Text(String::new())))
+                    .to_lowercase()
+            });
+            let entry = match r.value("reported_by") {
+                Some(Value::Person { user_id: Some(_), name }) => format!("Reported by {name} as {as_type}"),
+                _ => format!("Reported as {as_type}"),
+            };
+            tx.add_timeline(&r.id, &r.text("detected_on"), &entry).await?;
+            return Ok(r);
+        }
     }
     Ok(tx.record_for_update(r.kind, &r.id).await?)
 }
 
-/// Moves a record in `tx` once its kind's own conditions hold, and sets
-/// what the move implies.
+/// Who makes a move: a member, or pawl itself (the demo), who is no member.
+pub struct Mover<'a> {
+    pub organisation: &'a pawl_store::Organisation,
+    pub user_id: Option<&'a str>,
+    pub email: &'a str,
+}
+
+impl<'a> Mover<'a> {
+    fn of(p: &'a Principal) -> Self {
+        Mover {
+            organisation: &p.organisation,
+            user_id: Some(&p.user_id),
+            email: &p.email,
+        }
+    }
+}
+
+/// The most a move's reason holds.
+const MAX_REASON: usize = 2000;
+
+/// Moves a record in `tx` once the new state's fields are there and its
+/// kind's own conditions hold, and sets what the move implies: the reason a
+/// move needs, an improvement's phase and evaluation, an incident's
+/// timeline, a suggestion's improvement, a cycle's frozen figures.
+#[allow(clippy::too_many_arguments)]
 async fn make_move(
+    store: &Store,
     tx: &mut pawl_store::AuditedTx,
-    p: &Principal,
+    p: &Mover<'_>,
     kind: &'static Kind,
     r: &Record,
     to: &str,
     expected: Option<i64>,
+    reason: Option<&str>,
 ) -> Result<Record, AppError> {
+    let from = r.status.clone().unwrap_or_default();
+    let declared = kind.workflow.and_then(|w| w.moves_from(&from).find(|t| t.to == to));
+    let reason = match (
+        declared.and_then(|t| t.reason),
+        reason.map(str::trim).filter(|s| !s.is_empty()),
+    ) {
+        (Some(field), Some(why)) => {
+            pawl_domain::register::check_text("reason", why)?;
+            if why.chars().count() > MAX_REASON {
+                return Err(DomainError::field("reason", format!("use at most {MAX_REASON} characters")).into());
+            }
+            Some((field, why))
+        }
+        (Some(_), None) => {
+            return Err(DomainError::field(
+                "reason",
+                format!(
+                    "moving to {} needs a reason, which is recorded",
+                    kind.workflow.map_or(to, |w| w.label(to))
+                ),
+            )
+            .into())
+        }
+        (None, _) => None,
+    };
+    if let Some(w) = kind.workflow {
+        w.check_entry(kind, to, &r.values)?;
+    }
     crate::nonconformity::check_move(tx, &p.organisation, r, to).await?;
+    improvement::check_move(tx, r, to).await?;
     let moved = tx.transition_record(kind, &r.id, to, expected).await?;
     crate::nonconformity::after_move(tx, p, &moved).await?;
+    if let Some(values) = improvement::moved_values(kind, &from, &moved, reason, p.email) {
+        tx.update_record(kind, &r.id, values, None).await?;
+    }
+    match (kind.key, to) {
+        ("incident", _) => improvement::timeline_of_move(tx, &moved, reason.map(|(_, why)| why)).await?,
+        ("suggestion", "accepted") => {
+            improvement::accept_suggestion(tx, p.user_id, p.email, &moved).await?;
+        }
+        ("cycle", "closed") => {
+            crate::cycle::freeze(store, &p.organisation.id, tx, &moved).await?;
+        }
+        _ => {}
+    }
     Ok(tx.record_for_update(kind, &r.id).await?)
 }
 
-/// A person field left empty on a new record names its creator, where the
-/// kind says so (a document's owner).
-fn default_owner(kind: &Kind, values: &mut [Value], email: &str) {
-    if kind.key != DOCUMENT.key {
-        return;
-    }
-    if let Some(i) = kind.index_of("owner") {
+/// A person field of a new record that names its creator, where the kind
+/// says so: a document's owner when none is given, who reported an
+/// incident, who submitted a suggestion.
+fn creator_defaults(kind: &Kind, values: &mut [Value], email: &str) {
+    let field = match kind.key {
+        "document" => "owner",
+        "incident" => "reported_by",
+        "suggestion" => "submitted_by",
+        _ => return,
+    };
+    if let Some(i) = kind.index_of(field) {
         if values[i].is_empty() {
             values[i] = Value::Person {
                 user_id: None,
                 name: email.to_owned(),
             };
         }
+    }
+}
+
+/// A member whose role may not write a register may still report to one
+/// that takes reports (an incident, a suggestion), with only the fields a
+/// report has.
+fn check_reporter(p: &Principal, kind: &Kind, input: &Map<String, Json>) -> Result<(), AppError> {
+    if p.can(kind.write) {
+        return Ok(());
+    }
+    if kind.report.is_empty() {
+        return Err(AppError::Forbidden);
+    }
+    let mut problems = Problems::default();
+    for name in input.keys().filter(|n| !kind.report.contains(&n.as_str())) {
+        problems.push(
+            name,
+            format!(
+                "a report gives only {}; the ISMS manager fills in the rest",
+                kind.report.join(", ")
+            ),
+        );
+    }
+    Ok(problems.finish()?)
+}
+
+/// A new record must hold what its first state requires.
+fn check_initial(kind: &Kind, values: &[Value]) -> Result<(), DomainError> {
+    match kind.workflow {
+        Some(w) => w.check_entry(kind, w.initial, values),
+        None => Ok(()),
     }
 }
 
@@ -198,9 +349,10 @@ pub async fn create_as(
     input: Map<String, Json>,
 ) -> Result<Record, AppError> {
     let mut values = new_values(kind, &input)?;
-    default_owner(kind, &mut values, &actor.name);
+    creator_defaults(kind, &mut values, &actor.name);
     resolve_people(store, org_id, kind, &mut values).await?;
     let found = kind_rules(store, org_id, None, kind, None, &mut values).await?;
+    check_initial(kind, &values)?;
     let mut tx = store.write(org_id, actor).await?;
     let r = tx.create_record(kind, values).await?;
     let r = write_found(&mut tx, r, found).await?;
@@ -215,11 +367,13 @@ pub async fn create(
     input: &Map<String, Json>,
 ) -> Result<Record, AppError> {
     let org = &p.organisation.id;
+    check_reporter(p, kind, input)?;
     let mut values = new_values(kind, input)?;
-    default_owner(kind, &mut values, &p.email);
+    creator_defaults(kind, &mut values, &p.email);
     resolve_people(store, org, kind, &mut values).await?;
     may_change(store, p, kind, &values).await?;
     let found = kind_rules(store, org, Some(p), kind, None, &mut values).await?;
+    check_initial(kind, &values)?;
     let mut tx = store.write(org, &p.actor()).await?;
     let r = tx.create_record(kind, values).await?;
     let r = write_found(&mut tx, r, found).await?;
@@ -228,7 +382,8 @@ pub async fn create(
 }
 
 /// Changes the fields `input` names; the others keep their values. A
-/// `status` in the input is a workflow move, made after the fields change.
+/// `status` in the input is a workflow move, made after the fields change,
+/// with the `reason` the move may need.
 pub async fn update(
     store: &Store,
     p: &Principal,
@@ -246,6 +401,13 @@ pub async fn update(
             return Err(DomainError::field("status", format!("{} have no workflow", kind.plural)).into())
         }
         Some(_) => return Err(DomainError::field("status", "give the state as text").into()),
+    };
+    let reason = match fields.remove("reason") {
+        None | Some(Json::Null) => None,
+        Some(Json::String(s)) if status.is_some() => Some(s),
+        Some(_) => {
+            return Err(DomainError::field("reason", "give a reason as text, with the status it moves to").into())
+        }
     };
     let current = store.org(org).record(kind, id).await?;
     may_change(store, p, kind, &current.values).await?;
@@ -266,7 +428,7 @@ pub async fn update(
     if let Some(to) = status.filter(|s| Some(s) != r.status.as_ref()) {
         check_move(p, kind, &r, &to)?;
         // The version was checked by the change above, in this transaction.
-        r = make_move(&mut tx, p, kind, &r, &to, None).await?;
+        r = make_move(store, &mut tx, &Mover::of(p), kind, &r, &to, None, reason.as_deref()).await?;
     }
     tx.commit().await?;
     Ok(r)
@@ -284,13 +446,15 @@ fn check_move(p: &Principal, kind: &Kind, r: &Record, to: &str) -> Result<(), Ap
     Ok(())
 }
 
-/// Moves a record through its workflow.
+/// Moves a record through its workflow; `reason` for the moves that need
+/// one (skipping a step, declining).
 pub async fn transition(
     store: &Store,
     p: &Principal,
     kind: &'static Kind,
     id: &str,
     to: &str,
+    reason: Option<&str>,
     expected: Option<i64>,
 ) -> Result<Record, AppError> {
     let org = &p.organisation.id;
@@ -298,7 +462,31 @@ pub async fn transition(
     may_change(store, p, kind, &current.values).await?;
     check_move(p, kind, &current, to)?;
     let mut tx = store.write(org, &p.actor()).await?;
-    let r = make_move(&mut tx, p, kind, &current, to, expected).await?;
+    let r = make_move(store, &mut tx, &Mover::of(p), kind, &current, to, expected, reason).await?;
+    tx.commit().await?;
+    Ok(r)
+}
+
+/// Moves a record as `actor` without a principal's permission: for the
+/// demo. The move's own conditions still hold.
+pub async fn transition_as(
+    store: &Store,
+    org_id: &str,
+    actor: &pawl_domain::audit::Actor,
+    kind: &'static Kind,
+    id: &str,
+    to: &str,
+    reason: Option<&str>,
+) -> Result<Record, AppError> {
+    let organisation = store.organisation(org_id).await?;
+    let current = store.org(org_id).record(kind, id).await?;
+    let mover = Mover {
+        organisation: &organisation,
+        user_id: None,
+        email: &actor.name,
+    };
+    let mut tx = store.write(org_id, actor).await?;
+    let r = make_move(store, &mut tx, &mover, kind, &current, to, None, reason).await?;
     tx.commit().await?;
     Ok(r)
 }
@@ -361,7 +549,16 @@ pub fn filter(kind: &'static Kind, params: &[(String, String)]) -> Result<Record
                 }
             }
             other => match kind.field(other).filter(|f| f.filter) {
-                Some(field) => f.fields.push((field, split(value))),
+                Some(field) => {
+                    let values = split(value);
+                    if let FieldKind::Choice(choices) = &field.kind {
+                        if let Some(bad) = values.iter().find(|v| !choices.iter().any(|c| c.code == v.as_str())) {
+                            let all: Vec<&str> = choices.iter().map(|c| c.code).collect();
+                            p.push(other, format!("{bad:?} is not one of: {}", all.join(", ")));
+                        }
+                    }
+                    f.fields.push((field, values));
+                }
                 None => {
                     let mut allowed: Vec<&str> = kind.fields.iter().filter(|f| f.filter).map(|f| f.name).collect();
                     if kind.workflow.is_some() {
@@ -538,13 +735,19 @@ pub async fn link(
     }
     let mut tx = store.write(&p.organisation.id, &p.actor()).await?;
     let l = tx.link_records(from, link_type, to, note).await?;
+    let ends = [
+        (from.0.to_owned(), from.1.to_owned()),
+        (to.0.to_owned(), to.1.to_owned()),
+    ];
+    improvement::after_link(&mut tx, &ends).await?;
     tx.commit().await?;
     Ok(l)
 }
 
 pub async fn unlink(store: &Store, p: &Principal, id: &str) -> Result<(), AppError> {
     let mut tx = store.write(&p.organisation.id, &p.actor()).await?;
-    tx.unlink(id).await?;
+    let ends = tx.unlink(id).await?;
+    improvement::after_link(&mut tx, &ends).await?;
     tx.commit().await?;
     Ok(())
 }

@@ -81,9 +81,7 @@ fn parse_date(field: &str, s: &str) -> Result<String, DomainError> {
     pawl_domain::register::check_date(field, s)
 }
 
-fn today() -> time::Date {
-    time::OffsetDateTime::now_utc().date()
-}
+use crate::today;
 
 /// Resolves an owner to a member when the text names one.
 pub(crate) async fn resolve_owner(

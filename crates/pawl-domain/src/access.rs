@@ -30,10 +30,13 @@ pub enum Permission {
     /// (9.2, 10.2 d): an auditor's judgement, not a change to the records
     /// judged.
     RecordAuditResults,
+    /// Decide for the ISMS as its management: close a cycle and freeze its
+    /// figures (10.1), hold a management review (9.3).
+    DirectIsms,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 9] = [
+    pub const ALL: [Permission; 10] = [
         Permission::Enter,
         Permission::ReadIsms,
         Permission::WriteIsms,
@@ -43,6 +46,7 @@ impl Permission {
         Permission::ManageRiskMethod,
         Permission::ApproveSoa,
         Permission::RecordAuditResults,
+        Permission::DirectIsms,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -56,6 +60,7 @@ impl Permission {
             Permission::ManageRiskMethod => "manage_risk_method",
             Permission::ApproveSoa => "approve_soa",
             Permission::RecordAuditResults => "record_audit_results",
+            Permission::DirectIsms => "direct_isms",
         }
     }
 }
@@ -78,6 +83,7 @@ pub fn allows(role: Role, permission: Permission) -> bool {
         ManageRiskMethod => matches!(role, Admin | Manager),
         ApproveSoa => matches!(role, Admin | Manager),
         RecordAuditResults => matches!(role, Admin | Manager | Auditor),
+        DirectIsms => matches!(role, Admin | Manager),
     }
 }
 

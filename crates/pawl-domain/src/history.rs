@@ -49,6 +49,7 @@ const ENTITIES: &[(&str, &str)] = &[
     ("document_version", "Document version"),
     ("document_acknowledgement", "Acknowledgement"),
     ("document_review", "Document review"),
+    ("incident_timeline", "Timeline entry"),
 ];
 
 const ACTIONS: &[(&str, &str)] = &[
@@ -67,6 +68,7 @@ const ACTIONS: &[(&str, &str)] = &[
     ("verify", "Effectiveness verified"),
     ("checklist", "Checklist changed"),
     ("assess", "Checklist item assessed"),
+    ("freeze", "Figures frozen"),
 ];
 
 /// Fields no person needs to read: ids, bookkeeping, and values shown
@@ -95,6 +97,7 @@ const ID_FIELDS: &[(&str, &str)] = &[
     ("asset_ids", "asset"),
     ("document_id", "document"),
     ("action_id", "corrective_action"),
+    ("incident_id", "incident"),
 ];
 
 /// Labels of fields that are not declared on a register.
@@ -190,6 +193,12 @@ const FIELDS: &[(&str, &str)] = &[
     ("reviewed_on", "Reviewed on"),
     ("reviewer_name", "Reviewer"),
     ("outcome", "Outcome"),
+    ("incident_id", "Incident"),
+    ("happened_at", "When"),
+    ("entry", "Entry"),
+    ("created_by", "Recorded by"),
+    ("figures", "Figures"),
+    ("figures_sha256", "Figures (SHA-256)"),
 ];
 
 fn kind(entity_type: &str) -> Option<&'static Kind> {
@@ -386,6 +395,18 @@ fn value(entity_type: &str, field: &str, v: &Value, ctx: &Context) -> String {
         Value::Bool(false) => "No".into(),
         Value::Number(n) => n.to_string(),
         Value::String(s) => word(entity_type, field, s, ctx),
+        Value::Object(_) if field == "figures" && entity_type == "cycle" => {
+            match serde_json::from_value::<crate::cycle::CycleFigures>(v.clone()) {
+                Ok(f) => f
+                    .phases
+                    .iter()
+                    .map(|p| format!("{}: {}", p.label, p.state.label()))
+                    .chain(f.counts.iter().map(|c| format!("{} {}", c.label, c.value)))
+                    .collect::<Vec<_>>()
+                    .join("; "),
+                Err(_) => "figures in an unknown form".into(),
+            }
+        }
         Value::Array(items) if field == "links" => items
             .iter()
             .filter_map(|pair| {

@@ -8,6 +8,7 @@ pub mod audit;
 pub mod catalog;
 pub mod control;
 pub mod crosswalk;
+pub mod cycle;
 pub mod document;
 pub mod history;
 pub mod identity;

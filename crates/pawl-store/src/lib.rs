@@ -15,6 +15,7 @@ mod document;
 pub mod engine;
 mod error;
 mod identity;
+mod improvement;
 mod internal_audit;
 mod invitation;
 mod link;
@@ -39,6 +40,7 @@ pub use document::{
 pub use engine::Engine;
 pub use error::StoreError;
 pub use identity::{ApiToken, Member, NewMember, Organisation, OrganisationChange, Session, TokenOwner, User};
+pub use improvement::{FrozenFigures, TimelineEntry};
 pub use internal_audit::{ChecklistItem, Owned};
 pub use invitation::{Answer, Invitation};
 pub use link::{Link, RecordName, WorkItem};

@@ -74,6 +74,8 @@ pub struct WorkItem {
     pub role: String,
     /// When it needs them: a due date or a review date.
     pub due: Option<String>,
+    /// What they should know: the reason a suggestion of theirs was declined.
+    pub note: String,
 }
 
 impl OrgReader<'_> {
@@ -226,7 +228,7 @@ impl OrgReader<'_> {
                     let role = sql.text_arg(role);
                     branches.push(format!(
                         "SELECT {kind} AS kind, id, {reference} AS reference, {title} AS title, {status} AS status,
-                            {role} AS role, {due} AS due FROM {table}
+                            {role} AS role, {due} AS due, '' AS note FROM {table}
                          WHERE org_id = {org} AND {col}_user_id = {me} AND deleted_at IS NULL{open}",
                         table = k.table,
                         col = f.column
@@ -235,12 +237,12 @@ impl OrgReader<'_> {
             }
         }
         branches.push(format!(
-            "SELECT 'risk' AS kind, id, reference, title, status, 'Risk owner' AS role, next_review AS due FROM risks
+            "SELECT 'risk' AS kind, id, reference, title, status, 'Risk owner' AS role, next_review AS due, '' AS note FROM risks
              WHERE org_id = {org} AND owner_user_id = {me} AND deleted_at IS NULL AND status <> 'closed'"
         ));
         branches.push(format!(
             "SELECT 'applied_control' AS kind, id, reference, name AS title, status, 'Control owner' AS role,
-                CAST(NULL AS TEXT) AS due FROM applied_controls
+                CAST(NULL AS TEXT) AS due, '' AS note FROM applied_controls
              WHERE org_id = {org} AND owner_user_id = {me} AND deleted_at IS NULL"
         ));
         // Document versions waiting for the person's review or approval,
@@ -248,20 +250,20 @@ impl OrgReader<'_> {
         let number = "CAST(v.major AS TEXT) || '.' || CAST(v.minor AS TEXT)";
         branches.push(format!(
             "SELECT 'document' AS kind, d.id, d.reference, d.title || ' (version ' || {number} || ')' AS title,
-                v.status, 'Approver' AS role, CAST(NULL AS TEXT) AS due
+                v.status, 'Approver' AS role, CAST(NULL AS TEXT) AS due, '' AS note
              FROM document_versions v JOIN documents d ON d.id = v.document_id
              WHERE v.org_id = {org} AND v.approver_user_id = {me} AND v.status = 'in_review' AND d.deleted_at IS NULL"
         ));
         branches.push(format!(
             "SELECT 'document' AS kind, d.id, d.reference, d.title || ' (version ' || {number} || ')' AS title,
-                v.status, 'Reviewer' AS role, CAST(NULL AS TEXT) AS due
+                v.status, 'Reviewer' AS role, CAST(NULL AS TEXT) AS due, '' AS note
              FROM document_reviewers r JOIN document_versions v ON v.id = r.version_id
              JOIN documents d ON d.id = v.document_id
              WHERE r.org_id = {org} AND r.user_id = {me} AND v.status = 'in_review' AND d.deleted_at IS NULL"
         ));
         branches.push(format!(
             "SELECT 'document' AS kind, d.id, d.reference, d.title, 'to_read' AS status,
-                'To read and acknowledge' AS role, d.ack_due AS due
+                'To read and acknowledge' AS role, d.ack_due AS due, '' AS note
              FROM documents d JOIN memberships m ON m.org_id = d.org_id AND m.user_id = {me}
              WHERE d.org_id = {org} AND d.deleted_at IS NULL AND d.published_version_id IS NOT NULL
                AND EXISTS (SELECT 1 FROM document_audience a WHERE a.org_id = d.org_id AND a.document_id = d.id
@@ -269,8 +271,21 @@ impl OrgReader<'_> {
                AND NOT EXISTS (SELECT 1 FROM document_acknowledgements k WHERE k.org_id = d.org_id
                    AND k.document_id = d.id AND k.user_id = m.user_id AND k.major = d.published_major)"
         ));
+        // Their own suggestions, hidden name or not: waiting, or decided in
+        // the last 90 days, a declined one with its reason (10.1).
+        let since = sql.text_arg(
+            (time::OffsetDateTime::now_utc() - time::Duration::days(90))
+                .date()
+                .to_string(),
+        );
+        branches.push(format!(
+            "SELECT 'suggestion' AS kind, id, reference, title, status, 'Your suggestion' AS role,
+                CAST(NULL AS TEXT) AS due, decision AS note FROM suggestions
+             WHERE org_id = {org} AND submitter_user_id = {me} AND deleted_at IS NULL
+               AND (status = 'submitted' OR updated_at >= {since})"
+        ));
         sql.push(&format!(
-            "SELECT kind, id, reference, title, status, role, due FROM ({}) work
+            "SELECT kind, id, reference, title, status, role, due, note FROM ({}) work
              ORDER BY COALESCE(due, '{NO_DATE}'), kind, title, id LIMIT {limit}",
             branches.join(" UNION ALL ")
         ));
@@ -285,6 +300,7 @@ impl OrgReader<'_> {
                     status: r.try_get(4)?,
                     role: r.try_get(5)?,
                     due: r.try_get(6)?,
+                    note: r.try_get(7)?,
                 })
             })
             .collect()
@@ -380,7 +396,9 @@ impl AuditedTx {
     }
 
     /// Removes a link; the audit trail keeps what it was.
-    pub async fn unlink(&mut self, id: &str) -> Result<(), StoreError> {
+    /// Removes a link; the (kind, id) of its two ends, for the rules kept
+    /// on them.
+    pub async fn unlink(&mut self, id: &str) -> Result<[(String, String); 2], StoreError> {
         let row: Option<(String, String, String, String, String, String)> = sqlx::query_as(&format!(
             "SELECT from_kind, from_id, link_type, to_kind, to_id, note FROM record_links WHERE org_id = $1 AND id = $2{}",
             self.engine.lock_rows()
@@ -403,7 +421,8 @@ impl AuditedTx {
             to_id: &r.4,
             note: &r.5,
         };
-        self.record::<_, ()>("delete", "link", id, Some(&view), None).await
+        self.record::<_, ()>("delete", "link", id, Some(&view), None).await?;
+        Ok([(r.0, r.1), (r.3, r.4)])
     }
 }
 

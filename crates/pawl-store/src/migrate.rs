@@ -50,6 +50,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("migrations/0017_document_obligations.sql"),
     ),
     (18, "audit choices", include_str!("migrations/0018_audit_choices.sql")),
+    (19, "improvement", include_str!("migrations/0019_improvement.sql")),
 ];
 
 /// The migration that creates the full-text index, whose SQL is the one

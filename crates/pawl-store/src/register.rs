@@ -417,6 +417,28 @@ impl OrgReader<'_> {
         Ok(sql.scalar::<i64>().fetch_one(&self.store.read).await?)
     }
 
+    /// Live records matching a filter, by state: a board's column heads.
+    pub async fn status_counts(&self, kind: &'static Kind, f: &RecordFilter) -> Result<Vec<(String, i64)>, StoreError> {
+        if f.fields.is_empty() && f.due_by.is_none() {
+            return self.record_counts(kind).await;
+        }
+        let mut sql = Sql::new("");
+        let cond = conditions(
+            &mut sql,
+            kind,
+            &self.org_id,
+            f,
+            &ListQuery::default(),
+            self.store.engine,
+        );
+        sql.push(&format!(
+            "SELECT status, COUNT(*) FROM {}{cond} GROUP BY status ORDER BY status",
+            kind.table
+        ));
+        let rows = sql.query().fetch_all(&self.store.read).await?;
+        rows.iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).collect()
+    }
+
     /// Live records of a kind by state, from the kept counts.
     pub async fn record_counts(&self, kind: &Kind) -> Result<Vec<(String, i64)>, StoreError> {
         Ok(sqlx::query_as(

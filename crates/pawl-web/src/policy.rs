@@ -114,6 +114,12 @@ pub const ROUTES: &[(&str, &str, Rule)] = &[
         "/api/v1/corrective-actions/{id}/verifications",
         Needs(RecordAuditResults),
     ),
+    ("GET", "/api/v1/improvements/board", Needs(ReadIsms)),
+    ("GET", "/api/v1/incidents/{id}/timeline", Needs(ReadIsms)),
+    ("POST", "/api/v1/incidents/{id}/timeline", Needs(WriteIsms)),
+    ("GET", "/api/v1/lessons/summary", Needs(ReadIsms)),
+    ("GET", "/api/v1/cycles/{id}/status", Needs(ReadIsms)),
+    ("GET", "/api/v1/cycles/compare", Needs(ReadIsms)),
     ("GET", "/api/v1/documents/{id}/versions", Needs(ReadIsms)),
     ("POST", "/api/v1/documents/{id}/versions", Needs(WriteIsms)),
     ("POST", "/api/v1/documents/{id}/versions/file", Needs(WriteIsms)),
@@ -238,6 +244,15 @@ pub const ROUTES: &[(&str, &str, Rule)] = &[
     ("POST", "/nonconformities/{id}/root-cause", Needs(WriteIsms)),
     ("GET", "/corrective-actions/{id}/verify", Needs(ReadIsms)),
     ("POST", "/corrective-actions/{id}/verify", Needs(RecordAuditResults)),
+    ("GET", "/improvements/board", Needs(ReadIsms)),
+    ("GET", "/incidents/{id}/timeline", Needs(ReadIsms)),
+    ("POST", "/incidents/{id}/timeline", Needs(WriteIsms)),
+    ("GET", "/cycles/{id}/status", Needs(ReadIsms)),
+    ("GET", "/cycles/compare", Needs(ReadIsms)),
+    // Anyone reports; the register service limits a report to its fields.
+    ("GET", "/report", Needs(Enter)),
+    ("POST", "/report/incident", Needs(Enter)),
+    ("POST", "/report/suggestion", Needs(Enter)),
     ("GET", "/read", Needs(Enter)),
     ("GET", "/read/{id}", Needs(Enter)),
     ("POST", "/read/{id}", Needs(Enter)),
@@ -248,7 +263,8 @@ pub const ROUTES: &[(&str, &str, Rule)] = &[
 
 /// The routes of every declared register (`pawl_domain::register::KINDS`),
 /// API and UI, with their rules: reading needs `ReadIsms`, every change the
-/// kind's write permission. A move through a workflow also needs the
+/// kind's write permission, except reporting to a register that takes
+/// reports. A move through a workflow also needs the
 /// permission its transition declares, checked by the register service.
 pub fn register_routes() -> &'static [(&'static str, String, Rule)] {
     static R: std::sync::OnceLock<Vec<(&'static str, String, Rule)>> = std::sync::OnceLock::new();
@@ -256,10 +272,13 @@ pub fn register_routes() -> &'static [(&'static str, String, Rule)] {
         let mut out = Vec::new();
         for k in pawl_domain::register::KINDS {
             let write = Needs(k.write);
+            // A register that takes reports takes them from anyone; the
+            // register service limits a reporter to the report's fields.
+            let create = if k.report.is_empty() { write } else { Needs(Enter) };
             let (api, ui) = (format!("/api/v1/{}", k.path), format!("/{}", k.path));
             out.extend([
                 ("GET", api.clone(), Needs(ReadIsms)),
-                ("POST", api.clone(), write),
+                ("POST", api.clone(), create),
                 ("GET", format!("{api}/export"), Needs(ReadIsms)),
                 ("GET", format!("{api}/{{id}}"), Needs(ReadIsms)),
                 ("PATCH", format!("{api}/{{id}}"), write),

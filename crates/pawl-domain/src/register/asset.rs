@@ -73,4 +73,5 @@ pub static ASSET: Kind = Kind {
     workflow: None,
     default_sort: "name",
     write: Permission::WriteIsms,
+    report: &[],
 };

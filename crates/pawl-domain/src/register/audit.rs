@@ -12,16 +12,19 @@ static PROGRAMME_WORKFLOW: Workflow = Workflow {
             code: "draft",
             label: "Draft",
             open: true,
+            requires: &[],
         },
         State {
             code: "approved",
             label: "Approved",
             open: true,
+            requires: &[],
         },
         State {
             code: "closed",
             label: "Closed",
             open: false,
+            requires: &[],
         },
     ],
     initial: "draft",
@@ -31,18 +34,21 @@ static PROGRAMME_WORKFLOW: Workflow = Workflow {
             to: "approved",
             label: "Approve",
             permission: Permission::WriteIsms,
+            reason: None,
         },
         Transition {
             from: &["approved"],
             to: "draft",
             label: "Reopen for changes",
             permission: Permission::WriteIsms,
+            reason: None,
         },
         Transition {
             from: &["approved"],
             to: "closed",
             label: "Close the programme",
             permission: Permission::WriteIsms,
+            reason: None,
         },
     ],
 };
@@ -97,6 +103,7 @@ pub static AUDIT_PROGRAMME: Kind = Kind {
     workflow: Some(&PROGRAMME_WORKFLOW),
     default_sort: "period_start",
     write: Permission::WriteIsms,
+    report: &[],
 };
 
 pub const AUDIT_TYPES: &[Choice] = &[
@@ -124,26 +131,31 @@ static AUDIT_WORKFLOW: Workflow = Workflow {
             code: "planned",
             label: "Planned",
             open: true,
+            requires: &[],
         },
         State {
             code: "in_progress",
             label: "In progress",
             open: true,
+            requires: &[],
         },
         State {
             code: "reported",
             label: "Reported",
             open: true,
+            requires: &[],
         },
         State {
             code: "closed",
             label: "Closed",
             open: false,
+            requires: &[],
         },
         State {
             code: "cancelled",
             label: "Cancelled",
             open: false,
+            requires: &[],
         },
     ],
     initial: "planned",
@@ -153,24 +165,28 @@ static AUDIT_WORKFLOW: Workflow = Workflow {
             to: "in_progress",
             label: "Start",
             permission: Permission::WriteIsms,
+            reason: None,
         },
         Transition {
             from: &["in_progress"],
             to: "reported",
             label: "Report",
             permission: Permission::WriteIsms,
+            reason: None,
         },
         Transition {
             from: &["reported"],
             to: "closed",
             label: "Close",
             permission: Permission::WriteIsms,
+            reason: None,
         },
         Transition {
             from: &["planned", "in_progress"],
             to: "cancelled",
             label: "Cancel",
             permission: Permission::WriteIsms,
+            reason: None,
         },
     ],
 };
@@ -273,6 +289,7 @@ pub static AUDIT: Kind = Kind {
     workflow: Some(&AUDIT_WORKFLOW),
     default_sort: "start_date",
     write: Permission::WriteIsms,
+    report: &[],
 };
 
 pub const FINDING_TYPES: &[Choice] = &[
@@ -370,4 +387,5 @@ pub static FINDING: Kind = Kind {
     workflow: None,
     default_sort: "reference",
     write: Permission::RecordAuditResults,
+    report: &[],
 };

@@ -167,4 +167,5 @@ pub static DOCUMENT: Kind = Kind {
     workflow: None,
     default_sort: "reference",
     write: Permission::WriteIsms,
+    report: &[],
 };

@@ -11,16 +11,26 @@
 mod asset;
 mod audit;
 mod corrective_action;
+mod cycle;
 mod document;
+mod improvement;
+mod incident;
+mod lesson;
 pub mod link;
 mod nonconformity;
+mod suggestion;
 mod treatment_action;
 
 pub use asset::ASSET;
 pub use audit::{AUDIT, AUDIT_PROGRAMME, AUDIT_TYPES, FINDING, FINDING_TYPES};
 pub use corrective_action::CORRECTIVE_ACTION;
+pub use cycle::CYCLE;
 pub use document::{CLASSIFICATIONS, DOCUMENT, LEVELS};
+pub use improvement::{phase_of, source_kind, IMPROVEMENT, IMPROVEMENT_SOURCES, PHASES, STEPS};
+pub use incident::{INCIDENT, INCIDENT_TYPES};
+pub use lesson::{CHANGE_KINDS, LESSON};
 pub use nonconformity::{CAUSE_CATEGORIES, NONCONFORMITY, SEVERITIES, SOURCES};
+pub use suggestion::SUGGESTION;
 pub use treatment_action::TREATMENT_ACTION;
 
 use crate::access::Permission;
@@ -38,6 +48,11 @@ pub const KINDS: &[&Kind] = &[
     &FINDING,
     &NONCONFORMITY,
     &CORRECTIVE_ACTION,
+    &INCIDENT,
+    &IMPROVEMENT,
+    &LESSON,
+    &SUGGESTION,
+    &CYCLE,
 ];
 
 /// The declared kind with this key (`asset`) or URL segment (`assets`).
@@ -80,6 +95,9 @@ pub struct Kind {
     pub default_sort: &'static str,
     /// Create, change and retire.
     pub write: Permission,
+    /// The fields any member, staff included, may give when reporting a new
+    /// record (an incident, a suggestion); empty when only `write` creates.
+    pub report: &'static [&'static str],
 }
 
 /// One declared field.
@@ -181,6 +199,9 @@ pub struct State {
     pub label: &'static str,
     /// Still work for someone: shown in my-work and counted as open.
     pub open: bool,
+    /// The fields a record must hold to enter this state, e.g. an
+    /// improvement's root causes before it is in analysis.
+    pub requires: &'static [&'static str],
 }
 
 #[derive(Debug)]
@@ -190,6 +211,9 @@ pub struct Transition {
     /// The button, e.g. "Start", "Mark done".
     pub label: &'static str,
     pub permission: Permission,
+    /// A move that needs a reason (skipping a step, declining): the field
+    /// the reason is recorded in, with the date and who gave it.
+    pub reason: Option<&'static str>,
 }
 
 impl Workflow {
@@ -211,6 +235,27 @@ impl Workflow {
     /// current state and the states it may move to.
     pub fn transition(&self, kind: &Kind, from: &str, to: &str) -> Result<&'static Transition, DomainError> {
         self.check_move(&kind.label.to_lowercase(), from, to)
+    }
+
+    /// The fields of `values` that `to` requires and that are empty, each
+    /// named, or Ok when it may be entered.
+    pub fn check_entry(&self, kind: &Kind, to: &str, values: &[Value]) -> Result<(), DomainError> {
+        let Some(state) = self.state(to) else { return Ok(()) };
+        let mut p = Problems::default();
+        for name in state.requires {
+            if kind.index_of(name).is_none_or(|i| values[i].is_empty()) {
+                let label = kind.field(name).map_or(*name, |f| f.label);
+                p.push(
+                    name,
+                    format!(
+                        "{label} is needed before the {} moves to {}",
+                        kind.label.to_lowercase(),
+                        state.label
+                    ),
+                );
+            }
+        }
+        p.finish()
     }
 
     /// [`Workflow::transition`] for records that are not a declared kind,
@@ -516,10 +561,28 @@ mod tests {
                 "{}: default sort",
                 k.key
             );
+            assert!(
+                k.report.iter().all(|f| k.field(f).is_some()),
+                "{}: report fields",
+                k.key
+            );
             if let Some(w) = k.workflow {
                 assert!(w.state(w.initial).is_some(), "{}: initial state", k.key);
                 for t in w.transitions {
                     assert!(w.state(t.to).is_some() && t.from.iter().all(|f| w.state(f).is_some()));
+                    assert!(
+                        t.reason.is_none_or(|r| k.field(r).is_some_and(|f| f.derived)),
+                        "{}: a move's reason goes to a derived field",
+                        k.key
+                    );
+                }
+                for s in w.states {
+                    assert!(
+                        s.requires.iter().all(|f| k.field(f).is_some()),
+                        "{}: {} requires",
+                        k.key,
+                        s.code
+                    );
                 }
             }
         }

@@ -10,16 +10,19 @@ static WORKFLOW: Workflow = Workflow {
             code: "open",
             label: "Open",
             open: true,
+            requires: &[],
         },
         State {
             code: "in_progress",
             label: "In progress",
             open: true,
+            requires: &[],
         },
         State {
             code: "done",
             label: "Done",
             open: false,
+            requires: &[],
         },
     ],
     initial: "open",
@@ -29,18 +32,21 @@ static WORKFLOW: Workflow = Workflow {
             to: "in_progress",
             label: "Start",
             permission: Permission::WriteIsms,
+            reason: None,
         },
         Transition {
             from: &["open", "in_progress"],
             to: "done",
             label: "Mark done",
             permission: Permission::WriteIsms,
+            reason: None,
         },
         Transition {
             from: &["done"],
             to: "in_progress",
             label: "Reopen",
             permission: Permission::WriteIsms,
+            reason: None,
         },
     ],
 };
@@ -88,4 +94,5 @@ pub static TREATMENT_ACTION: Kind = Kind {
     workflow: Some(&WORKFLOW),
     default_sort: "due_date",
     write: Permission::WriteIsms,
+    report: &[],
 };

@@ -6,6 +6,7 @@ pub(crate) mod catalog;
 pub(crate) mod control;
 pub(crate) mod document;
 pub(crate) mod identity;
+pub(crate) mod improvement;
 pub(crate) mod internal_audit;
 pub(crate) mod nonconformity;
 pub(crate) mod register;
@@ -41,6 +42,7 @@ use utoipa_axum::routes;
         (name = "documents", description = "Documented information: versions, approval, review, acknowledgement and the mandatory documents (clauses 5.2, 7.3, 7.5)"),
         (name = "audits", description = "Audit checklists, programme coverage, auditor objectivity and audit reports (clause 9.2)"),
         (name = "nonconformities", description = "Root-cause analysis, recurrence and closure of nonconformities, and verification of corrective actions (clause 10.2)"),
+        (name = "improvement", description = "Continual improvement: the improvement board, incident timelines, lessons learned and ISMS cycles year over year (clause 10.1)"),
         (name = "registers", description = "Every register declared on the register machinery (assets, treatment actions, ...), typed links between any two records, and my work")
     )
 )]
@@ -206,6 +208,11 @@ fn router(upload_limit: usize) -> OpenApiRouter<AppState> {
         .routes(routes!(internal_audit::coverage))
         .routes(routes!(internal_audit::objectivity))
         .routes(routes!(internal_audit::report_xlsx))
+        .routes(routes!(improvement::board))
+        .routes(routes!(improvement::timeline, improvement::timeline_add))
+        .routes(routes!(improvement::lesson_summary))
+        .routes(routes!(improvement::cycle_status))
+        .routes(routes!(improvement::cycle_compare))
         .routes(routes!(nonconformity::root_cause_get, nonconformity::root_cause_put))
         .routes(routes!(nonconformity::recurrences))
         .routes(routes!(nonconformity::ageing))

@@ -133,6 +133,11 @@ async fn retire(
 pub struct TransitionInput {
     /// The state to move to; the kind's workflow names the moves allowed.
     pub to: String,
+    /// Why: needed by the moves that record one (skipping an improvement's
+    /// step, withdrawing it, declining a suggestion, dismissing an
+    /// incident), ignored by the others.
+    #[serde(default)]
+    pub reason: Option<String>,
 }
 
 async fn transition(
@@ -144,7 +149,16 @@ async fn transition(
     input: TransitionInput,
 ) -> ApiResult<Response> {
     let expected = if_match(&headers, &p.organisation)?;
-    let r = service::transition(&s.app.store, &p, kind, &id, &input.to, expected).await?;
+    let r = service::transition(
+        &s.app.store,
+        &p,
+        kind,
+        &id,
+        &input.to,
+        input.reason.as_deref(),
+        expected,
+    )
+    .await?;
     Ok((with_etag(r.version), axum::Json(r)).into_response())
 }
 
@@ -400,6 +414,8 @@ pub struct WorkItemOut {
     pub overdue: bool,
     /// The record's page in the web UI.
     pub href: String,
+    /// What the person should know: why a suggestion of theirs was declined.
+    pub note: String,
 }
 
 pub(crate) fn work_item(w: WorkItem, today: &str) -> WorkItemOut {
@@ -418,6 +434,7 @@ pub(crate) fn work_item(w: WorkItem, today: &str) -> WorkItemOut {
         status: w.status,
         role: w.role,
         due: w.due,
+        note: w.note,
     }
 }
 
@@ -571,6 +588,14 @@ fn schemas(kind: &Kind) -> Vec<(String, Schema)> {
                 "A workflow move, made after the fields change; it must be allowed from the current state.",
             )),
         );
+        if w.transitions.iter().any(|t| t.reason.is_some()) {
+            patch = patch.property(
+                "reason",
+                text().description(Some(
+                    "With `status`: why, for the moves that record a reason (see the transitions).",
+                )),
+            );
+        }
     }
     for c in ["created_at", "updated_at"] {
         out = out.property(c, text()).required(c);
@@ -737,8 +762,18 @@ pub fn document(api: &mut OpenApi) {
         .response("200", ok("One page.", &format!("{name}List")))
         .response("400", problem())
         .response("422", problem());
-        let create_op = op(format!("Add a {}", kind.label.to_lowercase()))
-            .operation_id(Some(format!("{}_create", kind.key)))
+        let mut create_op =
+            op(format!("Add a {}", kind.label.to_lowercase())).operation_id(Some(format!("{}_create", kind.key)));
+        if !kind.report.is_empty() {
+            create_op = create_op.description(Some(format!(
+                "{} ({}). {} Any member, staff included, may report one with only: {}; the other fields need a role that writes ISMS records.",
+                kind.plural,
+                kind.clause,
+                kind.about,
+                kind.report.join(", ")
+            )));
+        }
+        let create_op = create_op
             .request_body(Some(body(format!("{name}Input"))))
             .response("201", ok("Created; the ETag header carries its version.", &name))
             .response("400", problem())
@@ -813,7 +848,15 @@ pub fn document(api: &mut OpenApi) {
             let moves: Vec<String> = w
                 .transitions
                 .iter()
-                .map(|t| format!("{} → {} ({})", t.from.join("|"), t.to, t.label))
+                .map(|t| {
+                    format!(
+                        "{} → {} ({}{})",
+                        t.from.join("|"),
+                        t.to,
+                        t.label,
+                        if t.reason.is_some() { ", needs a reason" } else { "" }
+                    )
+                })
                 .collect();
             let t_op = op(format!("Move a {} through its workflow", kind.label.to_lowercase()))
                 .operation_id(Some(format!("{}_transition", kind.key)))

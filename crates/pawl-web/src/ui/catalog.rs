@@ -10,7 +10,7 @@ use askama::Template;
 use axum::extract::State;
 use pawl_domain::access::Permission;
 use pawl_domain::catalog::{AnnexAControl, AttributeFamily, Catalog, Clause, Theme};
-use pawl_domain::register::{CORRECTIVE_ACTION, NONCONFORMITY};
+use pawl_domain::register::{CORRECTIVE_ACTION, IMPROVEMENT, INCIDENT, LESSON, NONCONFORMITY, SUGGESTION};
 use serde::Deserialize;
 
 #[derive(Template)]
@@ -53,6 +53,10 @@ struct IsmsFigures {
     applied_controls: i64,
     applicable: usize,
     implemented: usize,
+    /// Lessons learned that drove a change, in percent.
+    lessons_share: Option<i64>,
+    /// The cycle today falls in: id, name, and each phase's state.
+    cycle: Option<(String, String, Vec<(String, &'static str)>)>,
 }
 
 impl IsmsFigures {
@@ -159,13 +163,55 @@ pub async fn dashboard(State(s): State<AppState>, Auth(p): Auth) -> PageResult {
                 href: "/corrective-actions?status=implemented".into(),
                 hint: "Someone other than the implementer checks each against its criteria (10.2 d).",
             },
+            Todo {
+                count: count(&INCIDENT, &[("status", "reported")]).await?,
+                label: "Incidents and near misses to triage",
+                href: "/incidents?status=reported".into(),
+                hint: "Set the severity and a handler, then contain it (Annex A 5.25, 5.26).",
+            },
+            Todo {
+                count: count(&IMPROVEMENT, &[("due_by", &today)]).await?,
+                label: "Improvements past their done-by date",
+                href: format!("/improvements?due_by={today}"),
+                hint: "Move each to its next step, or plan again (10.1).",
+            },
+            Todo {
+                count: count(&SUGGESTION, &[("status", "submitted")]).await?,
+                label: "Suggestions awaiting a decision",
+                href: "/suggestions?status=submitted".into(),
+                hint: "Accept each into the improvement register or decline it with a reason the submitter reads.",
+            },
+            Todo {
+                count: count(&LESSON, &[("change", "none")]).await?,
+                label: "Lessons learned that changed nothing yet",
+                href: "/lessons?change=none".into(),
+                hint: "Link each to the improvement, document, control, risk or training it changed.",
+            },
         ];
+        let (lessons, driven) = reader.lesson_counts().await?;
+        let cycle = match pawl_app::cycle::current(&s.app.store, &p.organisation.id).await? {
+            Some(c) => {
+                let st = pawl_app::cycle::status(&s.app.store, &p.organisation.id, &c).await?;
+                Some((
+                    c.id.clone(),
+                    st.name.clone(),
+                    st.figures
+                        .phases
+                        .iter()
+                        .map(|ph| (ph.label.clone(), ph.state.label()))
+                        .collect(),
+                ))
+            }
+            None => None,
+        };
         Some(IsmsFigures {
             todo,
             risks: reader.risks(&Default::default(), &one).await?.total,
             applied_controls: reader.applied_controls(&Default::default(), &one).await?.total,
             applicable: soa.applicable,
             implemented: soa.implemented,
+            lessons_share: pawl_domain::cycle::driven_share(lessons, driven),
+            cycle,
         })
     } else {
         None

@@ -6,6 +6,7 @@ mod admin;
 mod catalog;
 mod control;
 mod document;
+mod improvement;
 mod internal_audit;
 mod login;
 mod nonconformity;
@@ -25,10 +26,10 @@ use pawl_app::{Principal, Via};
 
 /// The pages; `upload_limit` bounds evidence uploads.
 pub fn router(upload_limit: usize) -> Router<AppState> {
-    internal_audit::routes(nonconformity::routes(document::routes(
+    improvement::routes(internal_audit::routes(nonconformity::routes(document::routes(
         register::routes(Router::new()),
         upload_limit,
-    )))
+    ))))
     .route("/static/{file}", get(static_file))
     .route("/favicon.ico", get(favicon))
     .route("/login", get(login::form).post(login::submit))
@@ -235,24 +236,10 @@ pub const COMING: &[Coming] = &[
     },
     Coming {
         phase: "Check",
-        label: "Incidents and near misses",
-        clauses: "A.5.24 to A.5.28",
-        what: "Reports from anyone in the organisation, triage, and lessons learned.",
-        issue: 11,
-    },
-    Coming {
-        phase: "Check",
         label: "Management review",
         clauses: "9.3",
         what: "The review's inputs compiled from live data, its decisions and actions.",
         issue: 13,
-    },
-    Coming {
-        phase: "Act",
-        label: "Improvements",
-        clauses: "10.1",
-        what: "The improvement register: identify, analyse, develop, implement, evaluate.",
-        issue: 11,
     },
 ];
 
@@ -296,11 +283,15 @@ impl Shell {
             },
             NavGroup {
                 title: "Check",
-                items: vec![],
+                items: vec![item("report", "Report a problem or idea", "/report")],
             },
             NavGroup {
                 title: "Act",
-                items: vec![item("ageing", "Ageing and overdue", "/ageing")],
+                items: vec![
+                    item("ageing", "Ageing and overdue", "/ageing"),
+                    item("improvements-board", "Improvement board", "/improvements/board"),
+                    item("cycles-compare", "Year over year", "/cycles/compare"),
+                ],
             },
             NavGroup {
                 title: "Catalog",

@@ -429,10 +429,11 @@ struct Detail {
     href: Option<String>,
 }
 
-/// A workflow button.
+/// A workflow button; a move that records a reason asks for it.
 struct Move {
     to: &'static str,
     label: &'static str,
+    reason: bool,
 }
 
 /// A link as a record's page shows it: what it is to the other record.
@@ -535,6 +536,9 @@ async fn sections(s: &AppState, p: &Principal, kind: &Kind, r: &Record) -> Resul
         "audit" => super::internal_audit::audit_sections(s, p, r).await?,
         "audit_programme" => super::internal_audit::programme_sections(s, p, r).await?,
         "corrective_action" => super::nonconformity::ca_sections(s, p, r).await?,
+        "improvement" => super::improvement::improvement_sections(r),
+        "incident" => super::improvement::incident_sections(s, p, r).await?,
+        "cycle" => super::improvement::cycle_sections(s, p, r).await?,
         _ => Vec::new(),
     })
 }
@@ -635,6 +639,7 @@ async fn record_page(
             .map(|t| Move {
                 to: t.to,
                 label: t.label,
+                reason: t.reason.is_some(),
             })
             .collect(),
         None => Vec::new(),
@@ -757,7 +762,8 @@ async fn transition(
 ) -> PageResult {
     let expected = form_version(&form)?;
     let to = param_of(&form, "to").unwrap_or("");
-    match service::transition(&s.app.store, &p, kind, &id, to, expected).await {
+    let reason = param_of(&form, "reason");
+    match service::transition(&s.app.store, &p, kind, &id, to, reason, expected).await {
         Ok(r) => {
             let label = status_label(kind, &r).unwrap_or("moved");
             Ok(Redirect::to(&format!(
@@ -869,6 +875,12 @@ impl MyWorkPage {
     fn kind_label(&self, kind: &str) -> &'static str {
         linkable(kind).unwrap_or("Record")
     }
+
+    fn state_label(&self, kind: &str, status: &str) -> &'static str {
+        pawl_domain::register::kind(kind)
+            .and_then(|k| k.workflow)
+            .map_or("", |w| w.label(status))
+    }
 }
 
 /// Everything assigned to the signed-in person, overdue first.
@@ -878,6 +890,13 @@ pub async fn my_work(State(s): State<AppState>, Auth(p): Auth) -> PageResult {
         .await?
         .into_iter()
         .map(|w| crate::api::register::work_item(w, &today))
+        .map(|mut i| {
+            // A suggestion's submitter may not read the register it is in.
+            if !crate::policy::may_open(&p, &i.href) {
+                i.href.clear();
+            }
+            i
+        })
         .collect();
     Ok(render(&MyWorkPage {
         shell: Shell::new(&s, &p, "my-work").await?,

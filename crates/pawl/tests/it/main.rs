@@ -15,6 +15,7 @@ mod controls;
 mod demo;
 mod documents;
 mod hardening;
+mod improvement;
 mod nonconformities;
 mod registers;
 mod risk;

@@ -1,0 +1,436 @@
+//! Continual improvement (clause 10.1): the rules of the improvement
+//! register, incidents and near misses, lessons learned and staff
+//! suggestions that the generic register path (`crate::register`) calls.
+
+use crate::{today, AppError, Principal};
+use pawl_domain::register::{
+    phase_of, source_kind, Kind, Value, CHANGE_KINDS, IMPROVEMENT, INCIDENT, LESSON, STEPS, SUGGESTION,
+};
+use pawl_domain::{DomainError, Problems};
+use pawl_store::{AuditedTx, Record, Store, TimelineEntry};
+
+fn set(kind: &Kind, values: &mut [Value], field: &str, v: Value) {
+    if let Some(i) = kind.index_of(field) {
+        values[i] = v;
+    }
+}
+
+fn text(s: impl Into<String>) -> Value {
+    Value::Text(s.into())
+}
+
+/// Today's date where a date field was left empty.
+pub(crate) fn default_today(kind: &Kind, values: &mut [Value], field: &str) {
+    if let Some(i) = kind.index_of(field) {
+        if values[i].is_empty() {
+            values[i] = Value::OptText(Some(today().to_string()));
+        }
+    }
+}
+
+/// The record a source names by reference, resolved against the register
+/// of its source (an improvement may also come from a lesson). A source
+/// pawl has no register for yet keeps the text as given.
+pub async fn resolve_source(
+    store: &Store,
+    org_id: &str,
+    kind: &Kind,
+    values: &[Value],
+) -> Result<Option<(&'static str, String)>, AppError> {
+    let reference = kind.text(values, "source_record");
+    if reference.is_empty() {
+        return Ok(None);
+    }
+    let source = kind.text(values, "source");
+    let reader = store.org(org_id);
+    let mut tried = Vec::new();
+    for target in source_kind(&source).into_iter().chain(["lesson"]) {
+        if target == kind.key {
+            continue;
+        }
+        if let Some(id) = reader.find_record(target, &reference).await? {
+            return Ok(Some((target, id)));
+        }
+        tried.push(
+            pawl_domain::register::link::linkable(target)
+                .unwrap_or(target)
+                .to_lowercase(),
+        );
+    }
+    if source_kind(&source).is_none() {
+        return Ok(None);
+    }
+    Err(DomainError::field(
+        "source_record",
+        format!("no live {} is named {reference:?}", tried.join(" or ")),
+    )
+    .into())
+}
+
+/// An improvement's values before they are stored: Other as the source
+/// when none is given, identified today, its phase from its step.
+pub fn check_improvement(current: Option<&Record>, values: &mut [Value]) -> Result<(), AppError> {
+    let k = &IMPROVEMENT;
+    if k.text(values, "source").is_empty() {
+        set(k, values, "source", text("other"));
+    }
+    default_today(k, values, "identified_on");
+    let status = current
+        .and_then(|r| r.status.clone())
+        .unwrap_or_else(|| "identify".into());
+    set(k, values, "phase", text(phase_of(&status)));
+    // A state's fields stay needed while the record is in it.
+    if let (Some(r), Some(w)) = (current, k.workflow) {
+        w.check_entry(k, r.status.as_deref().unwrap_or(""), values)?;
+    }
+    Ok(())
+}
+
+/// An incident is found today unless told otherwise; its reporter is
+/// whoever reported it.
+pub fn check_incident(current: Option<&Record>, values: &mut [Value]) -> Result<(), AppError> {
+    default_today(&INCIDENT, values, "detected_on");
+    let mut p = Problems::default();
+    let (occurred, detected) = (
+        INCIDENT.text(values, "occurred_on"),
+        INCIDENT.text(values, "detected_on"),
+    );
+    if !occurred.is_empty() && occurred > detected {
+        p.push("occurred_on", "it cannot have happened after it was found");
+    }
+    if let (Some(r), Some(w)) = (current, INCIDENT.workflow) {
+        if let Err(DomainError::Invalid(e)) = w.check_entry(&INCIDENT, r.status.as_deref().unwrap_or(""), values) {
+            p.0.extend(e);
+        }
+    }
+    Ok(p.finish()?)
+}
+
+/// A lesson is learned today unless told otherwise; a new one has driven
+/// no change yet.
+pub fn check_lesson(current: Option<&Record>, values: &mut [Value]) {
+    default_today(&LESSON, values, "learned_on");
+    if current.is_none() {
+        set(&LESSON, values, "change", text("none"));
+    }
+}
+
+/// A new suggestion's submitter, taken out of its fields when they asked
+/// for their name to be hidden. Returns the member to keep apart.
+pub fn take_submitter(values: &mut [Value]) -> Option<String> {
+    let i = SUGGESTION.index_of("submitted_by")?;
+    let user = match &values[i] {
+        Value::Person { user_id, .. } => user_id.clone(),
+        _ => None,
+    };
+    if SUGGESTION.text(values, "hidden") == "yes" {
+        values[i] = Value::Person {
+            user_id: None,
+            name: String::new(),
+        };
+    }
+    user
+}
+
+/// Links a record to the one it came from, once, and keeps the lesson it
+/// may have come from up to date.
+pub async fn link_source(tx: &mut AuditedTx, r: &Record, source: (&str, &str)) -> Result<(), AppError> {
+    let me = (r.kind.key, r.id.as_str());
+    if !tx.is_linked(me, "derived_from", source).await? {
+        tx.link_records(me, "derived_from", source, "where it came from")
+            .await?;
+    }
+    if source.0 == LESSON.key {
+        tx.refresh_lesson_change(source.1, CHANGE_KINDS).await?;
+    }
+    Ok(())
+}
+
+/// Whether either end of a link is a lesson, whose `change` the link may
+/// have changed.
+pub async fn after_link(tx: &mut AuditedTx, ends: &[(String, String); 2]) -> Result<(), AppError> {
+    for (kind, id) in ends {
+        if kind == LESSON.key {
+            tx.refresh_lesson_change(id, CHANGE_KINDS).await?;
+        }
+    }
+    Ok(())
+}
+
+/// What an improvement's move needs beyond the fields of its new step: an
+/// evaluation needs to know what the change touched.
+pub async fn check_move(tx: &mut AuditedTx, r: &Record, to: &str) -> Result<(), AppError> {
+    if r.kind.key == IMPROVEMENT.key && to == "evaluate" {
+        let kinds = [
+            "document",
+            "applied_control",
+            "risk",
+            "training",
+            "treatment_action",
+            "asset",
+        ];
+        if tx.links_from((IMPROVEMENT.key, &r.id), "changed", &kinds).await? == 0 {
+            return Err(DomainError::field(
+                "links",
+                "link what the change touched first (this improvement *changed* a document, control, risk or training), so that the evaluation knows what to measure",
+            )
+            .into());
+        }
+    }
+    Ok(())
+}
+
+/// The label of a step for a person.
+fn step_label(code: &str) -> &'static str {
+    IMPROVEMENT.workflow.map_or("Unknown", |w| w.label(code))
+}
+
+/// The values a move sets besides the state, or None when it sets none:
+/// the phase, the evaluation's decision, and the reason given for a
+/// skipped step, a withdrawal or a declined suggestion.
+pub fn moved_values(
+    kind: &'static Kind,
+    from: &str,
+    moved: &Record,
+    reason: Option<(&'static str, &str)>,
+    who: &str,
+) -> Option<Vec<Value>> {
+    let to = moved.status.as_deref().unwrap_or("");
+    let mut values = moved.values.clone();
+    let day = today().to_string();
+    let append = |values: &mut [Value], field: &str, line: String| {
+        let old = kind.text(values, field);
+        let new = if old.is_empty() { line } else { format!("{old}\n{line}") };
+        set(kind, values, field, text(new));
+    };
+    if let Some((field, why)) = reason {
+        let line = if kind.key == IMPROVEMENT.key {
+            let skipped: Vec<&str> = STEPS
+                .iter()
+                .skip_while(|s| **s != from)
+                .skip(1)
+                .take_while(|s| **s != to)
+                .map(|s| step_label(s))
+                .collect();
+            if to == "withdrawn" || skipped.is_empty() {
+                format!("{day} {} by {who}: {why}", step_label(to))
+            } else {
+                format!("{day} skipped {} by {who}: {why}", skipped.join(" and "))
+            }
+        } else {
+            why.to_owned()
+        };
+        if kind.key == IMPROVEMENT.key {
+            append(&mut values, field, line);
+        } else {
+            set(kind, &mut values, field, text(line));
+        }
+    }
+    if kind.key == IMPROVEMENT.key {
+        set(kind, &mut values, "phase", text(phase_of(to)));
+        match (from, to) {
+            ("evaluate", "closed") => {
+                set(kind, &mut values, "evaluation", text("effective"));
+                default_today(kind, &mut values, "evaluated_on");
+            }
+            ("evaluate", "analyse") => {
+                // The failed measurement is kept in the log; the next
+                // evaluation must measure again.
+                let result = kind.text(&values, "measured_result");
+                append(
+                    &mut values,
+                    "step_log",
+                    format!("{day} not effective, back to analysis by {who}: {result}"),
+                );
+                set(kind, &mut values, "evaluation", text("not_effective"));
+                let n = match kind.index_of("sent_back").map(|i| &values[i]) {
+                    Some(Value::Int(n)) => *n,
+                    _ => 0,
+                };
+                set(kind, &mut values, "sent_back", Value::Int(n + 1));
+                set(kind, &mut values, "measured_result", text(""));
+                set(kind, &mut values, "evaluated_on", Value::OptText(None));
+            }
+            (_, "implement") => default_today(kind, &mut values, "implemented_on"),
+            _ => {}
+        }
+    }
+    if kind.key == INCIDENT.key {
+        let field = match to {
+            "contained" => Some("contained_on"),
+            "recovered" => Some("recovered_on"),
+            _ => None,
+        };
+        if let Some(f) = field {
+            default_today(kind, &mut values, f);
+        }
+    }
+    (values != moved.values).then_some(values)
+}
+
+/// What an incident's move writes in its timeline.
+pub async fn timeline_of_move(tx: &mut AuditedTx, moved: &Record, reason: Option<&str>) -> Result<(), AppError> {
+    let Some(w) = INCIDENT.workflow else { return Ok(()) };
+    let to = moved.status.as_deref().unwrap_or("");
+    let entry = match reason {
+        Some(r) => format!("{}: {r}", w.label(to)),
+        None => w.label(to).to_owned(),
+    };
+    // Containment and recovery keep the dates recorded for them.
+    let day = match to {
+        "contained" => moved.text("contained_on"),
+        "recovered" => moved.text("recovered_on"),
+        _ => String::new(),
+    };
+    let day = if day.is_empty() { today().to_string() } else { day };
+    tx.add_timeline(&moved.id, &day, &entry).await?;
+    Ok(())
+}
+
+/// An accepted suggestion becomes an improvement, derived from it, owned
+/// by whoever accepted it.
+pub async fn accept_suggestion(
+    tx: &mut AuditedTx,
+    user_id: Option<&str>,
+    email: &str,
+    s: &Record,
+) -> Result<Record, AppError> {
+    let mut values = IMPROVEMENT.empty();
+    let k = &IMPROVEMENT;
+    set(k, &mut values, "title", text(s.text("title")));
+    set(k, &mut values, "description", text(s.text("description")));
+    set(k, &mut values, "source", text("staff_suggestion"));
+    set(
+        k,
+        &mut values,
+        "source_record",
+        text(s.reference.clone().unwrap_or_default()),
+    );
+    set(
+        k,
+        &mut values,
+        "owner",
+        Value::Person {
+            user_id: user_id.map(str::to_owned),
+            name: email.to_owned(),
+        },
+    );
+    check_improvement(None, &mut values)?;
+    let improvement = tx.create_record(&IMPROVEMENT, values).await?;
+    link_source(tx, &improvement, (SUGGESTION.key, &s.id)).await?;
+    let mut values = s.values.clone();
+    set(
+        &SUGGESTION,
+        &mut values,
+        "improvement_id",
+        Value::OptText(Some(improvement.id.clone())),
+    );
+    Ok(tx.update_record(&SUGGESTION, &s.id, values, None).await?)
+}
+
+/// The most a timeline entry holds.
+const MAX_ENTRY: usize = 2000;
+
+/// Adds a dated entry to an incident's timeline: `happened_at` is a date,
+/// or a date and time as `YYYY-MM-DDTHH:MM`.
+pub async fn add_timeline(
+    store: &Store,
+    p: &Principal,
+    incident_id: &str,
+    happened_at: &str,
+    entry: &str,
+) -> Result<TimelineEntry, AppError> {
+    let mut problems = Problems::default();
+    let entry = entry.trim();
+    if entry.is_empty() {
+        problems.push("entry", "say what happened or what was done");
+    } else if entry.chars().count() > MAX_ENTRY {
+        problems.push("entry", format!("use at most {MAX_ENTRY} characters"));
+    } else {
+        problems.take(pawl_domain::register::check_text("entry", entry));
+    }
+    let at = happened_at.trim();
+    let (date, clock) = at.split_once('T').unwrap_or((at, ""));
+    let clock_ok = clock.is_empty()
+        || (clock.len() == 5
+            && clock.as_bytes()[2] == b':'
+            && clock[..2].parse::<u8>().is_ok_and(|h| h < 24)
+            && clock[3..].parse::<u8>().is_ok_and(|m| m < 60));
+    match pawl_domain::register::check_date("happened_at", date) {
+        Ok(d) if clock_ok => {
+            if d > today().to_string() {
+                problems.push(
+                    "happened_at",
+                    "a timeline records what has happened; this is in the future",
+                );
+            }
+        }
+        Ok(_) => problems.push("happened_at", "give the time as HH:MM after a T, e.g. 2026-03-04T14:30"),
+        Err(e) => {
+            problems.take::<()>(Err(e));
+        }
+    }
+    problems.finish()?;
+    // The incident must be a live one of this organisation.
+    store.org(&p.organisation.id).record(&INCIDENT, incident_id).await?;
+    let mut tx = store.write(&p.organisation.id, &p.actor()).await?;
+    let e = tx.add_timeline(incident_id, at, entry).await?;
+    tx.commit().await?;
+    Ok(e)
+}
+
+/// A column of the improvement board: a step (or the closed items), its
+/// count under the filter, and its first cards, soonest due first.
+#[derive(Debug, Clone)]
+pub struct BoardColumn {
+    pub step: &'static str,
+    pub label: &'static str,
+    pub phase: &'static str,
+    pub count: i64,
+    pub cards: Vec<Record>,
+}
+
+/// The improvement board (10.1): a column per step and one for the items
+/// closed effective, each with its count and its first `per_column` cards.
+pub async fn board(
+    store: &Store,
+    org_id: &str,
+    filter: &pawl_store::RecordFilter,
+    per_column: u32,
+) -> Result<Vec<BoardColumn>, AppError> {
+    let reader = store.org(org_id);
+    let counts = reader.status_counts(&IMPROVEMENT, filter).await?;
+    let mut out = Vec::new();
+    for step in STEPS.iter().copied().chain(["closed"]) {
+        let count = counts.iter().find(|(s, _)| s == step).map_or(0, |(_, n)| *n);
+        let cards = if count == 0 {
+            Vec::new()
+        } else {
+            let f = pawl_store::RecordFilter {
+                status: vec![step.to_owned()],
+                ..filter.clone()
+            };
+            reader
+                .records(
+                    &IMPROVEMENT,
+                    &f,
+                    &pawl_store::ListQuery {
+                        limit: Some(per_column),
+                        sort: Some("target_date".into()),
+                        skip_total: true,
+                        ..Default::default()
+                    },
+                )
+                .await?
+                .items
+        };
+        out.push(BoardColumn {
+            step,
+            label: step_label(step),
+            phase: phase_of(step),
+            count,
+            cards,
+        });
+    }
+    Ok(out)
+}
