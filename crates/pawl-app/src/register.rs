@@ -263,7 +263,7 @@ async fn make_move(
     if let Some(w) = kind.workflow {
         w.check_entry(kind, to, &r.values)?;
     }
-    crate::nonconformity::check_move(tx, &p.organisation, r, to).await?;
+    crate::nonconformity::check_move(tx, p.organisation, r, to).await?;
     improvement::check_move(tx, r, to).await?;
     let moved = tx.transition_record(kind, &r.id, to, expected).await?;
     crate::nonconformity::after_move(tx, p, &moved).await?;

@@ -10,6 +10,7 @@
 
 mod controls;
 mod documents;
+mod improvement;
 mod nonconformities;
 mod registers;
 
@@ -57,8 +58,9 @@ fn main() -> Result<()> {
         "registers" => registers::registers(records_given.unwrap_or(100_000)),
         "documents" => documents::documents(documents, people, published),
         "nonconformities" => nonconformities::nonconformities(records_given.unwrap_or(50_000), actions_each),
+        "improvement" => improvement::improvement(records_given.unwrap_or(50_000), events),
         other => {
-            bail!("unknown benchmark {other}; try foundation, risk, controls, registers, documents or nonconformities")
+            bail!("unknown benchmark {other}; try foundation, risk, controls, registers, documents, nonconformities or improvement")
         }
     }
 }

@@ -55,8 +55,15 @@ struct IsmsFigures {
     implemented: usize,
     /// Lessons learned that drove a change, in percent.
     lessons_share: Option<i64>,
-    /// The cycle today falls in: id, name, and each phase's state.
-    cycle: Option<(String, String, Vec<(String, &'static str)>)>,
+    cycle: Option<CycleSummary>,
+}
+
+/// The ISMS cycle today falls in, as the home page shows it.
+struct CycleSummary {
+    id: String,
+    name: String,
+    /// Each phase's label and state.
+    phases: Vec<(String, &'static str)>,
 }
 
 impl IsmsFigures {
@@ -192,15 +199,16 @@ pub async fn dashboard(State(s): State<AppState>, Auth(p): Auth) -> PageResult {
         let cycle = match pawl_app::cycle::current(&s.app.store, &p.organisation.id).await? {
             Some(c) => {
                 let st = pawl_app::cycle::status(&s.app.store, &p.organisation.id, &c).await?;
-                Some((
-                    c.id.clone(),
-                    st.name.clone(),
-                    st.figures
+                Some(CycleSummary {
+                    id: c.id.clone(),
+                    name: st.name.clone(),
+                    phases: st
+                        .figures
                         .phases
                         .iter()
                         .map(|ph| (ph.label.clone(), ph.state.label()))
                         .collect(),
-                ))
+                })
             }
             None => None,
         };

@@ -145,7 +145,7 @@ pub(crate) fn improvement_sections(r: &Record) -> Vec<Section> {
         title: format!(
             "Step {} · phase {}",
             w.label(&status),
-            label_of(PHASES, &pawl_domain::register::phase_of(&status))
+            label_of(PHASES, pawl_domain::register::phase_of(&status))
         ),
         empty: "Decided: nothing further; a new weakness is a new item.".into(),
         lines,
