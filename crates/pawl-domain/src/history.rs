@@ -361,7 +361,8 @@ pub fn changes(entity_type: &str, before: Option<&str>, after: Option<&str>, ctx
     keys.sort();
     keys.dedup();
     keys.into_iter()
-        .filter(|k| !HIDDEN.contains(&k.as_str()))
+        // A person's account id sits beside the name that shows them.
+        .filter(|k| !HIDDEN.contains(&k.as_str()) && !k.ends_with("_user_id"))
         .filter_map(|k| {
             let (old, new) = (b.get(k), a.get(k));
             if old == new {

@@ -436,9 +436,6 @@ pub async fn enforce(req: Request, next: Next) -> Response {
 mod tests {
     use super::*;
 
-    /// The permission table holds what routes need and nothing else: a
-    /// permission no route asks for would promise a role something it
-    /// cannot do.
     #[test]
     fn a_concrete_address_matches_its_routed_pattern() {
         assert!(pattern_matches("/crosswalks/{framework}", "/crosswalks/nist-csf-2.0"));
@@ -448,12 +445,20 @@ mod tests {
         assert!(!pattern_matches("/risks", "/risks/new"));
     }
 
+    /// The permission table holds what routes and workflow moves need and
+    /// nothing else: a permission nothing asks for would promise a role
+    /// something it cannot do.
     #[test]
     fn every_permission_is_needed_by_some_route() {
+        let moves = pawl_domain::register::KINDS
+            .iter()
+            .filter_map(|k| k.workflow)
+            .flat_map(|w| w.transitions.iter().map(|t| t.permission));
+        let moves: Vec<Permission> = moves.collect();
         for p in Permission::ALL {
             assert!(
-                all_routes().any(|(_, _, r)| r == Needs(p)),
-                "{p:?} is in the table but no route needs it"
+                all_routes().any(|(_, _, r)| r == Needs(p)) || moves.contains(&p),
+                "{p:?} is in the table but no route or move needs it"
             );
         }
     }

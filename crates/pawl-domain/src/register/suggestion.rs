@@ -83,6 +83,7 @@ pub static SUGGESTION: Kind = Kind {
         Field {
             help: "Hide the submitter's name from other users; the audit trail still records who submitted it.",
             kind: FieldKind::Choice(HIDDEN),
+            fixed: true,
             ..Field::text("hidden", "Name hidden")
         },
         Field {

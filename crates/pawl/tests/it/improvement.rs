@@ -246,3 +246,44 @@ on_both_engines! {
         assert_eq!(ok(&app, &admin, Method::GET, "/api/v1/audit/verify", None).await["intact"], true);
     }
 }
+
+on_both_engines! {
+    async fn staff_report_from_the_web_page_and_managers_see_the_board(engine: Engine) {
+        let app = spawn_app(engine).await;
+        app.member_token("sam@example.com", "staff").await;
+        let (c, csrf) = app.signed_in("sam@example.com").await;
+        let home = c.get(app.url("/")).send().await.unwrap().text().await.unwrap();
+        assert!(home.contains("href=\"/report\""), "staff find the report page from home");
+        let r = c.post(app.url("/report/incident"))
+            .form(&[("_csrf", csrf.as_str()), ("type", "incident"), ("title", ""), ("description", "Laptop gone")])
+            .send().await.unwrap();
+        assert_eq!(r.status(), 422);
+        let page = r.text().await.unwrap();
+        assert!(page.contains("id=\"i-title-error\"") && page.contains("Laptop gone"), "the message sits beside the field and the text is kept");
+        let r = c.post(app.url("/report/incident"))
+            .form(&[("_csrf", csrf.as_str()), ("type", "near_miss"), ("title", "Tailgating"), ("description", "Someone followed me in")])
+            .send().await.unwrap();
+        assert_eq!(r.status(), 303);
+        assert!(r.headers()["location"].to_str().unwrap().contains("INC-0001"));
+        let r = c.post(app.url("/report/suggestion"))
+            .form(&[("_csrf", csrf.as_str()), ("title", "Badge readers"), ("description", "On every door"), ("hidden", "yes")])
+            .send().await.unwrap();
+        assert_eq!(r.status(), 303);
+        let work = c.get(app.url("/my-work")).send().await.unwrap().text().await.unwrap();
+        assert!(work.contains("SUG-0001 Badge readers") && work.contains("Submitted") && !work.contains("href=\"/suggestions/"),
+            "the submitter follows their suggestion without a link they may not open");
+        assert_eq!(c.get(app.url("/incidents")).send().await.unwrap().status(), 403);
+
+        let (m, _) = app.signed_in(crate::harness::ADMIN_EMAIL).await;
+        let inc = m.get(app.url("/incidents")).send().await.unwrap().text().await.unwrap();
+        assert!(inc.contains("Tailgating") && inc.contains("Near miss"), "shown by label");
+        ok(&app, &app.admin_token, Method::POST, "/api/v1/improvements", Some(json!({"title": "Badge readers on every door", "description": "x", "source": "staff_suggestion"}))).await;
+        let board = m.get(app.url("/improvements/board?source=staff_suggestion")).send().await.unwrap().text().await.unwrap();
+        assert!(board.contains("IMP-0001") && board.contains("Staff suggestion"), "the card, its source by label");
+        let empty = m.get(app.url("/improvements/board?source=incident")).send().await.unwrap().text().await.unwrap();
+        assert!(!empty.contains("IMP-0001"), "the board filters");
+        let c26 = ok(&app, &app.admin_token, Method::POST, "/api/v1/cycles", Some(json!({"name": "2026", "starts_on": "2026-01-01"}))).await;
+        let status = m.get(app.url(&format!("/cycles/{}/status", c26["id"].as_str().unwrap()))).send().await.unwrap().text().await.unwrap();
+        assert!(status.contains("Not assessed") && status.contains("Improvements evaluated"), "every item with its status");
+    }
+}
