@@ -2,6 +2,7 @@
 //! Analytics, whose people cover every role. Later areas add their records.
 
 mod audits;
+mod context;
 mod controls;
 mod documents;
 mod improvement;
@@ -55,7 +56,8 @@ pub async fn ensure_demo(app: &App, password: &str) -> Result<(), AppError> {
     controls::ensure(app, &org.id).await?;
     documents::ensure(app, &org.id).await?;
     audits::ensure(app, &org.id).await?;
-    improvement::ensure(app, &org.id).await
+    improvement::ensure(app, &org.id).await?;
+    context::ensure(app, &org.id, password).await
 }
 
 /// Assets: (name, type, owner, location, C, I, A).

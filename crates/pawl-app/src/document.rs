@@ -78,30 +78,9 @@ pub async fn check(store: &Store, org_id: &str, id: Option<&str>, values: &mut [
     if let Some(ids) = p.take(doc::parse_annex_a(&DOCUMENT.text(values, "annex_a"))) {
         set_text(values, "annex_a", ids.join(", "));
     }
-    let mut audience = Vec::new();
-    if let Some(entries) = p.take(doc::parse_audience(&DOCUMENT.text(values, "audience"))) {
-        let mut missing = Vec::new();
-        for e in entries {
-            match e {
-                Audience::Everyone => audience.push(("everyone".to_owned(), None)),
-                Audience::Role(r) => audience.push((r.as_str().to_owned(), None)),
-                Audience::Person(email) => match member(store, org_id, &email).await? {
-                    Some(m) => audience.push((String::new(), Some(m.user_id))),
-                    None => missing.push(email.to_string()),
-                },
-            }
-        }
-        if !missing.is_empty() {
-            p.push(
-                "audience",
-                format!(
-                    "{} {} not a member of this organisation",
-                    missing.join(", "),
-                    if missing.len() == 1 { "is" } else { "are" }
-                ),
-            );
-        }
-    }
+    let audience = p
+        .take(resolve_audience(store, org_id, "audience", &DOCUMENT.text(values, "audience")).await?)
+        .unwrap_or_default();
     p.finish()?;
     Ok(Audiences(audience))
 }
@@ -125,6 +104,45 @@ pub async fn check_retire(tx: &mut AuditedTx, r: &Record) -> Result<(), AppError
         names.join(", ")
     ))
     .into())
+}
+
+/// An audience as (role, member) entries: `everyone`, roles, and members
+/// by e-mail; an address that is no member is named under `field`.
+pub(crate) async fn resolve_audience(
+    store: &Store,
+    org_id: &str,
+    field: &str,
+    text: &str,
+) -> Result<Result<Vec<(String, Option<String>)>, DomainError>, AppError> {
+    let entries = match doc::parse_audience(text) {
+        Ok(e) => e,
+        Err(DomainError::Invalid(mut errors)) => {
+            errors.iter_mut().for_each(|e| e.field = field.to_owned());
+            return Ok(Err(DomainError::Invalid(errors)));
+        }
+    };
+    let (mut audience, mut missing) = (Vec::new(), Vec::new());
+    for e in entries {
+        match e {
+            Audience::Everyone => audience.push(("everyone".to_owned(), None)),
+            Audience::Role(r) => audience.push((r.as_str().to_owned(), None)),
+            Audience::Person(email) => match member(store, org_id, &email).await? {
+                Some(m) => audience.push((String::new(), Some(m.user_id))),
+                None => missing.push(email.to_string()),
+            },
+        }
+    }
+    if !missing.is_empty() {
+        return Ok(Err(DomainError::field(
+            field,
+            format!(
+                "{} {} not a member of this organisation",
+                missing.join(", "),
+                if missing.len() == 1 { "is" } else { "are" }
+            ),
+        )));
+    }
+    Ok(Ok(audience))
 }
 
 /// A member of the organisation by e-mail.

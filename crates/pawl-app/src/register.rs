@@ -4,7 +4,7 @@
 //! A document's own rules live in `crate::document`; this path calls them. The
 //! API, the UI and the CLI all come through here (clause 7.5.3).
 
-use crate::{improvement, AppError, Principal};
+use crate::{context, improvement, AppError, Principal};
 use pawl_domain::register::{FieldKind, Kind, Value};
 use pawl_domain::{DomainError, Problems};
 use pawl_store::{Link, ListQuery, Page, Record, RecordFilter, Store, WorkItem};
@@ -66,6 +66,10 @@ enum Found {
     Submitter(Option<String>),
     /// A new incident, whose timeline starts with its report.
     Reported,
+    /// Who must complete a training campaign.
+    TrainingAudience(Vec<(String, Option<String>)>),
+    /// A supplier, whose review dates follow its criticality.
+    SupplierDates,
 }
 
 /// The one place where a kind adds checks to a new or changed record's
@@ -129,6 +133,29 @@ async fn kind_rules(
             crate::cycle::check(store, org_id, current, values).await?;
             Found::Nothing
         }
+        "context_issue" => {
+            context::check_issue(store, org_id, values).await?;
+            Found::Nothing
+        }
+        "requirement" => {
+            context::check_requirement(current, values);
+            Found::Nothing
+        }
+        "scope" => {
+            if let Some(c) = current.filter(|c| matches!(c.status.as_deref(), Some("approved" | "superseded"))) {
+                return Err(AppError::Store(pawl_store::StoreError::Conflict(format!(
+                    "{} was approved and is kept as approved; write a new version instead",
+                    c.title()
+                ))));
+            }
+            context::check_scope(values)?;
+            Found::Nothing
+        }
+        "training" => Found::TrainingAudience(context::check_training(store, org_id, values).await?),
+        "supplier" => {
+            context::check_supplier(values);
+            Found::SupplierDates
+        }
         _ => Found::Nothing,
     })
 }
@@ -181,6 +208,24 @@ async fn write_found(tx: &mut pawl_store::AuditedTx, r: Record, found: Found) ->
         }
         Found::Submitter(Some(user)) => {
             tx.set_submitter(&r.id, &user).await?;
+            return Ok(r);
+        }
+        Found::TrainingAudience(entries) => {
+            tx.set_training_audience(&r.id, &entries).await?;
+            // The round's start follows the due date and the recurrence as stored.
+            let mut values = r.values.clone();
+            context::check_training_round(&mut values);
+            if values != r.values {
+                return Ok(tx.update_record(r.kind, &r.id, values, None).await?);
+            }
+            return Ok(r);
+        }
+        Found::SupplierDates => {
+            let mut values = r.values.clone();
+            context::check_supplier(&mut values);
+            if values != r.values {
+                return Ok(tx.update_record(r.kind, &r.id, values, None).await?);
+            }
             return Ok(r);
         }
         Found::Reported => {
@@ -265,6 +310,10 @@ async fn make_move(
     }
     crate::nonconformity::check_move(tx, p.organisation, r, to).await?;
     improvement::check_move(tx, r, to).await?;
+    if (kind.key, to) == ("scope", "approved") {
+        context::check_approver(r, p.user_id)?;
+        context::check_scope(&r.values)?;
+    }
     let moved = tx.transition_record(kind, &r.id, to, expected).await?;
     crate::nonconformity::after_move(tx, p, &moved).await?;
     if let Some(values) = improvement::moved_values(kind, &from, &moved, reason, p.email) {
@@ -278,6 +327,7 @@ async fn make_move(
         ("cycle", "closed") => {
             crate::cycle::freeze(store, &p.organisation.id, tx, &moved).await?;
         }
+        ("scope", "approved") => context::after_approval(tx, &moved).await?,
         _ => {}
     }
     Ok(tx.record_for_update(kind, &r.id).await?)
@@ -291,6 +341,7 @@ fn creator_defaults(kind: &Kind, values: &mut [Value], email: &str) {
         "document" => "owner",
         "incident" => "reported_by",
         "suggestion" => "submitted_by",
+        "scope" => "author",
         _ => return,
     };
     if let Some(i) = kind.index_of(field) {
@@ -739,7 +790,7 @@ pub async fn link(
         (from.0.to_owned(), from.1.to_owned()),
         (to.0.to_owned(), to.1.to_owned()),
     ];
-    improvement::after_link(&mut tx, &ends).await?;
+    after_link(&mut tx, &ends).await?;
     tx.commit().await?;
     Ok(l)
 }
@@ -747,9 +798,16 @@ pub async fn link(
 pub async fn unlink(store: &Store, p: &Principal, id: &str) -> Result<(), AppError> {
     let mut tx = store.write(&p.organisation.id, &p.actor()).await?;
     let ends = tx.unlink(id).await?;
-    improvement::after_link(&mut tx, &ends).await?;
+    after_link(&mut tx, &ends).await?;
     tx.commit().await?;
     Ok(())
+}
+
+/// What a link or unlink keeps in step on its two ends: whether a lesson
+/// drove a change, whether a requirement is addressed.
+pub async fn after_link(tx: &mut pawl_store::AuditedTx, ends: &[(String, String); 2]) -> Result<(), AppError> {
+    improvement::after_link(tx, ends).await?;
+    context::after_link(tx, ends).await
 }
 
 /// The most items my-work shows; beyond this a person has a backlog, not a list.

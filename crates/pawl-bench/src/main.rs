@@ -12,6 +12,7 @@ mod controls;
 mod documents;
 mod improvement;
 mod nonconformities;
+mod organisation;
 mod registers;
 
 use anyhow::{bail, Context, Result};
@@ -59,8 +60,9 @@ fn main() -> Result<()> {
         "documents" => documents::documents(documents, people, published),
         "nonconformities" => nonconformities::nonconformities(records_given.unwrap_or(50_000), actions_each),
         "improvement" => improvement::improvement(records_given.unwrap_or(50_000), events),
+        "organisation" => organisation::organisation(people, records_given.unwrap_or(5_000)),
         other => {
-            bail!("unknown benchmark {other}; try foundation, risk, controls, registers, documents, nonconformities or improvement")
+            bail!("unknown benchmark {other}; try foundation, risk, controls, registers, documents, nonconformities, improvement or organisation")
         }
     }
 }

@@ -170,6 +170,7 @@ const FIELDS: &[(&str, &str)] = &[
     ("require_if_match", "Changes must name the version read"),
     ("refuse_auditor_conflicts", "Auditor conflicts refused"),
     ("allow_plan_without_root_cause", "Plans allowed before the root cause"),
+    ("context_method", "Categories of context issues"),
     ("document_id", "Document"),
     ("number", "Version"),
     ("action_id", "Corrective action"),
@@ -199,6 +200,9 @@ const FIELDS: &[(&str, &str)] = &[
     ("created_by", "Recorded by"),
     ("figures", "Figures"),
     ("figures_sha256", "Figures (SHA-256)"),
+    ("from_kind", "From a"),
+    ("to_kind", "To a"),
+    ("link_type", "Link"),
 ];
 
 fn kind(entity_type: &str) -> Option<&'static Kind> {
@@ -460,6 +464,15 @@ fn word(entity_type: &str, field: &str, s: &str, ctx: &Context) -> String {
             if let Some(w) = k.workflow {
                 return w.label(s).to_owned();
             }
+        }
+    }
+    // A link names the kinds of its two ends by their keys.
+    if matches!(field, "from_kind" | "to_kind") {
+        return entity_label(s);
+    }
+    if field == "link_type" {
+        if let Ok(t) = crate::register::link::link_type(s) {
+            return t.label.to_owned();
         }
     }
     let label = match (entity_type, field) {

@@ -17,6 +17,7 @@ pub mod nonconformity;
 pub mod register;
 pub mod risk;
 pub mod time_fmt;
+pub mod training;
 
 mod error;
 

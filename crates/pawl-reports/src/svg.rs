@@ -214,3 +214,48 @@ mod tests {
         assert!(svg.contains("<rect x=\"110\" y=\"10\""), "{svg}");
     }
 }
+
+/// Training completions per month as a bar chart (7.2, 7.3): one bar a
+/// month, its count above it, the month under it. `months` are
+/// (`YYYY-MM`, count) in order; months without completions are drawn empty.
+pub fn monthly_bars(title: &str, months: &[(String, i64)]) -> String {
+    let (bar, gap, height, top, bottom) = (28.0_f64, 8.0_f64, 160.0_f64, 28.0_f64, 34.0_f64);
+    let width = 20.0 + months.len() as f64 * (bar + gap);
+    let max = months.iter().map(|(_, n)| *n).max().unwrap_or(0).max(1) as f64;
+    let mut s = format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {w:.0} {h:.0}\" width=\"100%\" role=\"img\" aria-label=\"{t}\" {FONT}><title>{t}</title>",
+        w = width.max(200.0),
+        h = top + height + bottom,
+        t = esc(title)
+    );
+    for (i, (month, n)) in months.iter().enumerate() {
+        let x = 10.0 + i as f64 * (bar + gap);
+        let h = (*n as f64 / max) * height;
+        let y = top + height - h;
+        let _ = write!(
+            s,
+            "<rect x=\"{x:.1}\" y=\"{y:.1}\" width=\"{bar:.0}\" height=\"{h:.1}\" fill=\"#3b6ea8\"><title>{m}: {n}</title></rect>\
+             <text x=\"{cx:.1}\" y=\"{ty:.1}\" text-anchor=\"middle\">{n}</text>\
+             <text x=\"{cx:.1}\" y=\"{my:.1}\" text-anchor=\"middle\" font-size=\"10\">{m}</text>",
+            m = esc(month),
+            cx = x + bar / 2.0,
+            ty = y - 4.0,
+            my = top + height + 16.0,
+        );
+    }
+    s.push_str("</svg>");
+    s
+}
+
+#[cfg(test)]
+mod chart_tests {
+    use super::*;
+
+    #[test]
+    fn every_month_has_a_bar_and_text_is_escaped() {
+        let m = pawl_domain::training::fill_months("2025-11", "2026-02", &[("2025-12".into(), 4)]);
+        let svg = monthly_bars("<Phishing> & more", &m);
+        assert!(svg.contains("&lt;Phishing&gt; &amp; more") && !svg.contains("<Phishing>"));
+        assert_eq!(svg.matches("<rect").count(), 4, "one bar a month, empty ones too");
+    }
+}

@@ -25,6 +25,8 @@ pub struct Organisation {
     /// A corrective-action plan may be approved before a root cause is
     /// recorded (10.2 b); not by default.
     pub allow_plan_without_root_cause: bool,
+    /// How context issues are categorised (4.1): `pestle` or `swot`.
+    pub context_method: String,
 }
 
 /// What a change of the organisation sets; `None` keeps the value.
@@ -34,6 +36,7 @@ pub struct OrganisationChange<'a> {
     pub require_if_match: Option<bool>,
     pub refuse_auditor_conflicts: Option<bool>,
     pub allow_plan_without_root_cause: Option<bool>,
+    pub context_method: Option<&'a str>,
 }
 
 /// A person who can sign in. Global: one user may belong to several organisations.
@@ -97,7 +100,7 @@ pub struct Session {
 }
 
 const ORG_COLUMNS: &str =
-    "id, slug, name, created_at, version, require_if_match, refuse_auditor_conflicts, allow_plan_without_root_cause";
+    "id, slug, name, created_at, version, require_if_match, refuse_auditor_conflicts, allow_plan_without_root_cause, context_method";
 const MEMBER_COLUMNS: &str = "m.id, m.user_id, u.email, m.role, m.created_at, m.updated_at, m.version";
 const TOKEN_COLUMNS: &str =
     "t.id, t.user_id, u.email, t.name, t.prefix, t.created_at, t.last_used_at, t.revoked_at, t.version";
@@ -112,6 +115,7 @@ fn org_from_row(r: &AnyRow) -> Result<Organisation, sqlx::Error> {
         require_if_match: r.try_get::<i64, _>(5)? != 0,
         refuse_auditor_conflicts: r.try_get::<i64, _>(6)? != 0,
         allow_plan_without_root_cause: r.try_get::<i64, _>(7)? != 0,
+        context_method: r.try_get(8)?,
     })
 }
 
@@ -193,6 +197,7 @@ impl Store {
             require_if_match: false,
             refuse_auditor_conflicts: false,
             allow_plan_without_root_cause: false,
+            context_method: "pestle".into(),
         };
         let mut tx = self.write(&org.id, actor).await?;
         let inserted =
@@ -250,7 +255,7 @@ impl Store {
     pub async fn memberships_of_user(&self, user_id: &str) -> Result<Vec<(Organisation, Role)>, StoreError> {
         let rows = sqlx::query(
             "SELECT o.id, o.slug, o.name, o.created_at, o.version, o.require_if_match, o.refuse_auditor_conflicts,
-                    o.allow_plan_without_root_cause, m.role
+                    o.allow_plan_without_root_cause, o.context_method, m.role
              FROM memberships m JOIN organisations o ON o.id = m.org_id
              WHERE m.user_id = $1 ORDER BY o.slug",
         )
@@ -259,7 +264,7 @@ impl Store {
         .await?;
         rows.iter()
             .map(|r| {
-                let role: String = r.try_get(8)?;
+                let role: String = r.try_get(9)?;
                 Ok((org_from_row(r)?, role_of(&role)?))
             })
             .collect()
@@ -462,6 +467,12 @@ impl AuditedTx {
             .name
             .map(|n| pawl_domain::identity::parse_name("name", n))
             .transpose()?;
+        if let Some(m) = change.context_method.filter(|m| !["pestle", "swot"].contains(m)) {
+            return Err(StoreError::Invalid(pawl_domain::DomainError::field(
+                "context_method",
+                format!("{m:?} is not pestle or swot"),
+            )));
+        }
         let sql = format!("SELECT {ORG_COLUMNS} FROM organisations WHERE id = $1");
         let row = sqlx::query(&sql)
             .bind(&self.org_id)
@@ -482,12 +493,15 @@ impl AuditedTx {
             allow_plan_without_root_cause: change
                 .allow_plan_without_root_cause
                 .unwrap_or(before.allow_plan_without_root_cause),
+            context_method: change
+                .context_method
+                .map_or_else(|| before.context_method.clone(), str::to_owned),
             version: before.version + 1,
             ..before.clone()
         };
         sqlx::query(
             "UPDATE organisations SET name = $1, require_if_match = $2, refuse_auditor_conflicts = $6,
-                allow_plan_without_root_cause = $7, version = $3 WHERE id = $4 AND version = $5",
+                allow_plan_without_root_cause = $7, context_method = $8, version = $3 WHERE id = $4 AND version = $5",
         )
         .bind(&after.name)
         .bind(i64::from(after.require_if_match))
@@ -496,6 +510,7 @@ impl AuditedTx {
         .bind(before.version)
         .bind(i64::from(after.refuse_auditor_conflicts))
         .bind(i64::from(after.allow_plan_without_root_cause))
+        .bind(&after.context_method)
         .execute(&mut *self.tx)
         .await?;
         self.record("update", "organisation", &after.id.clone(), Some(&before), Some(&after))

@@ -100,6 +100,7 @@ impl OrgReader<'_> {
         .bind(org)
         .fetch_one(db)
         .await?;
+        let (trainings_required, trainings_done) = self.training_totals(starts_on, ends_on).await?;
         let (audits, audits_done): (i64, i64) = sqlx::query_as(&format!(
             "SELECT COUNT(*), {} FROM audits WHERE org_id = $1 AND deleted_at IS NULL
                AND status <> 'cancelled' AND start_date >= $2 AND start_date <= $3",
@@ -164,6 +165,8 @@ impl OrgReader<'_> {
             actions_overdue,
             documents,
             documents_published,
+            trainings_required,
+            trainings_done,
             audits,
             audits_done,
             nonconformities,

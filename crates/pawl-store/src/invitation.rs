@@ -91,6 +91,7 @@ fn with_org(r: &AnyRow) -> Result<(Invitation, Organisation), StoreError> {
             require_if_match: r.try_get::<i64, _>(15)? != 0,
             refuse_auditor_conflicts: r.try_get::<i64, _>(16)? != 0,
             allow_plan_without_root_cause: r.try_get::<i64, _>(17)? != 0,
+            context_method: r.try_get(18)?,
         },
     ))
 }
@@ -118,7 +119,7 @@ impl Store {
     pub async fn invitations_to(&self, email: &str) -> Result<Vec<(Invitation, Organisation)>, StoreError> {
         let rows = sqlx::query(&format!(
             "SELECT {COLUMNS}, o.id, o.slug, o.name, o.created_at, o.version, o.require_if_match,
-                o.refuse_auditor_conflicts, o.allow_plan_without_root_cause FROM invitations i {WITH_ORG}
+                o.refuse_auditor_conflicts, o.allow_plan_without_root_cause, o.context_method FROM invitations i {WITH_ORG}
              WHERE i.email = $1 AND i.answer IS NULL AND i.expires_at > $2 ORDER BY o.name, i.id"
         ))
         .bind(email)
@@ -135,7 +136,7 @@ impl Store {
     ) -> Result<Option<(Invitation, Organisation)>, StoreError> {
         let row = sqlx::query(&format!(
             "SELECT {COLUMNS}, o.id, o.slug, o.name, o.created_at, o.version, o.require_if_match,
-                o.refuse_auditor_conflicts, o.allow_plan_without_root_cause FROM invitations i {WITH_ORG}
+                o.refuse_auditor_conflicts, o.allow_plan_without_root_cause, o.context_method FROM invitations i {WITH_ORG}
              WHERE i.token_hash = $1"
         ))
         .bind(token_hash)

@@ -10,6 +10,7 @@
 //! - engine differences live in [`engine`] only.
 
 mod audit;
+mod context;
 mod control;
 mod document;
 pub mod engine;
@@ -29,6 +30,7 @@ mod sql;
 mod tx;
 
 pub use audit::{AuditFilter, VerifyOutcome, FILTERED_COUNT_CAP};
+pub use context::{Completion, NewCompletion, SupplierReview, Trainee};
 pub use control::{
     AppliedControl, AppliedControlDraft, CheckResult, ControlCheck, ControlCheckDraft, ControlFilter, Evidence,
     EvidenceDraft, SoaEntry, SoaVersion, StoredFile,

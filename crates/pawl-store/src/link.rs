@@ -271,6 +271,16 @@ impl OrgReader<'_> {
                AND NOT EXISTS (SELECT 1 FROM document_acknowledgements k WHERE k.org_id = d.org_id
                    AND k.document_id = d.id AND k.user_id = m.user_id AND k.major = d.published_major)"
         ));
+        // Training campaigns they must complete and have not this round (7.2).
+        branches.push(format!(
+            "SELECT 'training' AS kind, t.id, t.reference, t.title, 'to_complete' AS status, 'To complete' AS role,
+                t.due_date AS due, '' AS note
+             FROM trainings t JOIN memberships m ON m.org_id = t.org_id AND m.user_id = {me}
+             WHERE t.org_id = {org} AND t.deleted_at IS NULL AND t.status = 'active'
+               AND {} AND NOT {}",
+            crate::context::IN_AUDIENCE,
+            crate::context::DONE
+        ));
         // Their own suggestions, hidden name or not: waiting, or decided in
         // the last 90 days, a declined one with its reason (10.1).
         let since = sql.text_arg(

@@ -51,6 +51,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     ),
     (18, "audit choices", include_str!("migrations/0018_audit_choices.sql")),
     (19, "improvement", include_str!("migrations/0019_improvement.sql")),
+    (
+        20,
+        "organisation context",
+        include_str!("migrations/0020_organisation_context.sql"),
+    ),
 ];
 
 /// The migration that creates the full-text index, whose SQL is the one

@@ -630,6 +630,19 @@ impl AuditedTx {
         self.write_status(before, to).await
     }
 
+    /// The live records of a kind in one state, by id: few, e.g. the scope
+    /// statement in force.
+    pub async fn ids_in_state(&mut self, kind: &'static Kind, state: &str) -> Result<Vec<String>, StoreError> {
+        Ok(sqlx::query_scalar(&format!(
+            "SELECT id FROM {} WHERE org_id = $1 AND status = $2 AND deleted_at IS NULL ORDER BY id",
+            kind.table
+        ))
+        .bind(&self.org_id)
+        .bind(state)
+        .fetch_all(&mut *self.tx)
+        .await?)
+    }
+
     /// Moves a record to a state of its workflow that no transition
     /// declares: for the moves pawl makes itself (a verification's outcome,
     /// a nonconformity reopened by it), never for input.

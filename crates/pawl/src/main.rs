@@ -164,6 +164,9 @@ enum Command {
     /// Nonconformities and their corrective actions (10.2).
     #[command(subcommand)]
     Nonconformity(NonconformityCommand),
+    /// Training and awareness campaigns (7.2, 7.3).
+    #[command(subcommand)]
+    Training(TrainingCommand),
     /// Write an audit's report (9.2.2): the audit, its checklist and findings.
     AuditReport {
         #[arg(long)]
@@ -265,6 +268,21 @@ enum NonconformityCommand {
         format: String,
         #[arg(long)]
         output: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum TrainingCommand {
+    /// Import completions from CSV or XLSX: columns campaign (reference or
+    /// title), email and completed_on; other columns are kept as notes.
+    /// Every problem is named with its line and column; all or nothing.
+    Import {
+        file: PathBuf,
+        #[arg(long)]
+        org: String,
+        /// Check the file and say what would be recorded, without recording it.
+        #[arg(long)]
+        dry_run: bool,
     },
 }
 
@@ -549,6 +567,24 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
                 report.findings.len(),
                 output.display()
             );
+            Ok(ok)
+        }
+        Command::Training(TrainingCommand::Import { file, org, dry_run }) => {
+            let store = cli.db.open().await?;
+            let org = organisation(&store, &org).await?;
+            let bytes = std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            let table = pawl_reports::xlsx::read_sheet(&bytes);
+            drop(bytes);
+            let report =
+                pawl_app::context::import(&store, &org.id, &Actor::system("pawl training import"), table, dry_run)
+                    .await?;
+            print_problems(&file, "error", &report.problems);
+            if !report.problems.is_empty() {
+                println!("refused: {} errors; nothing was recorded", report.problems.len());
+                return Ok(std::process::ExitCode::from(1));
+            }
+            let verb = if dry_run { "would record" } else { "recorded" };
+            println!("{} rows: {verb} {} completions", report.rows, report.recorded);
             Ok(ok)
         }
         Command::Nonconformity(NonconformityCommand::Export { org, format, output }) => {

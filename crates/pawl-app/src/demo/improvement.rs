@@ -61,7 +61,7 @@ impl Demo<'_> {
     async fn link(&self, from: &Record, link_type: &str, to: (&str, &str)) -> Result<(), AppError> {
         let mut tx = self.app.store.write(self.org_id, &self.actor).await?;
         tx.link_records((from.kind.key, &from.id), link_type, to, "").await?;
-        crate::improvement::after_link(
+        crate::register::after_link(
             &mut tx,
             &[
                 (from.kind.key.to_owned(), from.id.clone()),
@@ -283,14 +283,6 @@ pub async fn ensure(app: &App, org_id: &str) -> Result<(), AppError> {
             "recommendation": "Send exports from the platform to a registered address, never by e-mail."}),
         )
         .await?;
-    d.create(
-        &LESSON,
-        json!({"title": "Nobody knew who calls the insurer", "source": "exercise",
-        "source_record": "Tabletop exercise, ransomware, 2026-09", "owner": PRIYA, "learned_on": "2026-09-24",
-        "lesson": "In the tabletop, the team lost twenty minutes working out who notifies the cyber insurer.",
-        "recommendation": "Name the role in the incident response process."}),
-    )
-    .await?;
     d.create(
         &LESSON,
         json!({"title": "Alert noise hides real events", "source": "audit_finding",

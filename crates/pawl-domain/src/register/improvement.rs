@@ -61,8 +61,8 @@ pub const IMPROVEMENT_SOURCES: &[Choice] = &[
 ];
 
 /// The register whose record a source names, where pawl has one; the
-/// others (metrics, suppliers, exercises, management reviews) are named by
-/// text until their registers exist.
+/// others (metric breaches, management reviews, technology changes) are
+/// named by text until their registers exist.
 pub fn source_kind(source: &str) -> Option<&'static str> {
     Some(match source {
         "audit_finding" => "finding",
@@ -70,7 +70,8 @@ pub fn source_kind(source: &str) -> Option<&'static str> {
         "incident" | "near_miss" => "incident",
         "risk_review" => "risk",
         "staff_suggestion" => "suggestion",
-        "lesson" => "lesson",
+        "supplier_failure" => "supplier_failure",
+        "exercise" => "exercise",
         _ => return None,
     })
 }

@@ -8,29 +8,44 @@
 //! A declaration is data, not code: a new register is a `static` of this
 //! shape in its own file of this folder, added to [`KINDS`].
 
+/// A vocabulary as `code => label` pairs.
+macro_rules! choices {
+    ($($code:literal => $label:literal),* $(,)?) => {
+        &[$($crate::register::Choice { code: $code, label: $label }),*]
+    };
+}
+
 mod asset;
 mod audit;
+mod context;
 mod corrective_action;
 mod cycle;
 mod document;
+mod exercise;
 mod improvement;
 mod incident;
 mod lesson;
 pub mod link;
 mod nonconformity;
 mod suggestion;
+mod supplier;
+mod training;
 mod treatment_action;
 
 pub use asset::ASSET;
 pub use audit::{AUDIT, AUDIT_PROGRAMME, AUDIT_TYPES, FINDING, FINDING_TYPES};
+pub use context::{ADDRESSING_KINDS, CONTEXT_ISSUE, INTERESTED_PARTY, PESTLE, REQUIREMENT, SCOPE, SWOT};
 pub use corrective_action::CORRECTIVE_ACTION;
 pub use cycle::CYCLE;
 pub use document::{CLASSIFICATIONS, DOCUMENT, LEVELS};
+pub use exercise::EXERCISE;
 pub use improvement::{phase_of, source_kind, IMPROVEMENT, IMPROVEMENT_SOURCES, PHASES, STEPS};
 pub use incident::{INCIDENT, INCIDENT_TYPES};
 pub use lesson::{CHANGE_KINDS, LESSON};
 pub use nonconformity::{CAUSE_CATEGORIES, NONCONFORMITY, SEVERITIES, SOURCES};
 pub use suggestion::SUGGESTION;
+pub use supplier::{review_interval_days, REVIEW_RESULTS, SUPPLIER, SUPPLIER_FAILURE};
+pub use training::{counts_for_days, COMPETENCE, TRAINING};
 pub use treatment_action::TREATMENT_ACTION;
 
 use crate::access::Permission;
@@ -40,15 +55,24 @@ use serde_json::{Map, Value as Json};
 /// Every register built on the machinery. The API, the UI, the access
 /// policy, the exports and my-work iterate this list.
 pub const KINDS: &[&Kind] = &[
+    &CONTEXT_ISSUE,
+    &INTERESTED_PARTY,
+    &REQUIREMENT,
+    &SCOPE,
     &ASSET,
     &TREATMENT_ACTION,
     &DOCUMENT,
+    &TRAINING,
+    &COMPETENCE,
+    &SUPPLIER,
+    &SUPPLIER_FAILURE,
     &AUDIT_PROGRAMME,
     &AUDIT,
     &FINDING,
     &NONCONFORMITY,
     &CORRECTIVE_ACTION,
     &INCIDENT,
+    &EXERCISE,
     &IMPROVEMENT,
     &LESSON,
     &SUGGESTION,

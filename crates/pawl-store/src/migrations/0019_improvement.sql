@@ -47,6 +47,11 @@ CREATE INDEX improvements_org_source ON improvements (org_id, source, reference)
 CREATE INDEX improvements_org_phase ON improvements (org_id, phase, reference) WHERE deleted_at IS NULL;
 CREATE INDEX improvements_org_evaluation ON improvements (org_id, evaluation, reference) WHERE deleted_at IS NULL;
 CREATE INDEX improvements_org_owner ON improvements (org_id, owner_user_id) WHERE deleted_at IS NULL;
+-- An owner is filtered by account or by name: both indexed, so the two are read and joined.
+CREATE INDEX improvements_org_owner_name ON improvements (org_id, owner_name) WHERE deleted_at IS NULL;
+-- A phase or a source, in the order the register and the board show them.
+CREATE INDEX improvements_org_phase_due ON improvements (org_id, phase, (COALESCE(target_date, '9999-12-31')), id) WHERE deleted_at IS NULL;
+CREATE INDEX improvements_org_source_board ON improvements (org_id, source, status, (COALESCE(target_date, '9999-12-31')), id) WHERE deleted_at IS NULL;
 CREATE INDEX improvements_org_updated ON improvements (org_id, updated_at, id) WHERE deleted_at IS NULL;
 -- The board: each step's cards in the order it shows them.
 CREATE INDEX improvements_org_board ON improvements (org_id, status, updated_at, id) WHERE deleted_at IS NULL;

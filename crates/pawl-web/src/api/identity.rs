@@ -31,6 +31,8 @@ pub struct OrganisationOut {
     /// A corrective-action plan may be approved before the root cause is
     /// recorded (10.2 b); false by default.
     pub allow_plan_without_root_cause: bool,
+    /// How context issues are categorised (4.1): `pestle` or `swot`.
+    pub context_method: String,
 }
 
 impl From<Organisation> for OrganisationOut {
@@ -44,6 +46,7 @@ impl From<Organisation> for OrganisationOut {
             require_if_match: o.require_if_match,
             refuse_auditor_conflicts: o.refuse_auditor_conflicts,
             allow_plan_without_root_cause: o.allow_plan_without_root_cause,
+            context_method: o.context_method,
         }
     }
 }
@@ -59,6 +62,8 @@ pub struct OrganisationPatch {
     pub refuse_auditor_conflicts: Option<bool>,
     /// When true, a corrective-action plan may be approved before the root cause is recorded.
     pub allow_plan_without_root_cause: Option<bool>,
+    /// `pestle` or `swot`: the categories new and changed context issues use.
+    pub context_method: Option<String>,
 }
 
 /// The caller's organisation.
@@ -89,6 +94,7 @@ pub async fn organisation_patch(
                 require_if_match: body.require_if_match,
                 refuse_auditor_conflicts: body.refuse_auditor_conflicts,
                 allow_plan_without_root_cause: body.allow_plan_without_root_cause,
+                context_method: body.context_method.as_deref(),
             },
             expected,
         )

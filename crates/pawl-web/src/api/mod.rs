@@ -3,6 +3,7 @@
 
 pub(crate) mod audit;
 pub(crate) mod catalog;
+pub(crate) mod context;
 pub(crate) mod control;
 pub(crate) mod document;
 pub(crate) mod identity;
@@ -42,6 +43,7 @@ use utoipa_axum::routes;
         (name = "documents", description = "Documented information: versions, approval, review, acknowledgement and the mandatory documents (clauses 5.2, 7.3, 7.5)"),
         (name = "audits", description = "Audit checklists, programme coverage, auditor objectivity and audit reports (clause 9.2)"),
         (name = "nonconformities", description = "Root-cause analysis, recurrence and closure of nonconformities, and verification of corrective actions (clause 10.2)"),
+        (name = "organisation-context", description = "Suppliers' due-diligence reviews and training completions, per person and over time (clauses 7.2, 7.3, Annex A 5.22)"),
         (name = "improvement", description = "Continual improvement: the improvement board, incident timelines, lessons learned and ISMS cycles year over year (clause 10.1)"),
         (name = "registers", description = "Every register declared on the register machinery (assets, treatment actions, ...), typed links between any two records, and my work")
     )
@@ -208,6 +210,9 @@ fn router(upload_limit: usize) -> OpenApiRouter<AppState> {
         .routes(routes!(internal_audit::coverage))
         .routes(routes!(internal_audit::objectivity))
         .routes(routes!(internal_audit::report_xlsx))
+        .routes(routes!(context::supplier_reviews, context::supplier_review))
+        .routes(routes!(context::completions, context::complete))
+        .routes(routes!(context::monthly))
         .routes(routes!(improvement::board))
         .routes(routes!(improvement::timeline, improvement::timeline_add))
         .routes(routes!(improvement::lesson_summary))

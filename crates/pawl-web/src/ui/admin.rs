@@ -230,6 +230,7 @@ pub struct OrgForm {
     require_if_match: Option<String>,
     refuse_auditor_conflicts: Option<String>,
     allow_plan_without_root_cause: Option<String>,
+    context_method: Option<String>,
 }
 
 pub async fn organisation_save(State(s): State<AppState>, Auth(p): Auth, Form(f): Form<OrgForm>) -> PageResult {
@@ -242,6 +243,7 @@ pub async fn organisation_save(State(s): State<AppState>, Auth(p): Auth, Form(f)
                     require_if_match: Some(f.require_if_match.is_some()),
                     refuse_auditor_conflicts: Some(f.refuse_auditor_conflicts.is_some()),
                     allow_plan_without_root_cause: Some(f.allow_plan_without_root_cause.is_some()),
+                    context_method: f.context_method.as_deref(),
                 },
                 f.version,
             )

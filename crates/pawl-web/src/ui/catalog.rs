@@ -10,7 +10,9 @@ use askama::Template;
 use axum::extract::State;
 use pawl_domain::access::Permission;
 use pawl_domain::catalog::{AnnexAControl, AttributeFamily, Catalog, Clause, Theme};
-use pawl_domain::register::{CORRECTIVE_ACTION, IMPROVEMENT, INCIDENT, LESSON, NONCONFORMITY, SUGGESTION};
+use pawl_domain::register::{
+    CORRECTIVE_ACTION, IMPROVEMENT, INCIDENT, LESSON, NONCONFORMITY, REQUIREMENT, SUGGESTION, SUPPLIER,
+};
 use serde::Deserialize;
 
 #[derive(Template)]
@@ -22,6 +24,9 @@ struct Dashboard {
     members: Option<i64>,
     audit_events: Option<i64>,
     isms: Option<IsmsFigures>,
+    /// Training campaigns the person must complete, and those overdue.
+    to_train: usize,
+    to_train_overdue: usize,
     /// What is assigned to the person, and how much of it is overdue.
     mine: usize,
     mine_overdue: usize,
@@ -189,6 +194,18 @@ pub async fn dashboard(State(s): State<AppState>, Auth(p): Auth) -> PageResult {
                 hint: "Accept each into the improvement register or decline it with a reason the submitter reads.",
             },
             Todo {
+                count: count(&SUPPLIER, &[("due_by", &today)]).await?,
+                label: "Supplier reviews due",
+                href: format!("/suppliers?due_by={today}&sort=next_review"),
+                hint: "Review each supplier's security at the interval its criticality sets (A.5.22).",
+            },
+            Todo {
+                count: count(&REQUIREMENT, &[("addressed", "unaddressed")]).await?,
+                label: "Requirements of interested parties not addressed",
+                href: "/requirements?addressed=unaddressed".into(),
+                hint: "Link each to the control, document or objective that addresses it (4.2).",
+            },
+            Todo {
                 count: count(&LESSON, &[("change", "none")]).await?,
                 label: "Lessons learned that changed nothing yet",
                 href: "/lessons?change=none".into(),
@@ -237,7 +254,13 @@ pub async fn dashboard(State(s): State<AppState>, Auth(p): Auth) -> PageResult {
         .filter(|o| o.acknowledged_at.is_none())
         .collect();
     let c = Catalog::get();
+    let to_train: Vec<_> = mine.iter().filter(|i| i.kind == "training").collect();
     Ok(render(&Dashboard {
+        to_train: to_train.len(),
+        to_train_overdue: to_train
+            .iter()
+            .filter(|i| i.due.as_deref().is_some_and(|d| d < today.as_str()))
+            .count(),
         to_read: unread.len(),
         to_read_overdue: unread
             .iter()

@@ -4,6 +4,7 @@
 
 mod admin;
 mod catalog;
+mod context;
 mod control;
 mod document;
 mod improvement;
@@ -26,9 +27,8 @@ use pawl_app::{Principal, Via};
 
 /// The pages; `upload_limit` bounds evidence uploads.
 pub fn router(upload_limit: usize) -> Router<AppState> {
-    improvement::routes(internal_audit::routes(nonconformity::routes(document::routes(
-        register::routes(Router::new()),
-        upload_limit,
+    context::routes(improvement::routes(internal_audit::routes(nonconformity::routes(
+        document::routes(register::routes(Router::new()), upload_limit),
     ))))
     .route("/static/{file}", get(static_file))
     .route("/favicon.ico", get(favicon))
@@ -200,32 +200,10 @@ pub struct Coming {
 pub const COMING: &[Coming] = &[
     Coming {
         phase: "Plan",
-        label: "Context and scope",
-        clauses: "4.1 to 4.3",
-        what:
-            "Internal and external issues, interested parties and their requirements, and the approved scope statement.",
-        issue: 12,
-    },
-    Coming {
-        phase: "Plan",
         label: "Objectives",
         clauses: "6.2",
         what: "Measurable security objectives with their plans, tracked against metrics.",
         issue: 13,
-    },
-    Coming {
-        phase: "Do",
-        label: "Training and awareness",
-        clauses: "7.2, 7.3",
-        what: "Campaigns, completion records and competence per person.",
-        issue: 12,
-    },
-    Coming {
-        phase: "Do",
-        label: "Suppliers",
-        clauses: "A.5.19 to A.5.22",
-        what: "Suppliers by criticality with due-diligence reviews and failures.",
-        issue: 12,
     },
     Coming {
         phase: "Check",
@@ -279,6 +257,7 @@ impl Shell {
                     item("documents-tree", "Document tree", "/documents/tree"),
                     item("documents-acks", "Acknowledgements", "/documents/acknowledgements"),
                     item("documents-mandatory", "Mandatory documents", "/documents/mandatory"),
+                    item("training-report", "Training report", "/trainings/report"),
                 ],
             },
             NavGroup {

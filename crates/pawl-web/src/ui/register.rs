@@ -539,6 +539,9 @@ async fn sections(s: &AppState, p: &Principal, kind: &Kind, r: &Record) -> Resul
         "improvement" => super::improvement::improvement_sections(r),
         "incident" => super::improvement::incident_sections(s, p, r).await?,
         "cycle" => super::improvement::cycle_sections(s, p, r).await?,
+        "supplier" => super::context::supplier_sections(s, p, r).await?,
+        "interested_party" => super::context::party_sections(s, p, r).await?,
+        "training" => super::context::training_sections(s, p, r).await?,
         _ => Vec::new(),
     })
 }

@@ -17,6 +17,7 @@ mod documents;
 mod hardening;
 mod improvement;
 mod nonconformities;
+mod organisation;
 mod registers;
 mod risk;
 mod store_contract;
