@@ -110,6 +110,29 @@ impl OrgReader<'_> {
         rows.iter().map(completion_from_row).collect()
     }
 
+    /// One person's completions over every campaign, newest first, with
+    /// each campaign's reference and title.
+    pub async fn completions_of(
+        &self,
+        email: &str,
+        limit: i64,
+    ) -> Result<Vec<(Completion, String, String)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT c.id, c.training_id, c.email, c.user_id, c.completed_on, c.notes, c.source, c.created_at, c.created_by,
+                    t.reference, t.title
+             FROM training_completions c JOIN trainings t ON t.id = c.training_id
+             WHERE c.org_id = $1 AND c.email = $2 ORDER BY c.completed_on DESC, t.reference LIMIT $3",
+        )
+        .bind(&self.org_id)
+        .bind(email)
+        .bind(limit)
+        .fetch_all(&self.store.read)
+        .await?;
+        rows.iter()
+            .map(|r| Ok((completion_from_row(r)?, r.try_get(9)?, r.try_get(10)?)))
+            .collect()
+    }
+
     /// Completions per month (`YYYY-MM`) from `from` on, of one campaign or
     /// of all: the completion chart over time.
     pub async fn completions_by_month(

@@ -119,6 +119,7 @@ pub const ROUTES: &[(&str, &str, Rule)] = &[
     ("GET", "/api/v1/trainings/{id}/completions", Needs(ReadIsms)),
     ("POST", "/api/v1/trainings/{id}/completions", Needs(WriteIsms)),
     ("GET", "/api/v1/training-completions/monthly", Needs(ReadIsms)),
+    ("GET", "/api/v1/training-completions", Needs(ReadIsms)),
     ("GET", "/api/v1/improvements/board", Needs(ReadIsms)),
     ("GET", "/api/v1/incidents/{id}/timeline", Needs(ReadIsms)),
     ("POST", "/api/v1/incidents/{id}/timeline", Needs(WriteIsms)),

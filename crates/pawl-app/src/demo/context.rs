@@ -34,6 +34,9 @@ fn day(back: i64) -> String {
     (crate::today() - time::Duration::days(back)).to_string()
 }
 
+/// A requirement: its title, type, and the record that addresses it.
+type Requirement<'a> = (&'a str, &'a str, Option<(&'a str, &'a str)>);
+
 struct Demo<'a> {
     app: &'a App,
     org_id: &'a str,
@@ -227,7 +230,7 @@ pub async fn ensure(app: &App, org_id: &str, password: &str) -> Result<(), AppEr
     }
 
     // Interested parties (4.2) and their requirements.
-    let parties: [(&str, &str, &str, &[(&str, &str, Option<(&str, &str)>)]); 8] = [
+    let parties: [(&str, &str, &str, &[Requirement]); 8] = [
         (
             "Enterprise customers",
             "customer",

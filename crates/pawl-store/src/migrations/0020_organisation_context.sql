@@ -165,6 +165,7 @@ CREATE UNIQUE INDEX training_completions_once ON training_completions (org_id, t
 -- The chart over time, and a person's completions.
 CREATE INDEX training_completions_month ON training_completions (org_id, completed_on, training_id);
 CREATE INDEX training_completions_user ON training_completions (org_id, user_id, training_id, completed_on);
+CREATE INDEX training_completions_email ON training_completions (org_id, email, completed_on);
 
 CREATE TABLE competences (
     id TEXT PRIMARY KEY,

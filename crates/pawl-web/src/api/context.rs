@@ -269,3 +269,56 @@ pub async fn monthly(
             .collect(),
     }))
 }
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct PersonParams {
+    /// The person's e-mail address.
+    pub email: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct PersonCompletionOut {
+    /// The campaign's reference and title.
+    pub training: String,
+    pub training_id: String,
+    pub completed_on: String,
+    pub notes: String,
+    /// entered, import or api.
+    pub source: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct PersonCompletions {
+    pub items: Vec<PersonCompletionOut>,
+}
+
+/// One person's completions over every campaign, newest first (at most 500).
+#[utoipa::path(get, path = "/api/v1/training-completions", tag = "organisation-context", params(PersonParams),
+    responses((status = 200, body = PersonCompletions), (status = 400, body = Problem), (status = 422, body = Problem)))]
+pub async fn person_completions(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    Query(q): Query<PersonParams>,
+) -> ApiResult<axum::Json<PersonCompletions>> {
+    let email = pawl_domain::identity::Email::parse(q.email.trim())?;
+    let rows = s
+        .app
+        .store
+        .org(&p.organisation.id)
+        .completions_of(email.as_str(), 500)
+        .await?;
+    Ok(axum::Json(PersonCompletions {
+        items: rows
+            .into_iter()
+            .map(|(c, reference, title)| PersonCompletionOut {
+                training: format!("{reference} {title}"),
+                training_id: c.training_id,
+                completed_on: c.completed_on,
+                notes: c.notes,
+                source: c.source,
+            })
+            .collect(),
+    }))
+}

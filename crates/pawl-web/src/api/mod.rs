@@ -213,6 +213,7 @@ fn router(upload_limit: usize) -> OpenApiRouter<AppState> {
         .routes(routes!(context::supplier_reviews, context::supplier_review))
         .routes(routes!(context::completions, context::complete))
         .routes(routes!(context::monthly))
+        .routes(routes!(context::person_completions))
         .routes(routes!(improvement::board))
         .routes(routes!(improvement::timeline, improvement::timeline_add))
         .routes(routes!(improvement::lesson_summary))

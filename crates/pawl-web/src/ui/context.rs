@@ -328,11 +328,14 @@ struct ReportPage {
     chart: String,
     rows: Vec<CampaignRow>,
     total: i64,
+    /// The person looked up, with their completions: (campaign, date).
+    person: Option<(String, Vec<(String, String)>)>,
 }
 
 #[derive(Deserialize, Default)]
 struct ReportQuery {
     from: Option<String>,
+    person: Option<String>,
 }
 
 /// Completion per campaign and over time, drawn on the server.
@@ -364,7 +367,20 @@ async fn report(State(s): State<AppState>, Auth(p): Auth, Query(q): Query<Report
             id: c.id,
         });
     }
+    let person = match q.person.as_deref().map(str::trim).filter(|e| !e.is_empty()) {
+        None => None,
+        Some(email) => {
+            let done = reader.completions_of(&email.to_lowercase(), 200).await?;
+            Some((
+                email.to_owned(),
+                done.into_iter()
+                    .map(|(c, reference, title)| (format!("{reference} {title}"), c.completed_on))
+                    .collect(),
+            ))
+        }
+    };
     Ok(render(&ReportPage {
+        person,
         shell: Shell::new(&s, &p, "training-report").await?,
         total: months.iter().map(|(_, n)| n).sum(),
         chart: pawl_reports::svg::monthly_bars("Training completions per month", &months),

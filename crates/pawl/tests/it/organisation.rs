@@ -125,6 +125,9 @@ on_both_engines! {
         let done = ok(&app, &admin, Method::GET, &path, None).await;
         assert_eq!(done["done"], 2);
         assert!(done["completions"].as_array().unwrap().iter().any(|c| c["notes"] == "score: 88" && c["source"] == "import"), "{done}");
+        let kim = ok(&app, &admin, Method::GET, "/api/v1/training-completions?email=Kim@Example.com", None).await;
+        assert_eq!(kim["items"].as_array().unwrap().len(), 1, "one person's completions over every campaign: {kim}");
+        assert!(kim["items"][0]["training"].as_str().unwrap().ends_with("Awareness 2026"));
         let months = ok(&app, &admin, Method::GET, "/api/v1/training-completions/monthly", None).await;
         assert_eq!(months["items"].as_array().unwrap().len(), 12, "every month of the year, empty ones too");
         assert!(months["items"].as_array().unwrap().iter().map(|m| m["completions"].as_i64().unwrap()).sum::<i64>() >= 2);
