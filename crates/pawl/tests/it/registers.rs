@@ -359,7 +359,8 @@ on_both_engines! {
             .output()
             .unwrap();
         assert!(!out.status.success());
-        assert!(String::from_utf8_lossy(&out.stderr).contains("there are: assets, treatment-actions"));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("there are: context-issues, interested-parties") && err.contains("assets, treatment-actions"), "{err}");
     }
 }
 
