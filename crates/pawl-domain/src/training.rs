@@ -160,8 +160,8 @@ mod tests {
         let t = read_csv(b"who,when\na@example.com,2026-01-01\n").unwrap();
         assert_eq!(
             parse_completions(&t).unwrap_err().len(),
-            2,
-            "campaign and completed_on are missing"
+            3,
+            "campaign, email and completed_on are missing"
         );
     }
 
