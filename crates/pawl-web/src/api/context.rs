@@ -105,7 +105,7 @@ pub async fn supplier_review(
 }
 
 #[derive(Serialize, ToSchema)]
-pub struct CompletionOut {
+pub struct TrainingCompletionOut {
     pub id: String,
     pub email: String,
     /// The member, when the address is a member's.
@@ -118,9 +118,9 @@ pub struct CompletionOut {
     pub created_by: String,
 }
 
-impl From<Completion> for CompletionOut {
+impl From<Completion> for TrainingCompletionOut {
     fn from(c: Completion) -> Self {
-        CompletionOut {
+        TrainingCompletionOut {
             id: c.id,
             email: c.email,
             user_id: c.user_id,
@@ -158,7 +158,7 @@ pub struct CompletionStatus {
     pub done: i64,
     pub people: Vec<TraineeOut>,
     /// The 500 latest completions, newest first, members or not.
-    pub completions: Vec<CompletionOut>,
+    pub completions: Vec<TrainingCompletionOut>,
 }
 
 /// Who a campaign is for and who completed it this round.
@@ -201,7 +201,7 @@ pub struct CompletionInput {
 #[utoipa::path(post, path = "/api/v1/trainings/{id}/completions", tag = "organisation-context",
     params(("id" = String, Path)),
     request_body = CompletionInput,
-    responses((status = 201, body = CompletionOut), (status = 403, body = Problem), (status = 404, body = Problem),
+    responses((status = 201, body = TrainingCompletionOut), (status = 403, body = Problem), (status = 404, body = Problem),
         (status = 409, body = Problem), (status = 422, body = Problem)))]
 pub async fn complete(
     State(s): State<AppState>,
@@ -221,7 +221,7 @@ pub async fn complete(
         "api",
     )
     .await?;
-    Ok((StatusCode::CREATED, axum::Json(CompletionOut::from(c))).into_response())
+    Ok((StatusCode::CREATED, axum::Json(TrainingCompletionOut::from(c))).into_response())
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -279,7 +279,7 @@ pub struct PersonParams {
 }
 
 #[derive(Serialize, ToSchema)]
-pub struct PersonCompletionOut {
+pub struct PersonTrainingOut {
     /// The campaign's reference and title.
     pub training: String,
     pub training_id: String,
@@ -291,7 +291,7 @@ pub struct PersonCompletionOut {
 
 #[derive(Serialize, ToSchema)]
 pub struct PersonCompletions {
-    pub items: Vec<PersonCompletionOut>,
+    pub items: Vec<PersonTrainingOut>,
 }
 
 /// One person's completions over every campaign, newest first (at most 500).
@@ -312,7 +312,7 @@ pub async fn person_completions(
     Ok(axum::Json(PersonCompletions {
         items: rows
             .into_iter()
-            .map(|(c, reference, title)| PersonCompletionOut {
+            .map(|(c, reference, title)| PersonTrainingOut {
                 training: format!("{reference} {title}"),
                 training_id: c.training_id,
                 completed_on: c.completed_on,
