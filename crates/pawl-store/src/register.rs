@@ -316,8 +316,12 @@ fn conditions(
     for (field, values) in &f.fields {
         let list = sql.text_list(values);
         match field.kind {
+            // A person is named by account or by name: each side reads its
+            // own index, where one OR across the two columns scans the register.
             FieldKind::Person { .. } => c.push_str(&format!(
-                " AND ({col}_name IN ({list}) OR {col}_user_id IN ({list}))",
+                " AND id IN (SELECT id FROM {t} WHERE org_id = {org} AND deleted_at IS NULL AND {col}_name IN ({list})
+                   UNION SELECT id FROM {t} WHERE org_id = {org} AND deleted_at IS NULL AND {col}_user_id IN ({list}))",
+                t = kind.table,
                 col = field.column
             )),
             _ => c.push_str(&format!(" AND {} IN ({list})", field.column)),
