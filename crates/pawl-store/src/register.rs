@@ -302,8 +302,10 @@ fn conditions(
     engine: crate::Engine,
 ) -> String {
     let org = sql.text_arg(org_id);
-    // A search's matches are few: start from them, not from an index on org_id.
-    let org_col = if q.q.is_some() {
+    // A search's matches, and a person's records, are few: start from them,
+    // not from an index on org_id.
+    let by_person = f.fields.iter().any(|(f, _)| matches!(f.kind, FieldKind::Person { .. }));
+    let org_col = if q.q.is_some() || by_person {
         engine.unindexed("org_id")
     } else {
         "org_id".to_owned()
