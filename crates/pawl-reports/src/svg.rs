@@ -223,25 +223,46 @@ pub fn monthly_bars(title: &str, months: &[(String, i64)]) -> String {
     let width = 20.0 + months.len() as f64 * (bar + gap);
     let max = months.iter().map(|(_, n)| *n).max().unwrap_or(0).max(1) as f64;
     let mut s = format!(
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {w:.0} {h:.0}\" width=\"100%\" role=\"img\" aria-label=\"{t}\" {FONT}><title>{t}</title>",
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {w:.0} {h:.0}\" width=\"{w:.0}\" role=\"img\" aria-label=\"{t}\" {FONT}><title>{t}</title>",
         w = width.max(200.0),
         h = top + height + bottom,
         t = esc(title)
     );
+    const NAMES: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
     for (i, (month, n)) in months.iter().enumerate() {
         let x = 10.0 + i as f64 * (bar + gap);
         let h = (*n as f64 / max) * height;
         let y = top + height - h;
+        // The month's short name under its bar, the year under January and the first.
+        let (year, mm) = month.split_once('-').unwrap_or((month.as_str(), ""));
+        let name = mm
+            .parse::<usize>()
+            .ok()
+            .and_then(|m| NAMES.get(m.wrapping_sub(1)))
+            .copied()
+            .unwrap_or(mm);
         let _ = write!(
             s,
             "<rect x=\"{x:.1}\" y=\"{y:.1}\" width=\"{bar:.0}\" height=\"{h:.1}\" fill=\"#3b6ea8\"><title>{m}: {n}</title></rect>\
-             <text x=\"{cx:.1}\" y=\"{ty:.1}\" text-anchor=\"middle\">{n}</text>\
-             <text x=\"{cx:.1}\" y=\"{my:.1}\" text-anchor=\"middle\" font-size=\"10\">{m}</text>",
+             <text x=\"{cx:.1}\" y=\"{ty:.1}\" text-anchor=\"middle\" font-size=\"10\">{n}</text>\
+             <text x=\"{cx:.1}\" y=\"{my:.1}\" text-anchor=\"middle\" font-size=\"10\">{name}</text>",
             m = esc(month),
+            name = esc(name),
             cx = x + bar / 2.0,
             ty = y - 4.0,
-            my = top + height + 16.0,
+            my = top + height + 14.0,
         );
+        if i == 0 || mm == "01" {
+            let _ = write!(
+                s,
+                "<text x=\"{cx:.1}\" y=\"{yy:.1}\" text-anchor=\"middle\" font-size=\"10\" fill=\"#666\">{y}</text>",
+                cx = x + bar / 2.0,
+                yy = top + height + 28.0,
+                y = esc(year),
+            );
+        }
     }
     s.push_str("</svg>");
     s

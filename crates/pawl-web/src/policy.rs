@@ -250,7 +250,7 @@ pub const ROUTES: &[(&str, &str, Rule)] = &[
     ("POST", "/nonconformities/{id}/root-cause", Needs(WriteIsms)),
     ("GET", "/corrective-actions/{id}/verify", Needs(ReadIsms)),
     ("POST", "/corrective-actions/{id}/verify", Needs(RecordAuditResults)),
-    ("GET", "/suppliers/{id}/review", Needs(WriteIsms)),
+    ("GET", "/suppliers/{id}/review", Needs(ReadIsms)),
     ("POST", "/suppliers/{id}/review", Needs(WriteIsms)),
     ("GET", "/trainings/{id}/completions", Needs(ReadIsms)),
     ("POST", "/trainings/{id}/completions", Needs(WriteIsms)),

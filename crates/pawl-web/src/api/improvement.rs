@@ -73,7 +73,7 @@ impl From<&Record> for BoardCard {
         BoardCard {
             id: r.id.clone(),
             reference: r.reference.clone().unwrap_or_default(),
-            title: r.title(),
+            title: r.text("title"),
             source: r.text("source"),
             owner: r.text("owner"),
             severity: r.text("severity"),

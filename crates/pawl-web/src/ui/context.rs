@@ -90,12 +90,7 @@ pub(crate) async fn supplier_sections(s: &AppState, p: &Principal, r: &Record) -
             lines: failures
                 .items
                 .iter()
-                .map(|f| {
-                    (
-                        format!("/supplier-failures/{}", f.id),
-                        format!("{} {}", f.reference.clone().unwrap_or_default(), f.title()),
-                    )
-                })
+                .map(|f| (format!("/supplier-failures/{}", f.id), f.title()))
                 .collect(),
             action: p.can(Permission::WriteIsms).then(|| {
                 (
@@ -166,6 +161,7 @@ struct ReviewPage {
     supplier: Record,
     reviews: Vec<SupplierReview>,
     results: &'static [pawl_domain::register::Choice],
+    can_write: bool,
     typed: Vec<(String, String)>,
     errors: Vec<FieldError>,
 }
@@ -197,6 +193,7 @@ async fn review_page(
         supplier: reader.record(&SUPPLIER, id).await?,
         reviews: reader.supplier_reviews(id).await?,
         results: REVIEW_RESULTS,
+        can_write: p.can(Permission::WriteIsms),
         typed,
         errors,
     })
@@ -314,7 +311,7 @@ async fn complete(
 /// A campaign's line in the training report.
 struct CampaignRow {
     id: String,
-    reference: String,
+    /// Its reference and title.
     title: String,
     due: String,
     required: usize,
@@ -359,7 +356,6 @@ async fn report(State(s): State<AppState>, Auth(p): Auth, Query(q): Query<Report
     for c in campaigns.items {
         let people = reader.trainees(&c.id).await?;
         rows.push(CampaignRow {
-            reference: c.reference.clone().unwrap_or_default(),
             title: c.title(),
             due: c.text("due_date"),
             required: people.len(),

@@ -405,6 +405,12 @@ async fn every_demo_role_gets_pages_that_fit_a_phone_and_offer_only_what_it_may_
             ),
             ("/audits", "table.data tbody a[href^='/audits/']"),
             ("/audit-programmes", "table.data tbody a[href^='/audit-programmes/']"),
+            ("/incidents", "table.data tbody a[href^='/incidents/']"),
+            ("/improvements", "table.data tbody a[href^='/improvements/']"),
+            ("/cycles", "table.data tbody a[href^='/cycles/']"),
+            ("/trainings", "table.data tbody a[href^='/trainings/']"),
+            ("/suppliers", "table.data tbody a[href^='/suppliers/']"),
+            ("/scope", "table.data tbody a[href^='/scope/']"),
         ] {
             if pages.iter().any(|p| p == list) {
                 d.goto(&app.url(list)).await;
@@ -438,6 +444,10 @@ async fn every_demo_role_gets_pages_that_fit_a_phone_and_offer_only_what_it_may_
                 ("/corrective-actions/", &["verify"][..]),
                 ("/audits/", &["checklist", "report"][..]),
                 ("/audit-programmes/", &["coverage"][..]),
+                ("/incidents/", &["timeline"][..]),
+                ("/cycles/", &["status"][..]),
+                ("/trainings/", &["completions"][..]),
+                ("/suppliers/", &["review"][..]),
             ] {
                 if p.strip_prefix(prefix)
                     .is_some_and(|id| id.len() > 30 && !id.contains('/'))
@@ -489,10 +499,17 @@ async fn every_demo_role_gets_pages_that_fit_a_phone_and_offer_only_what_it_may_
                     problems.push(format!("{at}: console error {log}"));
                 }
                 let shot = page.trim_matches('/').replace(['/', '?', '=', '&'], "-");
-                let kind_page = ["root-cause", "coverage", "checklist"]
-                    .iter()
-                    .find(|t| page.ends_with(*t))
-                    .copied();
+                let kind_page = [
+                    "root-cause",
+                    "coverage",
+                    "checklist",
+                    "timeline",
+                    "status",
+                    "completions",
+                ]
+                .iter()
+                .find(|t| page.ends_with(*t))
+                .copied();
                 if matches!(
                     page.as_str(),
                     "/" | "/risks" | "/soa" | "/my-work" | "/controls" | "/audit"
@@ -504,6 +521,12 @@ async fn every_demo_role_gets_pages_that_fit_a_phone_and_offer_only_what_it_may_
                     .await;
                 } else if let Some(t) = kind_page.filter(|_| *role == "manager") {
                     d.screenshot(&format!("{role}-{t}-{width}")).await;
+                } else if matches!(
+                    page.as_str(),
+                    "/improvements/board" | "/cycles/compare" | "/trainings/report" | "/report"
+                ) && matches!(*role, "manager" | "staff")
+                {
+                    d.screenshot(&format!("{role}-{shot}-{width}")).await;
                 }
             }
         }
