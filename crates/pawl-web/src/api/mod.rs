@@ -388,3 +388,69 @@ macro_rules! list_of {
     };
 }
 pub(crate) use list_of;
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+    use std::path::{Path, PathBuf};
+
+    /// The names of the types a source file declares for the API document:
+    /// those deriving `ToSchema`, and the lists `list_of!` declares.
+    fn schema_names(text: &str) -> Vec<String> {
+        let ident = |s: &str| -> String { s.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect() };
+        let mut out = Vec::new();
+        let mut derives = false;
+        for line in text.lines().map(str::trim) {
+            if line.starts_with("#[derive(") {
+                derives = line.contains("ToSchema");
+            } else if let Some(rest) = ["pub struct ", "struct ", "pub enum ", "enum "]
+                .iter()
+                .find_map(|p| line.strip_prefix(p))
+            {
+                // The macro's own `pub struct $name` names nothing yet.
+                if derives && !rest.starts_with('$') {
+                    out.push(ident(rest));
+                }
+                derives = false;
+            } else if let Some(rest) = line
+                .split("list_of!(")
+                .nth(1)
+                .filter(|_| !line.starts_with("macro_rules"))
+            {
+                if !rest.starts_with('$') {
+                    out.push(ident(rest));
+                }
+            }
+        }
+        out
+    }
+
+    /// utoipa keys schemas by their type's name and keeps the last, so two
+    /// response types of one name would merge in the API document without
+    /// a word (it happened once): every schema type has a name of its own.
+    #[test]
+    fn every_schema_type_has_a_name_of_its_own() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let mut files: Vec<PathBuf> = Vec::new();
+        for dir in [root.clone(), root.join("api")] {
+            for e in std::fs::read_dir(dir).unwrap() {
+                let p = e.unwrap().path();
+                if p.extension().is_some_and(|x| x == "rs") {
+                    files.push(p);
+                }
+            }
+        }
+        let mut seen: HashMap<String, PathBuf> = HashMap::new();
+        for f in &files {
+            for name in schema_names(&std::fs::read_to_string(f).unwrap()) {
+                if let Some(other) = seen.insert(name.clone(), f.clone()) {
+                    panic!("{name} is declared in {} and in {}", other.display(), f.display());
+                }
+            }
+        }
+        assert!(
+            seen.contains_key("TrainingCompletionOut") && seen.contains_key("WorkList"),
+            "{seen:?}"
+        );
+    }
+}
