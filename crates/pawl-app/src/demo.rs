@@ -878,6 +878,51 @@ async fn ensure_risks(app: &App, org_id: &str) -> Result<(), AppError> {
     Ok(())
 }
 
+/// What the demo's loaders share: records created and moved through the
+/// register service as the demo loader, so that the register's rules hold,
+/// and links kept in step as a person's would be.
+struct Loader<'a> {
+    app: &'a App,
+    org_id: &'a str,
+    actor: Actor,
+}
+
+impl Loader<'_> {
+    async fn create(
+        &self,
+        kind: &'static pawl_domain::register::Kind,
+        input: serde_json::Value,
+    ) -> Result<pawl_store::Record, AppError> {
+        crate::register::create_as(&self.app.store, self.org_id, &self.actor, kind, as_map(input)).await
+    }
+
+    async fn to(&self, r: &pawl_store::Record, to: &str, reason: Option<&str>) -> Result<pawl_store::Record, AppError> {
+        crate::register::transition_as(&self.app.store, self.org_id, &self.actor, r.kind, &r.id, to, reason).await
+    }
+
+    async fn link(&self, from: (&str, &str), link_type: &str, to: (&str, &str)) -> Result<(), AppError> {
+        let mut tx = self.app.store.write(self.org_id, &self.actor).await?;
+        tx.link_records(from, link_type, to, "").await?;
+        let ends = [
+            (from.0.to_owned(), from.1.to_owned()),
+            (to.0.to_owned(), to.1.to_owned()),
+        ];
+        crate::register::after_link(&mut tx, &ends).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// A record the demo made earlier, by reference or title.
+    async fn id_of(&self, kind: &str, name: &str) -> Result<String, AppError> {
+        self.app
+            .store
+            .org(self.org_id)
+            .find_record(kind, name)
+            .await?
+            .ok_or_else(|| AppError::Store(StoreError::NotFound { entity: "demo record" }))
+    }
+}
+
 fn as_map(v: serde_json::Value) -> serde_json::Map<String, serde_json::Value> {
     match v {
         serde_json::Value::Object(m) => m,

@@ -213,21 +213,9 @@ async fn write_found(tx: &mut pawl_store::AuditedTx, r: Record, found: Found) ->
         Found::TrainingAudience(entries) => {
             tx.set_training_audience(&r.id, &entries).await?;
             // The round's start follows the due date and the recurrence as stored.
-            let mut values = r.values.clone();
-            context::check_training_round(&mut values);
-            if values != r.values {
-                return Ok(tx.update_record(r.kind, &r.id, values, None).await?);
-            }
-            return Ok(r);
+            return rederive(tx, r, context::check_training_round).await;
         }
-        Found::SupplierDates => {
-            let mut values = r.values.clone();
-            context::check_supplier(&mut values);
-            if values != r.values {
-                return Ok(tx.update_record(r.kind, &r.id, values, None).await?);
-            }
-            return Ok(r);
-        }
+        Found::SupplierDates => return rederive(tx, r, context::check_supplier).await,
         Found::Reported => {
             let as_type = r.kind.field("type").map_or(String::new(), |f| {
                 r.kind
@@ -264,6 +252,18 @@ impl<'a> Mover<'a> {
 
 /// The most a move's reason holds.
 const MAX_REASON: usize = 2000;
+
+/// Sets a record's derived fields again from its stored values, for the
+/// kinds whose derived fields follow other fields (a change copies the
+/// derived ones as stored); writes only when they moved.
+async fn rederive(tx: &mut pawl_store::AuditedTx, r: Record, derive: fn(&mut [Value])) -> Result<Record, AppError> {
+    let mut values = r.values.clone();
+    derive(&mut values);
+    if values == r.values {
+        return Ok(r);
+    }
+    Ok(tx.update_record(r.kind, &r.id, values, None).await?)
+}
 
 /// Moves a record in `tx` once the new state's fields are there and its
 /// kind's own conditions hold, and sets what the move implies: the reason a

@@ -154,6 +154,26 @@ impl OrgReader<'_> {
         rows.iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).collect()
     }
 
+    /// For each of these campaigns, (id, people it is for, those who
+    /// completed this round): the training report's table in one read.
+    pub async fn training_progress(&self, training_ids: &[String]) -> Result<Vec<(String, i64, i64)>, StoreError> {
+        if training_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut sql = Sql::new("");
+        let o = sql.text_arg(&self.org_id);
+        let list = sql.text_list(training_ids);
+        sql.push(&format!(
+            "SELECT t.id, COUNT(*), CAST(COALESCE(SUM(CASE WHEN {DONE} THEN 1 ELSE 0 END), 0) AS BIGINT)
+             FROM trainings t JOIN memberships m ON m.org_id = t.org_id
+             WHERE t.org_id = {o} AND t.id IN ({list}) AND {IN_AUDIENCE} GROUP BY t.id"
+        ));
+        let rows = sql.query().fetch_all(&self.store.read).await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
+            .collect()
+    }
+
     /// For campaigns due between two dates: people they are for, counted
     /// once per campaign, and those who completed this round.
     pub async fn training_totals(&self, from: &str, to: &str) -> Result<(i64, i64), StoreError> {

@@ -9,10 +9,10 @@ use crate::{App, AppError};
 use pawl_domain::audit::Actor;
 use pawl_domain::identity::{Email, Role};
 use pawl_domain::register::{
-    Kind, Value, COMPETENCE, CONTEXT_ISSUE, EXERCISE, IMPROVEMENT, INTERESTED_PARTY, REQUIREMENT, SCOPE, SUPPLIER,
+    Value, COMPETENCE, CONTEXT_ISSUE, EXERCISE, IMPROVEMENT, INTERESTED_PARTY, REQUIREMENT, SCOPE, SUPPLIER,
     SUPPLIER_FAILURE, TRAINING,
 };
-use pawl_store::{NewCompletion, NewMember, Record};
+use pawl_store::{NewCompletion, NewMember};
 use serde_json::json;
 
 const PRIYA: &str = "priya.shah@demo.example";
@@ -36,43 +36,6 @@ fn day(back: i64) -> String {
 
 /// A requirement: its title, type, and the record that addresses it.
 type Requirement<'a> = (&'a str, &'a str, Option<(&'a str, &'a str)>);
-
-struct Demo<'a> {
-    app: &'a App,
-    org_id: &'a str,
-    actor: Actor,
-}
-
-impl Demo<'_> {
-    async fn create(&self, kind: &'static Kind, input: serde_json::Value) -> Result<Record, AppError> {
-        crate::register::create_as(&self.app.store, self.org_id, &self.actor, kind, super::as_map(input)).await
-    }
-
-    async fn to(&self, r: &Record, to: &str) -> Result<Record, AppError> {
-        crate::register::transition_as(&self.app.store, self.org_id, &self.actor, r.kind, &r.id, to, None).await
-    }
-
-    async fn link(&self, from: (&str, &str), link_type: &str, to: (&str, &str)) -> Result<(), AppError> {
-        let mut tx = self.app.store.write(self.org_id, &self.actor).await?;
-        tx.link_records(from, link_type, to, "").await?;
-        let ends = [
-            (from.0.to_owned(), from.1.to_owned()),
-            (to.0.to_owned(), to.1.to_owned()),
-        ];
-        crate::register::after_link(&mut tx, &ends).await?;
-        tx.commit().await?;
-        Ok(())
-    }
-
-    async fn id_of(&self, kind: &str, name: &str) -> Result<String, AppError> {
-        self.app
-            .store
-            .org(self.org_id)
-            .find_record(kind, name)
-            .await?
-            .ok_or_else(|| AppError::Store(pawl_store::StoreError::NotFound { entity: "demo record" }))
-    }
-}
 
 /// The people beyond the seven demo accounts, as staff who can sign in with
 /// the demo password, so that training is read over a real headcount.
@@ -111,7 +74,7 @@ pub async fn ensure(app: &App, org_id: &str, password: &str) -> Result<(), AppEr
     {
         return Ok(());
     }
-    let d = Demo {
+    let d = super::Loader {
         app,
         org_id,
         actor: Actor::system("demo loader"),
@@ -350,8 +313,8 @@ pub async fn ensure(app: &App, org_id: &str, password: &str) -> Result<(), AppEr
             "interfaces": "Customers' data feeds; the cloud provider; the payment processor.",
             "exclusions": "None."}))
         .await?;
-    d.to(&first, "in_review").await?;
-    d.to(&first, "approved").await?;
+    d.to(&first, "in_review", None).await?;
+    d.to(&first, "approved", None).await?;
     let second = d
         .create(&SCOPE, json!({"title": "ISMS scope, second version", "approver": "admin@demo.example",
             "statement": "The information security management system of Kestrel Analytics Ltd covering the design, development, operation and support of the Kestrel analytics platform and the data customers entrust to it.",
@@ -359,8 +322,8 @@ pub async fn ensure(app: &App, org_id: &str, password: &str) -> Result<(), AppEr
             "interfaces": "Customers' data feeds and SSO; the cloud provider (shared responsibility); the payment processor; the outsourced payroll bureau.",
             "exclusions": "Annex A 7.6 (secure areas): production runs in the provider's certified data centres. Annex A 8.30 (outsourced development): none is outsourced."}))
         .await?;
-    d.to(&second, "in_review").await?;
-    d.to(&second, "approved").await?;
+    d.to(&second, "in_review", None).await?;
+    d.to(&second, "approved", None).await?;
 
     // Training (7.2, 7.3): four campaigns, a year of completions.
     let campaigns = [
@@ -450,7 +413,7 @@ pub async fn ensure(app: &App, org_id: &str, password: &str) -> Result<(), AppEr
             source: "import".into(),
         });
     }
-    d.to(&old, "closed").await?;
+    d.to(&old, "closed", None).await?;
     let mut tx = app.store.write(org_id, &d.actor).await?;
     tx.add_completions(&completions).await?;
     tx.commit().await?;
@@ -575,7 +538,7 @@ pub async fn ensure(app: &App, org_id: &str, password: &str) -> Result<(), AppEr
             "resolution": "Second alerting path by SMS added; the provider's post-mortem reviewed."}),
         )
         .await?;
-    d.to(&failure, "resolved").await?;
+    d.to(&failure, "resolved", None).await?;
     d.create(&pawl_domain::register::LESSON, json!({"title": "One alerting path is a single point of failure",
         "source": "supplier_failure", "source_record": failure.reference, "owner": TOM, "learned_on": day(70),
         "lesson": "When the alerting provider failed, nobody was paged.", "recommendation": "Keep a second, independent path."}))
@@ -589,8 +552,8 @@ pub async fn ensure(app: &App, org_id: &str, password: &str) -> Result<(), AppEr
             "planned_for": day(80), "held_on": day(75), "participants": "Leadership team, IT, customer success, legal adviser",
             "observations": "Containment decisions were quick. Gaps: nobody knew who notifies the cyber insurer; the customer notice template was out of date."}))
         .await?;
-    d.to(&ransomware, "held").await?;
-    let ransomware = d.to(&ransomware, "reported").await?;
+    d.to(&ransomware, "held", None).await?;
+    let ransomware = d.to(&ransomware, "reported", None).await?;
     let restore = d
         .create(&EXERCISE, json!({"title": "Restore the customer database from backup", "type": "recovery_test",
             "facilitator": TOM, "scenario": "The production database is lost; restore last night's backup in the backup region.",
@@ -598,8 +561,8 @@ pub async fn ensure(app: &App, org_id: &str, password: &str) -> Result<(), AppEr
             "planned_for": day(40), "held_on": day(38), "participants": "Platform team",
             "observations": "Restored in 3 h 10 min. Gap: the runbook missed a step for the read replicas."}))
         .await?;
-    d.to(&restore, "held").await?;
-    let restore = d.to(&restore, "reported").await?;
+    d.to(&restore, "held", None).await?;
+    let restore = d.to(&restore, "reported", None).await?;
     d.create(
         &pawl_domain::register::LESSON,
         json!({"title": "Nobody knew who calls the insurer", "source": "exercise",

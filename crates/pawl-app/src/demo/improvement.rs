@@ -8,7 +8,7 @@
 
 use crate::{App, AppError};
 use pawl_domain::audit::Actor;
-use pawl_domain::register::{Kind, Value, CYCLE, IMPROVEMENT, INCIDENT, LESSON, SUGGESTION};
+use pawl_domain::register::{Value, CYCLE, IMPROVEMENT, INCIDENT, LESSON, SUGGESTION};
 use pawl_store::Record;
 use serde_json::json;
 
@@ -18,21 +18,7 @@ const LENA: &str = "lena.okafor@demo.example";
 const SAM: &str = "sam.ng@demo.example";
 const MARIA: &str = "maria.lind@demo.example";
 
-struct Demo<'a> {
-    app: &'a App,
-    org_id: &'a str,
-    actor: Actor,
-}
-
-impl Demo<'_> {
-    async fn create(&self, kind: &'static Kind, input: serde_json::Value) -> Result<Record, AppError> {
-        crate::register::create_as(&self.app.store, self.org_id, &self.actor, kind, super::as_map(input)).await
-    }
-
-    async fn to(&self, r: &Record, to: &str, reason: Option<&str>) -> Result<Record, AppError> {
-        crate::register::transition_as(&self.app.store, self.org_id, &self.actor, r.kind, &r.id, to, reason).await
-    }
-
+impl super::Loader<'_> {
     /// Moves through several states in turn.
     async fn through(&self, r: &Record, states: &[&str]) -> Result<Record, AppError> {
         let mut r = r.clone();
@@ -56,30 +42,6 @@ impl Demo<'_> {
         let r = tx.update_record(r.kind, &r.id, values, None).await?;
         tx.commit().await?;
         Ok(r)
-    }
-
-    async fn link(&self, from: &Record, link_type: &str, to: (&str, &str)) -> Result<(), AppError> {
-        let mut tx = self.app.store.write(self.org_id, &self.actor).await?;
-        tx.link_records((from.kind.key, &from.id), link_type, to, "").await?;
-        crate::register::after_link(
-            &mut tx,
-            &[
-                (from.kind.key.to_owned(), from.id.clone()),
-                (to.0.to_owned(), to.1.to_owned()),
-            ],
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(())
-    }
-
-    async fn id_of(&self, kind: &str, name: &str) -> Result<String, AppError> {
-        self.app
-            .store
-            .org(self.org_id)
-            .find_record(kind, name)
-            .await?
-            .ok_or_else(|| AppError::Store(pawl_store::StoreError::NotFound { entity: "demo record" }))
     }
 
     /// Names the member who reported or submitted a record, as a person
@@ -120,7 +82,7 @@ pub async fn ensure(app: &App, org_id: &str) -> Result<(), AppError> {
     if !app.store.org(org_id).record_counts(&INCIDENT).await?.is_empty() {
         return Ok(());
     }
-    let d = Demo {
+    let d = super::Loader {
         app,
         org_id,
         actor: Actor::system("demo loader"),
@@ -312,7 +274,8 @@ pub async fn ensure(app: &App, org_id: &str) -> Result<(), AppError> {
             "description": "Push approvals let an attacker into a mailbox."}),
         )
         .await?;
-    d.link(&l_push, "changed", (IMPROVEMENT.key, &mfa.id)).await?;
+    d.link((l_push.kind.key, &l_push.id), "changed", (IMPROVEMENT.key, &mfa.id))
+        .await?;
     let mfa = d
         .change(
             &mfa,
@@ -338,7 +301,8 @@ pub async fn ensure(app: &App, org_id: &str) -> Result<(), AppError> {
         .await?;
     let mfa = d.to(&mfa, "develop", None).await?;
     let mfa = d.change(&mfa, json!({"changes": "Security keys enrolled for every account; push approval switched off.", "implemented_on": "2025-07-28"})).await?;
-    d.link(&mfa, "changed", ("applied_control", &fido)).await?;
+    d.link((mfa.kind.key, &mfa.id), "changed", ("applied_control", &fido))
+        .await?;
     let mfa = d.to(&mfa, "implement", None).await?;
     let mfa = d.change(&mfa, json!({"measured_result": "All 118 accounts on keys by 28 July; no takeover in the five months since.", "evaluated_on": "2025-12-15"})).await?;
     let mfa = d.to(&mfa, "evaluate", None).await?;
@@ -376,7 +340,8 @@ pub async fn ensure(app: &App, org_id: &str) -> Result<(), AppError> {
             json!({"changes": "Hand-out checklist and the acceptable use policy updated."}),
         )
         .await?;
-    d.link(&onboarding, "changed", ("document", &aup)).await?;
+    d.link((onboarding.kind.key, &onboarding.id), "changed", ("document", &aup))
+        .await?;
     let onboarding = d.to(&onboarding, "implement", None).await?;
     let onboarding = d
         .change(
@@ -426,7 +391,12 @@ pub async fn ensure(app: &App, org_id: &str) -> Result<(), AppError> {
             json!({"changes": "Follow-up course assigned automatically after each drill."}),
         )
         .await?;
-    d.link(&drills, "changed", ("applied_control", &awareness)).await?;
+    d.link(
+        (drills.kind.key, &drills.id),
+        "changed",
+        ("applied_control", &awareness),
+    )
+    .await?;
     let drills = d.to(&drills, "implement", None).await?;
     let drills = d
         .change(
@@ -487,7 +457,12 @@ pub async fn ensure(app: &App, org_id: &str) -> Result<(), AppError> {
             "description": "Exports by e-mail go to the wrong people."}),
         )
         .await?;
-    d.link(&l_export, "changed", (IMPROVEMENT.key, &exports.id)).await?;
+    d.link(
+        (l_export.kind.key, &l_export.id),
+        "changed",
+        (IMPROVEMENT.key, &exports.id),
+    )
+    .await?;
     let exports = d
         .change(
             &exports,
@@ -550,7 +525,8 @@ pub async fn ensure(app: &App, org_id: &str) -> Result<(), AppError> {
             json!({"changes": "Public access block on in 7 of 9 accounts; IT operations process updated."}),
         )
         .await?;
-    d.link(&buckets, "changed", ("document", &ops)).await?;
+    d.link((buckets.kind.key, &buckets.id), "changed", ("document", &ops))
+        .await?;
     d.to(&buckets, "implement", None).await?;
     let leavers = d
         .create(
@@ -590,7 +566,12 @@ pub async fn ensure(app: &App, org_id: &str) -> Result<(), AppError> {
             json!({"changes": "Suspension automated from the HR system; access management process updated."}),
         )
         .await?;
-    d.link(&leavers, "changed", ("document", &access_process)).await?;
+    d.link(
+        (leavers.kind.key, &leavers.id),
+        "changed",
+        ("document", &access_process),
+    )
+    .await?;
     let leavers = d.to(&leavers, "implement", None).await?;
     let leavers = d
         .change(
@@ -637,8 +618,14 @@ pub async fn ensure(app: &App, org_id: &str) -> Result<(), AppError> {
         Some("Covered by the provider's cross-region copies, checked in the restore test."),
     )
     .await?;
-    d.link(&l_disk, "changed", ("document", &aup)).await?;
-    d.link(&l_push, "changed", ("document", &incident_process)).await?;
+    d.link((l_disk.kind.key, &l_disk.id), "changed", ("document", &aup))
+        .await?;
+    d.link(
+        (l_push.kind.key, &l_push.id),
+        "changed",
+        ("document", &incident_process),
+    )
+    .await?;
 
     // Staff suggestions.
     let champions = d

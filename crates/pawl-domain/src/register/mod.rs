@@ -454,13 +454,16 @@ impl Kind {
     /// when the vocabulary no longer knows it.
     pub fn label_of(&self, field: &Field, value: &Value) -> String {
         match (&field.kind, value) {
-            (FieldKind::Choice(choices), Value::Text(code)) => choices
-                .iter()
-                .find(|c| c.code == code)
-                .map_or_else(|| code.clone(), |c| c.label.to_owned()),
+            (FieldKind::Choice(choices), Value::Text(code)) => choice_label(choices, code).to_owned(),
             _ => value.display(),
         }
     }
+}
+
+/// The label of a code in a vocabulary; the code itself when the
+/// vocabulary no longer knows it.
+pub fn choice_label<'a>(choices: &'static [Choice], code: &'a str) -> &'a str {
+    choices.iter().find(|c| c.code == code).map_or(code, |c| c.label)
 }
 
 /// Whether no text field may hold `c`: every control character but tab and

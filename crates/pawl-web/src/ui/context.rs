@@ -16,7 +16,7 @@ use axum::routing::get;
 use axum::Router;
 use pawl_app::Principal;
 use pawl_domain::access::Permission;
-use pawl_domain::register::{REQUIREMENT, REVIEW_RESULTS, SUPPLIER, SUPPLIER_FAILURE, TRAINING};
+use pawl_domain::register::{choice_label, REQUIREMENT, REVIEW_RESULTS, SUPPLIER, SUPPLIER_FAILURE, TRAINING};
 use pawl_domain::FieldError;
 use pawl_store::{Completion, ListQuery, Record, SupplierReview, Trainee};
 use serde::Deserialize;
@@ -26,13 +26,6 @@ pub fn routes(router: Router<AppState>) -> Router<AppState> {
         .route("/suppliers/{id}/review", get(review_form).post(review))
         .route("/trainings/{id}/completions", get(completions).post(complete))
         .route("/trainings/report", get(report))
-}
-
-fn result_label(code: &str) -> &'static str {
-    REVIEW_RESULTS
-        .iter()
-        .find(|c| c.code == code)
-        .map_or("Unknown", |c| c.label)
 }
 
 async fn children(
@@ -76,7 +69,12 @@ pub(crate) async fn supplier_sections(s: &AppState, p: &Principal, r: &Record) -
                 .map(|v| {
                     (
                         review_href.clone(),
-                        format!("{}: {} — {}", v.reviewed_on, result_label(&v.result), v.notes),
+                        format!(
+                            "{}: {} — {}",
+                            v.reviewed_on,
+                            choice_label(REVIEW_RESULTS, &v.result),
+                            v.notes
+                        ),
                     )
                 })
                 .collect(),
@@ -175,8 +173,8 @@ impl ReviewPage {
         field(&self.typed, name)
     }
 
-    fn result_label(&self, code: &str) -> &'static str {
-        result_label(code)
+    fn result_label<'a>(&self, code: &'a str) -> &'a str {
+        choice_label(REVIEW_RESULTS, code)
     }
 }
 
@@ -314,8 +312,8 @@ struct CampaignRow {
     /// Its reference and title.
     title: String,
     due: String,
-    required: usize,
-    done: usize,
+    required: i64,
+    done: i64,
 }
 
 #[derive(Template)]
@@ -352,17 +350,25 @@ async fn report(State(s): State<AppState>, Auth(p): Auth, Query(q): Query<Report
             },
         )
         .await?;
-    let mut rows = Vec::new();
-    for c in campaigns.items {
-        let people = reader.trainees(&c.id).await?;
-        rows.push(CampaignRow {
-            title: c.title(),
-            due: c.text("due_date"),
-            required: people.len(),
-            done: people.iter().filter(|t| t.completed_on.is_some()).count(),
-            id: c.id,
-        });
-    }
+    let ids: Vec<String> = campaigns.items.iter().map(|c| c.id.clone()).collect();
+    let progress = reader.training_progress(&ids).await?;
+    let rows = campaigns
+        .items
+        .into_iter()
+        .map(|c| {
+            let (required, done) = progress
+                .iter()
+                .find(|(id, ..)| *id == c.id)
+                .map_or((0, 0), |(_, r, d)| (*r, *d));
+            CampaignRow {
+                title: c.title(),
+                due: c.text("due_date"),
+                required,
+                done,
+                id: c.id,
+            }
+        })
+        .collect();
     let person = match q.person.as_deref().map(str::trim).filter(|e| !e.is_empty()) {
         None => None,
         Some(email) => {

@@ -19,7 +19,9 @@ use pawl_app::improvement::BoardColumn;
 use pawl_app::Principal;
 use pawl_domain::access::Permission;
 use pawl_domain::cycle::{ItemStatus, PhaseState};
-use pawl_domain::register::{Kind, CYCLE, IMPROVEMENT, IMPROVEMENT_SOURCES, INCIDENT, PHASES, SUGGESTION};
+use pawl_domain::register::{
+    choice_label, Kind, CYCLE, IMPROVEMENT, IMPROVEMENT_SOURCES, INCIDENT, PHASES, SUGGESTION,
+};
 use pawl_domain::FieldError;
 use pawl_store::{ListQuery, Record, RecordFilter, TimelineEntry};
 use serde::Deserialize;
@@ -34,13 +36,6 @@ pub fn routes(router: Router<AppState>) -> Router<AppState> {
         .route("/report", get(report_form))
         .route("/report/incident", post(report_incident))
         .route("/report/suggestion", post(report_suggestion))
-}
-
-fn label_of(choices: &[pawl_domain::register::Choice], code: &str) -> String {
-    choices
-        .iter()
-        .find(|c| c.code == code)
-        .map_or_else(|| code.to_owned(), |c| c.label.to_owned())
 }
 
 #[derive(Template)]
@@ -58,12 +53,12 @@ struct BoardPage {
 }
 
 impl BoardPage {
-    fn phase_label(&self, code: &str) -> String {
-        label_of(PHASES, code)
+    fn phase_label<'a>(&self, code: &'a str) -> &'a str {
+        choice_label(PHASES, code)
     }
 
-    fn source_label(&self, code: &str) -> String {
-        label_of(IMPROVEMENT_SOURCES, code)
+    fn source_label<'a>(&self, code: &'a str) -> &'a str {
+        choice_label(IMPROVEMENT_SOURCES, code)
     }
 
     /// The register filtered as the board is, at one step.
@@ -145,7 +140,7 @@ pub(crate) fn improvement_sections(r: &Record) -> Vec<Section> {
         title: format!(
             "Step {} · phase {}",
             w.label(&status),
-            label_of(PHASES, pawl_domain::register::phase_of(&status))
+            choice_label(PHASES, pawl_domain::register::phase_of(&status))
         ),
         empty: "Decided: nothing further; a new weakness is a new item.".into(),
         lines,
