@@ -112,7 +112,7 @@ fn sha256(s: &str) -> String {
 
 /// The status of a cycle: its frozen figures once closed, else live.
 pub async fn status(store: &Store, org_id: &str, c: &Record) -> Result<CycleStatus, AppError> {
-    let frozen = store.org(org_id).frozen_figures(&c.id).await?;
+    let frozen = store.org(org_id).frozen_figures(CYCLE.key, &c.id).await?;
     let (figures, intact) = match &frozen {
         Some(f) => (
             serde_json::from_str::<CycleFigures>(&f.figures)
@@ -143,7 +143,7 @@ pub async fn freeze(store: &Store, org_id: &str, tx: &mut AuditedTx, c: &Record)
     let json = serde_json::to_string(&figures)
         .map_err(|e| AppError::Store(pawl_store::StoreError::Corrupt(format!("cycle figures: {e}"))))?;
     let hash = sha256(&json);
-    tx.freeze_cycle(&c.id, &json, &hash).await?;
+    tx.freeze(CYCLE.key, &c.id, &json, &hash).await?;
     let mut values = c.values.clone();
     if let Some(i) = CYCLE.index_of("figures_hash") {
         values[i] = Value::Text(hash);

@@ -6,6 +6,7 @@ mod context;
 mod controls;
 mod documents;
 mod improvement;
+mod performance;
 
 use crate::{members, App, AppError};
 use pawl_domain::audit::Actor;
@@ -57,7 +58,8 @@ pub async fn ensure_demo(app: &App, password: &str) -> Result<(), AppError> {
     documents::ensure(app, &org.id).await?;
     audits::ensure(app, &org.id).await?;
     improvement::ensure(app, &org.id).await?;
-    context::ensure(app, &org.id, password).await
+    context::ensure(app, &org.id, password).await?;
+    performance::ensure(app, &org.id).await
 }
 
 /// Assets: (name, type, owner, location, C, I, A).

@@ -9,13 +9,13 @@ use pawl_domain::register::{
 use pawl_domain::{DomainError, Problems};
 use pawl_store::{AuditedTx, Record, Store, TimelineEntry};
 
-fn set(kind: &Kind, values: &mut [Value], field: &str, v: Value) {
+pub(crate) fn set(kind: &Kind, values: &mut [Value], field: &str, v: Value) {
     if let Some(i) = kind.index_of(field) {
         values[i] = v;
     }
 }
 
-fn text(s: impl Into<String>) -> Value {
+pub(crate) fn text(s: impl Into<String>) -> Value {
     Value::Text(s.into())
 }
 

@@ -14,6 +14,7 @@ pub mod improvement;
 pub mod internal_audit;
 pub mod members;
 pub mod nonconformity;
+pub mod performance;
 pub mod principal;
 pub mod rate_limit;
 pub mod register;

@@ -4,7 +4,7 @@
 //! A document's own rules live in `crate::document`; this path calls them. The
 //! API, the UI and the CLI all come through here (clause 7.5.3).
 
-use crate::{context, improvement, AppError, Principal};
+use crate::{context, improvement, performance, AppError, Principal};
 use pawl_domain::register::{FieldKind, Kind, Value};
 use pawl_domain::{DomainError, Problems};
 use pawl_store::{Link, ListQuery, Page, Record, RecordFilter, Store, WorkItem};
@@ -70,6 +70,12 @@ enum Found {
     TrainingAudience(Vec<(String, Option<String>)>),
     /// A supplier, whose review dates follow its criticality.
     SupplierDates,
+    /// A metric, whose status follows its thresholds and latest measurement.
+    Metric,
+    /// An objective, whose progress follows its metrics and date.
+    Objective,
+    /// A new review decision, which may open an improvement.
+    Decision,
 }
 
 /// The one place where a kind adds checks to a new or changed record's
@@ -156,6 +162,12 @@ async fn kind_rules(
             context::check_supplier(values);
             Found::SupplierDates
         }
+        "metric" => {
+            performance::check_metric(current, values)?;
+            Found::Metric
+        }
+        "objective" => Found::Objective,
+        "review_decision" if current.is_none() => Found::Decision,
         _ => Found::Nothing,
     })
 }
@@ -216,6 +228,9 @@ async fn write_found(tx: &mut pawl_store::AuditedTx, r: Record, found: Found) ->
             return rederive(tx, r, context::check_training_round).await;
         }
         Found::SupplierDates => return rederive(tx, r, context::check_supplier).await,
+        Found::Metric => return performance::refresh_metric(tx, &r.id).await,
+        Found::Objective => return performance::refresh_objective(tx, &r.id).await,
+        Found::Decision => return performance::open_improvement(tx, &r).await,
         Found::Reported => {
             let as_type = r.kind.field("type").map_or(String::new(), |f| {
                 r.kind
@@ -328,6 +343,12 @@ async fn make_move(
             crate::cycle::freeze(store, &p.organisation.id, tx, &moved).await?;
         }
         ("scope", "approved") => context::after_approval(tx, &moved).await?,
+        ("management_review", "approved") => {
+            performance::freeze(store, &p.organisation.id, tx, &moved).await?;
+        }
+        ("objective", _) => {
+            performance::refresh_objective(tx, &moved.id).await?;
+        }
         _ => {}
     }
     Ok(tx.record_for_update(kind, &r.id).await?)
@@ -804,9 +825,11 @@ pub async fn unlink(store: &Store, p: &Principal, id: &str) -> Result<(), AppErr
 }
 
 /// What a link or unlink keeps in step on its two ends: whether a lesson
-/// drove a change, whether a requirement is addressed.
+/// drove a change, an objective's progress, whether a requirement is
+/// addressed.
 pub async fn after_link(tx: &mut pawl_store::AuditedTx, ends: &[(String, String); 2]) -> Result<(), AppError> {
     improvement::after_link(tx, ends).await?;
+    performance::after_link(tx, ends).await?;
     context::after_link(tx, ends).await
 }
 

@@ -1,7 +1,7 @@
 //! The status of an ISMS cycle (clause 10.1): for each of Plan, Do, Check
 //! and Act, what the live records say, item by item, with the figure and
-//! where to find what is missing. An item whose register pawl does not
-//! have yet is "not assessed" and never counts as met.
+//! where to find what is missing. Figures frozen before a register existed
+//! may hold items "not assessed", which never count as met.
 
 use serde::{Deserialize, Serialize};
 
@@ -38,6 +38,15 @@ pub struct CycleInputs {
     pub near_misses: i64,
     pub lessons: i64,
     pub lessons_driven: i64,
+    /// Objectives live in the cycle (due in it or after its start), and
+    /// those on track or achieved.
+    pub objectives: i64,
+    pub objectives_met: i64,
+    /// Live metrics, and those measured when due as of the cycle's end or today.
+    pub metrics: i64,
+    pub metrics_measured: i64,
+    /// The latest management review held in the cycle (approved or held).
+    pub review_held_on: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -153,19 +162,6 @@ fn counted(c: Counted, done: i64, total: i64) -> Item {
     }
 }
 
-fn not_assessed(key: &str, label: &str, clause: &str, needs: &str) -> Item {
-    Item {
-        key: key.into(),
-        label: label.into(),
-        clause: clause.into(),
-        status: ItemStatus::NotAssessed,
-        figure: format!("not assessed: needs {needs}, which pawl does not have yet"),
-        done: None,
-        total: None,
-        href: None,
-    }
-}
-
 fn phase(code: &str, label: &str, items: Vec<Item>) -> Phase {
     let state = if items.iter().any(|i| i.status == ItemStatus::NotMet) {
         PhaseState::NeedsAttention
@@ -246,11 +242,17 @@ pub fn figures(i: &CycleInputs) -> CycleFigures {
         "plan",
         "Plan",
         vec![
-            not_assessed(
-                "objectives",
-                "Information security objectives set",
-                "6.2",
-                "the objectives register",
+            counted(
+                Counted {
+                    key: "objectives",
+                    label: "Information security objectives on track",
+                    clause: "6.2",
+                    noun: "objectives on track or achieved",
+                    href: "/objectives",
+                    none_is_met: false,
+                },
+                i.objectives_met,
+                i.objectives,
             ),
             risks,
             soa,
@@ -291,7 +293,18 @@ pub fn figures(i: &CycleInputs) -> CycleFigures {
         "check",
         "Check",
         vec![
-            not_assessed("metrics", "Metrics measured", "9.1", "the metrics register"),
+            counted(
+                Counted {
+                    key: "metrics",
+                    label: "Metrics measured",
+                    clause: "9.1",
+                    noun: "metrics measured when due",
+                    href: "/metrics?sort=next_due",
+                    none_is_met: false,
+                },
+                i.metrics_measured,
+                i.metrics,
+            ),
             counted(
                 Counted {
                     key: "audits_done",
@@ -304,12 +317,28 @@ pub fn figures(i: &CycleInputs) -> CycleFigures {
                 i.audits_done,
                 i.audits,
             ),
-            not_assessed(
-                "management_review",
-                "Management review held",
-                "9.3",
-                "the management review",
-            ),
+            match &i.review_held_on {
+                Some(d) => Item {
+                    key: "management_review".into(),
+                    label: "Management review held".into(),
+                    clause: "9.3".into(),
+                    status: ItemStatus::Met,
+                    figure: format!("held on {d}"),
+                    done: Some(1),
+                    total: Some(1),
+                    href: None,
+                },
+                None => Item {
+                    key: "management_review".into(),
+                    label: "Management review held".into(),
+                    clause: "9.3".into(),
+                    status: ItemStatus::NotMet,
+                    figure: "no review held in this cycle".into(),
+                    done: Some(0),
+                    total: Some(1),
+                    href: Some("/management-reviews".into()),
+                },
+            },
         ],
     );
     let act = phase(
@@ -382,7 +411,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_register_pawl_lacks_is_never_counted_as_met() {
+    fn a_cycle_with_everything_done_is_on_track_and_nothing_is_met_by_absence() {
         let all_done = CycleInputs {
             risks: 10,
             soa_approved_in_cycle: Some("2026-02-01".into()),
@@ -398,24 +427,32 @@ mod tests {
             nonconformities_closed: 1,
             improvements: 1,
             improvements_decided: 1,
+            objectives: 5,
+            objectives_met: 5,
+            metrics: 12,
+            metrics_measured: 12,
+            review_held_on: Some("2026-06-30".into()),
             ..Default::default()
         };
         let f = figures(&all_done);
         for p in &f.phases {
-            assert_ne!(p.state, PhaseState::NeedsAttention, "{p:?}");
+            assert_eq!(p.state, PhaseState::OnTrack, "{p:?}");
         }
-        // Objectives, metrics and the review are not in pawl yet.
-        let states: Vec<PhaseState> = f.phases.iter().map(|p| p.state).collect();
-        use PhaseState::*;
-        assert_eq!(states, [PartlyAssessed, OnTrack, PartlyAssessed, OnTrack]);
-        assert_eq!(
-            f.phases
-                .iter()
-                .flat_map(|p| &p.items)
-                .filter(|i| i.status == ItemStatus::NotAssessed)
-                .count(),
-            3
-        );
+        // No objectives, metrics or review is a gap, not a pass.
+        let f = figures(&CycleInputs {
+            review_held_on: None,
+            objectives: 0,
+            metrics: 0,
+            ..all_done
+        });
+        let not_met: Vec<&str> = f
+            .phases
+            .iter()
+            .flat_map(|p| &p.items)
+            .filter(|i| i.status == ItemStatus::NotMet)
+            .map(|i| i.key.as_str())
+            .collect();
+        assert_eq!(not_met, ["objectives", "metrics", "management_review"]);
     }
 
     #[test]

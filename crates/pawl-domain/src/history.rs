@@ -69,6 +69,7 @@ const ACTIONS: &[(&str, &str)] = &[
     ("checklist", "Checklist changed"),
     ("assess", "Checklist item assessed"),
     ("freeze", "Figures frozen"),
+    ("measure", "Measured"),
 ];
 
 /// Fields no person needs to read: ids, bookkeeping, and values shown
@@ -200,6 +201,10 @@ const FIELDS: &[(&str, &str)] = &[
     ("created_by", "Recorded by"),
     ("figures", "Figures"),
     ("figures_sha256", "Figures (SHA-256)"),
+    ("measured_on", "Measured on"),
+    ("source", "Source"),
+    ("value", "Value"),
+    ("metric_id", "Metric"),
     ("from_kind", "From a"),
     ("to_kind", "To a"),
     ("link_type", "Link"),
@@ -410,6 +415,19 @@ fn value(entity_type: &str, field: &str, v: &Value, ctx: &Context) -> String {
                     .collect::<Vec<_>>()
                     .join("; "),
                 Err(_) => "figures in an unknown form".into(),
+            }
+        }
+        Value::Object(_) if field == "figures" && entity_type == "management_review" => {
+            match serde_json::from_value::<crate::review::ReviewPack>(v.clone()) {
+                Ok(p) => format!(
+                    "the pack of {}: {} sections ({} with nothing to report), {} decisions, changes since {}",
+                    p.review.reference,
+                    p.sections.len(),
+                    p.sections.iter().filter(|s| s.empty).count(),
+                    p.decisions.len(),
+                    p.since
+                ),
+                Err(_) => "a pack in an unknown form".into(),
             }
         }
         Value::Array(items) if field == "links" => items

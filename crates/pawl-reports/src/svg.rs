@@ -1,6 +1,7 @@
-//! Root-cause diagrams drawn on the server as SVG (clause 10.2): a fishbone
-//! with its problem at the head and a bone per category, and a fault tree
-//! from the top event down through AND and OR gates. Plain markup, no
+//! Diagrams drawn on the server as SVG: root causes (clause 10.2), a
+//! fishbone with its problem at the head and a bone per category, and a
+//! fault tree from the top event down through AND and OR gates; and
+//! charts of training completions and metric trends (7.2, 9.1). Plain markup, no
 //! script: pages embed it as it is, and every text is escaped.
 
 use pawl_domain::nonconformity::{FaultNode, Fishbone};
@@ -268,6 +269,117 @@ pub fn monthly_bars(title: &str, months: &[(String, i64)]) -> String {
     s
 }
 
+/// A metric's trend (9.1): its measurements as a line in date order, the
+/// target as a dashed line and the warning and critical thresholds as
+/// dotted ones, each point coloured by the status it had. `points` are
+/// (`YYYY-MM-DD`, value, status code), oldest first.
+pub fn trend(
+    title: &str,
+    points: &[(String, f64, &str)],
+    target: Option<f64>,
+    warning: Option<f64>,
+    critical: Option<f64>,
+) -> String {
+    let (width, height, left, top, bottom) = (640.0_f64, 200.0_f64, 48.0_f64, 24.0_f64, 30.0_f64);
+    let mut s = format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {width:.0} {h:.0}\" width=\"100%\" role=\"img\" aria-label=\"{t}\" {FONT}><title>{t}</title>",
+        h = top + height + bottom,
+        t = esc(title)
+    );
+    if points.is_empty() {
+        let _ = write!(
+            s,
+            "<text x=\"{x:.0}\" y=\"{y:.0}\" text-anchor=\"middle\" fill=\"#666\">No measurements yet</text></svg>",
+            x = width / 2.0,
+            y = top + height / 2.0
+        );
+        return s;
+    }
+    let lines: Vec<f64> = [target, warning, critical].into_iter().flatten().collect();
+    let values = points.iter().map(|p| p.1).chain(lines.iter().copied());
+    let (mut lo, mut hi) = values.fold((f64::MAX, f64::MIN), |(lo, hi), v| (lo.min(v), hi.max(v)));
+    if (hi - lo).abs() < f64::EPSILON {
+        lo -= 1.0;
+        hi += 1.0;
+    }
+    let pad = (hi - lo) * 0.08;
+    let (lo, hi) = (lo - pad, hi + pad);
+    let plot = width - left - 16.0;
+    let x = |i: usize| {
+        left + if points.len() == 1 {
+            plot / 2.0
+        } else {
+            i as f64 * plot / (points.len() - 1) as f64
+        }
+    };
+    let y = |v: f64| top + (hi - v) / (hi - lo) * height;
+    let _ = write!(
+        s,
+        "<line x1=\"{left:.0}\" y1=\"{top:.0}\" x2=\"{left:.0}\" y2=\"{b:.0}\" stroke=\"#999\"/>\
+         <text x=\"{lx:.0}\" y=\"{ty:.1}\" text-anchor=\"end\" font-size=\"10\">{hi}</text>\
+         <text x=\"{lx:.0}\" y=\"{by:.1}\" text-anchor=\"end\" font-size=\"10\">{lo}</text>",
+        b = top + height,
+        lx = left - 4.0,
+        ty = top + 10.0,
+        by = top + height,
+        hi = esc(&pawl_domain::metric::format_value(hi)),
+        lo = esc(&pawl_domain::metric::format_value(lo)),
+    );
+    for (v, label, dash, colour) in [
+        (critical, "critical", "2 3", "#b42318"),
+        (warning, "warning", "2 3", "#b54708"),
+        (target, "target", "6 4", "#027a48"),
+    ] {
+        if let Some(v) = v {
+            let _ = write!(
+                s,
+                "<line x1=\"{left:.0}\" y1=\"{yv:.1}\" x2=\"{r:.0}\" y2=\"{yv:.1}\" stroke=\"{colour}\" stroke-dasharray=\"{dash}\"><title>{label} {n}</title></line>",
+                yv = y(v),
+                r = left + plot,
+                n = esc(&pawl_domain::metric::format_value(v)),
+            );
+        }
+    }
+    let path: Vec<String> = points
+        .iter()
+        .enumerate()
+        .map(|(i, p)| format!("{:.1},{:.1}", x(i), y(p.1)))
+        .collect();
+    let _ = write!(
+        s,
+        "<polyline fill=\"none\" stroke=\"#3b6ea8\" stroke-width=\"2\" points=\"{}\"/>",
+        path.join(" ")
+    );
+    for (i, (day, v, status)) in points.iter().enumerate() {
+        let colour = match *status {
+            "critical" => "#b42318",
+            "warning" => "#b54708",
+            _ => "#3b6ea8",
+        };
+        let _ = write!(
+            s,
+            "<circle cx=\"{cx:.1}\" cy=\"{cy:.1}\" r=\"3.5\" fill=\"{colour}\"><title>{d}: {n}</title></circle>",
+            cx = x(i),
+            cy = y(*v),
+            d = esc(day),
+            n = esc(&pawl_domain::metric::format_value(*v)),
+        );
+    }
+    if let (Some(first), Some(last)) = (points.first(), points.last()) {
+        let _ = write!(
+            s,
+            "<text x=\"{l:.0}\" y=\"{ty:.0}\" font-size=\"10\">{a}</text><text x=\"{r:.0}\" y=\"{ty:.0}\" text-anchor=\"end\" font-size=\"10\">{b}</text>",
+            l = left,
+            r = left + plot,
+            ty = top + height + 16.0,
+            a = esc(&first.0),
+            b = esc(&last.0),
+        );
+    }
+    s.push_str("</svg>");
+    s
+}
+
 #[cfg(test)]
 mod chart_tests {
     use super::*;
@@ -278,5 +390,21 @@ mod chart_tests {
         let svg = monthly_bars("<Phishing> & more", &m);
         assert!(svg.contains("&lt;Phishing&gt; &amp; more") && !svg.contains("<Phishing>"));
         assert_eq!(svg.matches("<rect").count(), 4, "one bar a month, empty ones too");
+    }
+
+    #[test]
+    fn a_trend_has_a_point_a_measurement_and_its_thresholds() {
+        let points = vec![
+            ("2026-10-01".to_owned(), 12.0, "critical"),
+            ("2026-11-01".to_owned(), 7.0, "warning"),
+            ("2026-12-01".to_owned(), 4.0, "on_target"),
+        ];
+        let svg = trend("Click <rate>", &points, Some(5.0), None, Some(10.0));
+        assert_eq!(svg.matches("<circle").count(), 3);
+        assert!(svg.contains("target 5") && svg.contains("critical 10") && !svg.contains("warning "));
+        assert!(svg.contains("Click &lt;rate&gt;"));
+        assert!(trend("t", &[], Some(1.0), None, None).contains("No measurements yet"));
+        let flat = trend("t", &[("2026-12-01".into(), 3.0, "on_target")], None, None, None);
+        assert!(!flat.contains("NaN") && !flat.contains("inf"), "{flat}");
     }
 }

@@ -21,7 +21,8 @@ pub struct TimelineEntry {
     pub created_by: String,
 }
 
-/// The figures a closed cycle froze, as stored.
+/// Figures frozen with their hash (a closed cycle's, an approved review's
+/// pack), as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FrozenFigures {
     /// The figures as JSON text, exactly as hashed.
@@ -32,7 +33,7 @@ pub struct FrozenFigures {
 }
 
 /// `SUM` of a condition as a whole number on both engines, 0 when empty.
-fn sum(cond: &str) -> String {
+pub(crate) fn sum(cond: &str) -> String {
     format!("CAST(COALESCE(SUM(CASE WHEN {cond} THEN 1 ELSE 0 END), 0) AS BIGINT)")
 }
 
@@ -155,7 +156,38 @@ impl OrgReader<'_> {
         .bind(ends_on)
         .fetch_one(db)
         .await?;
+        let (objectives, objectives_met): (i64, i64) = sqlx::query_as(&format!(
+            "SELECT COUNT(*), {} FROM objectives WHERE org_id = $1 AND deleted_at IS NULL
+               AND status <> 'withdrawn' AND due_date >= $2",
+            sum("progress IN ('on_track', 'achieved')")
+        ))
+        .bind(org)
+        .bind(starts_on)
+        .fetch_one(db)
+        .await?;
+        let (metrics, metrics_measured): (i64, i64) = sqlx::query_as(&format!(
+            "SELECT COUNT(*), {} FROM metrics WHERE org_id = $1 AND deleted_at IS NULL",
+            sum("last_measured_on IS NOT NULL AND next_due >= $2")
+        ))
+        .bind(org)
+        .bind(today)
+        .fetch_one(db)
+        .await?;
+        let (review_held_on,): (Option<String>,) = sqlx::query_as(
+            "SELECT MAX(held_on) FROM management_reviews WHERE org_id = $1 AND deleted_at IS NULL
+               AND status IN ('held', 'approved') AND held_on >= $2 AND held_on <= $3",
+        )
+        .bind(org)
+        .bind(starts_on)
+        .bind(ends_on)
+        .fetch_one(db)
+        .await?;
         Ok(CycleInputs {
+            objectives,
+            objectives_met,
+            metrics,
+            metrics_measured,
+            review_held_on,
             risks,
             risks_overdue,
             soa_approved_in_cycle: day(in_cycle),
@@ -193,12 +225,15 @@ impl OrgReader<'_> {
         .await?)
     }
 
-    pub async fn frozen_figures(&self, cycle_id: &str) -> Result<Option<FrozenFigures>, StoreError> {
+    /// The figures frozen for a record of `kind` (`cycle`, `management_review`).
+    pub async fn frozen_figures(&self, kind: &str, record_id: &str) -> Result<Option<FrozenFigures>, StoreError> {
         let row = sqlx::query(
-            "SELECT figures, sha256, frozen_at, frozen_by FROM isms_cycle_figures WHERE org_id = $1 AND cycle_id = $2",
+            "SELECT figures, sha256, frozen_at, frozen_by FROM frozen_figures
+             WHERE org_id = $1 AND kind = $2 AND record_id = $3",
         )
         .bind(&self.org_id)
-        .bind(cycle_id)
+        .bind(kind)
+        .bind(record_id)
         .fetch_optional(&self.store.read)
         .await?;
         row.map(|r| {
@@ -327,11 +362,13 @@ impl AuditedTx {
         Ok(())
     }
 
-    /// Stores a closed cycle's figures with their hash, and records both in
-    /// the audit trail, so that later tampering with either shows.
-    pub async fn freeze_cycle(
+    /// Stores a record's figures (a closing cycle's, an approved review's
+    /// pack) with their hash, and records both in the audit trail, so that
+    /// later tampering with either shows.
+    pub async fn freeze(
         &mut self,
-        cycle_id: &str,
+        kind: &str,
+        record_id: &str,
         figures: &str,
         sha256: &str,
     ) -> Result<FrozenFigures, StoreError> {
@@ -342,11 +379,12 @@ impl AuditedTx {
             frozen_by: self.actor.name.clone(),
         };
         sqlx::query(
-            "INSERT INTO isms_cycle_figures (cycle_id, org_id, figures, sha256, frozen_at, frozen_by)
-             VALUES ($1, $2, $3, $4, $5, $6)",
+            "INSERT INTO frozen_figures (org_id, kind, record_id, figures, sha256, frozen_at, frozen_by)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
-        .bind(cycle_id)
         .bind(&self.org_id)
+        .bind(kind)
+        .bind(record_id)
         .bind(&f.figures)
         .bind(&f.sha256)
         .bind(&f.frozen_at)
@@ -359,11 +397,11 @@ impl AuditedTx {
             figures: serde_json::Value,
         }
         let figures: serde_json::Value =
-            serde_json::from_str(figures).map_err(|e| StoreError::Corrupt(format!("cycle figures: {e}")))?;
+            serde_json::from_str(figures).map_err(|e| StoreError::Corrupt(format!("{kind} figures: {e}")))?;
         self.record_event(
             "freeze",
-            "cycle",
-            cycle_id,
+            kind,
+            record_id,
             &Frozen {
                 figures_sha256: sha256,
                 figures,

@@ -56,6 +56,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "organisation context",
         include_str!("migrations/0020_organisation_context.sql"),
     ),
+    (21, "performance", include_str!("migrations/0021_performance.sql")),
 ];
 
 /// The migration that creates the full-text index, whose SQL is the one

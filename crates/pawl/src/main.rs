@@ -167,6 +167,12 @@ enum Command {
     /// Training and awareness campaigns (7.2, 7.3).
     #[command(subcommand)]
     Training(TrainingCommand),
+    /// Metrics and their measurements (9.1).
+    #[command(subcommand)]
+    Metric(MetricCommand),
+    /// Management reviews (9.3).
+    #[command(subcommand)]
+    Review(ReviewCommand),
     /// Write an audit's report (9.2.2): the audit, its checklist and findings.
     AuditReport {
         #[arg(long)]
@@ -283,6 +289,41 @@ enum TrainingCommand {
         /// Check the file and say what would be recorded, without recording it.
         #[arg(long)]
         dry_run: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum MetricCommand {
+    /// Import measurements from CSV or XLSX: columns metric (reference or
+    /// title), measured_on and value; other columns are kept as a note.
+    /// Every problem is named with its line and column; all or nothing.
+    Import {
+        file: PathBuf,
+        #[arg(long)]
+        org: String,
+        /// Check the file and say what would be recorded, without recording it.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Compute every metric pawl measures from its own records that is due.
+    Compute {
+        #[arg(long)]
+        org: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum ReviewCommand {
+    /// Write a review's pack and minutes as PDF: frozen once the review is
+    /// approved, else compiled from the live registers.
+    Pack {
+        #[arg(long)]
+        org: String,
+        /// The review's reference (MR-0001), title or id.
+        #[arg(long)]
+        review: String,
+        #[arg(long)]
+        output: PathBuf,
     },
 }
 
@@ -578,13 +619,49 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
             let report =
                 pawl_app::context::import(&store, &org.id, &Actor::system("pawl training import"), table, dry_run)
                     .await?;
-            print_problems(&file, "error", &report.problems);
-            if !report.problems.is_empty() {
-                println!("refused: {} errors; nothing was recorded", report.problems.len());
-                return Ok(std::process::ExitCode::from(1));
+            Ok(import_outcome(&file, &report, dry_run, "completions"))
+        }
+        Command::Metric(MetricCommand::Import { file, org, dry_run }) => {
+            let store = cli.db.open().await?;
+            let org = organisation(&store, &org).await?;
+            let bytes = std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            let table = pawl_reports::xlsx::read_sheet(&bytes);
+            drop(bytes);
+            let report =
+                pawl_app::performance::import(&store, &org.id, &Actor::system("pawl metric import"), table, dry_run)
+                    .await?;
+            Ok(import_outcome(&file, &report, dry_run, "measurements"))
+        }
+        Command::Metric(MetricCommand::Compute { org }) => {
+            let store = cli.db.open().await?;
+            let org = organisation(&store, &org).await?;
+            let done =
+                pawl_app::performance::compute_due(&store, &org.id, &Actor::system("pawl metric compute")).await?;
+            for c in &done {
+                let value = c
+                    .value
+                    .map_or_else(|| "no data".to_owned(), pawl_domain::metric::format_value);
+                println!("{} {}: {value}", c.reference, c.title);
             }
-            let verb = if dry_run { "would record" } else { "recorded" };
-            println!("{} rows: {verb} {} completions", report.rows, report.recorded);
+            println!("computed {} metrics that were due", done.len());
+            Ok(ok)
+        }
+        Command::Review(ReviewCommand::Pack { org, review, output }) => {
+            let store = cli.db.open().await?;
+            let org = organisation(&store, &org).await?;
+            let r = pawl_app::performance::find_review(&store, &org.id, &review).await?;
+            let pack = pawl_app::performance::pack(&store, &org.id, &r).await?;
+            let bytes = pawl_reports::pdf::review_pack(&pack);
+            std::fs::write(&output, &bytes).with_context(|| format!("cannot write {}", output.display()))?;
+            println!(
+                "wrote the {} pack of {} ({} sections, {} decisions, {} bytes) to {}",
+                if pack.frozen { "frozen" } else { "live" },
+                r.title(),
+                pack.pack.sections.len(),
+                pack.pack.decisions.len(),
+                bytes.len(),
+                output.display()
+            );
             Ok(ok)
         }
         Command::Nonconformity(NonconformityCommand::Export { org, format, output }) => {
@@ -948,10 +1025,55 @@ async fn serve(db: &DbArgs, addr: SocketAddr, with_demo: bool, trusted_proxies: 
         );
     }
     let store = app.store.clone();
+    tokio::spawn(compute_metrics(store.clone()));
     pawl_web::serve(listener, app, shutdown_signal()).await?;
     store.close().await;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// What an all-or-nothing import says: every problem, or what it recorded
+/// (or would, on a dry run).
+fn import_outcome(
+    file: &std::path::Path,
+    report: &pawl_app::context::ImportReport,
+    dry_run: bool,
+    noun: &str,
+) -> std::process::ExitCode {
+    print_problems(file, "error", &report.problems);
+    if !report.problems.is_empty() {
+        println!("refused: {} errors; nothing was recorded", report.problems.len());
+        return std::process::ExitCode::from(1);
+    }
+    let verb = if dry_run { "would record" } else { "recorded" };
+    println!("{} rows: {verb} {} {noun}", report.rows, report.recorded);
+    std::process::ExitCode::SUCCESS
+}
+
+/// pawl's own metrics (9.1) are computed when due, on this schedule, in
+/// every organisation; a failure is logged and tried again next time.
+async fn compute_metrics(store: pawl_store::Store) {
+    let actor = Actor::system("pawl metric schedule");
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(3600));
+    loop {
+        tick.tick().await;
+        let orgs = match store.organisations().await {
+            Ok(o) => o,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot list organisations to compute metrics");
+                continue;
+            }
+        };
+        for org in orgs {
+            match pawl_app::performance::compute_due(&store, &org.id, &actor).await {
+                Ok(done) if !done.is_empty() => {
+                    tracing::info!(org = %org.slug, computed = done.len(), "metrics computed")
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!(org = %org.slug, error = %e, "metrics not computed"),
+            }
+        }
+    }
 }
 
 /// The demo password, made once per data folder and kept there, so that a

@@ -60,9 +60,8 @@ pub const IMPROVEMENT_SOURCES: &[Choice] = &[
     },
 ];
 
-/// The register whose record a source names, where pawl has one; the
-/// others (metric breaches, management reviews, technology changes) are
-/// named by text until their registers exist.
+/// The register whose record a source names, where pawl has one; a
+/// technology change or any other source is named by text.
 pub fn source_kind(source: &str) -> Option<&'static str> {
     Some(match source {
         "audit_finding" => "finding",
@@ -72,6 +71,8 @@ pub fn source_kind(source: &str) -> Option<&'static str> {
         "staff_suggestion" => "suggestion",
         "supplier_failure" => "supplier_failure",
         "exercise" => "exercise",
+        "metric_breach" => "metric",
+        "management_review" => "management_review",
         _ => return None,
     })
 }

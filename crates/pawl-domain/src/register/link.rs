@@ -47,6 +47,11 @@ pub const LINK_TYPES: &[LinkType] = &[
         inverse: "gave rise to",
     },
     LinkType {
+        code: "measures",
+        label: "measures",
+        inverse: "is measured by",
+    },
+    LinkType {
         code: "relates_to",
         label: "relates to",
         inverse: "relates to",

@@ -26,7 +26,9 @@ mod improvement;
 mod incident;
 mod lesson;
 pub mod link;
+mod metric;
 mod nonconformity;
+mod review;
 mod suggestion;
 mod supplier;
 mod training;
@@ -42,7 +44,9 @@ pub use exercise::EXERCISE;
 pub use improvement::{phase_of, source_kind, IMPROVEMENT, IMPROVEMENT_SOURCES, PHASES, STEPS};
 pub use incident::{INCIDENT, INCIDENT_TYPES};
 pub use lesson::{CHANGE_KINDS, LESSON};
+pub use metric::{frequency_days, BUILT_IN, DIRECTIONS, FREQUENCIES, METRIC, METRIC_STATUS, OBJECTIVE, PROGRESS};
 pub use nonconformity::{CAUSE_CATEGORIES, NONCONFORMITY, SEVERITIES, SOURCES};
+pub use review::{DECISION_BECOMES, DECISION_TYPES, MANAGEMENT_REVIEW, REVIEW_DECISION};
 pub use suggestion::SUGGESTION;
 pub use supplier::{review_interval_days, REVIEW_RESULTS, SUPPLIER, SUPPLIER_FAILURE};
 pub use training::{counts_for_days, COMPETENCE, TRAINING};
@@ -59,6 +63,7 @@ pub const KINDS: &[&Kind] = &[
     &INTERESTED_PARTY,
     &REQUIREMENT,
     &SCOPE,
+    &OBJECTIVE,
     &ASSET,
     &TREATMENT_ACTION,
     &DOCUMENT,
@@ -76,6 +81,9 @@ pub const KINDS: &[&Kind] = &[
     &IMPROVEMENT,
     &LESSON,
     &SUGGESTION,
+    &METRIC,
+    &MANAGEMENT_REVIEW,
+    &REVIEW_DECISION,
     &CYCLE,
 ];
 

@@ -10,6 +10,7 @@ pub(crate) mod identity;
 pub(crate) mod improvement;
 pub(crate) mod internal_audit;
 pub(crate) mod nonconformity;
+pub(crate) mod performance;
 pub(crate) mod register;
 pub(crate) mod risk;
 mod system;
@@ -44,6 +45,7 @@ use utoipa_axum::routes;
         (name = "audits", description = "Audit checklists, programme coverage, auditor objectivity and audit reports (clause 9.2)"),
         (name = "nonconformities", description = "Root-cause analysis, recurrence and closure of nonconformities, and verification of corrective actions (clause 10.2)"),
         (name = "organisation-context", description = "Suppliers' due-diligence reviews and training completions, per person and over time (clauses 7.2, 7.3, Annex A 5.22)"),
+        (name = "performance", description = "Metric measurements pushed or computed (9.1), management review packs as JSON and PDF (9.3) and audit readiness"),
         (name = "improvement", description = "Continual improvement: the improvement board, incident timelines, lessons learned and ISMS cycles year over year (clause 10.1)"),
         (name = "registers", description = "Every register declared on the register machinery (assets, treatment actions, ...), typed links between any two records, and my work")
     )
@@ -214,6 +216,11 @@ fn router(upload_limit: usize) -> OpenApiRouter<AppState> {
         .routes(routes!(context::completions, context::complete))
         .routes(routes!(context::monthly))
         .routes(routes!(context::person_completions))
+        .routes(routes!(performance::measurements, performance::measure))
+        .routes(routes!(performance::compute))
+        .routes(routes!(performance::pack))
+        .routes(routes!(performance::pack_pdf))
+        .routes(routes!(performance::readiness))
         .routes(routes!(improvement::board))
         .routes(routes!(improvement::timeline, improvement::timeline_add))
         .routes(routes!(improvement::lesson_summary))

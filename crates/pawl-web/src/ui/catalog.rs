@@ -11,7 +11,7 @@ use axum::extract::State;
 use pawl_domain::access::Permission;
 use pawl_domain::catalog::{AnnexAControl, AttributeFamily, Catalog, Clause, Theme};
 use pawl_domain::register::{
-    CORRECTIVE_ACTION, IMPROVEMENT, INCIDENT, LESSON, NONCONFORMITY, REQUIREMENT, SUGGESTION, SUPPLIER,
+    CORRECTIVE_ACTION, IMPROVEMENT, INCIDENT, LESSON, METRIC, NONCONFORMITY, REQUIREMENT, SUGGESTION, SUPPLIER,
 };
 use serde::Deserialize;
 
@@ -61,6 +61,14 @@ struct IsmsFigures {
     /// Lessons learned that drove a change, in percent.
     lessons_share: Option<i64>,
     cycle: Option<CycleSummary>,
+    /// What a certification auditor would find missing, stale or overdue.
+    readiness: pawl_domain::readiness::Readiness,
+    /// Metrics by status: (label, code, count).
+    metrics: Vec<(&'static str, &'static str, usize)>,
+    residual_map: super::risk::HeatMapView,
+    /// Open nonconformities and corrective actions by age.
+    nc_ageing: Vec<pawl_store::AgeBucket>,
+    action_ageing: Vec<pawl_store::AgeBucket>,
 }
 
 /// The ISMS cycle today falls in, as the home page shows it.
@@ -74,6 +82,24 @@ struct CycleSummary {
 impl IsmsFigures {
     fn open_todo(&self) -> usize {
         self.todo.iter().filter(|t| t.count > 0).count()
+    }
+
+    /// Each age band: (label, nonconformities open, overdue, actions open, overdue).
+    fn ageing_rows(&self) -> Vec<(&'static str, i64, i64, i64, i64)> {
+        self.nc_ageing
+            .iter()
+            .zip(&self.action_ageing)
+            .map(|(n, a)| (n.label, n.open, n.overdue, a.open, a.overdue))
+            .collect()
+    }
+
+    /// The readiness items not in order, the worst first.
+    fn gaps(&self) -> Vec<&pawl_domain::readiness::ReadinessItem> {
+        self.readiness
+            .items
+            .iter()
+            .filter(|i| i.state != pawl_domain::readiness::ReadinessState::Ready)
+            .collect()
     }
 }
 
@@ -229,7 +255,23 @@ pub async fn dashboard(State(s): State<AppState>, Auth(p): Auth) -> PageResult {
             }
             None => None,
         };
+        let mut metrics = Vec::new();
+        for c in pawl_domain::register::METRIC_STATUS {
+            metrics.push((c.label, c.code, count(&METRIC, &[("status_now", c.code)]).await?));
+        }
+        let method = reader.risk_method().await?;
+        let (nc_ageing, action_ageing) = reader.ageing(time::OffsetDateTime::now_utc().date()).await?;
         Some(IsmsFigures {
+            readiness: pawl_app::performance::readiness(&s.app.store, &p.organisation.id).await?,
+            metrics,
+            residual_map: super::risk::heat_view(
+                "Residual risk",
+                "residual_cell",
+                &method.method,
+                &reader.heat_map(true).await?,
+            ),
+            nc_ageing,
+            action_ageing,
             todo,
             risks: reader.risks(&Default::default(), &one).await?.total,
             applied_controls: reader.applied_controls(&Default::default(), &one).await?.total,
@@ -283,22 +325,6 @@ pub async fn dashboard(State(s): State<AppState>, Auth(p): Auth) -> PageResult {
             .into_iter()
             .map(|(i, o)| (i.id, o.name, i.role.label(), i.invited_by))
             .collect(),
-    }))
-}
-
-#[derive(Template)]
-#[template(path = "coming.html")]
-struct ComingPage {
-    shell: Shell,
-    coming: &'static [super::Coming],
-}
-
-/// The areas not built yet, said plainly, in place of menu entries that
-/// lead nowhere.
-pub async fn coming(State(s): State<AppState>, Auth(p): Auth) -> PageResult {
-    Ok(render(&ComingPage {
-        shell: Shell::new(&s, &p, "coming").await?,
-        coming: super::COMING,
     }))
 }
 

@@ -11,6 +11,7 @@ mod improvement;
 mod internal_audit;
 mod login;
 mod nonconformity;
+mod performance;
 mod register;
 mod risk;
 mod trail;
@@ -27,8 +28,8 @@ use pawl_app::{Principal, Via};
 
 /// The pages; `upload_limit` bounds evidence uploads.
 pub fn router(upload_limit: usize) -> Router<AppState> {
-    context::routes(improvement::routes(internal_audit::routes(nonconformity::routes(
-        document::routes(register::routes(Router::new()), upload_limit),
+    performance::routes(context::routes(improvement::routes(internal_audit::routes(
+        nonconformity::routes(document::routes(register::routes(Router::new()), upload_limit)),
     ))))
     .route("/static/{file}", get(static_file))
     .route("/favicon.ico", get(favicon))
@@ -46,7 +47,6 @@ pub fn router(upload_limit: usize) -> Router<AppState> {
     .route("/catalog/annex-a", get(catalog::annex_a))
     .route("/catalog/annex-a/{id}", get(catalog::control))
     .route("/catalog/clauses", get(catalog::clauses))
-    .route("/coming", get(catalog::coming))
     .route("/admin/members", get(admin::members).post(admin::member_add))
     .route("/admin/members/{id}/role", post(admin::member_role))
     .route("/admin/members/{id}/remove", post(admin::member_remove))
@@ -187,40 +187,6 @@ pub struct Shell {
     pub static_version: &'static str,
 }
 
-/// An area of the ISMS that a later issue builds: shown on one "Coming"
-/// page, not as menu entries that lead nowhere.
-pub struct Coming {
-    pub phase: &'static str,
-    pub label: &'static str,
-    pub clauses: &'static str,
-    pub what: &'static str,
-    pub issue: u32,
-}
-
-pub const COMING: &[Coming] = &[
-    Coming {
-        phase: "Plan",
-        label: "Objectives",
-        clauses: "6.2",
-        what: "Measurable security objectives with their plans, tracked against metrics.",
-        issue: 13,
-    },
-    Coming {
-        phase: "Check",
-        label: "Metrics",
-        clauses: "9.1",
-        what: "Measurements against targets and thresholds, entered, imported or computed from pawl's own data.",
-        issue: 13,
-    },
-    Coming {
-        phase: "Check",
-        label: "Management review",
-        clauses: "9.3",
-        what: "The review's inputs compiled from live data, its decisions and actions.",
-        issue: 13,
-    },
-];
-
 fn item(key: &'static str, label: &'static str, href: &str) -> NavItem {
     NavItem {
         key,
@@ -262,7 +228,10 @@ impl Shell {
             },
             NavGroup {
                 title: "Check",
-                items: vec![item("report", "Report a problem or idea", "/report")],
+                items: vec![
+                    item("readiness", "Audit readiness", "/readiness"),
+                    item("report", "Report a problem or idea", "/report"),
+                ],
             },
             NavGroup {
                 title: "Act",
@@ -278,7 +247,6 @@ impl Shell {
                     item("annex-a", "Annex A controls", "/catalog/annex-a"),
                     item("clauses", "Clauses 4 to 10", "/catalog/clauses"),
                     item("crosswalks", "Crosswalks", "/crosswalks/nist-csf-2.0"),
-                    item("coming", "Coming to pawl", "/coming"),
                 ],
             },
             NavGroup {

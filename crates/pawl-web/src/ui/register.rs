@@ -542,6 +542,8 @@ async fn sections(s: &AppState, p: &Principal, kind: &Kind, r: &Record) -> Resul
         "supplier" => super::context::supplier_sections(s, p, r).await?,
         "interested_party" => super::context::party_sections(s, p, r).await?,
         "training" => super::context::training_sections(s, p, r).await?,
+        "metric" => super::performance::metric_sections(s, p, r).await?,
+        "management_review" => super::performance::review_sections(s, p, r).await?,
         _ => Vec::new(),
     })
 }

@@ -41,7 +41,7 @@ pub struct HeatMapView {
     pub rows: Vec<HeatRow>,
 }
 
-fn heat_view(title: &str, param: &'static str, m: &RiskMethod, counts: &[HeatCell]) -> HeatMapView {
+pub(crate) fn heat_view(title: &str, param: &'static str, m: &RiskMethod, counts: &[HeatCell]) -> HeatMapView {
     let grid = heat_grid(m, counts);
     HeatMapView {
         title: title.to_owned(),

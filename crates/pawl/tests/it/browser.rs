@@ -411,6 +411,12 @@ async fn every_demo_role_gets_pages_that_fit_a_phone_and_offer_only_what_it_may_
             ("/trainings", "table.data tbody a[href^='/trainings/']"),
             ("/suppliers", "table.data tbody a[href^='/suppliers/']"),
             ("/scope", "table.data tbody a[href^='/scope/']"),
+            ("/metrics", "table.data tbody a[href^='/metrics/']"),
+            ("/objectives", "table.data tbody a[href^='/objectives/']"),
+            (
+                "/management-reviews",
+                "table.data tbody a[href^='/management-reviews/']",
+            ),
         ] {
             if pages.iter().any(|p| p == list) {
                 d.goto(&app.url(list)).await;
@@ -448,6 +454,8 @@ async fn every_demo_role_gets_pages_that_fit_a_phone_and_offer_only_what_it_may_
                 ("/cycles/", &["status"][..]),
                 ("/trainings/", &["completions"][..]),
                 ("/suppliers/", &["review"][..]),
+                ("/metrics/", &["measurements"][..]),
+                ("/management-reviews/", &["pack"][..]),
             ] {
                 if p.strip_prefix(prefix)
                     .is_some_and(|id| id.len() > 30 && !id.contains('/'))
@@ -506,6 +514,8 @@ async fn every_demo_role_gets_pages_that_fit_a_phone_and_offer_only_what_it_may_
                     "timeline",
                     "status",
                     "completions",
+                    "measurements",
+                    "pack",
                 ]
                 .iter()
                 .find(|t| page.ends_with(*t))
@@ -523,7 +533,7 @@ async fn every_demo_role_gets_pages_that_fit_a_phone_and_offer_only_what_it_may_
                     d.screenshot(&format!("{role}-{t}-{width}")).await;
                 } else if matches!(
                     page.as_str(),
-                    "/improvements/board" | "/cycles/compare" | "/trainings/report" | "/report"
+                    "/improvements/board" | "/cycles/compare" | "/trainings/report" | "/report" | "/readiness"
                 ) && matches!(*role, "manager" | "staff")
                 {
                     d.screenshot(&format!("{role}-{shot}-{width}")).await;

@@ -18,6 +18,7 @@ mod hardening;
 mod improvement;
 mod nonconformities;
 mod organisation;
+mod performance;
 mod registers;
 mod risk;
 mod store_contract;
