@@ -6,13 +6,15 @@
 //! `pawl-bench controls [--controls N] [--upload-mb N]` or
 //! `pawl-bench registers [--records N]` or
 //! `pawl-bench documents [--documents N] [--people N] [--published N]` or
-//! `pawl-bench nonconformities [--records N] [--actions-each N]`
+//! `pawl-bench nonconformities [--records N] [--actions-each N]` or
+//! `pawl-bench performance [--risks N] [--records N] [--events N]`
 
 mod controls;
 mod documents;
 mod improvement;
 mod nonconformities;
 mod organisation;
+mod performance;
 mod registers;
 
 use anyhow::{bail, Context, Result};
@@ -61,8 +63,9 @@ fn main() -> Result<()> {
         "nonconformities" => nonconformities::nonconformities(records_given.unwrap_or(50_000), actions_each),
         "improvement" => improvement::improvement(records_given.unwrap_or(50_000), events),
         "organisation" => organisation::organisation(people, records_given.unwrap_or(5_000)),
+        "performance" => performance::performance(risks, records_given.unwrap_or(50_000), events),
         other => {
-            bail!("unknown benchmark {other}; try foundation, risk, controls, registers, documents, nonconformities, improvement or organisation")
+            bail!("unknown benchmark {other}; try foundation, risk, controls, registers, documents, nonconformities, improvement, organisation or performance")
         }
     }
 }
@@ -120,7 +123,7 @@ fn foundation(events: i64) -> Result<()> {
 }
 
 /// The `pawl` binary built beside this one.
-fn pawl_binary() -> Result<PathBuf> {
+pub(crate) fn pawl_binary() -> Result<PathBuf> {
     let me = std::env::current_exe()?;
     let p = me.with_file_name("pawl");
     if !p.exists() {
@@ -129,11 +132,11 @@ fn pawl_binary() -> Result<PathBuf> {
     Ok(p)
 }
 
-fn free_port() -> Result<u16> {
+pub(crate) fn free_port() -> Result<u16> {
     Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
 }
 
-fn healthy(port: u16) -> bool {
+pub(crate) fn healthy(port: u16) -> bool {
     let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) else {
         return false;
     };
@@ -156,7 +159,7 @@ fn rss_kib(pid: u32) -> Result<u64> {
         .context("no VmRSS")
 }
 
-struct Server(Child);
+pub(crate) struct Server(pub(crate) Child);
 
 impl Drop for Server {
     fn drop(&mut self) {
@@ -395,7 +398,7 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 }
 
 /// A realistic register as CSV: varied text, scores, owners and dates.
-fn register_csv(n: usize) -> String {
+pub(crate) fn register_csv(n: usize) -> String {
     let treatments = ["Mitigate", "Accept", "Transfer", "Avoid"];
     let statuses = ["Assessed", "Treatment planned", "In treatment", "Identified", "Closed"];
     let mut s = String::from("Risk ID,Title,Description,Asset,Risk owner,Likelihood,Impact,Treatment,Residual likelihood,Residual impact,Next review,Status\n");
