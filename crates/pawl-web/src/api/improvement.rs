@@ -226,7 +226,7 @@ pub struct CycleItemOut {
     pub key: String,
     pub label: String,
     pub clause: String,
-    /// met, not_met or not_assessed.
+    /// met or not_met; not_assessed only in figures frozen before the register existed.
     pub status: String,
     pub figure: String,
     pub done: Option<i64>,
@@ -240,7 +240,7 @@ pub struct CyclePhaseOut {
     /// plan, do, check or act.
     pub phase: String,
     pub label: String,
-    /// on_track, needs_attention or partly_assessed (some items not assessed).
+    /// on_track, needs_attention or partly_assessed (frozen figures with items not assessed).
     pub state: String,
     pub items: Vec<CycleItemOut>,
 }
@@ -344,7 +344,7 @@ impl From<CycleStatus> for CycleStatusOut {
 }
 
 /// A cycle's Plan, Do, Check and Act status, item by item, with what is
-/// missing; items whose register pawl lacks are not assessed.
+/// missing.
 #[utoipa::path(get, path = "/api/v1/cycles/{id}/status", tag = "improvement",
     params(("id" = String, Path, description = "The cycle's id or name, e.g. 2026.")),
     responses((status = 200, body = CycleStatusOut), (status = 404, body = Problem)))]
