@@ -15,7 +15,7 @@ use pawl_domain::register::{
 use pawl_domain::review::{self, PackDecision, PackReview, ReviewPack};
 use pawl_domain::risk::import::{ImportProblem, Table};
 use pawl_domain::{DomainError, Problems};
-use pawl_store::{AuditedTx, ListQuery, Measurement, Record, RecordFilter, Store, StoreError};
+use pawl_store::{AuditedTx, ListQuery, Measurement, Record, RecordFilter, Store, StoreError, Unacceptable};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
@@ -229,17 +229,26 @@ pub async fn import(
     Ok(report)
 }
 
-/// The risk levels no one may retain: risks at them are above the
-/// acceptance criteria (6.1.2 a).
-async fn levels_over(store: &Store, org_id: &str) -> Result<Vec<String>, AppError> {
-    let method = store.org(org_id).risk_method().await?;
-    Ok(method
-        .method
+/// What puts a risk above the acceptance criteria under the current
+/// method (6.1.2 a): the matrix cells whose level nobody may retain, and
+/// those levels.
+async fn unacceptable(store: &Store, org_id: &str) -> Result<(Vec<(i64, i64)>, Vec<String>), AppError> {
+    let m = store.org(org_id).risk_method().await?.method;
+    let levels: Vec<String> = m
         .acceptance
         .iter()
         .filter(|a| !a.may_retain)
         .map(|a| a.level.clone())
-        .collect())
+        .collect();
+    let mut cells = Vec::new();
+    for (l, row) in m.matrix.iter().enumerate() {
+        for (i, level) in row.iter().enumerate() {
+            if levels.contains(level) {
+                cells.push((l as i64 + 1, i as i64 + 1));
+            }
+        }
+    }
+    Ok((cells, levels))
 }
 
 fn days_ago(n: i64) -> String {
@@ -255,7 +264,11 @@ pub async fn built_in(store: &Store, org_id: &str, code: &str) -> Result<Option<
             of: soa.applicable as i64,
         }));
     }
-    let over = levels_over(store, org_id).await?;
+    let (cells, levels) = unacceptable(store, org_id).await?;
+    let over = Unacceptable {
+        cells: &cells,
+        levels: &levels,
+    };
     Ok(store
         .org(org_id)
         .built_in_measure(code, &today().to_string(), &days_ago(30), &days_ago(365), &over)
@@ -303,8 +316,9 @@ pub async fn compute(store: &Store, org_id: &str, actor: &Actor, metric_id: &str
     })
 }
 
-/// Computes every metric of pawl's own that is due: what the server's
-/// schedule and `pawl metric compute` run.
+/// Computes every metric of pawl's own that is due, and marks the active
+/// objectives whose date has passed: what the server's schedule and
+/// `pawl metric compute` run.
 pub async fn compute_due(store: &Store, org_id: &str, actor: &Actor) -> Result<Vec<Computed>, AppError> {
     let filter = crate::register::filter(
         &METRIC,
@@ -320,6 +334,24 @@ pub async fn compute_due(store: &Store, org_id: &str, actor: &Actor) -> Result<V
     let mut out = Vec::new();
     for m in first_500(store, org_id, &METRIC, &filter).await? {
         out.push(compute(store, org_id, actor, &m.id).await?);
+    }
+    let yesterday = days_ago(1);
+    let late = RecordFilter {
+        status: vec!["active".into()],
+        due_by: Some(yesterday),
+        ..Default::default()
+    };
+    let late: Vec<Record> = first_500(store, org_id, &OBJECTIVE, &late)
+        .await?
+        .into_iter()
+        .filter(|o| o.text("progress") != "overdue")
+        .collect();
+    if !late.is_empty() {
+        let mut tx = store.write(org_id, actor).await?;
+        for o in &late {
+            refresh_objective(&mut tx, &o.id).await?;
+        }
+        tx.commit().await?;
     }
     Ok(out)
 }
@@ -471,7 +503,11 @@ pub async fn compile(store: &Store, org_id: &str, r: &Record) -> Result<ReviewPa
         .map(|(p, _)| p.text("held_on"))
         .filter(|d| !d.is_empty())
         .unwrap_or_else(|| days_ago(365));
-    let over = levels_over(store, org_id).await?;
+    let (cells, levels) = unacceptable(store, org_id).await?;
+    let over = Unacceptable {
+        cells: &cells,
+        levels: &levels,
+    };
     let inputs = store
         .org(org_id)
         .review_inputs(&r.id, &since, &today().to_string(), &over)

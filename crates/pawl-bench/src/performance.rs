@@ -270,6 +270,15 @@ async fn engine(engine: &str, location: &Location, dir: &Path, csv: &str, ncs: u
         ),
     )
     .await?;
+    // The cycle today falls in, whose status the home page shows.
+    pawl_app::register::create_as(
+        &store,
+        &org.id,
+        &system,
+        &pawl_domain::register::CYCLE,
+        input(serde_json::json!({"name": "This year", "starts_on": (today - time::Duration::days(100)).to_string()})),
+    )
+    .await?;
     let reader = store.org(&org.id);
     let have = reader
         .audit_events(&Default::default(), &Default::default())
@@ -288,7 +297,7 @@ async fn engine(engine: &str, location: &Location, dir: &Path, csv: &str, ncs: u
         remaining -= batch;
     }
     println!(
-        "setup: {} risks, {ncs} nonconformities, {} corrective actions, 12 metrics with 12 measurements each, 5 objectives, 2 reviews, {events} audit events: {:.1} s",
+        "setup: {} risks, {ncs} nonconformities, {} corrective actions, 12 metrics with 12 measurements each, 5 objectives, 2 reviews, a cycle, {events} audit events: {:.1} s",
         report.created,
         ncs / 2,
         started.elapsed().as_secs_f64()

@@ -52,7 +52,7 @@ pub use nonconformity::{
     AgeBucket, NewVerification, Recurrence, RecurrenceKeys, StoredAnalysis, Verification, AGE_BANDS,
 };
 pub use page::{Cursor, ListQuery, Page, SortOrder, MAX_LIMIT};
-pub use performance::Measurement;
+pub use performance::{Measurement, RiskFigures, Unacceptable};
 pub use register::{Record, RecordFilter};
 pub use risk::{
     draft_from_risk, Acceptance, Assessment, HeatCell, MethodVersion, PlannedAction, RegisterRow, Risk, RiskDraft,

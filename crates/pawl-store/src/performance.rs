@@ -4,12 +4,15 @@
 
 use crate::improvement::sum;
 use crate::row::{new_id, now};
+use crate::sql::Sql;
 use crate::{AuditedTx, OrgReader, StoreError};
 use pawl_domain::metric::Measure;
 use pawl_domain::readiness::ReadinessInputs;
+use pawl_domain::register::{Kind, CORRECTIVE_ACTION, NONCONFORMITY, NO_DATE, TREATMENT_ACTION};
 use pawl_domain::review::{PackItem, SectionInput};
 use serde::Serialize;
 use sqlx::Row;
+use std::collections::HashMap;
 
 /// One measurement of a metric.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -44,8 +47,37 @@ fn measurement(
     }
 }
 
-/// Open corrective actions' states.
-const ACTION_OPEN: &str = "status IN ('planned', 'in_progress', 'implemented')";
+/// What puts a risk above the acceptance criteria (6.1.2 a) under the
+/// current method: the cells of the matrix whose level nobody may retain,
+/// and those levels, for risks assessed only before treatment.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Unacceptable<'a> {
+    pub cells: &'a [(i64, i64)],
+    pub levels: &'a [String],
+}
+
+/// Where the risk register stands; every count is of risks not closed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RiskFigures {
+    pub live: i64,
+    pub above: i64,
+    pub overdue: i64,
+    pub accepted: i64,
+}
+
+/// A kind's open states as a quoted list, for SQL.
+fn open_list(kind: &Kind) -> String {
+    kind.workflow
+        .map(|w| {
+            w.states
+                .iter()
+                .filter(|s| s.open)
+                .map(|s| format!("'{}'", s.code))
+                .collect::<Vec<_>>()
+                .join(", ")
+        })
+        .unwrap_or_else(|| "''".into())
+}
 
 impl OrgReader<'_> {
     /// A metric's measurements, newest first, at most `limit`.
@@ -77,16 +109,111 @@ impl OrgReader<'_> {
         Ok(out)
     }
 
+    /// The kept count of a register's records in each state, written in
+    /// every change's transaction: totals that cost nothing at any size.
+    async fn kept(&self, kind: &str) -> Result<HashMap<String, i64>, StoreError> {
+        let rows: Vec<(String, i64)> =
+            sqlx::query_as("SELECT status, n FROM register_counts WHERE org_id = $1 AND kind = $2")
+                .bind(&self.org_id)
+                .bind(kind)
+                .fetch_all(&self.store.read)
+                .await?;
+        Ok(rows.into_iter().collect())
+    }
+
+    /// Live records of a kind in an open state of its workflow and, of
+    /// those, the ones past their due date: from the kept counts and the
+    /// kind's index on state and due date.
+    async fn open_and_overdue(&self, kind: &Kind, today: &str) -> Result<(i64, i64), StoreError> {
+        let (Some(w), Some(due)) = (kind.workflow, kind.due.and_then(|d| kind.field(d))) else {
+            return Ok((0, 0));
+        };
+        let open: Vec<String> = w.states.iter().filter(|s| s.open).map(|s| s.code.to_owned()).collect();
+        let kept = self.kept(kind.key).await?;
+        let n_open = open.iter().map(|s| kept.get(s).copied().unwrap_or(0)).sum();
+        let mut sql = Sql::new("");
+        let (o, t) = (sql.text_arg(&self.org_id), sql.text_arg(today));
+        let list = sql.text_list(&open);
+        sql.push(&format!(
+            "SELECT COUNT(*) FROM {} WHERE org_id = {o} AND deleted_at IS NULL AND status IN ({list})
+               AND COALESCE({}, '{NO_DATE}') < {t}",
+            kind.table, due.column
+        ));
+        Ok((n_open, sql.scalar::<i64>().fetch_one(&self.store.read).await?))
+    }
+
+    /// Where the risk register stands, from the kept counts and heat-map
+    /// cells and two index reads, so that it costs the same at any size.
+    pub async fn risk_figures(&self, today: &str, over: &Unacceptable<'_>) -> Result<RiskFigures, StoreError> {
+        let kept = self.kept("risk").await?;
+        let open: Vec<String> = kept
+            .iter()
+            .filter(|(s, n)| s.as_str() != "closed" && **n > 0)
+            .map(|(s, _)| s.clone())
+            .collect();
+        let mut f = RiskFigures {
+            live: open.iter().map(|s| kept[s]).sum(),
+            accepted: kept.get("accepted").copied().unwrap_or(0),
+            ..Default::default()
+        };
+        if open.is_empty() {
+            return Ok(f);
+        }
+        let cells: Vec<(i64, i64, i64)> = sqlx::query_as(
+            "SELECT likelihood, impact, n FROM risk_cells WHERE org_id = $1 AND basis = 'residual' AND n > 0",
+        )
+        .bind(&self.org_id)
+        .fetch_all(&self.store.read)
+        .await?;
+        f.above = cells
+            .iter()
+            .filter(|(l, i, _)| over.cells.contains(&(*l, *i)))
+            .map(|(.., n)| n)
+            .sum();
+        let mut sql = Sql::new("");
+        let (o, t) = (sql.text_arg(&self.org_id), sql.text_arg(today));
+        let states = sql.text_list(&open);
+        sql.push(&format!(
+            "SELECT COUNT(*) FROM risks WHERE org_id = {o} AND deleted_at IS NULL AND status IN ({states})
+               AND review_sort < {t}"
+        ));
+        f.overdue = sql.scalar::<i64>().fetch_one(&self.store.read).await?;
+        // A risk not yet assessed after treatment counts by its inherent level.
+        if !over.levels.is_empty() {
+            let mut sql = Sql::new("");
+            let o = sql.text_arg(&self.org_id);
+            let states = sql.text_list(&open);
+            let levels = sql.text_list(over.levels);
+            sql.push(&format!(
+                "SELECT COUNT(*) FROM risks WHERE org_id = {o} AND deleted_at IS NULL AND status IN ({states})
+                   AND residual_sort = -1 AND inherent_level IN ({levels})"
+            ));
+            f.above += sql.scalar::<i64>().fetch_one(&self.store.read).await?;
+        }
+        Ok(f)
+    }
+
+    /// How many events the organisation's audit trail holds: its head's
+    /// sequence number, since the chain has no gaps.
+    pub async fn audit_event_count(&self) -> Result<i64, StoreError> {
+        Ok(
+            sqlx::query_scalar::<_, i64>("SELECT seq FROM audit_heads WHERE org_id = $1")
+                .bind(&self.org_id)
+                .fetch_optional(&self.store.read)
+                .await?
+                .unwrap_or(0),
+        )
+    }
+
     /// The count behind one of pawl's own metrics, for the ones the store
-    /// counts alone; None for a code it does not know. `levels_over` are
-    /// the risk levels the method does not let anyone retain.
+    /// counts alone; None for a code it does not know.
     pub async fn built_in_measure(
         &self,
         code: &str,
         today: &str,
         month_ago: &str,
         year_ago: &str,
-        levels_over: &[String],
+        over: &Unacceptable<'_>,
     ) -> Result<Option<Measure>, StoreError> {
         let live = "org_id = $1 AND deleted_at IS NULL";
         Ok(Some(match code {
@@ -123,17 +250,9 @@ impl OrgReader<'_> {
                 }
             }
             "corrective_actions_open" | "corrective_actions_overdue" => {
-                let cond = if code.ends_with("open") {
-                    ACTION_OPEN.to_owned()
-                } else {
-                    format!("{ACTION_OPEN} AND due_date < $2")
-                };
-                let [n, register] = self
-                    .counts(
-                        &format!("SELECT {}, COUNT(*) FROM corrective_actions WHERE {live}", sum(&cond)),
-                        &[today],
-                    )
-                    .await?;
+                let (open, overdue) = self.open_and_overdue(&CORRECTIVE_ACTION, today).await?;
+                let register = self.kept(CORRECTIVE_ACTION.key).await?.values().sum();
+                let n = if code.ends_with("open") { open } else { overdue };
                 Measure::Count { n, register }
             }
             "nonconformity_days_to_close" => {
@@ -160,32 +279,10 @@ impl OrgReader<'_> {
                     n: days.len() as i64,
                 }
             }
-            "risks_above_acceptance" => {
-                let mut sql = crate::sql::Sql::new("");
-                let o = sql.text_arg(&self.org_id);
-                let levels = if levels_over.is_empty() {
-                    "''".to_owned()
-                } else {
-                    sql.text_list(levels_over)
-                };
-                sql.push(&format!(
-                    "SELECT {}, COUNT(*) FROM risks WHERE org_id = {o} AND deleted_at IS NULL AND status <> 'closed'",
-                    sum(&format!("COALESCE(residual_level, inherent_level) IN ({levels})"))
-                ));
-                let (n, register) = sql.query_as::<(i64, i64)>().fetch_one(&self.store.read).await?;
-                Measure::Count { n, register }
-            }
-            "risks_overdue" => {
-                let [n, register] = self
-                    .counts(
-                        &format!(
-                            "SELECT {}, COUNT(*) FROM risks WHERE {live} AND status <> 'closed'",
-                            sum("next_review < $2")
-                        ),
-                        &[today],
-                    )
-                    .await?;
-                Measure::Count { n, register }
+            "risks_above_acceptance" | "risks_overdue" => {
+                let f = self.risk_figures(today, over).await?;
+                let n = if code == "risks_overdue" { f.overdue } else { f.above };
+                Measure::Count { n, register: f.live }
             }
             "documents_overdue" => {
                 let [n, register] = self
@@ -266,7 +363,7 @@ impl OrgReader<'_> {
         review_id: &str,
         since: &str,
         today: &str,
-        levels_over: &[String],
+        over: &Unacceptable<'_>,
     ) -> Result<Vec<(&'static str, SectionInput)>, StoreError> {
         let live = "org_id = $1 AND deleted_at IS NULL";
         let mut out = Vec::new();
@@ -380,29 +477,33 @@ impl OrgReader<'_> {
             },
         ));
 
-        let [all, open, raised, overdue] = self
+        let all: i64 = self.kept(NONCONFORMITY.key).await?.values().sum();
+        let (open, overdue) = self.open_and_overdue(&NONCONFORMITY, today).await?;
+        let [raised] = self
             .counts(
                 &format!(
-                    "SELECT COUNT(*), {}, {}, {} FROM nonconformities WHERE {live}",
-                    sum("status <> 'closed'"),
-                    sum("detected_on >= $2"),
-                    sum("status <> 'closed' AND due_date < $3")
+                    "SELECT COUNT(*) FROM nonconformities WHERE {live}
+                       AND COALESCE(detected_on, '{NO_DATE}') >= $2 AND COALESCE(detected_on, '{NO_DATE}') < '{NO_DATE}'"
                 ),
-                &[since, today],
+                &[since],
             )
             .await?;
-        let [actions_open, actions_overdue, unverified, ineffective] = self
+        let (actions_open, actions_overdue) = self.open_and_overdue(&CORRECTIVE_ACTION, today).await?;
+        let unverified = self
+            .kept(CORRECTIVE_ACTION.key)
+            .await?
+            .get("implemented")
+            .copied()
+            .unwrap_or(0);
+        let [ineffective] = self
             .counts(
                 &format!(
-                    "SELECT {}, {}, {}, {} FROM corrective_actions WHERE {live}",
-                    sum(ACTION_OPEN),
-                    sum(&format!("{ACTION_OPEN} AND due_date < $2")),
-                    sum("status = 'implemented'"),
-                    sum("status = 'not_effective' AND updated_at >= $3")
+                    "SELECT COUNT(*) FROM corrective_actions WHERE {live} AND status = 'not_effective' AND updated_at >= $2"
                 ),
-                &[today, since],
+                &[since],
             )
             .await?;
+        let open_states = open_list(&NONCONFORMITY);
         out.push((
             "nonconformities",
             SectionInput {
@@ -421,8 +522,8 @@ impl OrgReader<'_> {
                         "nonconformities",
                         &format!(
                             "SELECT id, reference, title, severity || ', ' || status || ', close by ' || COALESCE(due_date, '')
-                             FROM nonconformities WHERE {live} AND status <> 'closed'
-                             ORDER BY COALESCE(due_date, '9999-12-31'), id LIMIT 25"
+                             FROM nonconformities WHERE {live} AND status IN ({open_states})
+                             ORDER BY COALESCE(due_date, '{NO_DATE}'), id LIMIT 25"
                         ),
                         &[],
                     )
@@ -616,43 +717,25 @@ impl OrgReader<'_> {
             },
         ));
 
-        let mut sql = crate::sql::Sql::new("");
-        let (o, t) = (sql.text_arg(&self.org_id), sql.text_arg(today));
-        let levels = if levels_over.is_empty() {
-            "''".to_owned()
-        } else {
-            sql.text_list(levels_over)
-        };
-        sql.push(&format!(
-            "SELECT COUNT(*), {}, {}, {} FROM risks WHERE org_id = {o} AND deleted_at IS NULL AND status <> 'closed'",
-            sum(&format!("COALESCE(residual_level, inherent_level) IN ({levels})")),
-            sum(&format!("next_review < {t}")),
-            sum("status = 'accepted'")
-        ));
-        let (risks, above, overdue, accepted) = sql
-            .query_as::<(i64, i64, i64, i64)>()
-            .fetch_one(&self.store.read)
-            .await?;
-        let [plan_open, plan_overdue, plan_done] = self
+        let risks = self.risk_figures(today, over).await?;
+        let (plan_open, plan_overdue) = self.open_and_overdue(&TREATMENT_ACTION, today).await?;
+        let [plan_done] = self
             .counts(
                 &format!(
-                    "SELECT {}, {}, {} FROM treatment_actions WHERE {live}",
-                    sum("status <> 'done'"),
-                    sum("status <> 'done' AND due_date < $2"),
-                    sum("status = 'done' AND updated_at >= $3")
+                    "SELECT COUNT(*) FROM treatment_actions WHERE {live} AND status = 'done' AND updated_at >= $2"
                 ),
-                &[today, since],
+                &[since],
             )
             .await?;
         out.push((
             "risks",
             SectionInput {
-                register: risks,
+                register: risks.live,
                 figures: vec![
-                    ("risks", "Live risks", Some(risks)),
-                    ("above_acceptance", "Above the acceptance criteria", Some(above)),
-                    ("overdue", "Past their review date", Some(overdue)),
-                    ("accepted", "Accepted", Some(accepted)),
+                    ("risks", "Live risks", Some(risks.live)),
+                    ("above_acceptance", "Above the acceptance criteria", Some(risks.above)),
+                    ("overdue", "Past their review date", Some(risks.overdue)),
+                    ("accepted", "Accepted", Some(risks.accepted)),
                     ("plan_open", "Treatment actions open", Some(plan_open)),
                     ("plan_overdue", "Treatment actions overdue", Some(plan_overdue)),
                     (
@@ -722,38 +805,18 @@ impl OrgReader<'_> {
                 &[],
             )
             .await?;
-        let [risks, risks_overdue] = self
-            .counts(
-                &format!(
-                    "SELECT COUNT(*), {} FROM risks WHERE {live} AND status <> 'closed'",
-                    sum("next_review < $2")
-                ),
-                &[today],
-            )
-            .await?;
-        let overdue = |table: &str, col: &str, extra: &str| {
-            format!("SELECT COUNT(*) FROM {table} WHERE {live} AND {col} < $2{extra}")
-        };
-        let [documents_overdue] = self.counts(&overdue("documents", "next_review", ""), &[today]).await?;
-        let [suppliers_overdue] = self.counts(&overdue("suppliers", "next_review", ""), &[today]).await?;
-        let [nonconformities_overdue] = self
-            .counts(
-                &overdue("nonconformities", "due_date", " AND status <> 'closed'"),
-                &[today],
-            )
-            .await?;
-        let [actions_overdue] = self
-            .counts(
-                &overdue("corrective_actions", "due_date", &format!(" AND {ACTION_OPEN}")),
-                &[today],
-            )
-            .await?;
-        let [actions_unverified] = self
-            .counts(
-                &format!("SELECT COUNT(*) FROM corrective_actions WHERE {live} AND status = 'implemented'"),
-                &[],
-            )
-            .await?;
+        let risks = self.risk_figures(today, &Unacceptable::default()).await?;
+        let overdue = |table: &str, col: &str| format!("SELECT COUNT(*) FROM {table} WHERE {live} AND {col} < $2");
+        let [documents_overdue] = self.counts(&overdue("documents", "next_review"), &[today]).await?;
+        let [suppliers_overdue] = self.counts(&overdue("suppliers", "next_review"), &[today]).await?;
+        let (_, nonconformities_overdue) = self.open_and_overdue(&NONCONFORMITY, today).await?;
+        let (_, actions_overdue) = self.open_and_overdue(&CORRECTIVE_ACTION, today).await?;
+        let actions_unverified = self
+            .kept(CORRECTIVE_ACTION.key)
+            .await?
+            .get("implemented")
+            .copied()
+            .unwrap_or(0);
         let [acknowledgements_overdue] = self
             .counts(
                 "SELECT COUNT(*) FROM document_obligations WHERE org_id = $1 AND acknowledged = 0 AND due < $2",
@@ -789,8 +852,8 @@ impl OrgReader<'_> {
             .await?;
         Ok(ReadinessInputs {
             scope_approved: scope > 0,
-            risks,
-            risks_overdue,
+            risks: risks.live,
+            risks_overdue: risks.overdue,
             documents_overdue,
             acknowledgements_overdue,
             suppliers_overdue,

@@ -1,5 +1,5 @@
-//! The demo company's performance evaluation (6.2, 9.1, 9.3): twelve
-//! metrics, seven measured by people over the past year and five computed
+//! The demo company's performance evaluation (6.2, 9.1, 9.3): fourteen
+//! metrics, nine measured by people over the past year and five computed
 //! by pawl, five objectives measured by them, and two management reviews:
 //! the earlier approved with its pack frozen, the next one planned.
 
@@ -98,6 +98,28 @@ const MEASURED: &[Measured] = &[
         &[
             96.0, 96.5, 97.0, 97.5, 98.0, 98.5, 99.0, 99.0, 99.5, 100.0, 100.0, 100.0,
         ],
+    ),
+    (
+        "Access reviews completed on time",
+        "%",
+        "quarterly",
+        "higher",
+        "100",
+        "90",
+        "75",
+        TOM,
+        &[80.0, 92.0, 88.0, 100.0],
+    ),
+    (
+        "Days to remediate a high vulnerability",
+        "days",
+        "monthly",
+        "lower",
+        "30",
+        "45",
+        "60",
+        LENA,
+        &[62.0, 58.0, 51.0, 47.0, 44.0, 40.0, 38.0, 41.0, 35.0, 31.0, 29.0, 27.0],
     ),
     (
         "Security awareness quiz score",

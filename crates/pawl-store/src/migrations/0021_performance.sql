@@ -147,6 +147,10 @@ CREATE INDEX review_decisions_org_owner ON review_decisions (org_id, owner_user_
 CREATE INDEX review_decisions_org_owner_name ON review_decisions (org_id, owner_name) WHERE deleted_at IS NULL;
 CREATE INDEX review_decisions_org_updated ON review_decisions (org_id, updated_at, id) WHERE deleted_at IS NULL;
 
+-- Risks past their review date, by state, counted from the index alone
+-- (readiness, the review pack and pawl's own metrics at any register size).
+CREATE INDEX risks_org_status_review ON risks (org_id, status, review_sort) WHERE deleted_at IS NULL;
+
 -- Figures frozen with their hash: a closed cycle's, an approved review's
 -- pack. Any later change to them shows against the hash the audit trail
 -- recorded.

@@ -117,7 +117,7 @@ pub async fn dashboard(State(s): State<AppState>, Auth(p): Auth) -> PageResult {
         false => None,
     };
     let audit_events = match p.can(Permission::ReadAuditTrail) {
-        true => Some(reader.audit_events(&Default::default(), &one).await?.total),
+        true => Some(reader.audit_event_count().await?),
         false => None,
     };
     let today = time::OffsetDateTime::now_utc().date();

@@ -207,3 +207,33 @@ on_both_engines! {
         assert_eq!(item(&ok(&app, &admin, Method::GET, "/api/v1/readiness", None).await, "management_review")["state"], "ready");
     }
 }
+
+on_both_engines! {
+    async fn risks_above_acceptance_follow_the_method_after_treatment(engine: Engine) {
+        let app = spawn_app(engine).await;
+        let admin = app.admin_token.clone();
+        let metric = |code: &str| json!({"title": code, "built_in": code, "frequency": "monthly", "direction": "lower", "target": "0"});
+        let above = ok(&app, &admin, Method::POST, "/api/v1/metrics", Some(metric("risks_above_acceptance"))).await;
+        let overdue = ok(&app, &admin, Method::POST, "/api/v1/metrics", Some(metric("risks_overdue"))).await;
+        let compute = |m: &serde_json::Value| format!("/api/v1/metrics/{}/compute", m["id"].as_str().unwrap());
+        assert!(ok(&app, &admin, Method::POST, &compute(&above), None).await["value"].is_null(), "no risks: no data");
+        // Critical before treatment and not yet assessed after: above.
+        ok(&app, &admin, Method::POST, "/api/v1/risks", Some(json!({"title": "Ransomware", "likelihood": 4, "impact": 5}))).await;
+        // Critical before, low after treatment: within the criteria.
+        let treated = ok(&app, &admin, Method::POST, "/api/v1/risks", Some(json!({"title": "Phishing", "likelihood": 5, "impact": 5,
+            "residual_likelihood": 1, "residual_impact": 2}))).await;
+        // Medium: within the criteria, but past its review date.
+        ok(&app, &admin, Method::POST, "/api/v1/risks", Some(json!({"title": "Laptop theft", "likelihood": 2, "impact": 3,
+            "next_review": days(-3)}))).await;
+        assert_eq!(ok(&app, &admin, Method::POST, &compute(&above), None).await["value"].as_f64(), Some(1.0));
+        assert_eq!(ok(&app, &admin, Method::POST, &compute(&overdue), None).await["value"].as_f64(), Some(1.0));
+        let id = treated["id"].as_str().unwrap();
+        let r = app.api().patch(app.url(&format!("/api/v1/risks/{id}"))).bearer_auth(&admin)
+            .json(&json!({"residual_likelihood": 5, "residual_impact": 5})).send().await.unwrap();
+        assert_eq!(r.status(), 200);
+        assert_eq!(ok(&app, &admin, Method::POST, &compute(&above), None).await["value"].as_f64(), Some(2.0), "treatment failed");
+        let r = ok(&app, &admin, Method::GET, "/api/v1/readiness", None).await;
+        let risks = r["items"].as_array().unwrap().iter().find(|i| i["key"] == "risk_assessment").unwrap().clone();
+        assert_eq!((risks["state"].as_str(), risks["count"].as_i64()), (Some("overdue"), Some(1)), "{risks}");
+    }
+}
