@@ -14,7 +14,6 @@ pub struct Doc {
 pub enum Block {
     /// Kept on a page with at least the three lines after it.
     Heading(String),
-    Subheading(String),
     /// A line break starts a new line; blank lines are kept.
     Paragraph(String),
     /// Smaller and grey, e.g. "This register holds nothing."
@@ -76,7 +75,6 @@ const fn style(font: Font, size: f32, grey: f32) -> Style {
 const TITLE: Style = style(Font::Bold, 18.0, 0.0);
 const SUBTITLE: Style = style(Font::Regular, 10.0, 0.4);
 const HEADING: Style = style(Font::Bold, 14.0, 0.0);
-const SUBHEADING: Style = style(Font::Bold, 11.0, 0.0);
 const BODY: Style = style(Font::Regular, 10.0, 0.0);
 const KEY: Style = style(Font::Bold, 10.0, 0.0);
 const NOTE: Style = style(Font::Regular, 9.0, 0.4);
@@ -413,7 +411,6 @@ fn layout(doc: &Doc) -> Vec<Content> {
     for block in &doc.blocks {
         let (text, style, before, keep, after) = match block {
             Block::Heading(text) => (text, HEADING, 10.0, 3.0 * BODY.line_height(), 0.0),
-            Block::Subheading(text) => (text, SUBHEADING, 4.0, 2.0 * BODY.line_height(), 0.0),
             Block::Paragraph(text) => (text, BODY, 0.0, 0.0, 6.0),
             Block::Note(text) => (text, NOTE, 0.0, 0.0, 6.0),
             Block::KeyValues(pairs) => {

@@ -65,14 +65,8 @@ impl OrgReader<'_> {
     pub async fn cycle_inputs(&self, starts_on: &str, ends_on: &str, today: &str) -> Result<CycleInputs, StoreError> {
         let db = &self.store.read;
         let org = &self.org_id;
-        let (risks, risks_overdue): (i64, i64) = sqlx::query_as(&format!(
-            "SELECT COUNT(*), {} FROM risks WHERE org_id = $1 AND deleted_at IS NULL AND status <> 'closed'",
-            sum("next_review < $2")
-        ))
-        .bind(org)
-        .bind(today)
-        .fetch_one(db)
-        .await?;
+        let risk_figures = self.risk_figures(today, &crate::Unacceptable::default()).await?;
+        let (risks, risks_overdue) = (risk_figures.live, risk_figures.overdue);
         // Approval times are full timestamps; a day's end is before the next day.
         let after_end = format!("{ends_on}~");
         let (in_cycle, last): (Option<String>, Option<String>) = sqlx::query_as(
@@ -112,9 +106,10 @@ impl OrgReader<'_> {
         .bind(ends_on)
         .fetch_one(db)
         .await?;
+        // Read as the found-on index reads it, so only the cycle's records are visited.
         let (nonconformities, nonconformities_closed): (i64, i64) = sqlx::query_as(&format!(
             "SELECT COUNT(*), {} FROM nonconformities WHERE org_id = $1 AND deleted_at IS NULL
-               AND detected_on >= $2 AND detected_on <= $3",
+               AND COALESCE(detected_on, '9999-12-31') >= $2 AND COALESCE(detected_on, '9999-12-31') <= $3",
             sum("status = 'closed'")
         ))
         .bind(org)

@@ -14,7 +14,7 @@ use crate::row::{check_version, new_id, now};
 use crate::sql::Sql;
 use crate::{AuditedTx, OrgReader, StoreError};
 use pawl_domain::nonconformity::{Effectiveness, RootCauseAnalysis};
-use pawl_domain::register::{Value, NONCONFORMITY};
+use pawl_domain::register::{Value, CORRECTIVE_ACTION, NONCONFORMITY};
 use serde::Serialize;
 use sqlx::Row;
 
@@ -452,13 +452,17 @@ impl OrgReader<'_> {
     /// with how many are past their due date: one grouped read each.
     pub async fn ageing(&self, today: time::Date) -> Result<(Vec<AgeBucket>, Vec<AgeBucket>), StoreError> {
         let mut out = Vec::new();
-        for (table, since, closed) in [
-            ("nonconformities", "detected_on", "'closed'"),
-            ("corrective_actions", "created_at", "'effective', 'not_effective'"),
-        ] {
+        for (kind, since) in [(&NONCONFORMITY, "detected_on"), (&CORRECTIVE_ACTION, "created_at")] {
             let mut sql = Sql::new("");
             let org = sql.text_arg(&self.org_id);
             let t = sql.text_arg(today.to_string());
+            // The open states, each a range of the kind's ageing index.
+            let open: Vec<String> = kind
+                .workflow
+                .map(|w| w.states.iter().filter(|s| s.open).map(|s| s.code.to_owned()).collect())
+                .unwrap_or_default();
+            let open = sql.text_list(&open);
+            let table = kind.table;
             let mut cases = Vec::new();
             for (i, (_, days)) in AGE_BANDS.iter().enumerate().take(AGE_BANDS.len() - 1) {
                 let from = sql.text_arg((today - time::Duration::days(*days)).to_string());
@@ -466,7 +470,7 @@ impl OrgReader<'_> {
             }
             sql.push(&format!(
                 "SELECT CAST(CASE {} ELSE {} END AS BIGINT) AS band, COUNT(*), SUM(CASE WHEN due_date < {t} THEN 1 ELSE 0 END)
-                 FROM {table} WHERE org_id = {org} AND deleted_at IS NULL AND status NOT IN ({closed})
+                 FROM {table} WHERE org_id = {org} AND deleted_at IS NULL AND status IN ({open})
                  GROUP BY band",
                 cases.join(" "),
                 AGE_BANDS.len() - 1

@@ -331,7 +331,8 @@ fn conditions(
     }
     if let (Some(d), Some(due)) = (&f.due_by, kind.due.and_then(|d| kind.field(d))) {
         let p = sql.text_arg(d.clone());
-        c.push_str(&format!(" AND {} <= {p}", due.column));
+        // As the due-date indexes read it: an empty date sorts after every real one.
+        c.push_str(&format!(" AND COALESCE({}, '{NO_DATE}') <= {p}", due.column));
         if let Some(w) = kind.workflow {
             let open: Vec<String> = w.states.iter().filter(|s| s.open).map(|s| s.code.to_owned()).collect();
             let list = sql.text_list(&open);
@@ -423,7 +424,8 @@ impl OrgReader<'_> {
         Ok(sql.scalar::<i64>().fetch_one(&self.store.read).await?)
     }
 
-    /// Live records matching a filter, by state: a board's column heads.
+    /// Live records matching a filter, by state: a board's column heads and
+    /// the home page's counts.
     pub async fn status_counts(&self, kind: &'static Kind, f: &RecordFilter) -> Result<Vec<(String, i64)>, StoreError> {
         if f.fields.is_empty() && f.due_by.is_none() {
             return self.record_counts(kind).await;
@@ -437,10 +439,14 @@ impl OrgReader<'_> {
             &ListQuery::default(),
             self.store.engine,
         );
-        sql.push(&format!(
-            "SELECT status, COUNT(*) FROM {}{cond} GROUP BY status ORDER BY status",
-            kind.table
-        ));
+        // A register without a workflow has one state, with no name.
+        let by = if kind.workflow.is_some() {
+            " GROUP BY status ORDER BY status"
+        } else {
+            ""
+        };
+        let status = if kind.workflow.is_some() { "status" } else { "''" };
+        sql.push(&format!("SELECT {status}, COUNT(*) FROM {}{cond}{by}", kind.table));
         let rows = sql.query().fetch_all(&self.store.read).await?;
         rows.iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).collect()
     }
