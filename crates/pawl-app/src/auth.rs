@@ -65,10 +65,7 @@ pub struct SignedIn {
 /// the sign-in in the audit trail of the organisation they land in.
 pub async fn sign_in(app: &App, email: &str, password: &str, address: &str) -> Result<SignedIn, AppError> {
     let account = email.trim().to_lowercase();
-    let attempt = app
-        .login_limiter
-        .begin(&account, address)
-        .map_err(|secs| AppError::RateLimited { retry_after_secs: secs })?;
+    let attempt = crate::rate_limit::begin(&app.store, &account, address).await?;
     let user = match Email::parse(&account) {
         Ok(e) => app.store.user_by_email(&e).await?,
         Err(_) => None,
@@ -95,7 +92,7 @@ pub async fn sign_in(app: &App, email: &str, password: &str, address: &str) -> R
             return Err(AppError::BadCredentials);
         }
     };
-    app.login_limiter.succeeded(attempt);
+    crate::rate_limit::succeeded(&app.store, attempt).await?;
     let memberships = app.store.memberships_of_user(&user.id).await?;
     // Where they last worked, while they still belong there; else the first.
     let last = app.store.last_organisation(&user.id).await?;

@@ -24,7 +24,6 @@ pub use error::AppError;
 pub use principal::{Principal, Via};
 
 use pawl_store::Store;
-use std::sync::Arc;
 
 /// Today in UTC: what "overdue" and "found today" are read against.
 pub fn today() -> time::Date {
@@ -35,7 +34,6 @@ pub fn today() -> time::Date {
 #[derive(Clone)]
 pub struct App {
     pub store: Store,
-    pub login_limiter: Arc<rate_limit::LoginLimiter>,
     /// Where evidence files live, outside the database.
     pub blobs: evidence::Blobs,
     /// Proxies whose `X-Forwarded-For` names the client; from anyone else
@@ -47,7 +45,6 @@ impl App {
     pub fn new(store: Store, evidence_dir: impl Into<std::path::PathBuf>) -> Self {
         Self {
             store,
-            login_limiter: Arc::new(rate_limit::LoginLimiter::default()),
             blobs: evidence::Blobs::new(evidence_dir),
             trusted_proxies: Vec::new(),
         }

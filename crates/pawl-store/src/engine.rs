@@ -67,6 +67,16 @@ impl Engine {
         }
     }
 
+    /// Holds a key (its text bound as `$1`) until the transaction ends, for
+    /// counts that several processes keep in step, such as sign-in
+    /// attempts. SQLite's write transaction already admits one writer.
+    pub(crate) fn key_lock(self) -> Option<&'static str> {
+        match self {
+            Engine::Sqlite => None,
+            Engine::Postgres => Some("SELECT pg_advisory_xact_lock(727002, hashtext($1))"),
+        }
+    }
+
     /// Whether multi-row inserts use anonymous `?` placeholders. SQLite looks
     /// numbered ones (`$1`) up by name, a linear search each, which makes a
     /// statement with thousands of them quadratic; PostgreSQL knows only `$n`.

@@ -28,6 +28,7 @@ mod register;
 mod risk;
 mod row;
 mod sql;
+mod throttle;
 mod tx;
 
 pub use audit::{AuditFilter, VerifyOutcome, FILTERED_COUNT_CAP};
@@ -167,6 +168,12 @@ impl Store {
     pub async fn ping(&self) -> Result<(), StoreError> {
         sqlx::query("SELECT 1").execute(&self.read).await?;
         Ok(())
+    }
+
+    /// The schema version the database has, for health checks: a replica
+    /// of an older build shows a number below `schema_version()`.
+    pub async fn applied_schema_version(&self) -> Result<i64, StoreError> {
+        migrate::applied(self).await
     }
 
     /// Reads of one organisation's data.

@@ -57,6 +57,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("migrations/0020_organisation_context.sql"),
     ),
     (21, "performance", include_str!("migrations/0021_performance.sql")),
+    (22, "shared state", include_str!("migrations/0022_shared_state.sql")),
 ];
 
 /// The migration that creates the full-text index, whose SQL is the one
@@ -71,21 +72,24 @@ const REFERENCE_WORDS: i64 = 8;
 const FIRST_KINDS: &[&pawl_domain::register::Kind] =
     &[&pawl_domain::register::ASSET, &pawl_domain::register::TREATMENT_ACTION];
 
+/// Brings the schema up to date in one transaction under the migration
+/// lock: of several processes starting at once on one database, the first
+/// applies every migration and the others wait, then find nothing to do.
 pub(crate) async fn run(store: &Store) -> Result<usize, StoreError> {
+    let mut tx = store.write.begin_with(store.engine.begin_write()).await?;
+    if let Some(lock) = store.engine.migration_lock() {
+        sqlx::query(lock).execute(&mut *tx).await?;
+    }
     sqlx::raw_sql(
         "CREATE TABLE IF NOT EXISTS pawl_migrations (
             version BIGINT PRIMARY KEY,
             name TEXT NOT NULL,
             applied_at TEXT NOT NULL)",
     )
-    .execute(&store.write)
+    .execute(&mut *tx)
     .await?;
     let mut applied = 0;
     for (version, name, sql) in MIGRATIONS {
-        let mut tx = store.write.begin_with(store.engine.begin_write()).await?;
-        if let Some(lock) = store.engine.migration_lock() {
-            sqlx::query(lock).execute(&mut *tx).await?;
-        }
         let done: Option<i64> = sqlx::query_scalar("SELECT version FROM pawl_migrations WHERE version = $1")
             .bind(version)
             .fetch_optional(&mut *tx)
@@ -111,11 +115,21 @@ pub(crate) async fn run(store: &Store) -> Result<usize, StoreError> {
             .bind(crate::row::now())
             .execute(&mut *tx)
             .await?;
-        tx.commit().await?;
-        tracing::info!(version, name, "applied migration");
+        tracing::info!(version, name, "applying migration");
         applied += 1;
     }
+    tx.commit().await?;
     Ok(applied)
+}
+
+/// The schema version the database has: its latest applied migration.
+pub(crate) async fn applied(store: &Store) -> Result<i64, StoreError> {
+    Ok(
+        sqlx::query_scalar::<_, Option<i64>>("SELECT MAX(version) FROM pawl_migrations")
+            .fetch_one(&store.read)
+            .await?
+            .unwrap_or(0),
+    )
 }
 
 /// The number of migrations this build knows: its schema version.

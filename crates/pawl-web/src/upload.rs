@@ -55,7 +55,7 @@ pub struct Pending<R> {
 /// Checked files waiting for their real run: each for its own person in
 /// its own organisation, for half an hour, within a memory budget (the
 /// oldest go first). Held in this process: a restart or another replica
-/// asks for the file again (issue 16 moves shared state to the database).
+/// asks for the file again: a second upload, never lost data.
 pub struct PendingUploads<R> {
     inner: Mutex<Vec<Entry<R>>>,
 }

@@ -13,22 +13,34 @@ use utoipa::ToSchema;
 
 #[derive(Serialize, ToSchema)]
 pub struct Health {
-    /// `ok` when the database answers, `degraded` when it does not.
+    /// `ok` when the database answers with the schema this build needs,
+    /// `degraded` when it does not.
     pub status: String,
     pub version: String,
     /// `sqlite` or `postgres`.
     pub database: String,
+    /// Whether the database answered.
+    pub database_reachable: bool,
+    /// The schema version the database has; null when it did not answer.
+    pub schema_version: Option<i64>,
+    /// The schema version this build needs.
+    pub schema_expected: i64,
 }
 
 /// Whether pawl and its database are up. Needs no authentication.
 #[utoipa::path(get, path = "/api/v1/health", tag = "system", security(()),
     responses((status = 200, body = Health), (status = 503, body = Health)))]
 pub async fn health(State(state): State<AppState>) -> impl IntoResponse {
-    let ok = state.app.store.ping().await.is_ok();
+    let schema = state.app.store.applied_schema_version().await.ok();
+    let expected = pawl_store::schema_version();
+    let ok = schema == Some(expected);
     let body = Health {
         status: if ok { "ok" } else { "degraded" }.into(),
         version: env!("CARGO_PKG_VERSION").into(),
         database: state.app.store.engine().as_str().into(),
+        database_reachable: schema.is_some(),
+        schema_version: schema,
+        schema_expected: expected,
     };
     (
         if ok {

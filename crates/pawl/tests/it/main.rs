@@ -20,6 +20,7 @@ mod nonconformities;
 mod organisation;
 mod performance;
 mod registers;
+mod replicas;
 mod risk;
 mod store_contract;
 mod web_ui;
