@@ -237,3 +237,40 @@ on_both_engines! {
         assert_eq!((risks["state"].as_str(), risks["count"].as_i64()), (Some("overdue"), Some(1)), "{risks}");
     }
 }
+
+on_both_engines! {
+    async fn a_manager_measures_computes_and_reads_the_pack_in_the_browser(engine: Engine) {
+        let app = spawn_app(engine).await;
+        let admin = app.admin_token.clone();
+        let m = ok(&app, &admin, Method::POST, "/api/v1/metrics", Some(json!({
+            "title": "Patch rate", "unit": "%", "frequency": "monthly", "direction": "higher", "target": "95", "critical": "80"}))).await;
+        let id = m["id"].as_str().unwrap().to_owned();
+        let (c, csrf) = app.signed_in(crate::harness::ADMIN_EMAIL).await;
+        let page = format!("/metrics/{id}/measurements");
+        let r = c.post(app.url(&page)).form(&[("_csrf", csrf.as_str()), ("measured_on", ""), ("value", "ninety")]).send().await.unwrap();
+        assert_eq!(r.status(), 422);
+        let html = r.text().await.unwrap();
+        assert!(html.contains("id=\"m-value-error\"") && html.contains("ninety") && html.contains("is not a number"), "beside the field");
+        let r = c.post(app.url(&page)).form(&[("_csrf", csrf.as_str()), ("measured_on", ""), ("value", "72")]).send().await.unwrap();
+        assert_eq!(r.status(), 303);
+        let html = c.get(app.url(&page)).send().await.unwrap().text().await.unwrap();
+        assert!(html.contains("Critical: 72 % on") && html.contains("<svg") && html.contains("Open an improvement for this breach"), "status by label, the trend and the breach");
+        assert!(!html.contains("on_target") && !html.contains("no_data"));
+
+        let built = ok(&app, &admin, Method::POST, "/api/v1/metrics", Some(json!({
+            "title": "Lessons", "built_in": "lessons_driven", "frequency": "monthly", "direction": "higher", "target": "80"}))).await;
+        let r = c.post(app.url(&format!("/metrics/{}/compute", built["id"].as_str().unwrap()))).form(&[("_csrf", csrf.as_str())]).send().await.unwrap();
+        assert_eq!(r.status(), 303);
+        let to = r.headers()["location"].to_str().unwrap().to_owned();
+        assert!(to.contains("No+data") || to.contains("No%20data"), "{to}");
+
+        let review = ok(&app, &admin, Method::POST, "/api/v1/management-reviews", Some(json!({"title": "Review", "planned_on": days(5)}))).await;
+        let html = c.get(app.url(&format!("/management-reviews/{}/pack", review["id"].as_str().unwrap()))).send().await.unwrap().text().await.unwrap();
+        assert!(html.contains("9.3.2 d 2") && html.contains("Monitoring and measurement results") && html.contains("The nonconformity register holds nothing."));
+        assert!(html.contains("Download the PDF"));
+        let html = c.get(app.url("/readiness")).send().await.unwrap().text().await.unwrap();
+        assert!(html.contains("Statement of Applicability approved") && html.contains("Missing"));
+        let home = c.get(app.url("/")).send().await.unwrap().text().await.unwrap();
+        assert!(home.contains("Audit readiness:") && home.contains("1 critical"), "the home page's metric status");
+    }
+}
