@@ -3,6 +3,7 @@
 //! front ends (web, CLI), which hold no business rules of their own.
 
 pub mod auth;
+pub mod backup;
 pub mod context;
 pub mod control;
 pub mod cycle;

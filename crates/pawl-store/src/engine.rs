@@ -67,6 +67,29 @@ impl Engine {
         }
     }
 
+    /// The tables of the database, by name.
+    pub(crate) fn tables(self) -> &'static str {
+        match self {
+            Engine::Sqlite => "SELECT name FROM sqlite_master WHERE type = 'table'",
+            Engine::Postgres => {
+                "SELECT CAST(table_name AS TEXT) FROM information_schema.tables
+                 WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'"
+            }
+        }
+    }
+
+    /// A table's columns (its name bound as `$1`) with their declared
+    /// types, in order.
+    pub(crate) fn columns_of(self) -> &'static str {
+        match self {
+            Engine::Sqlite => "SELECT name, type FROM pragma_table_info($1) ORDER BY cid",
+            Engine::Postgres => {
+                "SELECT CAST(column_name AS TEXT), CAST(data_type AS TEXT) FROM information_schema.columns
+                 WHERE table_schema = current_schema() AND table_name = $1 ORDER BY ordinal_position"
+            }
+        }
+    }
+
     /// Holds a key (its text bound as `$1`) until the transaction ends, for
     /// counts that several processes keep in step, such as sign-in
     /// attempts. SQLite's write transaction already admits one writer.

@@ -10,6 +10,7 @@
 //! - engine differences live in [`engine`] only.
 
 mod audit;
+mod backup;
 mod context;
 mod control;
 mod document;
@@ -32,6 +33,7 @@ mod throttle;
 mod tx;
 
 pub use audit::{AuditFilter, VerifyOutcome, FILTERED_COUNT_CAP};
+pub use backup::{DumpSink, Load};
 pub use context::{Completion, NewCompletion, SupplierReview, Trainee};
 pub use control::{
     AppliedControl, AppliedControlDraft, CheckResult, ControlCheck, ControlCheckDraft, ControlFilter, Evidence,

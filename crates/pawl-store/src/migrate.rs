@@ -3,7 +3,7 @@
 use crate::{Store, StoreError};
 
 /// (version, name, SQL). Append only: never edit a released migration.
-const MIGRATIONS: &[(i64, &str, &str)] = &[
+pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "foundation", include_str!("migrations/0001_foundation.sql")),
     (2, "risk", include_str!("migrations/0002_risk.sql")),
     (3, "controls", include_str!("migrations/0003_controls.sql")),

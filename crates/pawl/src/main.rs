@@ -185,6 +185,24 @@ enum Command {
         #[arg(long)]
         output: PathBuf,
     },
+    /// Write a backup of the whole instance (every organisation's records,
+    /// audit chains and evidence files) while the server keeps running.
+    Backup {
+        #[arg(long)]
+        output: PathBuf,
+    },
+    /// Restore a backup into an empty database of either engine, and
+    /// verify every audit chain.
+    Restore { file: PathBuf },
+    /// Move an instance between engines, ids, history and audit chains as
+    /// they are: `--from sqlite:DIR --to postgres://...`, or back. Evidence
+    /// files stay in the data folder.
+    MigrateEngine {
+        #[arg(long)]
+        from: String,
+        #[arg(long)]
+        to: String,
+    },
     /// Export any register (assets, treatment-actions, ...) as CSV or XLSX.
     Export {
         /// The register, by name (`asset`) or as in its URL (`assets`).
@@ -646,6 +664,70 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
             println!("computed {} metrics that were due", done.len());
             Ok(ok)
         }
+        Command::Backup { output } => {
+            let app = cli.db.app().await?;
+            let file = std::fs::File::create(&output).with_context(|| format!("cannot write {}", output.display()))?;
+            let m = pawl_app::backup::backup(&app, std::io::BufWriter::new(file)).await?;
+            println!(
+                "wrote {} rows of {} tables and {} evidence files ({} schema {}) to {}",
+                m.rows,
+                m.tables,
+                m.evidence_files,
+                m.engine,
+                m.schema_version,
+                output.display()
+            );
+            Ok(ok)
+        }
+        Command::Restore { file } => {
+            let app = cli.db.app().await?;
+            let f = std::fs::File::open(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            match pawl_app::backup::restore(&app, std::io::BufReader::new(f)).await {
+                Ok(r) => {
+                    println!(
+                        "restored {} rows and {} evidence files from {} (made on {} at {})",
+                        r.rows,
+                        r.manifest.evidence_files,
+                        file.display(),
+                        r.manifest.engine,
+                        r.manifest.created_at
+                    );
+                    for (org, events) in r.chains {
+                        println!("{org}: audit chain intact, {events} events");
+                    }
+                    Ok(ok)
+                }
+                Err(e) => {
+                    eprintln!("{}: error: {e}", file.display());
+                    Ok(std::process::ExitCode::from(1))
+                }
+            }
+        }
+        Command::MigrateEngine { from, to } => {
+            let (from, to) = (engine_location(&from)?, engine_location(&to)?);
+            let source = Store::open(&from)
+                .await
+                .with_context(|| format!("cannot open {from:?}"))?;
+            let target = Store::open(&to).await.with_context(|| format!("cannot open {to:?}"))?;
+            let rows = pawl_app::backup::migrate_engine(&source, &target).await?;
+            for org in target.organisations().await? {
+                match target.verify_audit_chain(&org.id).await? {
+                    pawl_store::VerifyOutcome::Intact { events } => {
+                        println!("{}: audit chain intact, {events} events", org.slug.as_str())
+                    }
+                    pawl_store::VerifyOutcome::Broken(b) => {
+                        anyhow::bail!(
+                            "the audit chain of {} breaks at event {}: {}",
+                            org.slug.as_str(),
+                            b.seq,
+                            b.reason
+                        )
+                    }
+                }
+            }
+            println!("moved {rows} rows from {from:?} to {to:?}");
+            Ok(ok)
+        }
         Command::Review(ReviewCommand::Pack { org, review, output }) => {
             let store = cli.db.open().await?;
             let org = organisation(&store, &org).await?;
@@ -1030,6 +1112,20 @@ async fn serve(db: &DbArgs, addr: SocketAddr, with_demo: bool, trusted_proxies: 
     store.close().await;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// `sqlite:DIR` (the data folder) or a `postgres://` URL.
+fn engine_location(s: &str) -> Result<Location> {
+    if let Some(dir) = s.strip_prefix("sqlite:") {
+        let dir = PathBuf::from(dir);
+        let db = dir.join("pawl.db");
+        private_data_folder(&dir, &db).with_context(|| format!("cannot create data folder {}", dir.display()))?;
+        Ok(Location::SqliteFile(db))
+    } else if s.starts_with("postgres://") || s.starts_with("postgresql://") {
+        Ok(Location::Postgres(s.to_owned()))
+    } else {
+        anyhow::bail!("{s:?} is neither sqlite:DIR nor a postgres:// URL")
+    }
 }
 
 /// What an all-or-nothing import says: every problem, or what it recorded

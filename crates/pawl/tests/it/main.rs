@@ -9,6 +9,7 @@ mod api_members;
 mod api_system;
 mod audit_trail;
 mod audits;
+mod backup;
 mod browser;
 mod cli;
 mod controls;
