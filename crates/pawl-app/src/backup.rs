@@ -48,8 +48,8 @@ fn io(e: impl std::fmt::Display) -> AppError {
     corrupt(format!("the archive cannot be written: {e}"))
 }
 
-/// Writes table lines into the archive, noting the evidence files the
-/// evidence table names.
+/// Writes table lines into the archive, noting the stored files that
+/// evidence and document versions name.
 struct ArchiveSink<'a, W: Write + Seek> {
     zip: &'a mut zip::ZipWriter<W>,
     tables: u64,
@@ -61,9 +61,10 @@ struct ArchiveSink<'a, W: Write + Seek> {
 impl<W: Write + Seek + Send> DumpSink for ArchiveSink<'_, W> {
     async fn table(&mut self, name: &str, columns: &[String]) -> Result<(), StoreError> {
         self.tables += 1;
-        self.sha_column = (name == "evidence")
-            .then(|| columns.iter().position(|c| c == "sha256"))
-            .flatten();
+        self.sha_column = pawl_store::FILE_COLUMNS
+            .iter()
+            .find(|(t, _)| *t == name)
+            .and_then(|(_, c)| columns.iter().position(|x| x == c));
         let line = serde_json::to_string(&TableLine {
             table: name.to_owned(),
             columns: columns.to_vec(),

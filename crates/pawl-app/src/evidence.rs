@@ -1,6 +1,7 @@
-//! Evidence (9.1, 7.5.3): files stored by SHA-256 outside the database,
-//! streamed to disk as they arrive, and links; each with when it was true,
-//! who collected it and until when it holds.
+//! Evidence (9.1, 7.5.3): files stored by SHA-256, streamed to disk as they
+//! arrive and then kept there (SQLite) or in the database in chunks
+//! (PostgreSQL, so that every replica serves every file), and links; each
+//! with when it was true, who collected it and until when it holds.
 
 use crate::AppError;
 use pawl_domain::audit::Actor;
@@ -14,13 +15,18 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt, BufWriter};
 /// The largest evidence file accepted, unless the server is told otherwise.
 pub const DEFAULT_MAX_FILE: u64 = 1 << 30;
 
-/// Content-addressed files: `root/ab/abcdef…` for SHA-256 `abcdef…`.
-/// Writing the same bytes twice stores them once.
-#[derive(Debug, Clone)]
+/// Content-addressed files: `root/ab/abcdef…` for SHA-256 `abcdef…`, or
+/// the same in the database's chunks when `database` is set. Writing the
+/// same bytes twice stores them once. `root` also holds files on their way.
+#[derive(Clone)]
 pub struct Blobs {
     root: PathBuf,
     pub max_file: u64,
+    database: Option<Store>,
 }
+
+/// The size of a chunk kept in the database.
+const CHUNK: usize = 1 << 20;
 
 fn files(e: impl std::fmt::Display) -> AppError {
     AppError::Files(e.to_string())
@@ -31,7 +37,21 @@ impl Blobs {
         Blobs {
             root: root.into(),
             max_file: DEFAULT_MAX_FILE,
+            database: None,
         }
+    }
+
+    /// Keeps the files in `store`'s database instead of under the root;
+    /// files already under the root are still read from there until
+    /// `pawl evidence migrate --to-database` moves them in.
+    pub fn in_database(mut self, store: Store) -> Blobs {
+        self.database = Some(store);
+        self
+    }
+
+    /// Whether files are kept in the database.
+    pub fn in_db(&self) -> bool {
+        self.database.is_some()
     }
 
     fn path_of(&self, sha256: &str) -> Result<PathBuf, AppError> {
@@ -60,9 +80,16 @@ impl Blobs {
     }
 
     /// Opens a stored file after checking that its bytes still hash to the
-    /// recorded SHA-256, so a download never serves a changed file.
+    /// recorded SHA-256, so a download never serves a changed file. A file
+    /// in the database is first copied, a chunk at a time, to a private
+    /// temporary file that is gone once the download closes it.
     pub async fn open_verified(&self, sha256: &str) -> Result<tokio::fs::File, AppError> {
         let path = self.path_of(sha256)?;
+        if let Some(db) = &self.database {
+            if db.has_blob(sha256).await? {
+                return self.copy_out_of_database(db, sha256).await;
+            }
+        }
         let mut f = tokio::fs::File::open(&path).await.map_err(files)?;
         let mut hasher = Sha256::new();
         let mut buf = vec![0u8; 1 << 20];
@@ -73,13 +100,94 @@ impl Blobs {
             }
             hasher.update(&buf[..n]);
         }
-        if hex::encode(hasher.finalize()) != sha256 {
-            return Err(files(format!(
-                "the stored file {sha256} no longer matches its SHA-256; it was changed or damaged"
-            )));
-        }
+        check_hash(hasher, sha256)?;
         tokio::fs::File::open(&path).await.map_err(files)
     }
+
+    async fn copy_out_of_database(&self, db: &Store, sha256: &str) -> Result<tokio::fs::File, AppError> {
+        let tmp_dir = self.root.join("tmp");
+        tokio::fs::create_dir_all(&tmp_dir).await.map_err(files)?;
+        let tmp = tmp_dir.join(format!("download-{}", hex::encode(rand::random::<[u8; 12]>())));
+        let file = tokio::fs::File::create(&tmp).await.map_err(files)?;
+        let out = std::sync::Arc::new(tokio::sync::Mutex::new((BufWriter::new(file), Sha256::new())));
+        let read = db
+            .read_blob(sha256, |chunk| {
+                let out = out.clone();
+                async move {
+                    let mut o = out.lock().await;
+                    o.1.update(&chunk);
+                    o.0.write_all(&chunk)
+                        .await
+                        .map_err(|e| pawl_store::StoreError::Corrupt(format!("a temporary file: {e}")))
+                }
+            })
+            .await;
+        let (mut w, hasher) = std::sync::Arc::try_unwrap(out)
+            .map_err(|_| files("the download is still being written"))?
+            .into_inner();
+        let done = match read {
+            Ok(_) => w.flush().await.map_err(files).and_then(|()| check_hash(hasher, sha256)),
+            Err(e) => Err(e.into()),
+        };
+        let opened = match done {
+            Ok(()) => tokio::fs::File::open(&tmp).await.map_err(files),
+            Err(e) => Err(e),
+        };
+        // The open file stays readable; its name goes at once.
+        let _ = tokio::fs::remove_file(&tmp).await;
+        opened
+    }
+
+    /// Moves a file kept under the root into the database, checking its
+    /// hash on the way; whether it moved (false when it is already there).
+    pub async fn move_into_database(&self, sha256: &str) -> Result<bool, AppError> {
+        let Some(db) = &self.database else {
+            return Err(files("evidence is kept in files on this engine"));
+        };
+        if db.has_blob(sha256).await? {
+            return Ok(false);
+        }
+        let path = self.path_of(sha256)?;
+        let mut f = tokio::fs::File::open(&path)
+            .await
+            .map_err(|e| files(format!("{}: {e}", path.display())))?;
+        let mut w = db.write_blob(sha256).await?;
+        let mut hasher = Sha256::new();
+        let mut buf = vec![0u8; CHUNK];
+        loop {
+            let n = read_full(&mut f, &mut buf).await?;
+            if n == 0 {
+                break;
+            }
+            hasher.update(&buf[..n]);
+            w.chunk(&buf[..n]).await?;
+        }
+        check_hash(hasher, sha256)?;
+        w.finish().await?;
+        Ok(true)
+    }
+}
+
+fn check_hash(hasher: Sha256, sha256: &str) -> Result<(), AppError> {
+    if hex::encode(hasher.finalize()) != sha256 {
+        return Err(files(format!(
+            "the stored file {sha256} no longer matches its SHA-256; it was changed or damaged"
+        )));
+    }
+    Ok(())
+}
+
+/// Reads until `buf` is full or the file ends, so that chunks are whole.
+async fn read_full(f: &mut tokio::fs::File, buf: &mut [u8]) -> Result<usize, AppError> {
+    let mut filled = 0;
+    while filled < buf.len() {
+        let n = f.read(&mut buf[filled..]).await.map_err(files)?;
+        if n == 0 {
+            break;
+        }
+        filled += n;
+    }
+    Ok(filled)
 }
 
 /// A file being received. Dropped before [`BlobWriter::seal`] (refused,
@@ -139,6 +247,7 @@ impl BlobWriter {
             tmp: std::mem::take(&mut self.tmp),
             dest,
             placed: false,
+            database: self.blobs.database.clone(),
         })
     }
 }
@@ -159,11 +268,28 @@ pub struct SealedFile {
     tmp: PathBuf,
     dest: PathBuf,
     placed: bool,
+    database: Option<Store>,
 }
 
 impl SealedFile {
-    /// Moves the file to its place by hash (replacing an identical copy).
+    /// Moves the file to its place by hash (replacing an identical copy):
+    /// into the database a chunk at a time, or to its path under the root.
     pub async fn place(mut self) -> Result<StoredFile, AppError> {
+        if let Some(db) = self.database.take() {
+            let mut f = tokio::fs::File::open(&self.tmp).await.map_err(files)?;
+            let mut w = db.write_blob(&self.stored.sha256).await?;
+            let mut buf = vec![0u8; CHUNK];
+            loop {
+                let n = read_full(&mut f, &mut buf).await?;
+                if n == 0 {
+                    break;
+                }
+                w.chunk(&buf[..n]).await?;
+            }
+            w.finish().await?;
+            // Drop removes the temporary file, as for a file refused.
+            return Ok(self.stored.clone());
+        }
         if let Some(dir) = self.dest.parent() {
             tokio::fs::create_dir_all(dir).await.map_err(files)?;
         }

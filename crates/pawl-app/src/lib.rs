@@ -40,14 +40,23 @@ pub struct App {
     /// Proxies whose `X-Forwarded-For` names the client; from anyone else
     /// the header is ignored, since a client could claim any address in it.
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// The bearer token that reads operators' metrics at `/-/metrics`;
+    /// without one they are not served.
+    pub metrics_token: Option<String>,
 }
 
 impl App {
     pub fn new(store: Store, evidence_dir: impl Into<std::path::PathBuf>) -> Self {
+        let blobs = match store.engine() {
+            // Every replica on one PostgreSQL serves every file.
+            pawl_store::Engine::Postgres => evidence::Blobs::new(evidence_dir).in_database(store.clone()),
+            pawl_store::Engine::Sqlite => evidence::Blobs::new(evidence_dir),
+        };
         Self {
             store,
-            blobs: evidence::Blobs::new(evidence_dir),
+            blobs,
             trusted_proxies: Vec::new(),
+            metrics_token: None,
         }
     }
 }

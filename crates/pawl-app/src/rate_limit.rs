@@ -78,11 +78,11 @@ mod tests {
     #[test]
     fn past_the_allowance_each_failure_doubles_the_wait() {
         let now = 1_000_000_000;
-        let within: Vec<i64> = vec![now; PER_ACCOUNT];
+        let within: Vec<i64> = vec![now; PER_ACCOUNT - 1];
         assert_eq!(
             wait_for(&within, PER_ACCOUNT, now),
             None,
-            "the allowance itself does not wait"
+            "attempts within the allowance do not wait"
         );
         let times: Vec<i64> = vec![now; PER_ACCOUNT + 3];
         assert_eq!(wait_for(&times, PER_ACCOUNT, now), Some(16_000));

@@ -11,8 +11,15 @@ use sqlx::{Any, Row, Transaction};
 
 /// What a backup leaves out: the migrations' own table (the target runs
 /// them), the search index (rebuilt from the records), sessions (people
-/// sign in again) and sign-in attempts.
-const LEFT_OUT: &[&str] = &["pawl_migrations", "record_search", "sessions", "sign_in_attempts"];
+/// sign in again), sign-in attempts, and evidence chunks (the archive
+/// carries each file whole, by its SHA-256).
+const LEFT_OUT: &[&str] = &[
+    "pawl_migrations",
+    "record_search",
+    "sessions",
+    "sign_in_attempts",
+    "evidence_chunks",
+];
 
 /// Rows of a table that refers to itself, parents first: a document's
 /// parent is exactly one level up.

@@ -11,6 +11,7 @@
 
 mod audit;
 mod backup;
+mod blob;
 mod context;
 mod control;
 mod document;
@@ -34,6 +35,7 @@ mod tx;
 
 pub use audit::{AuditFilter, VerifyOutcome, FILTERED_COUNT_CAP};
 pub use backup::{DumpSink, Load};
+pub use blob::{BlobWrite, FILE_COLUMNS};
 pub use context::{Completion, NewCompletion, SupplierReview, Trainee};
 pub use control::{
     AppliedControl, AppliedControlDraft, CheckResult, ControlCheck, ControlCheckDraft, ControlFilter, Evidence,
@@ -80,6 +82,8 @@ pub struct Store {
     /// The SQLite file, for the engine's fast read paths.
     sqlite_path: Option<std::path::PathBuf>,
     heads: std::sync::Arc<tx::HeadCache>,
+    /// Audit events committed through this process, for operators' metrics.
+    appends: std::sync::Arc<std::sync::atomic::AtomicU64>,
 }
 
 /// Where the data lives.
@@ -137,6 +141,7 @@ impl Store {
                     write,
                     sqlite_path: Some(path.clone()),
                     heads: Default::default(),
+                    appends: Default::default(),
                 })
             }
             Location::Postgres(url) => {
@@ -153,6 +158,7 @@ impl Store {
                     write: p,
                     sqlite_path: None,
                     heads: Default::default(),
+                    appends: Default::default(),
                 })
             }
         }
@@ -170,6 +176,19 @@ impl Store {
     pub async fn ping(&self) -> Result<(), StoreError> {
         sqlx::query("SELECT 1").execute(&self.read).await?;
         Ok(())
+    }
+
+    /// Audit events this process has committed since it started.
+    pub fn audit_appends(&self) -> u64 {
+        self.appends.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Each pool's connections, open and idle: (pool, open, idle).
+    pub fn pool_use(&self) -> [(&'static str, u32, usize); 2] {
+        [
+            ("read", self.read.size(), self.read.num_idle()),
+            ("write", self.write.size(), self.write.num_idle()),
+        ]
     }
 
     /// The schema version the database has, for health checks: a replica

@@ -58,6 +58,11 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
     ),
     (21, "performance", include_str!("migrations/0021_performance.sql")),
     (22, "shared state", include_str!("migrations/0022_shared_state.sql")),
+    (
+        23,
+        "evidence chunks",
+        include_str!("migrations/0023_evidence_chunks.sql"),
+    ),
 ];
 
 /// The migration that creates the full-text index, whose SQL is the one

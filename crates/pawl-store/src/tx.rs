@@ -45,6 +45,9 @@ pub struct AuditedTx {
     head: Option<(i64, String)>,
     heads: Arc<HeadCache>,
     pub(crate) engine: crate::Engine,
+    /// Events this transaction appended, counted into `appends` on commit.
+    appended: u64,
+    appends: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl Store {
@@ -58,6 +61,8 @@ impl Store {
             head: None,
             heads: self.heads.clone(),
             engine: self.engine,
+            appended: 0,
+            appends: self.appends.clone(),
         })
     }
 }
@@ -129,6 +134,7 @@ impl AuditedTx {
         if items.is_empty() {
             return Ok(());
         }
+        self.appended += items.len() as u64;
         let tip = match self.head.take().or_else(|| self.heads.get(&self.org_id)) {
             Some(tip) => tip,
             None => self.locked_head().await?,
@@ -236,6 +242,8 @@ impl AuditedTx {
         if let Some(head) = self.head {
             self.heads.set(&self.org_id, head);
         }
+        self.appends
+            .fetch_add(self.appended, std::sync::atomic::Ordering::Relaxed);
         Ok(())
     }
 }

@@ -10,6 +10,7 @@ mod auth;
 mod error;
 mod etag;
 mod extract;
+mod metrics;
 mod middleware;
 pub mod policy;
 mod ui;
@@ -27,6 +28,7 @@ use std::sync::Arc;
 pub struct AppState {
     pub app: App,
     pub openapi: Arc<String>,
+    pub metrics: Arc<metrics::Metrics>,
 }
 
 /// The largest request body pawl reads, uploads included.
@@ -42,16 +44,19 @@ pub fn router(app: App) -> Router {
     let state = AppState {
         app,
         openapi: Arc::new(openapi_json),
+        metrics: Default::default(),
     };
     Router::new()
         .merge(api_router)
         .merge(ui::router(upload_limit))
+        .route("/-/metrics", axum::routing::get(metrics::expose))
         .layer(axum::middleware::from_fn(policy::enforce))
         .layer(axum::middleware::from_fn(middleware::csrf))
         .layer(axum::middleware::from_fn_with_state(state.clone(), auth::authenticate))
         .layer(axum::middleware::from_fn(middleware::refuse_control_characters))
         .layer(axum::middleware::from_fn(middleware::security_headers))
         .layer(axum::middleware::from_fn(middleware::request_log))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), metrics::count))
         // Registers of 100,000 risks are about 17 MB as CSV.
         .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT))
         .with_state(state)

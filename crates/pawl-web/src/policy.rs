@@ -26,6 +26,8 @@ use Rule::*;
 pub const ROUTES: &[(&str, &str, Rule)] = &[
     // API
     ("GET", "/api/v1/health", Public),
+    // Operators' metrics: the handler asks for the server's metrics token.
+    ("GET", "/-/metrics", Public),
     ("GET", "/api/v1/openapi.json", Public),
     ("GET", "/api/v1/me", Needs(Enter)),
     ("GET", "/api/v1/catalog/iso27001-2022/annex-a", Needs(Enter)),

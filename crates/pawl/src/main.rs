@@ -131,6 +131,10 @@ enum Command {
         /// sign-in throttling and the audit trail; repeat, or separate by commas.
         #[arg(long = "trusted-proxy", env = "PAWL_TRUSTED_PROXIES", value_delimiter = ',')]
         trusted_proxies: Vec<std::net::IpAddr>,
+        /// A bearer token that reads Prometheus metrics at /-/metrics;
+        /// without one they are not served.
+        #[arg(long, env = "PAWL_METRICS_TOKEN", hide_env_values = true)]
+        metrics_token: Option<String>,
     },
     /// Bring the database schema up to date, then exit.
     Migrate,
@@ -251,8 +255,16 @@ enum SoaCommand {
     },
 }
 
+// Parsed once at start: the size of a variant costs nothing worth a box.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand)]
 enum EvidenceCommand {
+    /// Move every stored file from the data folder into the database
+    /// (PostgreSQL), checking each hash, so that every replica serves it.
+    Migrate {
+        #[arg(long, required = true)]
+        to_database: bool,
+    },
     /// Store a file (or record a link) as evidence for an applied control
     /// (by id or C-0001).
     Add {
@@ -483,7 +495,10 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
             addr,
             demo,
             trusted_proxies,
-        } => serve(&cli.db, addr, demo, trusted_proxies).await.map(|_| ok),
+            metrics_token,
+        } => serve(&cli.db, addr, demo, trusted_proxies, metrics_token)
+            .await
+            .map(|_| ok),
         Command::Migrate => {
             let store = cli.db.open().await?;
             println!("database is up to date ({})", store.engine().as_str());
@@ -841,6 +856,22 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
             println!("exported the SoA ({} controls) to {}", rows.len(), output.display());
             Ok(ok)
         }
+        Command::Evidence(EvidenceCommand::Migrate { to_database: _ }) => {
+            let app = cli.db.app().await?;
+            if !app.blobs.in_db() {
+                anyhow::bail!("evidence moves into the database on PostgreSQL; SQLite keeps it in the data folder");
+            }
+            let (mut moved, mut there) = (0, 0);
+            for sha in app.store.file_hashes().await? {
+                if app.blobs.move_into_database(&sha).await? {
+                    moved += 1;
+                } else {
+                    there += 1;
+                }
+            }
+            println!("moved {moved} files into the database, each hash checked; {there} were there already");
+            Ok(ok)
+        }
         Command::Evidence(EvidenceCommand::Add {
             file,
             url,
@@ -1075,9 +1106,16 @@ async fn seal_file(app: &App, file: &std::path::Path) -> Result<pawl_app::eviden
     Ok(w.seal(&name).await?)
 }
 
-async fn serve(db: &DbArgs, addr: SocketAddr, with_demo: bool, trusted_proxies: Vec<std::net::IpAddr>) -> Result<()> {
+async fn serve(
+    db: &DbArgs,
+    addr: SocketAddr,
+    with_demo: bool,
+    trusted_proxies: Vec<std::net::IpAddr>,
+    metrics_token: Option<String>,
+) -> Result<()> {
     let mut app = db.app().await?;
     app.trusted_proxies = trusted_proxies;
+    app.metrics_token = metrics_token.filter(|t| !t.trim().is_empty());
     // A damaged file (a copy taken while it was written, a failing disk) is
     // refused before it serves anyone; the page check is quick at any size.
     let problems = app.store.integrity_problems(false).await?;

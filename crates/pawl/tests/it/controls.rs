@@ -279,9 +279,23 @@ on_both_engines! {
         assert_eq!(r.status(), 201);
         assert_eq!(get(&app, "/api/v1/evidence?annex=5.23").await["total"], 1);
 
-        // A changed file is refused on the way out.
-        let path = app.db.dir.0.join("evidence").join(&sha[..2]).join(&sha);
-        std::fs::write(&path, b"%PDF-1.7\nforged\n").unwrap();
+        // A changed file is refused on the way out, wherever it is kept.
+        match &app.db.location {
+            pawl_store::Location::SqliteFile(_) => {
+                let path = app.db.dir.0.join("evidence").join(&sha[..2]).join(&sha);
+                std::fs::write(&path, b"%PDF-1.7\nforged\n").unwrap();
+            }
+            pawl_store::Location::Postgres(url) => {
+                use sqlx::Connection;
+                let mut c = sqlx::PgConnection::connect(url).await.unwrap();
+                sqlx::query("UPDATE evidence_chunks SET bytes = $1 WHERE sha256 = $2")
+                    .bind(b"%PDF-1.7\nforged\n".to_vec())
+                    .bind(&sha)
+                    .execute(&mut c)
+                    .await
+                    .unwrap();
+            }
+        }
         let r = app.api().get(app.url(&format!("/api/v1/evidence/{id}/download"))).bearer_auth(t).send().await.unwrap();
         assert_eq!(r.status(), 500);
         assert!(r.text().await.unwrap().contains("no longer matches"));
@@ -625,13 +639,24 @@ on_both_engines! {
             std::fs::read_dir(root).map(|d| d.flatten().filter(|e| e.file_name() != "tmp").map(|e| std::fs::read_dir(e.path()).map(|x| x.count()).unwrap_or(0)).sum()).unwrap_or(0)
         };
         let root = app.db.dir.0.join("evidence");
-        assert_eq!(stored(&root), 0, "no blob without its record");
+        // Files are kept in the data folder on SQLite and in the database on PostgreSQL.
+        let kept = || async {
+            match &app.db.location {
+                pawl_store::Location::SqliteFile(_) => stored(&root) as i64,
+                pawl_store::Location::Postgres(url) => {
+                    use sqlx::Connection;
+                    let mut c = sqlx::PgConnection::connect(url).await.unwrap();
+                    sqlx::query_scalar::<_, i64>("SELECT COUNT(DISTINCT sha256) FROM evidence_chunks").fetch_one(&mut c).await.unwrap()
+                }
+            }
+        };
+        assert_eq!(kept().await, 0, "no blob without its record");
         assert_eq!(std::fs::read_dir(&tmp).map(|d| d.count()).unwrap_or(0), 0);
         let r = app.api().post(app.url("/api/v1/evidence")).bearer_auth(t)
             .multipart(upload(&[("title", "Fits")], Some(("small.txt", vec![b'a'; 1024]))))
             .send().await.unwrap();
         assert_eq!(r.status(), 201);
-        assert_eq!(stored(&root), 1);
+        assert_eq!(kept().await, 1);
     }
 }
 
