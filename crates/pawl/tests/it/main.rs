@@ -24,4 +24,5 @@ mod registers;
 mod replicas;
 mod risk;
 mod store_contract;
+mod trials;
 mod web_ui;
