@@ -7,7 +7,8 @@
 //! `pawl-bench registers [--records N]` or
 //! `pawl-bench documents [--documents N] [--people N] [--published N]` or
 //! `pawl-bench nonconformities [--records N] [--actions-each N]` or
-//! `pawl-bench performance [--risks N] [--records N] [--events N]`
+//! `pawl-bench performance [--risks N] [--records N] [--events N]` or
+//! `pawl-bench replicas [--records N] [--upload-mb N]`
 
 mod controls;
 mod documents;
@@ -16,6 +17,7 @@ mod nonconformities;
 mod organisation;
 mod performance;
 mod registers;
+mod replicas;
 
 use anyhow::{bail, Context, Result};
 use pawl_domain::audit::Actor;
@@ -64,8 +66,9 @@ fn main() -> Result<()> {
         "improvement" => improvement::improvement(records_given.unwrap_or(50_000), events),
         "organisation" => organisation::organisation(people, records_given.unwrap_or(5_000)),
         "performance" => performance::performance(risks, records_given.unwrap_or(50_000), events),
+        "replicas" => replicas::replicas(records_given.unwrap_or(3_000), upload_mb),
         other => {
-            bail!("unknown benchmark {other}; try foundation, risk, controls, registers, documents, nonconformities, improvement, organisation or performance")
+            bail!("unknown benchmark {other}; try foundation, risk, controls, registers, documents, nonconformities, improvement, organisation, performance or replicas")
         }
     }
 }
@@ -149,7 +152,7 @@ pub(crate) fn healthy(port: u16) -> bool {
     buf.starts_with("HTTP/1.1 200")
 }
 
-fn rss_kib(pid: u32) -> Result<u64> {
+pub(crate) fn rss_kib(pid: u32) -> Result<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
     status
         .lines()
