@@ -31,6 +31,9 @@ pub struct Manifest {
     pub tables: u64,
     pub rows: u64,
     pub evidence_files: u64,
+    /// The organisation's slug when the backup holds one; else all.
+    #[serde(default)]
+    pub organisation: Option<String>,
 }
 
 /// A table header line of `tables.jsonl`.
@@ -83,9 +86,18 @@ impl<W: Write + Seek + Send> DumpSink for ArchiveSink<'_, W> {
     }
 }
 
-/// Writes a backup of the whole instance: every organisation's rows, the
-/// audit chains and the evidence files.
-pub async fn backup<W: Write + Seek + Send>(app: &App, out: W) -> Result<Manifest, AppError> {
+/// Writes a backup of the whole instance, or of one organisation (by
+/// slug): its rows, audit chain and evidence files, and its members'
+/// accounts.
+pub async fn backup<W: Write + Seek + Send>(
+    app: &App,
+    out: W,
+    organisation: Option<&str>,
+) -> Result<Manifest, AppError> {
+    let org = match organisation {
+        Some(slug) => Some(app.store.organisation_by_slug(slug).await?),
+        None => None,
+    };
     let options = zip::write::SimpleFileOptions::default()
         .compression_method(zip::CompressionMethod::Deflated)
         .large_file(true);
@@ -98,7 +110,7 @@ pub async fn backup<W: Write + Seek + Send>(app: &App, out: W) -> Result<Manifes
         sha_column: None,
         files: Vec::new(),
     };
-    app.store.dump(&mut sink).await?;
+    app.store.dump(&mut sink, org.as_ref().map(|o| o.id.as_str())).await?;
     let (tables, rows, mut files) = (sink.tables, sink.rows, sink.files);
     files.sort();
     files.dedup();
@@ -125,6 +137,7 @@ pub async fn backup<W: Write + Seek + Send>(app: &App, out: W) -> Result<Manifes
         tables,
         rows,
         evidence_files: files.len() as u64,
+        organisation: org.map(|o| o.slug.as_str().to_owned()),
     };
     zip.start_file("manifest.json", options).map_err(io)?;
     zip.write_all(&serde_json::to_vec_pretty(&manifest).map_err(io)?)
@@ -244,6 +257,6 @@ pub async fn restore<R: Read + Seek>(app: &App, input: R) -> Result<Restored, Ap
 /// transaction; the evidence files are the data folder's, shared by both.
 pub async fn migrate_engine(from: &Store, to: &Store) -> Result<u64, AppError> {
     let mut load = to.load().await?;
-    from.dump(&mut load).await?;
+    from.dump(&mut load, None).await?;
     Ok(load.finish().await?)
 }

@@ -113,15 +113,29 @@ impl Store {
     }
 
     /// Reads every table a backup carries in one snapshot, while writers
-    /// go on, handing each table and then each of its rows to `sink`.
-    pub async fn dump(&self, sink: &mut impl DumpSink) -> Result<(), StoreError> {
+    /// go on, handing each table and then each of its rows to `sink`: the
+    /// whole instance, or one organisation (its rows, and the accounts of
+    /// its members).
+    pub async fn dump(&self, sink: &mut impl DumpSink, organisation: Option<&str>) -> Result<(), StoreError> {
         let mut tx = self.read.begin_with(self.engine.begin_snapshot()).await?;
         for table in self.backup_tables(&mut tx).await? {
             let cols = columns(&mut tx, self, &table).await?;
             let names: Vec<String> = cols.iter().map(|(n, _)| n.clone()).collect();
+            let scope = match (organisation, table.as_str()) {
+                (None, _) => "",
+                (Some(_), "organisations") => " WHERE id = $1",
+                (Some(_), "users") => " WHERE id IN (SELECT user_id FROM memberships WHERE org_id = $1)",
+                (Some(_), _) if names.iter().any(|n| n == "org_id") => " WHERE org_id = $1",
+                // Nothing else is shared between organisations.
+                (Some(_), _) => continue,
+            };
             sink.table(&table, &names).await?;
-            let sql = format!("SELECT {} FROM {table}{}", names.join(", "), order_of(&table));
-            let mut rows = sqlx::query(&sql).fetch(&mut *tx);
+            let sql = format!("SELECT {} FROM {table}{scope}{}", names.join(", "), order_of(&table));
+            let mut q = sqlx::query(&sql);
+            if let Some(org) = organisation {
+                q = q.bind(org);
+            }
+            let mut rows = q.fetch(&mut *tx);
             while let Some(row) = rows.try_next().await? {
                 let values = cols
                     .iter()

@@ -194,6 +194,10 @@ enum Command {
     Backup {
         #[arg(long)]
         output: PathBuf,
+        /// One organisation (its records, chain, evidence and members'
+        /// accounts) instead of the whole instance.
+        #[arg(long)]
+        org: Option<String>,
     },
     /// Restore a backup into an empty database of either engine, and
     /// verify every audit chain.
@@ -679,10 +683,10 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
             println!("computed {} metrics that were due", done.len());
             Ok(ok)
         }
-        Command::Backup { output } => {
+        Command::Backup { output, org } => {
             let app = cli.db.app().await?;
             let file = std::fs::File::create(&output).with_context(|| format!("cannot write {}", output.display()))?;
-            let m = pawl_app::backup::backup(&app, std::io::BufWriter::new(file)).await?;
+            let m = pawl_app::backup::backup(&app, std::io::BufWriter::new(file), org.as_deref()).await?;
             println!(
                 "wrote {} rows of {} tables and {} evidence files ({} schema {}) to {}",
                 m.rows,

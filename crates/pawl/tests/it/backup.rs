@@ -125,3 +125,35 @@ on_both_engines! {
         assert_eq!(risks.total, 10, "the kept counts move with the rows");
     }
 }
+
+on_both_engines! {
+    async fn one_organisation_is_backed_up_alone_with_its_members(engine: Engine) {
+        let app = spawn_app(engine).await;
+        let admin = app.admin_token.clone();
+        ok(&app, &admin, Method::POST, "/api/v1/assets", Some(json!({"name": "Acme CRM"}))).await;
+        let actor = pawl_domain::audit::Actor::system("test");
+        let globex = app.store().create_organisation(&actor, &pawl_domain::identity::OrgSlug::parse("globex").unwrap(), "Globex").await.unwrap();
+        let (m, _) = pawl_app::members::add_member(&app.app, &globex.id, &actor, "hank@globex.example", "admin", Some(crate::harness::PASSWORD)).await.unwrap();
+        let mut tx = app.store().write(&globex.id, &actor).await.unwrap();
+        let mut v = pawl_domain::register::ASSET.empty();
+        v[0] = pawl_domain::register::Value::Text("Globex secret plans".into());
+        tx.create_record(&pawl_domain::register::ASSET, v).await.unwrap();
+        tx.commit().await.unwrap();
+        let dir = crate::harness::TempDir::new();
+        let file = dir.0.join("acme.zip");
+        let out = pawl(&app.db.cli_args, &["backup", "--org", "acme", "--output", file.to_str().unwrap()]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let target = TestDb::new(other(engine)).await;
+        let out = pawl(&target.cli_args, &["restore", file.to_str().unwrap()]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let store = target.store().await;
+        let orgs = store.organisations().await.unwrap();
+        assert_eq!(orgs.len(), 1, "only acme");
+        assert_eq!(orgs[0].slug.as_str(), "acme");
+        let assets = store.org(&orgs[0].id).records(&pawl_domain::register::ASSET, &Default::default(), &pawl_store::ListQuery::default()).await.unwrap();
+        assert_eq!(assets.total, 1);
+        let hank = pawl_domain::identity::Email::parse("hank@globex.example").unwrap();
+        assert!(store.user_by_email(&hank).await.unwrap().is_none(), "no other organisation's people: {}", m.user_id);
+        assert!(matches!(store.verify_audit_chain(&orgs[0].id).await.unwrap(), pawl_store::VerifyOutcome::Intact { .. }));
+    }
+}
