@@ -145,22 +145,7 @@ async fn engine(engine: &str, location: &Location, n: usize, events: i64) -> Res
         tx.commit().await?;
     }
     let reader = store.org(&org.id);
-    let have = reader
-        .audit_events(&Default::default(), &Default::default())
-        .await?
-        .total;
-    let payload = serde_json::json!({"title": "Improvement step", "status": "develop"});
-    let mut remaining = events - have;
-    while remaining > 0 {
-        let batch = remaining.min(10_000);
-        let mut tx = store.write(&org.id, &system).await?;
-        for i in 0..batch {
-            tx.record_event("update", "bench_record", &format!("r-{}", i % 5000), &payload)
-                .await?;
-        }
-        tx.commit().await?;
-        remaining -= batch;
-    }
+    crate::top_up_events(&store, &org.id, &system, events).await?;
     println!(
         "setup: {n} improvements, {} nonconformities, {} incidents, {} lessons, {events} audit events: {:.1} s",
         n / 5,

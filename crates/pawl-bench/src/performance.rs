@@ -279,23 +279,7 @@ async fn engine(engine: &str, location: &Location, dir: &Path, csv: &str, ncs: u
         input(serde_json::json!({"name": "This year", "starts_on": (today - time::Duration::days(100)).to_string()})),
     )
     .await?;
-    let reader = store.org(&org.id);
-    let have = reader
-        .audit_events(&Default::default(), &Default::default())
-        .await?
-        .total;
-    let payload = serde_json::json!({"title": "A change", "status": "open"});
-    let mut remaining = events - have;
-    while remaining > 0 {
-        let batch = remaining.min(10_000);
-        let mut tx = store.write(&org.id, &system).await?;
-        for i in 0..batch {
-            tx.record_event("update", "bench_record", &format!("r-{}", i % 5000), &payload)
-                .await?;
-        }
-        tx.commit().await?;
-        remaining -= batch;
-    }
+    crate::top_up_events(&store, &org.id, &system, events).await?;
     println!(
         "setup: {} risks, {ncs} nonconformities, {} corrective actions, 12 metrics with 12 measurements each, 5 objectives, 2 reviews, a cycle, {events} audit events: {:.1} s",
         report.created,

@@ -17,7 +17,7 @@ struct Serve {
 
 impl Serve {
     async fn start(args: &[String], port: u16) -> Serve {
-        let child = Command::new(env!("CARGO_BIN_EXE_pawl"))
+        let child = Command::new(server_binary())
             .args(args)
             .args(["serve", "--addr", &format!("127.0.0.1:{port}")])
             .env("PAWL_LOG", "error")
@@ -68,6 +68,12 @@ impl Drop for Serve {
     fn drop(&mut self) {
         self.kill();
     }
+}
+
+/// The release build when the full suite built one (`PAWL_RELEASE_BIN`),
+/// as operators run pawl; else the test build.
+fn server_binary() -> String {
+    std::env::var("PAWL_RELEASE_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_pawl").to_owned())
 }
 
 fn free_port() -> u16 {
