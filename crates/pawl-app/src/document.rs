@@ -788,6 +788,31 @@ pub async fn mandatory(store: &Store, org_id: &str) -> Result<Vec<MandatoryStatu
     let count = |c: Vec<(String, i64)>| c.iter().map(|(_, n)| n).sum::<i64>();
     let actions = count(reader.record_counts(&pawl_domain::register::TREATMENT_ACTION).await?);
     let assets = count(reader.record_counts(&pawl_domain::register::ASSET).await?);
+    // The registers that keep the records an item asks for (4.3 to 10.2).
+    let kept = |kind: &'static pawl_domain::register::Kind, states: &'static [&'static str]| {
+        let reader = &reader;
+        async move {
+            Ok::<i64, AppError>(
+                reader
+                    .record_counts(kind)
+                    .await?
+                    .iter()
+                    .filter(|(s, _)| states.is_empty() || states.contains(&s.as_str()))
+                    .map(|(_, n)| n)
+                    .sum(),
+            )
+        }
+    };
+    use pawl_domain::register as reg;
+    let scopes = kept(&reg::SCOPE, &["approved"]).await?;
+    let objectives = kept(&reg::OBJECTIVE, &[]).await?;
+    let competences = kept(&reg::COMPETENCE, &[]).await?;
+    let metrics = kept(&reg::METRIC, &[]).await?;
+    let programmes = kept(&reg::AUDIT_PROGRAMME, &[]).await?;
+    let audits_reported = kept(&reg::AUDIT, &["reported", "closed"]).await?;
+    let reviews = kept(&reg::MANAGEMENT_REVIEW, &["held", "approved"]).await?;
+    let nonconformities = kept(&reg::NONCONFORMITY, &[]).await?;
+    let corrective = kept(&reg::CORRECTIVE_ACTION, &["effective", "not_effective"]).await?;
     let mut out = Vec::new();
     for item in doc::mandatory_items() {
         let mut covered_by: Vec<CoveredBy> = served
@@ -823,6 +848,43 @@ pub async fn mandatory(store: &Store, org_id: &str) -> Result<Vec<MandatoryStatu
             ),
             "8.3" => own(actions, format!("Treatment actions, {actions}"), "/treatment-actions"),
             "A.5.9" => own(assets, format!("Asset register, {assets} asset(s)"), "/assets"),
+            "4.3" => own(scopes, "The approved scope statement".into(), "/scope?status=approved"),
+            "6.2" => own(objectives, format!("Objectives, {objectives}"), "/objectives"),
+            "7.2" => own(
+                competences,
+                format!("Competence records, {competences}"),
+                "/competences",
+            ),
+            "9.1" => own(
+                metrics,
+                format!("Metrics and their measurements, {metrics}"),
+                "/metrics",
+            ),
+            "9.2.2" if item.name.contains("programme") => own(
+                programmes,
+                format!("Audit programmes, {programmes}"),
+                "/audit-programmes",
+            ),
+            "9.2.2" => own(
+                audits_reported,
+                format!("Audit reports, {audits_reported}"),
+                "/audits?status=reported,closed",
+            ),
+            "9.3.3" => own(
+                reviews,
+                format!("Management reviews held, {reviews}"),
+                "/management-reviews",
+            ),
+            "10.2" if item.reference.contains("f)") => own(
+                nonconformities,
+                format!("Nonconformity register, {nonconformities}"),
+                "/nonconformities",
+            ),
+            "10.2" => own(
+                corrective,
+                format!("Corrective actions verified, {corrective}"),
+                "/corrective-actions?status=effective,not_effective",
+            ),
             _ => None,
         });
         let excluded = item.conditional && item.ids.iter().all(|id| excluded_controls.contains(id));

@@ -149,6 +149,10 @@ on_both_engines! {
         assert_eq!(figure(&frozen, "nonconformities", "open")["value"], 1);
         let events = ok(&app, &admin, Method::GET, &format!("/api/v1/audit/events?entity_id={id}&action=freeze"), None).await;
         assert_eq!(events["items"].as_array().unwrap().len(), 1, "the freeze is in the trail: {events}");
+        let mandatory = ok(&app, &admin, Method::GET, "/api/v1/mandatory-documents", None).await;
+        let status = |reference: &str| mandatory["items"].as_array().unwrap().iter()
+            .find(|i| i["reference"].as_str().unwrap().starts_with(reference)).map(|i| i["status"].as_str().unwrap().to_owned()).unwrap();
+        assert_eq!((status("9.3.3"), status("10.2 f)")), ("covered".to_owned(), "covered".to_owned()), "the review and the register are the records 9.3.3 and 10.2 ask for");
 
         // Later records leave the frozen pack alone; the next review compares with it.
         ok(&app, &admin, Method::POST, "/api/v1/nonconformities", Some(json!({
