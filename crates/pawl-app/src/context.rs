@@ -145,7 +145,18 @@ pub async fn after_link(tx: &mut AuditedTx, ends: &[(String, String); 2]) -> Res
     Ok(())
 }
 
-fn check_note(field: &str, s: &str, max: usize, p: &mut Problems) {
+/// A date something already happened on: checked, and not in the future.
+/// `what` names the record, e.g. "a review is recorded once it has been done".
+pub(crate) fn past_date(field: &str, text: &str, what: &str, p: &mut Problems) -> Option<String> {
+    let day = p.take(pawl_domain::register::check_date(field, text))?;
+    if day > today().to_string() {
+        p.push(field, format!("{what}; this date is in the future"));
+        return None;
+    }
+    Some(day)
+}
+
+pub(crate) fn check_note(field: &str, s: &str, max: usize, p: &mut Problems) {
     if s.chars().count() > max {
         p.push(field, format!("use at most {max} characters"));
     } else {
@@ -165,13 +176,12 @@ pub async fn review_supplier(
     evidence: &str,
 ) -> Result<SupplierReview, AppError> {
     let mut problems = Problems::default();
-    let day = problems.take(pawl_domain::register::check_date("reviewed_on", reviewed_on));
-    if day.as_deref().is_some_and(|d| d > today().to_string().as_str()) {
-        problems.push(
-            "reviewed_on",
-            "a review is recorded once it has been done; this date is in the future",
-        );
-    }
+    let day = past_date(
+        "reviewed_on",
+        reviewed_on,
+        "a review is recorded once it has been done",
+        &mut problems,
+    );
     if !pawl_domain::register::REVIEW_RESULTS.iter().any(|c| c.code == result) {
         problems.push("result", "use satisfactory, concerns or unsatisfactory");
     }
@@ -218,13 +228,12 @@ pub async fn complete(
         pawl_domain::identity::Email::parse(input.email.trim())
             .map_err(|_| DomainError::field("email", format!("{:?} is not an e-mail address", input.email))),
     );
-    let day = problems.take(pawl_domain::register::check_date("completed_on", input.completed_on));
-    if day.as_deref().is_some_and(|d| d > today().to_string().as_str()) {
-        problems.push(
-            "completed_on",
-            "a completion is recorded once it has happened; this date is in the future",
-        );
-    }
+    let day = past_date(
+        "completed_on",
+        input.completed_on,
+        "a completion is recorded once it has happened",
+        &mut problems,
+    );
     check_note("notes", input.notes, 2000, &mut problems);
     let (Some(email), Some(day), true) = (email, day, problems.0.is_empty()) else {
         return Err(DomainError::Invalid(problems.0).into());

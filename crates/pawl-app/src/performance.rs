@@ -100,14 +100,13 @@ pub async fn measure(
     let day = if input.measured_on.trim().is_empty() {
         Some(today().to_string())
     } else {
-        problems.take(reg::check_date("measured_on", input.measured_on))
-    };
-    if day.as_deref().is_some_and(|d| d > today().to_string().as_str()) {
-        problems.push(
+        crate::context::past_date(
             "measured_on",
-            "a measurement is recorded once it is taken; this date is in the future",
-        );
-    }
+            input.measured_on,
+            "a measurement is recorded once it is taken",
+            &mut problems,
+        )
+    };
     let value = match problems.take(metric::parse_number("value", input.value)) {
         Some(None) => {
             problems.push("value", "give the measured value as a number");
@@ -115,10 +114,7 @@ pub async fn measure(
         }
         other => other.flatten(),
     };
-    problems.take(reg::check_text("note", input.note));
-    if input.note.chars().count() > 2000 {
-        problems.push("note", "use at most 2000 characters");
-    }
+    crate::context::check_note("note", input.note, 2000, &mut problems);
     let (Some(day), Some(value), true) = (day, value, problems.0.is_empty()) else {
         return Err(DomainError::Invalid(problems.0).into());
     };
