@@ -1,8 +1,11 @@
 //! Internal audit (clause 9.2) on the register machinery: an audit's
-//! clauses and controls become its checklist; a nonconformity found opens
-//! a nonconformity (10.2) linked to its finding; a programme shows which
-//! clauses and applicable controls its audits cover and which they leave
-//! out; an audit warns when an auditor owns what is in its scope.
+//! clauses and controls become its checklist; its checklist results and
+//! findings are recorded while it is in progress, and once it is reported
+//! they and its particulars are its report as issued; a nonconformity
+//! found opens a nonconformity (10.2) linked to its finding; a programme
+//! shows which clauses and applicable controls its audits cover and which
+//! they leave out; an audit warns when an auditor owns what is in its
+//! scope.
 
 use crate::{AppError, Principal};
 use pawl_domain::document::{parse_annex_a, parse_clauses};
@@ -28,29 +31,119 @@ fn normalise(kind: &pawl_domain::register::Kind, values: &mut [Value]) -> Result
     Ok(p.finish()?)
 }
 
-/// Checks an audit's values and returns its checklist, written with it.
-pub fn check_audit(values: &mut [Value]) -> Result<Vec<(String, String)>, AppError> {
+/// The refusal of a change to an audit's results: a conflict with the
+/// state the audit is in, naming it and why.
+fn closed_to_results(audit: &Record) -> Option<AppError> {
+    ia::results_closed(audit.status.as_deref().unwrap_or(""))
+        .map(|why| AppError::Store(pawl_store::StoreError::Conflict(format!("{} {why}", audit.title()))))
+}
+
+/// Checks an audit's values (`current` is the stored audit of a change)
+/// and returns its checklist, written with it. No audit ends before it
+/// starts; a reported audit's particulars are part of its report as
+/// issued, so they no longer change.
+pub fn check_audit(current: Option<&Record>, values: &mut [Value]) -> Result<Vec<(String, String)>, AppError> {
     normalise(&AUDIT, values)?;
+    ia::check_period(
+        &AUDIT.text(values, "start_date"),
+        "end_date",
+        &AUDIT.text(values, "end_date"),
+    )?;
+    if let Some(c) = current.filter(|c| ia::report_issued(c.status.as_deref().unwrap_or(""))) {
+        let changed: Vec<&str> = AUDIT
+            .fields
+            .iter()
+            .zip(c.values.iter().zip(values.iter()))
+            .filter(|(_, (was, is))| was != is)
+            .map(|(f, _)| f.label)
+            .collect();
+        if !changed.is_empty() {
+            return Err(AppError::Store(pawl_store::StoreError::Conflict(format!(
+                "{} is {} and its report is kept as issued, so {} no longer change{}; pawl keeps one version of an audit report: record what is new in a follow-up audit",
+                c.title(),
+                AUDIT
+                    .workflow
+                    .map_or("", |w| w.label(c.status.as_deref().unwrap_or("")))
+                    .to_lowercase(),
+                changed.join(", ").to_lowercase(),
+                if changed.len() == 1 { "s" } else { "" }
+            ))));
+        }
+    }
     Ok(checklist(
         &AUDIT.list(values, "clauses"),
         &AUDIT.list(values, "annex_a"),
     ))
 }
 
-/// Checks a finding's values.
-pub fn check_finding(values: &mut [Value]) -> Result<(), AppError> {
-    normalise(&FINDING, values)
+/// An audit programme's period ends on or after its start.
+pub fn check_programme(values: &[Value]) -> Result<(), AppError> {
+    let p = &pawl_domain::register::AUDIT_PROGRAMME;
+    Ok(ia::check_period(
+        &p.text(values, "period_start"),
+        "period_end",
+        &p.text(values, "period_end"),
+    )?)
 }
 
-/// A new nonconformity finding opens a nonconformity, in the finding's
-/// transaction, linked both ways: the finding names it and it is derived
-/// from the finding (10.2 a).
-pub async fn open_nonconformity(tx: &mut AuditedTx, finding: &Record) -> Result<(), AppError> {
+/// Checks a finding's values, new or changed: findings are recorded and
+/// changed only while their audit is in progress (see
+/// [`ia::results_closed`]).
+pub async fn check_finding(
+    store: &Store,
+    org_id: &str,
+    current: Option<&Record>,
+    values: &mut [Value],
+) -> Result<(), AppError> {
+    normalise(&FINDING, values)?;
+    // A finding's audit is fixed once it is recorded.
+    let audit_id = match current {
+        Some(c) => FINDING.text(&c.values, "audit_id"),
+        None => FINDING.text(values, "audit_id"),
+    };
+    if audit_id.is_empty() {
+        return Ok(());
+    }
+    let audit = match store.org(org_id).record(&AUDIT, &audit_id).await {
+        Ok(a) => a,
+        Err(pawl_store::StoreError::NotFound { .. }) => {
+            return Err(pawl_domain::DomainError::field("audit_id", format!("no audit with id {audit_id}")).into())
+        }
+        Err(e) => return Err(e.into()),
+    };
+    match closed_to_results(&audit) {
+        Some(refused) => Err(refused),
+        None => Ok(()),
+    }
+}
+
+/// A finding is retired only while its audit is in progress: a reported
+/// audit's findings are its report. Checked in the retiring transaction.
+pub async fn check_finding_retire(tx: &mut AuditedTx, finding: &Record) -> Result<(), AppError> {
+    let audit = tx
+        .record_for_update(&AUDIT, &FINDING.text(&finding.values, "audit_id"))
+        .await?;
+    match closed_to_results(&audit) {
+        Some(refused) => Err(refused),
+        None => Ok(()),
+    }
+}
+
+/// A new finding, in its transaction: its audit must still be in progress
+/// (read again under the write lock, since the audit may have been
+/// reported since the finding was checked), and a nonconformity finding
+/// opens a nonconformity linked both ways: the finding names it and it is
+/// derived from the finding (10.2 a). The nonconformity was found on the
+/// audit's day ([`ia::found_on`]), not on the day it was written up.
+pub async fn new_finding(tx: &mut AuditedTx, finding: &Record) -> Result<(), AppError> {
+    let audit_id = FINDING.text(&finding.values, "audit_id");
+    let audit = tx.record_for_update(&AUDIT, &audit_id).await?;
+    if let Some(refused) = closed_to_results(&audit) {
+        return Err(refused);
+    }
     let Some(severity) = ia::opens_nonconformity(&FINDING.text(&finding.values, "finding_type")) else {
         return Ok(());
     };
-    let audit_id = FINDING.text(&finding.values, "audit_id");
-    let audit = tx.record_for_update(&AUDIT, &audit_id).await?;
     let mut values = NONCONFORMITY.empty();
     let description = match FINDING.text(&finding.values, "evidence") {
         e if e.is_empty() => FINDING.text(&finding.values, "description"),
@@ -90,6 +183,14 @@ pub async fn open_nonconformity(tx: &mut AuditedTx, finding: &Record) -> Result<
         "annex_a",
         Value::Text(FINDING.text(&finding.values, "annex_a")),
     );
+    set(
+        &mut values,
+        "detected_on",
+        Value::OptText(Some(ia::found_on(
+            &AUDIT.text(&audit.values, "end_date"),
+            &crate::today().to_string(),
+        ))),
+    );
     let keys = crate::nonconformity::check(&mut values)?;
     let nc = tx.create_record(&NONCONFORMITY, values).await?;
     tx.set_recurrence_keys(&nc.id, Some(&keys)).await?;
@@ -108,7 +209,8 @@ pub async fn open_nonconformity(tx: &mut AuditedTx, finding: &Record) -> Result<
     Ok(())
 }
 
-/// Records what the auditors found on one checklist item (9.2.2).
+/// Records what the auditors found on one checklist item (9.2.2), while
+/// the audit is in progress.
 pub async fn assess(
     store: &Store,
     p: &Principal,
@@ -127,18 +229,12 @@ pub async fn assess(
         }
     }
     problems.finish()?;
-    let audit = store.org(&p.organisation.id).record(&AUDIT, audit_id).await?;
-    if matches!(audit.status.as_deref(), Some("closed") | Some("cancelled")) {
-        return Err(AppError::Refused(format!(
-            "{} is {}; its checklist is kept as it was",
-            audit.title(),
-            AUDIT
-                .workflow
-                .map_or("", |w| w.label(audit.status.as_deref().unwrap_or("")))
-                .to_lowercase()
-        )));
-    }
     let mut tx = store.write(&p.organisation.id, &p.actor()).await?;
+    // Read under the write lock: a report issued meanwhile closes the checklist.
+    let audit = tx.record_for_update(&AUDIT, audit_id).await?;
+    if let Some(refused) = closed_to_results(&audit) {
+        return Err(refused);
+    }
     let item = tx
         .record_checklist_item(
             audit_id,

@@ -53,7 +53,6 @@ fn keys_of(values: &[Value]) -> RecurrenceKeys {
         keys: recurrence_keys(
             &NONCONFORMITY.list(values, "clauses"),
             &NONCONFORMITY.list(values, "annex_a"),
-            &NONCONFORMITY.text(values, "root_cause_category"),
         ),
     }
 }
@@ -197,8 +196,9 @@ pub async fn after_move(tx: &mut AuditedTx, p: &crate::register::Mover<'_>, r: &
     Ok(())
 }
 
-/// Records a nonconformity's root-cause analysis (10.2 b 2); its category
-/// joins the keys it recurs on.
+/// Records a nonconformity's root-cause analysis (10.2 b 2). Its category
+/// sorts causes for trends; recurrence follows the requirements failed
+/// (`recurrence_keys`), so the keys stay as they are.
 pub async fn set_root_cause(
     store: &Store,
     p: &Principal,
@@ -217,9 +217,6 @@ pub async fn set_root_cause(
     }
     let mut tx = store.write(org, &p.actor()).await?;
     let stored = tx.set_root_cause(nonconformity_id, &analysis, expected).await?;
-    let after = tx.record_for_update(&NONCONFORMITY, nonconformity_id).await?;
-    tx.set_recurrence_keys(nonconformity_id, Some(&keys_of(&after.values)))
-        .await?;
     tx.commit().await?;
     Ok(stored)
 }

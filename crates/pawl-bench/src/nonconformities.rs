@@ -96,7 +96,7 @@ async fn engine(engine: &str, location: &Location, n: usize, actions_each: usize
                 detected_on: detected.to_string(),
                 window_start: (detected - time::Duration::days(365)).to_string(),
                 window_end: (detected + time::Duration::days(365)).to_string(),
-                keys: pawl_domain::nonconformity::recurrence_keys(&[clause.into()], &[annex], category),
+                keys: pawl_domain::nonconformity::recurrence_keys(&[clause.into()], &[annex]),
             };
             let nc = tx.create_record(&NONCONFORMITY, v).await?;
             tx.set_recurrence_keys(&nc.id, Some(&keys)).await?;

@@ -379,7 +379,10 @@ pub fn changes(entity_type: &str, before: Option<&str>, after: Option<&str>, ctx
             }
             let show = |v: Option<&Value>| v.filter(|v| !is_empty(v)).map(|v| value(entity_type, k, v, ctx));
             let (old, new) = (show(old), show(new));
-            (old.is_some() || new.is_some()).then(|| Change {
+            // Stored values that differ may still read the same (two
+            // instants in one minute, null and an empty list): a line whose
+            // two sides read alike tells the reader nothing changed.
+            (old != new).then(|| Change {
                 label: field_label(entity_type, k),
                 old,
                 new,
@@ -590,6 +593,22 @@ mod tests {
             .any(|c| c.label == "Role" && c.new.as_deref() == Some("ISMS manager")));
         assert_eq!(entity_label("treatment_action"), "Treatment action");
         assert_eq!(action_label("transition"), "Moved on");
+    }
+
+    #[test]
+    fn a_change_that_reads_the_same_is_left_out() {
+        let before = r#"{"approved_at":"2026-12-04T02:49:17.145714Z","reviewers":[],"notes":"Checked"}"#;
+        let after = r#"{"approved_at":"2026-12-04T02:49:58.000001Z","reviewers":null,"notes":"Checked again"}"#;
+        let c = changes("document_version", Some(before), Some(after), &ctx());
+        assert_eq!(
+            c,
+            vec![Change {
+                label: "Notes".into(),
+                old: Some("Checked".into()),
+                new: Some("Checked again".into())
+            }],
+            "the same minute and two empty values are no change"
+        );
     }
 
     #[test]

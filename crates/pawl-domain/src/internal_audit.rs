@@ -89,6 +89,53 @@ pub fn covers(clauses: &[String], annex_a: &[String], requirement: &str) -> bool
         .any(|c| c == requirement || c == main || c.strip_prefix(requirement).is_some_and(|rest| rest.starts_with('.')))
 }
 
+/// An audit or a programme ends on or after the day it starts: a period
+/// that ends first is a typing slip, and every date read from it (when a
+/// finding was found, whether the audit counts as held) would be wrong.
+/// Dates are ISO 8601 (`2026-11-02`), so their text orders as they do; the
+/// problem is named on `end_field`.
+pub fn check_period(start: &str, end_field: &str, end: &str) -> Result<(), DomainError> {
+    if start.is_empty() || end.is_empty() || start <= end {
+        return Ok(());
+    }
+    Err(DomainError::field(
+        end_field,
+        format!("ends before it starts ({start}); give a date on or after it"),
+    ))
+}
+
+/// Why an audit in this state takes no checklist results and no findings,
+/// completing "{the audit} …"; None while it is in progress. A planned
+/// audit has found nothing yet. A reported audit's checklist and findings
+/// are its report as issued (9.2.2 f): pawl keeps one version of a report,
+/// so changing them after the fact would rewrite what the auditee and
+/// management were told without a trace in the report itself.
+pub fn results_closed(status: &str) -> Option<&'static str> {
+    match status {
+        "in_progress" => None,
+        "planned" => Some("has not started: start it (move it to in progress) before recording its checklist results and findings"),
+        "reported" => Some("is reported: its checklist and findings are closed, as the report was issued; pawl keeps one version of an audit report, so record anything found since in a follow-up audit"),
+        "closed" => Some("is closed: its checklist and findings are kept as reported"),
+        "cancelled" => Some("was cancelled: it records no checklist results or findings"),
+        _ => Some("is in no state that takes checklist results or findings"),
+    }
+}
+
+/// Whether an audit's own particulars (scope, criteria, dates, auditors)
+/// are fixed: once it is reported they are part of the report as issued.
+pub fn report_issued(status: &str) -> bool {
+    matches!(status, "reported" | "closed")
+}
+
+/// The day a nonconformity an audit found was found, as ISO 8601 text:
+/// the day it is recorded while the audit lasts, else the audit's last day
+/// (findings written up after the audit were found during it), so that
+/// its age and its recurrence window count from the audit, not from the
+/// write-up.
+pub fn found_on(end: &str, today: &str) -> String {
+    if !end.is_empty() && end < today { end } else { today }.to_owned()
+}
+
 /// What a finding of this type opens: a nonconformity's severity for a
 /// major or minor nonconformity, nothing otherwise.
 pub fn opens_nonconformity(finding_type: &str) -> Option<&'static str> {
@@ -129,6 +176,45 @@ mod tests {
         assert!(!covers(&c, &a, "A.5.1"));
         let rows = coverage_rows(&["A.5.15".into()]);
         assert!(rows.iter().any(|(i, _)| i == "10.2") && rows.last().unwrap().0 == "A.5.15");
+    }
+
+    #[test]
+    fn an_audit_ends_on_or_after_the_day_it_starts() {
+        assert!(check_period("2026-11-02", "end_date", "2026-11-04").is_ok());
+        assert!(
+            check_period("2026-11-02", "end_date", "2026-11-02").is_ok(),
+            "a one-day audit"
+        );
+        assert!(check_period("", "end_date", "2026-11-04").is_ok(), "not yet dated");
+        let DomainError::Invalid(errors) = check_period("2026-11-04", "end_date", "2026-11-02").unwrap_err();
+        assert_eq!(errors[0].field, "end_date");
+        assert!(
+            errors[0].message.contains("ends before it starts (2026-11-04)"),
+            "{errors:?}"
+        );
+    }
+
+    #[test]
+    fn only_an_audit_in_progress_takes_results() {
+        assert_eq!(results_closed("in_progress"), None);
+        assert!(results_closed("planned").unwrap().contains("has not started"));
+        assert!(results_closed("reported").unwrap().contains("is reported"));
+        for s in ["closed", "cancelled", "unknown"] {
+            assert!(results_closed(s).is_some(), "{s}");
+        }
+        assert!(report_issued("reported") && report_issued("closed"));
+        assert!(!report_issued("in_progress") && !report_issued("cancelled"));
+    }
+
+    #[test]
+    fn a_finding_is_found_within_its_audit() {
+        assert_eq!(found_on("2026-11-04", "2026-11-03"), "2026-11-03", "during the audit");
+        assert_eq!(
+            found_on("2026-11-04", "2026-12-01"),
+            "2026-11-04",
+            "written up after it"
+        );
+        assert_eq!(found_on("", "2026-12-01"), "2026-12-01", "no end date given");
     }
 
     #[test]

@@ -240,8 +240,8 @@ impl RootCauseAnalysis {
         m
     }
 
-    /// A root cause is recorded: a statement, and a category to count
-    /// recurrence on.
+    /// A root cause is recorded: a statement, and the category that sorts
+    /// causes for trends.
     pub fn is_recorded(&self) -> bool {
         !self.statement.is_empty() && !self.category.is_empty()
     }
@@ -469,33 +469,36 @@ pub fn closure_gaps(actions: &[(String, String)], changes_recorded: usize) -> Ve
     gaps
 }
 
-/// The keys on which nonconformities recur: each clause, each Annex A
-/// control and the root-cause category, e.g. `clause:9.2`, `annex:A.8.13`,
-/// `cause:process`.
-pub fn recurrence_keys(clauses: &[String], annex_a: &[String], category: &str) -> Vec<String> {
+/// The keys on which nonconformities recur: each clause and each Annex A
+/// control they fail, e.g. `clause:9.2`, `annex:A.8.13`.
+///
+/// Two nonconformities recur when they fail the same requirement within
+/// twelve months of each other ([`RECURRENCE_DAYS`]). That is what an
+/// auditor samples for under 10.2 b 3 and at surveillance: the same
+/// requirement not met again, which says the earlier correction or its
+/// root-cause analysis missed something. Whatever causes were found does
+/// not matter to that (a different cause on the same requirement is still
+/// a repeat), and the cause category alone never makes a recurrence: a
+/// category such as "Process" or "People" spans unrelated requirements,
+/// so sharing one shows a pattern for the management review, not the same
+/// nonconformity again. A nonconformity without clauses or controls
+/// recurs with nothing; naming what it fails is how it is compared.
+pub fn recurrence_keys(clauses: &[String], annex_a: &[String]) -> Vec<String> {
     let mut keys: Vec<String> = clauses
         .iter()
         .map(|c| format!("clause:{c}"))
         .chain(annex_a.iter().map(|a| format!("annex:{a}")))
         .collect();
-    if !category.is_empty() {
-        keys.push(format!("cause:{category}"));
-    }
     keys.sort();
     keys.dedup();
     keys
 }
 
-/// How a recurrence key reads: "clause 9.2", "control A.8.13", "cause
-/// category Process".
+/// How a recurrence key reads: "clause 9.2", "control A.8.13".
 pub fn describe_key(key: &str) -> String {
     match key.split_once(':') {
         Some(("clause", c)) => format!("clause {c}"),
         Some(("annex", a)) => format!("control {a}"),
-        Some(("cause", c)) => format!(
-            "cause category {}",
-            CAUSE_CATEGORIES.iter().find(|x| x.code == c).map_or(c, |x| x.label)
-        ),
         _ => key.to_owned(),
     }
 }
@@ -634,12 +637,16 @@ mod tests {
     }
 
     #[test]
-    fn recurrence_keys_cover_clauses_controls_and_the_cause() {
+    fn recurrence_keys_are_the_requirements_failed_never_the_cause_alone() {
         assert_eq!(
-            recurrence_keys(&["9.2".into()], &["A.8.13".into()], "process"),
-            ["annex:A.8.13", "cause:process", "clause:9.2"]
+            recurrence_keys(&["9.2".into()], &["A.8.13".into(), "A.8.13".into()]),
+            ["annex:A.8.13", "clause:9.2"]
         );
-        assert_eq!(describe_key("cause:process"), "cause category Process");
+        assert!(
+            recurrence_keys(&[], &[]).is_empty(),
+            "a nonconformity naming no requirement recurs with nothing, whatever its cause category"
+        );
+        assert_eq!(describe_key("clause:9.2"), "clause 9.2");
         assert_eq!(describe_key("annex:A.8.13"), "control A.8.13");
     }
 }

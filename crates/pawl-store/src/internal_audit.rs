@@ -216,7 +216,9 @@ impl AuditedTx {
         Ok(())
     }
 
-    /// Records what the auditors found on one checklist item.
+    /// Records what the auditors found on one checklist item. The same
+    /// result, notes and evidence saved again change nothing, and leave no
+    /// event whose before and after are alike in the audit trail.
     pub async fn record_checklist_item(
         &mut self,
         audit_id: &str,
@@ -240,6 +242,9 @@ impl AuditedTx {
             .ok_or(StoreError::NotFound {
                 entity: "checklist item",
             })?;
+        if (before.result.as_str(), before.notes.as_str(), before.evidence.as_str()) == (result, notes, evidence) {
+            return Ok(before);
+        }
         let after = ChecklistItem {
             result: result.to_owned(),
             notes: notes.to_owned(),

@@ -3,7 +3,8 @@
 //! actions, and recurrence.
 //!
 //! Recurrence is kept, not searched for: every live nonconformity's
-//! clauses, controls and cause category are rows of `nonconformity_keys`
+//! clauses and controls (`pawl_domain::nonconformity::recurrence_keys`,
+//! which says why a cause category is none) are rows of `nonconformity_keys`
 //! with the twelve months either side of when it was found. Two
 //! nonconformities recur when they share a key and each lies in the
 //! other's window, which is symmetric; so adding one flags exactly the
@@ -60,7 +61,7 @@ pub struct Recurrence {
     pub reference: String,
     pub title: String,
     pub detected_on: String,
-    /// `clause:9.2`, `annex:A.8.13` or `cause:process`.
+    /// `clause:9.2` or `annex:A.8.13`.
     pub key: String,
 }
 
@@ -99,10 +100,11 @@ impl OrgReader<'_> {
 
     /// The verifications of a corrective action, newest first.
     pub async fn verifications(&self, action_id: &str) -> Result<Vec<Verification>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT id, action_id, result, verified_on, verifier_user_id, verifier_name, notes, evidence, created_at
-             FROM ca_verifications WHERE org_id = $1 AND action_id = $2 ORDER BY created_at DESC, id DESC",
-        )
+        let rows = sqlx::query(&format!(
+            "SELECT id, action_id, result, verified_on, verifier_user_id, {}, notes, evidence, created_at
+                 FROM ca_verifications WHERE org_id = $1 AND action_id = $2 ORDER BY created_at DESC, id DESC",
+            crate::person_name("verifier_user_id", "verifier_name")
+        ))
         .bind(&self.org_id)
         .bind(action_id)
         .fetch_all(&self.store.read)
@@ -136,7 +138,7 @@ impl OrgReader<'_> {
     }
 
     /// The other live nonconformities that recur with one: sharing a
-    /// clause, control or cause category within twelve months either side.
+    /// clause or control within twelve months either side.
     pub async fn recurrences(&self, nonconformity_id: &str) -> Result<Vec<Recurrence>, StoreError> {
         let rows = sqlx::query(&format!(
             "SELECT n.id, n.reference, n.title, b.detected_on, b.key
@@ -212,7 +214,9 @@ impl AuditedTx {
     }
 
     /// Records a nonconformity's root-cause analysis, replacing the last,
-    /// and keeps its statement and category on the nonconformity.
+    /// and keeps its statement and category on the nonconformity. The same
+    /// analysis saved again changes nothing: no new version, and no event
+    /// whose before and after are alike in the audit trail.
     pub async fn set_root_cause(
         &mut self,
         nonconformity_id: &str,
@@ -220,8 +224,9 @@ impl AuditedTx {
         expected: Option<i64>,
     ) -> Result<StoredAnalysis, StoreError> {
         let nc = self.record_for_update(&NONCONFORMITY, nonconformity_id).await?;
-        let before: Option<(String, i64)> = sqlx::query_as(
-            "SELECT analysis, version FROM root_cause_analyses WHERE org_id = $1 AND nonconformity_id = $2",
+        let before: Option<(String, i64, String, String)> = sqlx::query_as(
+            "SELECT analysis, version, updated_at, updated_by FROM root_cause_analyses
+             WHERE org_id = $1 AND nonconformity_id = $2",
         )
         .bind(&self.org_id)
         .bind(nonconformity_id)
@@ -229,6 +234,18 @@ impl AuditedTx {
         .await?;
         let old_version = before.as_ref().map_or(0, |b| b.1);
         check_version("root-cause analysis", old_version, expected)?;
+        let before_analysis: Option<RootCauseAnalysis> =
+            before.as_ref().and_then(|(t, ..)| serde_json::from_str(t).ok());
+        if let Some((_, _, updated_at, updated_by)) =
+            before.as_ref().filter(|_| before_analysis.as_ref() == Some(analysis))
+        {
+            return Ok(StoredAnalysis {
+                analysis: analysis.clone(),
+                updated_at: updated_at.clone(),
+                updated_by: updated_by.clone(),
+                version: old_version,
+            });
+        }
         let text = serde_json::to_string(analysis)
             .map_err(|e| StoreError::Corrupt(format!("cannot encode the analysis: {e}")))?;
         let stored = StoredAnalysis {
@@ -253,7 +270,6 @@ impl AuditedTx {
             .bind(stored.version)
             .execute(&mut *self.tx)
             .await?;
-        let before_analysis: Option<RootCauseAnalysis> = before.and_then(|(t, _)| serde_json::from_str(&t).ok());
         self.record(
             "root_cause",
             NONCONFORMITY.key,

@@ -82,19 +82,15 @@ pub async fn ensure(app: &App, org_id: &str) -> Result<(), AppError> {
         &AUDIT,
         json!({"title": "Internal audit: suppliers and incidents", "audit_type": "internal", "programme_id": programme.id,
             "scope": "Supplier management and incident response.", "clauses": "8.1, 10.2",
-            "annex_a": "A.5.19, A.5.20, A.5.24, A.5.26", "start_date": day(-60), "end_date": day(-58), "lead_auditor": JORGE}),
+            "annex_a": "A.5.19, A.5.20, A.5.24, A.5.26", "start_date": day(-58), "end_date": day(-60), "lead_auditor": JORGE}),
     )
     .await?;
+    // Results are recorded while an audit is in progress; reporting it
+    // closes its checklist and findings, so that comes last.
     let mut tx = app.store.write(org_id, &actor).await?;
-    for (audit, to) in [
-        (&internal, ["in_progress", "reported"]),
-        (&certification, ["in_progress", "reported"]),
-    ] {
-        for t in to {
-            tx.transition_record(&AUDIT, &audit.id, t, None).await?;
-        }
+    for audit in [&internal, &certification] {
+        tx.transition_record(&AUDIT, &audit.id, "in_progress", None).await?;
     }
-    tx.transition_record(&AUDIT, &certification.id, "closed", None).await?;
     // The checklists: most conform; the backups and leavers did not.
     for audit in [&internal, &certification] {
         for item in reader.checklist(&audit.id).await? {
@@ -166,6 +162,13 @@ pub async fn ensure(app: &App, org_id: &str) -> Result<(), AppError> {
         "A.5.18",
     )
     .await?;
+
+    let mut tx = app.store.write(org_id, &actor).await?;
+    for audit in [&internal, &certification] {
+        tx.transition_record(&AUDIT, &audit.id, "reported", None).await?;
+    }
+    tx.transition_record(&AUDIT, &certification.id, "closed", None).await?;
+    tx.commit().await?;
 
     let nc_of = |f: &Record| {
         let id = match f.value("nonconformity_id") {
@@ -313,16 +316,6 @@ pub async fn ensure(app: &App, org_id: &str) -> Result<(), AppError> {
         tx.set_root_cause(&nc.id, a, None).await?;
     }
     tx.commit().await?;
-    for (nc, _) in &analyses {
-        let r = reader.record(&NONCONFORMITY, &nc.id).await?;
-        let keys = {
-            let mut v = r.values.clone();
-            crate::nonconformity::check(&mut v)?
-        };
-        let mut tx = app.store.write(org_id, &actor).await?;
-        tx.set_recurrence_keys(&nc.id, Some(&keys)).await?;
-        tx.commit().await?;
-    }
 
     // The actions, each at its stage.
     let action = |nc: &Record, what: &str, owner: &str, criteria: &str, due: String, verify_from: String| {

@@ -274,7 +274,7 @@ pub static NONCONFORMITY: Kind = Kind {
             ..Field::text("root_cause_category", "Cause category")
         },
         Field {
-            help: "Other nonconformities on the same clause, control or cause category within 12 months.",
+            help: "Other nonconformities on the same clause or Annex A control within 12 months; a shared cause category alone is not a recurrence.",
             kind: FieldKind::Choice(RECURRENCE),
             derived: true,
             filter: true,

@@ -79,10 +79,12 @@ pub async fn checklist(
     Ok(axum::Json(ChecklistOut { items }))
 }
 
-/// Records what was found on one checklist item.
+/// Records what was found on one checklist item, while the audit is in
+/// progress; a planned audit has not started and a reported one's checklist
+/// is its report as issued (409).
 #[utoipa::path(put, path = "/api/v1/audits/{id}/checklist/{item}", tag = "audits",
     params(("id" = String, Path), ("item" = String, Path)), request_body = ChecklistInput,
-    responses((status = 200, body = ChecklistItemOut), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
+    responses((status = 200, body = ChecklistItemOut), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
 pub async fn assess(
     State(s): State<AppState>,
     Auth(p): Auth,

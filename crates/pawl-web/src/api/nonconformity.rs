@@ -113,7 +113,7 @@ pub struct RecurrenceOut {
     pub reference: String,
     pub title: String,
     pub detected_on: String,
-    /// What they share, e.g. `clause:9.2`, `annex:A.8.13`, `cause:process`.
+    /// What they share, e.g. `clause:9.2` or `annex:A.8.13`.
     pub key: String,
     /// The same for people: "clause 9.2".
     pub shared: String,
@@ -242,6 +242,7 @@ pub async fn verifications_list(
 /// implementer and owner, on or after its "verify from" date. Not
 /// effective reopens the nonconformity for new actions; each refusal says why.
 #[utoipa::path(post, path = "/api/v1/corrective-actions/{id}/verifications", tag = "nonconformities",
+    operation_id = "verification_create",
     params(("id" = String, Path)),
     request_body = VerificationInput,
     responses((status = 201, body = VerificationOut), (status = 403, body = Problem), (status = 404, body = Problem),

@@ -17,7 +17,7 @@ use axum::Router;
 use pawl_app::internal_audit as service;
 use pawl_app::Principal;
 use pawl_domain::access::Permission;
-use pawl_domain::internal_audit::{result_label, RESULTS};
+use pawl_domain::internal_audit::{result_label, results_closed, RESULTS};
 use pawl_domain::register::{AUDIT, AUDIT_PROGRAMME, FINDING};
 use pawl_store::{ChecklistItem, Record};
 
@@ -74,12 +74,15 @@ pub(crate) async fn audit_sections(s: &AppState, p: &Principal, r: &Record) -> R
                 (format!("/findings/{}", f.id), format!("{} · {kind}", f.title()))
             })
             .collect(),
-        action: p.can(Permission::RecordAuditResults).then(|| {
-            (
-                "Record a finding".into(),
-                format!("/findings/new?audit_id={}", r.reference.clone().unwrap_or_default()),
-            )
-        }),
+        // Findings are recorded while the audit is in progress; the
+        // checklist page says why not otherwise.
+        action: (p.can(Permission::RecordAuditResults) && results_closed(r.status.as_deref().unwrap_or("")).is_none())
+            .then(|| {
+                (
+                    "Record a finding".into(),
+                    format!("/findings/new?audit_id={}", r.reference.clone().unwrap_or_default()),
+                )
+            }),
     });
     sections.push(Section {
         title: "Report".into(),
@@ -127,6 +130,8 @@ struct ChecklistPage {
     items: Vec<ChecklistItem>,
     results: &'static [(&'static str, &'static str)],
     can_assess: bool,
+    /// Why the checklist takes no results now, naming the audit's state.
+    closed: Option<String>,
     notice: Option<String>,
     error: Option<(String, String)>,
 }
@@ -146,13 +151,14 @@ async fn checklist_page(
 ) -> Result<ChecklistPage, ApiError> {
     let reader = s.app.store.org(&p.organisation.id);
     let audit = reader.record(&AUDIT, id).await?;
-    let open = !matches!(audit.status.as_deref(), Some("closed") | Some("cancelled"));
+    let closed = results_closed(audit.status.as_deref().unwrap_or("")).map(|why| format!("{} {why}.", audit.title()));
     Ok(ChecklistPage {
         shell: Shell::new(s, p, AUDIT.path).await?,
         items: reader.checklist(id).await?,
+        can_assess: closed.is_none() && p.can(Permission::RecordAuditResults),
+        closed,
         audit,
         results: RESULTS,
-        can_assess: open && p.can(Permission::RecordAuditResults),
         notice,
         error,
     })
@@ -200,6 +206,13 @@ async fn assess(
                 .map(|e| (item.clone(), format!("{}: {}", e.field, e.message)));
             Ok(render(&checklist_page(&s, &p, &id, None, e).await?))
         }
+        // The audit left progress while the page was open: the page, read
+        // again, says why the checklist takes nothing now.
+        Err(pawl_app::AppError::Store(pawl_store::StoreError::Conflict(_))) => Ok((
+            axum::http::StatusCode::CONFLICT,
+            render(&checklist_page(&s, &p, &id, None, None).await?),
+        )
+            .into_response()),
         Err(e) => Err(e.into()),
     }
 }

@@ -115,7 +115,7 @@ pub(crate) async fn nc_sections(s: &AppState, p: &Principal, r: &Record) -> Resu
     });
     sections.push(Section {
         title: format!("Recurs with ({})", recurrences.len()),
-        empty: "No other nonconformity on the same clause, control or cause category within 12 months.".into(),
+        empty: "No other nonconformity on the same clause or Annex A control within 12 months.".into(),
         lines: recurrences
             .iter()
             .map(|x| {

@@ -2,7 +2,8 @@
 //! both engines (clause 10.2): no action plan before a root cause, actions
 //! verified by someone other than their implementer and not before their
 //! date, not effective reopens, closing needs every action verified and
-//! the change recorded; recurrence flags both nonconformities.
+//! the change recorded; recurrence (the same clause or control within a
+//! year, never a cause category alone) flags both nonconformities.
 
 use crate::harness::{field_message, ok_as as ok, send, spawn_app, Engine};
 use crate::on_both_engines;
@@ -218,14 +219,18 @@ on_both_engines! {
         let list = ok(&app, &admin, Method::GET, "/api/v1/nonconformities?recurring=recurring", None).await;
         assert_eq!(list["total"], 2, "{list}");
 
-        // The same root-cause category makes two recur; retiring one clears the other.
+        // A shared root-cause category alone is no recurrence: "People"
+        // spans requirements that have nothing to do with each other.
         for id in [&other, &old] {
             ok(&app, &admin, Method::PUT, &format!("/api/v1/nonconformities/{id}/root-cause"),
                 Some(json!({"statement": "Training never covered it", "category": "people"}))).await;
         }
-        assert_eq!(flag(other.clone()).await, "", "2024 and 2026 are too far apart");
         ok(&app, &admin, Method::PATCH, &format!("/api/v1/nonconformities/{old}"), Some(json!({"detected_on": "2026-05-01"}))).await;
-        assert_eq!(flag(other.clone()).await, "recurring");
+        assert_eq!(flag(other.clone()).await, "", "the visitor log and access reviews share only a cause category");
+        let rec = ok(&app, &admin, Method::GET, &format!("/api/v1/nonconformities/{other}/recurrences"), None).await;
+        assert_eq!(rec["items"], json!([]), "{rec}");
+        assert_eq!(flag(old.clone()).await, "recurring", "moved into the window of those on A.5.18");
+        // Retiring one clears those left with nothing to recur with.
         ok(&app, &admin, Method::DELETE, &format!("/api/v1/nonconformities/{a}"), None).await;
         assert_eq!(flag(b.clone()).await, "recurring", "still recurs with the moved one on A.5.18");
         ok(&app, &admin, Method::DELETE, &format!("/api/v1/nonconformities/{old}"), None).await;
@@ -260,5 +265,26 @@ on_both_engines! {
         assert!(page.contains(">OR<") && page.contains("No drills") && page.contains("Failed"), "{page}");
         let record = c.get(app.url(&format!("/nonconformities/{id}"))).send().await.unwrap().text().await.unwrap();
         assert!(record.contains("No phishing drills") && record.contains("Plan a corrective action"), "{record}");
+    }
+}
+
+on_both_engines! {
+    async fn the_same_analysis_saved_again_records_nothing(engine: Engine) {
+        let app = spawn_app(engine).await;
+        let admin = app.admin_token.clone();
+        let nc = ok(&app, &admin, Method::POST, "/api/v1/nonconformities", Some(json!({"title": "Badge lost", "source": "self_identified",
+            "severity": "minor", "description": "d", "annex_a": "A.7.2"}))).await;
+        let id = nc["id"].as_str().unwrap();
+        let rc = format!("/api/v1/nonconformities/{id}/root-cause");
+        let analysis = json!({"statement": "Badges are not collected from leavers", "category": "process",
+            "five_whys": {"problem": "Badge lost", "whys": [{"why": "Why was it not returned?", "because": "Nobody asked for it"}]}});
+        assert_eq!(ok(&app, &admin, Method::PUT, &rc, Some(analysis.clone())).await["version"], 1);
+        assert_eq!(ok(&app, &admin, Method::PUT, &rc, Some(analysis)).await["version"], 1, "nothing changed, so no new version");
+        let events = ok(&app, &admin, Method::GET, &format!("/api/v1/audit/events?entity_type=nonconformity&entity_id={id}"), None).await;
+        let actions: Vec<&str> = events["items"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
+        assert_eq!(actions.iter().filter(|a| **a == "root_cause").count(), 1, "{actions:?}");
+        assert_eq!(actions.iter().filter(|a| **a == "update").count(), 1, "the statement and category copied once: {actions:?}");
+        let changed = ok(&app, &admin, Method::PUT, &rc, Some(json!({"statement": "Badges are not collected from leavers", "category": "people"}))).await;
+        assert_eq!(changed["version"], 2, "a real change is a new version");
     }
 }
