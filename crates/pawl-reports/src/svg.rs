@@ -54,7 +54,7 @@ pub fn fishbone(f: &Fishbone) -> String {
          <title>Fishbone: {}</title>\
          <line x1=\"20\" y1=\"{spine_y}\" x2=\"{head_x}\" y2=\"{spine_y}\" stroke=\"currentColor\" stroke-width=\"3\"/>\
          <rect x=\"{head_x}\" y=\"{}\" width=\"180\" height=\"44\" rx=\"6\" fill=\"none\" stroke=\"currentColor\"/>\
-         <text x=\"{}\" y=\"{}\" text-anchor=\"middle\" font-weight=\"600\">{}</text>",
+         <text fill=\"currentColor\" x=\"{}\" y=\"{}\" text-anchor=\"middle\" font-weight=\"600\">{}</text>",
         esc(&f.problem),
         spine_y - 22,
         head_x + 90,
@@ -73,7 +73,7 @@ pub fn fishbone(f: &Fishbone) -> String {
         let _ = write!(
             svg,
             "<line x1=\"{x}\" y1=\"{tip_y}\" x2=\"{join_x}\" y2=\"{spine_y}\" stroke=\"currentColor\" stroke-width=\"2\"/>\
-             <text x=\"{x}\" y=\"{}\" font-weight=\"600\">{}</text>",
+             <text fill=\"currentColor\" x=\"{x}\" y=\"{}\" font-weight=\"600\">{}</text>",
             if above { tip_y - 6 } else { tip_y + 16 },
             esc(&clip(&bone.category, 28)),
         );
@@ -82,7 +82,7 @@ pub fn fishbone(f: &Fishbone) -> String {
             let y = if above { tip_y + step } else { tip_y - step };
             let _ = write!(
                 svg,
-                "<text x=\"{}\" y=\"{}\">{}</text>",
+                "<text fill=\"currentColor\" x=\"{}\" y=\"{}\">{}</text>",
                 x + 12 + (60 * step / half.max(1)),
                 y + 4,
                 esc(&clip(cause, 30)),
@@ -151,7 +151,7 @@ pub fn fault_tree(top: &FaultNode) -> String {
         let _ = write!(
             svg,
             "<rect x=\"{}\" y=\"{y}\" width=\"160\" height=\"40\" rx=\"{}\" fill=\"none\" stroke=\"currentColor\"/>\
-             <text x=\"{cx}\" y=\"{}\" text-anchor=\"middle\">{}</text>",
+             <text fill=\"currentColor\" x=\"{cx}\" y=\"{}\" text-anchor=\"middle\">{}</text>",
             p.x + 20,
             if basic { 18 } else { 2 },
             y + 24,
@@ -162,7 +162,7 @@ pub fn fault_tree(top: &FaultNode) -> String {
                 svg,
                 "<line x1=\"{cx}\" y1=\"{}\" x2=\"{cx}\" y2=\"{}\" stroke=\"currentColor\"/>\
                  <rect x=\"{}\" y=\"{}\" width=\"36\" height=\"18\" rx=\"9\" fill=\"none\" stroke=\"currentColor\"/>\
-                 <text x=\"{cx}\" y=\"{}\" text-anchor=\"middle\" font-size=\"10\" font-weight=\"700\">{}</text>",
+                 <text fill=\"currentColor\" x=\"{cx}\" y=\"{}\" text-anchor=\"middle\" font-size=\"10\" font-weight=\"700\">{}</text>",
                 y + 40,
                 y + 44,
                 cx - 18,
@@ -219,6 +219,8 @@ mod tests {
 /// Training completions per month as a bar chart (7.2, 7.3): one bar a
 /// month, its count above it, the month under it. `months` are
 /// (`YYYY-MM`, count) in order; months without completions are drawn empty.
+/// Text is drawn in the page's text colour (`currentColor`), so that it
+/// reads in dark mode as in light; the year in the class `chart-muted`.
 pub fn monthly_bars(title: &str, months: &[(String, i64)]) -> String {
     let (bar, gap, height, top, bottom) = (28.0_f64, 8.0_f64, 160.0_f64, 28.0_f64, 34.0_f64);
     let width = 20.0 + months.len() as f64 * (bar + gap);
@@ -247,8 +249,8 @@ pub fn monthly_bars(title: &str, months: &[(String, i64)]) -> String {
         let _ = write!(
             s,
             "<rect x=\"{x:.1}\" y=\"{y:.1}\" width=\"{bar:.0}\" height=\"{h:.1}\" fill=\"#3b6ea8\"><title>{m}: {n}</title></rect>\
-             <text x=\"{cx:.1}\" y=\"{ty:.1}\" text-anchor=\"middle\" font-size=\"10\">{n}</text>\
-             <text x=\"{cx:.1}\" y=\"{my:.1}\" text-anchor=\"middle\" font-size=\"10\">{name}</text>",
+             <text x=\"{cx:.1}\" y=\"{ty:.1}\" text-anchor=\"middle\" font-size=\"10\" fill=\"currentColor\">{n}</text>\
+             <text x=\"{cx:.1}\" y=\"{my:.1}\" text-anchor=\"middle\" font-size=\"10\" fill=\"currentColor\">{name}</text>",
             m = esc(month),
             name = esc(name),
             cx = x + bar / 2.0,
@@ -258,7 +260,7 @@ pub fn monthly_bars(title: &str, months: &[(String, i64)]) -> String {
         if i == 0 || mm == "01" {
             let _ = write!(
                 s,
-                "<text x=\"{cx:.1}\" y=\"{yy:.1}\" text-anchor=\"middle\" font-size=\"10\" fill=\"#666\">{y}</text>",
+                "<text x=\"{cx:.1}\" y=\"{yy:.1}\" text-anchor=\"middle\" font-size=\"10\" fill=\"currentColor\" class=\"chart-muted\">{y}</text>",
                 cx = x + bar / 2.0,
                 yy = top + height + 28.0,
                 y = esc(year),
@@ -289,7 +291,7 @@ pub fn trend(
     if points.is_empty() {
         let _ = write!(
             s,
-            "<text x=\"{x:.0}\" y=\"{y:.0}\" text-anchor=\"middle\" fill=\"#666\">No measurements yet</text></svg>",
+            "<text x=\"{x:.0}\" y=\"{y:.0}\" text-anchor=\"middle\" fill=\"currentColor\" class=\"chart-muted\">No measurements yet</text></svg>",
             x = width / 2.0,
             y = top + height / 2.0
         );
@@ -316,8 +318,8 @@ pub fn trend(
     let _ = write!(
         s,
         "<line x1=\"{left:.0}\" y1=\"{top:.0}\" x2=\"{left:.0}\" y2=\"{b:.0}\" stroke=\"#999\"/>\
-         <text x=\"{lx:.0}\" y=\"{ty:.1}\" text-anchor=\"end\" font-size=\"10\">{hi}</text>\
-         <text x=\"{lx:.0}\" y=\"{by:.1}\" text-anchor=\"end\" font-size=\"10\">{lo}</text>",
+         <text x=\"{lx:.0}\" y=\"{ty:.1}\" text-anchor=\"end\" font-size=\"10\" fill=\"currentColor\">{hi}</text>\
+         <text x=\"{lx:.0}\" y=\"{by:.1}\" text-anchor=\"end\" font-size=\"10\" fill=\"currentColor\">{lo}</text>",
         b = top + height,
         lx = left - 4.0,
         ty = top + 10.0,
@@ -368,7 +370,7 @@ pub fn trend(
     if let (Some(first), Some(last)) = (points.first(), points.last()) {
         let _ = write!(
             s,
-            "<text x=\"{l:.0}\" y=\"{ty:.0}\" font-size=\"10\">{a}</text><text x=\"{r:.0}\" y=\"{ty:.0}\" text-anchor=\"end\" font-size=\"10\">{b}</text>",
+            "<text x=\"{l:.0}\" y=\"{ty:.0}\" font-size=\"10\" fill=\"currentColor\">{a}</text><text x=\"{r:.0}\" y=\"{ty:.0}\" text-anchor=\"end\" font-size=\"10\" fill=\"currentColor\">{b}</text>",
             l = left,
             r = left + plot,
             ty = top + height + 16.0,
@@ -390,6 +392,9 @@ mod chart_tests {
         let svg = monthly_bars("<Phishing> & more", &m);
         assert!(svg.contains("&lt;Phishing&gt; &amp; more") && !svg.contains("<Phishing>"));
         assert_eq!(svg.matches("<rect").count(), 4, "one bar a month, empty ones too");
+        // Text takes the page's colour, so that it reads in dark mode too.
+        let tags = svg.split("<text").skip(1).map(|t| t.split('>').next().unwrap_or(""));
+        assert!(tags.into_iter().all(|t| t.contains("fill=\"currentColor\"")), "{svg}");
     }
 
     #[test]

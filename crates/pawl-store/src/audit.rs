@@ -6,10 +6,11 @@ use pawl_domain::audit::{AuditEvent, ChainBreak, ChainVerifier};
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
-const EVENT_COLUMNS: &str = "org_id, seq, occurred_at, actor_kind, actor_id, actor_name, action, entity_type,
+pub(crate) const EVENT_COLUMNS: &str =
+    "org_id, seq, occurred_at, actor_kind, actor_id, actor_name, action, entity_type,
     entity_id, before_json, after_json, prev_hash, hash";
 
-fn event_from_row(r: &AnyRow) -> Result<AuditEvent, sqlx::Error> {
+pub(crate) fn event_from_row(r: &AnyRow) -> Result<AuditEvent, sqlx::Error> {
     Ok(AuditEvent {
         org_id: r.try_get(0)?,
         seq: r.try_get(1)?,
@@ -39,7 +40,13 @@ pub struct AuditFilter {
     pub from: Option<String>,
     /// Events on or before this day (YYYY-MM-DD).
     pub to: Option<String>,
+    /// Leaves out signing in, signing out and failed sign-ins, which
+    /// outnumber the changes an auditor reads the trail for.
+    pub without_sign_ins: bool,
 }
+
+/// The actions of signing in and out.
+pub const SIGN_IN_ACTIONS: [&str; 3] = ["sign_in", "sign_out", "sign_in_failed"];
 
 /// A filtered trail counts its matches up to one more than this.
 pub const FILTERED_COUNT_CAP: i64 = 10_000;
@@ -52,8 +59,9 @@ pub enum VerifyOutcome {
 }
 
 impl OrgReader<'_> {
-    /// The trail, newest first by default; `cursor` keys are sequence numbers.
-    pub async fn audit_events(&self, filter: &AuditFilter, q: &ListQuery) -> Result<Page<AuditEvent>, StoreError> {
+    /// The conditions of a filter over this organisation's trail, with
+    /// their values bound as `$1`, `$2`, … in order.
+    fn trail_conditions(&self, filter: &AuditFilter) -> (String, Vec<String>) {
         let mut cond = String::from(" WHERE org_id = $1");
         let mut binds: Vec<String> = vec![self.org_id.clone()];
         if let Some(t) = &filter.entity_type {
@@ -83,10 +91,42 @@ impl OrgReader<'_> {
             binds.push(format!("{to}T99"));
             cond.push_str(&format!(" AND occurred_at < ${}", binds.len()));
         }
+        if filter.without_sign_ins {
+            let quoted: Vec<String> = SIGN_IN_ACTIONS.iter().map(|a| format!("'{a}'")).collect();
+            cond.push_str(&format!(" AND action NOT IN ({})", quoted.join(", ")));
+        }
+        (cond, binds)
+    }
+
+    /// Up to `limit` events of the filtered trail after sequence number
+    /// `after`, oldest first, without a count: an export reads the whole
+    /// trail this way, a batch at a time.
+    pub async fn audit_events_after(
+        &self,
+        filter: &AuditFilter,
+        after: i64,
+        limit: u32,
+    ) -> Result<Vec<AuditEvent>, StoreError> {
+        let (cond, binds) = self.trail_conditions(filter);
+        let sql = format!(
+            "SELECT {EVENT_COLUMNS} FROM audit_events{cond} AND seq > ${} ORDER BY seq LIMIT {limit}",
+            binds.len() + 1
+        );
+        let mut query = sqlx::query(&sql);
+        for b in &binds {
+            query = query.bind(b);
+        }
+        let rows = query.bind(after).fetch_all(&self.store.read).await?;
+        Ok(rows.iter().map(event_from_row).collect::<Result<Vec<_>, _>>()?)
+    }
+
+    /// The trail, newest first by default; `cursor` keys are sequence numbers.
+    pub async fn audit_events(&self, filter: &AuditFilter, q: &ListQuery) -> Result<Page<AuditEvent>, StoreError> {
+        let (cond, binds) = self.trail_conditions(filter);
         // A filtered count stops past FILTERED_COUNT_CAP: counting every
         // match of a common filter over a million events costs more than
         // the page, and "more than 10,000" says what a reader needs.
-        let filtered = binds.len() > 1;
+        let filtered = binds.len() > 1 || filter.without_sign_ins;
         let total_sql = if filtered {
             format!(
                 "SELECT COUNT(*) FROM (SELECT 1 FROM audit_events{cond} LIMIT {}) t",
@@ -156,11 +196,28 @@ impl OrgReader<'_> {
     }
 }
 
+/// A verification with the head it ended at: the head's hash is what an
+/// auditor notes down, so that a later verification shows nothing before
+/// it has changed since.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChainCheck {
+    pub outcome: VerifyOutcome,
+    /// The sequence number of the newest event.
+    pub head_seq: i64,
+    /// The newest event's hash.
+    pub head_hash: String,
+}
+
 impl Store {
     /// Recomputes an organisation's whole chain and checks that it ends at
     /// the organisation's head. Events and head are read from one snapshot,
     /// so writes made meanwhile neither break nor hide anything.
     pub async fn verify_audit_chain(&self, org_id: &str) -> Result<VerifyOutcome, StoreError> {
+        Ok(self.check_audit_chain(org_id).await?.outcome)
+    }
+
+    /// [`Store::verify_audit_chain`], with the head the chain was checked against.
+    pub async fn check_audit_chain(&self, org_id: &str) -> Result<ChainCheck, StoreError> {
         let mut verifier = ChainVerifier::new(org_id);
         let (scanned, head) = match &self.sqlite_path {
             Some(path) => {
@@ -177,12 +234,17 @@ impl Store {
             None => self.scan_audit(org_id, &mut verifier).await?,
         };
         let (head_seq, head_hash) = head.ok_or(StoreError::NotFound { entity: "organisation" })?;
-        if let Err(brk) = scanned {
-            return Ok(VerifyOutcome::Broken(brk));
-        }
-        Ok(match verifier.finish(head_seq, &head_hash) {
-            Ok(events) => VerifyOutcome::Intact { events },
+        let outcome = match scanned {
             Err(brk) => VerifyOutcome::Broken(brk),
+            Ok(()) => match verifier.finish(head_seq, &head_hash) {
+                Ok(events) => VerifyOutcome::Intact { events },
+                Err(brk) => VerifyOutcome::Broken(brk),
+            },
+        };
+        Ok(ChainCheck {
+            outcome,
+            head_seq,
+            head_hash,
         })
     }
 

@@ -10,6 +10,7 @@ mod auth;
 mod error;
 mod etag;
 mod extract;
+mod figures;
 mod metrics;
 mod middleware;
 pub mod policy;
@@ -29,6 +30,9 @@ pub struct AppState {
     pub app: App,
     pub openapi: Arc<String>,
     pub metrics: Arc<metrics::Metrics>,
+    /// Organisation-wide figures kept while the audit chain says nothing
+    /// changed: see [`figures`].
+    figures: Arc<figures::Figures>,
 }
 
 /// The largest request body pawl reads, uploads included.
@@ -45,15 +49,20 @@ pub fn router(app: App) -> Router {
         app,
         openapi: Arc::new(openapi_json),
         metrics: Default::default(),
+        figures: Default::default(),
     };
     Router::new()
         .merge(api_router)
         .merge(ui::router(upload_limit))
         .route("/-/metrics", axum::routing::get(metrics::expose))
-        .layer(axum::middleware::from_fn(policy::enforce))
-        .layer(axum::middleware::from_fn(middleware::csrf))
-        .layer(axum::middleware::from_fn_with_state(state.clone(), auth::authenticate))
+        // Layers run from the last added inward. Who is calling and whether
+        // they may is settled on the headers alone; only then is a body read
+        // (the CSRF token of a form, the control-character check), so that
+        // nobody unknown can make the server buffer anything.
         .layer(axum::middleware::from_fn(middleware::refuse_control_characters))
+        .layer(axum::middleware::from_fn(middleware::csrf))
+        .layer(axum::middleware::from_fn(policy::enforce))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), auth::authenticate))
         .layer(axum::middleware::from_fn(middleware::security_headers))
         .layer(axum::middleware::from_fn(middleware::request_log))
         .layer(axum::middleware::from_fn_with_state(state.clone(), metrics::count))
@@ -79,4 +88,27 @@ pub async fn serve(
     )
     .with_graceful_shutdown(shutdown)
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    /// Validators refuse a document in which two operations share an id
+    /// (openapi-spec-validator refused ours: two operations were `verify`),
+    /// and clients generated from it would have two functions of one name.
+    #[test]
+    fn every_operation_id_is_unique() {
+        let doc = serde_json::to_value(super::openapi_document()).expect("the document serialises");
+        let mut seen = std::collections::BTreeMap::new();
+        for (path, item) in doc["paths"].as_object().expect("paths") {
+            for (method, op) in item.as_object().expect("a path item") {
+                if let Some(id) = op.get("operationId").and_then(|v| v.as_str()) {
+                    let here = format!("{method} {path}");
+                    if let Some(before) = seen.insert(id.to_owned(), here.clone()) {
+                        panic!("operationId {id} is both {before} and {here}");
+                    }
+                }
+            }
+        }
+        assert!(seen.len() > 100, "{} operations", seen.len());
+    }
 }

@@ -6,7 +6,7 @@
 
 use crate::AppState;
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::{header, StatusCode};
+use axum::http::{header, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use std::collections::BTreeMap;
@@ -50,11 +50,29 @@ impl Metrics {
     }
 }
 
+/// A method as a label: HTTP's own methods by name, any other as `other`,
+/// since a client may send any token as a method and each would otherwise
+/// become a series of its own.
+fn method_label(m: &Method) -> &'static str {
+    match *m {
+        Method::GET => "GET",
+        Method::HEAD => "HEAD",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::PATCH => "PATCH",
+        Method::DELETE => "DELETE",
+        Method::OPTIONS => "OPTIONS",
+        Method::CONNECT => "CONNECT",
+        Method::TRACE => "TRACE",
+        _ => "other",
+    }
+}
+
 /// Counts every request by the route it matched (never its path, whose ids
 /// would make the series endless).
 pub async fn count(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let started = Instant::now();
-    let method = req.method().as_str().to_owned();
+    let method = method_label(req.method());
     let route = req
         .extensions()
         .get::<MatchedPath>()
@@ -62,7 +80,7 @@ pub async fn count(State(state): State<AppState>, req: Request, next: Next) -> R
     let resp = next.run(req).await;
     state
         .metrics
-        .observe(&method, &route, resp.status().as_u16(), started.elapsed().as_secs_f64());
+        .observe(method, &route, resp.status().as_u16(), started.elapsed().as_secs_f64());
     resp
 }
 
@@ -132,4 +150,21 @@ pub async fn expose(State(state): State<AppState>, headers: axum::http::HeaderMa
         out,
     )
         .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn methods_outside_http_share_one_label() {
+        assert_eq!(method_label(&Method::PATCH), "PATCH");
+        for odd in ["FOO", "get", "X1"] {
+            assert_eq!(
+                method_label(&Method::from_bytes(odd.as_bytes()).unwrap()),
+                "other",
+                "{odd}"
+            );
+        }
+    }
 }

@@ -1,9 +1,10 @@
-//! Cross-cutting HTTP concerns: security headers, request logs and CSRF.
+//! Cross-cutting HTTP concerns: security headers, request logs, CSRF and
+//! control characters in what a request carries.
 
 use crate::auth::Identity;
 use crate::ApiError;
 use axum::body::Body;
-use axum::extract::Request;
+use axum::extract::{MatchedPath, Request};
 use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -227,11 +228,35 @@ fn path_encodes_control(path: &str) -> bool {
     })
 }
 
+/// The most a route that needs no sign-in reads: signing in or answering
+/// an invitation is a few short fields, and anyone may send one.
+pub const PUBLIC_BODY_LIMIT: usize = 8 * 1024;
+
+fn too_large(limit: usize) -> ApiError {
+    let size = if limit >= 1 << 20 {
+        format!("{} MiB", limit >> 20)
+    } else {
+        format!("{} KiB", limit >> 10)
+    };
+    ApiError::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "too-large",
+        "Request too large",
+        format!("the body is larger than {size}"),
+    )
+}
+
 /// Refuses control characters wherever a request can carry text (path,
 /// query, JSON and form bodies) before any handler sees them, the same on
 /// both engines: a path naming one cannot name a record (404), a field
 /// holding one is refused by name (422). Uploaded files are the readers'
 /// to check, cell by cell.
+///
+/// It runs after authentication and the access policy, so that no body is
+/// read for a caller who may not send it: a route that needs a sign-in
+/// has already answered 401 or 403 to anyone else. A public route reads at
+/// most [`PUBLIC_BODY_LIMIT`], whatever its type; an unrouted path reads
+/// nothing (the fallback answers 404).
 pub async fn refuse_control_characters(req: Request, next: Next) -> Response {
     let is_api = req.uri().path().starts_with("/api/");
     let answer = |e: ApiError| -> Response {
@@ -250,6 +275,10 @@ pub async fn refuse_control_characters(req: Request, next: Next) -> Response {
             return answer(e.into());
         }
     }
+    let Some(route) = req.extensions().get::<MatchedPath>().map(|m| m.as_str().to_owned()) else {
+        return next.run(req).await;
+    };
+    let public = crate::policy::rule_for(req.method(), &route) == Some(crate::policy::Rule::Public);
     let content_type = req
         .headers()
         .get(header::CONTENT_TYPE)
@@ -258,20 +287,23 @@ pub async fn refuse_control_characters(req: Request, next: Next) -> Response {
         .to_ascii_lowercase();
     let json = content_type.starts_with("application/json") || content_type.contains("+json");
     let form = content_type.starts_with("application/x-www-form-urlencoded");
-    if !json && !form {
+    if !json && !form && !public {
+        // Uploads and files: their handlers read them within their own limits.
         return next.run(req).await;
     }
+    let limit = if public { PUBLIC_BODY_LIMIT } else { crate::BODY_LIMIT };
+    // A body announced as too large is refused before a byte of it is read.
+    let announced = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if announced.is_some_and(|n| n > limit as u64) {
+        return answer(too_large(limit));
+    }
     let (parts, body) = req.into_parts();
-    let bytes = match axum::body::to_bytes(body, crate::BODY_LIMIT).await {
-        Ok(b) => b,
-        Err(_) => {
-            return answer(ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "too-large",
-                "Request too large",
-                format!("the body is larger than {} MiB", crate::BODY_LIMIT >> 20),
-            ))
-        }
+    let Ok(bytes) = axum::body::to_bytes(body, limit).await else {
+        return answer(too_large(limit));
     };
     if json && json_escapes_control(&bytes) {
         // Malformed JSON is left to the handler's extractor to describe.

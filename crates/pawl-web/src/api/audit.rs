@@ -8,7 +8,7 @@ use crate::AppState;
 use axum::extract::State;
 use axum::Json;
 use pawl_domain::audit::{diff, AuditEvent};
-use pawl_store::{AuditFilter, VerifyOutcome};
+use pawl_store::{AuditFilter, ChainCheck, VerifyOutcome};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -87,6 +87,8 @@ pub struct EventParams {
     pub from: Option<String>,
     /// Events on or before this day, YYYY-MM-DD.
     pub to: Option<String>,
+    /// `true` leaves out signing in, signing out and failed sign-ins.
+    pub without_sign_ins: Option<bool>,
     pub limit: Option<u32>,
     pub cursor: Option<String>,
     /// `desc` (default: newest first) or `asc`.
@@ -110,7 +112,15 @@ pub async fn events(
         q: None,
     }
     .to_query()?;
-    let filter = audit_filter(q.entity_type, q.entity_id, q.actor, q.action, q.from, q.to)?;
+    let filter = audit_filter(
+        q.entity_type,
+        q.entity_id,
+        q.actor,
+        q.action,
+        q.from,
+        q.to,
+        q.without_sign_ins.unwrap_or(false),
+    )?;
     let page = s.app.store.org(&p.organisation.id).audit_events(&filter, &list).await?;
     Ok(Json(AuditEventList::page(page)))
 }
@@ -124,6 +134,7 @@ pub fn audit_filter(
     action: Option<String>,
     from: Option<String>,
     to: Option<String>,
+    without_sign_ins: bool,
 ) -> Result<AuditFilter, crate::ApiError> {
     let given = |v: Option<String>| v.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
     let day = |field: &str, v: Option<String>| -> Result<Option<String>, crate::ApiError> {
@@ -139,6 +150,7 @@ pub fn audit_filter(
         action: given(action),
         from: day("from", from)?,
         to: day("to", to)?,
+        without_sign_ins,
     })
 }
 
@@ -150,29 +162,39 @@ pub struct VerifyOut {
     /// The first sequence number that cannot be trusted.
     pub broken_at: Option<i64>,
     pub reason: Option<String>,
+    /// The sequence number of the chain's head, its newest event.
+    pub head_seq: i64,
+    /// The head's SHA-256, in hex. Noted down, it lets a later
+    /// verification show that nothing up to that event has changed since.
+    pub head_hash: String,
 }
 
 /// Recomputes the organisation's hash chain.
-#[utoipa::path(get, path = "/api/v1/audit/verify", tag = "audit",
+#[utoipa::path(get, path = "/api/v1/audit/verify", tag = "audit", operation_id = "audit_verify",
     responses((status = 200, body = VerifyOut), (status = 403, body = Problem)))]
 pub async fn verify(State(s): State<AppState>, Auth(p): Auth) -> ApiResult<Json<VerifyOut>> {
-    Ok(Json(s.app.store.verify_audit_chain(&p.organisation.id).await?.into()))
+    Ok(Json(s.app.store.check_audit_chain(&p.organisation.id).await?.into()))
 }
 
-impl From<VerifyOutcome> for VerifyOut {
-    fn from(outcome: VerifyOutcome) -> Self {
-        match outcome {
+impl From<ChainCheck> for VerifyOut {
+    fn from(check: ChainCheck) -> Self {
+        let (head_seq, head_hash) = (check.head_seq, check.head_hash);
+        match check.outcome {
             VerifyOutcome::Intact { events } => VerifyOut {
                 intact: true,
                 events,
                 broken_at: None,
                 reason: None,
+                head_seq,
+                head_hash,
             },
             VerifyOutcome::Broken(b) => VerifyOut {
                 intact: false,
                 events: b.seq - 1,
                 broken_at: Some(b.seq),
                 reason: Some(b.reason),
+                head_seq,
+                head_hash,
             },
         }
     }

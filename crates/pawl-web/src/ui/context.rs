@@ -26,6 +26,82 @@ pub fn routes(router: Router<AppState>) -> Router<AppState> {
         .route("/suppliers/{id}/review", get(review_form).post(review))
         .route("/trainings/{id}/completions", get(completions).post(complete))
         .route("/trainings/report", get(report))
+        .route("/me/trainings/{id}", get(my_training).post(my_training_done))
+}
+
+#[derive(Template)]
+#[template(path = "my_training.html")]
+struct MyTrainingPage {
+    shell: Shell,
+    training: Record,
+    /// Done this round already.
+    done: bool,
+    completed_on: String,
+    notes: String,
+    errors: Vec<FieldError>,
+}
+
+impl MyTrainingPage {
+    fn error_of(&self, field: &str) -> Option<&str> {
+        self.errors
+            .iter()
+            .find(|e| e.field == field)
+            .map(|e| e.message.as_str())
+    }
+
+    fn text(&self, field: &str) -> String {
+        TRAINING.text(&self.training.values, field)
+    }
+}
+
+async fn my_training_page(
+    s: &AppState,
+    p: &Principal,
+    id: &str,
+    completed_on: String,
+    notes: String,
+    errors: Vec<FieldError>,
+) -> Result<MyTrainingPage, ApiError> {
+    let reader = s.app.store.org(&p.organisation.id);
+    let done = reader
+        .training_of(&p.user_id, id)
+        .await?
+        .ok_or(pawl_store::StoreError::NotFound {
+            entity: "training you are asked to complete",
+        })?;
+    Ok(MyTrainingPage {
+        shell: Shell::new(s, p, "my-work").await?,
+        training: reader.record(&TRAINING, id).await?,
+        done,
+        completed_on,
+        notes,
+        errors,
+    })
+}
+
+/// A course as its trainee reads it, with the way to say it is done.
+async fn my_training(State(s): State<AppState>, Auth(p): Auth, Path(id): Path<String>) -> PageResult {
+    let today = pawl_app::today().to_string();
+    Ok(render(
+        &my_training_page(&s, &p, &id, today, String::new(), Vec::new()).await?,
+    ))
+}
+
+async fn my_training_done(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    Path(id): Path<String>,
+    Form(form): Form<Vec<(String, String)>>,
+) -> PageResult {
+    let (on, notes) = (field(&form, "completed_on"), field(&form, "notes"));
+    match pawl_app::context::complete_own(&s.app.store, &p, &id, on, notes).await {
+        Ok(_) => Ok(Redirect::to("/my-work").into_response()),
+        Err(pawl_app::AppError::Invalid(pawl_domain::DomainError::Invalid(errors))) => {
+            let page = my_training_page(&s, &p, &id, on.to_owned(), notes.to_owned(), errors).await?;
+            Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 async fn children(
@@ -254,6 +330,7 @@ impl CompletionsPage {
         match code {
             "import" => "Imported",
             "api" => "From the LMS",
+            pawl_app::context::SELF_DECLARED => "Declared by the person",
             _ => "Entered",
         }
     }
@@ -321,6 +398,8 @@ struct CampaignRow {
 struct ReportPage {
     shell: Shell,
     chart: String,
+    /// The chart's figures, (`YYYY-MM`, completions), for those who cannot see it.
+    months: Vec<(String, i64)>,
     rows: Vec<CampaignRow>,
     total: i64,
     /// The person looked up, with their completions: (campaign, date).
@@ -386,6 +465,7 @@ async fn report(State(s): State<AppState>, Auth(p): Auth, Query(q): Query<Report
         shell: Shell::new(&s, &p, "training-report").await?,
         total: months.iter().map(|(_, n)| n).sum(),
         chart: pawl_reports::svg::monthly_bars("Training completions per month", &months),
+        months,
         rows,
     }))
 }

@@ -15,7 +15,7 @@ use pawl_app::risk::{self as service, AcceptanceInput, DueForReview, ImportRepor
 use pawl_app::{AppError, Principal};
 use pawl_domain::access::Permission;
 use pawl_domain::register::TREATMENT_ACTION;
-use pawl_domain::risk::{RiskMethod, RiskStatus, TreatmentOption};
+use pawl_domain::risk::{AcceptanceLapse, RiskMethod, RiskStatus, TreatmentOption};
 use pawl_domain::DomainError;
 use pawl_store::{Acceptance, Assessment, HeatCell, ListQuery, MethodVersion, Record, RegisterRow, Risk};
 use serde::Deserialize;
@@ -79,6 +79,7 @@ pub struct FilterView {
     order: String,
     inherent_cell: String,
     residual_cell: String,
+    acceptance: String,
 }
 
 #[derive(Template)]
@@ -95,6 +96,8 @@ struct RisksPage {
     statuses: Vec<(&'static str, &'static str)>,
     levels: Vec<(String, String)>,
     treatments: Vec<(&'static str, &'static str)>,
+    /// The acceptance filter's choices: (code, label).
+    lapses: Vec<(&'static str, &'static str)>,
     sorts: Vec<(&'static str, &'static str)>,
     next_link: Option<String>,
     can_write: bool,
@@ -125,6 +128,7 @@ pub async fn register(State(s): State<AppState>, Auth(p): Auth, Query(mut q): Qu
                 ("inherent_cell", &q.inherent_cell),
                 ("residual_cell", &q.residual_cell),
                 ("asset_id", &q.asset_id),
+                ("acceptance", &q.acceptance),
             ],
         )
     });
@@ -146,6 +150,7 @@ pub async fn register(State(s): State<AppState>, Auth(p): Auth, Query(mut q): Qu
             order: text(&q.order),
             inherent_cell: text(&q.inherent_cell),
             residual_cell: text(&q.residual_cell),
+            acceptance: text(&q.acceptance),
         },
         statuses: RiskStatus::ALL.iter().map(|s| (s.as_str(), s.label())).collect(),
         levels: method
@@ -155,6 +160,7 @@ pub async fn register(State(s): State<AppState>, Auth(p): Auth, Query(mut q): Qu
             .map(|l| (l.key.clone(), l.label.clone()))
             .collect(),
         treatments: TreatmentOption::ALL.iter().map(|t| (t.as_str(), t.label())).collect(),
+        lapses: AcceptanceLapse::ALL.iter().map(|l| (l.as_str(), l.label())).collect(),
         sorts: vec![
             ("residual", "Residual level"),
             ("inherent", "Inherent level"),
@@ -173,13 +179,70 @@ pub async fn levels_css(State(s): State<AppState>, Auth(p): Auth) -> Result<Resp
     let method = s.app.store.org(&p.organisation.id).risk_method().await?;
     let mut css = String::new();
     for l in &method.method.levels {
-        if l.key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-            && l.colour.chars().skip(1).all(|c| c.is_ascii_hexdigit())
-        {
-            css.push_str(&format!(".lv-{} {{ background: {}; color: #fff; }}\n", l.key, l.colour));
+        if l.key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            if let Some(text) = text_on(&l.colour) {
+                css.push_str(&format!(
+                    ".lv-{} {{ background: {}; color: {text}; }}\n",
+                    l.key, l.colour
+                ));
+            }
         }
     }
     Ok(([(header::CONTENT_TYPE, "text/css; charset=utf-8")], css).into_response())
+}
+
+/// WCAG 2 relative luminance of a colour written `#rrggbb`.
+fn luminance(colour: &str) -> Option<f64> {
+    // Only six hex digits: the colour is written into a style sheet.
+    let hex = colour
+        .strip_prefix('#')
+        .filter(|h| h.len() == 6 && h.chars().all(|c| c.is_ascii_hexdigit()))?;
+    let channel = |i: usize| -> Option<f64> {
+        let c = f64::from(u8::from_str_radix(hex.get(i..i + 2)?, 16).ok()?) / 255.0;
+        Some(if c <= 0.039_28 {
+            c / 12.92
+        } else {
+            ((c + 0.055) / 1.055).powf(2.4)
+        })
+    };
+    Some(0.2126 * channel(0)? + 0.7152 * channel(2)? + 0.0722 * channel(4)?)
+}
+
+/// The text colour, black or white, that reads best on a level's colour.
+/// A method may choose any colour, so the text is chosen for it; one of the
+/// two always contrasts by at least 4.58:1, above the 4.5:1 of WCAG AA.
+fn text_on(background: &str) -> Option<&'static str> {
+    let l = luminance(background)?;
+    let (on_white, on_black) = (1.05 / (l + 0.05), (l + 0.05) / 0.05);
+    Some(if on_black >= on_white { "#000" } else { "#fff" })
+}
+
+#[cfg(test)]
+mod level_colour_tests {
+    use super::*;
+
+    fn contrast(a: f64, b: f64) -> f64 {
+        (a.max(b) + 0.05) / (a.min(b) + 0.05)
+    }
+
+    #[test]
+    fn level_text_contrasts_by_at_least_4_5_to_1() {
+        assert_eq!(text_on("#f59f00"), Some("#000"), "white on amber is 2.13:1");
+        assert_eq!(text_on("#c92a2a"), Some("#fff"));
+        assert_eq!(text_on("#2f9e44"), Some("#000"));
+        assert_eq!(text_on("red"), None);
+        assert_eq!(text_on("#+f+f+f"), None, "no sign: the colour goes into a style sheet");
+        for r in (0..=255u8).step_by(15) {
+            for g in (0..=255u8).step_by(15) {
+                for b in (0..=255u8).step_by(15) {
+                    let bg = format!("#{r:02x}{g:02x}{b:02x}");
+                    let l = luminance(&bg).unwrap();
+                    let text = if text_on(&bg) == Some("#000") { 0.0 } else { 1.0 };
+                    assert!(contrast(l, text) >= 4.5, "{bg}");
+                }
+            }
+        }
+    }
 }
 
 #[derive(Template)]
@@ -325,7 +388,54 @@ struct RiskFormPage {
     members: Vec<String>,
     all_assets: Vec<(String, String, bool)>,
     errors: HashMap<String, String>,
+    /// Every field error in the form's order, above the form: (the id of
+    /// the field it is about and the field's label, the error).
+    summary: Vec<(Option<(String, &'static str)>, String)>,
     error: Option<String>,
+}
+
+impl RiskFormPage {
+    fn error_of(&self, name: &str) -> Option<&String> {
+        self.errors.get(name)
+    }
+}
+
+/// The fields of the risk form that are neither text nor a choice, with
+/// their labels and the id a link to them goes to.
+const OTHER_FIELDS: [(&str, &str, &str); 5] = [
+    ("cia", "Confidentiality, integrity, availability at stake", "f-cia_c"),
+    ("next_review", "Next review", "f-next_review"),
+    ("asset_ids", "Affected assets", "f-asset_ids"),
+    ("note", "Assessment note", "f-note"),
+    ("assessed_on", "Assessed on", "f-assessed_on"),
+];
+
+/// The form's errors in the order of its fields; one about a field the
+/// form does not show is named by what it says alone.
+fn error_summary(page: &RiskFormPage) -> Vec<(Option<(String, &'static str)>, String)> {
+    let fields = page
+        .text_fields
+        .iter()
+        .map(|f| (f.name, f.label))
+        .chain(page.selects.iter().map(|f| (f.name, f.label)))
+        .map(|(name, label)| (name, label, format!("f-{name}")))
+        .chain(OTHER_FIELDS.iter().map(|(n, l, id)| (*n, *l, (*id).to_owned())));
+    let mut out = Vec::new();
+    let mut named = Vec::new();
+    for (name, label, id) in fields {
+        if let Some(e) = page.errors.get(name) {
+            out.push((Some((id, label)), e.clone()));
+        }
+        named.push(name);
+    }
+    let mut rest: Vec<(&String, &String)> = page
+        .errors
+        .iter()
+        .filter(|(k, _)| !named.contains(&k.as_str()))
+        .collect();
+    rest.sort();
+    out.extend(rest.into_iter().map(|(_, e)| (None, e.clone())));
+    out
 }
 
 /// What the form shows: a risk's values, or what was just submitted.
@@ -450,7 +560,7 @@ async fn form_page(
         .map(|s| (s.as_str().to_owned(), s.label().to_owned()))
         .collect();
     statuses.retain(|(k, _)| k != "accepted" || get("status") == "accepted");
-    Ok(RiskFormPage {
+    let mut page = RiskFormPage {
         shell: Shell::new(s, p, "risks").await?,
         action: match &risk {
             Some(r) => format!("/risks/{}/edit", r.id),
@@ -495,7 +605,7 @@ async fn form_page(
                 "target_level",
                 "Target level",
                 get("target_level"),
-                std::iter::once((String::new(), "none".to_owned()))
+                std::iter::once((String::new(), "None".to_owned()))
                     .chain(m.levels.iter().map(|l| (l.key.clone(), l.label.clone())))
                     .collect(),
             ),
@@ -503,11 +613,11 @@ async fn form_page(
                 "treatment",
                 "Treatment",
                 get("treatment"),
-                std::iter::once((String::new(), "not decided".to_owned()))
+                std::iter::once((String::new(), "Not decided".to_owned()))
                     .chain(
                         TreatmentOption::ALL
                             .iter()
-                            .map(|t| (t.as_str().to_owned(), t.as_str().to_owned())),
+                            .map(|t| (t.as_str().to_owned(), t.label().to_owned())),
                     )
                     .collect(),
             ),
@@ -539,8 +649,11 @@ async fn form_page(
         all_assets,
         risk,
         errors,
+        summary: Vec::new(),
         error: None,
-    })
+    };
+    page.summary = error_summary(&page);
+    Ok(page)
 }
 
 pub async fn new_form(State(s): State<AppState>, Auth(p): Auth) -> PageResult {
@@ -761,6 +874,8 @@ struct DuePage {
     shell: Shell,
     words: RiskWords,
     due: Vec<DueForReview>,
+    /// All that are due, of which `due` may list the first.
+    total: i64,
 }
 
 pub async fn due(State(s): State<AppState>, Auth(p): Auth) -> PageResult {
@@ -769,6 +884,7 @@ pub async fn due(State(s): State<AppState>, Auth(p): Auth) -> PageResult {
         shell: Shell::new(&s, &p, "risks").await?,
         words: RiskWords::of(&method.method),
         due: service::due_for_review(&s.app.store, &p.organisation.id, 500).await?,
+        total: service::due_for_review_count(&s.app.store, &p.organisation.id).await?,
     }))
 }
 
