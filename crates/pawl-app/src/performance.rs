@@ -652,8 +652,9 @@ pub async fn readiness(store: &Store, org_id: &str) -> Result<Readiness, AppErro
         .map(|m| format!("{} ({})", m.name, m.reference))
         .collect();
     inputs.evidence_expired = reader.expired_evidence_count(&today_s).await?;
-    inputs.acceptances_lapsed = reader.expired_acceptances(&today_s).await?.len() as i64;
-    inputs.checks_overdue = reader.checks_due(&days_ago(1)).await?.len() as i64;
+    inputs.acceptances_lapsed =
+        crate::risk::acceptances(store, org_id, pawl_domain::risk::AcceptanceLapse::Lapsed).await?;
+    inputs.checks_overdue = reader.checks_due_count(&days_ago(1)).await?;
     inputs.has_programme = programme.is_some();
     inputs.coverage_gaps = coverage_gaps;
     Ok(readiness::assess(&inputs))

@@ -1,6 +1,8 @@
 //! Audit readiness: what a certification auditor asks for first and finds
 //! missing, stale or overdue, each with where to fix it. The figures come
-//! from the live registers; the judgement of each is made here.
+//! from the live registers; the judgement of each is made here. A check
+//! that reads a register holding nothing is not started, never in order:
+//! "no control check is overdue" says nothing while there are no checks.
 
 use serde::{Deserialize, Serialize};
 
@@ -14,15 +16,29 @@ pub struct ReadinessInputs {
     pub soa_warnings: i64,
     /// The names of required documented information that nothing covers.
     pub mandatory_missing: Vec<String>,
+    /// Whether any evidence is kept.
+    pub has_evidence: bool,
     pub evidence_expired: i64,
     pub risks: i64,
     pub risks_overdue: i64,
+    /// Live risks accepted, whatever the date of their acceptance.
+    pub risks_accepted: i64,
     pub acceptances_lapsed: i64,
+    /// Live documents, in any state.
+    pub documents: i64,
     pub documents_overdue: i64,
+    /// Whether anything published is anyone's to read and acknowledge.
+    pub has_obligations: bool,
     pub acknowledgements_overdue: i64,
+    pub suppliers: i64,
     pub suppliers_overdue: i64,
+    /// Whether any control check is defined.
+    pub has_checks: bool,
     pub checks_overdue: i64,
+    /// Live nonconformities and corrective actions, in any state.
+    pub nonconformities: i64,
     pub nonconformities_overdue: i64,
+    pub actions: i64,
     pub actions_overdue: i64,
     /// Corrective actions implemented and waiting for their verification.
     pub actions_unverified: i64,
@@ -47,6 +63,9 @@ pub enum ReadinessState {
     Missing,
     Stale,
     Overdue,
+    /// The register the check reads holds nothing yet: nothing is late,
+    /// and nothing shows that the work is done either.
+    NotStarted,
 }
 
 impl ReadinessState {
@@ -56,6 +75,7 @@ impl ReadinessState {
             ReadinessState::Missing => "Missing",
             ReadinessState::Stale => "Stale",
             ReadinessState::Overdue => "Overdue",
+            ReadinessState::NotStarted => "Not started",
         }
     }
 }
@@ -102,12 +122,26 @@ fn item(c: Check, state: ReadinessState, count: i64, detail: String) -> Readines
     }
 }
 
+/// What is overdue, as one and as several: "1 risk acceptance has lapsed",
+/// "2 risk acceptances have lapsed".
+type Nouns<'a> = (&'a str, &'a str);
+
 /// Overdue when any of `count` is, with `noun` naming them.
-fn overdue(c: Check, count: i64, noun: &str, none: &str) -> ReadinessItem {
-    if count == 0 {
-        item(c, ReadinessState::Ready, 0, none.to_owned())
+fn overdue(c: Check, count: i64, noun: Nouns<'_>, none: &str) -> ReadinessItem {
+    match count {
+        0 => item(c, ReadinessState::Ready, 0, none.to_owned()),
+        1 => item(c, ReadinessState::Overdue, 1, format!("1 {}", noun.0)),
+        n => item(c, ReadinessState::Overdue, n, format!("{n} {}", noun.1)),
+    }
+}
+
+/// [`overdue`] once the register holds something (`held`); until then not
+/// started, with `empty` saying what there is none of.
+fn overdue_once_held(c: Check, held: bool, empty: &str, count: i64, noun: Nouns<'_>, none: &str) -> ReadinessItem {
+    if held {
+        overdue(c, count, noun, none)
     } else {
-        item(c, ReadinessState::Overdue, count, format!("{count} {noun}"))
+        item(c, ReadinessState::NotStarted, 0, empty.to_owned())
     }
 }
 
@@ -186,20 +220,26 @@ pub fn assess(i: &ReadinessInputs) -> Readiness {
                 overdue(
                     c,
                     i.risks_overdue,
-                    "risks past their review date",
+                    ("risk past its review date", "risks past their review date"),
                     "every risk within its review date",
                 )
             }
         },
-        overdue(
+        overdue_once_held(
             Check {
                 key: "acceptances",
                 label: "Risk acceptances current",
                 clause: "6.1.3 f",
-                href: "/risks?status=accepted",
+                href: if i.risks_accepted == 0 {
+                    "/risks?status=accepted"
+                } else {
+                    "/risks?acceptance=lapsed"
+                },
             },
+            i.risks_accepted > 0,
+            "no risk is accepted yet: nothing to renew",
             i.acceptances_lapsed,
-            "risk acceptances have lapsed",
+            ("risk acceptance has lapsed", "risk acceptances have lapsed"),
             "no acceptance has lapsed",
         ),
         {
@@ -222,59 +262,80 @@ pub fn assess(i: &ReadinessInputs) -> Readiness {
                 item(c, Ready, 0, format!("{} objectives, each measured", i.objectives))
             }
         },
-        overdue(
+        overdue_once_held(
             Check {
                 key: "evidence",
                 label: "Evidence current",
                 clause: "7.5.3",
-                href: "/evidence",
+                href: if i.has_evidence {
+                    "/evidence?stale=true"
+                } else {
+                    "/evidence"
+                },
             },
+            i.has_evidence,
+            "no evidence is kept yet",
             i.evidence_expired,
-            "pieces of evidence past their valid-until date",
+            (
+                "piece of evidence past its valid-until date",
+                "pieces of evidence past their valid-until date",
+            ),
             "no evidence has expired",
         ),
-        overdue(
+        overdue_once_held(
             Check {
                 key: "document_reviews",
                 label: "Documents reviewed",
                 clause: "7.5.2",
                 href: "/documents?sort=next_review",
             },
+            i.documents > 0,
+            "the document register is empty",
             i.documents_overdue,
-            "documents past their review date",
+            ("document past its review date", "documents past their review date"),
             "every document within its review date",
         ),
-        overdue(
+        overdue_once_held(
             Check {
                 key: "acknowledgements",
                 label: "Policies acknowledged",
                 clause: "7.3",
                 href: "/documents/acknowledgements",
             },
+            i.has_obligations,
+            "nothing is published for anyone to read yet",
             i.acknowledgements_overdue,
-            "acknowledgements overdue",
+            ("acknowledgement overdue", "acknowledgements overdue"),
             "no acknowledgement is overdue",
         ),
-        overdue(
+        overdue_once_held(
             Check {
                 key: "supplier_reviews",
                 label: "Suppliers reviewed",
                 clause: "A.5.22",
                 href: "/suppliers?sort=next_review",
             },
+            i.suppliers > 0,
+            "the supplier register is empty",
             i.suppliers_overdue,
-            "supplier reviews overdue",
+            ("supplier review overdue", "supplier reviews overdue"),
             "every supplier within its review interval",
         ),
-        overdue(
+        overdue_once_held(
             Check {
                 key: "control_checks",
                 label: "Control checks run",
                 clause: "9.1",
-                href: "/controls#checks-due",
+                href: if i.has_checks {
+                    "/controls#checks-due"
+                } else {
+                    "/controls"
+                },
             },
+            i.has_checks,
+            "no control check is defined yet",
             i.checks_overdue,
-            "control checks overdue",
+            ("control check overdue", "control checks overdue"),
             "no control check is overdue",
         ),
         {
@@ -290,7 +351,10 @@ pub fn assess(i: &ReadinessInputs) -> Readiness {
                 overdue(
                     c,
                     i.metrics_overdue,
-                    "metrics past their measurement date",
+                    (
+                        "metric past its measurement date",
+                        "metrics past their measurement date",
+                    ),
                     "every metric measured on time",
                 )
             }
@@ -357,26 +421,37 @@ pub fn assess(i: &ReadinessInputs) -> Readiness {
                 ),
             }
         },
-        overdue(
+        overdue_once_held(
             Check {
                 key: "nonconformities",
                 label: "Nonconformities dealt with on time",
                 clause: "10.2",
-                href: "/ageing",
+                href: if i.nonconformities == 0 {
+                    "/nonconformities"
+                } else {
+                    "/ageing"
+                },
             },
+            i.nonconformities > 0,
+            "no nonconformity is recorded yet",
             i.nonconformities_overdue,
-            "nonconformities past their close-by date",
+            (
+                "nonconformity past its close-by date",
+                "nonconformities past their close-by date",
+            ),
             "none past its close-by date",
         ),
-        overdue(
+        overdue_once_held(
             Check {
                 key: "corrective_actions",
                 label: "Corrective actions on time",
                 clause: "10.2",
                 href: "/corrective-actions?sort=due_date",
             },
+            i.actions > 0,
+            "no corrective action is recorded yet",
             i.actions_overdue,
-            "corrective actions overdue",
+            ("corrective action overdue", "corrective actions overdue"),
             "none overdue",
         ),
         {
@@ -384,9 +459,14 @@ pub fn assess(i: &ReadinessInputs) -> Readiness {
                 key: "verification",
                 label: "Corrective actions verified",
                 clause: "10.2 d",
-                href: "/corrective-actions?status=implemented",
+                href: if i.actions == 0 {
+                    "/corrective-actions"
+                } else {
+                    "/corrective-actions?status=implemented"
+                },
             };
             match i.actions_unverified {
+                _ if i.actions == 0 => item(c, NotStarted, 0, "no corrective action is recorded yet".into()),
                 0 => item(c, Ready, 0, "none waiting for verification".into()),
                 n => item(
                     c,
@@ -401,7 +481,8 @@ pub fn assess(i: &ReadinessInputs) -> Readiness {
         Missing => 0,
         Overdue => 1,
         Stale => 2,
-        Ready => 3,
+        NotStarted => 3,
+        Ready => 4,
     };
     items.sort_by_key(|it| rank(it.state));
     Readiness {
@@ -417,13 +498,17 @@ mod tests {
 
     #[test]
     fn an_empty_organisation_is_not_ready_and_says_what_is_missing() {
-        let r = assess(&ReadinessInputs::default());
+        let r = assess(&ReadinessInputs {
+            // What the services find of the mandatory documents in an empty organisation.
+            mandatory_missing: vec!["Scope of the ISMS (4.3)".into()],
+            ..Default::default()
+        });
         let state = |k: &str| r.items.iter().find(|i| i.key == k).unwrap().state;
         assert_eq!(state("soa"), ReadinessState::Missing);
         assert_eq!(state("management_review"), ReadinessState::Missing);
         assert_eq!(state("internal_audit"), ReadinessState::Missing);
         assert_eq!(state("risk_assessment"), ReadinessState::Missing);
-        assert_eq!(state("evidence"), ReadinessState::Ready, "nothing expired is not a gap");
+        assert_eq!(r.ready, 0, "nothing is in order: {:?}", r.items);
         assert!(r
             .items
             .iter()
@@ -433,12 +518,103 @@ mod tests {
     }
 
     #[test]
+    fn a_check_of_an_empty_register_is_not_started_and_of_a_kept_one_is_judged() {
+        let checks = [
+            "acceptances",
+            "evidence",
+            "document_reviews",
+            "acknowledgements",
+            "supplier_reviews",
+            "control_checks",
+            "nonconformities",
+            "corrective_actions",
+            "verification",
+        ];
+        let empty = assess(&ReadinessInputs::default());
+        let state = |r: &Readiness, k: &str| r.items.iter().find(|i| i.key == k).unwrap().clone();
+        for k in checks {
+            let i = state(&empty, k);
+            assert_eq!(
+                (i.state, i.count),
+                (ReadinessState::NotStarted, 0),
+                "{k}: nothing to check is not in order"
+            );
+            assert!(i.href.is_some() && !i.detail.is_empty(), "{k} says where to start");
+        }
+        let states: Vec<ReadinessState> = empty.items.iter().map(|i| i.state).collect();
+        let last_missing = states.iter().rposition(|s| *s == ReadinessState::Missing);
+        let first_not_started = states.iter().position(|s| *s == ReadinessState::NotStarted);
+        assert!(
+            last_missing < first_not_started,
+            "what is missing comes first: {states:?}"
+        );
+
+        let kept = assess(&ReadinessInputs {
+            risks: 10,
+            risks_accepted: 2,
+            has_evidence: true,
+            evidence_expired: 1,
+            documents: 4,
+            has_obligations: true,
+            suppliers: 3,
+            has_checks: true,
+            nonconformities: 1,
+            actions: 2,
+            ..Default::default()
+        });
+        for k in checks {
+            let i = state(&kept, k);
+            let expected = match k {
+                "evidence" => ReadinessState::Overdue,
+                _ => ReadinessState::Ready,
+            };
+            assert_eq!(i.state, expected, "{k}: {}", i.detail);
+        }
+        assert_eq!(
+            state(&kept, "evidence").href.as_deref(),
+            Some("/evidence?stale=true"),
+            "the stale evidence only"
+        );
+        let lapsed = assess(&ReadinessInputs {
+            risks_accepted: 2,
+            acceptances_lapsed: 1,
+            ..Default::default()
+        });
+        let a = state(&lapsed, "acceptances");
+        assert_eq!(
+            (a.state, a.count, a.href.as_deref()),
+            (ReadinessState::Overdue, 1, Some("/risks?acceptance=lapsed"))
+        );
+    }
+
+    #[test]
+    fn one_overdue_thing_is_named_in_the_singular() {
+        let c = || Check {
+            key: "acceptances",
+            label: "Risk acceptances current",
+            clause: "6.1.3 f",
+            href: "/risks",
+        };
+        let nouns = ("risk acceptance has lapsed", "risk acceptances have lapsed");
+        assert_eq!(overdue(c(), 1, nouns, "none").detail, "1 risk acceptance has lapsed");
+        assert_eq!(overdue(c(), 2, nouns, "none").detail, "2 risk acceptances have lapsed");
+    }
+
+    #[test]
     fn a_ready_organisation_passes_each_check() {
         let r = assess(&ReadinessInputs {
             scope_approved: true,
             soa_last_approved: Some("2026-03-01".into()),
             soa_approved_recently: true,
             risks: 40,
+            risks_accepted: 4,
+            has_evidence: true,
+            documents: 25,
+            has_obligations: true,
+            suppliers: 6,
+            has_checks: true,
+            nonconformities: 3,
+            actions: 5,
             objectives: 5,
             metrics: 12,
             last_review: Some("2026-06-30".into()),
@@ -448,6 +624,7 @@ mod tests {
         });
         assert_eq!(r.ready, r.total, "{:?}", r.items);
         let r = assess(&ReadinessInputs {
+            actions: 2,
             actions_unverified: 2,
             coverage_gaps: (0..10).map(|n| format!("A.5.{n}")).collect(),
             has_programme: true,

@@ -126,6 +126,54 @@ impl RiskStatus {
     }
 }
 
+/// How many days ahead an acceptance about to lapse is listed to renew.
+pub const ACCEPTANCE_NOTICE_DAYS: i64 = 30;
+
+/// Accepted risks by when their current acceptance lapses (6.1.3 f): the
+/// register's `acceptance` filter, and what the home page and readiness
+/// count. An acceptance that expires on a day is in force through that day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AcceptanceLapse {
+    /// In force today, lapsing within [`ACCEPTANCE_NOTICE_DAYS`].
+    Lapsing,
+    /// Past its expiry date: the risk is due for review again.
+    Lapsed,
+}
+
+impl AcceptanceLapse {
+    pub const ALL: [AcceptanceLapse; 2] = [Self::Lapsing, Self::Lapsed];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Lapsing => "lapsing",
+            Self::Lapsed => "lapsed",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Lapsing => "Lapsing within 30 days",
+            Self::Lapsed => "Lapsed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Result<Self, DomainError> {
+        Self::ALL
+            .into_iter()
+            .find(|l| l.as_str() == s.trim())
+            .ok_or_else(|| DomainError::field("acceptance", format!("{s:?} is not a filter: use lapsing or lapsed")))
+    }
+
+    /// The expiry dates it covers as of `today`: from this date (None: any
+    /// earlier one) up to, not including, the second.
+    pub fn expiries(self, today: time::Date) -> (Option<time::Date>, time::Date) {
+        match self {
+            Self::Lapsing => (Some(today), today + time::Duration::days(ACCEPTANCE_NOTICE_DAYS)),
+            Self::Lapsed => (None, today),
+        }
+    }
+}
+
 /// Which of confidentiality, integrity and availability a risk threatens.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Cia {
@@ -229,6 +277,20 @@ mod tests {
             assert_eq!(TreatmentOption::parse(word).unwrap(), option, "{word}");
         }
         assert!(TreatmentOption::parse("ignore").is_err());
+    }
+
+    #[test]
+    fn an_acceptance_lapses_the_day_after_it_expires() {
+        let today = time::macros::date!(2026 - 03 - 10);
+        let (from, before) = AcceptanceLapse::Lapsing.expiries(today);
+        assert_eq!((from, before), (Some(today), time::macros::date!(2026 - 04 - 09)));
+        assert_eq!(
+            AcceptanceLapse::Lapsed.expiries(today),
+            (None, today),
+            "expiring today is still in force"
+        );
+        assert_eq!(AcceptanceLapse::parse(" lapsing ").unwrap(), AcceptanceLapse::Lapsing);
+        assert!(AcceptanceLapse::parse("soon").is_err());
     }
 
     #[test]

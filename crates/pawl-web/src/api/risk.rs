@@ -198,6 +198,9 @@ pub struct RiskParams {
     /// Only risks whose review is due on or before this date.
     pub review_due_by: Option<String>,
     pub asset_id: Option<String>,
+    /// Only accepted risks whose current acceptance is `lapsing` (in force,
+    /// and lapsing within 30 days) or has `lapsed`.
+    pub acceptance: Option<String>,
 }
 
 fn cell(field: &str, v: &Option<String>) -> Result<Option<(i64, i64)>, ApiError> {
@@ -229,6 +232,10 @@ impl RiskParams {
             residual_cell: cell("residual_cell", &self.residual_cell)?,
             review_due_by: nonempty(&self.review_due_by),
             asset_id: nonempty(&self.asset_id),
+            acceptance_expires: nonempty(&self.acceptance)
+                .map(|a| pawl_domain::risk::AcceptanceLapse::parse(&a))
+                .transpose()?
+                .map(pawl_app::risk::acceptance_window),
         })
     }
 

@@ -19,11 +19,9 @@ use serde::Deserialize;
 #[template(path = "dashboard.html")]
 struct Dashboard {
     shell: Shell,
-    controls: usize,
-    clauses: usize,
     members: Option<i64>,
     audit_events: Option<i64>,
-    isms: Option<IsmsFigures>,
+    isms: Option<std::sync::Arc<IsmsFigures>>,
     /// Training campaigns the person must complete, and those overdue.
     to_train: usize,
     to_train_overdue: usize,
@@ -103,9 +101,6 @@ impl IsmsFigures {
     }
 }
 
-/// The acceptances that lapse within this many days are listed to renew.
-const ACCEPTANCE_NOTICE_DAYS: i64 = 30;
-
 pub async fn dashboard(State(s): State<AppState>, Auth(p): Auth) -> PageResult {
     let reader = s.app.store.org(&p.organisation.id);
     let one = pawl_store::ListQuery {
@@ -116,13 +111,19 @@ pub async fn dashboard(State(s): State<AppState>, Auth(p): Auth) -> PageResult {
         true => Some(reader.members(&one).await?.total),
         false => None,
     };
-    let audit_events = match p.can(Permission::ReadAuditTrail) {
-        true => Some(reader.audit_event_count().await?),
+    // The chain's head: how many events the trail holds, and whether the
+    // organisation's figures kept from an earlier request still hold.
+    let head = reader.audit_event_count().await?;
+    let audit_events = p.can(Permission::ReadAuditTrail).then_some(head);
+    let today = time::OffsetDateTime::now_utc().date();
+    let kept = match p.can(Permission::ReadIsms) {
+        true => s.figures.get::<IsmsFigures>(&p.organisation.id, "home", head, today),
         false => None,
     };
-    let today = time::OffsetDateTime::now_utc().date();
+    let made_now = kept.is_none();
     // Records of a register that match the filters, counted by state: from
-    // its kept counts where it can, else one grouped read of an index.
+    // its kept counts where it can, else one grouped read of an index. Each
+    // figure below links to the list of exactly what it counts.
     let count = |kind: &'static pawl_domain::register::Kind, params: &[(&str, &str)]| {
         let params: Vec<(String, String)> = params.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
         let reader = &reader;
@@ -132,23 +133,23 @@ pub async fn dashboard(State(s): State<AppState>, Auth(p): Auth) -> PageResult {
             Ok::<_, ApiError>(n as usize)
         }
     };
-    let isms = if p.can(Permission::ReadIsms) {
+    let isms = if kept.is_some() {
+        kept
+    } else if p.can(Permission::ReadIsms) {
         let soa = pawl_app::control::soa(&s.app.store, &p.organisation.id, pawl_app::control::Detail::Counts).await?;
-        let notice = today + time::Duration::days(ACCEPTANCE_NOTICE_DAYS);
         let today = today.to_string();
+        let lapsing = pawl_domain::risk::AcceptanceLapse::Lapsing;
         let todo = vec![
             Todo {
-                count: pawl_app::risk::due_for_review(&s.app.store, &p.organisation.id, 500)
-                    .await?
-                    .len(),
+                count: pawl_app::risk::due_for_review_count(&s.app.store, &p.organisation.id).await? as usize,
                 label: "Risk reviews due",
                 href: "/risks/due".into(),
                 hint: "Reassess each risk and record the new scores (8.2).",
             },
             Todo {
-                count: reader.expired_acceptances(&notice.to_string()).await?.len(),
+                count: pawl_app::risk::acceptances(&s.app.store, &p.organisation.id, lapsing).await? as usize,
                 label: "Risk acceptances lapsing within 30 days",
-                href: "/risks?status=accepted".into(),
+                href: format!("/risks?acceptance={}", lapsing.as_str()),
                 hint: "Renew or withdraw the acceptance before it lapses (6.1.3 f).",
             },
             Todo {
@@ -170,7 +171,7 @@ pub async fn dashboard(State(s): State<AppState>, Auth(p): Auth) -> PageResult {
             Todo {
                 count: reader.expired_evidence_count(&today).await? as usize,
                 label: "Evidence past its valid-until date",
-                href: "/evidence".into(),
+                href: "/evidence?stale=true".into(),
                 hint: "Collect a fresh copy; a new version supersedes the old.",
             },
             Todo {
@@ -180,7 +181,7 @@ pub async fn dashboard(State(s): State<AppState>, Auth(p): Auth) -> PageResult {
                 hint: "Each names an inconsistency to resolve before approval (6.1.3 d).",
             },
             Todo {
-                count: reader.checks_due(&today).await?.len(),
+                count: reader.checks_due_count(&today).await? as usize,
                 label: "Control checks due",
                 href: "/controls#checks-due".into(),
                 hint: "Run each check and record its result (9.1).",
@@ -263,7 +264,7 @@ pub async fn dashboard(State(s): State<AppState>, Auth(p): Auth) -> PageResult {
         }
         let method = reader.risk_method().await?;
         let (nc_ageing, action_ageing) = reader.ageing(time::OffsetDateTime::now_utc().date()).await?;
-        Some(IsmsFigures {
+        Some(std::sync::Arc::new(IsmsFigures {
             readiness: pawl_app::performance::readiness(&s.app.store, &p.organisation.id).await?,
             metrics,
             residual_map: super::risk::heat_view(
@@ -281,43 +282,36 @@ pub async fn dashboard(State(s): State<AppState>, Auth(p): Auth) -> PageResult {
             implemented: soa.implemented,
             lessons_share: pawl_domain::cycle::driven_share(lessons, driven),
             cycle,
-        })
+        }))
     } else {
         None
     };
-    let mine = pawl_app::register::my_work(&s.app.store, &p).await?;
+    if let (true, Some(f)) = (made_now, &isms) {
+        s.figures.put(&p.organisation.id, "home", head, today, f.clone());
+    }
     let today = today.to_string();
-    let mine_overdue = mine
-        .iter()
-        .filter(|i| i.due.as_deref().is_some_and(|d| d < today.as_str()))
-        .count();
+    // Counted, not listed: a risk owner may own thousands of risks.
+    let mine = reader.my_work_counts(&p.user_id, &today).await?;
     let unread: Vec<_> = reader
         .reading_list(&p.user_id)
         .await?
         .into_iter()
         .filter(|o| o.acknowledged_at.is_none())
         .collect();
-    let c = Catalog::get();
-    let to_train: Vec<_> = mine.iter().filter(|i| i.kind == "training").collect();
     Ok(render(&Dashboard {
-        to_train: to_train.len(),
-        to_train_overdue: to_train
-            .iter()
-            .filter(|i| i.due.as_deref().is_some_and(|d| d < today.as_str()))
-            .count(),
+        to_train: mine.training as usize,
+        to_train_overdue: mine.training_overdue as usize,
         to_read: unread.len(),
         to_read_overdue: unread
             .iter()
             .filter(|o| o.due.as_deref().is_some_and(|d| d < today.as_str()))
             .count(),
         shell: Shell::new(&s, &p, "home").await?,
-        controls: c.annex_a.len(),
-        clauses: c.clauses.len(),
         members,
         audit_events,
         isms,
-        mine: mine.len(),
-        mine_overdue,
+        mine: mine.all as usize,
+        mine_overdue: mine.overdue as usize,
         can_write: p.can(Permission::WriteIsms),
         invitations: s
             .app
@@ -404,7 +398,7 @@ pub async fn control(State(s): State<AppState>, Auth(p): Auth, Path(id): Path<St
         let mut targets = vec![("soa", control.id.as_str())];
         targets.extend(applied.iter().map(|c| ("applied_control", c.id.as_str())));
         evidence = reader
-            .evidence_list(&targets, &q)
+            .evidence_list(&targets, None, &q)
             .await?
             .items
             .into_iter()

@@ -193,7 +193,7 @@ on_both_engines! {
             assert_eq!(i["state"], "missing", "{key}: {i}");
             assert!(i["href"].as_str().is_some_and(|h| h.starts_with('/')), "{key} links to its fix");
         }
-        assert_eq!(item(&r, "evidence")["state"], "ready", "nothing expired is no gap");
+        assert_eq!(item(&r, "evidence")["state"], "not_started", "no evidence: nothing expired, and nothing kept either");
         let staff = app.member_token("sam@example.com", "staff").await;
         assert_eq!(send(&app, &staff, Method::GET, "/api/v1/readiness", None).await.0, 403);
 

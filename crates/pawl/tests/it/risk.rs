@@ -346,7 +346,7 @@ on_both_engines! {
         let r = c.post(app.url("/risks/new")).form(&[("_csrf", csrf.as_str()), ("title", ""), ("likelihood", "4"), ("impact", "")]).send().await.unwrap();
         assert_eq!(r.status(), 422);
         let html = r.text().await.unwrap();
-        assert!(html.contains("id=\"title-error\""), "the title error sits beside the field");
+        assert!(html.contains("id=\"f-title-error\""), "the title error sits beside the field");
         assert!(html.contains("give both likelihood and impact"));
 
         let r = c.post(app.url("/risks/new")).form(&[("_csrf", csrf.as_str()), ("title", "Lost laptop"), ("likelihood", "3"),
