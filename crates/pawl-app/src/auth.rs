@@ -107,6 +107,7 @@ pub async fn sign_in(app: &App, email: &str, password: &str, address: &str) -> R
         id_hash: sha256_hex(&cookie_secret),
         user_id: user.id.clone(),
         email: user.email.clone(),
+        name: user.name.clone(),
         org_id: org.as_ref().map(|o| o.id.clone()),
         csrf_token: random_secret(),
         expires_at: format_instant(expires),
@@ -178,6 +179,7 @@ pub async fn session_principal(app: &App, cookie_secret: &str) -> Result<Option<
     Ok(Some(Principal {
         user_id: session.user_id,
         email: session.email,
+        name: session.name,
         organisation: app.store.organisation(&org_id).await?,
         role: member.role,
         via: Via::Session {
@@ -200,6 +202,7 @@ pub async fn token_principal(app: &App, token: &str) -> Result<Principal, AppErr
     Ok(Principal {
         user_id: owner.token.user_id.clone(),
         email: owner.token.email.clone(),
+        name: owner.name,
         organisation: owner.organisation,
         role: owner.role,
         via: Via::ApiToken {

@@ -257,6 +257,38 @@ pub async fn complete(
         .ok_or_else(|| AppError::Store(pawl_store::StoreError::Corrupt("a completion was not recorded".into())))
 }
 
+/// A person says they completed a campaign they are asked to complete
+/// (7.2, 7.3): recorded as their own declaration, beside what an LMS or an
+/// administrator records. A campaign that is not theirs is not found.
+pub async fn complete_own(
+    store: &Store,
+    p: &Principal,
+    training_id: &str,
+    completed_on: &str,
+    notes: &str,
+) -> Result<Completion, AppError> {
+    if store
+        .org(&p.organisation.id)
+        .training_of(&p.user_id, training_id)
+        .await?
+        .is_none()
+    {
+        return Err(pawl_store::StoreError::NotFound {
+            entity: "training you are asked to complete",
+        }
+        .into());
+    }
+    let input = CompletionInput {
+        email: &p.email,
+        completed_on,
+        notes,
+    };
+    complete(store, p, training_id, input, SELF_DECLARED).await
+}
+
+/// The source of a completion the person declared themselves.
+pub const SELF_DECLARED: &str = "self_declared";
+
 async fn member_id(
     store: &Store,
     org_id: &str,

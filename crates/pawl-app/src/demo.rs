@@ -28,6 +28,17 @@ pub const PEOPLE: &[(&str, &str)] = &[
     ("sam.ng@demo.example", "staff"),
 ];
 
+/// The names the demo people go by.
+const NAMES: &[(&str, &str)] = &[
+    (ADMIN_EMAIL, "Alex Rivera"),
+    ("priya.shah@demo.example", "Priya Shah"),
+    ("tom.becker@demo.example", "Tom Becker"),
+    ("lena.okafor@demo.example", "Lena Okafor"),
+    ("jorge.morales@audit.example", "Jorge Morales"),
+    ("maria.lind@demo.example", "Maria Lind"),
+    ("sam.ng@demo.example", "Sam Ng"),
+];
+
 /// Creates whatever of the demo organisation is missing. Every demo person
 /// gets `password` so that each role can be tried; existing accounts keep theirs.
 pub async fn ensure_demo(app: &App, password: &str) -> Result<(), AppError> {
@@ -51,6 +62,11 @@ pub async fn ensure_demo(app: &App, password: &str) -> Result<(), AppError> {
         };
         if !present {
             members::add_member(app, &org.id, &actor, email, role, Some(password)).await?;
+        }
+        // People are shown by name: a demo account without one gets its own.
+        if let Some(user) = app.store.user_by_email(&email_v).await?.filter(|u| u.name.is_empty()) {
+            let name = NAMES.iter().find(|(e, _)| e == email).map_or("", |(_, n)| n);
+            app.store.set_user_name(&user.id, name).await?;
         }
     }
     ensure_risks(app, &org.id).await?;

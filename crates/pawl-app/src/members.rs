@@ -3,10 +3,11 @@
 use crate::{auth, App, AppError};
 use pawl_domain::audit::Actor;
 use pawl_domain::identity::{Email, Role};
-use pawl_store::{Member, NewMember};
+use pawl_store::{AddressProof, Member, NewMember};
 
-/// Adds a person. A password is needed only when they have no account yet;
-/// someone who already has one (a consultant, say) keeps theirs.
+/// Adds a person, as an operator does (the CLI, the demo): a new account's
+/// address is taken as proven. A password is needed only when they have no
+/// account yet; someone who already has one (a consultant, say) keeps theirs.
 pub async fn add_member(
     app: &App,
     org_id: &str,
@@ -33,8 +34,10 @@ pub async fn add_member(
     let added = tx
         .add_member(&NewMember {
             email,
+            name: String::new(),
             role,
             password_hash,
+            address: AddressProof::Proven,
         })
         .await?;
     tx.commit().await?;
@@ -102,14 +105,26 @@ pub async fn invitation_for_link(
 
 /// Accepts an invitation through its link: the person signs in with their
 /// password or, with no account yet, chooses one; they land in the
-/// organisation they joined.
+/// organisation they joined. A new account made this way is the inviting
+/// organisation's alone until its address is proven, since the link's
+/// holder may be its admin rather than the mailbox's owner.
+///
+/// The answer does not tell the link's holder whether the address has an
+/// account: a password too short to become a new account's is refused as a
+/// wrong password is, with the same error.
 pub async fn accept_by_link(
     app: &App,
     secret: &str,
     password: &str,
+    name: &str,
     address: &str,
 ) -> Result<auth::SignedIn, AppError> {
     let (inv, org) = invitation_for_link(app, secret).await?;
+    // A new account's name, when given; an existing account keeps its own.
+    let name = match name.trim() {
+        "" => String::new(),
+        n => pawl_domain::identity::parse_name("name", n)?,
+    };
     let email = Email::parse(&inv.email)?;
     let existing = app.store.user_by_email(&email).await?;
     // An existing account proves itself by signing in, throttled as ever.
@@ -119,7 +134,7 @@ pub async fn accept_by_link(
     };
     let password_hash = match signed {
         Some(_) => String::new(),
-        None => auth::hash_password(password)?,
+        None => auth::hash_password(password).map_err(|_| AppError::BadCredentials)?,
     };
     let person = Actor {
         kind: pawl_domain::audit::ActorKind::User,
@@ -131,8 +146,10 @@ pub async fn accept_by_link(
     let (member, _) = tx
         .add_member(&NewMember {
             email: email.clone(),
+            name,
             role: inv.role,
             password_hash,
+            address: AddressProof::Unproven,
         })
         .await?;
     tx.commit().await?;
@@ -143,6 +160,95 @@ pub async fn accept_by_link(
     app.store.set_session_org(&signed.session.id_hash, &org.id).await?;
     app.store.set_last_organisation(&member.user_id, &org.id).await?;
     Ok(signed)
+}
+
+/// Changes one's own password (Annex A 5.17): the current one is needed,
+/// the new one must meet the policy, and every other session of the person
+/// ends. Recorded in the trail of each organisation they belong to.
+pub async fn change_password(
+    app: &App,
+    principal: &crate::Principal,
+    current: &str,
+    new: &str,
+    address: &str,
+) -> Result<(), AppError> {
+    let account = app.store.user(&principal.user_id).await?;
+    // Through the sign-in throttle, so that the form cannot be used to
+    // guess the current password faster than signing in can.
+    let attempt = crate::rate_limit::begin(&app.store, &account.email, address).await?;
+    if !auth::verify_password(&account.password_hash, current) {
+        return Err(pawl_domain::DomainError::field("current_password", "this is not your current password").into());
+    }
+    crate::rate_limit::succeeded(&app.store, attempt).await?;
+    if new == current {
+        return Err(
+            pawl_domain::DomainError::field("new_password", "choose a password other than the current one").into(),
+        );
+    }
+    pawl_domain::identity::check_password_as("new_password", new)?;
+    let hash = auth::hash_password(new)?;
+    let keep = match &principal.via {
+        crate::Via::Session { id_hash, .. } => Some(id_hash.as_str()),
+        crate::Via::ApiToken { .. } => None,
+    };
+    app.store.set_password(&account.id, &hash, false, keep).await?;
+    record_account_change(app, &account, &principal.actor(), "password_changed").await
+}
+
+/// Sets the name a person goes by, shown wherever pawl shows them (their
+/// records, cards, the trail from now on); their address stays beside it
+/// where it helps.
+pub async fn set_name(app: &App, principal: &crate::Principal, name: &str) -> Result<String, AppError> {
+    let name = pawl_domain::identity::parse_name("name", name)?;
+    let account = app.store.user(&principal.user_id).await?;
+    app.store.set_user_name(&account.id, &name).await?;
+    record_account_change(app, &account, &principal.actor(), "renamed").await?;
+    Ok(name)
+}
+
+/// Sets a person's password as an operator does (`pawl user set-password`):
+/// no current password is asked for, the address counts as proven from now
+/// on (the operator vouches for who receives the password), and every
+/// session of the person ends.
+pub async fn set_password_by_operator(app: &App, email: &str, password: &str) -> Result<pawl_store::User, AppError> {
+    let email = Email::parse(email)?;
+    let account = app
+        .store
+        .user_by_email(&email)
+        .await?
+        .ok_or(pawl_store::StoreError::NotFound { entity: "account" })?;
+    let hash = auth::hash_password(password)?;
+    app.store.set_password(&account.id, &hash, true, None).await?;
+    record_account_change(
+        app,
+        &account,
+        &Actor::system("pawl user set-password"),
+        "password_changed",
+    )
+    .await?;
+    Ok(account)
+}
+
+/// A change of an account goes into the trail of every organisation the
+/// person belongs to, as a failed sign-in does (Annex A 8.15).
+async fn record_account_change(
+    app: &App,
+    account: &pawl_store::User,
+    actor: &Actor,
+    action: &str,
+) -> Result<(), AppError> {
+    for (org, _) in app.store.memberships_of_user(&account.id).await? {
+        let mut tx = app.store.write(&org.id, actor).await?;
+        tx.record_event(
+            action,
+            "user",
+            &account.id,
+            &serde_json::json!({ "email": account.email }),
+        )
+        .await?;
+        tx.commit().await?;
+    }
+    Ok(())
 }
 
 /// Declines an invitation through its link.
@@ -188,8 +294,10 @@ pub async fn answer_invitation(
     if accept {
         tx.add_member(&NewMember {
             email: Email::parse(email)?,
+            name: String::new(),
             role: inv.role,
             password_hash: String::new(),
+            address: AddressProof::Unproven,
         })
         .await?;
     }

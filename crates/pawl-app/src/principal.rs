@@ -23,6 +23,8 @@ pub enum Via {
 pub struct Principal {
     pub user_id: String,
     pub email: String,
+    /// The name on the account; empty until the person gives one.
+    pub name: String,
     pub organisation: Organisation,
     pub role: Role,
     pub via: Via,
@@ -34,19 +36,28 @@ impl Principal {
         allows(self.role, permission)
     }
 
+    /// How people read who this is: the name, or the address until a name
+    /// is given.
+    pub fn display_name(&self) -> &str {
+        match self.name.as_str() {
+            "" => &self.email,
+            n => n,
+        }
+    }
+
     /// The actor recorded in the audit trail: the token, when one was used,
-    /// named with its owner so the trail reads "ci-upload (ada@...)".
+    /// named with its owner so the trail reads "ci-upload (Ada Lovelace)".
     pub fn actor(&self) -> Actor {
         match &self.via {
             Via::Session { .. } => Actor {
                 kind: ActorKind::User,
                 id: self.user_id.clone(),
-                name: self.email.clone(),
+                name: self.display_name().to_owned(),
             },
             Via::ApiToken { token_id, name } => Actor {
                 kind: ActorKind::Token,
                 id: token_id.clone(),
-                name: format!("{name} ({})", self.email),
+                name: format!("{name} ({})", self.display_name()),
             },
         }
     }

@@ -58,7 +58,8 @@ enum Found {
     Recurrence(pawl_store::RecurrenceKeys),
     /// An audit's checklist: (requirement, title) in order.
     Checklist(Vec<(String, String)>),
-    /// A new finding, which may open a nonconformity.
+    /// A new finding, checked against its audit again and which may open
+    /// a nonconformity.
     NewFinding,
     /// The record a new or changed record came from, to link to.
     Source(Option<(&'static str, String)>),
@@ -104,14 +105,18 @@ async fn kind_rules(
             Found::Nothing
         }
         "audit" => {
-            let checklist = crate::internal_audit::check_audit(values)?;
+            let checklist = crate::internal_audit::check_audit(current, values)?;
             if let Some(p) = p {
                 crate::internal_audit::refuse_conflicts(store, p, values).await?;
             }
             Found::Checklist(checklist)
         }
+        "audit_programme" => {
+            crate::internal_audit::check_programme(values)?;
+            Found::Nothing
+        }
         "finding" => {
-            crate::internal_audit::check_finding(values)?;
+            crate::internal_audit::check_finding(store, org_id, current, values).await?;
             if current.is_none() {
                 Found::NewFinding
             } else {
@@ -190,6 +195,7 @@ async fn retire_rules(tx: &mut pawl_store::AuditedTx, r: &Record, done: bool) ->
             }
         }
         ("nonconformity", true) => tx.set_recurrence_keys(&r.id, None).await?,
+        ("finding", false) => crate::internal_audit::check_finding_retire(tx, r).await?,
         _ => {}
     }
     Ok(())
@@ -205,14 +211,14 @@ async fn write_found(tx: &mut pawl_store::AuditedTx, r: Record, found: Found) ->
             return Ok(r);
         }
         Found::Checklist(items) => {
-            // A closed or cancelled audit's checklist is kept as it was.
-            if !matches!(r.status.as_deref(), Some("closed") | Some("cancelled")) {
+            // A reported, closed or cancelled audit's checklist is kept as it was.
+            if !matches!(r.status.as_deref(), Some("reported" | "closed" | "cancelled")) {
                 tx.sync_checklist(&r.id, &items).await?;
             }
             return Ok(r);
         }
         Found::Recurrence(keys) => tx.set_recurrence_keys(&r.id, Some(&keys)).await?,
-        Found::NewFinding => crate::internal_audit::open_nonconformity(tx, &r).await?,
+        Found::NewFinding => crate::internal_audit::new_finding(tx, &r).await?,
         Found::Source(None) | Found::Submitter(None) => return Ok(r),
         Found::Source(Some((kind, id))) => {
             improvement::link_source(tx, &r, (kind, &id)).await?;

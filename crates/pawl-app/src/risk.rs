@@ -504,6 +504,38 @@ pub async fn accept(
     Ok(accepted)
 }
 
+/// The register's filter of accepted risks by when their current
+/// acceptance lapses, as of today.
+pub fn acceptance_window(lapse: pawl_domain::risk::AcceptanceLapse) -> pawl_store::ExpiryWindow {
+    let (from, before) = lapse.expiries(today());
+    pawl_store::ExpiryWindow {
+        from: from.map(|d| d.to_string()),
+        before: before.to_string(),
+    }
+}
+
+/// How many risks [`due_for_review`] lists, counted rather than listed.
+pub async fn due_for_review_count(store: &Store, org_id: &str) -> Result<i64, AppError> {
+    Ok(store.org(org_id).due_for_review_count(&today().to_string()).await?)
+}
+
+/// How many accepted risks the register's `acceptance` filter `lapse` shows.
+pub async fn acceptances(
+    store: &Store,
+    org_id: &str,
+    lapse: pawl_domain::risk::AcceptanceLapse,
+) -> Result<i64, AppError> {
+    let filter = RiskFilter {
+        acceptance_expires: Some(acceptance_window(lapse)),
+        ..Default::default()
+    };
+    let one = ListQuery {
+        limit: Some(1),
+        ..Default::default()
+    };
+    Ok(store.org(org_id).risks(&filter, &one).await?.total)
+}
+
 /// Why a risk is on the review list.
 #[derive(Debug, Clone, Serialize)]
 pub struct DueForReview {

@@ -56,9 +56,11 @@ async fn engine(engine: &str, location: &Location, n: usize, people: usize, publ
             let (m, _) = tx
                 .add_member(&NewMember {
                     email: Email::parse(&format!("person{i:04}@bench.example"))?,
+                    name: String::new(),
                     role: if *i < 20 { Role::Manager } else { Role::Staff },
                     // No one signs in: the hash needs no real password.
                     password_hash: "$argon2id$v=19$m=19456,t=2,p=1$bench$bench".into(),
+                    address: pawl_store::AddressProof::Proven,
                 })
                 .await?;
             members.push(Named {

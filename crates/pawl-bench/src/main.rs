@@ -8,13 +8,15 @@
 //! `pawl-bench documents [--documents N] [--people N] [--published N]` or
 //! `pawl-bench nonconformities [--records N] [--actions-each N]` or
 //! `pawl-bench performance [--risks N] [--records N] [--events N]` or
-//! `pawl-bench replicas [--records N] [--upload-mb N]`
+//! `pawl-bench replicas [--records N] [--upload-mb N]` or
+//! `pawl-bench pages [--risks N] [--requests N]`
 
 mod controls;
 mod documents;
 mod improvement;
 mod nonconformities;
 mod organisation;
+mod pages;
 mod performance;
 mod registers;
 mod replicas;
@@ -37,6 +39,7 @@ fn main() -> Result<()> {
     let mut upload_mb = 500_usize;
     let (mut documents, mut people, mut published) = (10_000_usize, 2_000_usize, 50_usize);
     let mut actions_each = 2_usize;
+    let mut requests = 400_usize;
     let mut records_given = None;
     let mut it = args.iter();
     let Some(what) = it.next() else {
@@ -52,6 +55,7 @@ fn main() -> Result<()> {
             "--documents" => documents = it.next().context("--documents needs a number")?.parse()?,
             "--people" => people = it.next().context("--people needs a number")?.parse()?,
             "--published" => published = it.next().context("--published needs a number")?.parse()?,
+            "--requests" => requests = it.next().context("--requests needs a number")?.parse()?,
             "--upload-mb" => upload_mb = it.next().context("--upload-mb needs a number")?.parse()?,
             other => bail!("unknown argument {other}"),
         }
@@ -67,8 +71,9 @@ fn main() -> Result<()> {
         "organisation" => organisation::organisation(people, records_given.unwrap_or(5_000)),
         "performance" => performance::performance(risks, records_given.unwrap_or(50_000), events),
         "replicas" => replicas::replicas(records_given.unwrap_or(3_000), upload_mb),
+        "pages" => pages::pages(risks, requests),
         other => {
-            bail!("unknown benchmark {other}; try foundation, risk, controls, registers, documents, nonconformities, improvement, organisation, performance or replicas")
+            bail!("unknown benchmark {other}; try foundation, risk, controls, registers, documents, nonconformities, improvement, organisation, performance, replicas or pages")
         }
     }
 }
@@ -259,8 +264,10 @@ async fn writes_and_verify(engine: &str, location: &Location, events: i64) -> Re
                     let mut tx = store.write(&org_id, &actor).await?;
                     tx.add_member(&NewMember {
                         email: Email::parse(&format!("w{writers}-{w}-{i}@bench.example"))?,
+                        name: String::new(),
                         role: Role::Viewer,
                         password_hash: hash.clone(),
+                        address: pawl_store::AddressProof::Proven,
                     })
                     .await?;
                     tx.commit().await?;

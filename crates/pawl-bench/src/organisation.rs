@@ -45,8 +45,10 @@ async fn engine(engine: &str, location: &Location, people: usize, suppliers: usi
         let (m, _) = tx
             .add_member(&NewMember {
                 email: Email::parse(&format!("person{i}@bench.example"))?,
+                name: String::new(),
                 role: if i % 10 == 0 { Role::Contributor } else { Role::Staff },
                 password_hash: "not-a-password".into(),
+                address: pawl_store::AddressProof::Proven,
             })
             .await?;
         members.push(m);

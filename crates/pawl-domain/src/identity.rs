@@ -86,12 +86,17 @@ pub fn parse_name(field: &str, s: &str) -> Result<String, DomainError> {
 
 /// Passwords: long enough to resist guessing, bounded so hashing stays cheap.
 pub fn check_password(s: &str) -> Result<(), DomainError> {
+    check_password_as("password", s)
+}
+
+/// [`check_password`] for a form whose field has another name.
+pub fn check_password_as(field: &str, s: &str) -> Result<(), DomainError> {
     let n = s.chars().count();
     if n < 12 {
-        return Err(DomainError::field("password", "use at least 12 characters"));
+        return Err(DomainError::field(field, "use at least 12 characters"));
     }
     if n > 256 {
-        return Err(DomainError::field("password", "use at most 256 characters"));
+        return Err(DomainError::field(field, "use at most 256 characters"));
     }
     Ok(())
 }

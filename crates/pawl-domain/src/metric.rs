@@ -24,10 +24,19 @@ pub fn parse_number(field: &str, text: &str) -> Result<Option<f64>, DomainError>
         return Ok(None);
     }
     match t.parse::<f64>() {
+        Ok(n) if n.abs() > MAX_MAGNITUDE => Err(DomainError::field(
+            field,
+            format!("{text:?} is larger than any measure pawl keeps (at most 10^15 either way)"),
+        )),
         Ok(n) if n.is_finite() => Ok(Some(n)),
         _ => Err(DomainError::field(field, format!("{text:?} is not a number"))),
     }
 }
+
+/// The largest value a measurement or threshold may have, either way: far
+/// beyond any real metric, and small enough that differences and scales
+/// drawn from it (the trend's axis) stay finite.
+const MAX_MAGNITUDE: f64 = 1e15;
 
 impl Thresholds {
     /// The thresholds of a metric's values, every problem named: numbers,
@@ -295,6 +304,16 @@ mod tests {
         assert_eq!(t.status(4.0), "on_target");
         assert_eq!(t.status(7.5), "warning");
         assert_eq!(t.status(12.0), "critical");
+    }
+
+    #[test]
+    fn numbers_too_large_to_draw_are_refused_by_field() {
+        assert_eq!(parse_number("value", "97,5 %").unwrap(), Some(97.5));
+        assert_eq!(parse_number("value", "-1e15").unwrap(), Some(-1e15));
+        for huge in ["1e308", "-2e15", "1e400"] {
+            let e = parse_number("value", huge).unwrap_err().to_string();
+            assert!(e.contains("value"), "{huge}: {e}");
+        }
     }
 
     #[test]

@@ -71,6 +71,22 @@ pub(crate) const DONE: &str =
     AND c.user_id = m.user_id AND c.completed_on >= COALESCE(t.counts_from, '0000-01-01'))";
 
 impl OrgReader<'_> {
+    /// Whether an active campaign asks `user_id` to complete it, and whether
+    /// they have this round: `None` when it is not theirs to complete.
+    pub async fn training_of(&self, user_id: &str, training_id: &str) -> Result<Option<bool>, StoreError> {
+        let done: Option<i64> = sqlx::query_scalar(&format!(
+            "SELECT CASE WHEN {DONE} THEN 1 ELSE 0 END FROM trainings t
+             JOIN memberships m ON m.org_id = t.org_id AND m.user_id = $2
+             WHERE t.org_id = $1 AND t.id = $3 AND t.deleted_at IS NULL AND t.status = 'active' AND {IN_AUDIENCE}"
+        ))
+        .bind(&self.org_id)
+        .bind(user_id)
+        .bind(training_id)
+        .fetch_optional(&self.store.read)
+        .await?;
+        Ok(done.map(|d| d == 1))
+    }
+
     /// Everyone a campaign is for, with the completion that counts.
     pub async fn trainees(&self, training_id: &str) -> Result<Vec<Trainee>, StoreError> {
         let rows = sqlx::query(&format!(

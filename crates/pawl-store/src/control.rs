@@ -365,7 +365,8 @@ impl OrgReader<'_> {
         let (keyset, order) = q.keyset(&mut sql, col, "c.id", false)?;
         sql.push(&format!(
             "SELECT {} FROM applied_controls c{cond}{keyset}{order} LIMIT {}",
-            prefixed("c", CONTROL_COLUMNS),
+            prefixed("c", CONTROL_COLUMNS)
+                .replace("c.owner_name", &crate::person_name("c.owner_user_id", "c.owner_name")),
             q.limit() + 1
         ));
         let rows = sql.query().fetch_all(&self.store.read).await?;
@@ -385,7 +386,12 @@ impl OrgReader<'_> {
     }
 
     pub async fn applied_control(&self, id: &str) -> Result<AppliedControl, StoreError> {
-        let c = live_by_id(&self.store.read, CONTROLS, &self.org_id, id, control_from_row, "").await?;
+        // The owner by name, as the list shows them.
+        static COLUMNS: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+        let columns = COLUMNS
+            .get_or_init(|| CONTROL_COLUMNS.replace("owner_name", &crate::person_name("owner_user_id", "owner_name")));
+        let spec = ("applied_controls", columns.as_str(), "applied control");
+        let c = live_by_id(&self.store.read, spec, &self.org_id, id, control_from_row, "").await?;
         Ok(self.with_links(vec![c]).await?.remove(0))
     }
 
@@ -564,6 +570,18 @@ impl OrgReader<'_> {
         rows.iter().map(check_from_row).collect()
     }
 
+    /// How many checks are due on or before `date`: what [`Self::checks_due`]
+    /// lists, counted over the index on the due date.
+    pub async fn checks_due_count(&self, date: &str) -> Result<i64, StoreError> {
+        Ok(sqlx::query_scalar(
+            "SELECT COUNT(*) FROM control_checks WHERE org_id = $1 AND next_due <= $2 AND deleted_at IS NULL",
+        )
+        .bind(&self.org_id)
+        .bind(date)
+        .fetch_one(&self.store.read)
+        .await?)
+    }
+
     /// Results of the checks of one applied control, oldest first: its
     /// effectiveness over time.
     pub async fn results_of_control(&self, control_id: &str) -> Result<Vec<CheckResult>, StoreError> {
@@ -601,8 +619,15 @@ impl OrgReader<'_> {
     }
 
     /// Evidence, newest first; with `targets`, only what is linked to any of
-    /// them (`(applied_control | check | soa, id)`).
-    pub async fn evidence_list(&self, targets: &[(&str, &str)], q: &ListQuery) -> Result<Page<Evidence>, StoreError> {
+    /// them (`(applied_control | check | soa, id)`); with `stale_on`, only
+    /// the latest versions past their valid-until date on that day (what
+    /// [`Self::expired_evidence_count`] counts).
+    pub async fn evidence_list(
+        &self,
+        targets: &[(&str, &str)],
+        stale_on: Option<&str>,
+        q: &ListQuery,
+    ) -> Result<Page<Evidence>, StoreError> {
         // Newest first is the one order; any other asked for is refused, as other lists do.
         if q.sort.as_deref().is_some_and(|s| s != "created_at") {
             return Err(StoreError::Invalid(pawl_domain::DomainError::field(
@@ -630,6 +655,10 @@ impl OrgReader<'_> {
             let p = sql.text_arg(crate::engine::contains_pattern(t));
             cond.push_str(&format!(" AND {}", self.store.engine.contains("e.title", &p)));
         }
+        if let Some(day) = stale_on {
+            let p = sql.text_arg(day);
+            cond.push_str(&stale_condition(&p));
+        }
         let mut count = sql.clone();
         count.push(&format!("SELECT COUNT(*) FROM evidence e{cond}"));
         let total: i64 = count.scalar().fetch_one(&self.store.read).await?;
@@ -656,12 +685,10 @@ impl OrgReader<'_> {
     /// How many pieces of evidence, in their latest version, are past their
     /// valid-until date: what the manager must collect again.
     pub async fn expired_evidence_count(&self, today: &str) -> Result<i64, StoreError> {
-        let n: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM evidence e WHERE e.org_id = $1 AND e.deleted_at IS NULL
-               AND e.valid_until IS NOT NULL AND e.valid_until < $2
-               AND e.series_version = (SELECT MAX(e2.series_version) FROM evidence e2
-                   WHERE e2.org_id = e.org_id AND e2.series_id = e.series_id AND e2.deleted_at IS NULL)",
-        )
+        let n: i64 = sqlx::query_scalar(&format!(
+            "SELECT COUNT(*) FROM evidence e WHERE e.org_id = $1 AND e.deleted_at IS NULL{}",
+            stale_condition("$2")
+        ))
         .bind(&self.org_id)
         .bind(today)
         .fetch_one(&self.store.read)
@@ -687,6 +714,16 @@ impl OrgReader<'_> {
             .await?;
         rows.iter().map(evidence_from_row).collect()
     }
+}
+
+/// Evidence `e` in its latest version and past its valid-until date on the
+/// day in placeholder `day`: what must be collected again.
+fn stale_condition(day: &str) -> String {
+    format!(
+        " AND e.valid_until IS NOT NULL AND e.valid_until < {day}
+           AND e.series_version = (SELECT MAX(e2.series_version) FROM evidence e2
+               WHERE e2.org_id = e.org_id AND e2.series_id = e.series_id AND e2.deleted_at IS NULL)"
+    )
 }
 
 /// Annex A ids in catalog order (5.2 before 5.10).

@@ -460,10 +460,11 @@ impl OrgReader<'_> {
 
     /// The owner's reviews of a document, newest first.
     pub async fn document_reviews(&self, document_id: &str) -> Result<Vec<DocumentReview>, StoreError> {
-        let rows: Vec<(String, String, String, String, String, Option<String>)> = sqlx::query_as(
-            "SELECT id, reviewed_on, reviewer_name, outcome, note, next_review FROM document_reviews
+        let rows: Vec<(String, String, String, String, String, Option<String>)> = sqlx::query_as(&format!(
+            "SELECT id, reviewed_on, {}, outcome, note, next_review FROM document_reviews
              WHERE org_id = $1 AND document_id = $2 ORDER BY created_at DESC, id DESC",
-        )
+            crate::person_name("reviewer_user_id", "reviewer_name")
+        ))
         .bind(&self.org_id)
         .bind(document_id)
         .fetch_all(&self.store.read)

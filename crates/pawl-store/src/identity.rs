@@ -44,7 +44,25 @@ pub struct OrganisationChange<'a> {
 pub struct User {
     pub id: String,
     pub email: String,
+    /// The name the person goes by; empty until given.
+    pub name: String,
     pub password_hash: String,
+    /// When the address was proven to be the person's (by an operator, a
+    /// link pawl mailed, or an identity provider); `None` while unproven.
+    pub proven_at: Option<String>,
+    /// The organisation that created the account. While the address is
+    /// unproven, the account works there alone (Annex A 5.16).
+    pub home_org_id: Option<String>,
+}
+
+impl User {
+    /// Whether the account may join `org_id`: an account whose address is
+    /// unproven belongs to the organisation that created it alone, so that
+    /// no organisation's admin can end up holding an account that another
+    /// organisation relies on (Annex A 5.16, 5.17).
+    pub fn may_join(&self, org_id: &str) -> bool {
+        self.proven_at.is_some() || self.home_org_id.as_deref() == Some(org_id)
+    }
 }
 
 /// A user's role in one organisation.
@@ -53,6 +71,8 @@ pub struct Member {
     pub id: String,
     pub user_id: String,
     pub email: String,
+    /// The name on the person's account; empty until they give one.
+    pub name: String,
     pub role: Role,
     pub created_at: String,
     pub updated_at: String,
@@ -61,9 +81,24 @@ pub struct Member {
 
 pub struct NewMember {
     pub email: Email,
+    /// The name of a new account; an existing account keeps its own.
+    pub name: String,
     pub role: Role,
     /// Used only when the person has no account yet.
     pub password_hash: String,
+    /// Who vouches for the address of an account made here: an operator
+    /// does, an organisation's admin does not.
+    pub address: AddressProof,
+}
+
+/// Whether a new account's address is taken as proven.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AddressProof {
+    /// An operator (the CLI, the demo) made the account and vouches for it.
+    Proven,
+    /// An organisation made it (an invitation accepted through its link):
+    /// the account is that organisation's alone until the address is proven.
+    Unproven,
 }
 
 /// An API token's record; the secret itself is never stored.
@@ -72,6 +107,8 @@ pub struct ApiToken {
     pub id: String,
     pub user_id: String,
     pub email: String,
+    /// The owner's name; empty until they give one.
+    pub owner_name: String,
     pub name: String,
     /// The first characters of the secret, so a person can tell tokens apart.
     pub prefix: String,
@@ -85,6 +122,8 @@ pub struct ApiToken {
 #[derive(Debug, Clone)]
 pub struct TokenOwner {
     pub token: ApiToken,
+    /// The name on the owner's account; empty until given.
+    pub name: String,
     pub organisation: Organisation,
     pub role: Role,
 }
@@ -94,6 +133,8 @@ pub struct Session {
     pub id_hash: String,
     pub user_id: String,
     pub email: String,
+    /// The name on the account; empty until given.
+    pub name: String,
     pub org_id: Option<String>,
     pub csrf_token: String,
     pub expires_at: String,
@@ -101,9 +142,9 @@ pub struct Session {
 
 const ORG_COLUMNS: &str =
     "id, slug, name, created_at, version, require_if_match, refuse_auditor_conflicts, allow_plan_without_root_cause, context_method";
-const MEMBER_COLUMNS: &str = "m.id, m.user_id, u.email, m.role, m.created_at, m.updated_at, m.version";
+const MEMBER_COLUMNS: &str = "m.id, m.user_id, u.email, m.role, m.created_at, m.updated_at, m.version, u.name";
 const TOKEN_COLUMNS: &str =
-    "t.id, t.user_id, u.email, t.name, t.prefix, t.created_at, t.last_used_at, t.revoked_at, t.version";
+    "t.id, t.user_id, u.email, t.name, t.prefix, t.created_at, t.last_used_at, t.revoked_at, t.version, u.name";
 
 fn org_from_row(r: &AnyRow) -> Result<Organisation, sqlx::Error> {
     Ok(Organisation {
@@ -116,6 +157,19 @@ fn org_from_row(r: &AnyRow) -> Result<Organisation, sqlx::Error> {
         refuse_auditor_conflicts: r.try_get::<i64, _>(6)? != 0,
         allow_plan_without_root_cause: r.try_get::<i64, _>(7)? != 0,
         context_method: r.try_get(8)?,
+    })
+}
+
+const USER_BY_EMAIL: &str = "SELECT id, email, password_hash, proven_at, home_org_id, name FROM users WHERE email = $1";
+
+fn user_from_row(r: &AnyRow) -> Result<User, sqlx::Error> {
+    Ok(User {
+        id: r.try_get(0)?,
+        email: r.try_get(1)?,
+        password_hash: r.try_get(2)?,
+        proven_at: r.try_get(3)?,
+        home_org_id: r.try_get(4)?,
+        name: r.try_get(5)?,
     })
 }
 
@@ -133,6 +187,7 @@ fn member_from_row(r: &AnyRow) -> Result<Member, StoreError> {
         created_at: r.try_get(4)?,
         updated_at: r.try_get(5)?,
         version: r.try_get(6)?,
+        name: r.try_get(7)?,
     })
 }
 
@@ -147,13 +202,14 @@ fn token_from_row(r: &AnyRow) -> Result<ApiToken, sqlx::Error> {
         last_used_at: r.try_get(6)?,
         revoked_at: r.try_get(7)?,
         version: r.try_get(8)?,
+        owner_name: r.try_get(9)?,
     })
 }
 
-const MEMBER_BY_ID: &str = "SELECT m.id, m.user_id, u.email, m.role, m.created_at, m.updated_at, m.version
+const MEMBER_BY_ID: &str = "SELECT m.id, m.user_id, u.email, m.role, m.created_at, m.updated_at, m.version, u.name
     FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.org_id = $1 AND m.id = $2";
 const TOKEN_BY_ID: &str =
-    "SELECT t.id, t.user_id, u.email, t.name, t.prefix, t.created_at, t.last_used_at, t.revoked_at, t.version
+    "SELECT t.id, t.user_id, u.email, t.name, t.prefix, t.created_at, t.last_used_at, t.revoked_at, t.version, u.name
     FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.org_id = $1 AND t.id = $2";
 
 /// One tenant row by id, through a pool or inside a transaction.
@@ -271,16 +327,68 @@ impl Store {
     }
 
     pub async fn user_by_email(&self, email: &Email) -> Result<Option<User>, StoreError> {
-        let row: Option<(String, String, String)> =
-            sqlx::query_as("SELECT id, email, password_hash FROM users WHERE email = $1")
-                .bind(email.as_str())
-                .fetch_optional(&self.read)
-                .await?;
-        Ok(row.map(|(id, email, password_hash)| User {
-            id,
-            email,
-            password_hash,
-        }))
+        let row = sqlx::query(USER_BY_EMAIL)
+            .bind(email.as_str())
+            .fetch_optional(&self.read)
+            .await?;
+        Ok(row.as_ref().map(user_from_row).transpose()?)
+    }
+
+    /// Sets a person's password and ends their sessions but `keep_session`
+    /// (the one they changed it from). Authentication state, like a
+    /// session: the caller records the change in each organisation's trail.
+    /// `proven` marks the address as proven (an operator set it).
+    pub async fn set_password(
+        &self,
+        user_id: &str,
+        password_hash: &str,
+        proven: bool,
+        keep_session: Option<&str>,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.write.begin_with(self.engine.begin_write()).await?;
+        let changed = sqlx::query(
+            "UPDATE users SET password_hash = $1, version = version + 1,
+                proven_at = CASE WHEN $2 = 1 AND proven_at IS NULL THEN $3 ELSE proven_at END
+             WHERE id = $4",
+        )
+        .bind(password_hash)
+        .bind(i64::from(proven))
+        .bind(now())
+        .bind(user_id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if changed != 1 {
+            return Err(StoreError::NotFound { entity: "account" });
+        }
+        sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND id_hash <> $2")
+            .bind(user_id)
+            .bind(keep_session.unwrap_or(""))
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Sets the name a person goes by. Account state, like the password:
+    /// the caller records it in each organisation's trail.
+    pub async fn set_user_name(&self, user_id: &str, name: &str) -> Result<(), StoreError> {
+        sqlx::query("UPDATE users SET name = $1, version = version + 1 WHERE id = $2")
+            .bind(name)
+            .bind(user_id)
+            .execute(&self.write)
+            .await?;
+        Ok(())
+    }
+
+    /// The account of a user id.
+    pub async fn user(&self, user_id: &str) -> Result<User, StoreError> {
+        let sql = USER_BY_EMAIL.replace("email = $1", "id = $1");
+        let row = sqlx::query(&sql).bind(user_id).fetch_optional(&self.read).await?;
+        row.as_ref()
+            .map(user_from_row)
+            .transpose()?
+            .ok_or(StoreError::NotFound { entity: "account" })
     }
 
     /// Finds the live token whose secret hashes to `token_hash`.
@@ -295,9 +403,10 @@ impl Store {
             return Ok(None);
         };
         let token = token_from_row(&row)?;
-        let org_id: String = row.try_get(9)?;
-        let role: String = row.try_get(10)?;
+        let org_id: String = row.try_get(10)?;
+        let role: String = row.try_get(11)?;
         Ok(Some(TokenOwner {
+            name: token.owner_name.clone(),
             token,
             organisation: self.organisation(&org_id).await?,
             role: role_of(&role)?,
@@ -336,24 +445,24 @@ impl Store {
 
     /// A session that has not expired.
     pub async fn session(&self, id_hash: &str) -> Result<Option<Session>, StoreError> {
-        let row: Option<(String, String, String, Option<String>, String, String)> = sqlx::query_as(
-            "SELECT s.id_hash, s.user_id, u.email, s.org_id, s.csrf_token, s.expires_at
+        let row = sqlx::query(
+            "SELECT s.id_hash, s.user_id, u.email, s.org_id, s.csrf_token, s.expires_at, u.name
              FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id_hash = $1 AND s.expires_at > $2",
         )
         .bind(id_hash)
         .bind(now())
         .fetch_optional(&self.read)
         .await?;
-        Ok(
-            row.map(|(id_hash, user_id, email, org_id, csrf_token, expires_at)| Session {
-                id_hash,
-                user_id,
-                email,
-                org_id,
-                csrf_token,
-                expires_at,
-            }),
-        )
+        let Some(r) = row else { return Ok(None) };
+        Ok(Some(Session {
+            id_hash: r.try_get(0)?,
+            user_id: r.try_get(1)?,
+            email: r.try_get(2)?,
+            org_id: r.try_get(3)?,
+            csrf_token: r.try_get(4)?,
+            expires_at: r.try_get(5)?,
+            name: r.try_get(6)?,
+        }))
     }
 
     pub async fn set_session_org(&self, id_hash: &str, org_id: &str) -> Result<(), StoreError> {
@@ -389,7 +498,11 @@ impl OrgReader<'_> {
         let mut cond = format!(" WHERE m.org_id = {org}");
         if let Some(s) = q.q.as_deref() {
             let p = sql.text_arg(crate::engine::contains_pattern(s));
-            cond.push_str(&format!(" AND {}", self.store.engine.contains("u.email", &p)));
+            cond.push_str(&format!(
+                " AND ({} OR {})",
+                self.store.engine.contains("u.email", &p),
+                self.store.engine.contains("u.name", &p)
+            ));
         }
         let base = format!("FROM memberships m JOIN users u ON u.id = m.user_id{cond}");
         let mut count = sql.clone();
@@ -519,33 +632,51 @@ impl AuditedTx {
     }
 
     /// Adds a person to this organisation, creating their account if needed.
-    /// Returns the membership and whether a new account was made.
+    /// Returns the membership and whether a new account was made. An
+    /// existing account whose address is unproven joins only the
+    /// organisation that created it ([`User::may_join`]).
     pub async fn add_member(&mut self, new: &NewMember) -> Result<(Member, bool), StoreError> {
-        let existing: Option<(String,)> = sqlx::query_as("SELECT id FROM users WHERE email = $1")
+        let existing = sqlx::query(USER_BY_EMAIL)
             .bind(new.email.as_str())
             .fetch_optional(&mut *self.tx)
-            .await?;
+            .await?
+            .as_ref()
+            .map(user_from_row)
+            .transpose()?;
         let now = now();
-        let (user_id, created) = match existing {
-            Some((id,)) => (id, false),
+        let (user_id, name, created) = match existing {
+            Some(user) if !user.may_join(&self.org_id) => {
+                return Err(StoreError::Conflict(format!(
+                    "nobody has proven yet that {} is this person's address, so the account works only in the \
+                     organisation that created it; an operator proves it with `pawl user set-password`",
+                    user.email
+                )))
+            }
+            Some(user) => (user.id, user.name, false),
             None => {
                 let id = new_id();
+                let proven = (new.address == AddressProof::Proven).then_some(now.as_str());
                 sqlx::query(
-                    "INSERT INTO users (id, email, password_hash, created_at, version) VALUES ($1, $2, $3, $4, 1)",
+                    "INSERT INTO users (id, email, password_hash, created_at, version, proven_at, home_org_id, name)
+                     VALUES ($1, $2, $3, $4, 1, $5, $6, $7)",
                 )
                 .bind(&id)
                 .bind(new.email.as_str())
                 .bind(&new.password_hash)
                 .bind(&now)
+                .bind(proven)
+                .bind(&self.org_id)
+                .bind(new.name.trim())
                 .execute(&mut *self.tx)
                 .await?;
-                (id, true)
+                (id, new.name.trim().to_owned(), true)
             }
         };
         let member = Member {
             id: new_id(),
             user_id,
             email: new.email.as_str().to_owned(),
+            name,
             role: new.role,
             created_at: now.clone(),
             updated_at: now,
@@ -674,18 +805,19 @@ impl AuditedTx {
         prefix: &str,
     ) -> Result<ApiToken, StoreError> {
         let name = pawl_domain::identity::parse_name("name", name)?;
-        let email: Option<(String,)> = sqlx::query_as(
-            "SELECT u.email FROM users u JOIN memberships m ON m.user_id = u.id WHERE m.org_id = $1 AND u.id = $2",
+        let owner: Option<(String, String)> = sqlx::query_as(
+            "SELECT u.email, u.name FROM users u JOIN memberships m ON m.user_id = u.id WHERE m.org_id = $1 AND u.id = $2",
         )
         .bind(&self.org_id)
         .bind(user_id)
         .fetch_optional(&mut *self.tx)
         .await?;
-        let (email,) = email.ok_or(StoreError::NotFound { entity: "member" })?;
+        let (email, owner_name) = owner.ok_or(StoreError::NotFound { entity: "member" })?;
         let token = ApiToken {
             id: new_id(),
             user_id: user_id.to_owned(),
             email,
+            owner_name,
             name,
             prefix: prefix.to_owned(),
             created_at: now(),

@@ -78,6 +78,25 @@ pub struct WorkItem {
     pub note: String,
 }
 
+/// How much work a person has, as [`OrgReader::my_work_counts`] counts it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct WorkCounts {
+    pub all: i64,
+    /// Past their due or review date.
+    pub overdue: i64,
+    /// Training campaigns to complete, and those overdue.
+    pub training: i64,
+    pub training_overdue: i64,
+}
+
+/// What each branch of a work query reads: see [`OrgReader::work_branches`].
+#[derive(Clone, Copy)]
+enum WorkColumns {
+    /// What the list shows, at most this many items.
+    List(i64),
+    Count,
+}
+
 impl OrgReader<'_> {
     /// Names records by (kind, id), retired ones too, with one query per kind.
     pub async fn record_names(
@@ -201,99 +220,7 @@ impl OrgReader<'_> {
     /// overdue work leads; undated work last. At most `limit` items.
     pub async fn my_work(&self, user_id: &str, limit: i64) -> Result<Vec<WorkItem>, StoreError> {
         let mut sql = Sql::new("");
-        let org = sql.text_arg(&self.org_id);
-        let me = sql.text_arg(user_id);
-        let mut branches = Vec::new();
-        for k in KINDS {
-            let title = k.field(k.title).map_or("id", |f| f.column);
-            let reference = if k.prefix.is_some() { "reference" } else { "''" };
-            let due = k
-                .due
-                .and_then(|d| k.field(d))
-                .map_or("CAST(NULL AS TEXT)".to_owned(), |f| f.column.to_owned());
-            let (status, open) = match k.workflow {
-                Some(w) => {
-                    let open: Vec<String> = w.states.iter().filter(|s| s.open).map(|s| s.code.to_owned()).collect();
-                    let list = sql.text_list(&open);
-                    // A person's items are few and open ones many: start from the person.
-                    let status = self.store.engine.unindexed("status");
-                    ("status", format!(" AND {status} IN ({list})"))
-                }
-                None => ("''", String::new()),
-            };
-            // A derived person (who implemented an action) is history, not work.
-            for f in k.fields.iter().filter(|f| !f.derived) {
-                if let FieldKind::Person { role } = f.kind {
-                    let kind = sql.text_arg(k.key);
-                    let role = sql.text_arg(role);
-                    branches.push(format!(
-                        "SELECT {kind} AS kind, id, {reference} AS reference, {title} AS title, {status} AS status,
-                            {role} AS role, {due} AS due, '' AS note FROM {table}
-                         WHERE org_id = {org} AND {col}_user_id = {me} AND deleted_at IS NULL{open}",
-                        table = k.table,
-                        col = f.column
-                    ));
-                }
-            }
-        }
-        branches.push(format!(
-            "SELECT 'risk' AS kind, id, reference, title, status, 'Risk owner' AS role, next_review AS due, '' AS note FROM risks
-             WHERE org_id = {org} AND owner_user_id = {me} AND deleted_at IS NULL AND status <> 'closed'"
-        ));
-        branches.push(format!(
-            "SELECT 'applied_control' AS kind, id, reference, name AS title, status, 'Control owner' AS role,
-                CAST(NULL AS TEXT) AS due, '' AS note FROM applied_controls
-             WHERE org_id = {org} AND owner_user_id = {me} AND deleted_at IS NULL"
-        ));
-        // Document versions waiting for the person's review or approval,
-        // and published documents they must read and have not (7.3, 7.5.2).
-        let number = "CAST(v.major AS TEXT) || '.' || CAST(v.minor AS TEXT)";
-        branches.push(format!(
-            "SELECT 'document' AS kind, d.id, d.reference, d.title || ' (version ' || {number} || ')' AS title,
-                v.status, 'Approver' AS role, CAST(NULL AS TEXT) AS due, '' AS note
-             FROM document_versions v JOIN documents d ON d.id = v.document_id
-             WHERE v.org_id = {org} AND v.approver_user_id = {me} AND v.status = 'in_review' AND d.deleted_at IS NULL"
-        ));
-        branches.push(format!(
-            "SELECT 'document' AS kind, d.id, d.reference, d.title || ' (version ' || {number} || ')' AS title,
-                v.status, 'Reviewer' AS role, CAST(NULL AS TEXT) AS due, '' AS note
-             FROM document_reviewers r JOIN document_versions v ON v.id = r.version_id
-             JOIN documents d ON d.id = v.document_id
-             WHERE r.org_id = {org} AND r.user_id = {me} AND v.status = 'in_review' AND d.deleted_at IS NULL"
-        ));
-        branches.push(format!(
-            "SELECT 'document' AS kind, d.id, d.reference, d.title, 'to_read' AS status,
-                'To read and acknowledge' AS role, d.ack_due AS due, '' AS note
-             FROM documents d JOIN memberships m ON m.org_id = d.org_id AND m.user_id = {me}
-             WHERE d.org_id = {org} AND d.deleted_at IS NULL AND d.published_version_id IS NOT NULL
-               AND EXISTS (SELECT 1 FROM document_audience a WHERE a.org_id = d.org_id AND a.document_id = d.id
-                   AND (a.role = 'everyone' OR a.role = m.role OR a.user_id = m.user_id))
-               AND NOT EXISTS (SELECT 1 FROM document_acknowledgements k WHERE k.org_id = d.org_id
-                   AND k.document_id = d.id AND k.user_id = m.user_id AND k.major = d.published_major)"
-        ));
-        // Training campaigns they must complete and have not this round (7.2).
-        branches.push(format!(
-            "SELECT 'training' AS kind, t.id, t.reference, t.title, 'to_complete' AS status, 'To complete' AS role,
-                t.due_date AS due, '' AS note
-             FROM trainings t JOIN memberships m ON m.org_id = t.org_id AND m.user_id = {me}
-             WHERE t.org_id = {org} AND t.deleted_at IS NULL AND t.status = 'active'
-               AND {} AND NOT {}",
-            crate::context::IN_AUDIENCE,
-            crate::context::DONE
-        ));
-        // Their own suggestions, hidden name or not: waiting, or decided in
-        // the last 90 days, a declined one with its reason (10.1).
-        let since = sql.text_arg(
-            (time::OffsetDateTime::now_utc() - time::Duration::days(90))
-                .date()
-                .to_string(),
-        );
-        branches.push(format!(
-            "SELECT 'suggestion' AS kind, id, reference, title, status, 'Your suggestion' AS role,
-                CAST(NULL AS TEXT) AS due, decision AS note FROM suggestions
-             WHERE org_id = {org} AND submitter_user_id = {me} AND deleted_at IS NULL
-               AND (status = 'submitted' OR updated_at >= {since})"
-        ));
+        let branches = self.work_branches(&mut sql, user_id, WorkColumns::List(limit));
         sql.push(&format!(
             "SELECT kind, id, reference, title, status, role, due, note FROM ({}) work
              ORDER BY COALESCE(due, '{NO_DATE}'), kind, title, id LIMIT {limit}",
@@ -314,6 +241,242 @@ impl OrgReader<'_> {
                 })
             })
             .collect()
+    }
+
+    /// How much of a person's work there is, as the home page shows it:
+    /// the items [`OrgReader::my_work`] lists (all of them, not the first
+    /// `limit`), those past their date on `today`, and of those the
+    /// training campaigns. Counted, not listed: a risk owner may hold
+    /// thousands.
+    pub async fn my_work_counts(&self, user_id: &str, today: &str) -> Result<WorkCounts, StoreError> {
+        let mut sql = Sql::new("");
+        let branches = self.work_branches(&mut sql, user_id, WorkColumns::Count);
+        let t = sql.text_arg(today);
+        sql.push(&format!(
+            "SELECT COUNT(*),
+                CAST(COALESCE(SUM(CASE WHEN due < {t} THEN 1 ELSE 0 END), 0) AS BIGINT),
+                CAST(COALESCE(SUM(CASE WHEN kind = 'training' THEN 1 ELSE 0 END), 0) AS BIGINT),
+                CAST(COALESCE(SUM(CASE WHEN kind = 'training' AND due < {t} THEN 1 ELSE 0 END), 0) AS BIGINT)
+             FROM ({}) work",
+            branches.join(" UNION ALL ")
+        ));
+        let (all, overdue, training, training_overdue): (i64, i64, i64, i64) =
+            sql.query_as().fetch_one(&self.store.read).await?;
+        Ok(WorkCounts {
+            all,
+            overdue,
+            training,
+            training_overdue,
+        })
+    }
+
+    /// One SELECT per place a person's work comes from, to be joined with
+    /// UNION ALL; `columns` says whether each reads what the list shows or
+    /// only what counting needs (kind and due date), so that a count reads
+    /// no more of each table than its indexes hold.
+    fn work_branches(&self, sql: &mut Sql, user_id: &str, columns: WorkColumns) -> Vec<String> {
+        // kind, id, reference, title, status, role, due, note
+        let select = |c: &[&str; 8]| match columns {
+            WorkColumns::List(_) => format!(
+                "{} AS kind, {} AS id, {} AS reference, {} AS title, {} AS status, {} AS role, {} AS due, {} AS note",
+                c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]
+            ),
+            WorkColumns::Count => format!("{} AS kind, {} AS due", c[0], c[6]),
+        };
+        let org = sql.text_arg(&self.org_id);
+        let me = sql.text_arg(user_id);
+        let mut branches = Vec::new();
+        let since = (time::OffsetDateTime::now_utc() - time::Duration::days(90))
+            .date()
+            .to_string();
+        for k in KINDS {
+            let title = k.field(k.title).map_or("id", |f| f.column);
+            let reference = if k.prefix.is_some() { "reference" } else { "''" };
+            let due = k
+                .due
+                .and_then(|d| k.field(d))
+                .map_or("CAST(NULL AS TEXT)".to_owned(), |f| f.column.to_owned());
+            let (status, open) = match k.workflow {
+                Some(w) => {
+                    let open: Vec<String> = w.states.iter().filter(|s| s.open).map(|s| s.code.to_owned()).collect();
+                    let list = sql.text_list(&open);
+                    // A person's items are few and open ones many: start from the person.
+                    let status = self.store.engine.unindexed("status");
+                    ("status", format!(" AND {status} IN ({list})"))
+                }
+                None => ("''", String::new()),
+            };
+            // What a person reported (an incident, a near miss) they follow
+            // while it is open and for 90 days after, as with suggestions.
+            for f in k.fields.iter().filter(|f| f.derived) {
+                if let FieldKind::Person { role: "Reporter" } = f.kind {
+                    let kind = sql.text_arg(k.key);
+                    let recent = sql.text_arg(&since);
+                    branches.push(format!(
+                        "SELECT {} FROM {table}
+                         WHERE org_id = {org} AND {col}_user_id = {me} AND deleted_at IS NULL
+                           AND ({open_or_recent})",
+                        select(&[
+                            &kind,
+                            "id",
+                            reference,
+                            title,
+                            status,
+                            "'You reported it'",
+                            "CAST(NULL AS TEXT)",
+                            "''"
+                        ]),
+                        table = k.table,
+                        col = f.column,
+                        open_or_recent = match open.strip_prefix(" AND ") {
+                            Some(o) => format!("{o} OR updated_at >= {recent}"),
+                            None => format!("updated_at >= {recent}"),
+                        },
+                    ));
+                }
+            }
+            // A derived person (who implemented an action) is history, not work.
+            for f in k.fields.iter().filter(|f| !f.derived) {
+                if let FieldKind::Person { role } = f.kind {
+                    let kind = sql.text_arg(k.key);
+                    let role = sql.text_arg(role);
+                    branches.push(format!(
+                        "SELECT {} FROM {table}
+                         WHERE org_id = {org} AND {col}_user_id = {me} AND deleted_at IS NULL{open}",
+                        select(&[&kind, "id", reference, title, status, &role, &due, "''"]),
+                        table = k.table,
+                        col = f.column
+                    ));
+                }
+            }
+        }
+        // Someone may own thousands of risks: their open ones are an index of
+        // their own in review-date order (migration 26). Listed, the first
+        // `limit` of them in the list's order are read from it and no more
+        // (the review date is the due date, no date sorting last as
+        // `NO_DATE`); counted, the index alone is read.
+        let open_risks =
+            "FROM risks WHERE org_id = {org} AND owner_user_id = {me} AND deleted_at IS NULL AND status <> 'closed'"
+                .replace("{org}", &org)
+                .replace("{me}", &me);
+        branches.push(match columns {
+            WorkColumns::List(limit) => format!(
+                "SELECT * FROM (SELECT {} {open_risks} ORDER BY review_sort, title, id LIMIT {limit}) owned_risks",
+                select(&[
+                    "'risk'",
+                    "id",
+                    "reference",
+                    "title",
+                    "status",
+                    "'Risk owner'",
+                    "next_review",
+                    "''"
+                ])
+            ),
+            WorkColumns::Count => format!("SELECT 'risk' AS kind, review_sort AS due {open_risks}"),
+        });
+        branches.push(format!(
+            "SELECT {} FROM applied_controls
+             WHERE org_id = {org} AND owner_user_id = {me} AND deleted_at IS NULL",
+            select(&[
+                "'applied_control'",
+                "id",
+                "reference",
+                "name",
+                "status",
+                "'Control owner'",
+                "CAST(NULL AS TEXT)",
+                "''"
+            ])
+        ));
+        // Document versions waiting for the person's review or approval,
+        // and published documents they must read and have not (7.3, 7.5.2).
+        let number = "CAST(v.major AS TEXT) || '.' || CAST(v.minor AS TEXT)";
+        let versioned = format!("d.title || ' (version ' || {number} || ')'");
+        branches.push(format!(
+            "SELECT {} FROM document_versions v JOIN documents d ON d.id = v.document_id
+             WHERE v.org_id = {org} AND v.approver_user_id = {me} AND v.status = 'in_review' AND d.deleted_at IS NULL",
+            select(&[
+                "'document'",
+                "d.id",
+                "d.reference",
+                &versioned,
+                "v.status",
+                "'Approver'",
+                "CAST(NULL AS TEXT)",
+                "''"
+            ])
+        ));
+        branches.push(format!(
+            "SELECT {} FROM document_reviewers r JOIN document_versions v ON v.id = r.version_id
+             JOIN documents d ON d.id = v.document_id
+             WHERE r.org_id = {org} AND r.user_id = {me} AND v.status = 'in_review' AND d.deleted_at IS NULL",
+            select(&[
+                "'document'",
+                "d.id",
+                "d.reference",
+                &versioned,
+                "v.status",
+                "'Reviewer'",
+                "CAST(NULL AS TEXT)",
+                "''"
+            ])
+        ));
+        branches.push(format!(
+            "SELECT {} FROM documents d JOIN memberships m ON m.org_id = d.org_id AND m.user_id = {me}
+             WHERE d.org_id = {org} AND d.deleted_at IS NULL AND d.published_version_id IS NOT NULL
+               AND EXISTS (SELECT 1 FROM document_audience a WHERE a.org_id = d.org_id AND a.document_id = d.id
+                   AND (a.role = 'everyone' OR a.role = m.role OR a.user_id = m.user_id))
+               AND NOT EXISTS (SELECT 1 FROM document_acknowledgements k WHERE k.org_id = d.org_id
+                   AND k.document_id = d.id AND k.user_id = m.user_id AND k.major = d.published_major)",
+            select(&[
+                "'document'",
+                "d.id",
+                "d.reference",
+                "d.title",
+                "'to_read'",
+                "'To read and acknowledge'",
+                "d.ack_due",
+                "''"
+            ])
+        ));
+        // Training campaigns they must complete and have not this round (7.2).
+        branches.push(format!(
+            "SELECT {} FROM trainings t JOIN memberships m ON m.org_id = t.org_id AND m.user_id = {me}
+             WHERE t.org_id = {org} AND t.deleted_at IS NULL AND t.status = 'active'
+               AND {} AND NOT {}",
+            select(&[
+                "'training'",
+                "t.id",
+                "t.reference",
+                "t.title",
+                "'to_complete'",
+                "'To complete'",
+                "t.due_date",
+                "''"
+            ]),
+            crate::context::IN_AUDIENCE,
+            crate::context::DONE
+        ));
+        // Their own suggestions, hidden name or not: waiting, or decided in
+        // the last 90 days, a declined one with its reason (10.1).
+        let since = sql.text_arg(since);
+        branches.push(format!(
+            "SELECT {} FROM suggestions
+             WHERE org_id = {org} AND submitter_user_id = {me} AND deleted_at IS NULL
+               AND (status = 'submitted' OR updated_at >= {since})",
+            select(&[
+                "'suggestion'",
+                "id",
+                "reference",
+                "title",
+                "status",
+                "'Your suggestion'",
+                "CAST(NULL AS TEXT)",
+                "decision"
+            ])
+        ));
+        branches
     }
 }
 

@@ -63,6 +63,17 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
         "evidence chunks",
         include_str!("migrations/0023_evidence_chunks.sql"),
     ),
+    (24, "accounts", include_str!("migrations/0024_accounts.sql")),
+    (
+        25,
+        "recurrence on requirements",
+        include_str!("migrations/0025_recurrence_on_requirements.sql"),
+    ),
+    (
+        26,
+        "home page indexes",
+        include_str!("migrations/0026_home_page_indexes.sql"),
+    ),
 ];
 
 /// The migration that creates the full-text index, whose SQL is the one

@@ -8,7 +8,7 @@ use crate::sql::Sql;
 use crate::{AuditedTx, OrgReader, StoreError};
 use pawl_domain::metric::Measure;
 use pawl_domain::readiness::ReadinessInputs;
-use pawl_domain::register::{Kind, CORRECTIVE_ACTION, NONCONFORMITY, NO_DATE, TREATMENT_ACTION};
+use pawl_domain::register::{Kind, CORRECTIVE_ACTION, DOCUMENT, NONCONFORMITY, NO_DATE, SUPPLIER, TREATMENT_ACTION};
 use pawl_domain::review::{PackItem, SectionInput};
 use serde::Serialize;
 use sqlx::Row;
@@ -394,9 +394,10 @@ impl OrgReader<'_> {
                     .items(
                         "review-decisions",
                         &format!(
-                            "SELECT id, reference, decision, owner_name || ', due ' || COALESCE(due_date, '') || ', ' || status
+                            "SELECT id, reference, decision, {} || ', due ' || COALESCE(due_date, '') || ', ' || status
                              FROM review_decisions WHERE {live} AND review_id <> $2 AND (status = 'open' OR updated_at >= $3)
-                             ORDER BY COALESCE(due_date, '9999-12-31'), id LIMIT 50"
+                             ORDER BY COALESCE(due_date, '9999-12-31'), id LIMIT 50",
+                            crate::person_name("owner_user_id", "owner_name")
                         ),
                         &[review_id, since],
                     )
@@ -732,7 +733,7 @@ impl OrgReader<'_> {
             SectionInput {
                 register: risks.live,
                 figures: vec![
-                    ("risks", "Live risks", Some(risks.live)),
+                    ("risks", "Open risks (all but closed ones)", Some(risks.live)),
                     ("above_acceptance", "Above the acceptance criteria", Some(risks.above)),
                     ("overdue", "Past their review date", Some(risks.overdue)),
                     ("accepted", "Accepted", Some(risks.accepted)),
@@ -811,12 +812,24 @@ impl OrgReader<'_> {
         let [suppliers_overdue] = self.counts(&overdue("suppliers", "next_review"), &[today]).await?;
         let (_, nonconformities_overdue) = self.open_and_overdue(&NONCONFORMITY, today).await?;
         let (_, actions_overdue) = self.open_and_overdue(&CORRECTIVE_ACTION, today).await?;
-        let actions_unverified = self
-            .kept(CORRECTIVE_ACTION.key)
-            .await?
-            .get("implemented")
-            .copied()
-            .unwrap_or(0);
+        let actions_kept = self.kept(CORRECTIVE_ACTION.key).await?;
+        let actions_unverified = actions_kept.get("implemented").copied().unwrap_or(0);
+        let all = |kept: HashMap<String, i64>| kept.values().sum::<i64>();
+        // Whether a register without kept counts holds anything: the first
+        // row of an index, not a count of them.
+        let any =
+            |table: &str, live: &str| format!("(SELECT COUNT(*) FROM (SELECT 1 FROM {table} WHERE {live} LIMIT 1) x)");
+        let [has_evidence, has_checks, has_obligations] = self
+            .counts(
+                &format!(
+                    "SELECT {}, {}, {}",
+                    any("evidence", live),
+                    any("control_checks", live),
+                    any("document_obligations", "org_id = $1")
+                ),
+                &[],
+            )
+            .await?;
         let [acknowledgements_overdue] = self
             .counts(
                 "SELECT COUNT(*) FROM document_obligations WHERE org_id = $1 AND acknowledged = 0 AND due < $2",
@@ -845,19 +858,33 @@ impl OrgReader<'_> {
         .bind(year_ago)
         .fetch_one(&self.store.read)
         .await?;
-        let [audits_done] = self.counts(
-                &format!("SELECT COUNT(*) FROM audits WHERE {live} AND status IN ('reported', 'closed') AND start_date >= $2"),
+        let [audits_done] = self
+            .counts(
+                // Clause 9.2 asks for the organisation's own audits: a
+                // certification body's audit is not one of them.
+                &format!(
+                    "SELECT COUNT(*) FROM audits WHERE {live} AND audit_type = 'internal'
+                     AND status IN ('reported', 'closed') AND start_date >= $2"
+                ),
                 &[year_ago],
             )
             .await?;
         Ok(ReadinessInputs {
             scope_approved: scope > 0,
+            has_evidence: has_evidence > 0,
             risks: risks.live,
             risks_overdue: risks.overdue,
+            risks_accepted: risks.accepted,
+            documents: all(self.kept(DOCUMENT.key).await?),
             documents_overdue,
+            has_obligations: has_obligations > 0,
             acknowledgements_overdue,
+            suppliers: all(self.kept(SUPPLIER.key).await?),
             suppliers_overdue,
+            has_checks: has_checks > 0,
+            nonconformities: all(self.kept(NONCONFORMITY.key).await?),
             nonconformities_overdue,
+            actions: all(actions_kept),
             actions_overdue,
             actions_unverified,
             objectives,

@@ -118,8 +118,25 @@ fn field_columns(f: &Field) -> Vec<String> {
     }
 }
 
-/// `id, reference, status, <fields>, created_at, updated_at, version`.
+/// `id, reference, status, <fields>, created_at, updated_at, version`, as
+/// stored: for writes and for reads that are about to write.
 fn columns(kind: &Kind) -> String {
+    columns_with(kind, field_columns)
+}
+
+/// The same columns as read for people: a member is shown by the name on
+/// their account ([`crate::person_name`]).
+fn read_columns(kind: &Kind) -> String {
+    columns_with(kind, |f| match f.kind {
+        FieldKind::Person { .. } => vec![
+            format!("{}_user_id", f.column),
+            crate::person_name(&format!("{}_user_id", f.column), &format!("{}_name", f.column)),
+        ],
+        _ => field_columns(f),
+    })
+}
+
+fn columns_with(kind: &Kind, of: impl Fn(&Field) -> Vec<String>) -> String {
     let mut c = vec!["id".to_owned()];
     if kind.prefix.is_some() {
         c.push("reference".into());
@@ -127,7 +144,7 @@ fn columns(kind: &Kind) -> String {
     if kind.workflow.is_some() {
         c.push("status".into());
     }
-    c.extend(kind.fields.iter().flat_map(field_columns));
+    c.extend(kind.fields.iter().flat_map(of));
     c.extend(["created_at".into(), "updated_at".into(), "version".into()]);
     c.join(", ")
 }
@@ -393,7 +410,7 @@ impl OrgReader<'_> {
         }
         sql.push(&format!(
             "SELECT {} FROM {}{cond}{keyset}{order} LIMIT {}",
-            columns(kind),
+            read_columns(kind),
             kind.table,
             q.limit() + 1
         ));
@@ -425,10 +442,15 @@ impl OrgReader<'_> {
     }
 
     /// Live records matching a filter, by state: a board's column heads and
-    /// the home page's counts.
+    /// the home page's counts. A filter of states alone is read from the
+    /// kept counts of those states, so that it costs nothing at any size.
     pub async fn status_counts(&self, kind: &'static Kind, f: &RecordFilter) -> Result<Vec<(String, i64)>, StoreError> {
-        if f.fields.is_empty() && f.due_by.is_none() {
-            return self.record_counts(kind).await;
+        if f.is_only_status() {
+            let mut counts = self.record_counts(kind).await?;
+            if !f.status.is_empty() {
+                counts.retain(|(state, _)| f.status.contains(state));
+            }
+            return Ok(counts);
         }
         let mut sql = Sql::new("");
         let cond = conditions(
@@ -465,7 +487,7 @@ impl OrgReader<'_> {
     pub async fn record(&self, kind: &'static Kind, id: &str) -> Result<Record, StoreError> {
         let sql = format!(
             "SELECT {} FROM {} WHERE org_id = $1 AND id = $2 AND deleted_at IS NULL",
-            columns(kind),
+            read_columns(kind),
             kind.table
         );
         let row = sqlx::query(&sql)
@@ -490,7 +512,7 @@ impl OrgReader<'_> {
             let list = sql.text_list(chunk);
             sql.push(&format!(
                 "SELECT {} FROM {} WHERE org_id = {org} AND id IN ({list})",
-                columns(kind),
+                read_columns(kind),
                 kind.table
             ));
             for r in sql.query().fetch_all(&self.store.read).await? {

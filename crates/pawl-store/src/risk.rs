@@ -153,6 +153,16 @@ pub struct RiskFilter {
     /// Only risks whose next review falls on or before this date.
     pub review_due_by: Option<String>,
     pub asset_id: Option<String>,
+    /// Only accepted risks whose current acceptance expires in this window.
+    pub acceptance_expires: Option<ExpiryWindow>,
+}
+
+/// Expiry dates from `from` (None: any earlier one) up to, not including,
+/// `before`; see `pawl_domain::risk::AcceptanceLapse`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExpiryWindow {
+    pub from: Option<String>,
+    pub before: String,
 }
 
 impl RiskFilter {
@@ -169,6 +179,7 @@ impl RiskFilter {
             && self.residual_cell.is_none()
             && self.review_due_by.is_none()
             && self.asset_id.is_none()
+            && self.acceptance_expires.is_none()
     }
 }
 
@@ -244,6 +255,12 @@ fn risk_from_row(r: &AnyRow) -> Result<Risk, StoreError> {
 }
 
 const RISKS: RowSpec = ("risks r", RISK_COLUMNS, "risk");
+
+/// [`RISK_COLUMNS`] as read for display: the owner by name.
+fn risk_read_columns() -> &'static str {
+    static COLUMNS: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    COLUMNS.get_or_init(|| RISK_COLUMNS.replace("r.owner_name", &crate::person_name("r.owner_user_id", "r.owner_name")))
+}
 
 /// Level and score columns of an assessment: (likelihood, impact, level) twice.
 fn assessment_score(r: &AnyRow, i: usize) -> Result<Option<Score>, sqlx::Error> {
@@ -403,7 +420,8 @@ impl OrgReader<'_> {
         };
         let (keyset, order) = q.keyset(&mut sql, expr, "r.id", numeric)?;
         sql.push(&format!(
-            "SELECT {RISK_COLUMNS} FROM risks r{cond}{keyset}{order} LIMIT {}",
+            "SELECT {} FROM risks r{cond}{keyset}{order} LIMIT {}",
+            risk_read_columns(),
             q.limit() + 1
         ));
         // The kept counts know when nothing matches; then there is nothing to walk.
@@ -429,7 +447,8 @@ impl OrgReader<'_> {
     }
 
     pub async fn risk(&self, id: &str) -> Result<Risk, StoreError> {
-        live_by_id(&self.store.read, RISKS, &self.org_id, id, risk_from_row, "").await
+        let spec = ("risks r", risk_read_columns(), "risk");
+        live_by_id(&self.store.read, spec, &self.org_id, id, risk_from_row, "").await
     }
 
     /// The assets a risk affects, by name.
@@ -497,8 +516,9 @@ impl OrgReader<'_> {
         let org = sql.text_arg(&self.org_id);
         let list = sql.text_list(risk_ids);
         sql.push(&format!(
-            "SELECT risk_id, description, owner_name, due_date, status FROM treatment_actions
-             WHERE org_id = {org} AND deleted_at IS NULL AND risk_id IN ({list}) ORDER BY risk_id, due_date, id"
+            "SELECT risk_id, description, {}, due_date, status FROM treatment_actions
+             WHERE org_id = {org} AND deleted_at IS NULL AND risk_id IN ({list}) ORDER BY risk_id, due_date, id",
+            crate::person_name("owner_user_id", "owner_name")
         ));
         let rows: Vec<(String, String, String, Option<String>, String)> =
             sql.query_as().fetch_all(&self.store.read).await?;
@@ -624,6 +644,30 @@ impl OrgReader<'_> {
         Ok(rows.into_iter().map(|(r, id, name)| (r, (id, name))).collect())
     }
 
+    /// How many risks are due for review on `today`: those whose review
+    /// date has come, and accepted risks whose acceptance has lapsed (the
+    /// list `pawl_app::risk::due_for_review` gives), counted over the review
+    /// and status indexes rather than listed.
+    pub async fn due_for_review_count(&self, today: &str) -> Result<i64, StoreError> {
+        let mut sql = Sql::new("");
+        let (o, t) = (sql.text_arg(&self.org_id), sql.text_arg(today));
+        let lapsed = acceptance_expires(
+            &mut sql,
+            &ExpiryWindow {
+                from: None,
+                before: today.to_owned(),
+            },
+        );
+        let open = open_status("r.status");
+        sql.push(&format!(
+            "SELECT (SELECT COUNT(*) FROM risks r WHERE r.org_id = {o} AND r.deleted_at IS NULL
+                       AND r.review_sort <= {t} AND {open})
+                  + (SELECT COUNT(*) FROM risks r WHERE r.org_id = {o} AND r.deleted_at IS NULL
+                       AND r.status = 'accepted' AND r.review_sort > {t} AND {lapsed})"
+        ));
+        Ok(sql.scalar::<i64>().fetch_one(&self.store.read).await?)
+    }
+
     /// Live acceptances whose expiry has passed, by risk id: due again.
     pub async fn expired_acceptances(&self, today: &str) -> Result<Vec<(String, String)>, StoreError> {
         let rows: Vec<(String, String)> = sqlx::query_as(
@@ -639,8 +683,36 @@ impl OrgReader<'_> {
     }
 }
 
+/// Whether the current (latest) acceptance of risk `r` expires within `w`:
+/// one read of the acceptances' index per accepted risk.
+fn acceptance_expires(sql: &mut Sql, w: &ExpiryWindow) -> String {
+    let before = sql.text_arg(w.before.clone());
+    let from = match &w.from {
+        Some(d) => format!(" AND a.expires_on >= {}", sql.text_arg(d.clone())),
+        None => String::new(),
+    };
+    format!(
+        "EXISTS (SELECT 1 FROM risk_acceptances a WHERE a.org_id = r.org_id AND a.risk_id = r.id
+           AND a.expires_on < {before}{from}
+           AND a.created_at = (SELECT MAX(a2.created_at) FROM risk_acceptances a2 WHERE a2.org_id = r.org_id AND a2.risk_id = r.id))"
+    )
+}
+
 /// Risks without a review date sort last.
 const NO_REVIEW: &str = "9999-12-31";
+
+/// "`column` is a state other than closed", as the list of those states:
+/// written as `<> 'closed'`, SQLite walks the review-date index and reads
+/// every risk past its date from the table to test its state (50 ms for
+/// 20,000 of 100,000); the list reads the state-and-review index alone.
+fn open_status(column: &str) -> String {
+    let open: Vec<String> = pawl_domain::risk::RiskStatus::ALL
+        .iter()
+        .filter(|s| **s != pawl_domain::risk::RiskStatus::Closed)
+        .map(|s| format!("'{}'", s.as_str()))
+        .collect();
+    format!("{column} IN ({})", open.join(", "))
+}
 
 fn risk_conditions(sql: &mut Sql, org_id: &str, f: &RiskFilter, q: &ListQuery, engine: crate::Engine) -> String {
     let org = sql.text_arg(org_id);
@@ -674,7 +746,13 @@ fn risk_conditions(sql: &mut Sql, org_id: &str, f: &RiskFilter, q: &ListQuery, e
     }
     if let Some(d) = &f.review_due_by {
         let p = sql.text_arg(d.clone());
-        c.push_str(&format!(" AND r.review_sort <= {p} AND r.status <> 'closed'"));
+        c.push_str(&format!(" AND r.review_sort <= {p} AND {}", open_status("r.status")));
+    }
+    if let Some(w) = &f.acceptance_expires {
+        c.push_str(&format!(
+            " AND r.status = 'accepted' AND {}",
+            acceptance_expires(sql, w)
+        ));
     }
     if let Some(a) = &f.asset_id {
         let p = sql.text_arg(a.clone());
@@ -873,13 +951,31 @@ impl AuditedTx {
                 other => other,
             });
         }
-        self.record::<(), _>("create", "risk", &risk.id, None, Some(&risk))
+        // One event records the risk and its first assessment, as an import
+        // records each of its rows: one head update and one event, not two.
+        let a = self
+            .insert_assessment(&risk, note, d.assessed_on.as_deref(), true, true)
+            .await?
+            .ok_or_else(|| StoreError::Corrupt("a new risk's first assessment was not recorded".into()))?;
+        let created = CreatedRiskView {
+            risk: &risk,
+            assessment: FirstAssessment {
+                id: &a.id,
+                assessed_at: &a.assessed_at,
+                note: &a.note,
+            },
+        };
+        self.record::<(), _>("create", "risk", &risk.id, None, Some(&created))
             .await?;
         self.tally_risks(&[(None, Some(&risk))]).await?;
+        // A new record has no entry to replace.
         self.engine
-            .search_put(&mut self.tx, &self.org_id, "risk", &risk.id, &risk_search_text(&risk))
-            .await?;
-        self.record_assessment(&risk, note, d.assessed_on.as_deref(), true)
+            .search_add_many(
+                &mut self.tx,
+                &self.org_id,
+                "risk",
+                &[(risk.id.clone(), risk_search_text(&risk))],
+            )
             .await?;
         Ok(risk)
     }
@@ -1198,19 +1294,32 @@ impl AuditedTx {
         for (status, n) in t.status.iter().filter(|(_, n)| **n != 0) {
             crate::register::add_count(&mut self.tx, &self.org_id, "risk", status, *n).await?;
         }
-        for ((basis, l, i), n) in t.cells.iter().filter(|(_, n)| **n != 0) {
-            sqlx::query(
-                "INSERT INTO risk_cells (org_id, basis, likelihood, impact, n) VALUES ($1, $2, $3, $4, $5)
-                 ON CONFLICT (org_id, basis, likelihood, impact) DO UPDATE SET n = risk_cells.n + excluded.n",
-            )
-            .bind(&self.org_id)
-            .bind(*basis)
-            .bind(*l)
-            .bind(*i)
-            .bind(*n)
-            .execute(&mut *self.tx)
-            .await?;
+        // Every cell that moved in one statement: a new risk moves two (its
+        // inherent and its residual cell), each a round trip of its own before.
+        let mut sql = Sql::bulk(self.engine);
+        let rows: Vec<String> = t
+            .cells
+            .iter()
+            .filter(|(_, n)| **n != 0)
+            .map(|((basis, l, i), n)| {
+                sql.row(vec![
+                    crate::sql::Arg::Text(self.org_id.clone()),
+                    crate::sql::Arg::Text((*basis).to_owned()),
+                    crate::sql::Arg::Int(*l),
+                    crate::sql::Arg::Int(*i),
+                    crate::sql::Arg::Int(*n),
+                ])
+            })
+            .collect();
+        if rows.is_empty() {
+            return Ok(());
         }
+        sql.push(&format!(
+            "INSERT INTO risk_cells (org_id, basis, likelihood, impact, n) VALUES {}
+             ON CONFLICT (org_id, basis, likelihood, impact) DO UPDATE SET n = risk_cells.n + excluded.n",
+            rows.join(", ")
+        ));
+        sql.query().execute(&mut *self.tx).await?;
         Ok(())
     }
 
@@ -1226,8 +1335,28 @@ impl AuditedTx {
         assessed_on: Option<&str>,
         changed: bool,
     ) -> Result<Option<Assessment>, StoreError> {
+        let Some(a) = self.insert_assessment(r, note, assessed_on, changed, false).await? else {
+            return Ok(None);
+        };
+        self.record::<(), _>("create", "risk_assessment", &a.id, None, Some(&a))
+            .await?;
+        Ok(Some(a))
+    }
+
+    /// [`AuditedTx::record_assessment`] without its event, for a caller
+    /// that records the assessment in an event of its own. A `new` risk has
+    /// no earlier assessment to read.
+    async fn insert_assessment(
+        &mut self,
+        r: &Risk,
+        note: &str,
+        assessed_on: Option<&str>,
+        changed: bool,
+        new: bool,
+    ) -> Result<Option<Assessment>, StoreError> {
         let assessed_at = match assessed_on {
             None => now(),
+            Some(day) if new => format!("{day}T00:00:00.000000Z"),
             Some(day) => {
                 let last: Option<String> = sqlx::query_scalar(
                     "SELECT MAX(assessed_at) FROM risk_assessments WHERE org_id = $1 AND risk_id = $2",
@@ -1290,8 +1419,6 @@ impl AuditedTx {
         .bind(&a.assessor)
         .execute(&mut *self.tx)
         .await?;
-        self.record::<(), _>("create", "risk_assessment", &a.id, None, Some(&a))
-            .await?;
         Ok(Some(a))
     }
 
@@ -1406,6 +1533,14 @@ struct ImportedRiskView<'a> {
     #[serde(flatten)]
     risk: &'a Risk,
     asset_ids: &'a [String],
+    assessment: FirstAssessment<'a>,
+}
+
+/// A risk as one create records it: its fields and its first assessment.
+#[derive(Serialize)]
+struct CreatedRiskView<'a> {
+    #[serde(flatten)]
+    risk: &'a Risk,
     assessment: FirstAssessment<'a>,
 }
 

@@ -53,6 +53,7 @@ pub struct AuditedTx {
 impl Store {
     /// Starts an audited write on `org_id` as `actor`.
     pub async fn write(&self, org_id: &str, actor: &Actor) -> Result<AuditedTx, StoreError> {
+        self.writes_allowed().await?;
         let tx = self.write.begin_with(self.engine.begin_write()).await?;
         Ok(AuditedTx {
             tx,

@@ -27,7 +27,7 @@ use pawl_app::{auth, demo, members, App};
 use pawl_domain::audit::Actor;
 use pawl_domain::identity::{Email, OrgSlug};
 use pawl_store::{Location, Store, VerifyOutcome};
-use std::io::{BufRead, IsTerminal, Write};
+use std::io::{BufRead, IsTerminal, Read, Write};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
@@ -190,18 +190,29 @@ enum Command {
         output: PathBuf,
     },
     /// Write a backup of the whole instance (every organisation's records,
-    /// audit chains and evidence files) while the server keeps running.
+    /// audit chains and evidence files) while the server keeps running. The
+    /// file is replaced only once the new archive is whole; keep the
+    /// manifest SHA-256 it prints apart from the archive.
     Backup {
         #[arg(long)]
         output: PathBuf,
-        /// One organisation (its records, chain, evidence and members'
-        /// accounts) instead of the whole instance.
+        /// One organisation (its records, chain, evidence and the accounts
+        /// its records name; an account that belongs to other organisations
+        /// too comes without its password) instead of the whole instance.
         #[arg(long)]
         org: Option<String>,
     },
-    /// Restore a backup into an empty database of either engine, and
-    /// verify every audit chain.
-    Restore { file: PathBuf },
+    /// Restore a backup into an empty database of either engine: every
+    /// file is checked against the manifest's SHA-256 digests before
+    /// anything is written, and every audit chain is verified before the
+    /// restored rows are committed.
+    Restore {
+        file: PathBuf,
+        /// The manifest SHA-256 that `pawl backup` printed: the archive is
+        /// refused unless it is the one written then.
+        #[arg(long)]
+        manifest_sha256: Option<String>,
+    },
     /// Move an instance between engines, ids, history and audit chains as
     /// they are: `--from sqlite:DIR --to postgres://...`, or back. Evidence
     /// files stay in the data folder.
@@ -434,6 +445,17 @@ enum UserCommand {
         email: String,
         #[arg(long)]
         role: String,
+        /// The name a new account goes by (an existing one keeps its own).
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// Set a person's password, as an operator: read from the first line of
+    /// standard input (or prompted for on a terminal). The address counts as
+    /// proven from then on, so the account may join other organisations, and
+    /// every session of the person ends.
+    SetPassword {
+        #[arg(long)]
+        email: String,
     },
 }
 
@@ -524,11 +546,15 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
             }
             Ok(ok)
         }
-        Command::User(UserCommand::Add { org, email, role }) => {
+        Command::User(UserCommand::Add { org, email, role, name }) => {
             let app = cli.db.app().await?;
             let org = organisation(&app.store, &org).await?;
             let exists = app.store.user_by_email(&Email::parse(&email)?).await?.is_some();
-            let password = if exists { None } else { Some(read_password()?) };
+            let password = if exists {
+                None
+            } else {
+                Some(read_password("Password for the new account")?)
+            };
             let (member, created) = members::add_member(
                 &app,
                 &org.id,
@@ -538,8 +564,26 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
                 password.as_deref(),
             )
             .await?;
-            let account = if created { "new account" } else { "existing account" };
+            if let Some(name) = name.filter(|_| created) {
+                let name = pawl_domain::identity::parse_name("name", &name)?;
+                app.store.set_user_name(&member.user_id, &name).await?;
+            }
+            let account = if created {
+                "new account"
+            } else {
+                "existing account: its password is unchanged; `pawl user set-password` sets a new one"
+            };
             println!("added {} to {} as {} ({account})", member.email, org.slug, member.role);
+            Ok(ok)
+        }
+        Command::User(UserCommand::SetPassword { email }) => {
+            let app = cli.db.app().await?;
+            let password = read_password("New password")?;
+            let account = members::set_password_by_operator(&app, &email, &password).await?;
+            println!(
+                "set the password of {}; the address counts as proven and every session has ended",
+                account.email
+            );
             Ok(ok)
         }
         Command::Token(TokenCommand::Create { org, email, name }) => {
@@ -685,8 +729,8 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
         }
         Command::Backup { output, org } => {
             let app = cli.db.app().await?;
-            let file = std::fs::File::create(&output).with_context(|| format!("cannot write {}", output.display()))?;
-            let m = pawl_app::backup::backup(&app, std::io::BufWriter::new(file), org.as_deref()).await?;
+            let w = pawl_app::backup::backup_to_file(&app, &output, org.as_deref()).await?;
+            let m = &w.manifest;
             println!(
                 "wrote {} rows of {} tables and {} evidence files ({} schema {}) to {}",
                 m.rows,
@@ -696,13 +740,36 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
                 m.schema_version,
                 output.display()
             );
+            println!(
+                "manifest SHA-256 {}: keep it apart from the archive, and restore with --manifest-sha256 {} to \
+                 show that the archive is this one",
+                w.manifest_sha256, w.manifest_sha256
+            );
+            if !w.accounts_without_password.is_empty() {
+                println!(
+                    "{} accounts come without a password (they belong to other organisations too, or have \
+                     none): {}",
+                    w.accounts_without_password.len(),
+                    w.accounts_without_password.join(", ")
+                );
+            }
             Ok(ok)
         }
-        Command::Restore { file } => {
+        Command::Restore { file, manifest_sha256 } => {
             let app = cli.db.app().await?;
             let f = std::fs::File::open(&file).with_context(|| format!("cannot read {}", file.display()))?;
-            match pawl_app::backup::restore(&app, std::io::BufReader::new(f)).await {
+            match pawl_app::backup::restore(&app, std::io::BufReader::new(f), manifest_sha256.as_deref()).await {
                 Ok(r) => {
+                    println!(
+                        "checked {} files against the SHA-256 digests of the manifest, whose own SHA-256 is {}{}",
+                        r.manifest.files.len(),
+                        r.manifest_sha256,
+                        if manifest_sha256.is_some() {
+                            " as expected"
+                        } else {
+                            " (compare it with the one `pawl backup` printed)"
+                        }
+                    );
                     println!(
                         "restored {} rows and {} evidence files from {} (made on {} at {})",
                         r.rows,
@@ -713,6 +780,19 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
                     );
                     for (org, events) in r.chains {
                         println!("{org}: audit chain intact, {events} events");
+                    }
+                    println!(
+                        "rows are restored as the archive states them: an intact chain vouches for the history \
+                         of events, not for rows that no event checks, such as accounts, password hashes, \
+                         memberships and API tokens"
+                    );
+                    if !r.accounts_without_password.is_empty() {
+                        println!(
+                            "{} accounts have no password here and cannot sign in until one is set with \
+                             `pawl user set-password`: {}",
+                            r.accounts_without_password.len(),
+                            r.accounts_without_password.join(", ")
+                        );
                     }
                     Ok(ok)
                 }
@@ -728,23 +808,12 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
                 .await
                 .with_context(|| format!("cannot open {from:?}"))?;
             let target = Store::open(&to).await.with_context(|| format!("cannot open {to:?}"))?;
-            let rows = pawl_app::backup::migrate_engine(&source, &target).await?;
-            for org in target.organisations().await? {
-                match target.verify_audit_chain(&org.id).await? {
-                    pawl_store::VerifyOutcome::Intact { events } => {
-                        println!("{}: audit chain intact, {events} events", org.slug.as_str())
-                    }
-                    pawl_store::VerifyOutcome::Broken(b) => {
-                        anyhow::bail!(
-                            "the audit chain of {} breaks at event {}: {}",
-                            org.slug.as_str(),
-                            b.seq,
-                            b.reason
-                        )
-                    }
-                }
+            // Every chain is verified in the target before its rows are committed.
+            let moved = pawl_app::backup::migrate_engine(&source, &target).await?;
+            for (org, events) in moved.chains {
+                println!("{org}: audit chain intact, {events} events");
             }
-            println!("moved {rows} rows from {from:?} to {to:?}");
+            println!("moved {} rows from {from:?} to {to:?}", moved.rows);
             Ok(ok)
         }
         Command::Review(ReviewCommand::Pack { org, review, output }) => {
@@ -787,7 +856,29 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
                         .file_name()
                         .map(|n| n.to_string_lossy().into_owned())
                         .unwrap_or_default();
-                    let bytes = std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
+                    // Only the folder's own regular files: a link could lead
+                    // anywhere (/etc, /dev/zero), and a document has a size.
+                    let meta =
+                        std::fs::symlink_metadata(&path).with_context(|| format!("cannot read {}", path.display()))?;
+                    if !meta.file_type().is_file() {
+                        unreadable.push(format!(
+                            "{}: error: not a regular file (a link or device); copy the document itself into the folder",
+                            path.display()
+                        ));
+                        continue;
+                    }
+                    if meta.len() > MAX_MARKDOWN_BYTES {
+                        unreadable.push(format!(
+                            "{}: error: {} bytes, more than a document may hold ({MAX_MARKDOWN_BYTES})",
+                            path.display(),
+                            meta.len()
+                        ));
+                        continue;
+                    }
+                    let mut bytes = Vec::new();
+                    std::fs::File::open(&path)
+                        .and_then(|f| f.take(MAX_MARKDOWN_BYTES + 1).read_to_end(&mut bytes))
+                        .with_context(|| format!("cannot read {}", path.display()))?;
                     match String::from_utf8(bytes) {
                         Ok(text) => files.push((name, text)),
                         Err(e) => unreadable.push(format!(
@@ -801,7 +892,10 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
             files.sort();
             if !unreadable.is_empty() {
                 unreadable.iter().for_each(|u| eprintln!("{u}"));
-                println!("refused: {} files are not text; nothing was imported", unreadable.len());
+                println!(
+                    "refused: {} files cannot be read as documents; nothing was imported",
+                    unreadable.len()
+                );
                 return Ok(std::process::ExitCode::from(1));
             }
             if files.is_empty() {
@@ -1056,10 +1150,14 @@ async fn organisation(store: &Store, slug: &str) -> Result<pawl_store::Organisat
         .with_context(|| format!("organisation {slug:?}"))
 }
 
-fn read_password() -> Result<String> {
+/// The largest Markdown file `pawl document import-md` reads: far above any
+/// policy, far below what would strain memory.
+const MAX_MARKDOWN_BYTES: u64 = 4 * 1024 * 1024;
+
+fn read_password(prompt: &str) -> Result<String> {
     let stdin = std::io::stdin();
     if stdin.is_terminal() {
-        eprint!("Password for the new account (at least 12 characters): ");
+        eprint!("{prompt} (at least 12 characters): ");
         std::io::stderr().flush().ok();
     }
     let mut line = String::new();
@@ -1121,14 +1219,22 @@ async fn serve(
     app.trusted_proxies = trusted_proxies;
     app.metrics_token = metrics_token.filter(|t| !t.trim().is_empty());
     // A damaged file (a copy taken while it was written, a failing disk) is
-    // refused before it serves anyone; the page check is quick at any size.
-    let problems = app.store.integrity_problems(false).await?;
-    if !problems.is_empty() {
-        anyhow::bail!(
-            "the database is damaged ({}); restore it from a backup rather than serve it",
-            problems.join("; ")
-        );
-    }
+    // found by the page check, which reads every page: 2.7 s for a 436 MB
+    // file, during which the server used to answer nobody. It now runs while
+    // the server starts and serves reads (a damaged page fails to read with
+    // the engine's own error); no write starts until it passes, and damage
+    // stops the server with the problems found, as it did before serving.
+    let check = app.store.check_pages_in_background();
+    let damaged = std::sync::Arc::new(std::sync::Mutex::new(None::<String>));
+    let found = damaged.clone();
+    let damage = async move {
+        let problems = match check.await {
+            Ok(p) if p.is_empty() => return std::future::pending().await,
+            Ok(p) => p,
+            Err(e) => vec![format!("the check did not finish: {e}")],
+        };
+        *found.lock().unwrap_or_else(|p| p.into_inner()) = Some(problems.join("; "));
+    };
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .with_context(|| format!("cannot listen on {addr}"))?;
@@ -1150,8 +1256,17 @@ async fn serve(
     }
     let store = app.store.clone();
     tokio::spawn(compute_metrics(store.clone()));
-    pawl_web::serve(listener, app, shutdown_signal()).await?;
+    let stop = async move {
+        tokio::select! {
+            () = shutdown_signal() => {}
+            () = damage => {}
+        }
+    };
+    pawl_web::serve(listener, app, stop).await?;
     store.close().await;
+    if let Some(problems) = damaged.lock().unwrap_or_else(|p| p.into_inner()).take() {
+        anyhow::bail!("the database is damaged ({problems}); restore it from a backup rather than serve it");
+    }
     tracing::info!("stopped");
     Ok(())
 }

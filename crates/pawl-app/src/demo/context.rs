@@ -50,10 +50,17 @@ async fn ensure_people(app: &App, org_id: &str, actor: &Actor, password: &str) -
             i / 200
         );
         let email = email.replace("0@", "@");
+        let capital = |w: &str| w[..1].to_uppercase() + &w[1..];
         tx.add_member(&NewMember {
             email: Email::parse(&email)?,
+            name: format!(
+                "{} {}",
+                capital(FIRST[i % FIRST.len()]),
+                capital(LAST[(i / FIRST.len()) % LAST.len()])
+            ),
             role: Role::Staff,
             password_hash: hash.clone(),
+            address: pawl_store::AddressProof::Proven,
         })
         .await?;
     }

@@ -124,7 +124,6 @@ fn content(d: &Doc, note: &str) -> String {
     if !note.is_empty() {
         md.push_str(&format!("\n## Changes\n\n{note}\n"));
     }
-    md.push_str("\nQuestions go to the owner of this document.\n");
     md
 }
 

@@ -224,6 +224,33 @@ pub async fn complete(
     Ok((StatusCode::CREATED, axum::Json(TrainingCompletionOut::from(c))).into_response())
 }
 
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OwnCompletionInput {
+    /// The day the course was completed; today when absent.
+    pub completed_on: Option<String>,
+    #[serde(default)]
+    pub notes: String,
+}
+
+/// The caller says they completed a campaign they are asked to complete;
+/// recorded as their own declaration.
+#[utoipa::path(post, path = "/api/v1/me/trainings/{id}/completion", tag = "organisation-context",
+    params(("id" = String, Path)),
+    request_body = OwnCompletionInput,
+    responses((status = 201, body = TrainingCompletionOut), (status = 404, body = Problem),
+        (status = 422, body = Problem)))]
+pub async fn complete_own(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    Path(id): Path<String>,
+    Json(input): Json<OwnCompletionInput>,
+) -> ApiResult<Response> {
+    let on = input.completed_on.unwrap_or_else(|| pawl_app::today().to_string());
+    let c = pawl_app::context::complete_own(&s.app.store, &p, &id, &on, &input.notes).await?;
+    Ok((StatusCode::CREATED, axum::Json(TrainingCompletionOut::from(c))).into_response())
+}
+
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]

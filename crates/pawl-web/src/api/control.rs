@@ -777,6 +777,9 @@ pub struct EvidenceParams {
     pub check: Option<String>,
     /// Only evidence for this Annex A control.
     pub annex: Option<String>,
+    /// `true`: only the latest version of each piece of evidence, and only
+    /// where it is past its valid-until date: what must be collected again.
+    pub stale: Option<bool>,
 }
 
 /// Evidence, newest upload first.
@@ -805,7 +808,11 @@ pub async fn evidence_list(
         .app
         .store
         .org(&p.organisation.id)
-        .evidence_list(&targets, &list.to_query()?)
+        .evidence_list(
+            &targets,
+            q.stale.unwrap_or(false).then(|| today().to_string()).as_deref(),
+            &list.to_query()?,
+        )
         .await?;
     Ok(axum::Json(EvidenceList::page(page.map(evidence_out))))
 }

@@ -108,6 +108,8 @@ pub struct MemberOut {
     pub id: String,
     pub user_id: String,
     pub email: String,
+    /// The name the person goes by; empty until they give one.
+    pub name: String,
     /// admin, manager, contributor, auditor, viewer or staff.
     pub role: String,
     pub created_at: String,
@@ -121,6 +123,7 @@ impl From<Member> for MemberOut {
             id: m.id,
             user_id: m.user_id,
             email: m.email,
+            name: m.name,
             role: m.role.as_str().into(),
             created_at: m.created_at,
             updated_at: m.updated_at,
@@ -269,6 +272,33 @@ pub async fn my_invitation_answer(
     Json(body): Json<InvitationAnswer>,
 ) -> ApiResult<StatusCode> {
     members::answer_invitation(&s.app, &p.user_id, &p.email, &id, body.accept).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordChange {
+    /// The password the caller signs in with now.
+    pub current_password: String,
+    /// At least 12 characters, and not the current one.
+    pub new_password: String,
+}
+
+/// Changes the caller's own password (Annex A 5.17). The current password
+/// is needed and is throttled as signing in is; every session of the
+/// caller ends but the one the change came from.
+#[utoipa::path(post, path = "/api/v1/me/password", tag = "organisation", request_body = PasswordChange,
+    responses((status = 204), (status = 401, body = Problem), (status = 422, body = Problem),
+        (status = 429, body = Problem)))]
+pub async fn my_password_change(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    axum::extract::ConnectInfo(peer): axum::extract::ConnectInfo<std::net::SocketAddr>,
+    headers: HeaderMap,
+    Json(body): Json<PasswordChange>,
+) -> ApiResult<StatusCode> {
+    let address = crate::ui::client_address(peer.ip(), &headers, &s.app.trusted_proxies);
+    members::change_password(&s.app, &p, &body.current_password, &body.new_password, &address).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -189,7 +189,7 @@ fn router(upload_limit: usize) -> OpenApiRouter<AppState> {
         .merge(uploads)
         .routes(routes!(system::health))
         .routes(routes!(system::openapi_json))
-        .routes(routes!(system::me))
+        .routes(routes!(system::me, system::me_patch))
         .routes(routes!(catalog::annex_a_list))
         .routes(routes!(catalog::annex_a_get))
         .routes(routes!(catalog::clauses_list))
@@ -200,6 +200,7 @@ fn router(upload_limit: usize) -> OpenApiRouter<AppState> {
         .routes(routes!(identity::invitation_revoke))
         .routes(routes!(identity::my_invitations))
         .routes(routes!(identity::my_invitation_answer))
+        .routes(routes!(identity::my_password_change))
         .routes(routes!(
             identity::member_get,
             identity::member_patch,
@@ -214,6 +215,7 @@ fn router(upload_limit: usize) -> OpenApiRouter<AppState> {
         .routes(routes!(internal_audit::report_xlsx))
         .routes(routes!(context::supplier_reviews, context::supplier_review))
         .routes(routes!(context::completions, context::complete))
+        .routes(routes!(context::complete_own))
         .routes(routes!(context::monthly))
         .routes(routes!(context::person_completions))
         .routes(routes!(performance::measurements, performance::measure))

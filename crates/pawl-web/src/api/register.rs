@@ -386,7 +386,17 @@ pub async fn link_create(
 ) -> ApiResult<impl IntoResponse> {
     let from = kind_and_id("from", &input.from)?;
     let to = kind_and_id("to", &input.to)?;
-    let l = service::link(&s.app.store, &p, from, &input.link_type, to, &input.note).await?;
+    let made = service::link(&s.app.store, &p, from, &input.link_type, to, &input.note).await?;
+    // Answered as a read names it: both ends with their reference and title.
+    let l = s
+        .app
+        .store
+        .org(&p.organisation.id)
+        .links(&made.from.kind, &made.from.id, true)
+        .await?
+        .into_iter()
+        .find(|l| l.id == made.id)
+        .unwrap_or(made);
     Ok((StatusCode::CREATED, axum::Json(LinkOut::from(l))))
 }
 
@@ -424,6 +434,9 @@ pub(crate) fn work_item(w: WorkItem, today: &str) -> WorkItemOut {
         // A document to read opens where its reader reads it, not in the register.
         href: if w.status == "to_read" {
             format!("/read/{}", w.id)
+        } else if w.status == "to_complete" {
+            // A course opens where its trainee reads it and says it is done.
+            format!("/me/trainings/{}", w.id)
         } else {
             record_href(&w.kind, &w.id)
         },

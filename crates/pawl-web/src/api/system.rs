@@ -66,6 +66,8 @@ pub async fn openapi_json(State(state): State<AppState>) -> impl IntoResponse {
 pub struct Me {
     pub user_id: String,
     pub email: String,
+    /// The name the person goes by; empty until they give one.
+    pub name: String,
     pub organisation: OrganisationRef,
     pub role: String,
     /// What this role may do, by permission name.
@@ -85,9 +87,33 @@ pub struct OrganisationRef {
 #[utoipa::path(get, path = "/api/v1/me", tag = "system",
     responses((status = 200, body = Me), (status = 401, body = Problem)))]
 pub async fn me(Auth(p): Auth) -> ApiResult<Json<Me>> {
-    Ok(Json(Me {
+    Ok(Json(me_of(&p, p.name.clone())))
+}
+
+#[derive(serde::Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MePatch {
+    /// The name the caller goes by, shown wherever pawl shows them.
+    pub name: String,
+}
+
+/// Sets the name the caller goes by.
+#[utoipa::path(patch, path = "/api/v1/me", tag = "system", request_body = MePatch,
+    responses((status = 200, body = Me), (status = 401, body = Problem), (status = 422, body = Problem)))]
+pub async fn me_patch(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    crate::extract::Json(body): crate::extract::Json<MePatch>,
+) -> ApiResult<Json<Me>> {
+    let name = pawl_app::members::set_name(&s.app, &p, &body.name).await?;
+    Ok(Json(me_of(&p, name)))
+}
+
+fn me_of(p: &pawl_app::Principal, name: String) -> Me {
+    Me {
         user_id: p.user_id.clone(),
         email: p.email.clone(),
+        name,
         organisation: OrganisationRef {
             id: p.organisation.id.clone(),
             slug: p.organisation.slug.clone(),
@@ -104,5 +130,5 @@ pub async fn me(Auth(p): Auth) -> ApiResult<Json<Me>> {
             pawl_app::Via::ApiToken { .. } => "token",
         }
         .into(),
-    }))
+    }
 }

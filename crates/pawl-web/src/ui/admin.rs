@@ -328,6 +328,102 @@ pub async fn token_revoke(State(s): State<AppState>, Auth(p): Auth, Path(id): Pa
     Ok(Redirect::to("/account/tokens?notice=Token%20revoked.").into_response())
 }
 
+#[derive(Template)]
+#[template(path = "account.html")]
+struct AccountPage {
+    shell: Shell,
+    notice: Option<String>,
+    /// The name as it stands, or as just typed when it was refused.
+    name: String,
+    /// By field; ordered so that the summary reads the same every time.
+    errors: std::collections::BTreeMap<String, String>,
+}
+
+impl AccountPage {
+    fn error_of(&self, field: &str) -> Option<&String> {
+        self.errors.get(field)
+    }
+
+    fn of(shell: Shell, name: String) -> AccountPage {
+        AccountPage {
+            shell,
+            notice: None,
+            name,
+            errors: Default::default(),
+        }
+    }
+}
+
+/// The person's own account: the name they go by and their password.
+pub async fn account(State(s): State<AppState>, Auth(p): Auth, Query(q): Query<PageQuery>) -> PageResult {
+    let mut page = AccountPage::of(Shell::new(&s, &p, "account").await?, p.name.clone());
+    page.notice = q.notice;
+    Ok(render(&page))
+}
+
+/// The page again with what went wrong beside each field.
+async fn account_refused(
+    s: &AppState,
+    p: &pawl_app::Principal,
+    name: String,
+    errors: std::collections::BTreeMap<String, String>,
+) -> PageResult {
+    let mut page = AccountPage::of(Shell::new(s, p, "account").await?, name);
+    page.errors = errors;
+    Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response())
+}
+
+fn field_errors(fields: Vec<pawl_domain::FieldError>) -> std::collections::BTreeMap<String, String> {
+    fields.into_iter().map(|x| (x.field, x.message)).collect()
+}
+
+#[derive(Deserialize)]
+pub struct NameForm {
+    name: String,
+}
+
+pub async fn name_change(State(s): State<AppState>, Auth(p): Auth, Form(f): Form<NameForm>) -> PageResult {
+    match members::set_name(&s.app, &p, &f.name).await {
+        Ok(_) => Ok(Redirect::to("/account?notice=Name%20saved.").into_response()),
+        Err(AppError::Invalid(DomainError::Invalid(fields))) => {
+            account_refused(&s, &p, f.name, field_errors(fields)).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct PasswordForm {
+    current_password: String,
+    new_password: String,
+    confirm_password: String,
+}
+
+/// Changes the person's own password; their other sessions end.
+pub async fn password_change(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    axum::extract::ConnectInfo(peer): axum::extract::ConnectInfo<std::net::SocketAddr>,
+    headers: axum::http::HeaderMap,
+    Form(f): Form<PasswordForm>,
+) -> PageResult {
+    if f.new_password != f.confirm_password {
+        let errors = [("confirm_password".to_owned(), "the two new passwords differ".to_owned())];
+        return account_refused(&s, &p, p.name.clone(), errors.into_iter().collect()).await;
+    }
+    let address = super::client_address(peer.ip(), &headers, &s.app.trusted_proxies);
+    match members::change_password(&s.app, &p, &f.current_password, &f.new_password, &address).await {
+        Ok(()) => Ok(
+            Redirect::to("/account?notice=Password%20changed.%20Your%20other%20sessions%20have%20ended.")
+                .into_response(),
+        ),
+        Err(AppError::Invalid(DomainError::Invalid(fields))) => {
+            account_refused(&s, &p, p.name.clone(), field_errors(fields)).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
 pub async fn invitation_revoke(State(s): State<AppState>, Auth(p): Auth, Path(id): Path<String>) -> PageResult {
     members::revoke_invitation(&s.app, &p.organisation.id, &p.actor(), &id).await?;
     Ok(Redirect::to("/admin/members?notice=Invitation%20withdrawn.").into_response())

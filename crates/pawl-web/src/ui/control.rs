@@ -337,7 +337,7 @@ pub async fn control(
     let mut targets = vec![("applied_control", id.as_str())];
     targets.extend(checks.iter().map(|k: &CheckView| ("check", k.check.id.as_str())));
     let evidence: Vec<EvidenceOut> = reader
-        .evidence_list(&targets, &first_100)
+        .evidence_list(&targets, None, &first_100)
         .await?
         .items
         .into_iter()
@@ -775,6 +775,12 @@ struct EvidencePage {
     items: Vec<EvidenceOut>,
     total: i64,
     next: Option<String>,
+    /// Only the latest versions past their valid-until date.
+    stale: bool,
+    /// Only evidence for this Annex A control, as `5.15`.
+    annex: String,
+    /// Every Annex A control as (id, "A.5.15 Access control"), to filter by.
+    controls: Vec<(String, String)>,
     can_write: bool,
     notice: Option<String>,
     error: Option<String>,
@@ -783,6 +789,8 @@ struct EvidencePage {
 #[derive(Deserialize, Default)]
 pub struct EvidenceQuery {
     cursor: Option<String>,
+    stale: Option<bool>,
+    annex: Option<String>,
     notice: Option<String>,
     error: Option<String>,
 }
@@ -793,11 +801,41 @@ pub async fn evidence_list(State(s): State<AppState>, Auth(p): Auth, Query(q): Q
         ..Default::default()
     }
     .to_query()?;
-    let page = s.app.store.org(&p.organisation.id).evidence_list(&[], &list).await?;
+    let stale = q.stale.unwrap_or(false);
+    // An auditor asks for the evidence of one control: filter by its id.
+    let annex = q
+        .annex
+        .as_deref()
+        .filter(|a| !a.is_empty())
+        .map(|a| pawl_domain::control::annex_id("annex", a))
+        .transpose()?
+        .unwrap_or_default();
+    let targets: Vec<(&str, &str)> = match annex.as_str() {
+        "" => Vec::new(),
+        a => vec![("soa", a)],
+    };
+    let page = s
+        .app
+        .store
+        .org(&p.organisation.id)
+        .evidence_list(&targets, stale.then(|| today().to_string()).as_deref(), &list)
+        .await?;
+    let mut filters = vec![("annex", annex.as_str())];
+    if stale {
+        filters.push(("stale", "true"));
+    }
+    let filters = serde_urlencoded::to_string(filters).unwrap_or_default();
     Ok(render(&EvidencePage {
         shell: Shell::new(&s, &p, "evidence").await?,
         total: page.total,
-        next: page.next_cursor.map(|c| format!("/evidence?cursor={c}")),
+        next: page.next_cursor.map(|c| format!("/evidence?{filters}&cursor={c}")),
+        stale,
+        controls: pawl_domain::catalog::Catalog::get()
+            .annex_a
+            .iter()
+            .map(|c| (c.id.clone(), format!("{} {}", c.annex_ref(), c.title)))
+            .collect(),
+        annex,
         items: page.items.into_iter().map(evidence_out).collect(),
         can_write: p.can(Permission::WriteIsms),
         notice: q.notice,

@@ -978,6 +978,8 @@ async fn reading(State(s): State<AppState>, Auth(p): Auth) -> PageResult {
 #[template(path = "document_read.html")]
 struct ReadPage {
     shell: Shell,
+    /// Who answers questions about it: its owner, by name.
+    owner: String,
     doc: Record,
     level: &'static str,
     v: VersionView,
@@ -999,6 +1001,7 @@ async fn read(State(s): State<AppState>, Auth(p): Auth, Path(id): Path<String>, 
     let published = published_for(&s, &p, &doc, line.is_some()).await?;
     Ok(render(&ReadPage {
         shell: Shell::new(&s, &p, "read").await?,
+        owner: doc.text("owner"),
         level: level_label(&doc.text("level")),
         v: view(&published),
         doc,

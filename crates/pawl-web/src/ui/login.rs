@@ -70,7 +70,7 @@ fn session_cookie(value: &str, max_age: i64, secure: bool) -> HeaderValue {
 /// The client's address: the peer's, unless the peer is a trusted proxy, in
 /// which case the nearest address in `X-Forwarded-For` that is not itself
 /// a trusted proxy (the ones further left are the client's own claims).
-fn client_address(peer: std::net::IpAddr, headers: &HeaderMap, trusted: &[std::net::IpAddr]) -> String {
+pub(crate) fn client_address(peer: std::net::IpAddr, headers: &HeaderMap, trusted: &[std::net::IpAddr]) -> String {
     if !trusted.contains(&peer) {
         return peer.to_string();
     }
@@ -290,6 +290,7 @@ pub async fn answer_invitation(
 pub struct InvitationForm {
     answer: String,
     password: Option<String>,
+    name: Option<String>,
 }
 
 pub async fn invitation_answer(
@@ -317,8 +318,21 @@ pub async fn invitation_answer(
         };
     }
     let address = client_address(addr.ip(), &headers, &s.app.trusted_proxies);
-    match pawl_app::members::accept_by_link(&s.app, &secret, f.password.as_deref().unwrap_or(""), &address).await {
+    match pawl_app::members::accept_by_link(
+        &s.app,
+        &secret,
+        f.password.as_deref().unwrap_or(""),
+        f.name.as_deref().unwrap_or(""),
+        &address,
+    )
+    .await
+    {
         Ok(signed) => {
+            // Whoever was signed in in this browser before is signed out on
+            // the server too, not only by the new cookie.
+            if let Some(old) = cookie(&headers, SESSION_COOKIE) {
+                s.app.store.delete_session(&auth::sha256_hex(&old)).await.ok();
+            }
             let mut resp = Redirect::to("/").into_response();
             resp.headers_mut().insert(
                 header::SET_COOKIE,
@@ -327,13 +341,24 @@ pub async fn invitation_answer(
             resp
         }
         Err(e) => {
-            let status = match &e {
-                AppError::BadCredentials => StatusCode::UNAUTHORIZED,
-                AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
-                AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            // One answer for a wrong password and for one too short to
+            // become a new account's, so that the link's holder cannot tell
+            // whether the address already has an account.
+            let (status, message) = match &e {
+                AppError::BadCredentials => (
+                    StatusCode::UNAUTHORIZED,
+                    "That password did not work. If you already use pawl, enter your password; if not, choose one of at least 12 characters.".to_owned(),
+                ),
+                AppError::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, format!("{}.", capitalise(&e.to_string()))),
+                AppError::Store(pawl_store::StoreError::Conflict(m)) => (StatusCode::CONFLICT, format!("{}.", capitalise(m))),
+                // Only the name is checked before the password.
+                AppError::Invalid(_) => (
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "Your name: enter 1 to 200 printable characters.".to_owned(),
+                ),
                 _ => return super::PageError::from(e).into_response(),
             };
-            page.error = Some(format!("{}.", capitalise(&e.to_string())));
+            page.error = Some(message);
             (status, render(&page)).into_response()
         }
     }

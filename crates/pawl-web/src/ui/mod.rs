@@ -17,6 +17,8 @@ mod risk;
 mod trail;
 mod words;
 
+pub(crate) use login::client_address;
+
 use crate::error::ApiError;
 use crate::AppState;
 use askama::Template;
@@ -55,6 +57,9 @@ pub fn router(upload_limit: usize) -> Router<AppState> {
         get(admin::organisation).post(admin::organisation_save),
     )
     .route("/account/tokens", get(admin::tokens).post(admin::token_create))
+    .route("/account", get(admin::account))
+    .route("/account/name", post(admin::name_change))
+    .route("/account/password", post(admin::password_change))
     .route("/account/tokens/{id}/revoke", post(admin::token_revoke))
     .route("/risks", get(risk::register))
     .route("/risks/levels.css", get(risk::levels_css))
@@ -100,6 +105,7 @@ pub fn router(upload_limit: usize) -> Router<AppState> {
     )
     .route("/crosswalks/{framework}", get(control::crosswalk))
     .route("/audit", get(trail::audit))
+    .route("/audit/export.csv", get(trail::export_csv))
     .route("/history/{entity_type}/{entity_id}", get(trail::history))
     .fallback(fallback)
 }
@@ -176,6 +182,9 @@ pub struct NavGroup {
 /// What every signed-in page shows around its content.
 pub struct Shell {
     pub email: String,
+    /// The signed-in person as others read them: their name, or their
+    /// address until they give one.
+    pub name: String,
     pub role: &'static str,
     pub org_name: String,
     pub org_slug: String,
@@ -255,6 +264,7 @@ impl Shell {
                     item("members", "Members", "/admin/members"),
                     item("organisation", "Organisation", "/admin/organisation"),
                     item("tokens", "API tokens", "/account/tokens"),
+                    item("account", "Your account", "/account"),
                     item("audit", "Audit trail", "/audit"),
                 ],
             },
@@ -276,6 +286,7 @@ impl Shell {
         nav.retain(|g| !g.items.is_empty());
         Ok(Shell {
             email: p.email.clone(),
+            name: p.display_name().to_owned(),
             role: p.role.label(),
             org_name: p.organisation.name.clone(),
             org_slug: p.organisation.slug.clone(),

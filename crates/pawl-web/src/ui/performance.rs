@@ -308,7 +308,7 @@ async fn pack(State(s): State<AppState>, Auth(p): Auth, Path(id): Path<String>) 
 #[template(path = "readiness.html")]
 struct ReadinessPage {
     shell: Shell,
-    r: Readiness,
+    r: std::sync::Arc<Readiness>,
 }
 
 impl ReadinessPage {
@@ -323,6 +323,10 @@ impl ReadinessPage {
 async fn readiness(State(s): State<AppState>, Auth(p): Auth) -> PageResult {
     Ok(render(&ReadinessPage {
         shell: Shell::new(&s, &p, "readiness").await?,
-        r: service::readiness(&s.app.store, &p.organisation.id).await?,
+        r: s.figures
+            .get_or(&s.app.store, &p.organisation.id, "readiness", || async {
+                Ok(service::readiness(&s.app.store, &p.organisation.id).await?)
+            })
+            .await?,
     }))
 }

@@ -548,7 +548,43 @@ async fn sections(s: &AppState, p: &Principal, kind: &Kind, r: &Record) -> Resul
     })
 }
 
-fn history_views(kind: &Kind, events: Vec<pawl_domain::audit::AuditEvent>) -> Vec<HistoryView> {
+/// A record's history with the records its fields point at named, not
+/// shown by id.
+async fn named_history(
+    reader: &pawl_store::OrgReader<'_>,
+    kind: &'static Kind,
+    id: &str,
+) -> Result<Vec<HistoryView>, ApiError> {
+    let events = reader.history(kind.key, id).await?;
+    let mut refs = Vec::new();
+    for e in &events {
+        for side in [&e.before, &e.after] {
+            let Some(m) = side
+                .as_deref()
+                .and_then(|s| serde_json::from_str::<Map<String, Json>>(s).ok())
+            else {
+                continue;
+            };
+            for f in kind.fields {
+                if let (FieldKind::Record { kind: target }, Some(Json::String(id))) = (&f.kind, m.get(f.name)) {
+                    refs.push((target.to_string(), id.clone()));
+                }
+            }
+        }
+    }
+    let names = reader.record_names(&refs).await?;
+    Ok(history_views(kind, events, &|target, id| {
+        names
+            .get(&(target.to_owned(), id.to_owned()))
+            .map(|n| format!("{} {}", n.reference, n.title).trim().to_owned())
+    }))
+}
+
+fn history_views(
+    kind: &Kind,
+    events: Vec<pawl_domain::audit::AuditEvent>,
+    name_of: &dyn Fn(&str, &str) -> Option<String>,
+) -> Vec<HistoryView> {
     let parse = |s: &Option<String>| -> Map<String, Json> {
         s.as_deref()
             .and_then(|s| serde_json::from_str::<Json>(s).ok())
@@ -564,6 +600,7 @@ fn history_views(kind: &Kind, events: Vec<pawl_domain::audit::AuditEvent>) -> Ve
         };
         match f.map(|f| &f.kind) {
             Some(FieldKind::Choice(c)) => c.iter().find(|c| c.code == raw).map_or(raw, |c| c.label.to_owned()),
+            Some(FieldKind::Record { kind: target }) => name_of(target, &raw).unwrap_or(raw),
             _ => raw,
         }
     };
@@ -575,11 +612,13 @@ fn history_views(kind: &Kind, events: Vec<pawl_domain::audit::AuditEvent>) -> Ve
             let mut changes = Vec::new();
             if e.action == "update" || e.action == "transition" {
                 for f in kind.fields {
-                    if before.get(f.name) != after.get(f.name) {
+                    let (old, new) = (text(Some(f), before.get(f.name)), text(Some(f), after.get(f.name)));
+                    // Null and empty read the same: no change to show.
+                    if old != new {
                         changes.push(ChangeView {
                             label: f.label.to_owned(),
-                            old: text(Some(f), before.get(f.name)),
-                            new: text(Some(f), after.get(f.name)),
+                            old,
+                            new,
                         });
                     }
                 }
@@ -677,6 +716,7 @@ async fn record_page(
     let evidence = reader
         .evidence_list(
             &[(kind.key, r.id.as_str())],
+            None,
             &pawl_store::ListQuery {
                 limit: Some(100),
                 ..Default::default()
@@ -688,7 +728,7 @@ async fn record_page(
         .map(|e| (format!("/evidence/{}", e.id), e.title, e.valid_until))
         .collect();
     let history = if p.can(Permission::ReadAuditTrail) {
-        history_views(kind, reader.history(kind.key, &r.id).await?)
+        named_history(&reader, kind, &r.id).await?
     } else {
         Vec::new()
     };
@@ -770,12 +810,15 @@ async fn transition(
     let reason = param_of(&form, "reason");
     match service::transition(&s.app.store, &p, kind, &id, to, reason, expected).await {
         Ok(r) => {
-            let label = status_label(kind, &r).unwrap_or("moved");
+            let notice = match status_label(kind, &r) {
+                Some(label) => format!("Moved to “{label}”."),
+                None => "Moved.".to_owned(),
+            };
             Ok(Redirect::to(&format!(
                 "/{}/{}?notice={}",
                 kind.path,
                 r.id,
-                super::admin::urlencode(&format!("Now {}.", label.to_lowercase()))
+                super::admin::urlencode(&notice)
             ))
             .into_response())
         }
@@ -873,7 +916,19 @@ async fn link_remove(
 struct MyWorkPage {
     shell: Shell,
     items: Vec<crate::api::register::WorkItemOut>,
+    /// How much work there is in all, listed or not.
+    total: usize,
     overdue: usize,
+    /// What the list is narrowed to, as the home page links to it: None
+    /// for everything.
+    narrowed: Option<String>,
+}
+
+/// The part of a person's work the home page counts: one kind, or what is overdue.
+#[derive(serde::Deserialize, Default)]
+pub struct MyWorkQuery {
+    kind: Option<String>,
+    overdue: Option<bool>,
 }
 
 impl MyWorkPage {
@@ -888,13 +943,42 @@ impl MyWorkPage {
     }
 }
 
-/// Everything assigned to the signed-in person, overdue first.
-pub async fn my_work(State(s): State<AppState>, Auth(p): Auth) -> PageResult {
+/// The most items the my-work page lists unnarrowed, the soonest due.
+const MY_WORK_SHOWN: i64 = 200;
+
+/// Everything assigned to the signed-in person, overdue first; or only
+/// items of one kind, or only the overdue ones.
+pub async fn my_work(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    crate::extract::Query(q): crate::extract::Query<MyWorkQuery>,
+) -> PageResult {
     let today = crate::api::control::today().to_string();
-    let items: Vec<_> = service::my_work(&s.app.store, &p)
-        .await?
+    let kind = q.kind.filter(|k| !k.is_empty());
+    let only_overdue = q.overdue.unwrap_or(false);
+    let mut narrowed: Vec<String> = Vec::new();
+    if let Some(k) = &kind {
+        narrowed.push(linkable(k).unwrap_or("Record").to_lowercase());
+    }
+    if only_overdue {
+        narrowed.push("overdue".into());
+    }
+    // The whole list only when narrowed; else the soonest due, with the
+    // figures counted: a risk owner may have thousands of items, and 1,000
+    // rows took 40 ms to read and draw.
+    let reader = s.app.store.org(&p.organisation.id);
+    let (listed, counted) = match narrowed.is_empty() {
+        true => (
+            reader.my_work(&p.user_id, MY_WORK_SHOWN).await?,
+            Some(reader.my_work_counts(&p.user_id, &today).await?),
+        ),
+        false => (service::my_work(&s.app.store, &p).await?, None),
+    };
+    let items: Vec<_> = listed
         .into_iter()
+        .filter(|w| kind.as_ref().is_none_or(|k| &w.kind == k))
         .map(|w| crate::api::register::work_item(w, &today))
+        .filter(|i| !only_overdue || i.overdue)
         .map(|mut i| {
             // A suggestion's submitter may not read the register it is in.
             if !crate::policy::may_open(&p, &i.href) {
@@ -905,8 +989,10 @@ pub async fn my_work(State(s): State<AppState>, Auth(p): Auth) -> PageResult {
         .collect();
     Ok(render(&MyWorkPage {
         shell: Shell::new(&s, &p, "my-work").await?,
-        overdue: items.iter().filter(|i| i.overdue).count(),
+        total: counted.map_or(items.len(), |c| c.all as usize),
+        overdue: counted.map_or_else(|| items.iter().filter(|i| i.overdue).count(), |c| c.overdue as usize),
         items,
+        narrowed: (!narrowed.is_empty()).then(|| narrowed.join(", ")),
     }))
 }
 

@@ -161,8 +161,10 @@ on_both_engines! {
             let role = if i % 3 == 0 { pawl_domain::identity::Role::Viewer } else { pawl_domain::identity::Role::Contributor };
             tx.add_member(&pawl_store::NewMember {
                 email: pawl_domain::identity::Email::parse(&format!("person{i:03}@acme.example")).unwrap(),
+                name: String::new(),
                 role,
                 password_hash: hash.clone(),
+                address: pawl_store::AddressProof::Proven,
             }).await.unwrap();
         }
         tx.commit().await.unwrap();

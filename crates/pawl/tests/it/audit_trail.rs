@@ -53,8 +53,10 @@ on_both_engines! {
         let mut tx = app.store().write(&app.org_id, &Actor::system("test")).await.unwrap();
         tx.add_member(&pawl_store::NewMember {
             email: Email::parse("ghost@acme.example").unwrap(),
+            name: String::new(),
             role: Role::Viewer,
             password_hash: "x".into(),
+            address: pawl_store::AddressProof::Proven,
         }).await.unwrap();
         drop(tx);
         let after = app.store().org(&app.org_id).audit_events(&Default::default(), &Default::default()).await.unwrap().total;
@@ -178,8 +180,10 @@ on_both_engines! {
                     let mut tx = store.write(&org, &Actor::system("writer")).await.unwrap();
                     tx.add_member(&pawl_store::NewMember {
                         email: Email::parse(&format!("w{w}-{i}@acme.example")).unwrap(),
+                        name: String::new(),
                         role: Role::Viewer,
                         password_hash: hash.clone(),
+                        address: pawl_store::AddressProof::Proven,
                     }).await.unwrap();
                     tx.commit().await.unwrap();
                 }

@@ -5,7 +5,7 @@ use crate::on_both_engines;
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
 
-fn pawl(db: &TestDb, args: &[&str], stdin: &str) -> Output {
+pub(crate) fn pawl(db: &TestDb, args: &[&str], stdin: &str) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_pawl"))
         .args(&db.cli_args)
         .args(args)
@@ -21,7 +21,7 @@ fn pawl(db: &TestDb, args: &[&str], stdin: &str) -> Output {
     child.wait_with_output().unwrap()
 }
 
-fn text(b: &[u8]) -> String {
+pub(crate) fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
 
@@ -110,6 +110,16 @@ on_both_engines! {
         write("d-bad.md", "---\ntitle: Badges\ncolour: red\nlevel: procedure\n---\nx\n");
         write("notes.txt", "not markdown, not read");
         let folder = dir.0.to_str().unwrap();
+        // A link out of the folder, and a file larger than any document, are
+        // named and refused before anything is read whole.
+        std::os::unix::fs::symlink("/etc/passwd", dir.0.join("e-link.md")).unwrap();
+        std::fs::File::create(dir.0.join("f-huge.md")).unwrap().set_len(5 * 1024 * 1024).unwrap();
+        let out = pawl(&db, &["document", "import-md", "--org", "acme", folder], "");
+        assert_eq!(out.status.code(), Some(1), "{}", text(&out.stdout));
+        let err = text(&out.stderr);
+        assert!(err.contains("e-link.md: error: not a regular file") && err.contains("f-huge.md: error: 5242880 bytes"), "{err}");
+        std::fs::remove_file(dir.0.join("e-link.md")).unwrap();
+        std::fs::remove_file(dir.0.join("f-huge.md")).unwrap();
         let out = pawl(&db, &["document", "import-md", "--org", "acme", folder], "");
         assert_eq!(out.status.code(), Some(1), "{}", text(&out.stdout));
         let err = text(&out.stderr);

@@ -204,10 +204,15 @@ impl TestApp {
 
     /// Signs a browser client in and returns it with the page's CSRF token.
     pub async fn signed_in(&self, email: &str) -> (reqwest::Client, String) {
+        self.signed_in_with(email, PASSWORD).await
+    }
+
+    /// [`TestApp::signed_in`] with a password of its own.
+    pub async fn signed_in_with(&self, email: &str, password: &str) -> (reqwest::Client, String) {
         let c = self.browser();
         let r = c
             .post(self.url("/login"))
-            .form(&[("email", email), ("password", PASSWORD), ("next", "/")])
+            .form(&[("email", email), ("password", password), ("next", "/")])
             .send()
             .await
             .unwrap();

@@ -4,6 +4,7 @@
 
 mod harness;
 
+mod accounts;
 mod api_catalog;
 mod api_members;
 mod api_system;
@@ -16,13 +17,16 @@ mod controls;
 mod demo;
 mod documents;
 mod hardening;
+mod home;
 mod improvement;
 mod nonconformities;
 mod organisation;
 mod performance;
+mod probe;
 mod registers;
 mod replicas;
 mod risk;
+mod staff;
 mod store_contract;
 mod trials;
 mod web_ui;

@@ -217,6 +217,7 @@ on_both_engines! {
         let a = ok(&app, Method::POST, "/api/v1/assets", Some(json!({"name": "File server"}))).await;
         let aid = a["id"].as_str().unwrap().to_owned();
         let l = ok(&app, Method::POST, "/api/v1/links", Some(json!({"from": format!("asset:{aid}"), "type": "relates_to", "to": format!("risk:{rid}"), "note": "holds the shares"}))).await;
+        assert_eq!((l["from"]["title"].as_str(), l["to"]["reference"].as_str()), (Some("File server"), Some("R-0001")), "the answer names both ends as a read does");
         problem(&app, Method::POST, "/api/v1/links", Some(json!({"from": format!("asset:{aid}"), "type": "relates_to", "to": format!("risk:{rid}")})), 409).await;
         let p = problem(&app, Method::POST, "/api/v1/links", Some(json!({"from": format!("asset:{aid}"), "type": "fixes", "to": format!("risk:{rid}")})), 422).await;
         assert!(p["detail"].as_str().unwrap().contains("addresses, caused_by"), "{p}");

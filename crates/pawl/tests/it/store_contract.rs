@@ -49,9 +49,9 @@ on_both_engines! {
         let store = db.store().await;
         let org = store.create_organisation(&sys(), &OrgSlug::parse("acme").unwrap(), "Acme").await.unwrap();
         let mut tx = store.write(&org.id, &sys()).await.unwrap();
-        let (admin, created) = tx.add_member(&NewMember { email: Email::parse("a@acme.example").unwrap(), role: Role::Admin, password_hash: "h".into() }).await.unwrap();
+        let (admin, created) = tx.add_member(&NewMember { name: String::new(), email: Email::parse("a@acme.example").unwrap(), role: Role::Admin, password_hash: "h".into(), address: pawl_store::AddressProof::Proven }).await.unwrap();
         assert!(created);
-        let (ada, _) = tx.add_member(&NewMember { email: Email::parse("ada@acme.example").unwrap(), role: Role::Viewer, password_hash: "h".into() }).await.unwrap();
+        let (ada, _) = tx.add_member(&NewMember { name: String::new(), email: Email::parse("ada@acme.example").unwrap(), role: Role::Viewer, password_hash: "h".into(), address: pawl_store::AddressProof::Proven }).await.unwrap();
         let token = tx.create_token(&ada.user_id, "ci", "hash-of-secret", "pawl_abcdefg").await.unwrap();
         tx.commit().await.unwrap();
 
@@ -87,9 +87,9 @@ on_both_engines! {
         let store = db.store().await;
         let org = store.create_organisation(&sys(), &OrgSlug::parse("acme").unwrap(), "Acme").await.unwrap();
         let mut tx = store.write(&org.id, &sys()).await.unwrap();
-        let (m, _) = tx.add_member(&NewMember { email: Email::parse("a@acme.example").unwrap(), role: Role::Admin, password_hash: "h".into() }).await.unwrap();
+        let (m, _) = tx.add_member(&NewMember { name: String::new(), email: Email::parse("a@acme.example").unwrap(), role: Role::Admin, password_hash: "h".into(), address: pawl_store::AddressProof::Proven }).await.unwrap();
         tx.commit().await.unwrap();
-        let live = Session { id_hash: "live".into(), user_id: m.user_id.clone(), email: String::new(), org_id: Some(org.id.clone()),
+        let live = Session { id_hash: "live".into(), user_id: m.user_id.clone(), email: String::new(), name: String::new(), org_id: Some(org.id.clone()),
             csrf_token: "c".into(), expires_at: "2999-01-01T00:00:00.000000Z".into() };
         let stale = Session { id_hash: "stale".into(), expires_at: "2000-01-01T00:00:00.000000Z".into(), ..live.clone() };
         store.create_session(&live).await.unwrap();
@@ -110,7 +110,7 @@ on_both_engines! {
         let a = store.create_organisation(&sys(), &OrgSlug::parse("a-org").unwrap(), "A").await.unwrap();
         let b = store.create_organisation(&sys(), &OrgSlug::parse("b-org").unwrap(), "B").await.unwrap();
         let mut tx = store.write(&a.id, &sys()).await.unwrap();
-        let (m, _) = tx.add_member(&NewMember { email: Email::parse("x@a.example").unwrap(), role: Role::Admin, password_hash: "h".into() }).await.unwrap();
+        let (m, _) = tx.add_member(&NewMember { name: String::new(), email: Email::parse("x@a.example").unwrap(), role: Role::Admin, password_hash: "h".into(), address: pawl_store::AddressProof::Proven }).await.unwrap();
         tx.commit().await.unwrap();
         assert!(matches!(store.org(&b.id).member(&m.id).await, Err(StoreError::NotFound { .. })));
         assert_eq!(store.org(&b.id).members(&Default::default()).await.unwrap().total, 0);
@@ -118,5 +118,56 @@ on_both_engines! {
         let mut tx = store.write(&b.id, &sys()).await.unwrap();
         assert!(matches!(tx.set_member_role(&m.id, Role::Viewer, None).await, Err(StoreError::NotFound { .. })));
         assert!(matches!(tx.remove_member(&m.id, None).await, Err(StoreError::NotFound { .. })));
+    }
+}
+
+on_both_engines! {
+    /// The home page counts a person's work and the my-work page lists it:
+    /// the two agree, closed risks are no one's work, and a new risk is one
+    /// event that carries its first assessment.
+    async fn a_persons_work_is_counted_as_it_is_listed(engine: Engine) {
+        let db = TestDb::new(engine).await;
+        let store = db.store().await;
+        let org = store.create_organisation(&sys(), &OrgSlug::parse("acme").unwrap(), "Acme").await.unwrap();
+        let mut tx = store.write(&org.id, &sys()).await.unwrap();
+        let (owner, _) = tx.add_member(&NewMember { name: String::new(), email: Email::parse("o@acme.example").unwrap(), role: Role::Contributor, password_hash: "h".into(), address: pawl_store::AddressProof::Proven }).await.unwrap();
+        tx.commit().await.unwrap();
+        let risk = |title: &str, review: &str, status: &str| pawl_app::risk::RiskInput {
+            title: Some(title.into()),
+            owner: Some("o@acme.example".into()),
+            next_review: Some(Some(review.into())),
+            status: Some(status.into()),
+            ..Default::default()
+        };
+        let mut ids = Vec::new();
+        for (title, review, status) in [("Late", "2020-01-01", "identified"), ("Due later", "2199-01-01", "identified"), ("Done", "2020-01-01", "closed")] {
+            ids.push(pawl_app::risk::create_risk(&store, &org.id, &sys(), &risk(title, review, status)).await.unwrap().id);
+        }
+        let reader = store.org(&org.id);
+        let listed = reader.my_work(&owner.user_id, 1000).await.unwrap();
+        let today = time::OffsetDateTime::now_utc().date().to_string();
+        let counted = reader.my_work_counts(&owner.user_id, &today).await.unwrap();
+        assert_eq!(listed.len(), 2, "a closed risk is no one's work: {listed:?}");
+        assert_eq!((counted.all, counted.overdue, counted.training), (2, 1, 0));
+        assert_eq!(listed.iter().filter(|w| w.due.as_deref().is_some_and(|d| d < today.as_str())).count() as i64, counted.overdue);
+
+        let events = reader.history("risk", &ids[0]).await.unwrap();
+        assert_eq!(events.len(), 1, "one event for the risk and its first assessment");
+        let after: serde_json::Value = serde_json::from_str(events[0].after.as_deref().unwrap()).unwrap();
+        assert_eq!(after["title"], "Late");
+        assert!(after["assessment"]["id"].is_string(), "{after}");
+    }
+}
+
+on_both_engines! {
+    /// Writes wait for the page check that runs beside a starting server,
+    /// and go ahead once it finds the file sound.
+    async fn writes_wait_for_the_page_check(engine: Engine) {
+        let db = TestDb::new(engine).await;
+        let store = db.store().await;
+        let check = store.check_pages_in_background();
+        let org = store.create_organisation(&sys(), &OrgSlug::parse("acme").unwrap(), "Acme").await.unwrap();
+        assert!(check.await.unwrap().is_empty(), "a fresh database is sound");
+        assert_eq!(store.org(&org.id).history("organisation", &org.id).await.unwrap().len(), 1);
     }
 }
