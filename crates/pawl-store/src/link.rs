@@ -306,10 +306,11 @@ impl OrgReader<'_> {
                 }
                 None => ("''", String::new()),
             };
-            // What a person reported (an incident, a near miss) they follow
-            // while it is open and for 90 days after, as with suggestions.
-            for f in k.fields.iter().filter(|f| f.derived) {
-                if let FieldKind::Person { role: "Reporter" } = f.kind {
+            // What a person follows (an incident or near miss they
+            // reported, see `Field::followed`), while it is open and for 90
+            // days after, as with suggestions.
+            for f in k.fields.iter().filter(|f| f.followed) {
+                if let FieldKind::Person { .. } = f.kind {
                     let kind = sql.text_arg(k.key);
                     let recent = sql.text_arg(&since);
                     branches.push(format!(
@@ -336,7 +337,7 @@ impl OrgReader<'_> {
                 }
             }
             // A derived person (who implemented an action) is history, not work.
-            for f in k.fields.iter().filter(|f| !f.derived) {
+            for f in k.fields.iter().filter(|f| !f.derived && !f.followed) {
                 if let FieldKind::Person { role } = f.kind {
                     let kind = sql.text_arg(k.key);
                     let role = sql.text_arg(role);

@@ -179,6 +179,7 @@ pub static INCIDENT: Kind = Kind {
             help: "Who reported it; pawl records the member who did.",
             kind: FieldKind::Person { role: "Reporter" },
             derived: true,
+            followed: true,
             list: false,
             ..Field::text("reported_by", "Reported by")
         },

@@ -158,6 +158,10 @@ pub struct Field {
     /// Set by pawl from other records (a document's published version),
     /// never by input: shown, listed and filtered, but no form offers it.
     pub derived: bool,
+    /// A person field whose member follows the record in their own work
+    /// while it is open and for 90 days after, as a reporter follows what
+    /// they reported (10.1): shown there with its state.
+    pub followed: bool,
 }
 
 impl Field {
@@ -177,6 +181,7 @@ impl Field {
             sort: false,
             search: false,
             derived: false,
+            followed: false,
         }
     }
 }

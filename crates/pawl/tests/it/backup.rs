@@ -444,14 +444,30 @@ fn printed_digest(out: &std::process::Output) -> String {
     said[at..at + 64].to_owned()
 }
 
+/// An organisation with one piece of evidence, backed up with `pawl
+/// backup`: the app, the evidence's SHA-256, the folder, the archive and
+/// what the command printed.
+async fn backed_up(
+    engine: Engine,
+) -> (
+    crate::harness::TestApp,
+    String,
+    crate::harness::TempDir,
+    std::path::PathBuf,
+    std::process::Output,
+) {
+    let app = spawn_app(engine).await;
+    let sha = with_evidence(&app).await;
+    let dir = crate::harness::TempDir::new();
+    let file = dir.0.join("acme.zip");
+    let out = pawl(&app.db.cli_args, &["backup", "--output", file.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    (app, sha, dir, file, out)
+}
+
 on_both_engines! {
     async fn a_changed_archive_is_refused_before_anything_is_written(engine: Engine) {
-        let app = spawn_app(engine).await;
-        let sha = with_evidence(&app).await;
-        let dir = crate::harness::TempDir::new();
-        let file = dir.0.join("acme.zip");
-        let out = pawl(&app.db.cli_args, &["backup", "--output", file.to_str().unwrap()]);
-        assert!(out.status.success(), "{}", text(&out.stderr));
+        let (app, sha, dir, file, out) = backed_up(engine).await;
         let digest = printed_digest(&out);
         let written = entries(&file);
         let changed = |edit: &Edit| changed(&dir.0, &written, edit);
@@ -511,12 +527,7 @@ on_both_engines! {
 
 on_both_engines! {
     async fn a_failed_backup_leaves_the_previous_archive_as_it_was(engine: Engine) {
-        let app = spawn_app(engine).await;
-        let sha = with_evidence(&app).await;
-        let dir = crate::harness::TempDir::new();
-        let file = dir.0.join("acme.zip");
-        let out = pawl(&app.db.cli_args, &["backup", "--output", file.to_str().unwrap()]);
-        assert!(out.status.success(), "{}", text(&out.stderr));
+        let (app, sha, dir, file, _) = backed_up(engine).await;
         let before = std::fs::read(&file).unwrap();
         #[cfg(unix)]
         {
