@@ -1,7 +1,10 @@
 //! The organisation around the ISMS: the rules its registers add to the
-//! generic path (`crate::register`), supplier reviews and training
+//! generic path (`crate::rules`), supplier reviews and training
 //! completions (4.1-4.3, 7.2, 7.3, A.5.19-5.22).
 
+pub use crate::input::ImportReport;
+use crate::input::{check_note, past_date};
+use crate::rules::{rederive, Cx, KindRules, Move};
 use crate::{today, AppError, Principal};
 use pawl_domain::register::{
     counts_for_days, review_interval_days, Value, ADDRESSING_KINDS, CONTEXT_ISSUE, PESTLE, SCOPE, SUPPLIER, SWOT,
@@ -16,8 +19,107 @@ fn date_plus(d: &str, days: i64) -> Option<String> {
     Some((d + time::Duration::days(days)).to_string())
 }
 
+/// The context-issue register's rules (clause 4.1): a category of the
+/// method the organisation chose.
+pub struct ContextIssueRules;
+
+impl KindRules for ContextIssueRules {
+    type Found = ();
+
+    async fn check(&self, cx: &Cx<'_>, _: Option<&Record>, values: &mut [Value]) -> Result<(), AppError> {
+        check_issue(cx.store, cx.org_id, values).await
+    }
+}
+
+/// The requirement register's rules (clause 4.2): addressed while something
+/// addresses it by a link.
+pub struct RequirementRules;
+
+impl KindRules for RequirementRules {
+    type Found = ();
+
+    async fn check(&self, _: &Cx<'_>, current: Option<&Record>, values: &mut [Value]) -> Result<(), AppError> {
+        check_requirement(current, values);
+        Ok(())
+    }
+
+    async fn after_link(&self, tx: &mut AuditedTx, id: &str) -> Result<(), AppError> {
+        Ok(tx.refresh_requirement(id, ADDRESSING_KINDS).await?)
+    }
+}
+
+/// The scope register's rules (clause 4.3, Annex A 5.3): approved by
+/// someone other than its author, kept as approved, and superseding the
+/// version in force.
+pub struct ScopeRules;
+
+impl KindRules for ScopeRules {
+    type Found = ();
+    const CREATOR: Option<&'static str> = Some("author");
+
+    async fn check(&self, _: &Cx<'_>, current: Option<&Record>, values: &mut [Value]) -> Result<(), AppError> {
+        if let Some(c) = current.filter(|c| matches!(c.status.as_deref(), Some("approved" | "superseded"))) {
+            return Err(AppError::Store(pawl_store::StoreError::Conflict(format!(
+                "{} was approved and is kept as approved; write a new version instead",
+                c.title()
+            ))));
+        }
+        check_scope(values)
+    }
+
+    async fn before_move(&self, _: &mut AuditedTx, m: &Move<'_>, r: &Record) -> Result<(), AppError> {
+        if m.to == "approved" {
+            check_approver(r, m.mover.user_id)?;
+            check_scope(&r.values)?;
+        }
+        Ok(())
+    }
+
+    async fn after_move(&self, _: &Store, tx: &mut AuditedTx, m: &Move<'_>, moved: &Record) -> Result<(), AppError> {
+        if m.to == "approved" {
+            after_approval(tx, moved).await?;
+        }
+        Ok(())
+    }
+}
+
+/// The training register's rules (clause 7.2): an audience of members and
+/// roles, and the date from which a completion counts.
+pub struct TrainingRules;
+
+impl KindRules for TrainingRules {
+    type Found = Vec<(String, Option<String>)>;
+
+    async fn check(&self, cx: &Cx<'_>, _: Option<&Record>, values: &mut [Value]) -> Result<Self::Found, AppError> {
+        check_training(cx.store, cx.org_id, values).await
+    }
+
+    async fn written(&self, tx: &mut AuditedTx, r: Record, audience: Self::Found, _: bool) -> Result<Record, AppError> {
+        tx.set_training_audience(&r.id, &audience).await?;
+        // The round's start follows the due date and the recurrence as stored.
+        rederive(tx, r, check_training_round).await
+    }
+}
+
+/// The supplier register's rules (Annex A 5.19-5.22): review dates that
+/// follow its criticality.
+pub struct SupplierRules;
+
+impl KindRules for SupplierRules {
+    type Found = ();
+
+    async fn check(&self, _: &Cx<'_>, _: Option<&Record>, values: &mut [Value]) -> Result<(), AppError> {
+        check_supplier(values);
+        Ok(())
+    }
+
+    async fn written(&self, tx: &mut AuditedTx, r: Record, _: (), _: bool) -> Result<Record, AppError> {
+        rederive(tx, r, check_supplier).await
+    }
+}
+
 /// A context issue's category belongs to the method the organisation chose.
-pub async fn check_issue(store: &Store, org_id: &str, values: &[Value]) -> Result<(), AppError> {
+async fn check_issue(store: &Store, org_id: &str, values: &[Value]) -> Result<(), AppError> {
     let method = store.organisation(org_id).await?.context_method;
     let (allowed, name) = if method == "swot" {
         (SWOT, "SWOT")
@@ -39,7 +141,7 @@ pub async fn check_issue(store: &Store, org_id: &str, values: &[Value]) -> Resul
 }
 
 /// A new requirement is not addressed until something is linked to it.
-pub fn check_requirement(current: Option<&Record>, values: &mut [Value]) {
+fn check_requirement(current: Option<&Record>, values: &mut [Value]) {
     if current.is_none() {
         if let Some(i) = pawl_domain::register::REQUIREMENT.index_of("addressed") {
             values[i] = Value::Text("unaddressed".into());
@@ -48,7 +150,7 @@ pub fn check_requirement(current: Option<&Record>, values: &mut [Value]) {
 }
 
 /// A scope version's approver is never its author (A.5.3).
-pub fn check_scope(values: &[Value]) -> Result<(), AppError> {
+fn check_scope(values: &[Value]) -> Result<(), AppError> {
     let person = |f: &str| match SCOPE.index_of(f).map(|i| &values[i]) {
         Some(Value::Person { user_id, name }) => (user_id.clone(), name.to_lowercase()),
         _ => (None, String::new()),
@@ -69,7 +171,7 @@ pub fn check_scope(values: &[Value]) -> Result<(), AppError> {
 }
 
 /// Only the approver a scope version names approves it.
-pub fn check_approver(r: &Record, user_id: Option<&str>) -> Result<(), AppError> {
+fn check_approver(r: &Record, user_id: Option<&str>) -> Result<(), AppError> {
     let Some(me) = user_id else { return Ok(()) };
     match SCOPE.index_of("approver").map(|i| &r.values[i]) {
         Some(Value::Person { user_id: Some(a), .. }) if a == me => Ok(()),
@@ -82,7 +184,7 @@ pub fn check_approver(r: &Record, user_id: Option<&str>) -> Result<(), AppError>
 }
 
 /// Approving a scope version dates it and supersedes the one in force.
-pub async fn after_approval(tx: &mut AuditedTx, r: &Record) -> Result<(), AppError> {
+async fn after_approval(tx: &mut AuditedTx, r: &Record) -> Result<(), AppError> {
     let mut values = r.values.clone();
     if let Some(i) = SCOPE.index_of("approved_on") {
         values[i] = Value::OptText(Some(today().to_string()));
@@ -98,7 +200,7 @@ pub async fn after_approval(tx: &mut AuditedTx, r: &Record) -> Result<(), AppErr
 
 /// A campaign's audience as members and roles, and the date from which a
 /// completion counts for its current round.
-pub async fn check_training(
+async fn check_training(
     store: &Store,
     org_id: &str,
     values: &mut [Value],
@@ -111,7 +213,7 @@ pub async fn check_training(
 
 /// The date from which a completion counts for a campaign's current
 /// round: one interval before its due date; any date for a course done once.
-pub fn check_training_round(values: &mut [Value]) {
+fn check_training_round(values: &mut [Value]) {
     let due = TRAINING.text(values, "due_date");
     let from = counts_for_days(&TRAINING.text(values, "recurrence")).and_then(|d| date_plus(&due, -d));
     if let Some(i) = TRAINING.index_of("counts_from") {
@@ -132,35 +234,6 @@ pub fn check_supplier(values: &mut [Value]) {
     };
     if let Some(i) = SUPPLIER.index_of("next_review") {
         values[i] = Value::OptText(next);
-    }
-}
-
-/// Keeps a requirement's `addressed` in step with its links.
-pub async fn after_link(tx: &mut AuditedTx, ends: &[(String, String); 2]) -> Result<(), AppError> {
-    for (kind, id) in ends {
-        if kind == pawl_domain::register::REQUIREMENT.key {
-            tx.refresh_requirement(id, ADDRESSING_KINDS).await?;
-        }
-    }
-    Ok(())
-}
-
-/// A date something already happened on: checked, and not in the future.
-/// `what` names the record, e.g. "a review is recorded once it has been done".
-pub(crate) fn past_date(field: &str, text: &str, what: &str, p: &mut Problems) -> Option<String> {
-    let day = p.take(pawl_domain::register::check_date(field, text))?;
-    if day > today().to_string() {
-        p.push(field, format!("{what}; this date is in the future"));
-        return None;
-    }
-    Some(day)
-}
-
-pub(crate) fn check_note(field: &str, s: &str, max: usize, p: &mut Problems) {
-    if s.chars().count() > max {
-        p.push(field, format!("use at most {max} characters"));
-    } else {
-        p.take(pawl_domain::register::check_text(field, s));
     }
 }
 
@@ -298,14 +371,6 @@ async fn member_id(
         return Ok(None);
     };
     Ok(store.org(org_id).membership_of(&u.id).await?.map(|m| m.user_id))
-}
-
-/// What an import did, or would do.
-#[derive(Debug, Default)]
-pub struct ImportReport {
-    pub rows: usize,
-    pub recorded: usize,
-    pub problems: Vec<ImportProblem>,
 }
 
 /// Imports completions from a table: every row or none. Campaigns are

@@ -76,7 +76,7 @@ pub async fn control_draft(store: &Store, org_id: &str, c: &ControlInput) -> Res
             risk_ids.push(r.to_owned());
         }
     }
-    let (owner_user_id, owner) = crate::risk::resolve_owner(store, org_id, &c.owner).await?;
+    let (owner_user_id, owner) = crate::people::resolve_owner(store, org_id, &c.owner).await?;
     let draft = AppliedControlDraft {
         name,
         description: text(&mut p, "description", &c.description, 10_000),

@@ -2,6 +2,7 @@
 //! records while it is open, frozen and hashed into the audit trail when
 //! it closes, and two cycles compared side by side.
 
+use crate::rules::{Cx, KindRules, Move};
 use crate::{today, AppError};
 use pawl_domain::cycle::{figures, CycleFigures};
 use pawl_domain::register::{Value, CYCLE};
@@ -37,15 +38,35 @@ fn day_after(d: &str) -> Option<String> {
         .map(|d| d.previous_day().unwrap_or(d).to_string())
 }
 
+/// The cycle register's rules (clause 10.1): dates that do not overlap,
+/// and figures frozen when a cycle closes.
+pub struct CycleRules;
+
+impl KindRules for CycleRules {
+    type Found = ();
+
+    async fn check(&self, cx: &Cx<'_>, current: Option<&Record>, values: &mut [Value]) -> Result<(), AppError> {
+        check(cx.store, cx.org_id, current, values).await
+    }
+
+    async fn after_move(
+        &self,
+        store: &Store,
+        tx: &mut AuditedTx,
+        m: &Move<'_>,
+        moved: &Record,
+    ) -> Result<(), AppError> {
+        if m.to == "closed" {
+            freeze(store, &m.mover.organisation.id, tx, moved).await?;
+        }
+        Ok(())
+    }
+}
+
 /// A cycle's values before they are stored: a year from its start unless
 /// its end is given; it may not overlap another, and a closed one keeps
 /// its name and dates.
-pub async fn check(
-    store: &Store,
-    org_id: &str,
-    current: Option<&Record>,
-    values: &mut [Value],
-) -> Result<(), AppError> {
+async fn check(store: &Store, org_id: &str, current: Option<&Record>, values: &mut [Value]) -> Result<(), AppError> {
     let k = &CYCLE;
     let starts = k.text(values, "starts_on");
     if k.text(values, "ends_on").is_empty() {

@@ -29,6 +29,7 @@ pub const MAX_CONTENT: usize = 500_000;
 
 /// What the document register's rules found in a record's values, written
 /// with it: who must read it, by role or member.
+#[derive(Default)]
 pub struct Audiences(Vec<(String, Option<String>)>);
 
 fn set_text(values: &mut [Value], field: &str, text: String) {
@@ -37,9 +38,42 @@ fn set_text(values: &mut [Value], field: &str, text: String) {
     }
 }
 
+/// The document register's rules (clause 7.5.3): a parent one level up,
+/// clauses and controls from the catalog, an audience of members, and no
+/// retirement from under live children; a new document's owner is its
+/// author unless named.
+pub struct DocumentRules;
+
+impl crate::rules::KindRules for DocumentRules {
+    type Found = Audiences;
+    const CREATOR: Option<&'static str> = Some("owner");
+
+    async fn check(
+        &self,
+        cx: &crate::rules::Cx<'_>,
+        current: Option<&Record>,
+        values: &mut [Value],
+    ) -> Result<Audiences, AppError> {
+        check(cx.store, cx.org_id, current.map(|r| r.id.as_str()), values).await
+    }
+
+    async fn written(&self, tx: &mut AuditedTx, r: Record, found: Audiences, _: bool) -> Result<Record, AppError> {
+        tx.set_document_audience(&r.id, &found.0).await?;
+        Ok(r)
+    }
+
+    async fn before_retire(&self, tx: &mut AuditedTx, r: &Record) -> Result<(), AppError> {
+        check_retire(tx, r).await
+    }
+
+    async fn after_retire(&self, tx: &mut AuditedTx, r: &Record) -> Result<(), AppError> {
+        Ok(tx.refresh_obligations(Some(&r.id), None).await?)
+    }
+}
+
 /// Checks a document's values against its register's rules and normalises
 /// its clause and control lists; returns its audience as members.
-pub async fn check(store: &Store, org_id: &str, id: Option<&str>, values: &mut [Value]) -> Result<Audiences, AppError> {
+async fn check(store: &Store, org_id: &str, id: Option<&str>, values: &mut [Value]) -> Result<Audiences, AppError> {
     let mut p = Problems::default();
     let level = Level::parse(&DOCUMENT.text(values, "level"));
     let parent_id = match DOCUMENT.index_of("parent_id").map(|i| &values[i]) {
@@ -85,14 +119,9 @@ pub async fn check(store: &Store, org_id: &str, id: Option<&str>, values: &mut [
     Ok(Audiences(audience))
 }
 
-/// Writes what [`check`] found, in the record's transaction.
-pub async fn write_audience(tx: &mut AuditedTx, record: &Record, a: &Audiences) -> Result<(), AppError> {
-    Ok(tx.set_document_audience(&record.id, &a.0).await?)
-}
-
 /// A document with live children stays: retiring it would leave them
 /// without a parent. The refusal names them.
-pub async fn check_retire(tx: &mut AuditedTx, r: &Record) -> Result<(), AppError> {
+async fn check_retire(tx: &mut AuditedTx, r: &Record) -> Result<(), AppError> {
     let children = tx.live_children(&r.id).await?;
     if children.is_empty() {
         return Ok(());
@@ -1158,9 +1187,9 @@ pub async fn import_markdown(
                 message: e.to_string(),
             }]
         };
-        let mut values = crate::register::new_values(&DOCUMENT, &input).map_err(|e| problem(e.into()))?;
+        let mut values = crate::input::new_values(&DOCUMENT, &input).map_err(|e| problem(e.into()))?;
         let owner = DOCUMENT.text(&values, "owner");
-        let (user_id, name) = crate::risk::resolve_owner(store, org_id, &owner)
+        let (user_id, name) = crate::people::resolve_owner(store, org_id, &owner)
             .await
             .map_err(problem)?;
         if let Some(i) = DOCUMENT.index_of("owner") {

@@ -1,19 +1,15 @@
 //! Continual improvement (clause 10.1): the rules of the improvement
 //! register, incidents and near misses, lessons learned and staff
-//! suggestions that the generic register path (`crate::register`) calls.
+//! suggestions, which the generic register path reaches through
+//! `crate::rules`.
 
+use crate::rules::{record_reason, set, Cx, KindRules, Move};
 use crate::{today, AppError, Principal};
 use pawl_domain::register::{
     phase_of, source_kind, Kind, Value, CHANGE_KINDS, IMPROVEMENT, INCIDENT, LESSON, STEPS, SUGGESTION,
 };
 use pawl_domain::{DomainError, Problems};
 use pawl_store::{AuditedTx, Record, Store, TimelineEntry};
-
-pub(crate) fn set(kind: &Kind, values: &mut [Value], field: &str, v: Value) {
-    if let Some(i) = kind.index_of(field) {
-        values[i] = v;
-    }
-}
 
 pub(crate) fn text(s: impl Into<String>) -> Value {
     Value::Text(s.into())
@@ -28,10 +24,230 @@ pub(crate) fn default_today(kind: &Kind, values: &mut [Value], field: &str) {
     }
 }
 
+/// The improvement register's rules (clause 10.1): a source, resolved and
+/// linked; a phase that follows its step; an evaluation that knows what the
+/// change touched; a log of skipped steps and failed evaluations.
+pub struct ImprovementRules;
+
+impl KindRules for ImprovementRules {
+    type Found = Option<(&'static str, String)>;
+
+    async fn check(
+        &self,
+        cx: &Cx<'_>,
+        current: Option<&Record>,
+        values: &mut [Value],
+    ) -> Result<Self::Found, AppError> {
+        check_improvement(current, values)?;
+        resolve_source(cx.store, cx.org_id, &IMPROVEMENT, values).await
+    }
+
+    async fn written(&self, tx: &mut AuditedTx, r: Record, source: Self::Found, _: bool) -> Result<Record, AppError> {
+        linked_to_source(tx, r, source).await
+    }
+
+    async fn before_move(&self, tx: &mut AuditedTx, m: &Move<'_>, r: &Record) -> Result<(), AppError> {
+        if m.to != "evaluate" {
+            return Ok(());
+        }
+        let kinds = [
+            "document",
+            "applied_control",
+            "risk",
+            "training",
+            "treatment_action",
+            "asset",
+        ];
+        if tx.links_from((IMPROVEMENT.key, &r.id), "changed", &kinds).await? == 0 {
+            return Err(DomainError::field(
+                "links",
+                "link what the change touched first (this improvement *changed* a document, control, risk or training), so that the evaluation knows what to measure",
+            )
+            .into());
+        }
+        Ok(())
+    }
+
+    /// The phase, the evaluation's decision, and the reason given for a
+    /// skipped step or a withdrawal, appended to the step log.
+    fn on_move(&self, kind: &Kind, m: &Move<'_>, values: &mut [Value]) {
+        let (from, to, who) = (m.from, m.to, m.mover.email);
+        let day = today().to_string();
+        let append = |values: &mut [Value], field: &str, line: String| {
+            let old = kind.text(values, field);
+            let new = if old.is_empty() { line } else { format!("{old}\n{line}") };
+            set(kind, values, field, text(new));
+        };
+        if let Some((field, why)) = m.reason {
+            let skipped: Vec<&str> = STEPS
+                .iter()
+                .skip_while(|s| **s != from)
+                .skip(1)
+                .take_while(|s| **s != to)
+                .map(|s| step_label(s))
+                .collect();
+            let line = if to == "withdrawn" || skipped.is_empty() {
+                format!("{day} {} by {who}: {why}", step_label(to))
+            } else {
+                format!("{day} skipped {} by {who}: {why}", skipped.join(" and "))
+            };
+            append(values, field, line);
+        }
+        set(kind, values, "phase", text(phase_of(to)));
+        match (from, to) {
+            ("evaluate", "closed") => {
+                set(kind, values, "evaluation", text("effective"));
+                default_today(kind, values, "evaluated_on");
+            }
+            ("evaluate", "analyse") => {
+                // The failed measurement is kept in the log; the next
+                // evaluation must measure again.
+                let result = kind.text(values, "measured_result");
+                append(
+                    values,
+                    "step_log",
+                    format!("{day} not effective, back to analysis by {who}: {result}"),
+                );
+                set(kind, values, "evaluation", text("not_effective"));
+                let n = match kind.index_of("sent_back").map(|i| &values[i]) {
+                    Some(Value::Int(n)) => *n,
+                    _ => 0,
+                };
+                set(kind, values, "sent_back", Value::Int(n + 1));
+                set(kind, values, "measured_result", text(""));
+                set(kind, values, "evaluated_on", Value::OptText(None));
+            }
+            (_, "implement") => default_today(kind, values, "implemented_on"),
+            _ => {}
+        }
+    }
+}
+
+/// A record written with the source its check resolved, linked to it.
+async fn linked_to_source(
+    tx: &mut AuditedTx,
+    r: Record,
+    source: Option<(&'static str, String)>,
+) -> Result<Record, AppError> {
+    if let Some((kind, id)) = source {
+        link_source(tx, &r, (kind, &id)).await?;
+    }
+    Ok(r)
+}
+
+/// The lesson register's rules (clause 10.1): learned today unless told
+/// otherwise, linked to where it came from, and whether it drove a change
+/// kept in step with its links.
+pub struct LessonRules;
+
+impl KindRules for LessonRules {
+    type Found = Option<(&'static str, String)>;
+
+    async fn check(
+        &self,
+        cx: &Cx<'_>,
+        current: Option<&Record>,
+        values: &mut [Value],
+    ) -> Result<Self::Found, AppError> {
+        check_lesson(current, values);
+        resolve_source(cx.store, cx.org_id, &LESSON, values).await
+    }
+
+    async fn written(&self, tx: &mut AuditedTx, r: Record, source: Self::Found, _: bool) -> Result<Record, AppError> {
+        linked_to_source(tx, r, source).await
+    }
+
+    async fn after_link(&self, tx: &mut AuditedTx, id: &str) -> Result<(), AppError> {
+        Ok(tx.refresh_lesson_change(id, CHANGE_KINDS).await?)
+    }
+}
+
+/// The incident register's rules (Annex A 5.24-5.28): found today unless
+/// told otherwise, reported by whoever reports it, and a timeline that
+/// records the report and each move with its date.
+pub struct IncidentRules;
+
+impl KindRules for IncidentRules {
+    type Found = ();
+    const CREATOR: Option<&'static str> = Some("reported_by");
+
+    async fn check(&self, _: &Cx<'_>, current: Option<&Record>, values: &mut [Value]) -> Result<(), AppError> {
+        check_incident(current, values)
+    }
+
+    async fn written(&self, tx: &mut AuditedTx, r: Record, _: (), created: bool) -> Result<Record, AppError> {
+        if !created {
+            return Ok(r);
+        }
+        let as_type = r.kind.field("type").map_or(String::new(), |f| {
+            r.kind
+                .label_of(f, r.value("type").unwrap_or(&Value::Text(String::new())))
+                .to_lowercase()
+        });
+        let entry = match r.value("reported_by") {
+            Some(Value::Person { user_id: Some(_), name }) => format!("Reported by {name} as {as_type}"),
+            _ => format!("Reported as {as_type}"),
+        };
+        tx.add_timeline(&r.id, &r.text("detected_on"), &entry).await?;
+        Ok(r)
+    }
+
+    /// The reason, and the day of containment or recovery when none is given.
+    fn on_move(&self, kind: &Kind, m: &Move<'_>, values: &mut [Value]) {
+        record_reason(kind, m, values);
+        match m.to {
+            "contained" => default_today(kind, values, "contained_on"),
+            "recovered" => default_today(kind, values, "recovered_on"),
+            _ => {}
+        }
+    }
+
+    async fn after_move(&self, _: &Store, tx: &mut AuditedTx, m: &Move<'_>, moved: &Record) -> Result<(), AppError> {
+        timeline_of_move(tx, moved, m.reason.map(|(_, why)| why)).await
+    }
+}
+
+/// The suggestion register's rules (clause 10.1): a submitter who may stay
+/// unnamed, and an accepted suggestion that becomes an improvement.
+pub struct SuggestionRules;
+
+impl KindRules for SuggestionRules {
+    type Found = Option<String>;
+    const CREATOR: Option<&'static str> = Some("submitted_by");
+
+    async fn check(&self, _: &Cx<'_>, current: Option<&Record>, values: &mut [Value]) -> Result<Self::Found, AppError> {
+        Ok(if current.is_none() {
+            take_submitter(values)
+        } else {
+            None
+        })
+    }
+
+    async fn written(
+        &self,
+        tx: &mut AuditedTx,
+        r: Record,
+        submitter: Self::Found,
+        _: bool,
+    ) -> Result<Record, AppError> {
+        if let Some(user) = submitter {
+            tx.set_submitter(&r.id, &user).await?;
+        }
+        Ok(r)
+    }
+
+    async fn after_move(&self, _: &Store, tx: &mut AuditedTx, m: &Move<'_>, moved: &Record) -> Result<(), AppError> {
+        if m.to == "accepted" {
+            accept_suggestion(tx, m.mover.user_id, m.mover.email, moved).await?;
+        }
+        Ok(())
+    }
+}
+
 /// The record a source names by reference, resolved against the register
 /// of its source (an improvement may also come from a lesson). A source
 /// pawl has no register for yet keeps the text as given.
-pub async fn resolve_source(
+async fn resolve_source(
     store: &Store,
     org_id: &str,
     kind: &Kind,
@@ -88,7 +304,7 @@ pub fn check_improvement(current: Option<&Record>, values: &mut [Value]) -> Resu
 
 /// An incident is found today unless told otherwise; its reporter is
 /// whoever reported it.
-pub fn check_incident(current: Option<&Record>, values: &mut [Value]) -> Result<(), AppError> {
+fn check_incident(current: Option<&Record>, values: &mut [Value]) -> Result<(), AppError> {
     default_today(&INCIDENT, values, "detected_on");
     let mut p = Problems::default();
     let (occurred, detected) = (
@@ -108,7 +324,7 @@ pub fn check_incident(current: Option<&Record>, values: &mut [Value]) -> Result<
 
 /// A lesson is learned today unless told otherwise; a new one has driven
 /// no change yet.
-pub fn check_lesson(current: Option<&Record>, values: &mut [Value]) {
+fn check_lesson(current: Option<&Record>, values: &mut [Value]) {
     default_today(&LESSON, values, "learned_on");
     if current.is_none() {
         set(&LESSON, values, "change", text("none"));
@@ -117,7 +333,7 @@ pub fn check_lesson(current: Option<&Record>, values: &mut [Value]) {
 
 /// A new suggestion's submitter, taken out of its fields when they asked
 /// for their name to be hidden. Returns the member to keep apart.
-pub fn take_submitter(values: &mut [Value]) -> Option<String> {
+fn take_submitter(values: &mut [Value]) -> Option<String> {
     let i = SUGGESTION.index_of("submitted_by")?;
     let user = match &values[i] {
         Value::Person { user_id, .. } => user_id.clone(),
@@ -146,130 +362,13 @@ pub async fn link_source(tx: &mut AuditedTx, r: &Record, source: (&str, &str)) -
     Ok(())
 }
 
-/// Whether either end of a link is a lesson, whose `change` the link may
-/// have changed.
-pub async fn after_link(tx: &mut AuditedTx, ends: &[(String, String); 2]) -> Result<(), AppError> {
-    for (kind, id) in ends {
-        if kind == LESSON.key {
-            tx.refresh_lesson_change(id, CHANGE_KINDS).await?;
-        }
-    }
-    Ok(())
-}
-
-/// What an improvement's move needs beyond the fields of its new step: an
-/// evaluation needs to know what the change touched.
-pub async fn check_move(tx: &mut AuditedTx, r: &Record, to: &str) -> Result<(), AppError> {
-    if r.kind.key == IMPROVEMENT.key && to == "evaluate" {
-        let kinds = [
-            "document",
-            "applied_control",
-            "risk",
-            "training",
-            "treatment_action",
-            "asset",
-        ];
-        if tx.links_from((IMPROVEMENT.key, &r.id), "changed", &kinds).await? == 0 {
-            return Err(DomainError::field(
-                "links",
-                "link what the change touched first (this improvement *changed* a document, control, risk or training), so that the evaluation knows what to measure",
-            )
-            .into());
-        }
-    }
-    Ok(())
-}
-
 /// The label of a step for a person.
 fn step_label(code: &str) -> &'static str {
     IMPROVEMENT.workflow.map_or("Unknown", |w| w.label(code))
 }
 
-/// The values a move sets besides the state, or None when it sets none:
-/// the phase, the evaluation's decision, and the reason given for a
-/// skipped step, a withdrawal or a declined suggestion.
-pub fn moved_values(
-    kind: &'static Kind,
-    from: &str,
-    moved: &Record,
-    reason: Option<(&'static str, &str)>,
-    who: &str,
-) -> Option<Vec<Value>> {
-    let to = moved.status.as_deref().unwrap_or("");
-    let mut values = moved.values.clone();
-    let day = today().to_string();
-    let append = |values: &mut [Value], field: &str, line: String| {
-        let old = kind.text(values, field);
-        let new = if old.is_empty() { line } else { format!("{old}\n{line}") };
-        set(kind, values, field, text(new));
-    };
-    if let Some((field, why)) = reason {
-        let line = if kind.key == IMPROVEMENT.key {
-            let skipped: Vec<&str> = STEPS
-                .iter()
-                .skip_while(|s| **s != from)
-                .skip(1)
-                .take_while(|s| **s != to)
-                .map(|s| step_label(s))
-                .collect();
-            if to == "withdrawn" || skipped.is_empty() {
-                format!("{day} {} by {who}: {why}", step_label(to))
-            } else {
-                format!("{day} skipped {} by {who}: {why}", skipped.join(" and "))
-            }
-        } else {
-            why.to_owned()
-        };
-        if kind.key == IMPROVEMENT.key {
-            append(&mut values, field, line);
-        } else {
-            set(kind, &mut values, field, text(line));
-        }
-    }
-    if kind.key == IMPROVEMENT.key {
-        set(kind, &mut values, "phase", text(phase_of(to)));
-        match (from, to) {
-            ("evaluate", "closed") => {
-                set(kind, &mut values, "evaluation", text("effective"));
-                default_today(kind, &mut values, "evaluated_on");
-            }
-            ("evaluate", "analyse") => {
-                // The failed measurement is kept in the log; the next
-                // evaluation must measure again.
-                let result = kind.text(&values, "measured_result");
-                append(
-                    &mut values,
-                    "step_log",
-                    format!("{day} not effective, back to analysis by {who}: {result}"),
-                );
-                set(kind, &mut values, "evaluation", text("not_effective"));
-                let n = match kind.index_of("sent_back").map(|i| &values[i]) {
-                    Some(Value::Int(n)) => *n,
-                    _ => 0,
-                };
-                set(kind, &mut values, "sent_back", Value::Int(n + 1));
-                set(kind, &mut values, "measured_result", text(""));
-                set(kind, &mut values, "evaluated_on", Value::OptText(None));
-            }
-            (_, "implement") => default_today(kind, &mut values, "implemented_on"),
-            _ => {}
-        }
-    }
-    if kind.key == INCIDENT.key {
-        let field = match to {
-            "contained" => Some("contained_on"),
-            "recovered" => Some("recovered_on"),
-            _ => None,
-        };
-        if let Some(f) = field {
-            default_today(kind, &mut values, f);
-        }
-    }
-    (values != moved.values).then_some(values)
-}
-
 /// What an incident's move writes in its timeline.
-pub async fn timeline_of_move(tx: &mut AuditedTx, moved: &Record, reason: Option<&str>) -> Result<(), AppError> {
+async fn timeline_of_move(tx: &mut AuditedTx, moved: &Record, reason: Option<&str>) -> Result<(), AppError> {
     let Some(w) = INCIDENT.workflow else { return Ok(()) };
     let to = moved.status.as_deref().unwrap_or("");
     let entry = match reason {
@@ -289,7 +388,7 @@ pub async fn timeline_of_move(tx: &mut AuditedTx, moved: &Record, reason: Option
 
 /// An accepted suggestion becomes an improvement, derived from it, owned
 /// by whoever accepted it.
-pub async fn accept_suggestion(
+async fn accept_suggestion(
     tx: &mut AuditedTx,
     user_id: Option<&str>,
     email: &str,

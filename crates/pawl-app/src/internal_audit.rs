@@ -7,6 +7,7 @@
 //! they leave out; an audit warns when an auditor owns what is in its
 //! scope.
 
+use crate::rules::{Cx, KindRules};
 use crate::{AppError, Principal};
 use pawl_domain::document::{parse_annex_a, parse_clauses};
 use pawl_domain::internal_audit::{self as ia, checklist, coverage_rows, covers};
@@ -38,11 +39,78 @@ fn closed_to_results(audit: &Record) -> Option<AppError> {
         .map(|why| AppError::Store(pawl_store::StoreError::Conflict(format!("{} {why}", audit.title()))))
 }
 
+/// The audit register's rules (clause 9.2.2): its period, its checklist
+/// from its clauses and controls, a report kept as issued, and auditors
+/// who do not audit their own work where the organisation refuses it.
+pub struct AuditRules;
+
+impl KindRules for AuditRules {
+    type Found = Vec<(String, String)>;
+
+    async fn check(
+        &self,
+        cx: &Cx<'_>,
+        current: Option<&Record>,
+        values: &mut [Value],
+    ) -> Result<Self::Found, AppError> {
+        let checklist = check_audit(current, values)?;
+        if let Some(p) = cx.principal {
+            refuse_conflicts(cx.store, p, values).await?;
+        }
+        Ok(checklist)
+    }
+
+    async fn written(&self, tx: &mut AuditedTx, r: Record, items: Self::Found, _: bool) -> Result<Record, AppError> {
+        // A reported, closed or cancelled audit's checklist is kept as it was.
+        if !matches!(r.status.as_deref(), Some("reported" | "closed" | "cancelled")) {
+            tx.sync_checklist(&r.id, &items).await?;
+        }
+        Ok(r)
+    }
+}
+
+/// The audit programme's rules (clause 9.2.2): its period ends on or after
+/// its start.
+pub struct ProgrammeRules;
+
+impl KindRules for ProgrammeRules {
+    type Found = ();
+
+    async fn check(&self, _: &Cx<'_>, _: Option<&Record>, values: &mut [Value]) -> Result<(), AppError> {
+        check_programme(values)
+    }
+}
+
+/// The finding register's rules (clauses 9.2.2, 10.2 a): recorded, changed
+/// and retired only while its audit is in progress; a nonconformity found
+/// opens a nonconformity.
+pub struct FindingRules;
+
+impl KindRules for FindingRules {
+    type Found = ();
+
+    async fn check(&self, cx: &Cx<'_>, current: Option<&Record>, values: &mut [Value]) -> Result<(), AppError> {
+        check_finding(cx.store, cx.org_id, current, values).await
+    }
+
+    async fn written(&self, tx: &mut AuditedTx, r: Record, _: (), created: bool) -> Result<Record, AppError> {
+        if !created {
+            return Ok(r);
+        }
+        new_finding(tx, &r).await?;
+        Ok(tx.record_for_update(r.kind, &r.id).await?)
+    }
+
+    async fn before_retire(&self, tx: &mut AuditedTx, r: &Record) -> Result<(), AppError> {
+        check_finding_retire(tx, r).await
+    }
+}
+
 /// Checks an audit's values (`current` is the stored audit of a change)
 /// and returns its checklist, written with it. No audit ends before it
 /// starts; a reported audit's particulars are part of its report as
 /// issued, so they no longer change.
-pub fn check_audit(current: Option<&Record>, values: &mut [Value]) -> Result<Vec<(String, String)>, AppError> {
+fn check_audit(current: Option<&Record>, values: &mut [Value]) -> Result<Vec<(String, String)>, AppError> {
     normalise(&AUDIT, values)?;
     ia::check_period(
         &AUDIT.text(values, "start_date"),
@@ -77,7 +145,7 @@ pub fn check_audit(current: Option<&Record>, values: &mut [Value]) -> Result<Vec
 }
 
 /// An audit programme's period ends on or after its start.
-pub fn check_programme(values: &[Value]) -> Result<(), AppError> {
+fn check_programme(values: &[Value]) -> Result<(), AppError> {
     let p = &pawl_domain::register::AUDIT_PROGRAMME;
     Ok(ia::check_period(
         &p.text(values, "period_start"),
@@ -89,7 +157,7 @@ pub fn check_programme(values: &[Value]) -> Result<(), AppError> {
 /// Checks a finding's values, new or changed: findings are recorded and
 /// changed only while their audit is in progress (see
 /// [`ia::results_closed`]).
-pub async fn check_finding(
+async fn check_finding(
     store: &Store,
     org_id: &str,
     current: Option<&Record>,
@@ -119,7 +187,7 @@ pub async fn check_finding(
 
 /// A finding is retired only while its audit is in progress: a reported
 /// audit's findings are its report. Checked in the retiring transaction.
-pub async fn check_finding_retire(tx: &mut AuditedTx, finding: &Record) -> Result<(), AppError> {
+async fn check_finding_retire(tx: &mut AuditedTx, finding: &Record) -> Result<(), AppError> {
     let audit = tx
         .record_for_update(&AUDIT, &FINDING.text(&finding.values, "audit_id"))
         .await?;
@@ -135,7 +203,7 @@ pub async fn check_finding_retire(tx: &mut AuditedTx, finding: &Record) -> Resul
 /// opens a nonconformity linked both ways: the finding names it and it is
 /// derived from the finding (10.2 a). The nonconformity was found on the
 /// audit's day ([`ia::found_on`]), not on the day it was written up.
-pub async fn new_finding(tx: &mut AuditedTx, finding: &Record) -> Result<(), AppError> {
+async fn new_finding(tx: &mut AuditedTx, finding: &Record) -> Result<(), AppError> {
     let audit_id = FINDING.text(&finding.values, "audit_id");
     let audit = tx.record_for_update(&AUDIT, &audit_id).await?;
     if let Some(refused) = closed_to_results(&audit) {
@@ -273,7 +341,7 @@ pub async fn coverage(store: &Store, org_id: &str, programme_id: &str) -> Result
     reader
         .record(&pawl_domain::register::AUDIT_PROGRAMME, programme_id)
         .await?;
-    let filter = crate::register::filter(&AUDIT, &[("programme_id".into(), programme_id.into())])?;
+    let filter = crate::input::filter(&AUDIT, &[("programme_id".into(), programme_id.into())])?;
     let audits = reader
         .records(
             &AUDIT,
@@ -351,7 +419,7 @@ pub async fn objectivity(store: &Store, org_id: &str, audit: &Record) -> Result<
 
 /// An audit is refused when the organisation chooses so and its auditors
 /// own something in its scope; the refusal names each conflict.
-pub async fn refuse_conflicts(store: &Store, p: &Principal, values: &[Value]) -> Result<(), AppError> {
+async fn refuse_conflicts(store: &Store, p: &Principal, values: &[Value]) -> Result<(), AppError> {
     if !p.organisation.refuse_auditor_conflicts {
         return Ok(());
     }
@@ -373,7 +441,7 @@ async fn objectivity_of(store: &Store, org_id: &str, values: &[Value]) -> Result
         auditors.push(id.clone());
     }
     for name in AUDIT.text(values, "team").split(',').map(str::trim) {
-        if let Ok((Some(id), _)) = crate::risk::resolve_owner(store, org_id, name).await {
+        if let Ok((Some(id), _)) = crate::people::resolve_owner(store, org_id, name).await {
             auditors.push(id);
         }
     }
@@ -504,7 +572,7 @@ pub const FINDING_HEADER: [&str; 6] = [
 pub async fn audit_report(store: &Store, org_id: &str, audit_id: &str) -> Result<AuditReport, AppError> {
     let reader = store.org(org_id);
     let audit = reader.record(&AUDIT, audit_id).await?;
-    let filter = crate::register::filter(&FINDING, &[("audit_id".into(), audit.id.clone())])?;
+    let filter = crate::input::filter(&FINDING, &[("audit_id".into(), audit.id.clone())])?;
     let findings = reader
         .records(
             &FINDING,

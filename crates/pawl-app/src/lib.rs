@@ -12,14 +12,18 @@ pub mod document;
 mod error;
 pub mod evidence;
 pub mod improvement;
+mod input;
 pub mod internal_audit;
+mod kinds;
 pub mod members;
 pub mod nonconformity;
+pub mod people;
 pub mod performance;
 pub mod principal;
 pub mod rate_limit;
 pub mod register;
 pub mod risk;
+pub mod rules;
 
 pub use error::AppError;
 pub use principal::{Principal, Via};

@@ -7,12 +7,13 @@
 //! → closed (every action verified effective and the change to the ISMS
 //! linked). A verification that finds an action not effective reopens it.
 
+use crate::rules::{record_reason, set, Cx, KindRules, Move};
 use crate::{AppError, Principal};
 use pawl_domain::document::{parse_annex_a, parse_clauses};
 use pawl_domain::nonconformity::{
     check_verification, closure_gaps, recurrence_keys, Effectiveness, RootCauseAnalysis, RECURRENCE_DAYS,
 };
-use pawl_domain::register::{Value, CORRECTIVE_ACTION, NONCONFORMITY};
+use pawl_domain::register::{Kind, Value, CORRECTIVE_ACTION, NONCONFORMITY};
 use pawl_domain::Problems;
 use pawl_store::{
     AuditedTx, NewVerification, Organisation, Record, RecurrenceKeys, Store, StoredAnalysis, Verification,
@@ -23,7 +24,7 @@ use crate::today;
 /// Checks a nonconformity's values: its clauses and controls against the
 /// catalog (normalised), found today when no date is given. Returns the
 /// keys it recurs on, written with it.
-pub fn check(values: &mut [Value]) -> Result<RecurrenceKeys, AppError> {
+pub(crate) fn check(values: &mut [Value]) -> Result<RecurrenceKeys, AppError> {
     let mut p = Problems::default();
     let set = |values: &mut [Value], field: &str, v: Value| {
         if let Some(i) = NONCONFORMITY.index_of(field) {
@@ -58,7 +59,7 @@ fn keys_of(values: &[Value]) -> RecurrenceKeys {
 }
 
 /// A corrective action is planned for a nonconformity still open to it.
-pub async fn check_action(store: &Store, org_id: &str, values: &[Value]) -> Result<(), AppError> {
+async fn check_action(store: &Store, org_id: &str, values: &[Value]) -> Result<(), AppError> {
     let nc = CORRECTIVE_ACTION.text(values, "nonconformity_id");
     if nc.is_empty() {
         return Ok(());
@@ -83,10 +84,8 @@ pub async fn check_action(store: &Store, org_id: &str, values: &[Value]) -> Resu
 
 /// An action's effectiveness criteria and verify-from date are what its
 /// verifier judges it by: fixed once it is implemented.
-pub fn check_action_change(current: &Record, values: &[Value]) -> Result<(), AppError> {
-    if current.kind.key != CORRECTIVE_ACTION.key
-        || matches!(current.status.as_deref(), Some("planned") | Some("in_progress"))
-    {
+fn check_action_change(current: &Record, values: &[Value]) -> Result<(), AppError> {
+    if matches!(current.status.as_deref(), Some("planned") | Some("in_progress")) {
         return Ok(());
     }
     let mut p = Problems::default();
@@ -101,98 +100,147 @@ pub fn check_action_change(current: &Record, values: &[Value]) -> Result<(), App
     Ok(p.finish()?)
 }
 
-/// What a move needs beyond its declaration, checked in the transaction
-/// that makes it: a nonconformity's plan needs a root cause and an action,
-/// verification needs every action done, closing needs them verified and
-/// the change recorded; an action is marked implemented with evidence.
-pub async fn check_move(tx: &mut AuditedTx, org: &Organisation, r: &Record, to: &str) -> Result<(), AppError> {
-    if r.kind.key == NONCONFORMITY.key {
+/// The nonconformity register's rules (clause 10.2): its clauses and
+/// controls from the catalog, the keys it recurs on, what each move needs,
+/// and no retirement while it has corrective actions.
+pub struct NonconformityRules;
+
+impl KindRules for NonconformityRules {
+    type Found = Option<RecurrenceKeys>;
+
+    async fn check(&self, _: &Cx<'_>, _: Option<&Record>, values: &mut [Value]) -> Result<Self::Found, AppError> {
+        check(values).map(Some)
+    }
+
+    async fn written(&self, tx: &mut AuditedTx, r: Record, keys: Self::Found, _: bool) -> Result<Record, AppError> {
+        let Some(keys) = keys else { return Ok(r) };
+        tx.set_recurrence_keys(&r.id, Some(&keys)).await?;
+        Ok(tx.record_for_update(r.kind, &r.id).await?)
+    }
+
+    async fn before_move(&self, tx: &mut AuditedTx, m: &Move<'_>, r: &Record) -> Result<(), AppError> {
+        check_move(tx, m.mover.organisation, r, m.to).await
+    }
+
+    async fn before_retire(&self, tx: &mut AuditedTx, r: &Record) -> Result<(), AppError> {
         let actions = tx.action_states(&r.id).await?;
-        let live: Vec<&(String, String)> = actions.iter().filter(|(_, s)| s != "not_effective").collect();
-        match to {
-            "actioned" => {
-                let no_cause = NONCONFORMITY.text(&r.values, "root_cause").is_empty()
-                    || NONCONFORMITY.text(&r.values, "root_cause_category").is_empty();
-                if no_cause && !org.allow_plan_without_root_cause {
-                    return Err(AppError::Refused(format!(
-                        "{} has no root cause recorded (a statement and its category); analyse it first (5 whys, fishbone, fault tree or barrier analysis) so that the actions remove the cause, not the symptom (10.2 b)",
-                        r.title()
-                    )));
-                }
-                // Actions already verified answer for an earlier plan; a
-                // reopened nonconformity needs a new one.
-                if !live.iter().any(|(_, s)| s != "effective") {
-                    return Err(AppError::Refused(format!(
-                        "{} has no corrective action to approve; plan at least one{}",
-                        r.title(),
-                        if r.status.as_deref() == Some("reopened") {
-                            " that is new since the last one was found not effective"
-                        } else {
-                            ""
-                        }
-                    )));
-                }
-            }
-            "awaiting_verification" => {
-                let open: Vec<String> = live
-                    .iter()
-                    .filter(|(_, s)| s == "planned" || s == "in_progress")
-                    .map(|(reference, _)| reference.clone())
-                    .collect();
-                if !open.is_empty() || live.is_empty() {
-                    return Err(AppError::Refused(format!(
-                        "every corrective action must be implemented first; still open: {}",
-                        if open.is_empty() {
-                            "none planned".to_owned()
-                        } else {
-                            open.join(", ")
-                        }
-                    )));
-                }
-            }
-            "closed" => {
-                let changes = tx.changes_recorded(&r.id).await?;
-                let gaps = closure_gaps(&actions, changes);
-                if !gaps.is_empty() {
-                    return Err(AppError::Refused(format!(
-                        "{} cannot close: {}",
-                        r.title(),
-                        gaps.join("; ")
-                    )));
-                }
-            }
-            _ => {}
+        if actions.is_empty() {
+            return Ok(());
         }
+        let names: Vec<&str> = actions.iter().map(|(a, _)| a.as_str()).collect();
+        Err(AppError::Store(pawl_store::StoreError::Conflict(format!(
+            "{} has corrective actions; retire them first: {}",
+            r.title(),
+            names.join(", ")
+        ))))
     }
-    if r.kind.key == CORRECTIVE_ACTION.key
-        && to == "implemented"
-        && CORRECTIVE_ACTION.text(&r.values, "completion_evidence").is_empty()
-    {
-        return Err(pawl_domain::DomainError::field(
-            "completion_evidence",
-            "say what shows the action was done before marking it implemented",
-        )
-        .into());
+
+    async fn after_retire(&self, tx: &mut AuditedTx, r: &Record) -> Result<(), AppError> {
+        Ok(tx.set_recurrence_keys(&r.id, None).await?)
     }
-    Ok(())
 }
 
-/// What a move sets besides the state: who implemented an action, and when.
-pub async fn after_move(tx: &mut AuditedTx, p: &crate::register::Mover<'_>, r: &Record) -> Result<(), AppError> {
-    if r.kind.key != CORRECTIVE_ACTION.key || r.status.as_deref() != Some("implemented") {
-        return Ok(());
+/// The corrective-action register's rules (clause 10.2 c, d): planned for
+/// a nonconformity still open, judged by criteria fixed once implemented,
+/// implemented with evidence, by whoever marked it so.
+pub struct CorrectiveActionRules;
+
+impl KindRules for CorrectiveActionRules {
+    type Found = ();
+
+    async fn check(&self, cx: &Cx<'_>, current: Option<&Record>, values: &mut [Value]) -> Result<(), AppError> {
+        match current {
+            None => check_action(cx.store, cx.org_id, values).await,
+            Some(c) => check_action_change(c, values),
+        }
     }
-    let mut values = r.values.clone();
-    if let Some(i) = CORRECTIVE_ACTION.index_of("implemented_by") {
-        values[i] = Value::Person {
-            user_id: p.user_id.map(str::to_owned),
-            name: p.email.to_owned(),
-        };
+
+    async fn before_move(&self, _: &mut AuditedTx, m: &Move<'_>, r: &Record) -> Result<(), AppError> {
+        if m.to == "implemented" && CORRECTIVE_ACTION.text(&r.values, "completion_evidence").is_empty() {
+            return Err(pawl_domain::DomainError::field(
+                "completion_evidence",
+                "say what shows the action was done before marking it implemented",
+            )
+            .into());
+        }
+        Ok(())
     }
-    if let Some(i) = CORRECTIVE_ACTION.index_of("implemented_on") {
-        values[i] = Value::OptText(Some(today().to_string()));
+
+    fn on_move(&self, kind: &Kind, m: &Move<'_>, values: &mut [Value]) {
+        record_reason(kind, m, values);
+        if m.to == "implemented" {
+            set(kind, values, "implemented_by", m.mover.person());
+            set(
+                kind,
+                values,
+                "implemented_on",
+                Value::OptText(Some(today().to_string())),
+            );
+        }
     }
-    tx.update_record(&CORRECTIVE_ACTION, &r.id, values, None).await?;
+}
+
+/// What a nonconformity's move needs beyond its declaration, checked in the
+/// transaction that makes it: its plan needs a root cause and an action,
+/// verification needs every action done, closing needs them verified and
+/// the change recorded.
+async fn check_move(tx: &mut AuditedTx, org: &Organisation, r: &Record, to: &str) -> Result<(), AppError> {
+    let actions = tx.action_states(&r.id).await?;
+    let live: Vec<&(String, String)> = actions.iter().filter(|(_, s)| s != "not_effective").collect();
+    match to {
+        "actioned" => {
+            let no_cause = NONCONFORMITY.text(&r.values, "root_cause").is_empty()
+                || NONCONFORMITY.text(&r.values, "root_cause_category").is_empty();
+            if no_cause && !org.allow_plan_without_root_cause {
+                return Err(AppError::Refused(format!(
+                    "{} has no root cause recorded (a statement and its category); analyse it first (5 whys, fishbone, fault tree or barrier analysis) so that the actions remove the cause, not the symptom (10.2 b)",
+                    r.title()
+                )));
+            }
+            // Actions already verified answer for an earlier plan; a
+            // reopened nonconformity needs a new one.
+            if !live.iter().any(|(_, s)| s != "effective") {
+                return Err(AppError::Refused(format!(
+                    "{} has no corrective action to approve; plan at least one{}",
+                    r.title(),
+                    if r.status.as_deref() == Some("reopened") {
+                        " that is new since the last one was found not effective"
+                    } else {
+                        ""
+                    }
+                )));
+            }
+        }
+        "awaiting_verification" => {
+            let open: Vec<String> = live
+                .iter()
+                .filter(|(_, s)| s == "planned" || s == "in_progress")
+                .map(|(reference, _)| reference.clone())
+                .collect();
+            if !open.is_empty() || live.is_empty() {
+                return Err(AppError::Refused(format!(
+                    "every corrective action must be implemented first; still open: {}",
+                    if open.is_empty() {
+                        "none planned".to_owned()
+                    } else {
+                        open.join(", ")
+                    }
+                )));
+            }
+        }
+        "closed" => {
+            let changes = tx.changes_recorded(&r.id).await?;
+            let gaps = closure_gaps(&actions, changes);
+            if !gaps.is_empty() {
+                return Err(AppError::Refused(format!(
+                    "{} cannot close: {}",
+                    r.title(),
+                    gaps.join("; ")
+                )));
+            }
+        }
+        _ => {}
+    }
     Ok(())
 }
 

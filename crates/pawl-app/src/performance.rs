@@ -3,8 +3,9 @@
 //! metrics, management reviews whose pack is compiled from the live
 //! registers and frozen when the review is approved, and audit readiness.
 
-use crate::context::ImportReport;
-use crate::improvement::{link_source, set, text};
+use crate::improvement::{link_source, text};
+use crate::input::ImportReport;
+use crate::rules::{set, Cx, KindRules, Move};
 use crate::{today, AppError, Principal};
 use pawl_domain::audit::Actor;
 use pawl_domain::metric::{self, Measure, Thresholds};
@@ -25,7 +26,80 @@ fn corrupt(what: &str, e: impl std::fmt::Display) -> AppError {
 
 /// A metric's values before they are stored: thresholds that are numbers
 /// in the order its direction implies; a new metric is due at once.
-pub fn check_metric(current: Option<&Record>, values: &mut [Value]) -> Result<(), AppError> {
+/// The metric register's rules (clause 9.1): thresholds that make sense,
+/// and a status that follows them and the latest measurement.
+pub struct MetricRules;
+
+impl KindRules for MetricRules {
+    type Found = ();
+
+    async fn check(&self, _: &Cx<'_>, current: Option<&Record>, values: &mut [Value]) -> Result<(), AppError> {
+        check_metric(current, values)
+    }
+
+    async fn written(&self, tx: &mut AuditedTx, r: Record, _: (), _: bool) -> Result<Record, AppError> {
+        refresh_metric(tx, &r.id).await
+    }
+}
+
+/// The objective register's rules (clause 6.2): progress that follows its
+/// metrics, its state and its date.
+pub struct ObjectiveRules;
+
+impl KindRules for ObjectiveRules {
+    type Found = ();
+
+    async fn written(&self, tx: &mut AuditedTx, r: Record, _: (), _: bool) -> Result<Record, AppError> {
+        refresh_objective(tx, &r.id).await
+    }
+
+    async fn after_move(&self, _: &Store, tx: &mut AuditedTx, _: &Move<'_>, moved: &Record) -> Result<(), AppError> {
+        refresh_objective(tx, &moved.id).await.map(drop)
+    }
+
+    async fn after_link(&self, tx: &mut AuditedTx, id: &str) -> Result<(), AppError> {
+        refresh_objective(tx, id).await.map(drop)
+    }
+}
+
+/// The management review's rules (clause 9.3.3): its pack frozen when it
+/// is approved.
+pub struct ReviewRules;
+
+impl KindRules for ReviewRules {
+    type Found = ();
+
+    async fn after_move(
+        &self,
+        store: &Store,
+        tx: &mut AuditedTx,
+        m: &Move<'_>,
+        moved: &Record,
+    ) -> Result<(), AppError> {
+        if m.to == "approved" {
+            freeze(store, &m.mover.organisation.id, tx, moved).await?;
+        }
+        Ok(())
+    }
+}
+
+/// The review decision's rules (clause 9.3.3): a decision that becomes an
+/// improvement opens it when it is recorded.
+pub struct DecisionRules;
+
+impl KindRules for DecisionRules {
+    type Found = ();
+
+    async fn written(&self, tx: &mut AuditedTx, r: Record, _: (), created: bool) -> Result<Record, AppError> {
+        if created {
+            open_improvement(tx, &r).await
+        } else {
+            Ok(r)
+        }
+    }
+}
+
+fn check_metric(current: Option<&Record>, values: &mut [Value]) -> Result<(), AppError> {
     Thresholds::of(values)?;
     if current.is_none() {
         metric::derive(values, None, today());
@@ -52,7 +126,7 @@ pub async fn refresh_metric(tx: &mut AuditedTx, id: &str) -> Result<Record, AppE
 }
 
 /// Sets an objective's progress from its metrics and its date.
-pub async fn refresh_objective(tx: &mut AuditedTx, id: &str) -> Result<Record, AppError> {
+async fn refresh_objective(tx: &mut AuditedTx, id: &str) -> Result<Record, AppError> {
     let r = tx.record_for_update(&OBJECTIVE, id).await?;
     let statuses = tx.objective_metric_status(id).await?;
     let progress = metric::progress(
@@ -67,17 +141,6 @@ pub async fn refresh_objective(tx: &mut AuditedTx, id: &str) -> Result<Record, A
     let mut values = r.values.clone();
     set(&OBJECTIVE, &mut values, "progress", text(progress));
     Ok(tx.update_record(&OBJECTIVE, id, values, None).await?)
-}
-
-/// A link that names a metric and an objective changes the objective's
-/// progress.
-pub async fn after_link(tx: &mut AuditedTx, ends: &[(String, String); 2]) -> Result<(), AppError> {
-    for (kind, id) in ends {
-        if kind == OBJECTIVE.key {
-            refresh_objective(tx, id).await?;
-        }
-    }
-    Ok(())
 }
 
 /// A measurement as a person or a script gives it.
@@ -100,7 +163,7 @@ pub async fn measure(
     let day = if input.measured_on.trim().is_empty() {
         Some(today().to_string())
     } else {
-        crate::context::past_date(
+        crate::input::past_date(
             "measured_on",
             input.measured_on,
             "a measurement is recorded once it is taken",
@@ -114,7 +177,7 @@ pub async fn measure(
         }
         other => other.flatten(),
     };
-    crate::context::check_note("note", input.note, 2000, &mut problems);
+    crate::input::check_note("note", input.note, 2000, &mut problems);
     let (Some(day), Some(value), true) = (day, value, problems.0.is_empty()) else {
         return Err(DomainError::Invalid(problems.0).into());
     };
@@ -316,7 +379,7 @@ pub async fn compute(store: &Store, org_id: &str, actor: &Actor, metric_id: &str
 /// objectives whose date has passed: what the server's schedule and
 /// `pawl metric compute` run.
 pub async fn compute_due(store: &Store, org_id: &str, actor: &Actor) -> Result<Vec<Computed>, AppError> {
-    let filter = crate::register::filter(
+    let filter = crate::input::filter(
         &METRIC,
         &[(
             "built_in".into(),
@@ -370,7 +433,7 @@ async fn first_500(
 
 /// The rules of a review decision: one that becomes an improvement opens
 /// it when the decision is recorded.
-pub async fn open_improvement(tx: &mut AuditedTx, d: &Record) -> Result<Record, AppError> {
+async fn open_improvement(tx: &mut AuditedTx, d: &Record) -> Result<Record, AppError> {
     if d.text("becomes") != "improvement" || !d.text("improvement_id").is_empty() {
         return Ok(d.clone());
     }
@@ -534,7 +597,7 @@ pub async fn compile(store: &Store, org_id: &str, r: &Record) -> Result<ReviewPa
 
 /// The decisions a review took, in their order.
 async fn decisions_of(store: &Store, org_id: &str, review_id: &str) -> Result<Vec<PackDecision>, AppError> {
-    let filter = crate::register::filter(&REVIEW_DECISION, &[("review_id".into(), review_id.into())])?;
+    let filter = crate::input::filter(&REVIEW_DECISION, &[("review_id".into(), review_id.into())])?;
     let decisions = first_500(store, org_id, &REVIEW_DECISION, &filter).await?;
     let k = &REVIEW_DECISION;
     let label = |r: &Record, f: &str| {

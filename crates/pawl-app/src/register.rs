@@ -1,10 +1,14 @@
 //! The one service path of every declared register: input read against the
 //! declaration, people resolved to members, the row-level rules a kind adds,
 //! workflow moves under the permission they declare, links and my-work.
-//! A document's own rules live in `crate::document`; this path calls them. The
-//! API, the UI and the CLI all come through here (clause 7.5.3).
+//! It names no kind: a kind's own rules are reached through `crate::kinds`
+//! and run in the order `crate::rules` declares. The API, the UI and the
+//! CLI all come through here (clause 7.5.3).
 
-use crate::{context, improvement, performance, AppError, Principal};
+pub use crate::input::{filter, new_values};
+use crate::kinds::{rules_of, rules_of_key};
+use crate::rules::{Cx, Move, Mover};
+use crate::{AppError, Principal};
 use pawl_domain::register::{FieldKind, Kind, Value};
 use pawl_domain::{DomainError, Problems};
 use pawl_store::{Link, ListQuery, Page, Record, RecordFilter, Store, WorkItem};
@@ -16,7 +20,7 @@ pub async fn resolve_people(store: &Store, org_id: &str, kind: &Kind, values: &m
     for (f, v) in kind.fields.iter().zip(values.iter_mut()) {
         match (&f.kind, &*v) {
             (FieldKind::Person { .. }, Value::Person { name, .. }) => {
-                let (user_id, name) = crate::risk::resolve_owner(store, org_id, name).await?;
+                let (user_id, name) = crate::people::resolve_owner(store, org_id, name).await?;
                 *v = Value::Person { user_id, name };
             }
             (FieldKind::Record { kind: target }, Value::OptText(Some(text))) => {
@@ -31,270 +35,23 @@ pub async fn resolve_people(store: &Store, org_id: &str, kind: &Kind, values: &m
 }
 
 /// The rules a kind adds on top of the role's permission, checked for every
-/// change of its records, whichever front end makes it: a treatment action
-/// may be changed by whoever may change its risk.
-async fn may_change(store: &Store, p: &Principal, kind: &Kind, values: &[Value]) -> Result<(), AppError> {
-    if kind.key == pawl_domain::register::TREATMENT_ACTION.key {
-        if let Some(Value::OptText(Some(risk))) = kind.index_of("risk_id").map(|i| &values[i]) {
-            crate::risk::ensure_may_change(store, p, risk)
-                .await
-                .map_err(|e| match e {
-                    AppError::Store(pawl_store::StoreError::NotFound { .. }) => {
-                        AppError::Invalid(DomainError::field("risk_id", format!("no risk with id {risk}")))
-                    }
-                    other => other,
-                })?;
-        }
-    }
-    Ok(())
-}
-
-/// What a kind's rules found in a record's values, written with it.
-enum Found {
-    Nothing,
-    /// Who must read a document.
-    Audience(crate::document::Audiences),
-    /// The keys a nonconformity recurs on.
-    Recurrence(pawl_store::RecurrenceKeys),
-    /// An audit's checklist: (requirement, title) in order.
-    Checklist(Vec<(String, String)>),
-    /// A new finding, checked against its audit again and which may open
-    /// a nonconformity.
-    NewFinding,
-    /// The record a new or changed record came from, to link to.
-    Source(Option<(&'static str, String)>),
-    /// Who submitted a new suggestion, kept apart from its fields.
-    Submitter(Option<String>),
-    /// A new incident, whose timeline starts with its report.
-    Reported,
-    /// Who must complete a training campaign.
-    TrainingAudience(Vec<(String, Option<String>)>),
-    /// A supplier, whose review dates follow its criticality.
-    SupplierDates,
-    /// A metric, whose status follows its thresholds and latest measurement.
-    Metric,
-    /// An objective, whose progress follows its metrics and date.
-    Objective,
-    /// A new review decision, which may open an improvement.
-    Decision,
-}
-
-/// The one place where a kind adds checks to a new or changed record's
-/// values (`current` is the stored record of a change), and what they found
-/// to write with it. `p` is None for system callers such as the demo, whom
-/// the organisation's own choices do not bind.
-async fn kind_rules(
-    store: &Store,
-    org_id: &str,
-    p: Option<&Principal>,
-    kind: &Kind,
-    current: Option<&Record>,
-    values: &mut [Value],
-) -> Result<Found, AppError> {
-    Ok(match kind.key {
-        "document" => {
-            Found::Audience(crate::document::check(store, org_id, current.map(|r| r.id.as_str()), values).await?)
-        }
-        "nonconformity" => Found::Recurrence(crate::nonconformity::check(values)?),
-        "corrective_action" => {
-            match current {
-                // Planned only for a nonconformity still open to it.
-                None => crate::nonconformity::check_action(store, org_id, values).await?,
-                Some(c) => crate::nonconformity::check_action_change(c, values)?,
-            }
-            Found::Nothing
-        }
-        "audit" => {
-            let checklist = crate::internal_audit::check_audit(current, values)?;
-            if let Some(p) = p {
-                crate::internal_audit::refuse_conflicts(store, p, values).await?;
-            }
-            Found::Checklist(checklist)
-        }
-        "audit_programme" => {
-            crate::internal_audit::check_programme(values)?;
-            Found::Nothing
-        }
-        "finding" => {
-            crate::internal_audit::check_finding(store, org_id, current, values).await?;
-            if current.is_none() {
-                Found::NewFinding
-            } else {
-                Found::Nothing
-            }
-        }
-        "improvement" => {
-            improvement::check_improvement(current, values)?;
-            Found::Source(improvement::resolve_source(store, org_id, kind, values).await?)
-        }
-        "lesson" => {
-            improvement::check_lesson(current, values);
-            Found::Source(improvement::resolve_source(store, org_id, kind, values).await?)
-        }
-        "incident" => {
-            improvement::check_incident(current, values)?;
-            if current.is_none() {
-                Found::Reported
-            } else {
-                Found::Nothing
-            }
-        }
-        "suggestion" if current.is_none() => Found::Submitter(improvement::take_submitter(values)),
-        "cycle" => {
-            crate::cycle::check(store, org_id, current, values).await?;
-            Found::Nothing
-        }
-        "context_issue" => {
-            context::check_issue(store, org_id, values).await?;
-            Found::Nothing
-        }
-        "requirement" => {
-            context::check_requirement(current, values);
-            Found::Nothing
-        }
-        "scope" => {
-            if let Some(c) = current.filter(|c| matches!(c.status.as_deref(), Some("approved" | "superseded"))) {
-                return Err(AppError::Store(pawl_store::StoreError::Conflict(format!(
-                    "{} was approved and is kept as approved; write a new version instead",
-                    c.title()
-                ))));
-            }
-            context::check_scope(values)?;
-            Found::Nothing
-        }
-        "training" => Found::TrainingAudience(context::check_training(store, org_id, values).await?),
-        "supplier" => {
-            context::check_supplier(values);
-            Found::SupplierDates
-        }
-        "metric" => {
-            performance::check_metric(current, values)?;
-            Found::Metric
-        }
-        "objective" => Found::Objective,
-        "review_decision" if current.is_none() => Found::Decision,
-        _ => Found::Nothing,
-    })
-}
-
-/// What a kind checks before one of its records is retired, and keeps in
-/// step after, in the retiring transaction.
-async fn retire_rules(tx: &mut pawl_store::AuditedTx, r: &Record, done: bool) -> Result<(), AppError> {
-    match (r.kind.key, done) {
-        ("document", false) => crate::document::check_retire(tx, r).await?,
-        ("document", true) => tx.refresh_obligations(Some(&r.id), None).await?,
-        ("nonconformity", false) => {
-            let actions = tx.action_states(&r.id).await?;
-            if !actions.is_empty() {
-                let names: Vec<&str> = actions.iter().map(|(a, _)| a.as_str()).collect();
-                return Err(AppError::Store(pawl_store::StoreError::Conflict(format!(
-                    "{} has corrective actions; retire them first: {}",
-                    r.title(),
-                    names.join(", ")
-                ))));
-            }
-        }
-        ("nonconformity", true) => tx.set_recurrence_keys(&r.id, None).await?,
-        ("finding", false) => crate::internal_audit::check_finding_retire(tx, r).await?,
-        _ => {}
-    }
-    Ok(())
-}
-
-/// Writes what the kind's rules found; the record as it then stands, since
-/// recurrence flags and a finding's nonconformity change it.
-async fn write_found(tx: &mut pawl_store::AuditedTx, r: Record, found: Found) -> Result<Record, AppError> {
-    match found {
-        Found::Nothing => return Ok(r),
-        Found::Audience(a) => {
-            crate::document::write_audience(tx, &r, &a).await?;
-            return Ok(r);
-        }
-        Found::Checklist(items) => {
-            // A reported, closed or cancelled audit's checklist is kept as it was.
-            if !matches!(r.status.as_deref(), Some("reported" | "closed" | "cancelled")) {
-                tx.sync_checklist(&r.id, &items).await?;
-            }
-            return Ok(r);
-        }
-        Found::Recurrence(keys) => tx.set_recurrence_keys(&r.id, Some(&keys)).await?,
-        Found::NewFinding => crate::internal_audit::new_finding(tx, &r).await?,
-        Found::Source(None) | Found::Submitter(None) => return Ok(r),
-        Found::Source(Some((kind, id))) => {
-            improvement::link_source(tx, &r, (kind, &id)).await?;
-            return Ok(r);
-        }
-        Found::Submitter(Some(user)) => {
-            tx.set_submitter(&r.id, &user).await?;
-            return Ok(r);
-        }
-        Found::TrainingAudience(entries) => {
-            tx.set_training_audience(&r.id, &entries).await?;
-            // The round's start follows the due date and the recurrence as stored.
-            return rederive(tx, r, context::check_training_round).await;
-        }
-        Found::SupplierDates => return rederive(tx, r, context::check_supplier).await,
-        Found::Metric => return performance::refresh_metric(tx, &r.id).await,
-        Found::Objective => return performance::refresh_objective(tx, &r.id).await,
-        Found::Decision => return performance::open_improvement(tx, &r).await,
-        Found::Reported => {
-            let as_type = r.kind.field("type").map_or(String::new(), |f| {
-                r.kind
-                    .label_of(f, r.value("type").unwrap_or(&Value::Text(String::new())))
-                    .to_lowercase()
-            });
-            let entry = match r.value("reported_by") {
-                Some(Value::Person { user_id: Some(_), name }) => format!("Reported by {name} as {as_type}"),
-                _ => format!("Reported as {as_type}"),
-            };
-            tx.add_timeline(&r.id, &r.text("detected_on"), &entry).await?;
-            return Ok(r);
-        }
-    }
-    Ok(tx.record_for_update(r.kind, &r.id).await?)
-}
-
-/// Who makes a move: a member, or pawl itself (the demo), who is no member.
-pub struct Mover<'a> {
-    pub organisation: &'a pawl_store::Organisation,
-    pub user_id: Option<&'a str>,
-    pub email: &'a str,
-}
-
-impl<'a> Mover<'a> {
-    fn of(p: &'a Principal) -> Self {
-        Mover {
-            organisation: &p.organisation,
-            user_id: Some(&p.user_id),
-            email: &p.email,
-        }
-    }
+/// change of its records, whichever front end makes it.
+async fn may_change(store: &Store, p: &Principal, kind: &'static Kind, values: &[Value]) -> Result<(), AppError> {
+    rules_of(kind).may_change(store, p, values).await
 }
 
 /// The most a move's reason holds.
 const MAX_REASON: usize = 2000;
 
-/// Sets a record's derived fields again from its stored values, for the
-/// kinds whose derived fields follow other fields (a change copies the
-/// derived ones as stored); writes only when they moved.
-async fn rederive(tx: &mut pawl_store::AuditedTx, r: Record, derive: fn(&mut [Value])) -> Result<Record, AppError> {
-    let mut values = r.values.clone();
-    derive(&mut values);
-    if values == r.values {
-        return Ok(r);
-    }
-    Ok(tx.update_record(r.kind, &r.id, values, None).await?)
-}
-
 /// Moves a record in `tx` once the new state's fields are there and its
-/// kind's own conditions hold, and sets what the move implies: the reason a
-/// move needs, an improvement's phase and evaluation, an incident's
-/// timeline, a suggestion's improvement, a cycle's frozen figures.
+/// kind's own conditions hold, and sets what the move implies through the
+/// kind's rules (an improvement's phase, an incident's timeline, a cycle's
+/// frozen figures).
 #[allow(clippy::too_many_arguments)]
 async fn make_move(
     store: &Store,
     tx: &mut pawl_store::AuditedTx,
-    p: &Mover<'_>,
+    mover: &Mover<'_>,
     kind: &'static Kind,
     r: &Record,
     to: &str,
@@ -329,49 +86,28 @@ async fn make_move(
     if let Some(w) = kind.workflow {
         w.check_entry(kind, to, &r.values)?;
     }
-    crate::nonconformity::check_move(tx, p.organisation, r, to).await?;
-    improvement::check_move(tx, r, to).await?;
-    if (kind.key, to) == ("scope", "approved") {
-        context::check_approver(r, p.user_id)?;
-        context::check_scope(&r.values)?;
+    let rules = rules_of(kind);
+    let m = Move {
+        from: &from,
+        to,
+        reason,
+        mover,
+    };
+    rules.before_move(tx, &m, r).await?;
+    let mut moved = tx.transition_record(kind, &r.id, to, expected).await?;
+    let mut values = moved.values.clone();
+    rules.on_move(kind, &m, &mut values);
+    if values != moved.values {
+        moved = tx.update_record(kind, &r.id, values, None).await?;
     }
-    let moved = tx.transition_record(kind, &r.id, to, expected).await?;
-    crate::nonconformity::after_move(tx, p, &moved).await?;
-    if let Some(values) = improvement::moved_values(kind, &from, &moved, reason, p.email) {
-        tx.update_record(kind, &r.id, values, None).await?;
-    }
-    match (kind.key, to) {
-        ("incident", _) => improvement::timeline_of_move(tx, &moved, reason.map(|(_, why)| why)).await?,
-        ("suggestion", "accepted") => {
-            improvement::accept_suggestion(tx, p.user_id, p.email, &moved).await?;
-        }
-        ("cycle", "closed") => {
-            crate::cycle::freeze(store, &p.organisation.id, tx, &moved).await?;
-        }
-        ("scope", "approved") => context::after_approval(tx, &moved).await?,
-        ("management_review", "approved") => {
-            performance::freeze(store, &p.organisation.id, tx, &moved).await?;
-        }
-        ("objective", _) => {
-            performance::refresh_objective(tx, &moved.id).await?;
-        }
-        _ => {}
-    }
+    rules.after_move(store, tx, &m, &moved).await?;
     Ok(tx.record_for_update(kind, &r.id).await?)
 }
 
 /// A person field of a new record that names its creator, where the kind
-/// says so: a document's owner when none is given, who reported an
-/// incident, who submitted a suggestion.
-fn creator_defaults(kind: &Kind, values: &mut [Value], email: &str) {
-    let field = match kind.key {
-        "document" => "owner",
-        "incident" => "reported_by",
-        "suggestion" => "submitted_by",
-        "scope" => "author",
-        _ => return,
-    };
-    if let Some(i) = kind.index_of(field) {
+/// says so, when none is given.
+fn creator_defaults(kind: &'static Kind, values: &mut [Value], email: &str) {
+    if let Some(i) = rules_of(kind).creator().and_then(|f| kind.index_of(f)) {
         if values[i].is_empty() {
             values[i] = Value::Person {
                 user_id: None,
@@ -412,11 +148,6 @@ fn check_initial(kind: &Kind, values: &[Value]) -> Result<(), DomainError> {
     }
 }
 
-/// Reads a new record's values from `input`, every problem at once.
-pub fn new_values(kind: &Kind, input: &Map<String, Json>) -> Result<Vec<Value>, DomainError> {
-    kind.apply(&kind.empty(), input, true)
-}
-
 /// Adds a record as `actor` without a principal's row-level rules: for the
 /// demo and other system callers.
 pub async fn create_as(
@@ -429,11 +160,17 @@ pub async fn create_as(
     let mut values = new_values(kind, &input)?;
     creator_defaults(kind, &mut values, &actor.name);
     resolve_people(store, org_id, kind, &mut values).await?;
-    let found = kind_rules(store, org_id, None, kind, None, &mut values).await?;
+    let rules = rules_of(kind);
+    let cx = Cx {
+        store,
+        org_id,
+        principal: None,
+    };
+    let found = rules.check(&cx, None, &mut values).await?;
     check_initial(kind, &values)?;
     let mut tx = store.write(org_id, actor).await?;
     let r = tx.create_record(kind, values).await?;
-    let r = write_found(&mut tx, r, found).await?;
+    let r = rules.written(&mut tx, r, found, true).await?;
     tx.commit().await?;
     Ok(r)
 }
@@ -450,11 +187,17 @@ pub async fn create(
     creator_defaults(kind, &mut values, &p.email);
     resolve_people(store, org, kind, &mut values).await?;
     may_change(store, p, kind, &values).await?;
-    let found = kind_rules(store, org, Some(p), kind, None, &mut values).await?;
+    let rules = rules_of(kind);
+    let cx = Cx {
+        store,
+        org_id: org,
+        principal: Some(p),
+    };
+    let found = rules.check(&cx, None, &mut values).await?;
     check_initial(kind, &values)?;
     let mut tx = store.write(org, &p.actor()).await?;
     let r = tx.create_record(kind, values).await?;
-    let r = write_found(&mut tx, r, found).await?;
+    let r = rules.written(&mut tx, r, found, true).await?;
     tx.commit().await?;
     Ok(r)
 }
@@ -491,7 +234,13 @@ pub async fn update(
     may_change(store, p, kind, &current.values).await?;
     let mut values = kind.apply(&current.values, &fields, false)?;
     resolve_people(store, org, kind, &mut values).await?;
-    let found = kind_rules(store, org, Some(p), kind, Some(&current), &mut values).await?;
+    let rules = rules_of(kind);
+    let cx = Cx {
+        store,
+        org_id: org,
+        principal: Some(p),
+    };
+    let found = rules.check(&cx, Some(&current), &mut values).await?;
     let mut tx = store.write(org, &p.actor()).await?;
     // Fields pawl derives may have moved since `current` was read (a
     // recurrence flag set by another nonconformity): keep them as stored.
@@ -502,7 +251,7 @@ pub async fn update(
         }
     }
     let r = tx.update_record(kind, id, values, expected).await?;
-    let mut r = write_found(&mut tx, r, found).await?;
+    let mut r = rules.written(&mut tx, r, found, false).await?;
     if let Some(to) = status.filter(|s| Some(s) != r.status.as_ref()) {
         check_move(p, kind, &r, &to)?;
         // The version was checked by the change above, in this transaction.
@@ -581,79 +330,12 @@ pub async fn retire(
     let current = store.org(org).record(kind, id).await?;
     may_change(store, p, kind, &current.values).await?;
     let mut tx = store.write(org, &p.actor()).await?;
-    retire_rules(&mut tx, &current, false).await?;
+    let rules = rules_of(kind);
+    rules.before_retire(&mut tx, &current).await?;
     let r = tx.retire_record(kind, id, expected).await?;
-    retire_rules(&mut tx, &r, true).await?;
+    rules.after_retire(&mut tx, &r).await?;
     tx.commit().await?;
     Ok(r)
-}
-
-/// A list filter from query parameters: each declared filter field by name
-/// (comma-separated values match any), `status` and `due_by`. Other
-/// parameters are the caller's (paging, sorting); unknown filter-like
-/// names are refused by the caller's own parameter check.
-pub fn filter(kind: &'static Kind, params: &[(String, String)]) -> Result<RecordFilter, DomainError> {
-    let mut p = Problems::default();
-    let mut f = RecordFilter::default();
-    let split = |v: &str| -> Vec<String> {
-        v.split(',')
-            .map(|s| s.trim().to_owned())
-            .filter(|s| !s.is_empty())
-            .collect()
-    };
-    for (name, value) in params {
-        if value.trim().is_empty() {
-            continue;
-        }
-        if let Err(e) = pawl_domain::register::check_text(name, value) {
-            p.take::<()>(Err(e));
-            continue;
-        }
-        match name.as_str() {
-            "status" => match kind.workflow {
-                Some(w) => {
-                    let states = split(value);
-                    if let Some(bad) = states.iter().find(|s| w.state(s).is_none()) {
-                        let all: Vec<&str> = w.states.iter().map(|s| s.code).collect();
-                        p.push("status", format!("{bad:?} is not a state; use: {}", all.join(", ")));
-                    }
-                    f.status = states;
-                }
-                None => p.push("status", format!("{} have no workflow", kind.plural)),
-            },
-            "due_by" if kind.due.is_some() => {
-                if let Some(d) = p.take(pawl_domain::register::check_date("due_by", value)) {
-                    f.due_by = Some(d);
-                }
-            }
-            other => match kind.field(other).filter(|f| f.filter) {
-                Some(field) => {
-                    let values = split(value);
-                    if let FieldKind::Choice(choices) = &field.kind {
-                        if let Some(bad) = values.iter().find(|v| !choices.iter().any(|c| c.code == v.as_str())) {
-                            let all: Vec<&str> = choices.iter().map(|c| c.code).collect();
-                            p.push(other, format!("{bad:?} is not one of: {}", all.join(", ")));
-                        }
-                    }
-                    f.fields.push((field, values));
-                }
-                None => {
-                    let mut allowed: Vec<&str> = kind.fields.iter().filter(|f| f.filter).map(|f| f.name).collect();
-                    if kind.workflow.is_some() {
-                        allowed.push("status");
-                    }
-                    if kind.due.is_some() {
-                        allowed.push("due_by");
-                    }
-                    p.push(
-                        other,
-                        format!("not a filter of this register; filter by: {}", allowed.join(", ")),
-                    );
-                }
-            },
-        }
-    }
-    p.finish().map(|()| f)
 }
 
 /// The whole of a register, for exports: every live record in the list's
@@ -830,13 +512,16 @@ pub async fn unlink(store: &Store, p: &Principal, id: &str) -> Result<(), AppErr
     Ok(())
 }
 
-/// What a link or unlink keeps in step on its two ends: whether a lesson
-/// drove a change, an objective's progress, whether a requirement is
-/// addressed.
+/// What a link or unlink keeps in step on its two ends, by each end's
+/// kind's rules: whether a lesson drove a change, an objective's progress,
+/// whether a requirement is addressed.
 pub async fn after_link(tx: &mut pawl_store::AuditedTx, ends: &[(String, String); 2]) -> Result<(), AppError> {
-    improvement::after_link(tx, ends).await?;
-    performance::after_link(tx, ends).await?;
-    context::after_link(tx, ends).await
+    for (key, id) in ends {
+        if let Some(rules) = rules_of_key(key) {
+            rules.after_link(tx, id).await?;
+        }
+    }
+    Ok(())
 }
 
 /// The most items my-work shows; beyond this a person has a backlog, not a list.

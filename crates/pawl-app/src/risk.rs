@@ -2,9 +2,10 @@
 //! person typed or imported into valid risks under the organisation's
 //! method, acceptance within authority, the review list, import and export.
 
+use crate::people::resolve_owner;
 use crate::{AppError, Principal};
 use pawl_domain::audit::Actor;
-use pawl_domain::identity::{Email, Role};
+use pawl_domain::identity::Role;
 use pawl_domain::register::ASSET;
 use pawl_domain::risk::import::{self, Column, ImportProblem, ParsedRegister};
 use pawl_domain::risk::method::Axis;
@@ -82,23 +83,6 @@ fn parse_date(field: &str, s: &str) -> Result<String, DomainError> {
 }
 
 use crate::today;
-
-/// Resolves an owner to a member when the text names one.
-pub(crate) async fn resolve_owner(
-    store: &Store,
-    org_id: &str,
-    owner: &str,
-) -> Result<(Option<String>, String), AppError> {
-    let t = owner.trim();
-    if let Ok(email) = Email::parse(t) {
-        if let Some(user) = store.user_by_email(&email).await? {
-            if store.org(org_id).membership_of(&user.id).await?.is_some() {
-                return Ok((Some(user.id), user.email));
-            }
-        }
-    }
-    Ok((None, t.to_owned()))
-}
 
 fn score(
     p: &mut Problems,
@@ -352,6 +336,32 @@ pub async fn ensure_may_change(store: &Store, p: &Principal, id: &str) -> Result
     let risk = store.org(&p.organisation.id).risk(id).await?;
     RiskEditor::of(p).check(&risk)?;
     Ok(risk)
+}
+
+/// The treatment-action register's rules (clause 6.1.3 e): an action may be
+/// changed by whoever may change its risk.
+pub struct TreatmentActionRules;
+
+impl crate::rules::KindRules for TreatmentActionRules {
+    type Found = ();
+
+    async fn may_change(
+        &self,
+        store: &Store,
+        p: &Principal,
+        values: &[pawl_domain::register::Value],
+    ) -> Result<(), AppError> {
+        let risk = pawl_domain::register::TREATMENT_ACTION.text(values, "risk_id");
+        if risk.is_empty() {
+            return Ok(());
+        }
+        ensure_may_change(store, p, &risk).await.map(drop).map_err(|e| match e {
+            AppError::Store(pawl_store::StoreError::NotFound { .. }) => {
+                AppError::Invalid(DomainError::field("risk_id", format!("no risk with id {risk}")))
+            }
+            other => other,
+        })
+    }
 }
 
 /// Retires a risk: it leaves the register; its history and past
@@ -736,7 +746,7 @@ pub async fn import_table(
                                 ("name".to_owned(), serde_json::json!(name)),
                                 ("asset_type".to_owned(), serde_json::json!("unclassified")),
                             ]);
-                            let values = crate::register::new_values(&ASSET, &input)?;
+                            let values = crate::input::new_values(&ASSET, &input)?;
                             tx.create_record(&ASSET, values).await?.id
                         }
                     };

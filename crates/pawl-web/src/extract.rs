@@ -83,3 +83,55 @@ impl From<FormRejection> for ApiError {
         ApiError::new(r.status(), "malformed-form", "Malformed form", r.body_text())
     }
 }
+
+/// The client's address: the peer's, unless the peer is a trusted proxy, in
+/// which case the nearest address in `X-Forwarded-For` that is not itself
+/// a trusted proxy (the ones further left are the client's own claims).
+pub(crate) fn client_address(
+    peer: std::net::IpAddr,
+    headers: &axum::http::HeaderMap,
+    trusted: &[std::net::IpAddr],
+) -> String {
+    if !trusted.contains(&peer) {
+        return peer.to_string();
+    }
+    let forwarded = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .collect::<Vec<_>>();
+    forwarded
+        .iter()
+        .rev()
+        .filter_map(|a| a.parse::<std::net::IpAddr>().ok())
+        .find(|a| !trusted.contains(a))
+        .unwrap_or(peer)
+        .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn forwarded_addresses_count_only_from_trusted_proxies() {
+        use axum::http::HeaderMap;
+        let proxy: std::net::IpAddr = "10.0.0.1".parse().unwrap();
+        let mut h = HeaderMap::new();
+        h.insert("x-forwarded-for", "6.6.6.6, 203.0.113.7".parse().unwrap());
+        assert_eq!(super::client_address(proxy, &h, &[proxy]), "203.0.113.7");
+        assert_eq!(
+            super::client_address(proxy, &h, &[]),
+            "10.0.0.1",
+            "an untrusted peer's header is ignored"
+        );
+        h.insert("x-forwarded-for", "203.0.113.7, 10.0.0.2".parse().unwrap());
+        let two: Vec<std::net::IpAddr> = vec![proxy, "10.0.0.2".parse().unwrap()];
+        assert_eq!(
+            super::client_address(proxy, &h, &two),
+            "203.0.113.7",
+            "proxies in a chain are skipped"
+        );
+        assert_eq!(super::client_address(proxy, &HeaderMap::new(), &[proxy]), "10.0.0.1");
+    }
+}

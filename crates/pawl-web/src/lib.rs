@@ -14,6 +14,7 @@ mod figures;
 mod metrics;
 mod middleware;
 pub mod policy;
+mod response;
 mod ui;
 mod upload;
 
@@ -92,6 +93,34 @@ pub async fn serve(
 
 #[cfg(test)]
 mod tests {
+    /// The document as committed beside the crate, so that a change to a
+    /// declaration, a route or a type shows in review as a change to the
+    /// API. `PAWL_UPDATE_OPENAPI=1 cargo test -p pawl-web openapi` writes it
+    /// again; `scripts/test` runs openapi-spec-validator on it.
+    #[test]
+    fn the_openapi_document_is_the_one_committed() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("openapi.json");
+        let now = serde_json::to_string_pretty(&super::openapi_document()).expect("the document serialises") + "\n";
+        if std::env::var_os("PAWL_UPDATE_OPENAPI").is_some() {
+            std::fs::write(&path, &now).expect("write openapi.json");
+            return;
+        }
+        let committed = std::fs::read_to_string(&path).unwrap_or_default();
+        if committed != now {
+            let line = committed
+                .lines()
+                .zip(now.lines())
+                .position(|(a, b)| a != b)
+                .map_or(committed.lines().count().min(now.lines().count()), |i| i)
+                + 1;
+            panic!(
+                "the API document differs from crates/pawl-web/openapi.json from line {line}: {:?} is now {:?}; if the change is meant, run PAWL_UPDATE_OPENAPI=1 cargo test -p pawl-web openapi and commit the file",
+                committed.lines().nth(line - 1).unwrap_or(""),
+                now.lines().nth(line - 1).unwrap_or("")
+            );
+        }
+    }
+
     /// Validators refuse a document in which two operations share an id
     /// (openapi-spec-validator refused ours: two operations were `verify`),
     /// and clients generated from it would have two functions of one name.

@@ -263,7 +263,7 @@ pub async fn refuse_control_characters(req: Request, next: Next) -> Response {
         if is_api {
             e.into_response()
         } else {
-            crate::ui::PageError(e).into_response()
+            crate::ui::page::PageError(e).into_response()
         }
     };
     if path_encodes_control(req.uri().path()) {

@@ -453,9 +453,9 @@ pub async fn enforce(req: Request, next: Next) -> Response {
     match identity {
         Identity::Principal(p) if p.can(permission) => next.run(req).await,
         Identity::Principal(_) if is_api(&path) => ApiError::from(pawl_app::AppError::Forbidden).into_response(),
-        Identity::Principal(p) => crate::ui::forbidden_page(&p),
+        Identity::Principal(p) => crate::ui::page::forbidden_page(&p),
         _ if is_api(&path) => ApiError::from(pawl_app::AppError::Unauthenticated).into_response(),
-        Identity::Homeless => crate::ui::no_organisation_page(),
+        Identity::Homeless => crate::ui::page::no_organisation_page(),
         Identity::Anonymous => {
             let back = req.uri().path_and_query().map(|p| p.as_str()).unwrap_or("/");
             let next_q = serde_urlencoded::to_string([("next", back)]).unwrap_or_default();

@@ -1,9 +1,9 @@
 //! The audit trail: events, record history and chain verification (clause 7.5.3).
 
-use super::{list_of, ListBody};
 use crate::auth::Auth;
 use crate::error::{ApiResult, Problem};
 use crate::extract::{Path, Query};
+use crate::response::{list_of, ListBody};
 use crate::AppState;
 use axum::extract::State;
 use axum::Json;
@@ -104,7 +104,7 @@ pub async fn events(
     Auth(p): Auth,
     Query(q): Query<EventParams>,
 ) -> ApiResult<Json<AuditEventList>> {
-    let list = super::ListParams {
+    let list = crate::response::ListParams {
         limit: q.limit,
         cursor: q.cursor,
         sort: Some("seq".into()),

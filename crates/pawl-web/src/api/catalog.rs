@@ -1,7 +1,7 @@
 //! The ISO/IEC 27001:2022 catalog: clauses and Annex A controls.
 
-use super::{list_of, ListBody};
 use crate::error::{ApiError, ApiResult, Problem};
+use crate::response::{list_of, ListBody};
 use axum::extract::{Path, Query};
 use axum::Json;
 use pawl_domain::catalog::{AnnexAControl, AttributeFamily, Catalog, Clause, Theme};

@@ -1,11 +1,11 @@
 //! Applied controls, the Statement of Applicability, control checks (9.1),
 //! evidence and crosswalks.
 
-use super::{list_of, ListBody, ListParams};
 use crate::auth::Auth;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::etag::{if_match, with_etag};
 use crate::extract::{Json, Path, Query};
+use crate::response::{list_of, ListBody, ListParams};
 use crate::AppState;
 use axum::body::Body;
 use axum::extract::{Multipart, State};
@@ -712,7 +712,7 @@ pub async fn soa_download(s: &AppState, p: &Principal, format: &str, version: Op
         Some(v) => format!("{}-soa-v{v}.{format}", p.organisation.slug),
         None => format!("{}-soa-draft.{format}", p.organisation.slug),
     };
-    Ok((super::attachment(mime, &name), bytes).into_response())
+    Ok((crate::response::attachment(mime, &name), bytes).into_response())
 }
 
 #[derive(Serialize, ToSchema)]
@@ -989,7 +989,7 @@ pub async fn download(s: &AppState, p: &Principal, id: &str) -> ApiResult<Respon
     };
     let file = s.app.blobs.open_verified(sha).await?;
     let body = Body::from_stream(tokio_util::io::ReaderStream::with_capacity(file, 1 << 16));
-    let headers = super::attachment(
+    let headers = crate::response::attachment(
         e.content_type.as_deref().unwrap_or("application/octet-stream"),
         e.file_name.as_deref().unwrap_or("evidence"),
     );

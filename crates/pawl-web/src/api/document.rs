@@ -89,7 +89,7 @@ impl From<DocumentVersion> for DocumentVersionOut {
     }
 }
 
-super::list_of!(DocumentVersionList, DocumentVersionOut);
+crate::response::list_of!(DocumentVersionList, DocumentVersionOut);
 
 fn number(field: &str, s: &str) -> ApiResult<VersionNumber> {
     Ok(VersionNumber::parse(field, s)?)
@@ -106,7 +106,7 @@ pub async fn versions_list(
     let reader = s.app.store.org(&p.organisation.id);
     reader.record(&pawl_domain::register::DOCUMENT, &id).await?;
     let versions = reader.document_versions(&id).await?;
-    Ok(axum::Json(super::ListBody::whole(
+    Ok(axum::Json(crate::response::ListBody::whole(
         versions.into_iter().map(Into::into).collect(),
     )))
 }
@@ -256,7 +256,7 @@ pub(crate) async fn file_download(s: &AppState, v: &DocumentVersion) -> ApiResul
     let file = s.app.blobs.open_verified(&f.sha256).await?;
     let body = axum::body::Body::from_stream(tokio_util::io::ReaderStream::with_capacity(file, 1 << 16));
     Ok((
-        super::attachment(&f.content_type, &f.name),
+        crate::response::attachment(&f.content_type, &f.name),
         [(axum::http::header::CONTENT_LENGTH, f.size.to_string())],
         body,
     )
@@ -427,7 +427,7 @@ impl From<TreeNode> for TreeNodeOut {
     }
 }
 
-super::list_of!(TreeList, TreeNodeOut);
+crate::response::list_of!(TreeList, TreeNodeOut);
 
 /// A document and everything under it, depth first.
 #[utoipa::path(get, path = "/api/v1/documents/{id}/tree", tag = "documents", params(("id" = String, Path)),
@@ -436,7 +436,7 @@ pub async fn tree(State(s): State<AppState>, Auth(p): Auth, Path(id): Path<Strin
     let reader = s.app.store.org(&p.organisation.id);
     reader.record(&pawl_domain::register::DOCUMENT, &id).await?;
     let nodes = reader.document_tree(&id).await?;
-    Ok(axum::Json(super::ListBody::whole(
+    Ok(axum::Json(crate::response::ListBody::whole(
         nodes.into_iter().map(Into::into).collect(),
     )))
 }
@@ -452,7 +452,7 @@ pub async fn trace(
     let reader = s.app.store.org(&p.organisation.id);
     reader.record(&pawl_domain::register::DOCUMENT, &id).await?;
     let nodes = reader.document_trace(&id).await?;
-    Ok(axum::Json(super::ListBody::whole(
+    Ok(axum::Json(crate::response::ListBody::whole(
         nodes.into_iter().map(Into::into).collect(),
     )))
 }
@@ -488,7 +488,7 @@ fn obligation_out(o: Obligation, today: &str) -> ObligationOut {
     }
 }
 
-super::list_of!(ObligationList, ObligationOut);
+crate::response::list_of!(ObligationList, ObligationOut);
 
 fn today() -> String {
     crate::api::control::today().to_string()
@@ -506,7 +506,7 @@ pub async fn acknowledgements(
     reader.record(&pawl_domain::register::DOCUMENT, &id).await?;
     let t = today();
     let all = reader.obligations(Some(&id)).await?;
-    Ok(axum::Json(super::ListBody::whole(
+    Ok(axum::Json(crate::response::ListBody::whole(
         all.into_iter().map(|o| obligation_out(o, &t)).collect(),
     )))
 }
@@ -524,7 +524,7 @@ pub async fn acknowledge(State(s): State<AppState>, Auth(p): Auth, Path(id): Pat
 pub async fn my_reading(State(s): State<AppState>, Auth(p): Auth) -> ApiResult<axum::Json<ObligationList>> {
     let t = today();
     let all = s.app.store.org(&p.organisation.id).reading_list(&p.user_id).await?;
-    Ok(axum::Json(super::ListBody::whole(
+    Ok(axum::Json(crate::response::ListBody::whole(
         all.into_iter().map(|o| obligation_out(o, &t)).collect(),
     )))
 }
@@ -621,7 +621,7 @@ pub(crate) async fn ack_download(s: &AppState, org_id: &str, format: &str) -> Ap
     let name = format!("acknowledgements-{}", today());
     match format {
         "csv" => Ok((
-            super::attachment("text/csv; charset=utf-8", &format!("{name}.csv")),
+            crate::response::attachment("text/csv; charset=utf-8", &format!("{name}.csv")),
             service::ack_csv(&all)?,
         )
             .into_response()),
@@ -630,7 +630,7 @@ pub(crate) async fn ack_download(s: &AppState, org_id: &str, format: &str) -> Ap
             let rows: Vec<Vec<String>> = all.iter().map(|o| service::ack_cells(o, &t)).collect();
             let bytes = pawl_reports::xlsx::table_bytes("Acknowledgements", &service::ACK_HEADER, &rows)?;
             Ok((
-                super::attachment(
+                crate::response::attachment(
                     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                     &format!("{name}.xlsx"),
                 ),
@@ -669,7 +669,7 @@ impl From<DocumentReview> for ReviewOut {
     }
 }
 
-super::list_of!(ReviewList, ReviewOut);
+crate::response::list_of!(ReviewList, ReviewOut);
 
 /// The owner's reviews of a document, newest first.
 #[utoipa::path(get, path = "/api/v1/documents/{id}/reviews", tag = "documents", params(("id" = String, Path)),
@@ -682,7 +682,7 @@ pub async fn reviews(
     let reader = s.app.store.org(&p.organisation.id);
     reader.record(&pawl_domain::register::DOCUMENT, &id).await?;
     let all = reader.document_reviews(&id).await?;
-    Ok(axum::Json(super::ListBody::whole(
+    Ok(axum::Json(crate::response::ListBody::whole(
         all.into_iter().map(Into::into).collect(),
     )))
 }
@@ -730,14 +730,14 @@ pub struct MandatoryOut {
     pub note: String,
 }
 
-super::list_of!(MandatoryList, MandatoryOut);
+crate::response::list_of!(MandatoryList, MandatoryOut);
 
 /// The documented information ISO/IEC 27001 requires, item by item: covered
 /// (and by what), missing, or not required because the SoA excludes its control.
 #[utoipa::path(get, path = "/api/v1/mandatory-documents", tag = "documents", responses((status = 200, body = MandatoryList)))]
 pub async fn mandatory(State(s): State<AppState>, Auth(p): Auth) -> ApiResult<axum::Json<MandatoryList>> {
     let items = service::mandatory(&s.app.store, &p.organisation.id).await?;
-    Ok(axum::Json(super::ListBody::whole(
+    Ok(axum::Json(crate::response::ListBody::whole(
         items
             .into_iter()
             .map(|m| MandatoryOut {

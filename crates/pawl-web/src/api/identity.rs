@@ -1,10 +1,10 @@
 //! The organisation, its members and API tokens (clause 5.3; Annex A 5.16 to 5.18).
 
-use super::{list_of, ListBody, ListParams};
 use crate::auth::Auth;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::etag::{if_match, with_etag};
 use crate::extract::{Json, Path, Query};
+use crate::response::{list_of, ListBody, ListParams};
 use crate::AppState;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
@@ -297,7 +297,7 @@ pub async fn my_password_change(
     headers: HeaderMap,
     Json(body): Json<PasswordChange>,
 ) -> ApiResult<StatusCode> {
-    let address = crate::ui::client_address(peer.ip(), &headers, &s.app.trusted_proxies);
+    let address = crate::extract::client_address(peer.ip(), &headers, &s.app.trusted_proxies);
     members::change_password(&s.app, &p, &body.current_password, &body.new_password, &address).await?;
     Ok(StatusCode::NO_CONTENT)
 }

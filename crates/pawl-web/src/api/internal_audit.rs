@@ -188,7 +188,7 @@ pub async fn report_xlsx(State(s): State<AppState>, Auth(p): Auth, Path(id): Pat
         r.audit.reference.clone().unwrap_or_else(|| "audit".into())
     );
     Ok((
-        super::attachment(
+        crate::response::attachment(
             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
             &name,
         ),

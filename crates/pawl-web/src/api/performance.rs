@@ -201,7 +201,7 @@ pub async fn pack_pdf(State(s): State<AppState>, Auth(p): Auth, Path(id): Path<S
     let pack = service::pack(&s.app.store, org, &r).await?;
     let name = format!("{}-pack.pdf", pack.pack.review.reference);
     let bytes = pawl_reports::pdf::review_pack(&pack);
-    Ok((super::attachment("application/pdf", &name), bytes).into_response())
+    Ok((crate::response::attachment("application/pdf", &name), bytes).into_response())
 }
 
 /// Everything a certification auditor asks for first that is missing,

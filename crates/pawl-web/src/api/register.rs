@@ -3,11 +3,11 @@
 //! declaration, so a new register cannot be missing from the document.
 //! Also the typed links between records and "my work".
 
-use super::{attachment, ListParams};
 use crate::auth::Auth;
 use crate::error::{ApiError, ApiResult};
 use crate::etag::{if_match, with_etag};
 use crate::extract::{Json, Path, Query};
+use crate::response::{attachment, ListParams};
 use crate::AppState;
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -309,7 +309,7 @@ impl From<Link> for LinkOut {
     }
 }
 
-super::list_of!(LinkList, LinkOut);
+crate::response::list_of!(LinkList, LinkOut);
 
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -356,7 +356,7 @@ pub async fn links_list(
         .org(&p.organisation.id)
         .links(spec.0, spec.1, outgoing)
         .await?;
-    Ok(axum::Json(super::ListBody::whole(
+    Ok(axum::Json(crate::response::ListBody::whole(
         links.into_iter().map(LinkOut::from).collect(),
     )))
 }
@@ -464,7 +464,7 @@ pub(crate) fn record_href(kind: &str, id: &str) -> String {
     }
 }
 
-super::list_of!(WorkList, WorkItemOut);
+crate::response::list_of!(WorkList, WorkItemOut);
 
 /// Everything assigned to the signed-in person across every register
 /// (owner, assignee, reviewer, approver), overdue first, then by due date.
@@ -472,7 +472,7 @@ super::list_of!(WorkList, WorkItemOut);
 pub async fn my_work(State(s): State<AppState>, Auth(p): Auth) -> ApiResult<axum::Json<WorkList>> {
     let today = crate::api::control::today().to_string();
     let items = service::my_work(&s.app.store, &p).await?;
-    Ok(axum::Json(super::ListBody::whole(
+    Ok(axum::Json(crate::response::ListBody::whole(
         items.into_iter().map(|w| work_item(w, &today)).collect(),
     )))
 }

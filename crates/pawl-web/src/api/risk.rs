@@ -1,10 +1,10 @@
 //! The risk register over the API (clauses 6.1.2, 6.1.3, 8.2, 8.3).
 
-use super::{list_of, ListBody, ListParams};
 use crate::auth::Auth;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::etag::{if_match, with_etag};
 use crate::extract::{Json, Path, Query};
+use crate::response::{list_of, ListBody, ListParams};
 use crate::AppState;
 use axum::body::Bytes;
 use axum::extract::State;
@@ -686,7 +686,7 @@ pub async fn register_download(s: &AppState, p: &pawl_app::Principal, format: &s
         }
     };
     let name = format!("{}-risk-register.{format}", p.organisation.slug);
-    Ok((super::attachment(mime, &name), bytes).into_response())
+    Ok((crate::response::attachment(mime, &name), bytes).into_response())
 }
 
 pub const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";

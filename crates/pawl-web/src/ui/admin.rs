@@ -1,6 +1,6 @@
 //! Members, organisation settings, API tokens, the audit trail and record history.
 
-use super::{render, PageResult, Shell};
+use super::page::{render, PageResult, Shell};
 use crate::auth::Auth;
 use crate::extract::{Form, Path, Query};
 use crate::{ApiError, AppState};
@@ -54,7 +54,7 @@ async fn members_page(
     notice: Option<String>,
     error: Option<String>,
 ) -> Result<MembersPage, ApiError> {
-    let q = crate::api::ListParams {
+    let q = crate::response::ListParams {
         cursor,
         ..Default::default()
     }
@@ -411,7 +411,7 @@ pub async fn password_change(
         let errors = [("confirm_password".to_owned(), "the two new passwords differ".to_owned())];
         return account_refused(&s, &p, p.name.clone(), errors.into_iter().collect()).await;
     }
-    let address = super::client_address(peer.ip(), &headers, &s.app.trusted_proxies);
+    let address = crate::extract::client_address(peer.ip(), &headers, &s.app.trusted_proxies);
     match members::change_password(&s.app, &p, &f.current_password, &f.new_password, &address).await {
         Ok(()) => Ok(
             Redirect::to("/account?notice=Password%20changed.%20Your%20other%20sessions%20have%20ended.")

@@ -1,6 +1,6 @@
 //! Dashboard and the standards catalog pages.
 
-use super::{render, PageError, PageResult, Shell};
+use super::page::{render, PageError, PageResult, Shell};
 use crate::api::ControlFilter;
 use crate::auth::Auth;
 use crate::error::ApiError;

@@ -3,8 +3,8 @@
 //! add, a supplier's review form, a campaign's completions, and the
 //! training report with its chart over time (4.2, 7.2, 7.3, A.5.22).
 
-use super::register::Section;
-use super::{field, render, PageResult, Shell};
+use super::page::{field, render, PageResult, Shell};
+use super::section::Section;
 use crate::auth::Auth;
 use crate::error::ApiError;
 use crate::extract::{Form, Path, Query};

@@ -1,7 +1,7 @@
 //! Pages for applied controls, the Statement of Applicability, checks,
 //! evidence and crosswalks.
 
-use super::{render, PageError, PageResult, Shell};
+use super::page::{render, PageError, PageResult, Shell};
 use crate::api::control::{compare, download, evidence_out, read_evidence_form, soa_download, today, EvidenceOut};
 use crate::auth::Auth;
 use crate::extract::{Form, Path, Query};
@@ -78,7 +78,7 @@ pub async fn controls(State(s): State<AppState>, Auth(p): Auth, Query(q): Query<
             .map_err(|e| PageError(AppError::from(e).into()))?,
         risk_id: None,
     };
-    let list = crate::api::ListParams {
+    let list = crate::response::ListParams {
         cursor: q.cursor.clone(),
         q: nonempty(&q.q),
         ..Default::default()
@@ -731,7 +731,7 @@ pub async fn soa_print(State(s): State<AppState>, Auth(p): Auth, Query(q): Query
         heading,
         rows: rows.iter().map(service::soa_cells).collect(),
         header: service::SOA_HEADER,
-        static_version: super::static_version(),
+        static_version: super::page::static_version(),
     }))
 }
 
@@ -796,7 +796,7 @@ pub struct EvidenceQuery {
 }
 
 pub async fn evidence_list(State(s): State<AppState>, Auth(p): Auth, Query(q): Query<EvidenceQuery>) -> PageResult {
-    let list = crate::api::ListParams {
+    let list = crate::response::ListParams {
         cursor: q.cursor,
         ..Default::default()
     }

@@ -4,8 +4,8 @@
 //! the mandatory documents; and each person's reading list, where staff
 //! read what is published for them and acknowledge it.
 
-use super::register::Section;
-use super::{field, render, PageResult, Shell};
+use super::page::{field, render, PageResult, Shell};
+use super::section::Section;
 use crate::auth::Auth;
 use crate::error::ApiError;
 use crate::extract::{Form, Path, Query};
@@ -520,7 +520,7 @@ async fn upload_version(
     let refused = |errors: Vec<FieldError>| async {
         let mut page = new_version_page(&s, &p, &id, &[], errors).await?;
         page.error = Some("The file was not added; see the fields marked below.".into());
-        Ok::<_, super::PageError>(render(&page))
+        Ok::<_, super::page::PageError>(render(&page))
     };
     let Some(file) = file else {
         return refused(vec![FieldError::new("file", "choose a PDF, DOCX or ODT file")]).await;
@@ -828,7 +828,7 @@ async fn print(State(s): State<AppState>, Auth(p): Auth, Path(id): Path<String>)
         reviews: reader.document_reviews(&id).await?,
         printed: t,
         doc,
-        static_version: super::static_version(),
+        static_version: super::page::static_version(),
     }))
 }
 

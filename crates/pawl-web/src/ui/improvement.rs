@@ -3,8 +3,8 @@
 //! status and two cycles compared, and the page where anyone reports an
 //! incident or near miss or suggests an improvement.
 
-use super::register::Section;
-use super::{field, render, PageResult, Shell};
+use super::page::{field, render, PageResult, Shell};
+use super::section::Section;
 use crate::auth::Auth;
 use crate::error::ApiError;
 use crate::extract::{Form, Path, Query};
@@ -468,7 +468,7 @@ async fn report(
         Err(e) => {
             let e = ApiError::from(e);
             if !e.status.is_client_error() || e.status == axum::http::StatusCode::FORBIDDEN {
-                return Err(super::PageError(e));
+                return Err(super::page::PageError(e));
             }
             let page = ReportPage {
                 shell: Shell::new(&s, &p, "report").await?,

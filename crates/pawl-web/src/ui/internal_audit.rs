@@ -3,8 +3,8 @@
 //! auditors record what they found, the programme's coverage matrix, and
 //! the printable audit report.
 
-use super::register::Section;
-use super::{field, render, PageResult, Shell};
+use super::page::{field, render, PageResult, Shell};
+use super::section::Section;
 use crate::auth::Auth;
 use crate::error::ApiError;
 use crate::extract::{Form, Path};
@@ -259,7 +259,7 @@ async fn report(State(s): State<AppState>, Auth(p): Auth, Path(id): Path<String>
         checklist: r.checklist_rows(),
         findings: r.finding_rows(),
         audit: r.audit,
-        static_version: super::static_version(),
+        static_version: super::page::static_version(),
     }))
 }
 

@@ -1,6 +1,6 @@
 //! Signing in and out, and switching organisation.
 
-use super::{render, PageResult};
+use super::page::{render, PageResult};
 use crate::auth::{cookie, Auth, SESSION_COOKIE};
 use crate::extract::{Form, Path, Query};
 use crate::AppState;
@@ -47,7 +47,7 @@ fn safe_next(next: Option<&str>) -> String {
 pub async fn form(Query(q): Query<NextQuery>) -> Response {
     render(&LoginPage {
         next: safe_next(q.next.as_deref()),
-        static_version: super::static_version(),
+        static_version: super::page::static_version(),
         ..Default::default()
     })
 }
@@ -67,29 +67,6 @@ fn session_cookie(value: &str, max_age: i64, secure: bool) -> HeaderValue {
     .unwrap_or(HeaderValue::from_static(""))
 }
 
-/// The client's address: the peer's, unless the peer is a trusted proxy, in
-/// which case the nearest address in `X-Forwarded-For` that is not itself
-/// a trusted proxy (the ones further left are the client's own claims).
-pub(crate) fn client_address(peer: std::net::IpAddr, headers: &HeaderMap, trusted: &[std::net::IpAddr]) -> String {
-    if !trusted.contains(&peer) {
-        return peer.to_string();
-    }
-    let forwarded = headers
-        .get_all("x-forwarded-for")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .map(str::trim)
-        .collect::<Vec<_>>();
-    forwarded
-        .iter()
-        .rev()
-        .filter_map(|a| a.parse::<std::net::IpAddr>().ok())
-        .find(|a| !trusted.contains(a))
-        .unwrap_or(peer)
-        .to_string()
-}
-
 /// Behind a TLS-terminating proxy the cookie must be marked Secure.
 fn behind_tls(headers: &HeaderMap) -> bool {
     headers.get("x-forwarded-proto").and_then(|v| v.to_str().ok()) == Some("https")
@@ -103,7 +80,7 @@ pub async fn submit(
 ) -> Response {
     let next = safe_next(f.next.as_deref());
     let mut page = LoginPage {
-        static_version: super::static_version(),
+        static_version: super::page::static_version(),
         next: next.clone(),
         email: f.email.clone(),
         ..Default::default()
@@ -117,7 +94,7 @@ pub async fn submit(
         }
         return (StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response();
     }
-    let address = client_address(addr.ip(), &headers, &s.app.trusted_proxies);
+    let address = crate::extract::client_address(addr.ip(), &headers, &s.app.trusted_proxies);
     match auth::sign_in(&s.app, &f.email, &f.password, &address).await {
         Ok(signed) => {
             // A fresh session id at every sign-in; the old one, if any, ends.
@@ -149,7 +126,7 @@ pub async fn submit(
             page.error = Some(format!("{}.", capitalise(&e.to_string())));
             (status, render(&page)).into_response()
         }
-        Err(e) => super::PageError::from(e).into_response(),
+        Err(e) => super::page::PageError::from(e).into_response(),
     }
 }
 
@@ -182,7 +159,7 @@ pub async fn switch_org(State(s): State<AppState>, Auth(p): Auth, Form(f): Form<
 #[derive(Template)]
 #[template(path = "organisations.html")]
 struct OrganisationsPage {
-    shell: super::Shell,
+    shell: super::page::Shell,
     next: String,
     /// (slug, name, role, last used)
     choices: Vec<(String, String, &'static str, bool)>,
@@ -205,7 +182,7 @@ pub async fn organisations(State(s): State<AppState>, Auth(p): Auth, Query(q): Q
         .collect();
     choices.sort_by_key(|c| !c.3);
     Ok(render(&OrganisationsPage {
-        shell: super::Shell::new(&s, &p, "home").await?,
+        shell: super::page::Shell::new(&s, &p, "home").await?,
         next: safe_next(q.next.as_deref()),
         choices,
     }))
@@ -227,7 +204,7 @@ struct InvitationPage {
 impl InvitationPage {
     fn of(secret: String, inv: pawl_store::Invitation, org: pawl_store::Organisation) -> Self {
         InvitationPage {
-            static_version: super::static_version(),
+            static_version: super::page::static_version(),
             secret,
             email: inv.email,
             organisation: org.name,
@@ -244,7 +221,7 @@ impl InvitationPage {
 pub async fn invitation(State(s): State<AppState>, Path(secret): Path<String>) -> Response {
     match pawl_app::members::invitation_for_link(&s.app, &secret).await {
         Ok((inv, org)) => render(&InvitationPage::of(secret, inv, org)),
-        Err(_) => super::message(
+        Err(_) => super::page::message(
             StatusCode::NOT_FOUND,
             "Invitation not found",
             "This invitation was answered, withdrawn or has expired. Ask for a new one.",
@@ -306,7 +283,7 @@ pub async fn invitation_answer(
     let mut page = InvitationPage::of(secret.clone(), inv, org);
     let accept = match accepts(&f.answer) {
         Ok(a) => a,
-        Err(e) => return super::PageError(e).into_response(),
+        Err(e) => return super::page::PageError(e).into_response(),
     };
     if !accept {
         return match pawl_app::members::decline_by_link(&s.app, &secret).await {
@@ -314,10 +291,10 @@ pub async fn invitation_answer(
                 page.done = Some("You declined the invitation. Nothing changed.");
                 render(&page)
             }
-            Err(e) => super::PageError::from(e).into_response(),
+            Err(e) => super::page::PageError::from(e).into_response(),
         };
     }
-    let address = client_address(addr.ip(), &headers, &s.app.trusted_proxies);
+    let address = crate::extract::client_address(addr.ip(), &headers, &s.app.trusted_proxies);
     match pawl_app::members::accept_by_link(
         &s.app,
         &secret,
@@ -356,7 +333,7 @@ pub async fn invitation_answer(
                     StatusCode::UNPROCESSABLE_ENTITY,
                     "Your name: enter 1 to 200 printable characters.".to_owned(),
                 ),
-                _ => return super::PageError::from(e).into_response(),
+                _ => return super::page::PageError::from(e).into_response(),
             };
             page.error = Some(message);
             (status, render(&page)).into_response()
@@ -366,28 +343,6 @@ pub async fn invitation_answer(
 
 #[cfg(test)]
 mod tests {
-    #[test]
-    fn forwarded_addresses_count_only_from_trusted_proxies() {
-        use axum::http::HeaderMap;
-        let proxy: std::net::IpAddr = "10.0.0.1".parse().unwrap();
-        let mut h = HeaderMap::new();
-        h.insert("x-forwarded-for", "6.6.6.6, 203.0.113.7".parse().unwrap());
-        assert_eq!(super::client_address(proxy, &h, &[proxy]), "203.0.113.7");
-        assert_eq!(
-            super::client_address(proxy, &h, &[]),
-            "10.0.0.1",
-            "an untrusted peer's header is ignored"
-        );
-        h.insert("x-forwarded-for", "203.0.113.7, 10.0.0.2".parse().unwrap());
-        let two: Vec<std::net::IpAddr> = vec![proxy, "10.0.0.2".parse().unwrap()];
-        assert_eq!(
-            super::client_address(proxy, &h, &two),
-            "203.0.113.7",
-            "proxies in a chain are skipped"
-        );
-        assert_eq!(super::client_address(proxy, &HeaderMap::new(), &[proxy]), "10.0.0.1");
-    }
-
     #[test]
     fn only_local_paths_are_followed_after_sign_in() {
         assert_eq!(super::safe_next(Some("/audit?x=1")), "/audit?x=1");

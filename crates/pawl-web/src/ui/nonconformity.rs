@@ -4,8 +4,8 @@
 //! analysis with a view for each method, and the verification of a
 //! corrective action's effectiveness.
 
-use super::register::Section;
-use super::{field, render, PageResult, Shell};
+use super::page::{field, render, PageResult, Shell};
+use super::section::Section;
 use crate::auth::Auth;
 use crate::error::ApiError;
 use crate::extract::{Form, Path};

@@ -3,8 +3,8 @@
 //! review's pages add, a review's printable pack (9.3), and audit
 //! readiness.
 
-use super::register::Section;
-use super::{field, render, PageResult, Shell};
+use super::page::{field, render, PageResult, Shell};
+use super::section::Section;
 use crate::auth::Auth;
 use crate::error::ApiError;
 use crate::extract::{Form, Path};

@@ -3,7 +3,8 @@
 //! readable history; a form whose errors stand beside their fields. Kinds
 //! add sections of their own through [`sections`].
 
-use super::{render, PageError, PageResult, Shell};
+use super::page::{render, PageError, PageResult, Shell};
+use super::section::Section;
 use crate::api::register::{list_query, record_href};
 use crate::auth::Auth;
 use crate::error::ApiError;
@@ -461,15 +462,6 @@ struct HistoryView {
     changes: Vec<ChangeView>,
 }
 
-/// A section a kind adds to its record page: a title and linked lines.
-pub(crate) struct Section {
-    pub title: String,
-    pub empty: String,
-    pub lines: Vec<(String, String)>,
-    /// An action under the section: (label, href).
-    pub action: Option<(String, String)>,
-}
-
 #[derive(Template)]
 #[template(path = "register_record.html")]
 struct RecordPage {
@@ -496,56 +488,6 @@ impl RecordPage {
     fn has_links(&self) -> bool {
         !self.outgoing.is_empty() || !self.incoming.is_empty()
     }
-}
-
-/// Sections a kind adds to its record page.
-async fn sections(s: &AppState, p: &Principal, kind: &Kind, r: &Record) -> Result<Vec<Section>, ApiError> {
-    let reader = s.app.store.org(&p.organisation.id);
-    Ok(match kind.key {
-        "asset" => {
-            let filter = pawl_store::RiskFilter {
-                asset_id: Some(r.id.clone()),
-                ..Default::default()
-            };
-            let risks = reader
-                .risks(
-                    &filter,
-                    &pawl_store::ListQuery {
-                        limit: Some(50),
-                        sort: Some("reference".into()),
-                        ..Default::default()
-                    },
-                )
-                .await?;
-            vec![Section {
-                title: format!("Risks that name it ({})", risks.total),
-                empty: "No live risk names this asset.".into(),
-                lines: risks
-                    .items
-                    .into_iter()
-                    .map(|k| (format!("/risks/{}", k.id), format!("{} {}", k.reference, k.title)))
-                    .collect(),
-                action: Some((
-                    "All of them in the register".into(),
-                    format!("/risks?asset_id={}", r.id),
-                )),
-            }]
-        }
-        "document" => super::document::sections(s, p, r).await?,
-        "nonconformity" => super::nonconformity::nc_sections(s, p, r).await?,
-        "audit" => super::internal_audit::audit_sections(s, p, r).await?,
-        "audit_programme" => super::internal_audit::programme_sections(s, p, r).await?,
-        "corrective_action" => super::nonconformity::ca_sections(s, p, r).await?,
-        "improvement" => super::improvement::improvement_sections(r),
-        "incident" => super::improvement::incident_sections(s, p, r).await?,
-        "cycle" => super::improvement::cycle_sections(s, p, r).await?,
-        "supplier" => super::context::supplier_sections(s, p, r).await?,
-        "interested_party" => super::context::party_sections(s, p, r).await?,
-        "training" => super::context::training_sections(s, p, r).await?,
-        "metric" => super::performance::metric_sections(s, p, r).await?,
-        "management_review" => super::performance::review_sections(s, p, r).await?,
-        _ => Vec::new(),
-    })
 }
 
 /// A record's history with the records its fields point at named, not
@@ -748,7 +690,7 @@ async fn record_page(
             .chain(OTHER_LINKABLE.iter().copied())
             .collect(),
         evidence,
-        sections: sections(s, p, kind, &r).await?,
+        sections: super::kinds::sections(s, p, &r).await?,
         history,
         can_write: p.can(kind.write),
         record: r,

@@ -1,8 +1,9 @@
 //! Risk register pages: the register with heat maps, a risk, its form,
 //! the review list, import, the past register, assets and the method.
 
+use super::page::{render, PageError, PageResult, Shell};
+use super::section::Section;
 use super::words::RiskWords;
-use super::{render, PageError, PageResult, Shell};
 use crate::api::risk::{heat_grid, RiskParams};
 use crate::auth::Auth;
 use crate::extract::{Form, Path, Query};
@@ -115,7 +116,7 @@ pub async fn register(State(s): State<AppState>, Auth(p): Auth, Query(mut q): Qu
     let inherent = reader.heat_map(false).await?;
     let residual = reader.heat_map(true).await?;
     let next_link = page.next_cursor.as_ref().map(|c| {
-        super::next_page(
+        super::page::next_page(
             "/risks",
             c,
             &[
@@ -933,7 +934,7 @@ pub async fn report(State(s): State<AppState>, Auth(p): Auth) -> PageResult {
     let inherent = reader.heat_map(false).await?;
     let residual = reader.heat_map(true).await?;
     Ok(render(&ReportPage {
-        static_version: super::static_version(),
+        static_version: super::page::static_version(),
         words: RiskWords::of(&method.method),
         org: p.organisation.name.clone(),
         produced: pawl_domain::time_fmt::format_instant(time::OffsetDateTime::now_utc())[..16].replace('T', " "),
@@ -1339,4 +1340,36 @@ pub async fn method_save(
     let shell = Shell::new(&s, &p, "risk-method").await?;
     let page = method_edit_page(shell, current.version, &method, note, problems);
     Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response())
+}
+
+/// What an asset's page adds: the live risks that name it (clause 6.1.2).
+pub(crate) async fn asset_sections(s: &AppState, p: &Principal, r: &Record) -> Result<Vec<Section>, ApiError> {
+    let reader = s.app.store.org(&p.organisation.id);
+    let filter = pawl_store::RiskFilter {
+        asset_id: Some(r.id.clone()),
+        ..Default::default()
+    };
+    let risks = reader
+        .risks(
+            &filter,
+            &pawl_store::ListQuery {
+                limit: Some(50),
+                sort: Some("reference".into()),
+                ..Default::default()
+            },
+        )
+        .await?;
+    Ok(vec![Section {
+        title: format!("Risks that name it ({})", risks.total),
+        empty: "No live risk names this asset.".into(),
+        lines: risks
+            .items
+            .into_iter()
+            .map(|k| (format!("/risks/{}", k.id), format!("{} {}", k.reference, k.title)))
+            .collect(),
+        action: Some((
+            "All of them in the register".into(),
+            format!("/risks?asset_id={}", r.id),
+        )),
+    }])
 }

@@ -2,7 +2,7 @@
 //! event names its record by reference and title, with a link to it, and
 //! its changes in words (`pawl_domain::history`).
 
-use super::{render, PageResult, Shell};
+use super::page::{render, PageResult, Shell};
 use crate::auth::Auth;
 use crate::extract::{Path, Query};
 use crate::{ApiError, AppState};
@@ -200,7 +200,7 @@ pub async fn audit(State(s): State<AppState>, Auth(p): Auth, Query(q): Query<Tra
     let params = q.params();
     let (events, total, next, error) = match q.filter() {
         Ok(filter) => {
-            let list = crate::api::ListParams {
+            let list = crate::response::ListParams {
                 cursor: q.cursor.clone(),
                 sort: Some("seq".into()),
                 order: Some("desc".into()),
@@ -209,7 +209,7 @@ pub async fn audit(State(s): State<AppState>, Auth(p): Auth, Query(q): Query<Tra
             .to_query()?;
             let page = s.app.store.org(&p.organisation.id).audit_events(&filter, &list).await?;
             let kept: Vec<(&str, &Option<String>)> = params.iter().map(|(k, v)| (*k, v)).collect();
-            let next = page.next_cursor.map(|c| super::next_page("/audit", &c, &kept));
+            let next = page.next_cursor.map(|c| super::page::next_page("/audit", &c, &kept));
             (read(&s, &p.organisation.id, page.items).await?, page.total, next, None)
         }
         Err(e) => (Vec::new(), 0, None, Some(e.message())),
@@ -356,7 +356,7 @@ pub async fn export_csv(State(s): State<AppState>, Auth(p): Auth, Query(q): Quer
         chunk: Vec::new(),
         at: 0,
     }));
-    Ok((crate::api::attachment("text/csv; charset=utf-8", &name), body).into_response())
+    Ok((crate::response::attachment("text/csv; charset=utf-8", &name), body).into_response())
 }
 
 /// Reads the chunks a task sends as one byte stream; an error sent ends
