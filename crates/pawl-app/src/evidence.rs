@@ -454,7 +454,12 @@ fn draft(input: &EvidenceInput, collector: &str, file: Option<StoredFile>) -> Re
             .iter()
             .map(|c| ("applied_control".into(), c.trim().to_owned())),
     );
-    links.extend(input.checks.iter().map(|c| ("check".into(), c.trim().to_owned())));
+    links.extend(
+        input
+            .checks
+            .iter()
+            .map(|c| ("control_check".into(), c.trim().to_owned())),
+    );
     for a in input.annex.iter().filter(|a| !a.trim().is_empty()) {
         if let Some(id) = problems.take(pawl_domain::control::annex_id("annex", a)) {
             links.push(("soa".into(), id));

@@ -28,30 +28,6 @@ pub struct Change {
     pub new: Option<String>,
 }
 
-/// Kinds of record that are not declared registers, with their labels.
-const ENTITIES: &[(&str, &str)] = &[
-    ("risk", "Risk"),
-    ("risk_assessment", "Risk assessment"),
-    ("risk_acceptance", "Risk acceptance"),
-    ("risk_method", "Risk method"),
-    ("applied_control", "Applied control"),
-    ("control_check", "Control check"),
-    ("check_result", "Check result"),
-    ("evidence", "Evidence"),
-    ("soa_entry", "SoA entry"),
-    ("soa_version", "SoA version"),
-    ("framework", "Framework"),
-    ("link", "Link"),
-    ("member", "Member"),
-    ("api_token", "API token"),
-    ("organisation", "Organisation"),
-    ("user", "Account"),
-    ("document_version", "Document version"),
-    ("document_acknowledgement", "Acknowledgement"),
-    ("document_review", "Document review"),
-    ("incident_timeline", "Timeline entry"),
-];
-
 const ACTIONS: &[(&str, &str)] = &[
     ("create", "Created"),
     ("update", "Changed"),
@@ -225,15 +201,7 @@ fn humanise(code: &str) -> String {
 
 /// What kind of record an event is about, e.g. "Treatment action".
 pub fn entity_label(entity_type: &str) -> String {
-    kind(entity_type)
-        .map(|k| k.label.to_owned())
-        .or_else(|| {
-            ENTITIES
-                .iter()
-                .find(|(k, _)| *k == entity_type)
-                .map(|(_, l)| (*l).to_owned())
-        })
-        .unwrap_or_else(|| humanise(entity_type))
+    crate::record_type::record_type(entity_type).map_or_else(|| humanise(entity_type), |t| t.label.to_owned())
 }
 
 /// What was done, e.g. "Changed".
@@ -247,7 +215,10 @@ pub fn action_label(action: &str) -> String {
 /// Every kind of record and every action the trail may hold, for the
 /// trail's filters: (code, label).
 pub fn entity_kinds() -> Vec<(&'static str, String)> {
-    let mut out: Vec<(&'static str, String)> = ENTITIES.iter().map(|(k, l)| (*k, (*l).to_owned())).collect();
+    let mut out: Vec<(&'static str, String)> = crate::record_type::OTHERS
+        .iter()
+        .map(|t| (t.key, t.label.to_owned()))
+        .collect();
     out.extend(KINDS.iter().map(|k| (k.key, k.label.to_owned())));
     out.sort_by(|a, b| a.1.cmp(&b.1));
     out

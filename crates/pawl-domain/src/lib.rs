@@ -16,6 +16,7 @@ pub mod internal_audit;
 pub mod metric;
 pub mod nonconformity;
 pub mod readiness;
+pub mod record_type;
 pub mod register;
 pub mod review;
 pub mod risk;

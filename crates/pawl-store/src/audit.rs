@@ -254,7 +254,11 @@ impl Store {
 
     /// Feeds events to the verifier in batches through the portable queries,
     /// inside one snapshot; returns the scan's outcome and the head.
-    async fn scan_audit(&self, org_id: &str, verifier: &mut ChainVerifier) -> Result<ScanResult, StoreError> {
+    async fn scan_audit(
+        &self,
+        org_id: &str,
+        verifier: &mut ChainVerifier,
+    ) -> Result<crate::engine::ScanResult, StoreError> {
         const BATCH: i64 = 20_000;
         let mut tx = self.read.begin_with(self.engine.begin_snapshot()).await?;
         let head: Option<(i64, String)> = sqlx::query_as("SELECT seq, hash FROM audit_heads WHERE org_id = $1")
@@ -284,6 +288,3 @@ impl Store {
         }
     }
 }
-
-/// What a scan found, and the head it found in the same snapshot.
-pub(crate) type ScanResult = (Result<(), ChainBreak>, Option<(i64, String)>);

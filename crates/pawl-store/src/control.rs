@@ -135,7 +135,7 @@ pub struct Evidence {
     pub collected_by: String,
     pub valid_until: Option<String>,
     pub created_at: String,
-    /// `(target_type, target_id)`: applied_control, check or soa.
+    /// `(target_type, target_id)`: applied_control, control_check or soa.
     pub links: Vec<(String, String)>,
 }
 
@@ -549,6 +549,19 @@ impl OrgReader<'_> {
             .bind(control_id)
             .fetch_all(&self.store.read)
             .await?;
+        rows.iter().map(check_from_row).collect()
+    }
+
+    /// Every live check, by its control's reference and then as its
+    /// control's page lists them: for the export of all checks.
+    pub async fn all_checks(&self) -> Result<Vec<ControlCheck>, StoreError> {
+        let sql = format!(
+            "SELECT {} FROM control_checks k JOIN applied_controls c ON c.org_id = k.org_id AND c.id = k.control_id
+             WHERE k.org_id = $1 AND k.deleted_at IS NULL AND c.deleted_at IS NULL
+             ORDER BY c.reference, k.next_due, k.id",
+            prefixed("k", CHECK_COLUMNS)
+        );
+        let rows = sqlx::query(&sql).bind(&self.org_id).fetch_all(&self.store.read).await?;
         rows.iter().map(check_from_row).collect()
     }
 
@@ -1228,7 +1241,7 @@ impl AuditedTx {
         // The problem names the form's field (`control`, `check`, `target`).
         let mut targets: Vec<(&str, &str, &str)> = vec![
             ("applied_control", "applied_controls", "control"),
-            ("check", "control_checks", "check"),
+            ("control_check", "control_checks", "check"),
         ];
         targets.extend(pawl_domain::register::KINDS.iter().map(|k| (k.key, k.table, "target")));
         for (kind, table, field) in &targets {

@@ -6,6 +6,10 @@
 
 use serde::Serialize;
 
+/// What a scan of an audit chain found, and the head it found in the same
+/// snapshot.
+pub(crate) type ScanResult = (Result<(), pawl_domain::audit::ChainBreak>, Option<(i64, String)>);
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Engine {
@@ -430,7 +434,7 @@ pub(crate) fn scan_sqlite_audit(
     path: &std::path::Path,
     org_id: &str,
     verifier: &mut pawl_domain::audit::ChainVerifier,
-) -> Result<crate::audit::ScanResult, crate::StoreError> {
+) -> Result<ScanResult, crate::StoreError> {
     use rusqlite::{types::ValueRef, OpenFlags};
     let failed = |e: rusqlite::Error| crate::StoreError::Corrupt(format!("reading the audit trail: {e}"));
     let conn =

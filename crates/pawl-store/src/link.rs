@@ -11,15 +11,6 @@ use serde::Serialize;
 use sqlx::Row;
 use std::collections::HashMap;
 
-/// (kind, table, reference column or '', title column) of the kinds with
-/// tables of their own that links may name.
-const OTHER_TABLES: &[(&str, &str, &str, &str)] = &[
-    ("risk", "risks", "reference", "title"),
-    ("applied_control", "applied_controls", "reference", "name"),
-    ("control_check", "control_checks", "''", "what"),
-    ("evidence", "evidence", "''", "title"),
-];
-
 /// The table of a linkable kind.
 pub(crate) fn table_of(kind: &str) -> Option<&'static str> {
     naming(kind).map(|(t, _, _)| t)
@@ -27,14 +18,8 @@ pub(crate) fn table_of(kind: &str) -> Option<&'static str> {
 
 /// (table, reference expression, title column) of a linkable kind.
 fn naming(kind: &str) -> Option<(&'static str, &'static str, &'static str)> {
-    if let Some(k) = KINDS.iter().find(|k| k.key == kind) {
-        let title = k.field(k.title).map_or("id", |f| f.column);
-        return Some((k.table, if k.prefix.is_some() { "reference" } else { "''" }, title));
-    }
-    OTHER_TABLES
-        .iter()
-        .find(|(k, ..)| *k == kind)
-        .map(|(_, t, r, n)| (*t, *r, *n))
+    let n = pawl_domain::record_type::record_type(kind)?.named_by?;
+    Some((n.table, n.reference, n.title))
 }
 
 /// A record as another record's page names it.

@@ -74,6 +74,11 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
         "home page indexes",
         include_str!("migrations/0026_home_page_indexes.sql"),
     ),
+    (
+        27,
+        "evidence of control checks",
+        include_str!("migrations/0027_evidence_of_control_checks.sql"),
+    ),
 ];
 
 /// The migration that creates the full-text index, whose SQL is the one

@@ -222,7 +222,8 @@ enum Command {
         #[arg(long)]
         to: String,
     },
-    /// Export any register (assets, treatment-actions, ...) as CSV or XLSX.
+    /// Export any register (assets, treatment-actions, ..., and controls,
+    /// checks and evidence) as CSV or XLSX.
     Export {
         /// The register, by name (`asset`) or as in its URL (`assets`).
         kind: String,
@@ -928,8 +929,16 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
             format,
             output,
         } => {
+            if let Some(which) = pawl_app::exports::Outside::of_path(&kind) {
+                export_outside(&cli.db, which, &org, &format, &output).await?;
+                return Ok(ok);
+            }
             let Some(kind) = pawl_domain::register::kind(&kind) else {
-                let known: Vec<&str> = pawl_domain::register::KINDS.iter().map(|k| k.path).collect();
+                let known: Vec<&str> = pawl_domain::register::KINDS
+                    .iter()
+                    .map(|k| k.path)
+                    .chain(pawl_app::exports::Outside::ALL.map(|o| o.path()))
+                    .collect();
                 bail!("no register is called {kind:?}; there are: {}", known.join(", "));
             };
             export_register(&cli.db, kind, &org, &format, &output).await?;
@@ -1139,6 +1148,33 @@ async fn export_register(
         other => bail!("unknown format {other:?}: use csv or xlsx"),
     };
     println!("exported {n} {} to {}", kind.plural.to_lowercase(), output.display());
+    Ok(())
+}
+
+/// Writes a register kept outside the machinery (applied controls, their
+/// checks, the evidence list) to `output` as CSV or XLSX.
+async fn export_outside(
+    db: &DbArgs,
+    which: pawl_app::exports::Outside,
+    org: &str,
+    format: &str,
+    output: &std::path::Path,
+) -> Result<()> {
+    let store = db.open().await?;
+    let org = organisation(&store, org).await?;
+    let table = pawl_app::exports::table(&store, &org.id, which).await?;
+    let bytes = match format {
+        "csv" => table.csv()?,
+        "xlsx" => pawl_reports::xlsx::table_bytes(which.plural(), &table.header, &table.rows)?,
+        other => bail!("unknown format {other:?}: use csv or xlsx"),
+    };
+    std::fs::write(output, bytes).with_context(|| format!("cannot write {}", output.display()))?;
+    println!(
+        "exported {} {} to {}",
+        table.rows.len(),
+        which.plural().to_lowercase(),
+        output.display()
+    );
     Ok(())
 }
 

@@ -70,19 +70,10 @@ pub fn link_type(code: &str) -> Result<&'static LinkType, DomainError> {
     })
 }
 
-/// Kinds of record with tables of their own that links may also name,
-/// beside the declared registers: (key, label).
-pub const OTHER_LINKABLE: &[(&str, &str)] = &[
-    ("risk", "Risk"),
-    ("applied_control", "Applied control"),
-    ("control_check", "Control check"),
-    ("evidence", "Evidence"),
-];
-
-/// The label of a linkable kind, or None when links may not name it.
+/// The label of a type of record links may name, or None when they may
+/// not name it.
 pub fn linkable(kind: &str) -> Option<&'static str> {
-    super::kind(kind)
-        .filter(|k| k.key == kind)
-        .map(|k| k.label)
-        .or_else(|| OTHER_LINKABLE.iter().find(|(k, _)| *k == kind).map(|(_, l)| *l))
+    crate::record_type::record_type(kind)
+        .filter(|t| t.named_by.is_some())
+        .map(|t| t.label)
 }

@@ -13,6 +13,7 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use pawl_app::control::{self as service, ControlInput, DecisionInput, FrozenRow};
 use pawl_app::evidence::{self, EvidenceInput};
+use pawl_app::exports::Outside;
 use pawl_app::Principal;
 use pawl_domain::control::SoaRow;
 use pawl_domain::FieldError;
@@ -715,6 +716,64 @@ pub async fn soa_download(s: &AppState, p: &Principal, format: &str, version: Op
     Ok((crate::response::attachment(mime, &name), bytes).into_response())
 }
 
+/// A register kept outside the machinery (applied controls, their checks,
+/// the evidence list) as a file download, for the API and the UI alike.
+pub async fn outside_download(s: &AppState, p: &Principal, which: Outside, format: &str) -> ApiResult<Response> {
+    let table = pawl_app::exports::table(&s.app.store, &p.organisation.id, which).await?;
+    let (mime, bytes) = match format {
+        "csv" => ("text/csv; charset=utf-8", table.csv()?),
+        "xlsx" => (
+            super::risk::XLSX,
+            pawl_reports::xlsx::table_bytes(which.plural(), &table.header, &table.rows)?,
+        ),
+        other => {
+            return Err(ApiError::invalid(vec![FieldError::new(
+                "format",
+                format!("{other:?}: use csv or xlsx"),
+            )]))
+        }
+    };
+    let name = format!("{}-{}.{format}", which.path(), today());
+    Ok((crate::response::attachment(mime, &name), bytes).into_response())
+}
+
+/// Every live applied control as CSV or XLSX: status, owner, the Annex A
+/// controls it implements and the risks it treats (6.1.3, 8.3).
+#[utoipa::path(get, path = "/api/v1/controls/export", tag = "controls", params(super::risk::ExportParams),
+    responses((status = 200, description = "The applied controls", content(("text/csv"), ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))), (status = 422, body = Problem)))]
+pub async fn controls_export(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    Query(q): Query<super::risk::ExportParams>,
+) -> ApiResult<Response> {
+    outside_download(&s, &p, Outside::AppliedControls, q.format.as_deref().unwrap_or("csv")).await
+}
+
+/// Every live control check as CSV or XLSX: what is checked, how, how often,
+/// by whom and when next (9.1).
+#[utoipa::path(get, path = "/api/v1/checks/export", tag = "controls", params(super::risk::ExportParams),
+    responses((status = 200, description = "The control checks", content(("text/csv"), ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))), (status = 422, body = Problem)))]
+pub async fn checks_export(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    Query(q): Query<super::risk::ExportParams>,
+) -> ApiResult<Response> {
+    outside_download(&s, &p, Outside::ControlChecks, q.format.as_deref().unwrap_or("csv")).await
+}
+
+/// The evidence list as CSV or XLSX: every version's title, file, SHA-256,
+/// period, validity and what it supports; the files stay behind their
+/// downloads (7.5.3).
+#[utoipa::path(get, path = "/api/v1/evidence/export", tag = "controls", params(super::risk::ExportParams),
+    responses((status = 200, description = "The evidence list", content(("text/csv"), ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))), (status = 422, body = Problem)))]
+pub async fn evidence_export(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    Query(q): Query<super::risk::ExportParams>,
+) -> ApiResult<Response> {
+    outside_download(&s, &p, Outside::Evidence, q.format.as_deref().unwrap_or("csv")).await
+}
+
 #[derive(Serialize, ToSchema)]
 pub struct EvidenceOut {
     pub id: String,
@@ -746,7 +805,7 @@ pub fn evidence_out(e: Evidence) -> EvidenceOut {
     let of = |t: &str| -> Vec<String> { e.links.iter().filter(|(k, _)| k == t).map(|(_, v)| v.clone()).collect() };
     EvidenceOut {
         controls: of("applied_control"),
-        checks: of("check"),
+        checks: of("control_check"),
         annex: of("soa"),
         stale,
         id: e.id,
@@ -798,7 +857,7 @@ pub async fn evidence_list(
         .transpose()?;
     let targets: Vec<(&str, &str)> = [
         q.control.as_deref().map(|c| ("applied_control", c)),
-        q.check.as_deref().map(|c| ("check", c)),
+        q.check.as_deref().map(|c| ("control_check", c)),
         annex.as_deref().map(|a| ("soa", a)),
     ]
     .into_iter()

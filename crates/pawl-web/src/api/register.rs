@@ -453,15 +453,9 @@ pub(crate) fn work_item(w: WorkItem, today: &str) -> WorkItemOut {
 
 /// The web page of a record of any linkable kind.
 pub(crate) fn record_href(kind: &str, id: &str) -> String {
-    match kind {
-        "risk" => format!("/risks/{id}"),
-        "applied_control" => format!("/controls/{id}"),
-        "evidence" => format!("/evidence/{id}"),
-        other => match pawl_domain::register::kind(other) {
-            Some(k) => format!("/{}/{id}", k.path),
-            None => "/".to_owned(),
-        },
-    }
+    pawl_domain::record_type::record_type(kind)
+        .and_then(|t| t.href(id))
+        .unwrap_or_else(|| "/".to_owned())
 }
 
 crate::response::list_of!(WorkList, WorkItemOut);

@@ -2,7 +2,9 @@
 //! evidence and crosswalks.
 
 use super::page::{render, PageError, PageResult, Shell};
-use crate::api::control::{compare, download, evidence_out, read_evidence_form, soa_download, today, EvidenceOut};
+use crate::api::control::{
+    compare, download, evidence_out, outside_download, read_evidence_form, soa_download, today, EvidenceOut,
+};
 use crate::auth::Auth;
 use crate::extract::{Form, Path, Query};
 use crate::{ApiError, AppState};
@@ -12,6 +14,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
 use pawl_app::control::{self as service, ControlInput, CrosswalkRow, DecisionInput, SoaChange};
 use pawl_app::evidence;
+use pawl_app::exports::Outside;
 use pawl_app::{AppError, Principal};
 use pawl_domain::access::Permission;
 use pawl_domain::control::{ControlStatus, Implementation, InclusionReason, SoaRow, SoaWarning};
@@ -335,7 +338,11 @@ pub async fn control(
         ..Default::default()
     };
     let mut targets = vec![("applied_control", id.as_str())];
-    targets.extend(checks.iter().map(|k: &CheckView| ("check", k.check.id.as_str())));
+    targets.extend(
+        checks
+            .iter()
+            .map(|k: &CheckView| ("control_check", k.check.id.as_str())),
+    );
     let evidence: Vec<EvidenceOut> = reader
         .evidence_list(&targets, None, &first_100)
         .await?
@@ -705,6 +712,23 @@ pub struct SoaExportQuery {
     version: Option<i64>,
 }
 
+/// The downloads of the registers kept outside the machinery (applied
+/// controls, their checks, the evidence list), offered on their pages:
+/// `/controls/export.csv`, `/checks/export.xlsx`, ...
+pub fn exports(mut router: axum::Router<AppState>) -> axum::Router<AppState> {
+    for which in Outside::ALL {
+        for format in ["csv", "xlsx"] {
+            router = router.route(
+                &format!("/{}/export.{format}", which.path()),
+                axum::routing::get(move |State(s): State<AppState>, Auth(p): Auth| async move {
+                    PageResult::Ok(outside_download(&s, &p, which, format).await?)
+                }),
+            );
+        }
+    }
+    router
+}
+
 pub async fn soa_export_csv(State(s): State<AppState>, Auth(p): Auth, Query(q): Query<SoaExportQuery>) -> PageResult {
     Ok(soa_download(&s, &p, "csv", q.version).await?)
 }
@@ -919,7 +943,7 @@ pub async fn evidence_item(State(s): State<AppState>, Auth(p): Auth, Path(id): P
                 format!("/controls/{target}"),
                 named.map_or_else(|| "An applied control".to_owned(), text),
             )),
-            "check" => {
+            "control_check" => {
                 if let Ok(check) = reader.check(target).await {
                     supports.push((
                         format!("/controls/{}", check.control_id),

@@ -17,6 +17,7 @@ mod performance;
 mod register;
 mod risk;
 mod section;
+mod shell;
 mod trail;
 mod words;
 
@@ -30,7 +31,10 @@ use axum::Router;
 /// The pages; `upload_limit` bounds evidence uploads.
 pub fn router(upload_limit: usize) -> Router<AppState> {
     performance::routes(context::routes(improvement::routes(internal_audit::routes(
-        nonconformity::routes(document::routes(register::routes(Router::new()), upload_limit)),
+        nonconformity::routes(document::routes(
+            register::routes(control::exports(Router::new())),
+            upload_limit,
+        )),
     ))))
     .route("/static/{file}", get(static_file))
     .route("/favicon.ico", get(favicon))

@@ -19,9 +19,9 @@ use axum::Router;
 use pawl_app::register as service;
 use pawl_app::Principal;
 use pawl_domain::access::Permission;
-use pawl_domain::register::link::{linkable, LINK_TYPES, OTHER_LINKABLE};
+use pawl_domain::register::link::{linkable, LINK_TYPES};
 use pawl_domain::register::{Field, FieldKind, Kind, Value, KINDS};
-use pawl_store::{Record, RecordFilter};
+use pawl_store::Record;
 use serde_json::{Map, Value as Json};
 use std::collections::HashMap;
 
@@ -684,11 +684,7 @@ async fn record_page(
         outgoing,
         incoming,
         link_types: LINK_TYPES.iter().map(|t| (t.code, t.label)).collect(),
-        link_kinds: KINDS
-            .iter()
-            .map(|k| (k.key, k.label))
-            .chain(OTHER_LINKABLE.iter().copied())
-            .collect(),
+        link_kinds: pawl_domain::record_type::linkable().map(|t| (t.key, t.label)).collect(),
         evidence,
         sections: super::kinds::sections(s, p, &r).await?,
         history,
@@ -936,13 +932,4 @@ pub async fn my_work(
         items,
         narrowed: (!narrowed.is_empty()).then(|| narrowed.join(", ")),
     }))
-}
-
-/// Filters of the risk page's treatment actions: those of one risk.
-pub(crate) fn actions_of(risk_id: &str) -> RecordFilter {
-    let field = pawl_domain::register::TREATMENT_ACTION.field("risk_id");
-    RecordFilter {
-        fields: field.map(|f| (f, vec![risk_id.to_owned()])).into_iter().collect(),
-        ..Default::default()
-    }
 }

@@ -830,7 +830,7 @@ async fn actions_of_risk(reader: &pawl_store::OrgReader<'_>, risk_id: &str) -> R
     let page = reader
         .records(
             &TREATMENT_ACTION,
-            &super::register::actions_of(risk_id),
+            &actions_of(risk_id),
             &ListQuery {
                 limit: Some(500),
                 skip_total: true,
@@ -1372,4 +1372,13 @@ pub(crate) async fn asset_sections(s: &AppState, p: &Principal, r: &Record) -> R
             format!("/risks?asset_id={}", r.id),
         )),
     }])
+}
+
+/// Filters of the risk page's treatment actions: those of one risk.
+fn actions_of(risk_id: &str) -> pawl_store::RecordFilter {
+    let field = pawl_domain::register::TREATMENT_ACTION.field("risk_id");
+    pawl_store::RecordFilter {
+        fields: field.map(|f| (f, vec![risk_id.to_owned()])).into_iter().collect(),
+        ..Default::default()
+    }
 }

@@ -11,7 +11,6 @@ use axum::extract::State;
 use axum::response::IntoResponse;
 use pawl_domain::audit::AuditEvent;
 use pawl_domain::history::{self, Change, Context};
-use pawl_domain::register::KINDS;
 use serde::Deserialize;
 
 /// An audit event prepared for reading.
@@ -91,27 +90,7 @@ fn page_of(entity_type: &str, id: &str, json: Option<&str>) -> Option<String> {
         let v: serde_json::Value = serde_json::from_str(json?).ok()?;
         v.get(f)?.as_str().map(str::to_owned)
     };
-    if let Some(k) = KINDS.iter().find(|k| k.key == entity_type) {
-        return Some(format!("/{}/{id}", k.path));
-    }
-    match entity_type {
-        "risk" => Some(format!("/risks/{id}")),
-        "risk_acceptance" | "risk_assessment" => field("risk_id").map(|r| format!("/risks/{r}")),
-        "applied_control" => Some(format!("/controls/{id}")),
-        "control_check" => field("control_id").map(|c| format!("/controls/{c}")),
-        "evidence" => Some(format!("/evidence/{id}")),
-        "soa_entry" => Some(format!("/soa#a-{id}")),
-        "soa_version" | "risk_method" => Some(
-            if entity_type == "soa_version" {
-                "/soa"
-            } else {
-                "/risk-method"
-            }
-            .to_owned(),
-        ),
-        "member" => Some("/admin/members".to_owned()),
-        _ => None,
-    }
+    pawl_domain::record_type::record_type(entity_type)?.href_with(id, field)
 }
 
 #[derive(Deserialize, Default)]

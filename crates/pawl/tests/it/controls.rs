@@ -215,6 +215,41 @@ on_both_engines! {
         let (browser, _) = app.signed_in(ADMIN_EMAIL).await;
         let page = browser.get(app.url(&format!("/controls/{id}"))).send().await.unwrap().text().await.unwrap();
         assert!(page.contains(">access-review-march.csv</a>") && page.contains("Two leavers still active"), "{page}");
+
+        // Controls, checks and evidence export like any register, with the
+        // records they name by name (issue 25).
+        let csv = |path: &'static str| {
+            let app = &app;
+            async move {
+                let r = app.api().get(app.url(path)).bearer_auth(&app.admin_token).send().await.unwrap();
+                assert_eq!(r.status(), 200, "{path}");
+                assert!(r.headers()["content-disposition"].to_str().unwrap().starts_with("attachment"));
+                r.text().await.unwrap()
+            }
+        };
+        let controls = csv("/api/v1/controls/export").await;
+        let reference = c["reference"].as_str().unwrap();
+        assert!(controls.starts_with("Reference,Name,"), "{controls}");
+        assert!(controls.lines().any(|l| l.starts_with(&format!("{reference},Access reviews,")) && l.contains(",5.18,")), "{controls}");
+        let checks = csv("/api/v1/checks/export").await;
+        assert!(checks.lines().any(|l| l.starts_with(&format!("{reference} Access reviews,Review complete,")) && l.contains(",30,Lena,2026-03-31,")), "{checks}");
+        let evidence = csv("/api/v1/evidence/export").await;
+        let row = evidence.lines().find(|l| l.contains("access-review-march.csv")).unwrap_or_else(|| panic!("{evidence}"));
+        assert!(row.contains(",Review complete,") && row.contains(",2026-03-01,"), "the check it supports, by name: {row}");
+        let r = app.api().get(app.url("/api/v1/evidence/export?format=xlsx")).bearer_auth(&app.admin_token).send().await.unwrap();
+        assert!(r.bytes().await.unwrap().starts_with(b"PK\x03\x04"));
+        let r = app.api().get(app.url("/api/v1/checks/export?format=pdf")).bearer_auth(&app.admin_token).send().await.unwrap();
+        assert_eq!(r.status(), 422);
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_pawl"))
+            .args(&app.db.cli_args)
+            .args(["export", "checks", "--org", "acme", "--output"])
+            .arg(app.db.dir.0.join("checks.csv"))
+            .env("PAWL_LOG", "warn")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(String::from_utf8_lossy(&out.stdout).contains("exported 1 control checks"));
+        assert_eq!(std::fs::read_to_string(app.db.dir.0.join("checks.csv")).unwrap(), checks);
     }
 }
 
