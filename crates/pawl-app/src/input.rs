@@ -109,3 +109,16 @@ pub struct ImportReport {
     pub recorded: usize,
     pub problems: Vec<ImportProblem>,
 }
+
+/// Normalises a record's `clauses` and `annex_a` lists against the catalog
+/// ("9.2, A.5.15" becomes "9.2" and "5.15"), naming every id it lacks.
+pub fn catalog_ids(kind: &Kind, values: &mut [Value]) -> Result<(), DomainError> {
+    let mut p = Problems::default();
+    if let Some(ids) = p.take(pawl_domain::document::parse_clauses(&kind.text(values, "clauses"))) {
+        crate::rules::set(kind, values, "clauses", Value::Text(ids.join(", ")));
+    }
+    if let Some(ids) = p.take(pawl_domain::document::parse_annex_a(&kind.text(values, "annex_a"))) {
+        crate::rules::set(kind, values, "annex_a", Value::Text(ids.join(", ")));
+    }
+    p.finish()
+}

@@ -7,30 +7,14 @@
 //! they leave out; an audit warns when an auditor owns what is in its
 //! scope.
 
+use crate::input::catalog_ids;
 use crate::rules::{Cx, KindRules};
 use crate::{AppError, Principal};
-use pawl_domain::document::{parse_annex_a, parse_clauses};
 use pawl_domain::internal_audit::{self as ia, checklist, coverage_rows, covers};
 use pawl_domain::register::{Value, AUDIT, FINDING, NONCONFORMITY};
 use pawl_domain::Problems;
 use pawl_store::{AuditedTx, ChecklistItem, ListQuery, Record, Store};
 use serde::Serialize;
-
-/// Normalises a record's clause and control lists against the catalog.
-fn normalise(kind: &pawl_domain::register::Kind, values: &mut [Value]) -> Result<(), AppError> {
-    let mut p = Problems::default();
-    if let Some(ids) = p.take(parse_clauses(&kind.text(values, "clauses"))) {
-        if let Some(i) = kind.index_of("clauses") {
-            values[i] = Value::Text(ids.join(", "));
-        }
-    }
-    if let Some(ids) = p.take(parse_annex_a(&kind.text(values, "annex_a"))) {
-        if let Some(i) = kind.index_of("annex_a") {
-            values[i] = Value::Text(ids.join(", "));
-        }
-    }
-    Ok(p.finish()?)
-}
 
 /// The refusal of a change to an audit's results: a conflict with the
 /// state the audit is in, naming it and why.
@@ -111,7 +95,7 @@ impl KindRules for FindingRules {
 /// starts; a reported audit's particulars are part of its report as
 /// issued, so they no longer change.
 fn check_audit(current: Option<&Record>, values: &mut [Value]) -> Result<Vec<(String, String)>, AppError> {
-    normalise(&AUDIT, values)?;
+    catalog_ids(&AUDIT, values)?;
     ia::check_period(
         &AUDIT.text(values, "start_date"),
         "end_date",
@@ -163,7 +147,7 @@ async fn check_finding(
     current: Option<&Record>,
     values: &mut [Value],
 ) -> Result<(), AppError> {
-    normalise(&FINDING, values)?;
+    catalog_ids(&FINDING, values)?;
     // A finding's audit is fixed once it is recorded.
     let audit_id = match current {
         Some(c) => FINDING.text(&c.values, "audit_id"),

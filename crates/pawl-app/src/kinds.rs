@@ -4,7 +4,9 @@
 //! reaches a kind's behaviour only through [`rules_of`].
 
 use crate::rules::{Declared, Hooks};
-use crate::{context, cycle, document, improvement, internal_audit, nonconformity, performance, risk};
+use crate::{
+    context, cycle, document, evidence_request, improvement, internal_audit, nonconformity, performance, risk,
+};
 use pawl_domain::register::{self as declared, Kind};
 
 static TABLE: &[(&Kind, &dyn Hooks)] = &[
@@ -18,6 +20,7 @@ static TABLE: &[(&Kind, &dyn Hooks)] = &[
     (&declared::AUDIT_PROGRAMME, &internal_audit::ProgrammeRules),
     (&declared::AUDIT, &internal_audit::AuditRules),
     (&declared::FINDING, &internal_audit::FindingRules),
+    (&declared::EVIDENCE_REQUEST, &evidence_request::EvidenceRequestRules),
     (&declared::NONCONFORMITY, &nonconformity::NonconformityRules),
     (&declared::CORRECTIVE_ACTION, &nonconformity::CorrectiveActionRules),
     (&declared::INCIDENT, &improvement::IncidentRules),

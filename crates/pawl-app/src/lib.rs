@@ -11,6 +11,7 @@ pub mod demo;
 pub mod document;
 mod error;
 pub mod evidence;
+pub mod evidence_request;
 pub mod exports;
 pub mod improvement;
 mod input;

@@ -9,7 +9,6 @@
 
 use crate::rules::{record_reason, set, Cx, KindRules, Move};
 use crate::{AppError, Principal};
-use pawl_domain::document::{parse_annex_a, parse_clauses};
 use pawl_domain::nonconformity::{
     check_verification, closure_gaps, recurrence_keys, Effectiveness, RootCauseAnalysis, RECURRENCE_DAYS,
 };
@@ -25,21 +24,14 @@ use crate::today;
 /// catalog (normalised), found today when no date is given. Returns the
 /// keys it recurs on, written with it.
 pub(crate) fn check(values: &mut [Value]) -> Result<RecurrenceKeys, AppError> {
-    let mut p = Problems::default();
-    let set = |values: &mut [Value], field: &str, v: Value| {
-        if let Some(i) = NONCONFORMITY.index_of(field) {
-            values[i] = v;
-        }
-    };
-    if let Some(ids) = p.take(parse_clauses(&NONCONFORMITY.text(values, "clauses"))) {
-        set(values, "clauses", Value::Text(ids.join(", ")));
-    }
-    if let Some(ids) = p.take(parse_annex_a(&NONCONFORMITY.text(values, "annex_a"))) {
-        set(values, "annex_a", Value::Text(ids.join(", ")));
-    }
-    p.finish()?;
+    crate::input::catalog_ids(&NONCONFORMITY, values)?;
     if NONCONFORMITY.text(values, "detected_on").is_empty() {
-        set(values, "detected_on", Value::OptText(Some(today().to_string())));
+        set(
+            &NONCONFORMITY,
+            values,
+            "detected_on",
+            Value::OptText(Some(today().to_string())),
+        );
     }
     Ok(keys_of(values))
 }

@@ -79,6 +79,11 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
         "evidence of control checks",
         include_str!("migrations/0027_evidence_of_control_checks.sql"),
     ),
+    (
+        28,
+        "evidence requests",
+        include_str!("migrations/0028_evidence_requests.sql"),
+    ),
 ];
 
 /// The migration that creates the full-text index, whose SQL is the one

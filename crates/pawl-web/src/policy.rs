@@ -305,8 +305,9 @@ pub const ROUTES: &[(&str, &str, Rule)] = &[
 /// The routes of every declared register (`pawl_domain::register::KINDS`),
 /// API and UI, with their rules: reading needs `ReadIsms`, every change the
 /// kind's write permission, except reporting to a register that takes
-/// reports. A move through a workflow also needs the
-/// permission its transition declares, checked by the register service.
+/// reports. A move needs the permission its transition declares, checked by
+/// the register service: the route asks for it where all of a kind's moves
+/// share one, and for `ReadIsms` where they differ.
 pub fn register_routes() -> &'static [(&'static str, String, Rule)] {
     static R: std::sync::OnceLock<Vec<(&'static str, String, Rule)>> = std::sync::OnceLock::new();
     R.get_or_init(|| {
@@ -333,9 +334,18 @@ pub fn register_routes() -> &'static [(&'static str, String, Rule)] {
                 ("POST", format!("{ui}/{{id}}"), write),
                 ("POST", format!("{ui}/{{id}}/retire"), write),
             ]);
-            if k.workflow.is_some() {
-                out.push(("POST", format!("{api}/{{id}}/transitions"), write));
-                out.push(("POST", format!("{ui}/{{id}}/transition"), write));
+            if let Some(w) = k.workflow {
+                // Where moves need different permissions (an auditor
+                // accepts what the ISMS team answers), any reader reaches
+                // the service, which checks the move's own permission.
+                let first = w.transitions.first().map(|t| t.permission);
+                let moves = match first {
+                    Some(p) if w.transitions.iter().all(|t| t.permission == p) => Needs(p),
+                    Some(_) => Needs(ReadIsms),
+                    None => write,
+                };
+                out.push(("POST", format!("{api}/{{id}}/transitions"), moves));
+                out.push(("POST", format!("{ui}/{{id}}/transition"), moves));
             }
         }
         out

@@ -21,6 +21,7 @@ mod context;
 mod corrective_action;
 mod cycle;
 mod document;
+mod evidence_request;
 mod exercise;
 mod improvement;
 mod incident;
@@ -40,6 +41,7 @@ pub use context::{ADDRESSING_KINDS, CONTEXT_ISSUE, INTERESTED_PARTY, PESTLE, REQ
 pub use corrective_action::CORRECTIVE_ACTION;
 pub use cycle::CYCLE;
 pub use document::{CLASSIFICATIONS, DOCUMENT, LEVELS};
+pub use evidence_request::EVIDENCE_REQUEST;
 pub use exercise::EXERCISE;
 pub use improvement::{phase_of, source_kind, IMPROVEMENT, IMPROVEMENT_SOURCES, PHASES, STEPS};
 pub use incident::{INCIDENT, INCIDENT_TYPES};
@@ -74,6 +76,7 @@ pub const KINDS: &[&Kind] = &[
     &AUDIT_PROGRAMME,
     &AUDIT,
     &FINDING,
+    &EVIDENCE_REQUEST,
     &NONCONFORMITY,
     &CORRECTIVE_ACTION,
     &INCIDENT,
@@ -378,6 +381,87 @@ impl Value {
             _ => Value::Text(String::new()),
         }
     }
+}
+
+/// A declared field named by a value the compiler checks. It is made in a
+/// constant by [`FieldRef::of`], whose evaluation fails the build when the
+/// kind declares no field of that name, so a misspelt name cannot quietly
+/// switch a rule off; the constants are in [`fields`], by kind.
+#[derive(Debug, Clone, Copy)]
+pub struct FieldRef {
+    pub kind: &'static Kind,
+    index: usize,
+}
+
+impl FieldRef {
+    /// The field `name` of `kind`; in a constant, a name the kind lacks
+    /// fails the build.
+    pub const fn of(kind: &'static Kind, name: &str) -> FieldRef {
+        let mut i = 0;
+        while i < kind.fields.len() {
+            if same_bytes(kind.fields[i].name.as_bytes(), name.as_bytes()) {
+                return FieldRef { kind, index: i };
+            }
+            i += 1;
+        }
+        panic!("the kind declares no field of this name")
+    }
+
+    pub fn field(self) -> &'static Field {
+        &self.kind.fields[self.index]
+    }
+
+    pub fn name(self) -> &'static str {
+        self.field().name
+    }
+
+    /// Its position in a record's values.
+    pub fn index(self) -> usize {
+        self.index
+    }
+
+    /// Its value among a record of its kind's values.
+    pub fn value(self, values: &[Value]) -> Option<&Value> {
+        values.get(self.index)
+    }
+
+    /// Its value as text.
+    pub fn text(self, values: &[Value]) -> String {
+        self.value(values).map(Value::display).unwrap_or_default()
+    }
+
+    /// A list pawl stored normalised ("5.2, 9.2") as its items.
+    pub fn list(self, values: &[Value]) -> Vec<String> {
+        self.text(values)
+            .split(", ")
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect()
+    }
+
+    pub fn is_empty(self, values: &[Value]) -> bool {
+        self.value(values).is_none_or(Value::is_empty)
+    }
+
+    pub fn set(self, values: &mut [Value], v: Value) {
+        if let Some(slot) = values.get_mut(self.index) {
+            *slot = v;
+        }
+    }
+}
+
+const fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
 }
 
 /// Empty dates sort after every real one.

@@ -243,3 +243,50 @@ on_both_engines! {
         assert_eq!(item["state"], "missing", "{item}");
     }
 }
+
+on_both_engines! {
+    /// The register added to show what a new kind with rules costs (issue
+    /// 25): the auditor asks, the ISMS team answers by a move, the auditor
+    /// returns or accepts, and an accepted request is kept as it was.
+    async fn an_evidence_request_is_asked_answered_returned_and_accepted(engine: Engine) {
+        let app = spawn_app(engine).await;
+        let admin = app.admin_token.clone();
+        let auditor = app.member_token("jo@audit.example", "auditor").await;
+        let tom = app.member_token("tom@example.com", "contributor").await;
+        ok(&app, &admin, Method::POST, "/api/v1/audits", Some(json!({
+            "title": "Access audit", "audit_type": "internal", "scope": "Access", "start_date": "2026-11-02", "end_date": "2026-11-04"}))).await;
+        let (status, p) = send(&app, &auditor, Method::POST, "/api/v1/evidence-requests", Some(json!({
+            "title": "Last quarter's access review", "audit_id": "AUD-0001", "annex_a": "A.5.99", "assignee": "tom@example.com"}))).await;
+        assert_eq!(status, 422, "{p}");
+        assert!(field_message(&p, "annex_a").contains("5.99"), "{p}");
+        let (status, _) = send(&app, &tom, Method::POST, "/api/v1/evidence-requests", Some(json!({"title": "Anything"}))).await;
+        assert_eq!(status, 403, "the auditor asks; a contributor answers");
+        let r = ok(&app, &auditor, Method::POST, "/api/v1/evidence-requests", Some(json!({
+            "title": "Last quarter's access review", "audit_id": "AUD-0001", "annex_a": "A.5.18, 5.15",
+            "assignee": "tom@example.com", "due_date": "2026-11-03"}))).await;
+        let id = r["id"].as_str().unwrap().to_owned();
+        assert_eq!((r["reference"].as_str(), r["status"].as_str()), (Some("ER-0001"), Some("open")));
+        assert_eq!(r["requested_by"], "jo@audit.example", "the requester is whoever asked: {r}");
+        let work = ok(&app, &tom, Method::GET, "/api/v1/my-work", None).await;
+        assert!(work["items"].as_array().unwrap().iter().any(|w| w["reference"] == "ER-0001"), "{work}");
+
+        let path = format!("/api/v1/evidence-requests/{id}/transitions");
+        let (status, p) = send(&app, &tom, Method::POST, &path, Some(json!({"to": "answered"}))).await;
+        assert_eq!(status, 422, "an answer is needed: {p}");
+        ok(&app, &tom, Method::POST, &path, Some(json!({"to": "answered", "reason": "Review of 2 October, ticket SEC-118"}))).await;
+        let (status, _) = send(&app, &tom, Method::POST, &path, Some(json!({"to": "accepted"}))).await;
+        assert_eq!(status, 403, "the answerer does not judge their own answer");
+        let back = ok(&app, &auditor, Method::POST, &path, Some(json!({"to": "returned", "reason": "Show the leavers' list too"}))).await;
+        assert_eq!(back["comment"], "Show the leavers' list too");
+        let again = ok(&app, &tom, Method::POST, &path, Some(json!({"to": "answered", "reason": "SEC-118 and the leavers' list of October"}))).await;
+        assert_eq!(again["answer"], "SEC-118 and the leavers' list of October");
+        ok(&app, &auditor, Method::POST, &path, Some(json!({"to": "accepted"}))).await;
+        let (status, p) = send(&app, &auditor, Method::PATCH, &format!("/api/v1/evidence-requests/{id}"), Some(json!({"detail": "more"}))).await;
+        assert_eq!(status, 409, "{p}");
+        assert!(p["detail"].as_str().unwrap().contains("accepted"), "{p}");
+        let (status, _) = send(&app, &tom, Method::POST, &path, Some(json!({"to": "answered", "reason": "late"}))).await;
+        assert_eq!(status, 422, "no answer after the request is accepted");
+        let csv = app.api().get(app.url("/api/v1/evidence-requests/export")).bearer_auth(&admin).send().await.unwrap().text().await.unwrap();
+        assert!(csv.lines().any(|l| l.starts_with("ER-0001,Last quarter's access review,AUD-0001 Access audit,")), "{csv}");
+    }
+}
