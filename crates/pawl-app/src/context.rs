@@ -6,9 +6,9 @@ pub use crate::input::ImportReport;
 use crate::input::{check_note, past_date};
 use crate::rules::{rederive, Cx, KindRules, Move};
 use crate::{today, AppError, Principal};
+use pawl_domain::register::fields;
 use pawl_domain::register::{
-    counts_for_days, review_interval_days, Value, ADDRESSING_KINDS, CONTEXT_ISSUE, PESTLE, SCOPE, SUPPLIER, SWOT,
-    TRAINING,
+    counts_for_days, review_interval_days, Value, ADDRESSING_KINDS, PESTLE, SCOPE, SUPPLIER, SWOT, TRAINING,
 };
 use pawl_domain::risk::import::{ImportProblem, Table};
 use pawl_domain::{DomainError, Problems};
@@ -126,7 +126,7 @@ async fn check_issue(store: &Store, org_id: &str, values: &[Value]) -> Result<()
     } else {
         (PESTLE, "PESTLE")
     };
-    let category = CONTEXT_ISSUE.text(values, "category");
+    let category = fields::context_issue::CATEGORY.text(values);
     if !category.is_empty() && !allowed.contains(&category.as_str()) {
         return Err(DomainError::field(
             "category",
@@ -143,9 +143,7 @@ async fn check_issue(store: &Store, org_id: &str, values: &[Value]) -> Result<()
 /// A new requirement is not addressed until something is linked to it.
 fn check_requirement(current: Option<&Record>, values: &mut [Value]) {
     if current.is_none() {
-        if let Some(i) = pawl_domain::register::REQUIREMENT.index_of("addressed") {
-            values[i] = Value::Text("unaddressed".into());
-        }
+        fields::requirement::ADDRESSED.set(&mut *values, Value::Text("unaddressed".into()));
     }
 }
 
@@ -173,12 +171,12 @@ fn check_scope(values: &[Value]) -> Result<(), AppError> {
 /// Only the approver a scope version names approves it.
 fn check_approver(r: &Record, user_id: Option<&str>) -> Result<(), AppError> {
     let Some(me) = user_id else { return Ok(()) };
-    match SCOPE.index_of("approver").map(|i| &r.values[i]) {
+    match fields::scope::APPROVER.value(&r.values) {
         Some(Value::Person { user_id: Some(a), .. }) if a == me => Ok(()),
         _ => Err(AppError::Refused(format!(
             "{} names {} as its approver; only they approve it",
             r.title(),
-            r.text("approver")
+            fields::scope::APPROVER.text(&r.values)
         ))),
     }
 }
@@ -186,9 +184,7 @@ fn check_approver(r: &Record, user_id: Option<&str>) -> Result<(), AppError> {
 /// Approving a scope version dates it and supersedes the one in force.
 async fn after_approval(tx: &mut AuditedTx, r: &Record) -> Result<(), AppError> {
     let mut values = r.values.clone();
-    if let Some(i) = SCOPE.index_of("approved_on") {
-        values[i] = Value::OptText(Some(today().to_string()));
-    }
+    fields::scope::APPROVED_ON.set(&mut values, Value::OptText(Some(today().to_string())));
     tx.update_record(&SCOPE, &r.id, values, None).await?;
     for other in tx.ids_in_state(&SCOPE, "approved").await? {
         if other != r.id {
@@ -206,7 +202,8 @@ async fn check_training(
     values: &mut [Value],
 ) -> Result<Vec<(String, Option<String>)>, AppError> {
     let audience =
-        crate::document::resolve_audience(store, org_id, "audience", &TRAINING.text(values, "audience")).await??;
+        crate::document::resolve_audience(store, org_id, "audience", &fields::training::AUDIENCE.text(values))
+            .await??;
     check_training_round(values);
     Ok(audience)
 }
@@ -214,27 +211,23 @@ async fn check_training(
 /// The date from which a completion counts for a campaign's current
 /// round: one interval before its due date; any date for a course done once.
 fn check_training_round(values: &mut [Value]) {
-    let due = TRAINING.text(values, "due_date");
-    let from = counts_for_days(&TRAINING.text(values, "recurrence")).and_then(|d| date_plus(&due, -d));
-    if let Some(i) = TRAINING.index_of("counts_from") {
-        values[i] = Value::OptText(from);
-    }
+    let due = fields::training::DUE_DATE.text(values);
+    let from = counts_for_days(&fields::training::RECURRENCE.text(values)).and_then(|d| date_plus(&due, -d));
+    fields::training::COUNTS_FROM.set(&mut *values, Value::OptText(from));
 }
 
 /// A supplier's next review: its interval after the last, or at once for
 /// one never reviewed (due diligence comes before the contract).
 pub fn check_supplier(values: &mut [Value]) {
-    let last = SUPPLIER.text(values, "last_review");
-    let interval = review_interval_days(&SUPPLIER.text(values, "criticality"));
+    let last = fields::supplier::LAST_REVIEW.text(values);
+    let interval = review_interval_days(&fields::supplier::CRITICALITY.text(values));
     let next = if last.is_empty() {
-        let start = SUPPLIER.text(values, "contract_start");
+        let start = fields::supplier::CONTRACT_START.text(values);
         Some(if start.is_empty() { today().to_string() } else { start })
     } else {
         date_plus(&last, interval)
     };
-    if let Some(i) = SUPPLIER.index_of("next_review") {
-        values[i] = Value::OptText(next);
-    }
+    fields::supplier::NEXT_REVIEW.set(&mut *values, Value::OptText(next));
 }
 
 /// Records a supplier's due-diligence review; its last and next review
@@ -272,9 +265,7 @@ pub async fn review_supplier(
         .await?;
     let last = tx.last_supplier_review(supplier_id).await?;
     let mut values = supplier.values.clone();
-    if let Some(i) = SUPPLIER.index_of("last_review") {
-        values[i] = Value::OptText(last);
-    }
+    fields::supplier::LAST_REVIEW.set(&mut values, Value::OptText(last));
     check_supplier(&mut values);
     tx.update_record(&SUPPLIER, supplier_id, values, None).await?;
     tx.commit().await?;

@@ -5,6 +5,7 @@
 use crate::rules::{Cx, KindRules, Move};
 use crate::{today, AppError};
 use pawl_domain::cycle::{figures, CycleFigures};
+use pawl_domain::register::fields;
 use pawl_domain::register::{Value, CYCLE};
 use pawl_domain::{DomainError, Problems};
 use pawl_store::{AuditedTx, ListQuery, Record, RecordFilter, Store};
@@ -68,13 +69,13 @@ impl KindRules for CycleRules {
 /// its name and dates.
 async fn check(store: &Store, org_id: &str, current: Option<&Record>, values: &mut [Value]) -> Result<(), AppError> {
     let k = &CYCLE;
-    let starts = k.text(values, "starts_on");
-    if k.text(values, "ends_on").is_empty() {
-        if let (Some(i), Some(end)) = (k.index_of("ends_on"), day_after(&starts)) {
-            values[i] = Value::OptText(Some(end));
+    let starts = fields::cycle::STARTS_ON.text(values);
+    if fields::cycle::ENDS_ON.text(values).is_empty() {
+        if let Some(end) = day_after(&starts) {
+            fields::cycle::ENDS_ON.set(values, Value::OptText(Some(end)));
         }
     }
-    let ends = k.text(values, "ends_on");
+    let ends = fields::cycle::ENDS_ON.text(values);
     let mut p = Problems::default();
     if !starts.is_empty() && !ends.is_empty() && ends <= starts {
         p.push("ends_on", "a cycle ends after it starts");
@@ -103,14 +104,14 @@ async fn check(store: &Store, org_id: &str, current: Option<&Record>, values: &m
         )
         .await?;
     for o in others.items.iter().filter(|o| Some(&o.id) != current.map(|c| &c.id)) {
-        if o.text("starts_on") <= ends && starts <= o.text("ends_on") {
+        if fields::cycle::STARTS_ON.text(&o.values) <= ends && starts <= fields::cycle::ENDS_ON.text(&o.values) {
             return Err(DomainError::field(
                 "starts_on",
                 format!(
                     "overlaps the cycle {} ({} to {}); cycles follow one another",
                     o.title(),
-                    o.text("starts_on"),
-                    o.text("ends_on")
+                    fields::cycle::STARTS_ON.text(&o.values),
+                    fields::cycle::ENDS_ON.text(&o.values)
                 ),
             )
             .into());
@@ -122,7 +123,11 @@ async fn check(store: &Store, org_id: &str, current: Option<&Record>, values: &m
 async fn live_figures(store: &Store, org_id: &str, c: &Record) -> Result<CycleFigures, AppError> {
     let inputs = store
         .org(org_id)
-        .cycle_inputs(&c.text("starts_on"), &c.text("ends_on"), &today().to_string())
+        .cycle_inputs(
+            &fields::cycle::STARTS_ON.text(&c.values),
+            &fields::cycle::ENDS_ON.text(&c.values),
+            &today().to_string(),
+        )
         .await?;
     Ok(figures(&inputs))
 }
@@ -145,8 +150,8 @@ pub async fn status(store: &Store, org_id: &str, c: &Record) -> Result<CycleStat
     Ok(CycleStatus {
         id: c.id.clone(),
         name: c.title(),
-        starts_on: c.text("starts_on"),
-        ends_on: c.text("ends_on"),
+        starts_on: fields::cycle::STARTS_ON.text(&c.values),
+        ends_on: fields::cycle::ENDS_ON.text(&c.values),
         status: c.status.clone().unwrap_or_default(),
         frozen: frozen.is_some(),
         frozen_at: frozen.as_ref().map(|f| f.frozen_at.clone()),
@@ -166,9 +171,7 @@ pub async fn freeze(store: &Store, org_id: &str, tx: &mut AuditedTx, c: &Record)
     let hash = sha256(&json);
     tx.freeze(CYCLE.key, &c.id, &json, &hash).await?;
     let mut values = c.values.clone();
-    if let Some(i) = CYCLE.index_of("figures_hash") {
-        values[i] = Value::Text(hash);
-    }
+    fields::cycle::FIGURES_HASH.set(&mut values, Value::Text(hash));
     Ok(tx.update_record(&CYCLE, &c.id, values, None).await?)
 }
 
@@ -213,5 +216,5 @@ pub async fn current(store: &Store, org_id: &str) -> Result<Option<Record>, AppE
     Ok(page
         .items
         .into_iter()
-        .find(|c| c.text("starts_on") <= today && today <= c.text("ends_on")))
+        .find(|c| fields::cycle::STARTS_ON.text(&c.values) <= today && today <= fields::cycle::ENDS_ON.text(&c.values)))
 }

@@ -12,6 +12,7 @@ use pawl_domain::document::{
     self as doc, Audience, DiffPart, Level, LineProblem, Mandatory, VersionNumber, VERSION_WORKFLOW,
 };
 use pawl_domain::identity::Email;
+use pawl_domain::register::fields;
 use pawl_domain::register::{Value, DOCUMENT};
 use pawl_domain::time_fmt::add_months;
 use pawl_domain::{DomainError, Problems};
@@ -75,8 +76,8 @@ impl crate::rules::KindRules for DocumentRules {
 /// its clause and control lists; returns its audience as members.
 async fn check(store: &Store, org_id: &str, id: Option<&str>, values: &mut [Value]) -> Result<Audiences, AppError> {
     let mut p = Problems::default();
-    let level = Level::parse(&DOCUMENT.text(values, "level"));
-    let parent_id = match DOCUMENT.index_of("parent_id").map(|i| &values[i]) {
+    let level = Level::parse(&fields::document::LEVEL.text(values));
+    let parent_id = match fields::document::PARENT_ID.value(values) {
         Some(Value::OptText(Some(id))) => Some(id.clone()),
         _ => None,
     };
@@ -99,21 +100,21 @@ async fn check(store: &Store, org_id: &str, id: Option<&str>, values: &mut [Valu
         if parent_id.is_none() || parent.is_some() {
             let named = parent.as_ref().map(|r| {
                 (
-                    Level::parse(&DOCUMENT.text(&r.values, "level")).unwrap_or(Level::Policy),
+                    Level::parse(&fields::document::LEVEL.text(&r.values)).unwrap_or(Level::Policy),
                     r.title(),
                 )
             });
             p.take(doc::check_parent(level, named.as_ref().map(|(l, t)| (*l, t.as_str()))));
         }
     }
-    if let Some(ids) = p.take(doc::parse_clauses(&DOCUMENT.text(values, "clauses"))) {
+    if let Some(ids) = p.take(doc::parse_clauses(&fields::document::CLAUSES.text(values))) {
         set_text(values, "clauses", ids.join(", "));
     }
-    if let Some(ids) = p.take(doc::parse_annex_a(&DOCUMENT.text(values, "annex_a"))) {
+    if let Some(ids) = p.take(doc::parse_annex_a(&fields::document::ANNEX_A.text(values))) {
         set_text(values, "annex_a", ids.join(", "));
     }
     let audience = p
-        .take(resolve_audience(store, org_id, "audience", &DOCUMENT.text(values, "audience")).await?)
+        .take(resolve_audience(store, org_id, "audience", &fields::document::AUDIENCE.text(values)).await?)
         .unwrap_or_default();
     p.finish()?;
     Ok(Audiences(audience))
@@ -519,7 +520,7 @@ pub async fn move_version(
     let (mut review_by, mut ack_by) = (None, None);
     if to == "published" {
         let today = today();
-        let months = match document.value("review_months") {
+        let months = match fields::document::REVIEW_MONTHS.value(&document.values) {
             Some(Value::Int(n)) => *n,
             _ => 12,
         };
@@ -529,7 +530,7 @@ pub async fn move_version(
             .find(|x| x.status == "published")
             .map(|x| x.number.major);
         if previous_major != Some(v.number.major) {
-            let days = match document.value("ack_days") {
+            let days = match fields::document::ACK_DAYS.value(&document.values) {
                 Some(Value::Int(n)) => *n,
                 _ => 30,
             };
@@ -591,7 +592,7 @@ pub async fn review(
     problems.finish()?;
     let org = &p.organisation.id;
     let document = store.org(org).record(&DOCUMENT, document_id).await?;
-    let months = match document.value("review_months") {
+    let months = match fields::document::REVIEW_MONTHS.value(&document.values) {
         Some(Value::Int(n)) => *n,
         _ => 12,
     };
@@ -1104,7 +1105,7 @@ pub async fn import_markdown(
                     None => match reader.find_record(DOCUMENT.key, p).await {
                         Ok(Some(id)) => match reader.record(&DOCUMENT, &id).await {
                             Ok(r) => Some((
-                                Level::parse(&DOCUMENT.text(&r.values, "level")).unwrap_or(Level::Policy),
+                                Level::parse(&fields::document::LEVEL.text(&r.values)).unwrap_or(Level::Policy),
                                 r.title(),
                                 Some(id),
                             )),
@@ -1163,7 +1164,7 @@ pub async fn import_markdown(
             Some(p) if p.starts_with("id:") => Some(p[3..].to_owned()),
             Some(p) => made
                 .iter()
-                .find(|r| r.value("title").map(Value::display).as_deref() == Some(&p[6..]))
+                .find(|r| fields::document::TITLE.value(&r.values).map(Value::display).as_deref() == Some(&p[6..]))
                 .map(|r| r.id.clone()),
             None => None,
         };
@@ -1188,13 +1189,11 @@ pub async fn import_markdown(
             }]
         };
         let mut values = crate::input::new_values(&DOCUMENT, &input).map_err(|e| problem(e.into()))?;
-        let owner = DOCUMENT.text(&values, "owner");
+        let owner = fields::document::OWNER.text(&values);
         let (user_id, name) = crate::people::resolve_owner(store, org_id, &owner)
             .await
             .map_err(problem)?;
-        if let Some(i) = DOCUMENT.index_of("owner") {
-            values[i] = Value::Person { user_id, name };
-        }
+        fields::document::OWNER.set(&mut values, Value::Person { user_id, name });
         let r = tx
             .create_record(&DOCUMENT, values)
             .await

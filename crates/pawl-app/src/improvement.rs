@@ -5,8 +5,9 @@
 
 use crate::rules::{record_reason, set, Cx, KindRules, Move};
 use crate::{today, AppError, Principal};
+use pawl_domain::register::fields;
 use pawl_domain::register::{
-    phase_of, source_kind, Kind, Value, CHANGE_KINDS, IMPROVEMENT, INCIDENT, LESSON, STEPS, SUGGESTION,
+    phase_of, source_kind, FieldRef, Kind, Value, CHANGE_KINDS, IMPROVEMENT, INCIDENT, LESSON, STEPS, SUGGESTION,
 };
 use pawl_domain::{DomainError, Problems};
 use pawl_store::{AuditedTx, Record, Store, TimelineEntry};
@@ -16,11 +17,9 @@ pub(crate) fn text(s: impl Into<String>) -> Value {
 }
 
 /// Today's date where a date field was left empty.
-pub(crate) fn default_today(kind: &Kind, values: &mut [Value], field: &str) {
-    if let Some(i) = kind.index_of(field) {
-        if values[i].is_empty() {
-            values[i] = Value::OptText(Some(today().to_string()));
-        }
+pub(crate) fn default_today(field: FieldRef, values: &mut [Value]) {
+    if field.is_empty(values) {
+        field.set(values, Value::OptText(Some(today().to_string())));
     }
 }
 
@@ -93,31 +92,31 @@ impl KindRules for ImprovementRules {
             };
             append(values, field, line);
         }
-        set(kind, values, "phase", text(phase_of(to)));
+        fields::improvement::PHASE.set(values, text(phase_of(to)));
         match (from, to) {
             ("evaluate", "closed") => {
-                set(kind, values, "evaluation", text("effective"));
-                default_today(kind, values, "evaluated_on");
+                fields::improvement::EVALUATION.set(values, text("effective"));
+                default_today(fields::improvement::EVALUATED_ON, values);
             }
             ("evaluate", "analyse") => {
                 // The failed measurement is kept in the log; the next
                 // evaluation must measure again.
-                let result = kind.text(values, "measured_result");
+                let result = fields::improvement::MEASURED_RESULT.text(values);
                 append(
                     values,
                     "step_log",
                     format!("{day} not effective, back to analysis by {who}: {result}"),
                 );
-                set(kind, values, "evaluation", text("not_effective"));
-                let n = match kind.index_of("sent_back").map(|i| &values[i]) {
+                fields::improvement::EVALUATION.set(values, text("not_effective"));
+                let n = match fields::improvement::SENT_BACK.value(values) {
                     Some(Value::Int(n)) => *n,
                     _ => 0,
                 };
-                set(kind, values, "sent_back", Value::Int(n + 1));
-                set(kind, values, "measured_result", text(""));
-                set(kind, values, "evaluated_on", Value::OptText(None));
+                fields::improvement::SENT_BACK.set(values, Value::Int(n + 1));
+                fields::improvement::MEASURED_RESULT.set(values, text(""));
+                fields::improvement::EVALUATED_ON.set(values, Value::OptText(None));
             }
-            (_, "implement") => default_today(kind, values, "implemented_on"),
+            (_, "implement") => default_today(fields::improvement::IMPLEMENTED_ON, values),
             _ => {}
         }
     }
@@ -179,16 +178,16 @@ impl KindRules for IncidentRules {
         if !created {
             return Ok(r);
         }
-        let as_type = r.kind.field("type").map_or(String::new(), |f| {
-            r.kind
-                .label_of(f, r.value("type").unwrap_or(&Value::Text(String::new())))
-                .to_lowercase()
-        });
-        let entry = match r.value("reported_by") {
+        let kind_of = fields::incident::TYPE;
+        let as_type = kind_of
+            .value(&r.values)
+            .map_or(String::new(), |v| r.kind.label_of(kind_of.field(), v).to_lowercase());
+        let entry = match fields::incident::REPORTED_BY.value(&r.values) {
             Some(Value::Person { user_id: Some(_), name }) => format!("Reported by {name} as {as_type}"),
             _ => format!("Reported as {as_type}"),
         };
-        tx.add_timeline(&r.id, &r.text("detected_on"), &entry).await?;
+        tx.add_timeline(&r.id, &fields::incident::DETECTED_ON.text(&r.values), &entry)
+            .await?;
         Ok(r)
     }
 
@@ -196,8 +195,8 @@ impl KindRules for IncidentRules {
     fn on_move(&self, kind: &Kind, m: &Move<'_>, values: &mut [Value]) {
         record_reason(kind, m, values);
         match m.to {
-            "contained" => default_today(kind, values, "contained_on"),
-            "recovered" => default_today(kind, values, "recovered_on"),
+            "contained" => default_today(fields::incident::CONTAINED_ON, values),
+            "recovered" => default_today(fields::incident::RECOVERED_ON, values),
             _ => {}
         }
     }
@@ -287,14 +286,14 @@ async fn resolve_source(
 /// when none is given, identified today, its phase from its step.
 pub fn check_improvement(current: Option<&Record>, values: &mut [Value]) -> Result<(), AppError> {
     let k = &IMPROVEMENT;
-    if k.text(values, "source").is_empty() {
-        set(k, values, "source", text("other"));
+    if fields::improvement::SOURCE.text(values).is_empty() {
+        fields::improvement::SOURCE.set(values, text("other"));
     }
-    default_today(k, values, "identified_on");
+    default_today(fields::improvement::IDENTIFIED_ON, values);
     let status = current
         .and_then(|r| r.status.clone())
         .unwrap_or_else(|| "identify".into());
-    set(k, values, "phase", text(phase_of(&status)));
+    fields::improvement::PHASE.set(values, text(phase_of(&status)));
     // A state's fields stay needed while the record is in it.
     if let (Some(r), Some(w)) = (current, k.workflow) {
         w.check_entry(k, r.status.as_deref().unwrap_or(""), values)?;
@@ -305,11 +304,11 @@ pub fn check_improvement(current: Option<&Record>, values: &mut [Value]) -> Resu
 /// An incident is found today unless told otherwise; its reporter is
 /// whoever reported it.
 fn check_incident(current: Option<&Record>, values: &mut [Value]) -> Result<(), AppError> {
-    default_today(&INCIDENT, values, "detected_on");
+    default_today(fields::incident::DETECTED_ON, values);
     let mut p = Problems::default();
     let (occurred, detected) = (
-        INCIDENT.text(values, "occurred_on"),
-        INCIDENT.text(values, "detected_on"),
+        fields::incident::OCCURRED_ON.text(values),
+        fields::incident::DETECTED_ON.text(values),
     );
     if !occurred.is_empty() && occurred > detected {
         p.push("occurred_on", "it cannot have happened after it was found");
@@ -325,25 +324,28 @@ fn check_incident(current: Option<&Record>, values: &mut [Value]) -> Result<(), 
 /// A lesson is learned today unless told otherwise; a new one has driven
 /// no change yet.
 fn check_lesson(current: Option<&Record>, values: &mut [Value]) {
-    default_today(&LESSON, values, "learned_on");
+    default_today(fields::lesson::LEARNED_ON, values);
     if current.is_none() {
-        set(&LESSON, values, "change", text("none"));
+        fields::lesson::CHANGE.set(values, text("none"));
     }
 }
 
 /// A new suggestion's submitter, taken out of its fields when they asked
 /// for their name to be hidden. Returns the member to keep apart.
 fn take_submitter(values: &mut [Value]) -> Option<String> {
-    let i = SUGGESTION.index_of("submitted_by")?;
-    let user = match &values[i] {
+    let submitted_by = fields::suggestion::SUBMITTED_BY;
+    let user = match submitted_by.value(values)? {
         Value::Person { user_id, .. } => user_id.clone(),
         _ => None,
     };
-    if SUGGESTION.text(values, "hidden") == "yes" {
-        values[i] = Value::Person {
-            user_id: None,
-            name: String::new(),
-        };
+    if fields::suggestion::HIDDEN.text(values) == "yes" {
+        submitted_by.set(
+            values,
+            Value::Person {
+                user_id: None,
+                name: String::new(),
+            },
+        );
     }
     user
 }
@@ -377,8 +379,8 @@ async fn timeline_of_move(tx: &mut AuditedTx, moved: &Record, reason: Option<&st
     };
     // Containment and recovery keep the dates recorded for them.
     let day = match to {
-        "contained" => moved.text("contained_on"),
-        "recovered" => moved.text("recovered_on"),
+        "contained" => fields::incident::CONTAINED_ON.text(&moved.values),
+        "recovered" => fields::incident::RECOVERED_ON.text(&moved.values),
         _ => String::new(),
     };
     let day = if day.is_empty() { today().to_string() } else { day };
@@ -396,9 +398,9 @@ async fn accept_suggestion(
 ) -> Result<Record, AppError> {
     let mut values = IMPROVEMENT.empty();
     let k = &IMPROVEMENT;
-    set(k, &mut values, "title", text(s.text("title")));
-    set(k, &mut values, "description", text(s.text("description")));
-    set(k, &mut values, "source", text("staff_suggestion"));
+    fields::improvement::TITLE.set(&mut values, text(fields::suggestion::TITLE.text(&s.values)));
+    fields::improvement::DESCRIPTION.set(&mut values, text(fields::suggestion::DESCRIPTION.text(&s.values)));
+    fields::improvement::SOURCE.set(&mut values, text("staff_suggestion"));
     set(
         k,
         &mut values,

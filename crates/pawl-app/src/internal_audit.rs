@@ -11,6 +11,7 @@ use crate::input::catalog_ids;
 use crate::rules::{Cx, KindRules};
 use crate::{AppError, Principal};
 use pawl_domain::internal_audit::{self as ia, checklist, coverage_rows, covers};
+use pawl_domain::register::fields;
 use pawl_domain::register::{Value, AUDIT, FINDING, NONCONFORMITY};
 use pawl_domain::Problems;
 use pawl_store::{AuditedTx, ChecklistItem, ListQuery, Record, Store};
@@ -97,9 +98,9 @@ impl KindRules for FindingRules {
 fn check_audit(current: Option<&Record>, values: &mut [Value]) -> Result<Vec<(String, String)>, AppError> {
     catalog_ids(&AUDIT, values)?;
     ia::check_period(
-        &AUDIT.text(values, "start_date"),
+        &fields::audit::START_DATE.text(values),
         "end_date",
-        &AUDIT.text(values, "end_date"),
+        &fields::audit::END_DATE.text(values),
     )?;
     if let Some(c) = current.filter(|c| ia::report_issued(c.status.as_deref().unwrap_or(""))) {
         let changed: Vec<&str> = AUDIT
@@ -123,18 +124,17 @@ fn check_audit(current: Option<&Record>, values: &mut [Value]) -> Result<Vec<(St
         }
     }
     Ok(checklist(
-        &AUDIT.list(values, "clauses"),
-        &AUDIT.list(values, "annex_a"),
+        &fields::audit::CLAUSES.list(values),
+        &fields::audit::ANNEX_A.list(values),
     ))
 }
 
 /// An audit programme's period ends on or after its start.
 fn check_programme(values: &[Value]) -> Result<(), AppError> {
-    let p = &pawl_domain::register::AUDIT_PROGRAMME;
     Ok(ia::check_period(
-        &p.text(values, "period_start"),
+        &fields::audit_programme::PERIOD_START.text(values),
         "period_end",
-        &p.text(values, "period_end"),
+        &fields::audit_programme::PERIOD_END.text(values),
     )?)
 }
 
@@ -150,8 +150,8 @@ async fn check_finding(
     catalog_ids(&FINDING, values)?;
     // A finding's audit is fixed once it is recorded.
     let audit_id = match current {
-        Some(c) => FINDING.text(&c.values, "audit_id"),
-        None => FINDING.text(values, "audit_id"),
+        Some(c) => fields::finding::AUDIT_ID.text(&c.values),
+        None => fields::finding::AUDIT_ID.text(values),
     };
     if audit_id.is_empty() {
         return Ok(());
@@ -173,7 +173,7 @@ async fn check_finding(
 /// audit's findings are its report. Checked in the retiring transaction.
 async fn check_finding_retire(tx: &mut AuditedTx, finding: &Record) -> Result<(), AppError> {
     let audit = tx
-        .record_for_update(&AUDIT, &FINDING.text(&finding.values, "audit_id"))
+        .record_for_update(&AUDIT, &fields::finding::AUDIT_ID.text(&finding.values))
         .await?;
     match closed_to_results(&audit) {
         Some(refused) => Err(refused),
@@ -188,20 +188,20 @@ async fn check_finding_retire(tx: &mut AuditedTx, finding: &Record) -> Result<()
 /// derived from the finding (10.2 a). The nonconformity was found on the
 /// audit's day ([`ia::found_on`]), not on the day it was written up.
 async fn new_finding(tx: &mut AuditedTx, finding: &Record) -> Result<(), AppError> {
-    let audit_id = FINDING.text(&finding.values, "audit_id");
+    let audit_id = fields::finding::AUDIT_ID.text(&finding.values);
     let audit = tx.record_for_update(&AUDIT, &audit_id).await?;
     if let Some(refused) = closed_to_results(&audit) {
         return Err(refused);
     }
-    let Some(severity) = ia::opens_nonconformity(&FINDING.text(&finding.values, "finding_type")) else {
+    let Some(severity) = ia::opens_nonconformity(&fields::finding::FINDING_TYPE.text(&finding.values)) else {
         return Ok(());
     };
     let mut values = NONCONFORMITY.empty();
-    let description = match FINDING.text(&finding.values, "evidence") {
-        e if e.is_empty() => FINDING.text(&finding.values, "description"),
+    let description = match fields::finding::EVIDENCE.text(&finding.values) {
+        e if e.is_empty() => fields::finding::DESCRIPTION.text(&finding.values),
         e => format!(
             "{}\n\nAudit evidence: {e}",
-            FINDING.text(&finding.values, "description")
+            fields::finding::DESCRIPTION.text(&finding.values)
         ),
     };
     let set = |values: &mut [Value], field: &str, v: Value| {
@@ -212,12 +212,12 @@ async fn new_finding(tx: &mut AuditedTx, finding: &Record) -> Result<(), AppErro
     set(
         &mut values,
         "title",
-        Value::Text(FINDING.text(&finding.values, "title")),
+        Value::Text(fields::finding::TITLE.text(&finding.values)),
     );
     set(
         &mut values,
         "source",
-        Value::Text(ia::source_of(&AUDIT.text(&audit.values, "audit_type")).into()),
+        Value::Text(ia::source_of(&fields::audit::AUDIT_TYPE.text(&audit.values)).into()),
     );
     set(
         &mut values,
@@ -228,18 +228,18 @@ async fn new_finding(tx: &mut AuditedTx, finding: &Record) -> Result<(), AppErro
     set(
         &mut values,
         "clauses",
-        Value::Text(FINDING.text(&finding.values, "clauses")),
+        Value::Text(fields::finding::CLAUSES.text(&finding.values)),
     );
     set(
         &mut values,
         "annex_a",
-        Value::Text(FINDING.text(&finding.values, "annex_a")),
+        Value::Text(fields::finding::ANNEX_A.text(&finding.values)),
     );
     set(
         &mut values,
         "detected_on",
         Value::OptText(Some(ia::found_on(
-            &AUDIT.text(&audit.values, "end_date"),
+            &fields::audit::END_DATE.text(&audit.values),
             &crate::today().to_string(),
         ))),
     );
@@ -247,9 +247,7 @@ async fn new_finding(tx: &mut AuditedTx, finding: &Record) -> Result<(), AppErro
     let nc = tx.create_record(&NONCONFORMITY, values).await?;
     tx.set_recurrence_keys(&nc.id, Some(&keys)).await?;
     let mut f = finding.values.clone();
-    if let Some(i) = FINDING.index_of("nonconformity_id") {
-        f[i] = Value::OptText(Some(nc.id.clone()));
-    }
+    fields::finding::NONCONFORMITY_ID.set(&mut f, Value::OptText(Some(nc.id.clone())));
     tx.update_record(&FINDING, &finding.id, f, None).await?;
     tx.link_records(
         (NONCONFORMITY.key, nc.id.as_str()),
@@ -364,8 +362,8 @@ pub async fn coverage(store: &Store, org_id: &str, programme_id: &str) -> Result
         .map(|a| {
             (
                 a.reference.clone().unwrap_or_default(),
-                AUDIT.list(&a.values, "clauses"),
-                AUDIT.list(&a.values, "annex_a"),
+                fields::audit::CLAUSES.list(&a.values),
+                fields::audit::ANNEX_A.list(&a.values),
             )
         })
         .collect();
@@ -384,7 +382,12 @@ pub async fn coverage(store: &Store, org_id: &str, programme_id: &str) -> Result
     Ok(Coverage {
         audits: audits
             .iter()
-            .map(|a| (a.reference.clone().unwrap_or_default(), AUDIT.text(&a.values, "title")))
+            .map(|a| {
+                (
+                    a.reference.clone().unwrap_or_default(),
+                    fields::audit::TITLE.text(&a.values),
+                )
+            })
             .collect(),
         uncovered: rows
             .iter()
@@ -421,16 +424,16 @@ async fn refuse_conflicts(store: &Store, p: &Principal, values: &[Value]) -> Res
 /// [`objectivity`] of an audit's values.
 async fn objectivity_of(store: &Store, org_id: &str, values: &[Value]) -> Result<Vec<String>, AppError> {
     let mut auditors: Vec<String> = Vec::new();
-    if let Some(Value::Person { user_id: Some(id), .. }) = AUDIT.index_of("lead_auditor").map(|i| &values[i]) {
+    if let Some(Value::Person { user_id: Some(id), .. }) = fields::audit::LEAD_AUDITOR.value(values) {
         auditors.push(id.clone());
     }
-    for name in AUDIT.text(values, "team").split(',').map(str::trim) {
+    for name in fields::audit::TEAM.text(values).split(',').map(str::trim) {
         if let Ok((Some(id), _)) = crate::people::resolve_owner(store, org_id, name).await {
             auditors.push(id);
         }
     }
-    let clauses = AUDIT.list(values, "clauses");
-    let annex = AUDIT.list(values, "annex_a");
+    let clauses = fields::audit::CLAUSES.list(values);
+    let annex = fields::audit::ANNEX_A.list(values);
     let owned = store.org(org_id).owned_by(&auditors).await?;
     Ok(owned
         .into_iter()

@@ -12,6 +12,7 @@ use crate::{AppError, Principal};
 use pawl_domain::nonconformity::{
     check_verification, closure_gaps, recurrence_keys, Effectiveness, RootCauseAnalysis, RECURRENCE_DAYS,
 };
+use pawl_domain::register::fields;
 use pawl_domain::register::{Kind, Value, CORRECTIVE_ACTION, NONCONFORMITY};
 use pawl_domain::Problems;
 use pawl_store::{
@@ -25,7 +26,7 @@ use crate::today;
 /// keys it recurs on, written with it.
 pub(crate) fn check(values: &mut [Value]) -> Result<RecurrenceKeys, AppError> {
     crate::input::catalog_ids(&NONCONFORMITY, values)?;
-    if NONCONFORMITY.text(values, "detected_on").is_empty() {
+    if fields::nonconformity::DETECTED_ON.text(values).is_empty() {
         set(
             &NONCONFORMITY,
             values,
@@ -37,22 +38,22 @@ pub(crate) fn check(values: &mut [Value]) -> Result<RecurrenceKeys, AppError> {
 }
 
 fn keys_of(values: &[Value]) -> RecurrenceKeys {
-    let detected = NONCONFORMITY.text(values, "detected_on");
+    let detected = fields::nonconformity::DETECTED_ON.text(values);
     let day = time::Date::parse(&detected, &time::format_description::well_known::Iso8601::DATE).unwrap_or(today());
     RecurrenceKeys {
         detected_on: day.to_string(),
         window_start: (day - time::Duration::days(RECURRENCE_DAYS)).to_string(),
         window_end: (day + time::Duration::days(RECURRENCE_DAYS)).to_string(),
         keys: recurrence_keys(
-            &NONCONFORMITY.list(values, "clauses"),
-            &NONCONFORMITY.list(values, "annex_a"),
+            &fields::nonconformity::CLAUSES.list(values),
+            &fields::nonconformity::ANNEX_A.list(values),
         ),
     }
 }
 
 /// A corrective action is planned for a nonconformity still open to it.
 async fn check_action(store: &Store, org_id: &str, values: &[Value]) -> Result<(), AppError> {
-    let nc = CORRECTIVE_ACTION.text(values, "nonconformity_id");
+    let nc = fields::corrective_action::NONCONFORMITY_ID.text(values);
     if nc.is_empty() {
         return Ok(());
     }
@@ -148,7 +149,11 @@ impl KindRules for CorrectiveActionRules {
     }
 
     async fn before_move(&self, _: &mut AuditedTx, m: &Move<'_>, r: &Record) -> Result<(), AppError> {
-        if m.to == "implemented" && CORRECTIVE_ACTION.text(&r.values, "completion_evidence").is_empty() {
+        if m.to == "implemented"
+            && fields::corrective_action::COMPLETION_EVIDENCE
+                .text(&r.values)
+                .is_empty()
+        {
             return Err(pawl_domain::DomainError::field(
                 "completion_evidence",
                 "say what shows the action was done before marking it implemented",
@@ -161,7 +166,7 @@ impl KindRules for CorrectiveActionRules {
     fn on_move(&self, kind: &Kind, m: &Move<'_>, values: &mut [Value]) {
         record_reason(kind, m, values);
         if m.to == "implemented" {
-            set(kind, values, "implemented_by", m.mover.person());
+            fields::corrective_action::IMPLEMENTED_BY.set(values, m.mover.person());
             set(
                 kind,
                 values,
@@ -181,8 +186,8 @@ async fn check_move(tx: &mut AuditedTx, org: &Organisation, r: &Record, to: &str
     let live: Vec<&(String, String)> = actions.iter().filter(|(_, s)| s != "not_effective").collect();
     match to {
         "actioned" => {
-            let no_cause = NONCONFORMITY.text(&r.values, "root_cause").is_empty()
-                || NONCONFORMITY.text(&r.values, "root_cause_category").is_empty();
+            let no_cause = fields::nonconformity::ROOT_CAUSE.text(&r.values).is_empty()
+                || fields::nonconformity::ROOT_CAUSE_CATEGORY.text(&r.values).is_empty();
             if no_cause && !org.allow_plan_without_root_cause {
                 return Err(AppError::Refused(format!(
                     "{} has no root cause recorded (a statement and its category); analyse it first (5 whys, fishbone, fault tree or barrier analysis) so that the actions remove the cause, not the symptom (10.2 b)",
@@ -293,7 +298,7 @@ pub async fn verify(
         _ => None,
     };
     let day = today().to_string();
-    let not_before = CORRECTIVE_ACTION.text(&action.values, "verify_not_before");
+    let not_before = fields::corrective_action::VERIFY_NOT_BEFORE.text(&action.values);
     check_verification(
         action.status.as_deref().unwrap_or(""),
         &p.user_id,
@@ -316,7 +321,7 @@ pub async fn verify(
         .await?;
     let moved = tx.force_status(&CORRECTIVE_ACTION, action_id, result.as_str()).await?;
     if result == Effectiveness::NotEffective {
-        let nc = CORRECTIVE_ACTION.text(&action.values, "nonconformity_id");
+        let nc = fields::corrective_action::NONCONFORMITY_ID.text(&action.values);
         tx.force_status(&NONCONFORMITY, &nc, "reopened").await?;
     }
     tx.commit().await?;

@@ -10,6 +10,7 @@ use crate::{today, AppError, Principal};
 use pawl_domain::audit::Actor;
 use pawl_domain::metric::{self, Measure, Thresholds};
 use pawl_domain::readiness::{self, Readiness};
+use pawl_domain::register::fields;
 use pawl_domain::register::{
     self as reg, Kind, Value, IMPROVEMENT, MANAGEMENT_REVIEW, METRIC, OBJECTIVE, REVIEW_DECISION,
 };
@@ -131,11 +132,11 @@ async fn refresh_objective(tx: &mut AuditedTx, id: &str) -> Result<Record, AppEr
     let statuses = tx.objective_metric_status(id).await?;
     let progress = metric::progress(
         r.status.as_deref().unwrap_or(""),
-        &r.text("due_date"),
+        &fields::objective::DUE_DATE.text(&r.values),
         &today().to_string(),
         &statuses,
     );
-    if r.text("progress") == progress {
+    if fields::objective::PROGRESS.text(&r.values) == progress {
         return Ok(r);
     }
     let mut values = r.values.clone();
@@ -182,7 +183,7 @@ pub async fn measure(
         return Err(DomainError::Invalid(problems.0).into());
     };
     let m = store.org(&p.organisation.id).record(&METRIC, metric_id).await?;
-    if !m.text("built_in").is_empty() {
+    if !fields::metric::BUILT_IN.text(&m.values).is_empty() {
         return Err(AppError::Store(StoreError::Conflict(format!(
             "{} is computed by pawl from its own records; compute it instead of entering a value",
             m.title()
@@ -252,7 +253,7 @@ pub async fn import(
             ));
             continue;
         };
-        if !m.text("built_in").is_empty() {
+        if !fields::metric::BUILT_IN.text(&m.values).is_empty() {
             report.problems.push(problem(
                 r.line,
                 format!("{} is computed by pawl; it takes no imported values", r.metric),
@@ -348,7 +349,7 @@ pub struct Computed {
 /// Computes a metric pawl measures from its records, now.
 pub async fn compute(store: &Store, org_id: &str, actor: &Actor, metric_id: &str) -> Result<Computed, AppError> {
     let m = store.org(org_id).record(&METRIC, metric_id).await?;
-    let code = m.text("built_in");
+    let code = fields::metric::BUILT_IN.text(&m.values);
     if code.is_empty() {
         return Err(AppError::Store(StoreError::Conflict(format!(
             "{} is measured by people or scripts; enter or push its values",
@@ -369,7 +370,7 @@ pub async fn compute(store: &Store, org_id: &str, actor: &Actor, metric_id: &str
     Ok(Computed {
         metric_id: m.id.clone(),
         reference: m.reference.clone().unwrap_or_default(),
-        title: m.text("title"),
+        title: fields::metric::TITLE.text(&m.values),
         value,
         measurement,
     })
@@ -403,7 +404,7 @@ pub async fn compute_due(store: &Store, org_id: &str, actor: &Actor) -> Result<V
     let late: Vec<Record> = first_500(store, org_id, &OBJECTIVE, &late)
         .await?
         .into_iter()
-        .filter(|o| o.text("progress") != "overdue")
+        .filter(|o| fields::objective::PROGRESS.text(&o.values) != "overdue")
         .collect();
     if !late.is_empty() {
         let mut tx = store.write(org_id, actor).await?;
@@ -434,10 +435,12 @@ async fn first_500(
 /// The rules of a review decision: one that becomes an improvement opens
 /// it when the decision is recorded.
 async fn open_improvement(tx: &mut AuditedTx, d: &Record) -> Result<Record, AppError> {
-    if d.text("becomes") != "improvement" || !d.text("improvement_id").is_empty() {
+    if fields::review_decision::BECOMES.text(&d.values) != "improvement"
+        || !fields::review_decision::IMPROVEMENT_ID.text(&d.values).is_empty()
+    {
         return Ok(d.clone());
     }
-    let review_ref = match d.value("review_id") {
+    let review_ref = match fields::review_decision::REVIEW_ID.value(&d.values) {
         Some(Value::OptText(Some(id))) => tx
             .record_for_update(&MANAGEMENT_REVIEW, id)
             .await?
@@ -447,20 +450,20 @@ async fn open_improvement(tx: &mut AuditedTx, d: &Record) -> Result<Record, AppE
     };
     let k = &IMPROVEMENT;
     let mut values = k.empty();
-    set(k, &mut values, "title", text(d.text("decision")));
+    fields::improvement::TITLE.set(&mut values, text(fields::review_decision::DECISION.text(&d.values)));
     set(
         k,
         &mut values,
         "description",
         text(format!(
             "Decided by management review {review_ref}: {}",
-            d.text("decision")
+            fields::review_decision::DECISION.text(&d.values)
         )),
     );
-    set(k, &mut values, "source", text("management_review"));
-    set(k, &mut values, "source_record", text(review_ref));
-    if let Some(owner) = d.value("owner") {
-        set(k, &mut values, "owner", owner.clone());
+    fields::improvement::SOURCE.set(&mut values, text("management_review"));
+    fields::improvement::SOURCE_RECORD.set(&mut values, text(review_ref));
+    if let Some(owner) = fields::review_decision::OWNER.value(&d.values) {
+        fields::improvement::OWNER.set(&mut values, owner.clone());
     }
     crate::improvement::check_improvement(None, &mut values)?;
     let improvement = tx.create_record(&IMPROVEMENT, values).await?;
@@ -539,11 +542,13 @@ async fn previous_review(store: &Store, org_id: &str, r: &Record) -> Result<Opti
         },
     )
     .await?;
-    let mine = r.text("held_on").max(r.text("planned_on"));
+    let mine = fields::management_review::HELD_ON
+        .text(&r.values)
+        .max(fields::management_review::PLANNED_ON.text(&r.values));
     let Some(prev) = approved
         .into_iter()
-        .filter(|o| o.id != r.id && o.text("held_on") <= mine)
-        .max_by_key(|o| o.text("held_on"))
+        .filter(|o| o.id != r.id && fields::management_review::HELD_ON.text(&o.values) <= mine)
+        .max_by_key(|o| fields::management_review::HELD_ON.text(&o.values))
     else {
         return Ok(None);
     };
@@ -559,7 +564,7 @@ pub async fn compile(store: &Store, org_id: &str, r: &Record) -> Result<ReviewPa
     let previous = previous_review(store, org_id, r).await?;
     let since = previous
         .as_ref()
-        .map(|(p, _)| p.text("held_on"))
+        .map(|(p, _)| fields::management_review::HELD_ON.text(&p.values))
         .filter(|d| !d.is_empty())
         .unwrap_or_else(|| days_ago(365));
     let (cells, levels) = unacceptable(store, org_id).await?;
@@ -578,12 +583,12 @@ pub async fn compile(store: &Store, org_id: &str, r: &Record) -> Result<ReviewPa
         review: PackReview {
             id: r.id.clone(),
             reference: r.reference.clone().unwrap_or_default(),
-            title: r.text("title"),
-            planned_on: r.text("planned_on"),
-            held_on: r.text("held_on"),
-            chair: r.text("chair"),
-            attendees: r.text("attendees"),
-            minutes: r.text("minutes"),
+            title: fields::management_review::TITLE.text(&r.values),
+            planned_on: fields::management_review::PLANNED_ON.text(&r.values),
+            held_on: fields::management_review::HELD_ON.text(&r.values),
+            chair: fields::management_review::CHAIR.text(&r.values),
+            attendees: fields::management_review::ATTENDEES.text(&r.values),
+            minutes: fields::management_review::MINUTES.text(&r.values),
         },
         compiled_at: time::OffsetDateTime::now_utc()
             .format(&time::format_description::well_known::Rfc3339)
@@ -610,11 +615,11 @@ async fn decisions_of(store: &Store, org_id: &str, review_id: &str) -> Result<Ve
         .iter()
         .map(|d| PackDecision {
             reference: d.reference.clone().unwrap_or_default(),
-            decision: d.text("decision"),
+            decision: fields::review_decision::DECISION.text(&d.values),
             about: label(d, "decision_type"),
             becomes: label(d, "becomes"),
-            owner: d.text("owner"),
-            due_date: d.text("due_date"),
+            owner: fields::review_decision::OWNER.text(&d.values),
+            due_date: fields::review_decision::DUE_DATE.text(&d.values),
             status: REVIEW_DECISION
                 .workflow
                 .map(|w| w.label(d.status.as_deref().unwrap_or("")))

@@ -351,7 +351,7 @@ impl crate::rules::KindRules for TreatmentActionRules {
         p: &Principal,
         values: &[pawl_domain::register::Value],
     ) -> Result<(), AppError> {
-        let risk = pawl_domain::register::TREATMENT_ACTION.text(values, "risk_id");
+        let risk = pawl_domain::register::fields::treatment_action::RISK_ID.text(values);
         if risk.is_empty() {
             return Ok(());
         }

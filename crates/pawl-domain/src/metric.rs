@@ -285,6 +285,7 @@ pub fn progress(state: &str, due_date: &str, today: &str, metric_status: &[Strin
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::register::fields;
     use serde_json::json;
 
     fn metric(direction: &str, target: &str, warning: &str, critical: &str) -> Vec<Value> {
@@ -331,12 +332,12 @@ mod tests {
         let mut v = metric("higher", "95", "", "");
         let today = time::macros::date!(2026 - 12 - 06);
         derive(&mut v, None, today);
-        assert_eq!(METRIC.text(&v, "status_now"), "no_data");
-        assert_eq!(METRIC.text(&v, "next_due"), "2026-12-06");
+        assert_eq!(fields::metric::STATUS_NOW.text(&v), "no_data");
+        assert_eq!(fields::metric::NEXT_DUE.text(&v), "2026-12-06");
         derive(&mut v, Some(("2026-11-30", 96.5)), today);
-        assert_eq!(METRIC.text(&v, "status_now"), "on_target");
-        assert_eq!(METRIC.text(&v, "last_value"), "96.5");
-        assert_eq!(METRIC.text(&v, "next_due"), "2026-12-31");
+        assert_eq!(fields::metric::STATUS_NOW.text(&v), "on_target");
+        assert_eq!(fields::metric::LAST_VALUE.text(&v), "96.5");
+        assert_eq!(fields::metric::NEXT_DUE.text(&v), "2026-12-31");
     }
 
     #[test]

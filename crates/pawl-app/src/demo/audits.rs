@@ -10,6 +10,7 @@ use pawl_domain::audit::Actor;
 use pawl_domain::nonconformity::{
     Barrier, BarrierState, Bone, Effectiveness, FaultNode, FaultTree, Fishbone, FiveWhys, Gate, RootCauseAnalysis, Why,
 };
+use pawl_domain::register::fields;
 use pawl_domain::register::{Value, AUDIT, AUDIT_PROGRAMME, CORRECTIVE_ACTION, FINDING, NONCONFORMITY};
 use pawl_store::{NewVerification, Record};
 use serde_json::json;
@@ -206,12 +207,13 @@ pub async fn ensure(app: &App, org_id: &str) -> Result<(), AppError> {
     let mut tx = app.store.write(org_id, &actor).await?;
     let owner = |email: &str, n: &Record| {
         let mut v = n.values.clone();
-        if let Some(i) = NONCONFORMITY.index_of("owner") {
-            v[i] = Value::Person {
+        fields::nonconformity::OWNER.set(
+            &mut v,
+            Value::Person {
                 user_id: None,
                 name: email.into(),
-            };
-        }
+            },
+        );
         v
     };
     for (nc, who) in [(&restore_nc, TOM), (&leaver_nc, LENA)] {
@@ -388,15 +390,14 @@ pub async fn ensure(app: &App, org_id: &str) -> Result<(), AppError> {
             .transition_record(&CORRECTIVE_ACTION, &ca.id, "implemented", None)
             .await?;
         let mut v = moved.values.clone();
-        if let Some(i) = CORRECTIVE_ACTION.index_of("implemented_by") {
-            v[i] = Value::Person {
+        fields::corrective_action::IMPLEMENTED_BY.set(
+            &mut v,
+            Value::Person {
                 user_id: None,
                 name: by.into(),
-            };
-        }
-        if let Some(i) = CORRECTIVE_ACTION.index_of("implemented_on") {
-            v[i] = Value::OptText(Some(day(60)));
-        }
+            },
+        );
+        fields::corrective_action::IMPLEMENTED_ON.set(&mut v, Value::OptText(Some(day(60))));
         crate::register::resolve_people(&app.store, org_id, &CORRECTIVE_ACTION, &mut v).await?;
         tx.update_record(&CORRECTIVE_ACTION, &ca.id, v, None).await?;
     }

@@ -8,6 +8,7 @@
 use crate::{App, AppError};
 use pawl_domain::audit::Actor;
 use pawl_domain::identity::{Email, Role};
+use pawl_domain::register::fields;
 use pawl_domain::register::{
     Value, COMPETENCE, CONTEXT_ISSUE, EXERCISE, IMPROVEMENT, INTERESTED_PARTY, REQUIREMENT, SCOPE, SUPPLIER,
     SUPPLIER_FAILURE, TRAINING,
@@ -529,9 +530,7 @@ pub async fn ensure(app: &App, org_id: &str, password: &str) -> Result<(), AppEr
         )
         .await?;
         let mut values = s.values.clone();
-        if let Some(i) = SUPPLIER.index_of("last_review") {
-            values[i] = Value::OptText(Some(day(reviewed)));
-        }
+        fields::supplier::LAST_REVIEW.set(&mut values, Value::OptText(Some(day(reviewed))));
         crate::context::check_supplier(&mut values);
         tx.update_record(&SUPPLIER, &s.id, values, None).await?;
         tx.commit().await?;

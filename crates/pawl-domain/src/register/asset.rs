@@ -75,3 +75,11 @@ pub static ASSET: Kind = Kind {
     write: Permission::WriteIsms,
     report: &[],
 };
+
+/// The asset's fields that pawl's rules name, checked when pawl is built.
+pub mod asset_fields {
+    use crate::register::FieldRef;
+
+    pub const CONFIDENTIALITY: FieldRef = FieldRef::of(&super::ASSET, "confidentiality");
+    pub const INTEGRITY: FieldRef = FieldRef::of(&super::ASSET, "integrity");
+}

@@ -389,3 +389,39 @@ pub static FINDING: Kind = Kind {
     write: Permission::RecordAuditResults,
     report: &[],
 };
+
+/// The audit's fields that pawl's rules name, checked when pawl is built.
+pub mod audit_fields {
+    use crate::register::FieldRef;
+
+    pub const ANNEX_A: FieldRef = FieldRef::of(&super::AUDIT, "annex_a");
+    pub const AUDIT_TYPE: FieldRef = FieldRef::of(&super::AUDIT, "audit_type");
+    pub const CLAUSES: FieldRef = FieldRef::of(&super::AUDIT, "clauses");
+    pub const END_DATE: FieldRef = FieldRef::of(&super::AUDIT, "end_date");
+    pub const LEAD_AUDITOR: FieldRef = FieldRef::of(&super::AUDIT, "lead_auditor");
+    pub const START_DATE: FieldRef = FieldRef::of(&super::AUDIT, "start_date");
+    pub const TEAM: FieldRef = FieldRef::of(&super::AUDIT, "team");
+    pub const TITLE: FieldRef = FieldRef::of(&super::AUDIT, "title");
+}
+
+/// The finding's fields that pawl's rules name, checked when pawl is built.
+pub mod finding_fields {
+    use crate::register::FieldRef;
+
+    pub const ANNEX_A: FieldRef = FieldRef::of(&super::FINDING, "annex_a");
+    pub const AUDIT_ID: FieldRef = FieldRef::of(&super::FINDING, "audit_id");
+    pub const CLAUSES: FieldRef = FieldRef::of(&super::FINDING, "clauses");
+    pub const DESCRIPTION: FieldRef = FieldRef::of(&super::FINDING, "description");
+    pub const EVIDENCE: FieldRef = FieldRef::of(&super::FINDING, "evidence");
+    pub const FINDING_TYPE: FieldRef = FieldRef::of(&super::FINDING, "finding_type");
+    pub const NONCONFORMITY_ID: FieldRef = FieldRef::of(&super::FINDING, "nonconformity_id");
+    pub const TITLE: FieldRef = FieldRef::of(&super::FINDING, "title");
+}
+
+/// The audit programme's fields that pawl's rules name, checked when pawl is built.
+pub mod audit_programme_fields {
+    use crate::register::FieldRef;
+
+    pub const PERIOD_END: FieldRef = FieldRef::of(&super::AUDIT_PROGRAMME, "period_end");
+    pub const PERIOD_START: FieldRef = FieldRef::of(&super::AUDIT_PROGRAMME, "period_start");
+}

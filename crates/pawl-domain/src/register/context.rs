@@ -361,3 +361,25 @@ pub static SCOPE: Kind = Kind {
     write: Permission::WriteIsms,
     report: &[],
 };
+
+/// The context issue's fields that pawl's rules name, checked when pawl is built.
+pub mod context_issue_fields {
+    use crate::register::FieldRef;
+
+    pub const CATEGORY: FieldRef = FieldRef::of(&super::CONTEXT_ISSUE, "category");
+}
+
+/// The requirement's fields that pawl's rules name, checked when pawl is built.
+pub mod requirement_fields {
+    use crate::register::FieldRef;
+
+    pub const ADDRESSED: FieldRef = FieldRef::of(&super::REQUIREMENT, "addressed");
+}
+
+/// The scope's fields that pawl's rules name, checked when pawl is built.
+pub mod scope_fields {
+    use crate::register::FieldRef;
+
+    pub const APPROVED_ON: FieldRef = FieldRef::of(&super::SCOPE, "approved_on");
+    pub const APPROVER: FieldRef = FieldRef::of(&super::SCOPE, "approver");
+}

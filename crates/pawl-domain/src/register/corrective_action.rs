@@ -145,3 +145,14 @@ pub static CORRECTIVE_ACTION: Kind = Kind {
     write: Permission::WriteIsms,
     report: &[],
 };
+
+/// The corrective action's fields that pawl's rules name, checked when pawl is built.
+pub mod corrective_action_fields {
+    use crate::register::FieldRef;
+
+    pub const COMPLETION_EVIDENCE: FieldRef = FieldRef::of(&super::CORRECTIVE_ACTION, "completion_evidence");
+    pub const IMPLEMENTED_BY: FieldRef = FieldRef::of(&super::CORRECTIVE_ACTION, "implemented_by");
+    pub const IMPLEMENTED_ON: FieldRef = FieldRef::of(&super::CORRECTIVE_ACTION, "implemented_on");
+    pub const NONCONFORMITY_ID: FieldRef = FieldRef::of(&super::CORRECTIVE_ACTION, "nonconformity_id");
+    pub const VERIFY_NOT_BEFORE: FieldRef = FieldRef::of(&super::CORRECTIVE_ACTION, "verify_not_before");
+}

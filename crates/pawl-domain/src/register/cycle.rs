@@ -88,3 +88,12 @@ pub static CYCLE: Kind = Kind {
     write: Permission::WriteIsms,
     report: &[],
 };
+
+/// The cycle's fields that pawl's rules name, checked when pawl is built.
+pub mod cycle_fields {
+    use crate::register::FieldRef;
+
+    pub const ENDS_ON: FieldRef = FieldRef::of(&super::CYCLE, "ends_on");
+    pub const FIGURES_HASH: FieldRef = FieldRef::of(&super::CYCLE, "figures_hash");
+    pub const STARTS_ON: FieldRef = FieldRef::of(&super::CYCLE, "starts_on");
+}

@@ -169,3 +169,18 @@ pub static DOCUMENT: Kind = Kind {
     write: Permission::WriteIsms,
     report: &[],
 };
+
+/// The document's fields that pawl's rules name, checked when pawl is built.
+pub mod document_fields {
+    use crate::register::FieldRef;
+
+    pub const ACK_DAYS: FieldRef = FieldRef::of(&super::DOCUMENT, "ack_days");
+    pub const ANNEX_A: FieldRef = FieldRef::of(&super::DOCUMENT, "annex_a");
+    pub const AUDIENCE: FieldRef = FieldRef::of(&super::DOCUMENT, "audience");
+    pub const CLAUSES: FieldRef = FieldRef::of(&super::DOCUMENT, "clauses");
+    pub const LEVEL: FieldRef = FieldRef::of(&super::DOCUMENT, "level");
+    pub const OWNER: FieldRef = FieldRef::of(&super::DOCUMENT, "owner");
+    pub const PARENT_ID: FieldRef = FieldRef::of(&super::DOCUMENT, "parent_id");
+    pub const REVIEW_MONTHS: FieldRef = FieldRef::of(&super::DOCUMENT, "review_months");
+    pub const TITLE: FieldRef = FieldRef::of(&super::DOCUMENT, "title");
+}

@@ -427,3 +427,21 @@ pub static IMPROVEMENT: Kind = Kind {
     write: Permission::WriteIsms,
     report: &[],
 };
+
+/// The improvement's fields that pawl's rules name, checked when pawl is built.
+pub mod improvement_fields {
+    use crate::register::FieldRef;
+
+    pub const DESCRIPTION: FieldRef = FieldRef::of(&super::IMPROVEMENT, "description");
+    pub const EVALUATED_ON: FieldRef = FieldRef::of(&super::IMPROVEMENT, "evaluated_on");
+    pub const EVALUATION: FieldRef = FieldRef::of(&super::IMPROVEMENT, "evaluation");
+    pub const IDENTIFIED_ON: FieldRef = FieldRef::of(&super::IMPROVEMENT, "identified_on");
+    pub const IMPLEMENTED_ON: FieldRef = FieldRef::of(&super::IMPROVEMENT, "implemented_on");
+    pub const MEASURED_RESULT: FieldRef = FieldRef::of(&super::IMPROVEMENT, "measured_result");
+    pub const OWNER: FieldRef = FieldRef::of(&super::IMPROVEMENT, "owner");
+    pub const PHASE: FieldRef = FieldRef::of(&super::IMPROVEMENT, "phase");
+    pub const SENT_BACK: FieldRef = FieldRef::of(&super::IMPROVEMENT, "sent_back");
+    pub const SOURCE: FieldRef = FieldRef::of(&super::IMPROVEMENT, "source");
+    pub const SOURCE_RECORD: FieldRef = FieldRef::of(&super::IMPROVEMENT, "source_record");
+    pub const TITLE: FieldRef = FieldRef::of(&super::IMPROVEMENT, "title");
+}

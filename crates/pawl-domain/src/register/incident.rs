@@ -270,3 +270,15 @@ pub static INCIDENT: Kind = Kind {
     write: Permission::WriteIsms,
     report: &["title", "description", "type"],
 };
+
+/// The incident's fields that pawl's rules name, checked when pawl is built.
+pub mod incident_fields {
+    use crate::register::FieldRef;
+
+    pub const CONTAINED_ON: FieldRef = FieldRef::of(&super::INCIDENT, "contained_on");
+    pub const DETECTED_ON: FieldRef = FieldRef::of(&super::INCIDENT, "detected_on");
+    pub const OCCURRED_ON: FieldRef = FieldRef::of(&super::INCIDENT, "occurred_on");
+    pub const RECOVERED_ON: FieldRef = FieldRef::of(&super::INCIDENT, "recovered_on");
+    pub const REPORTED_BY: FieldRef = FieldRef::of(&super::INCIDENT, "reported_by");
+    pub const TYPE: FieldRef = FieldRef::of(&super::INCIDENT, "type");
+}

@@ -93,3 +93,11 @@ pub static LESSON: Kind = Kind {
     write: Permission::WriteIsms,
     report: &[],
 };
+
+/// The lesson's fields that pawl's rules name, checked when pawl is built.
+pub mod lesson_fields {
+    use crate::register::FieldRef;
+
+    pub const CHANGE: FieldRef = FieldRef::of(&super::LESSON, "change");
+    pub const LEARNED_ON: FieldRef = FieldRef::of(&super::LESSON, "learned_on");
+}

@@ -334,3 +334,22 @@ pub static OBJECTIVE: Kind = Kind {
     write: Permission::WriteIsms,
     report: &[],
 };
+
+/// The metric's fields that pawl's rules name, checked when pawl is built.
+pub mod metric_fields {
+    use crate::register::FieldRef;
+
+    pub const BUILT_IN: FieldRef = FieldRef::of(&super::METRIC, "built_in");
+    pub const LAST_VALUE: FieldRef = FieldRef::of(&super::METRIC, "last_value");
+    pub const NEXT_DUE: FieldRef = FieldRef::of(&super::METRIC, "next_due");
+    pub const STATUS_NOW: FieldRef = FieldRef::of(&super::METRIC, "status_now");
+    pub const TITLE: FieldRef = FieldRef::of(&super::METRIC, "title");
+}
+
+/// The objective's fields that pawl's rules name, checked when pawl is built.
+pub mod objective_fields {
+    use crate::register::FieldRef;
+
+    pub const DUE_DATE: FieldRef = FieldRef::of(&super::OBJECTIVE, "due_date");
+    pub const PROGRESS: FieldRef = FieldRef::of(&super::OBJECTIVE, "progress");
+}

@@ -387,6 +387,21 @@ impl Value {
 /// constant by [`FieldRef::of`], whose evaluation fails the build when the
 /// kind declares no field of that name, so a misspelt name cannot quietly
 /// switch a rule off; the constants are in [`fields`], by kind.
+///
+/// ```
+/// use pawl_domain::register::{FieldRef, Value, NONCONFORMITY};
+/// const ROOT_CAUSE: FieldRef = FieldRef::of(&NONCONFORMITY, "root_cause");
+/// let mut values = NONCONFORMITY.empty();
+/// ROOT_CAUSE.set(&mut values, Value::Text("No restore test".into()));
+/// assert_eq!(ROOT_CAUSE.text(&values), "No restore test");
+/// ```
+///
+/// A name the kind lacks does not build:
+///
+/// ```compile_fail
+/// use pawl_domain::register::{FieldRef, NONCONFORMITY};
+/// const ROOT_CAUSE: FieldRef = FieldRef::of(&NONCONFORMITY, "root_cuase");
+/// ```
 #[derive(Debug, Clone, Copy)]
 pub struct FieldRef {
     pub kind: &'static Kind,
@@ -462,6 +477,32 @@ const fn same_bytes(a: &[u8], b: &[u8]) -> bool {
         i += 1;
     }
     true
+}
+
+/// Declared fields named by values the compiler checks, by kind:
+/// `fields::nonconformity::ROOT_CAUSE`. Each kind's are declared beside it,
+/// for the fields pawl's own rules name.
+pub mod fields {
+    pub use super::asset::asset_fields as asset;
+    pub use super::audit::{
+        audit_fields as audit, audit_programme_fields as audit_programme, finding_fields as finding,
+    };
+    pub use super::context::{
+        context_issue_fields as context_issue, requirement_fields as requirement, scope_fields as scope,
+    };
+    pub use super::corrective_action::corrective_action_fields as corrective_action;
+    pub use super::cycle::cycle_fields as cycle;
+    pub use super::document::document_fields as document;
+    pub use super::improvement::improvement_fields as improvement;
+    pub use super::incident::incident_fields as incident;
+    pub use super::lesson::lesson_fields as lesson;
+    pub use super::metric::{metric_fields as metric, objective_fields as objective};
+    pub use super::nonconformity::nonconformity_fields as nonconformity;
+    pub use super::review::{management_review_fields as management_review, review_decision_fields as review_decision};
+    pub use super::suggestion::suggestion_fields as suggestion;
+    pub use super::supplier::supplier_fields as supplier;
+    pub use super::training::training_fields as training;
+    pub use super::treatment_action::treatment_action_fields as treatment_action;
 }
 
 /// Empty dates sort after every real one.

@@ -286,3 +286,15 @@ pub static NONCONFORMITY: Kind = Kind {
     write: Permission::WriteIsms,
     report: &[],
 };
+
+/// The nonconformity's fields that pawl's rules name, checked when pawl is built.
+pub mod nonconformity_fields {
+    use crate::register::FieldRef;
+
+    pub const ANNEX_A: FieldRef = FieldRef::of(&super::NONCONFORMITY, "annex_a");
+    pub const CLAUSES: FieldRef = FieldRef::of(&super::NONCONFORMITY, "clauses");
+    pub const DETECTED_ON: FieldRef = FieldRef::of(&super::NONCONFORMITY, "detected_on");
+    pub const OWNER: FieldRef = FieldRef::of(&super::NONCONFORMITY, "owner");
+    pub const ROOT_CAUSE: FieldRef = FieldRef::of(&super::NONCONFORMITY, "root_cause");
+    pub const ROOT_CAUSE_CATEGORY: FieldRef = FieldRef::of(&super::NONCONFORMITY, "root_cause_category");
+}

@@ -269,3 +269,27 @@ pub static REVIEW_DECISION: Kind = Kind {
     write: Permission::WriteIsms,
     report: &[],
 };
+
+/// The review decision's fields that pawl's rules name, checked when pawl is built.
+pub mod review_decision_fields {
+    use crate::register::FieldRef;
+
+    pub const BECOMES: FieldRef = FieldRef::of(&super::REVIEW_DECISION, "becomes");
+    pub const DECISION: FieldRef = FieldRef::of(&super::REVIEW_DECISION, "decision");
+    pub const DUE_DATE: FieldRef = FieldRef::of(&super::REVIEW_DECISION, "due_date");
+    pub const IMPROVEMENT_ID: FieldRef = FieldRef::of(&super::REVIEW_DECISION, "improvement_id");
+    pub const OWNER: FieldRef = FieldRef::of(&super::REVIEW_DECISION, "owner");
+    pub const REVIEW_ID: FieldRef = FieldRef::of(&super::REVIEW_DECISION, "review_id");
+}
+
+/// The management review's fields that pawl's rules name, checked when pawl is built.
+pub mod management_review_fields {
+    use crate::register::FieldRef;
+
+    pub const ATTENDEES: FieldRef = FieldRef::of(&super::MANAGEMENT_REVIEW, "attendees");
+    pub const CHAIR: FieldRef = FieldRef::of(&super::MANAGEMENT_REVIEW, "chair");
+    pub const HELD_ON: FieldRef = FieldRef::of(&super::MANAGEMENT_REVIEW, "held_on");
+    pub const MINUTES: FieldRef = FieldRef::of(&super::MANAGEMENT_REVIEW, "minutes");
+    pub const PLANNED_ON: FieldRef = FieldRef::of(&super::MANAGEMENT_REVIEW, "planned_on");
+    pub const TITLE: FieldRef = FieldRef::of(&super::MANAGEMENT_REVIEW, "title");
+}

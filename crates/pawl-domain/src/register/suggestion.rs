@@ -111,3 +111,13 @@ pub static SUGGESTION: Kind = Kind {
     write: Permission::WriteIsms,
     report: &["title", "description", "hidden"],
 };
+
+/// The suggestion's fields that pawl's rules name, checked when pawl is built.
+pub mod suggestion_fields {
+    use crate::register::FieldRef;
+
+    pub const DESCRIPTION: FieldRef = FieldRef::of(&super::SUGGESTION, "description");
+    pub const HIDDEN: FieldRef = FieldRef::of(&super::SUGGESTION, "hidden");
+    pub const SUBMITTED_BY: FieldRef = FieldRef::of(&super::SUGGESTION, "submitted_by");
+    pub const TITLE: FieldRef = FieldRef::of(&super::SUGGESTION, "title");
+}

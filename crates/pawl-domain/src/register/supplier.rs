@@ -202,3 +202,13 @@ pub static SUPPLIER_FAILURE: Kind = Kind {
     write: Permission::WriteIsms,
     report: &[],
 };
+
+/// The supplier's fields that pawl's rules name, checked when pawl is built.
+pub mod supplier_fields {
+    use crate::register::FieldRef;
+
+    pub const CONTRACT_START: FieldRef = FieldRef::of(&super::SUPPLIER, "contract_start");
+    pub const CRITICALITY: FieldRef = FieldRef::of(&super::SUPPLIER, "criticality");
+    pub const LAST_REVIEW: FieldRef = FieldRef::of(&super::SUPPLIER, "last_review");
+    pub const NEXT_REVIEW: FieldRef = FieldRef::of(&super::SUPPLIER, "next_review");
+}

@@ -194,3 +194,13 @@ pub static COMPETENCE: Kind = Kind {
     write: Permission::WriteIsms,
     report: &[],
 };
+
+/// The training's fields that pawl's rules name, checked when pawl is built.
+pub mod training_fields {
+    use crate::register::FieldRef;
+
+    pub const AUDIENCE: FieldRef = FieldRef::of(&super::TRAINING, "audience");
+    pub const COUNTS_FROM: FieldRef = FieldRef::of(&super::TRAINING, "counts_from");
+    pub const DUE_DATE: FieldRef = FieldRef::of(&super::TRAINING, "due_date");
+    pub const RECURRENCE: FieldRef = FieldRef::of(&super::TRAINING, "recurrence");
+}

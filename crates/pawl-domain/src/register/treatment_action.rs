@@ -96,3 +96,10 @@ pub static TREATMENT_ACTION: Kind = Kind {
     write: Permission::WriteIsms,
     report: &[],
 };
+
+/// The treatment action's fields that pawl's rules name, checked when pawl is built.
+pub mod treatment_action_fields {
+    use crate::register::FieldRef;
+
+    pub const RISK_ID: FieldRef = FieldRef::of(&super::TREATMENT_ACTION, "risk_id");
+}

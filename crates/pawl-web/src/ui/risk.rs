@@ -15,6 +15,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use pawl_app::risk::{self as service, AcceptanceInput, DueForReview, ImportReport, RiskInput, ScoreInput};
 use pawl_app::{AppError, Principal};
 use pawl_domain::access::Permission;
+use pawl_domain::register::fields;
 use pawl_domain::register::TREATMENT_ACTION;
 use pawl_domain::risk::{AcceptanceLapse, RiskMethod, RiskStatus, TreatmentOption};
 use pawl_domain::DomainError;
@@ -1376,9 +1377,8 @@ pub(crate) async fn asset_sections(s: &AppState, p: &Principal, r: &Record) -> R
 
 /// Filters of the risk page's treatment actions: those of one risk.
 fn actions_of(risk_id: &str) -> pawl_store::RecordFilter {
-    let field = pawl_domain::register::TREATMENT_ACTION.field("risk_id");
     pawl_store::RecordFilter {
-        fields: field.map(|f| (f, vec![risk_id.to_owned()])).into_iter().collect(),
+        fields: vec![(fields::treatment_action::RISK_ID.field(), vec![risk_id.to_owned()])],
         ..Default::default()
     }
 }
