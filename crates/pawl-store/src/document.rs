@@ -11,6 +11,7 @@ use crate::row::{check_version, new_id, now};
 use crate::sql::Sql;
 use crate::{AuditedTx, OrgReader, Record, StoreError};
 use pawl_domain::document::VersionNumber;
+use pawl_domain::register::fields;
 use pawl_domain::register::{Value, DOCUMENT};
 use serde::Serialize;
 use sqlx::any::AnyRow;
@@ -1002,7 +1003,10 @@ impl AuditedTx {
                 format!("{} has no published version to acknowledge yet", doc.title()),
             )));
         };
-        let version = doc.value("published_version").map(Value::display).unwrap_or_default();
+        let version = fields::document::PUBLISHED_VERSION
+            .value(&doc.values)
+            .map(Value::display)
+            .unwrap_or_default();
         let now = now();
         let id = new_id();
         sqlx::query(
@@ -1056,13 +1060,16 @@ impl AuditedTx {
         Ok(Obligation {
             document_id: doc.id.clone(),
             reference: doc.reference.clone().unwrap_or_default(),
-            title: doc.value("title").map(Value::display).unwrap_or_default(),
+            title: fields::document::TITLE
+                .value(&doc.values)
+                .map(Value::display)
+                .unwrap_or_default(),
             published_version: version.clone(),
             user_id: user.user_id.clone(),
             name: user.name.clone(),
             acknowledged_at: Some(now),
             acknowledged_version: Some(version),
-            due: doc.value("ack_due").and_then(|v| match v {
+            due: fields::document::ACK_DUE.value(&doc.values).and_then(|v| match v {
                 Value::OptText(d) => d.clone(),
                 _ => None,
             }),
@@ -1132,7 +1139,11 @@ impl AuditedTx {
 
 /// The version in the works a document's fields name, kept as it is.
 fn working_of(doc: &Record) -> Option<(VersionNumber, String)> {
-    let n = doc.value("working_version").map(Value::display)?;
-    let status = doc.value("working_status").map(Value::display)?;
+    let n = fields::document::WORKING_VERSION
+        .value(&doc.values)
+        .map(Value::display)?;
+    let status = fields::document::WORKING_STATUS
+        .value(&doc.values)
+        .map(Value::display)?;
     VersionNumber::parse("working_version", &n).ok().map(|n| (n, status))
 }

@@ -151,6 +151,7 @@ pub mod corrective_action_fields {
     use crate::register::FieldRef;
 
     pub const COMPLETION_EVIDENCE: FieldRef = FieldRef::of(&super::CORRECTIVE_ACTION, "completion_evidence");
+    pub const EFFECTIVENESS_CRITERIA: FieldRef = FieldRef::of(&super::CORRECTIVE_ACTION, "effectiveness_criteria");
     pub const IMPLEMENTED_BY: FieldRef = FieldRef::of(&super::CORRECTIVE_ACTION, "implemented_by");
     pub const IMPLEMENTED_ON: FieldRef = FieldRef::of(&super::CORRECTIVE_ACTION, "implemented_on");
     pub const NONCONFORMITY_ID: FieldRef = FieldRef::of(&super::CORRECTIVE_ACTION, "nonconformity_id");

@@ -175,12 +175,16 @@ pub mod document_fields {
     use crate::register::FieldRef;
 
     pub const ACK_DAYS: FieldRef = FieldRef::of(&super::DOCUMENT, "ack_days");
+    pub const ACK_DUE: FieldRef = FieldRef::of(&super::DOCUMENT, "ack_due");
     pub const ANNEX_A: FieldRef = FieldRef::of(&super::DOCUMENT, "annex_a");
     pub const AUDIENCE: FieldRef = FieldRef::of(&super::DOCUMENT, "audience");
     pub const CLAUSES: FieldRef = FieldRef::of(&super::DOCUMENT, "clauses");
     pub const LEVEL: FieldRef = FieldRef::of(&super::DOCUMENT, "level");
     pub const OWNER: FieldRef = FieldRef::of(&super::DOCUMENT, "owner");
     pub const PARENT_ID: FieldRef = FieldRef::of(&super::DOCUMENT, "parent_id");
+    pub const PUBLISHED_VERSION: FieldRef = FieldRef::of(&super::DOCUMENT, "published_version");
     pub const REVIEW_MONTHS: FieldRef = FieldRef::of(&super::DOCUMENT, "review_months");
     pub const TITLE: FieldRef = FieldRef::of(&super::DOCUMENT, "title");
+    pub const WORKING_STATUS: FieldRef = FieldRef::of(&super::DOCUMENT, "working_status");
+    pub const WORKING_VERSION: FieldRef = FieldRef::of(&super::DOCUMENT, "working_version");
 }

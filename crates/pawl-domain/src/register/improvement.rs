@@ -441,7 +441,9 @@ pub mod improvement_fields {
     pub const OWNER: FieldRef = FieldRef::of(&super::IMPROVEMENT, "owner");
     pub const PHASE: FieldRef = FieldRef::of(&super::IMPROVEMENT, "phase");
     pub const SENT_BACK: FieldRef = FieldRef::of(&super::IMPROVEMENT, "sent_back");
+    pub const SEVERITY: FieldRef = FieldRef::of(&super::IMPROVEMENT, "severity");
     pub const SOURCE: FieldRef = FieldRef::of(&super::IMPROVEMENT, "source");
     pub const SOURCE_RECORD: FieldRef = FieldRef::of(&super::IMPROVEMENT, "source_record");
+    pub const TARGET_DATE: FieldRef = FieldRef::of(&super::IMPROVEMENT, "target_date");
     pub const TITLE: FieldRef = FieldRef::of(&super::IMPROVEMENT, "title");
 }

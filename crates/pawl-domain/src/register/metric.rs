@@ -344,6 +344,7 @@ pub mod metric_fields {
     pub const NEXT_DUE: FieldRef = FieldRef::of(&super::METRIC, "next_due");
     pub const STATUS_NOW: FieldRef = FieldRef::of(&super::METRIC, "status_now");
     pub const TITLE: FieldRef = FieldRef::of(&super::METRIC, "title");
+    pub const UNIT: FieldRef = FieldRef::of(&super::METRIC, "unit");
 }
 
 /// The objective's fields that pawl's rules name, checked when pawl is built.

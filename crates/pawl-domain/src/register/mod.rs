@@ -90,6 +90,22 @@ pub const KINDS: &[&Kind] = &[
     &CYCLE,
 ];
 
+/// Checks a table keyed by kind (a kind's rules, its page's sections):
+/// every key is a declaration in [`KINDS`], and none appears twice.
+pub fn check_kind_table<'a>(keys: impl IntoIterator<Item = &'a Kind>) -> Result<(), String> {
+    let mut seen: Vec<&Kind> = Vec::new();
+    for kind in keys {
+        if !KINDS.iter().any(|k| std::ptr::eq(*k, kind)) {
+            return Err(format!("{} is not a declaration in KINDS", kind.key));
+        }
+        if seen.iter().any(|k| std::ptr::eq(*k, kind)) {
+            return Err(format!("{} has two entries", kind.key));
+        }
+        seen.push(kind);
+    }
+    Ok(())
+}
+
 /// The declared kind with this key (`asset`) or URL segment (`assets`).
 pub fn kind(key_or_path: &str) -> Option<&'static Kind> {
     KINDS
@@ -705,6 +721,15 @@ mod tests {
 
     fn input(v: Json) -> Map<String, Json> {
         v.as_object().unwrap().clone()
+    }
+
+    #[test]
+    fn a_table_of_kinds_holds_each_declared_kind_once() {
+        assert_eq!(check_kind_table([&ASSET, &DOCUMENT]), Ok(()));
+        assert_eq!(
+            check_kind_table([&ASSET, &DOCUMENT, &ASSET]),
+            Err("asset has two entries".to_owned())
+        );
     }
 
     #[test]

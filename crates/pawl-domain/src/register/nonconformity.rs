@@ -297,4 +297,5 @@ pub mod nonconformity_fields {
     pub const OWNER: FieldRef = FieldRef::of(&super::NONCONFORMITY, "owner");
     pub const ROOT_CAUSE: FieldRef = FieldRef::of(&super::NONCONFORMITY, "root_cause");
     pub const ROOT_CAUSE_CATEGORY: FieldRef = FieldRef::of(&super::NONCONFORMITY, "root_cause_category");
+    pub const TITLE: FieldRef = FieldRef::of(&super::NONCONFORMITY, "title");
 }

@@ -12,6 +12,7 @@ use axum::response::{IntoResponse, Response};
 use pawl_app::cycle::CycleStatus;
 use pawl_app::improvement::BoardColumn;
 use pawl_domain::cycle::{CycleFigures, ItemStatus, PhaseState};
+use pawl_domain::register::fields;
 use pawl_domain::register::{CYCLE, IMPROVEMENT, INCIDENT};
 use pawl_store::{Record, TimelineEntry};
 use serde::{Deserialize, Serialize};
@@ -73,12 +74,12 @@ impl From<&Record> for BoardCard {
         BoardCard {
             id: r.id.clone(),
             reference: r.reference.clone().unwrap_or_default(),
-            title: r.text("title"),
-            source: r.text("source"),
-            owner: r.text("owner"),
-            severity: r.text("severity"),
-            target_date: Some(r.text("target_date")).filter(|d| !d.is_empty()),
-            sent_back: r.text("sent_back").parse().unwrap_or(0),
+            title: fields::improvement::TITLE.text(&r.values),
+            source: fields::improvement::SOURCE.text(&r.values),
+            owner: fields::improvement::OWNER.text(&r.values),
+            severity: fields::improvement::SEVERITY.text(&r.values),
+            target_date: Some(fields::improvement::TARGET_DATE.text(&r.values)).filter(|d| !d.is_empty()),
+            sent_back: fields::improvement::SENT_BACK.text(&r.values).parse().unwrap_or(0),
         }
     }
 }

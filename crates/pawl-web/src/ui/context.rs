@@ -16,6 +16,7 @@ use axum::routing::get;
 use axum::Router;
 use pawl_app::Principal;
 use pawl_domain::access::Permission;
+use pawl_domain::register::fields;
 use pawl_domain::register::{choice_label, REQUIREMENT, REVIEW_RESULTS, SUPPLIER, SUPPLIER_FAILURE, TRAINING};
 use pawl_domain::FieldError;
 use pawl_store::{Completion, ListQuery, Record, SupplierReview, Trainee};
@@ -136,7 +137,7 @@ pub(crate) async fn supplier_sections(s: &AppState, p: &Principal, r: &Record) -
             title: format!("Due-diligence reviews ({})", reviews.len()),
             empty: format!(
                 "Never reviewed; due {}.",
-                Some(r.text("next_review"))
+                Some(fields::supplier::NEXT_REVIEW.text(&r.values))
                     .filter(|d| !d.is_empty())
                     .unwrap_or_else(|| "now".into())
             ),
@@ -186,7 +187,7 @@ pub(crate) async fn party_sections(s: &AppState, p: &Principal, r: &Record) -> R
             .items
             .iter()
             .map(|q| {
-                let addressed = if q.text("addressed") == "addressed" {
+                let addressed = if fields::requirement::ADDRESSED.text(&q.values) == "addressed" {
                     "addressed"
                 } else {
                     "not addressed yet"
@@ -441,7 +442,7 @@ async fn report(State(s): State<AppState>, Auth(p): Auth, Query(q): Query<Report
                 .map_or((0, 0), |(_, r, d)| (*r, *d));
             CampaignRow {
                 title: c.title(),
-                due: c.text("due_date"),
+                due: fields::training::DUE_DATE.text(&c.values),
                 required,
                 done,
                 id: c.id,

@@ -19,6 +19,7 @@ use pawl_app::document as service;
 use pawl_app::Principal;
 use pawl_domain::access::Permission;
 use pawl_domain::document::{DiffPart, VersionNumber, VERSION_WORKFLOW};
+use pawl_domain::register::fields;
 use pawl_domain::register::{DOCUMENT, LEVELS};
 use pawl_domain::FieldError;
 use pawl_store::{DocumentVersion, Obligation, Record, TreeNode};
@@ -129,7 +130,7 @@ pub(crate) async fn sections(s: &AppState, p: &Principal, r: &Record) -> Result<
         },
         Section {
             title: "Acknowledgement".into(),
-            empty: if r.text("published_version").is_empty() {
+            empty: if fields::document::PUBLISHED_VERSION.text(&r.values).is_empty() {
                 "Nothing to acknowledge until a version is published.".into()
             } else {
                 "Nobody is asked to read it: name its audience.".into()
@@ -142,7 +143,7 @@ pub(crate) async fn sections(s: &AppState, p: &Principal, r: &Record) -> Result<
                     format!(
                         "{read} of {} have read version {}{}",
                         obligations.len(),
-                        r.text("published_version"),
+                        fields::document::PUBLISHED_VERSION.text(&r.values),
                         if overdue > 0 {
                             format!("; {overdue} overdue")
                         } else {
@@ -821,7 +822,7 @@ async fn print(State(s): State<AppState>, Auth(p): Auth, Path(id): Path<String>)
     Ok(render(&PrintPage {
         facts,
         links,
-        level: level_label(&doc.text("level")),
+        level: level_label(&fields::document::LEVEL.text(&doc.values)),
         current: versions.iter().find(|v| v.status == "published").map(view),
         versions: versions.iter().map(view).collect(),
         obligations,
@@ -1001,8 +1002,8 @@ async fn read(State(s): State<AppState>, Auth(p): Auth, Path(id): Path<String>, 
     let published = published_for(&s, &p, &doc, line.is_some()).await?;
     Ok(render(&ReadPage {
         shell: Shell::new(&s, &p, "read").await?,
-        owner: doc.text("owner"),
-        level: level_label(&doc.text("level")),
+        owner: fields::document::OWNER.text(&doc.values),
+        level: level_label(&fields::document::LEVEL.text(&doc.values)),
         v: view(&published),
         doc,
         line,

@@ -18,6 +18,7 @@ use pawl_app::internal_audit as service;
 use pawl_app::Principal;
 use pawl_domain::access::Permission;
 use pawl_domain::internal_audit::{result_label, results_closed, RESULTS};
+use pawl_domain::register::fields;
 use pawl_domain::register::{AUDIT, AUDIT_PROGRAMME, FINDING};
 use pawl_store::{ChecklistItem, Record};
 
@@ -67,9 +68,10 @@ pub(crate) async fn audit_sections(s: &AppState, p: &Principal, r: &Record) -> R
             .findings
             .iter()
             .map(|f| {
-                let kind = FINDING
-                    .field("finding_type")
-                    .and_then(|fd| f.value("finding_type").map(|v| FINDING.label_of(fd, v)))
+                let finding_type = fields::finding::FINDING_TYPE;
+                let kind = finding_type
+                    .value(&f.values)
+                    .map(|v| FINDING.label_of(finding_type.field(), v))
                     .unwrap_or_default();
                 (format!("/findings/{}", f.id), format!("{} · {kind}", f.title()))
             })

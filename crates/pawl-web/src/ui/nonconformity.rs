@@ -22,6 +22,7 @@ use pawl_domain::nonconformity::{
     describe_key, fault_tree_text, parse_fault_tree, Barrier, BarrierState, Bone, FaultTree, Fishbone, FiveWhys,
     RootCauseAnalysis, Why,
 };
+use pawl_domain::register::fields;
 use pawl_domain::register::{CAUSE_CATEGORIES, CORRECTIVE_ACTION, NONCONFORMITY};
 use pawl_domain::FieldError;
 use pawl_store::Record;
@@ -155,7 +156,7 @@ pub(crate) async fn ca_sections(s: &AppState, p: &Principal, r: &Record) -> Resu
         title: format!("Verification of effectiveness ({})", verifications.len()),
         empty: format!(
             "Not verified yet. Once it is implemented, someone other than its implementer checks it against its criteria{}.",
-            match r.text("verify_not_before") {
+            match fields::corrective_action::VERIFY_NOT_BEFORE.text(&r.values) {
                 d if d.is_empty() => String::new(),
                 d => format!(", from {d}"),
             }
@@ -309,7 +310,7 @@ fn page_of(
     }
     let shown = saved.as_ref();
     // A method's problem is the nonconformity itself until someone words it.
-    let title = nc.text("title");
+    let title = fields::nonconformity::TITLE.text(&nc.values);
     RootCausePage {
         shell,
         statement: a.statement.clone(),
@@ -509,8 +510,11 @@ async fn verify_page(
     let action = reader.record(&CORRECTIVE_ACTION, id).await?;
     Ok(VerifyPage {
         shell: Shell::new(s, p, CORRECTIVE_ACTION.path).await?,
-        nc_href: format!("/nonconformities/{}", action.text("nonconformity_id")),
-        criteria: action.text("effectiveness_criteria"),
+        nc_href: format!(
+            "/nonconformities/{}",
+            fields::corrective_action::NONCONFORMITY_ID.text(&action.values)
+        ),
+        criteria: fields::corrective_action::EFFECTIVENESS_CRITERIA.text(&action.values),
         verifications: reader.verifications(id).await?,
         can_verify: p.can(Permission::RecordAuditResults) && action.status.as_deref() == Some("implemented"),
         action,

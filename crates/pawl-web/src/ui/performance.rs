@@ -19,6 +19,7 @@ use pawl_app::Principal;
 use pawl_domain::access::Permission;
 use pawl_domain::metric::{format_value, parse_number};
 use pawl_domain::readiness::{Readiness, ReadinessState};
+use pawl_domain::register::fields;
 use pawl_domain::register::{choice_label, MANAGEMENT_REVIEW, METRIC, METRIC_STATUS, REVIEW_DECISION};
 use pawl_domain::FieldError;
 use pawl_store::{ListQuery, Measurement, Record};
@@ -40,8 +41,8 @@ pub(crate) async fn metric_sections(s: &AppState, p: &Principal, r: &Record) -> 
     let latest = s.app.store.org(&p.organisation.id).measurements(&r.id, 6).await?;
     let href = format!("/metrics/{}/measurements", r.id);
     Ok(vec![Section {
-        title: format!("Latest: {}", status_label(&r.text("status_now"))),
-        empty: if r.text("built_in").is_empty() {
+        title: format!("Latest: {}", status_label(&fields::metric::STATUS_NOW.text(&r.values))),
+        empty: if fields::metric::BUILT_IN.text(&r.values).is_empty() {
             "Not measured yet: enter the first measurement, import them, or have a script push them to the API.".into()
         } else {
             "No data yet: pawl computes it when it is due, and it says no data while its register is empty.".into()
@@ -51,7 +52,12 @@ pub(crate) async fn metric_sections(s: &AppState, p: &Principal, r: &Record) -> 
             .map(|m| {
                 (
                     href.clone(),
-                    format!("{}: {} {}", m.measured_on, format_value(m.value), r.text("unit")),
+                    format!(
+                        "{}: {} {}",
+                        m.measured_on,
+                        format_value(m.value),
+                        fields::metric::UNIT.text(&r.values)
+                    ),
                 )
             })
             .collect(),
@@ -105,9 +111,9 @@ pub(crate) async fn review_sections(s: &AppState, p: &Principal, r: &Record) -> 
                         format!(
                             "{} {} (owner {}, due {}, {})",
                             d.reference.clone().unwrap_or_default(),
-                            d.text("decision"),
-                            d.text("owner"),
-                            d.text("due_date"),
+                            fields::review_decision::DECISION.text(&d.values),
+                            fields::review_decision::OWNER.text(&d.values),
+                            fields::review_decision::DUE_DATE.text(&d.values),
                             REVIEW_DECISION
                                 .workflow
                                 .map_or("", |w| w.label(d.status.as_deref().unwrap_or("")))
@@ -154,7 +160,7 @@ impl MeasurementsPage {
     }
 
     fn status(&self) -> String {
-        status_label(&self.metric.text("status_now")).to_owned()
+        status_label(&fields::metric::STATUS_NOW.text(&self.metric.values)).to_owned()
     }
 
     fn source(&self, code: &str) -> &'static str {
@@ -175,8 +181,8 @@ impl MeasurementsPage {
                 "title",
                 format!(
                     "{} is {}",
-                    self.metric.text("title"),
-                    status_label(&self.metric.text("status_now")).to_lowercase()
+                    fields::metric::TITLE.text(&self.metric.values),
+                    status_label(&fields::metric::STATUS_NOW.text(&self.metric.values)).to_lowercase()
                 ),
             ),
         ])
@@ -217,8 +223,11 @@ async fn measurements_page(
     );
     Ok(MeasurementsPage {
         shell: Shell::new(s, p, METRIC.path).await?,
-        built_in: !metric.text("built_in").is_empty(),
-        breach: matches!(metric.text("status_now").as_str(), "warning" | "critical"),
+        built_in: !fields::metric::BUILT_IN.text(&metric.values).is_empty(),
+        breach: matches!(
+            fields::metric::STATUS_NOW.text(&metric.values).as_str(),
+            "warning" | "critical"
+        ),
         metric,
         chart,
         measurements,
