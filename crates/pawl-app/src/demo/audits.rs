@@ -3,7 +3,8 @@
 //! audit with their checklists and findings, and nonconformities at every
 //! stage: open, with an approved action plan, awaiting verification,
 //! closed, and reopened after an action that did not work. Each root-cause
-//! method is used at least once.
+//! method is used at least once. The auditors' evidence requests are
+//! accepted, answered, returned with a comment and still open.
 
 use crate::{App, AppError};
 use pawl_domain::audit::Actor;
@@ -79,7 +80,7 @@ pub async fn ensure(app: &App, org_id: &str) -> Result<(), AppError> {
             "certification_body": "Northern Certification Services"}),
     )
     .await?;
-    create(
+    let suppliers_audit = create(
         &AUDIT,
         json!({"title": "Internal audit: suppliers and incidents", "audit_type": "internal", "programme_id": programme.id,
             "scope": "Supplier management and incident response.", "clauses": "8.1, 10.2",
@@ -446,5 +447,84 @@ pub async fn ensure(app: &App, org_id: &str) -> Result<(), AppError> {
     tx.transition_record(&NONCONFORMITY, &visitors.id, "closed", None)
         .await?;
     tx.commit().await?;
+
+    // What the auditors asked to see: accepted for last month's audit; for
+    // the one coming up, one answered, one returned with a comment and
+    // one still open. Each is (audit, what, controls, who answers, due,
+    // the answer and what the auditor made of it).
+    type Judged = Option<(&'static str, Option<(&'static str, Option<&'static str>)>)>;
+    let accepted = Some(("accepted", None));
+    let requests: [(&Record, &str, &str, &str, String, Judged); 5] = [
+        (
+            &internal,
+            "The last two access reviews, with who signed them off",
+            "A.5.18",
+            TOM,
+            day(45),
+            Some((
+                "Reviews of 2 September and 2 October, tickets SEC-101 and SEC-118",
+                accepted,
+            )),
+        ),
+        (
+            &internal,
+            "Backup job reports for the last quarter",
+            "A.8.13",
+            TOM,
+            day(44),
+            Some((
+                "Weekly job reports from the backup console, in the evidence list",
+                accepted,
+            )),
+        ),
+        (
+            &suppliers_audit,
+            "The supplier register with each critical supplier's last review",
+            "A.5.19, A.5.22",
+            PRIYA,
+            day(-50),
+            Some((
+                "The supplier register export and the three critical suppliers' review notes",
+                None,
+            )),
+        ),
+        (
+            &suppliers_audit,
+            "The incident response exercise report",
+            "A.5.26",
+            LENA,
+            day(-54),
+            Some((
+                "The tabletop exercise of March",
+                Some((
+                    "returned",
+                    Some("That exercise was last year's; show this year's or the plan for it"),
+                )),
+            )),
+        ),
+        (
+            &suppliers_audit,
+            "Incident reports of the last six months and their lessons",
+            "A.5.24, A.5.27",
+            PRIYA,
+            day(-52),
+            None,
+        ),
+    ];
+    let kind = &pawl_domain::register::EVIDENCE_REQUEST;
+    for (audit, title, annex, assignee, due, judged) in requests {
+        let r = create(
+            kind,
+            json!({"title": title, "audit_id": audit.id, "annex_a": annex, "assignee": assignee,
+                "requested_by": JORGE, "due_date": due}),
+        )
+        .await?;
+        if let Some((answer, then)) = judged {
+            crate::register::transition_as(&app.store, org_id, &actor, kind, &r.id, "answered", Some(answer)).await?;
+            if let Some((to, comment)) = then {
+                crate::register::transition_as(&app.store, org_id, &actor, kind, &r.id, to, comment).await?;
+            }
+        }
+    }
     Ok(())
 }
