@@ -739,19 +739,8 @@ pub fn ack_cells(o: &Obligation, today: &str) -> Vec<String> {
 
 /// The acknowledgement export as CSV.
 pub fn ack_csv(all: &[Obligation]) -> Result<Vec<u8>, AppError> {
-    let io = |e: csv::Error| AppError::Store(StoreError::Corrupt(format!("writing the export: {e}")));
     let today = today().to_string();
-    let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record(ACK_HEADER).map_err(io)?;
-    for o in all {
-        w.write_record(
-            ack_cells(o, &today)
-                .iter()
-                .map(|c| pawl_domain::risk::import::spreadsheet_safe(c).into_owned()),
-        )
-        .map_err(io)?;
-    }
-    w.into_inner().map_err(|e| io(e.into_error().into()))
+    crate::csv_out::csv_bytes(&ACK_HEADER, all.iter().map(|o| ack_cells(o, &today)))
 }
 
 /// One item of the mandatory documented information for this organisation.

@@ -51,18 +51,7 @@ pub struct Table {
 impl Table {
     /// The table as CSV, formula-like cells neutralised.
     pub fn csv(&self) -> Result<Vec<u8>, AppError> {
-        let io = |e: csv::Error| AppError::Store(pawl_store::StoreError::Corrupt(format!("writing the export: {e}")));
-        let mut w = csv::Writer::from_writer(Vec::new());
-        w.write_record(&self.header).map_err(io)?;
-        for row in &self.rows {
-            w.write_record(
-                row.iter()
-                    .map(|c| pawl_domain::risk::import::spreadsheet_safe(c).into_owned()),
-            )
-            .map_err(io)?;
-        }
-        w.into_inner()
-            .map_err(|e| AppError::Store(pawl_store::StoreError::Corrupt(format!("writing the export: {e}"))))
+        crate::csv_out::csv_bytes(&self.header, &self.rows)
     }
 }
 

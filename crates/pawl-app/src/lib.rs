@@ -6,6 +6,7 @@ pub mod auth;
 pub mod backup;
 pub mod context;
 pub mod control;
+mod csv_out;
 pub mod cycle;
 pub mod demo;
 pub mod document;

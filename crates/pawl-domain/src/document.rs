@@ -206,6 +206,7 @@ pub static VERSION_WORKFLOW: Workflow = Workflow {
             label: "Send for review",
             permission: Permission::WriteIsms,
             reason: None,
+            prompt: None,
         },
         Transition {
             from: &["in_review", "approved"],
@@ -213,6 +214,7 @@ pub static VERSION_WORKFLOW: Workflow = Workflow {
             label: "Send back to draft",
             permission: Permission::WriteIsms,
             reason: None,
+            prompt: None,
         },
         Transition {
             from: &["in_review"],
@@ -220,6 +222,7 @@ pub static VERSION_WORKFLOW: Workflow = Workflow {
             label: "Approve",
             permission: Permission::WriteIsms,
             reason: None,
+            prompt: None,
         },
         Transition {
             from: &["approved"],
@@ -227,6 +230,7 @@ pub static VERSION_WORKFLOW: Workflow = Workflow {
             label: "Publish",
             permission: Permission::WriteIsms,
             reason: None,
+            prompt: None,
         },
         Transition {
             from: &["draft", "in_review", "approved"],
@@ -234,6 +238,7 @@ pub static VERSION_WORKFLOW: Workflow = Workflow {
             label: "Withdraw",
             permission: Permission::WriteIsms,
             reason: None,
+            prompt: None,
         },
     ],
 };

@@ -35,6 +35,7 @@ static PROGRAMME_WORKFLOW: Workflow = Workflow {
             label: "Approve",
             permission: Permission::WriteIsms,
             reason: None,
+            prompt: None,
         },
         Transition {
             from: &["approved"],
@@ -42,6 +43,7 @@ static PROGRAMME_WORKFLOW: Workflow = Workflow {
             label: "Reopen for changes",
             permission: Permission::WriteIsms,
             reason: None,
+            prompt: None,
         },
         Transition {
             from: &["approved"],
@@ -49,6 +51,7 @@ static PROGRAMME_WORKFLOW: Workflow = Workflow {
             label: "Close the programme",
             permission: Permission::WriteIsms,
             reason: None,
+            prompt: None,
         },
     ],
 };
@@ -166,6 +169,7 @@ static AUDIT_WORKFLOW: Workflow = Workflow {
             label: "Start",
             permission: Permission::WriteIsms,
             reason: None,
+            prompt: None,
         },
         Transition {
             from: &["in_progress"],
@@ -173,6 +177,7 @@ static AUDIT_WORKFLOW: Workflow = Workflow {
             label: "Report",
             permission: Permission::WriteIsms,
             reason: None,
+            prompt: None,
         },
         Transition {
             from: &["reported"],
@@ -180,6 +185,7 @@ static AUDIT_WORKFLOW: Workflow = Workflow {
             label: "Close",
             permission: Permission::WriteIsms,
             reason: None,
+            prompt: None,
         },
         Transition {
             from: &["planned", "in_progress"],
@@ -187,6 +193,7 @@ static AUDIT_WORKFLOW: Workflow = Workflow {
             label: "Cancel",
             permission: Permission::WriteIsms,
             reason: None,
+            prompt: None,
         },
     ],
 };

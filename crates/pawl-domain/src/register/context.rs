@@ -275,6 +275,7 @@ pub static SCOPE_WORKFLOW: Workflow = Workflow {
             label: "Send for approval",
             permission: Permission::WriteIsms,
             reason: None,
+            prompt: None,
         },
         Transition {
             from: &["in_review"],
@@ -282,6 +283,7 @@ pub static SCOPE_WORKFLOW: Workflow = Workflow {
             label: "Back to draft",
             permission: Permission::WriteIsms,
             reason: None,
+            prompt: None,
         },
         Transition {
             from: &["in_review"],
@@ -289,6 +291,7 @@ pub static SCOPE_WORKFLOW: Workflow = Workflow {
             label: "Approve",
             permission: Permission::DirectIsms,
             reason: None,
+            prompt: None,
         },
     ],
 };

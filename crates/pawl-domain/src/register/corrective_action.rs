@@ -49,6 +49,7 @@ pub static CA_WORKFLOW: Workflow = Workflow {
             label: "Start",
             permission: Permission::WriteIsms,
             reason: None,
+            prompt: None,
         },
         Transition {
             from: &["planned", "in_progress"],
@@ -56,6 +57,7 @@ pub static CA_WORKFLOW: Workflow = Workflow {
             label: "Mark implemented",
             permission: Permission::WriteIsms,
             reason: None,
+            prompt: None,
         },
         Transition {
             from: &["implemented"],
@@ -63,6 +65,7 @@ pub static CA_WORKFLOW: Workflow = Workflow {
             label: "Not finished after all",
             permission: Permission::WriteIsms,
             reason: None,
+            prompt: None,
         },
     ],
 };

@@ -28,6 +28,7 @@ pub static CYCLE_WORKFLOW: Workflow = Workflow {
         label: "Close the cycle and freeze its figures",
         permission: Permission::DirectIsms,
         reason: None,
+        prompt: None,
     }],
 };
 

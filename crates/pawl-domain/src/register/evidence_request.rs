@@ -43,6 +43,7 @@ pub static REQUEST_WORKFLOW: Workflow = Workflow {
             label: "Answer",
             permission: Permission::WriteIsms,
             reason: Some("answer"),
+            prompt: Some("Answer: where the evidence is, or what shows it"),
         },
         Transition {
             from: &["answered"],
@@ -50,6 +51,7 @@ pub static REQUEST_WORKFLOW: Workflow = Workflow {
             label: "Accept the answer",
             permission: Permission::RecordAuditResults,
             reason: None,
+            prompt: None,
         },
         Transition {
             from: &["answered"],
@@ -57,6 +59,7 @@ pub static REQUEST_WORKFLOW: Workflow = Workflow {
             label: "Return with a comment",
             permission: Permission::RecordAuditResults,
             reason: Some("comment"),
+            prompt: Some("What the answer lacks"),
         },
     ],
 };
@@ -122,7 +125,7 @@ pub static EVIDENCE_REQUEST: Kind = Kind {
         },
         Field {
             help: "The answer: where the evidence is kept, or what shows it.",
-            kind: FieldKind::LongText { max: 4000 },
+            kind: FieldKind::LongText { max: 2000 },
             derived: true,
             list: false,
             ..Field::text("answer", "Answer")

@@ -41,6 +41,7 @@ pub static EXERCISE_WORKFLOW: Workflow = Workflow {
             label: "Held",
             permission: Permission::WriteIsms,
             reason: None,
+            prompt: None,
         },
         Transition {
             from: &["held"],
@@ -48,6 +49,7 @@ pub static EXERCISE_WORKFLOW: Workflow = Workflow {
             label: "Report the observations",
             permission: Permission::WriteIsms,
             reason: None,
+            prompt: None,
         },
         Transition {
             from: &["planned"],
@@ -55,6 +57,7 @@ pub static EXERCISE_WORKFLOW: Workflow = Workflow {
             label: "Cancel",
             permission: Permission::WriteIsms,
             reason: Some("cancellation"),
+            prompt: None,
         },
     ],
 };

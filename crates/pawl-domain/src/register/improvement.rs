@@ -191,6 +191,7 @@ pub static IMPROVEMENT_WORKFLOW: Workflow = Workflow {
             label: "Analyse",
             permission: Permission::WriteIsms,
             reason: None,
+            prompt: None,
         },
         Transition {
             from: &["analyse"],
@@ -198,6 +199,7 @@ pub static IMPROVEMENT_WORKFLOW: Workflow = Workflow {
             label: "Develop the change",
             permission: Permission::WriteIsms,
             reason: None,
+            prompt: None,
         },
         Transition {
             from: &["develop"],
@@ -205,6 +207,7 @@ pub static IMPROVEMENT_WORKFLOW: Workflow = Workflow {
             label: "Implement",
             permission: Permission::WriteIsms,
             reason: None,
+            prompt: None,
         },
         Transition {
             from: &["implement"],
@@ -212,6 +215,7 @@ pub static IMPROVEMENT_WORKFLOW: Workflow = Workflow {
             label: "Evaluate",
             permission: Permission::WriteIsms,
             reason: None,
+            prompt: None,
         },
         Transition {
             from: &["evaluate"],
@@ -219,6 +223,7 @@ pub static IMPROVEMENT_WORKFLOW: Workflow = Workflow {
             label: "Effective: close",
             permission: Permission::WriteIsms,
             reason: None,
+            prompt: None,
         },
         Transition {
             from: &["evaluate"],
@@ -226,6 +231,7 @@ pub static IMPROVEMENT_WORKFLOW: Workflow = Workflow {
             label: "Not effective: back to analysis",
             permission: Permission::WriteIsms,
             reason: None,
+            prompt: None,
         },
         Transition {
             from: &["identify"],
@@ -233,6 +239,7 @@ pub static IMPROVEMENT_WORKFLOW: Workflow = Workflow {
             label: "Skip analysis",
             permission: Permission::WriteIsms,
             reason: Some("step_log"),
+            prompt: None,
         },
         Transition {
             from: &["analyse"],
@@ -240,6 +247,7 @@ pub static IMPROVEMENT_WORKFLOW: Workflow = Workflow {
             label: "Skip developing",
             permission: Permission::WriteIsms,
             reason: Some("step_log"),
+            prompt: None,
         },
         Transition {
             from: &["identify"],
@@ -247,6 +255,7 @@ pub static IMPROVEMENT_WORKFLOW: Workflow = Workflow {
             label: "Skip to implementing",
             permission: Permission::WriteIsms,
             reason: Some("step_log"),
+            prompt: None,
         },
         Transition {
             from: &["identify", "analyse", "develop", "implement"],
@@ -254,6 +263,7 @@ pub static IMPROVEMENT_WORKFLOW: Workflow = Workflow {
             label: "Withdraw",
             permission: Permission::WriteIsms,
             reason: Some("step_log"),
+            prompt: None,
         },
     ],
 };

@@ -100,6 +100,7 @@ pub static INCIDENT_WORKFLOW: Workflow = Workflow {
             label: "Triage",
             permission: Permission::WriteIsms,
             reason: None,
+            prompt: None,
         },
         Transition {
             from: &["triaged"],
@@ -107,6 +108,7 @@ pub static INCIDENT_WORKFLOW: Workflow = Workflow {
             label: "Contained",
             permission: Permission::WriteIsms,
             reason: None,
+            prompt: None,
         },
         Transition {
             from: &["contained"],
@@ -114,6 +116,7 @@ pub static INCIDENT_WORKFLOW: Workflow = Workflow {
             label: "Recovered",
             permission: Permission::WriteIsms,
             reason: None,
+            prompt: None,
         },
         Transition {
             from: &["recovered"],
@@ -121,6 +124,7 @@ pub static INCIDENT_WORKFLOW: Workflow = Workflow {
             label: "Review done: close",
             permission: Permission::WriteIsms,
             reason: None,
+            prompt: None,
         },
         Transition {
             from: &["reported", "triaged"],
@@ -128,6 +132,7 @@ pub static INCIDENT_WORKFLOW: Workflow = Workflow {
             label: "Not an incident",
             permission: Permission::WriteIsms,
             reason: Some("dismissal"),
+            prompt: None,
         },
     ],
 };

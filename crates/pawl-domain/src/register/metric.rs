@@ -214,6 +214,7 @@ pub static OBJECTIVE_WORKFLOW: Workflow = Workflow {
             label: "Achieved",
             permission: Permission::WriteIsms,
             reason: None,
+            prompt: None,
         },
         Transition {
             from: &["active"],
@@ -221,6 +222,7 @@ pub static OBJECTIVE_WORKFLOW: Workflow = Workflow {
             label: "Not achieved",
             permission: Permission::WriteIsms,
             reason: None,
+            prompt: None,
         },
         Transition {
             from: &["active"],
@@ -228,6 +230,7 @@ pub static OBJECTIVE_WORKFLOW: Workflow = Workflow {
             label: "Withdraw",
             permission: Permission::WriteIsms,
             reason: Some("withdrawal"),
+            prompt: None,
         },
         Transition {
             from: &["achieved", "not_achieved"],
@@ -235,6 +238,7 @@ pub static OBJECTIVE_WORKFLOW: Workflow = Workflow {
             label: "Reopen",
             permission: Permission::WriteIsms,
             reason: None,
+            prompt: None,
         },
     ],
 };

@@ -270,6 +270,9 @@ pub struct Transition {
     /// A move that needs a reason (skipping a step, declining): the field
     /// the reason is recorded in, with the date and who gave it.
     pub reason: Option<&'static str>,
+    /// What the form asks for when the text recorded is not a reason (an
+    /// answer, a comment); "Reason" when None.
+    pub prompt: Option<&'static str>,
 }
 
 impl Workflow {

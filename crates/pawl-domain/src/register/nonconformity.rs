@@ -132,6 +132,7 @@ pub static NC_WORKFLOW: Workflow = Workflow {
             label: "Approve the action plan",
             permission: Permission::WriteIsms,
             reason: None,
+            prompt: None,
         },
         Transition {
             from: &["actioned"],
@@ -139,6 +140,7 @@ pub static NC_WORKFLOW: Workflow = Workflow {
             label: "Actions done: ask for verification",
             permission: Permission::WriteIsms,
             reason: None,
+            prompt: None,
         },
         Transition {
             from: &["awaiting_verification"],
@@ -146,6 +148,7 @@ pub static NC_WORKFLOW: Workflow = Workflow {
             label: "Close",
             permission: Permission::WriteIsms,
             reason: None,
+            prompt: None,
         },
     ],
 };

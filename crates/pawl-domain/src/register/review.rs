@@ -41,6 +41,7 @@ pub static REVIEW_WORKFLOW: Workflow = Workflow {
             label: "Held",
             permission: Permission::WriteIsms,
             reason: None,
+            prompt: None,
         },
         Transition {
             from: &["held"],
@@ -48,6 +49,7 @@ pub static REVIEW_WORKFLOW: Workflow = Workflow {
             label: "Approve the minutes and freeze the pack",
             permission: Permission::DirectIsms,
             reason: None,
+            prompt: None,
         },
         Transition {
             from: &["planned"],
@@ -55,6 +57,7 @@ pub static REVIEW_WORKFLOW: Workflow = Workflow {
             label: "Cancel",
             permission: Permission::WriteIsms,
             reason: Some("cancellation"),
+            prompt: None,
         },
     ],
 };
@@ -176,6 +179,7 @@ pub static DECISION_WORKFLOW: Workflow = Workflow {
             label: "Done",
             permission: Permission::WriteIsms,
             reason: None,
+            prompt: None,
         },
         Transition {
             from: &["open"],
@@ -183,6 +187,7 @@ pub static DECISION_WORKFLOW: Workflow = Workflow {
             label: "Drop",
             permission: Permission::WriteIsms,
             reason: Some("dropped_because"),
+            prompt: None,
         },
     ],
 };

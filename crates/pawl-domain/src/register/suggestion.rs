@@ -41,6 +41,7 @@ pub static SUGGESTION_WORKFLOW: Workflow = Workflow {
             label: "Accept as an improvement",
             permission: Permission::WriteIsms,
             reason: None,
+            prompt: None,
         },
         Transition {
             from: &["submitted"],
@@ -48,6 +49,7 @@ pub static SUGGESTION_WORKFLOW: Workflow = Workflow {
             label: "Decline",
             permission: Permission::WriteIsms,
             reason: Some("decision"),
+            prompt: None,
         },
     ],
 };

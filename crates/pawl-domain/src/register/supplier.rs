@@ -138,6 +138,7 @@ pub static FAILURE_WORKFLOW: Workflow = Workflow {
         label: "Resolved",
         permission: Permission::WriteIsms,
         reason: None,
+        prompt: None,
     }],
 };
 

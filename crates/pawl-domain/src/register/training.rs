@@ -48,6 +48,7 @@ pub static TRAINING_WORKFLOW: Workflow = Workflow {
             label: "Close the campaign",
             permission: Permission::WriteIsms,
             reason: None,
+            prompt: None,
         },
         Transition {
             from: &["closed"],
@@ -55,6 +56,7 @@ pub static TRAINING_WORKFLOW: Workflow = Workflow {
             label: "Reopen",
             permission: Permission::WriteIsms,
             reason: None,
+            prompt: None,
         },
     ],
 };

@@ -33,6 +33,7 @@ static WORKFLOW: Workflow = Workflow {
             label: "Start",
             permission: Permission::WriteIsms,
             reason: None,
+            prompt: None,
         },
         Transition {
             from: &["open", "in_progress"],
@@ -40,6 +41,7 @@ static WORKFLOW: Workflow = Workflow {
             label: "Mark done",
             permission: Permission::WriteIsms,
             reason: None,
+            prompt: None,
         },
         Transition {
             from: &["done"],
@@ -47,6 +49,7 @@ static WORKFLOW: Workflow = Workflow {
             label: "Reopen",
             permission: Permission::WriteIsms,
             reason: None,
+            prompt: None,
         },
     ],
 };

@@ -435,6 +435,8 @@ struct Move {
     to: &'static str,
     label: &'static str,
     reason: bool,
+    /// What the move's text is, where it is not a reason.
+    prompt: Option<&'static str>,
 }
 
 /// A link as a record's page shows it: what it is to the other record.
@@ -626,6 +628,7 @@ async fn record_page(
                 to: t.to,
                 label: t.label,
                 reason: t.reason.is_some(),
+                prompt: t.prompt,
             })
             .collect(),
         None => Vec::new(),

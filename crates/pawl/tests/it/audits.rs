@@ -270,6 +270,19 @@ on_both_engines! {
         let work = ok(&app, &tom, Method::GET, "/api/v1/my-work", None).await;
         assert!(work["items"].as_array().unwrap().iter().any(|w| w["reference"] == "ER-0001"), "{work}");
 
+        // The page asks the answerer for an answer, not a reason; the
+        // auditor has nothing to answer.
+        let page = |email: &'static str| {
+            let (app, id) = (&app, &id);
+            async move {
+                let (browser, _) = app.signed_in(email).await;
+                browser.get(app.url(&format!("/evidence-requests/{id}"))).send().await.unwrap().text().await.unwrap()
+            }
+        };
+        let toms = page("tom@example.com").await;
+        assert!(toms.contains("placeholder=\"Answer: where the evidence is, or what shows it\""), "{toms}");
+        assert!(!toms.contains("Reason (recorded)"), "{toms}");
+        assert!(!page("jo@audit.example").await.contains("name=\"to\" value=\"answered\""));
         let path = format!("/api/v1/evidence-requests/{id}/transitions");
         let (status, p) = send(&app, &tom, Method::POST, &path, Some(json!({"to": "answered"}))).await;
         assert_eq!(status, 422, "an answer is needed: {p}");
