@@ -22,6 +22,12 @@ pub enum AppError {
     /// file no longer matches its recorded SHA-256.
     #[error("evidence files: {0}")]
     Files(String),
+    /// What this server was not set up to do, and how an operator sets it up.
+    #[error("{0}")]
+    Unavailable(String),
+    /// The mail server refused a message or could not be reached.
+    #[error("the mail server: {0}")]
+    Mail(String),
 }
 
 impl From<StoreError> for AppError {

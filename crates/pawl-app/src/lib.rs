@@ -20,6 +20,7 @@ pub mod internal_audit;
 mod kinds;
 pub mod members;
 pub mod nonconformity;
+pub mod notify;
 pub mod people;
 pub mod performance;
 pub mod principal;
@@ -50,6 +51,9 @@ pub struct App {
     /// The bearer token that reads operators' metrics at `/-/metrics`;
     /// without one they are not served.
     pub metrics_token: Option<String>,
+    /// How this server sends e-mail; None when no mail server is set, and
+    /// notifications are then shown in pawl only.
+    pub mailer: Option<notify::Mailer>,
 }
 
 impl App {
@@ -64,6 +68,15 @@ impl App {
             blobs,
             trusted_proxies: Vec::new(),
             metrics_token: None,
+            mailer: None,
         }
+    }
+
+    /// Sends e-mail through `mailer`: notifications written from now on
+    /// that want e-mail wait for the dispatcher, which the server runs
+    /// ([`notify::dispatch`]).
+    pub fn set_mailer(&mut self, mailer: notify::Mailer) {
+        self.store.set_dispatching();
+        self.mailer = Some(mailer);
     }
 }

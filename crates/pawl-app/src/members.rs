@@ -51,14 +51,16 @@ pub const INVITATION_DAYS: i64 = 14;
 /// saying yes: the invitation is accepted through its secret link, or by
 /// the person after signing in. The answer is the same whether or not the
 /// address has an account, so that an administrator cannot learn who uses
-/// pawl elsewhere. Returns the invitation and its link's secret, shown once.
+/// pawl elsewhere. Where pawl sends e-mail, it mails the link itself and
+/// shows it to nobody, and accepting it proves the address; otherwise the
+/// link's secret is returned, shown once, for the administrator to pass on.
 pub async fn invite(
     app: &App,
     org_id: &str,
     actor: &Actor,
     email: &str,
     role: &str,
-) -> Result<(pawl_store::Invitation, String), AppError> {
+) -> Result<(pawl_store::Invitation, Option<String>), AppError> {
     let mut problems = pawl_domain::Problems::default();
     let email = problems.take(Email::parse(email));
     let role = problems.take(Role::parse(role));
@@ -67,17 +69,41 @@ pub async fn invite(
     };
     let secret = auth::random_secret();
     let expires = time::OffsetDateTime::now_utc() + time::Duration::days(INVITATION_DAYS);
+    let mailed = app.store.dispatching();
     let mut tx = app.store.write(org_id, actor).await?;
+    let organisation = app.store.organisation(org_id).await?;
     let invitation = tx
         .invite(
             email.as_str(),
             role,
             &auth::sha256_hex(&secret),
             &pawl_domain::time_fmt::format_instant(expires),
+            mailed,
         )
         .await?;
+    if mailed {
+        let invited_by = match actor.name.trim() {
+            "" => "An administrator".to_owned(),
+            name => name.to_owned(),
+        };
+        tx.notify(&pawl_store::NewNotification {
+            user_id: None,
+            email: email.as_str(),
+            category: pawl_domain::notify::Category::Invitation,
+            subject: &format!("You are invited to {}'s ISMS in pawl", organisation.name),
+            body: &format!(
+                "{invited_by} invites you to join {} in pawl as {}. The link below lets you accept or decline; \
+                 it works for {INVITATION_DAYS} days.",
+                organisation.name,
+                role.label().to_lowercase()
+            ),
+            path: &format!("/invitations/{secret}"),
+            mail: true,
+        })
+        .await?;
+    }
     tx.commit().await?;
-    Ok((invitation, secret))
+    Ok((invitation, (!mailed).then_some(secret)))
 }
 
 /// Withdraws an open invitation.
@@ -149,7 +175,13 @@ pub async fn accept_by_link(
             name,
             role: inv.role,
             password_hash,
-            address: AddressProof::Unproven,
+            // Only the mailbox saw a link pawl mailed; a link an
+            // administrator passed on may be in the administrator's hands.
+            address: if inv.mailed {
+                AddressProof::Proven
+            } else {
+                AddressProof::Unproven
+            },
         })
         .await?;
     tx.commit().await?;
@@ -231,7 +263,7 @@ pub async fn set_password_by_operator(app: &App, email: &str, password: &str) ->
 
 /// A change of an account goes into the trail of every organisation the
 /// person belongs to, as a failed sign-in does (Annex A 8.15).
-async fn record_account_change(
+pub(crate) async fn record_account_change(
     app: &App,
     account: &pawl_store::User,
     actor: &Actor,

@@ -171,6 +171,7 @@ pub async fn create_as(
     let mut tx = store.write(org_id, actor).await?;
     let r = tx.create_record(kind, values).await?;
     let r = rules.written(&mut tx, r, found, true).await?;
+    crate::notify::announce_new(&mut tx, &r, None).await?;
     tx.commit().await?;
     Ok(r)
 }
@@ -198,6 +199,7 @@ pub async fn create(
     let mut tx = store.write(org, &p.actor()).await?;
     let r = tx.create_record(kind, values).await?;
     let r = rules.written(&mut tx, r, found, true).await?;
+    crate::notify::announce_new(&mut tx, &r, Some(&p.user_id)).await?;
     tx.commit().await?;
     Ok(r)
 }

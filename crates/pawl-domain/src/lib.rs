@@ -15,6 +15,7 @@ pub mod identity;
 pub mod internal_audit;
 pub mod metric;
 pub mod nonconformity;
+pub mod notify;
 pub mod readiness;
 pub mod record_type;
 pub mod register;

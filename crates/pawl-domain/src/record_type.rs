@@ -123,6 +123,10 @@ pub const OTHERS: &[RecordType] = &[
         ..other("member", "Member")
     },
     other("api_token", "API token"),
+    RecordType {
+        shown: Shown::At("/admin/outbox"),
+        ..other("notification", "Notification")
+    },
     other("organisation", "Organisation"),
     other("user", "Account"),
     other("document_version", "Document version"),

@@ -14,14 +14,18 @@ use std::fmt::Write as _;
 
 /// What a backup leaves out: the migrations' own table (the target runs
 /// them), the search index (rebuilt from the records), sessions (people
-/// sign in again), sign-in attempts, and evidence chunks (the archive
-/// carries each file whole, by its SHA-256).
+/// sign in again), sign-in attempts, evidence chunks (the archive
+/// carries each file whole, by its SHA-256), and one-time links and
+/// password resets (secrets for one person, which a copy must not carry;
+/// a message whose link is gone is not sent).
 const LEFT_OUT: &[&str] = &[
     "pawl_migrations",
     "record_search",
     "sessions",
     "sign_in_attempts",
     "evidence_chunks",
+    "notification_secrets",
+    "password_resets",
 ];
 
 /// Rows of a table that refers to itself, parents first: a document's

@@ -22,6 +22,9 @@ pub struct Invitation {
     pub answer: Option<String>,
     pub answered_at: Option<String>,
     pub version: i64,
+    /// Its link was e-mailed by pawl and shown to nobody: accepting it
+    /// proves the address is the person's.
+    pub mailed: bool,
 }
 
 /// How an open invitation is answered: by the person (accepted,
@@ -60,7 +63,7 @@ impl Invitation {
 }
 
 const COLUMNS: &str =
-    "i.id, i.org_id, i.email, i.role, i.invited_by, i.created_at, i.expires_at, i.answer, i.answered_at, i.version";
+    "i.id, i.org_id, i.email, i.role, i.invited_by, i.created_at, i.expires_at, i.answer, i.answered_at, i.version, i.mailed";
 
 fn from_row(r: &AnyRow) -> Result<Invitation, StoreError> {
     let role: String = r.try_get(3)?;
@@ -75,6 +78,7 @@ fn from_row(r: &AnyRow) -> Result<Invitation, StoreError> {
         answer: r.try_get(7)?,
         answered_at: r.try_get(8)?,
         version: r.try_get(9)?,
+        mailed: r.try_get::<i64, _>(10)? != 0,
     })
 }
 
@@ -83,15 +87,15 @@ fn with_org(r: &AnyRow) -> Result<(Invitation, Organisation), StoreError> {
     Ok((
         from_row(r)?,
         Organisation {
-            id: r.try_get(10)?,
-            slug: r.try_get(11)?,
-            name: r.try_get(12)?,
-            created_at: r.try_get(13)?,
-            version: r.try_get(14)?,
-            require_if_match: r.try_get::<i64, _>(15)? != 0,
-            refuse_auditor_conflicts: r.try_get::<i64, _>(16)? != 0,
-            allow_plan_without_root_cause: r.try_get::<i64, _>(17)? != 0,
-            context_method: r.try_get(18)?,
+            id: r.try_get(11)?,
+            slug: r.try_get(12)?,
+            name: r.try_get(13)?,
+            created_at: r.try_get(14)?,
+            version: r.try_get(15)?,
+            require_if_match: r.try_get::<i64, _>(16)? != 0,
+            refuse_auditor_conflicts: r.try_get::<i64, _>(17)? != 0,
+            allow_plan_without_root_cause: r.try_get::<i64, _>(18)? != 0,
+            context_method: r.try_get(19)?,
         },
     ))
 }
@@ -174,6 +178,7 @@ impl AuditedTx {
         role: Role,
         token_hash: &str,
         expires_at: &str,
+        mailed: bool,
     ) -> Result<Invitation, StoreError> {
         let member: Option<(String,)> = sqlx::query_as(
             "SELECT m.id FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.org_id = $1 AND u.email = $2",
@@ -196,10 +201,12 @@ impl AuditedTx {
                     invited_by,
                     expires_at: expires_at.to_owned(),
                     version: before.version + 1,
+                    mailed,
                     ..before.clone()
                 };
                 sqlx::query(
-                    "UPDATE invitations SET role = $1, token_hash = $2, invited_by = $3, expires_at = $4, version = $5
+                    "UPDATE invitations SET role = $1, token_hash = $2, invited_by = $3, expires_at = $4, version = $5,
+                        mailed = $8
                      WHERE org_id = $6 AND id = $7",
                 )
                 .bind(after.role.as_str())
@@ -209,6 +216,7 @@ impl AuditedTx {
                 .bind(after.version)
                 .bind(&self.org_id)
                 .bind(&after.id)
+                .bind(i64::from(mailed))
                 .execute(&mut *self.tx)
                 .await?;
                 self.record("update", "invitation", &after.id, Some(&before), Some(&after))
@@ -227,10 +235,12 @@ impl AuditedTx {
                     answer: None,
                     answered_at: None,
                     version: 1,
+                    mailed,
                 };
                 sqlx::query(
-                    "INSERT INTO invitations (id, org_id, email, role, token_hash, invited_by, created_at, expires_at, version)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1)",
+                    "INSERT INTO invitations (id, org_id, email, role, token_hash, invited_by, created_at, expires_at, version,
+                        mailed)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1, $9)",
                 )
                 .bind(&inv.id)
                 .bind(&self.org_id)
@@ -240,6 +250,7 @@ impl AuditedTx {
                 .bind(&inv.invited_by)
                 .bind(&inv.created_at)
                 .bind(&inv.expires_at)
+                .bind(i64::from(mailed))
                 .execute(&mut *self.tx)
                 .await?;
                 self.record::<(), _>("create", "invitation", &inv.id, None, Some(&inv))

@@ -24,6 +24,7 @@ mod invitation;
 mod link;
 mod migrate;
 mod nonconformity;
+mod notify;
 mod page;
 mod performance;
 mod register;
@@ -58,6 +59,7 @@ pub use migrate::schema_version;
 pub use nonconformity::{
     AgeBucket, NewVerification, Recurrence, RecurrenceKeys, StoredAnalysis, Verification, AGE_BANDS,
 };
+pub use notify::{NewNotification, Notification, OutboxFilter, Outgoing};
 pub use page::{Cursor, ListQuery, Page, SortOrder, MAX_LIMIT};
 pub use performance::{Measurement, RiskFigures, Unacceptable};
 pub use register::{Record, RecordFilter};
@@ -88,6 +90,14 @@ pub struct Store {
     appends: std::sync::Arc<std::sync::atomic::AtomicU64>,
     /// Whether writes may start: see [`Store::check_pages_in_background`].
     writes: std::sync::Arc<tokio::sync::watch::Sender<Writes>>,
+    /// Woken when a transaction that wrote notifications commits, so that
+    /// this process's dispatcher sends them at once rather than at its next
+    /// round.
+    outbox: std::sync::Arc<tokio::sync::Notify>,
+    /// Whether a dispatcher e-mails this store's notifications: set when
+    /// the server has a mail server; without one a notification is shown in
+    /// pawl only and never waits to be sent.
+    dispatching: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
 
 /// Whether the database takes writes.
@@ -203,6 +213,8 @@ impl Store {
                     heads: Default::default(),
                     appends: Default::default(),
                     writes: std::sync::Arc::new(tokio::sync::watch::Sender::new(Writes::Open)),
+                    outbox: Default::default(),
+                    dispatching: Default::default(),
                 })
             }
             Location::Postgres(url) => {
@@ -221,6 +233,8 @@ impl Store {
                     heads: Default::default(),
                     appends: Default::default(),
                     writes: std::sync::Arc::new(tokio::sync::watch::Sender::new(Writes::Open)),
+                    outbox: Default::default(),
+                    dispatching: Default::default(),
                 })
             }
         }

@@ -84,6 +84,7 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
         "evidence requests",
         include_str!("migrations/0028_evidence_requests.sql"),
     ),
+    (29, "notifications", include_str!("migrations/0029_notifications.sql")),
 ];
 
 /// The migration that creates the full-text index, whose SQL is the one

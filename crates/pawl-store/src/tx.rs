@@ -48,6 +48,10 @@ pub struct AuditedTx {
     /// Events this transaction appended, counted into `appends` on commit.
     appended: u64,
     appends: Arc<std::sync::atomic::AtomicU64>,
+    /// Notifications this transaction wrote; the dispatcher is woken on commit.
+    pub(crate) enqueued: u64,
+    pub(crate) outbox: Arc<tokio::sync::Notify>,
+    pub(crate) dispatching: bool,
 }
 
 impl Store {
@@ -64,6 +68,9 @@ impl Store {
             engine: self.engine,
             appended: 0,
             appends: self.appends.clone(),
+            enqueued: 0,
+            outbox: self.outbox.clone(),
+            dispatching: self.dispatching.load(std::sync::atomic::Ordering::Relaxed),
         })
     }
 }
@@ -245,6 +252,9 @@ impl AuditedTx {
         }
         self.appends
             .fetch_add(self.appended, std::sync::atomic::Ordering::Relaxed);
+        if self.enqueued > 0 {
+            self.outbox.notify_one();
+        }
         Ok(())
     }
 }

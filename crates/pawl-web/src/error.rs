@@ -153,6 +153,13 @@ impl From<AppError> for ApiError {
                     e.to_string(),
                 )
             }
+            AppError::Unavailable(m) => Self::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "Not set up here", m),
+            AppError::Mail(_) => Self::new(
+                StatusCode::BAD_GATEWAY,
+                "mail-failed",
+                "The mail server failed",
+                e.to_string(),
+            ),
         }
     }
 }

@@ -83,12 +83,30 @@ pub async fn serve(
     app: App,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    // Every server with a mail server sends what is due, whichever server
+    // wrote it (issue 27).
+    let dispatcher = app
+        .mailer
+        .clone()
+        .map(|mailer| tokio::spawn(pawl_app::notify::dispatch(app.store.clone(), mailer)));
+    let _stop_dispatcher = AbortOnDrop(dispatcher);
     axum::serve(
         listener,
         router(app).into_make_service_with_connect_info::<SocketAddr>(),
     )
     .with_graceful_shutdown(shutdown)
     .await
+}
+
+/// Stops a background task when the server it belongs to stops.
+struct AbortOnDrop(Option<tokio::task::JoinHandle<()>>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        if let Some(task) = &self.0 {
+            task.abort();
+        }
+    }
 }
 
 #[cfg(test)]

@@ -135,7 +135,12 @@ enum Command {
         /// without one they are not served.
         #[arg(long, env = "PAWL_METRICS_TOKEN", hide_env_values = true)]
         metrics_token: Option<String>,
+        #[command(flatten)]
+        mail: MailArgs,
     },
+    /// Notifications: check the mail setting, list what waits or failed.
+    #[command(subcommand)]
+    Notify(NotifyCommand),
     /// Bring the database schema up to date, then exit.
     Migrate,
     /// Organisations.
@@ -252,6 +257,63 @@ enum FrameworkCommand {
         /// Check the file and report, without writing.
         #[arg(long)]
         dry_run: bool,
+    },
+}
+
+/// How pawl sends e-mail (issue 27). Without `--smtp-url`, notifications
+/// are shown in pawl only.
+#[derive(clap::Args)]
+struct MailArgs {
+    /// The mail server: smtp://[user:password@]host[:port] (add
+    /// ?tls=required for STARTTLS), or smtps://… for TLS from the start.
+    #[arg(long, env = "PAWL_SMTP_URL", hide_env_values = true)]
+    smtp_url: Option<String>,
+    /// The sender of pawl's messages, e.g. "pawl <isms@example.com>".
+    #[arg(long, env = "PAWL_MAIL_FROM")]
+    mail_from: Option<String>,
+    /// Where people reach this pawl, e.g. https://isms.example.com: every
+    /// message links to a page under it.
+    #[arg(long, env = "PAWL_PUBLIC_URL")]
+    public_url: Option<String>,
+}
+
+impl MailArgs {
+    /// The mailer the settings describe, or None without a mail server;
+    /// a setting missing or malformed is named.
+    fn mailer(&self) -> Result<Option<pawl_app::notify::Mailer>> {
+        let Some(url) = self.smtp_url.as_deref().filter(|u| !u.trim().is_empty()) else {
+            return Ok(None);
+        };
+        let from = self
+            .mail_from
+            .as_deref()
+            .context("--smtp-url needs --mail-from: the address pawl's messages come from")?;
+        let public = self
+            .public_url
+            .as_deref()
+            .context("--smtp-url needs --public-url: where people reach this pawl, for the links in its messages")?;
+        Ok(Some(pawl_app::notify::Mailer::new(url, from, public)?))
+    }
+}
+
+#[derive(Subcommand)]
+enum NotifyCommand {
+    /// Send a test message now, through the mail settings given, and say
+    /// what the mail server answered.
+    Test {
+        /// The address to send it to.
+        #[arg(long)]
+        to: String,
+        #[command(flatten)]
+        mail: MailArgs,
+    },
+    /// Messages waiting to be sent or failed, newest first, with the reason
+    /// of the last failure.
+    Outbox {
+        /// One organisation's; without it, every organisation's and the
+        /// accounts' own (password resets).
+        #[arg(long)]
+        org: Option<String>,
     },
 }
 
@@ -523,9 +585,41 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
             demo,
             trusted_proxies,
             metrics_token,
-        } => serve(&cli.db, addr, demo, trusted_proxies, metrics_token)
+            mail,
+        } => serve(&cli.db, addr, demo, trusted_proxies, metrics_token, mail.mailer()?)
             .await
             .map(|_| ok),
+        Command::Notify(NotifyCommand::Test { to, mail }) => {
+            let mailer = mail
+                .mailer()?
+                .context("give the mail server with --smtp-url (or PAWL_SMTP_URL)")?;
+            mailer.send_test(&to).await?;
+            println!("sent a test message to {to}: the mail server accepted it");
+            Ok(ok)
+        }
+        Command::Notify(NotifyCommand::Outbox { org }) => {
+            let store = cli.db.open().await?;
+            let org_id = match &org {
+                Some(slug) => Some(organisation(&store, slug).await?.id),
+                None => None,
+            };
+            let waiting = store.undelivered(org_id.as_deref(), 1000).await?;
+            if waiting.is_empty() {
+                println!("nothing waits to be sent and nothing failed");
+            }
+            for n in waiting {
+                println!(
+                    "{}\t{}\t{}\t{}\tattempts {}\t{}",
+                    n.created_at.get(..19).unwrap_or(&n.created_at),
+                    n.mail_state.as_str(),
+                    n.email,
+                    n.subject,
+                    n.attempts,
+                    if n.last_error.is_empty() { "-" } else { &n.last_error }
+                );
+            }
+            Ok(ok)
+        }
         Command::Migrate => {
             let store = cli.db.open().await?;
             println!("database is up to date ({})", store.engine().as_str());
@@ -1250,10 +1344,14 @@ async fn serve(
     with_demo: bool,
     trusted_proxies: Vec<std::net::IpAddr>,
     metrics_token: Option<String>,
+    mailer: Option<pawl_app::notify::Mailer>,
 ) -> Result<()> {
     let mut app = db.app().await?;
     app.trusted_proxies = trusted_proxies;
     app.metrics_token = metrics_token.filter(|t| !t.trim().is_empty());
+    if let Some(mailer) = mailer {
+        app.set_mailer(mailer);
+    }
     // A damaged file (a copy taken while it was written, a failing disk) is
     // found by the page check, which reads every page: 2.7 s for a 436 MB
     // file, during which the server used to answer nobody. It now runs while

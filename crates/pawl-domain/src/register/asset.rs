@@ -73,6 +73,7 @@ pub static ASSET: Kind = Kind {
     workflow: None,
     default_sort: "name",
     write: Permission::WriteIsms,
+    announce: &[],
     report: &[],
 };
 

@@ -106,6 +106,7 @@ pub static AUDIT_PROGRAMME: Kind = Kind {
     workflow: Some(&PROGRAMME_WORKFLOW),
     default_sort: "period_start",
     write: Permission::WriteIsms,
+    announce: &[],
     report: &[],
 };
 
@@ -296,6 +297,7 @@ pub static AUDIT: Kind = Kind {
     workflow: Some(&AUDIT_WORKFLOW),
     default_sort: "start_date",
     write: Permission::WriteIsms,
+    announce: &[],
     report: &[],
 };
 
@@ -394,6 +396,7 @@ pub static FINDING: Kind = Kind {
     workflow: None,
     default_sort: "reference",
     write: Permission::RecordAuditResults,
+    announce: &[],
     report: &[],
 };
 

@@ -91,6 +91,7 @@ pub static CONTEXT_ISSUE: Kind = Kind {
     workflow: None,
     default_sort: "reference",
     write: Permission::WriteIsms,
+    announce: &[],
     report: &[],
 };
 
@@ -153,6 +154,7 @@ pub static INTERESTED_PARTY: Kind = Kind {
     workflow: None,
     default_sort: "name",
     write: Permission::WriteIsms,
+    announce: &[],
     report: &[],
 };
 
@@ -235,6 +237,7 @@ pub static REQUIREMENT: Kind = Kind {
     workflow: None,
     default_sort: "reference",
     write: Permission::WriteIsms,
+    announce: &[],
     report: &[],
 };
 
@@ -362,6 +365,7 @@ pub static SCOPE: Kind = Kind {
     workflow: Some(&SCOPE_WORKFLOW),
     default_sort: "reference",
     write: Permission::WriteIsms,
+    announce: &[],
     report: &[],
 };
 

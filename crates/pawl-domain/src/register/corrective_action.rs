@@ -146,6 +146,7 @@ pub static CORRECTIVE_ACTION: Kind = Kind {
     workflow: Some(&CA_WORKFLOW),
     default_sort: "due_date",
     write: Permission::WriteIsms,
+    announce: &[],
     report: &[],
 };
 

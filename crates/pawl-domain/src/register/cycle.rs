@@ -87,6 +87,7 @@ pub static CYCLE: Kind = Kind {
     workflow: Some(&CYCLE_WORKFLOW),
     default_sort: "starts_on",
     write: Permission::WriteIsms,
+    announce: &[],
     report: &[],
 };
 

@@ -167,6 +167,7 @@ pub static DOCUMENT: Kind = Kind {
     workflow: None,
     default_sort: "reference",
     write: Permission::WriteIsms,
+    announce: &[],
     report: &[],
 };
 

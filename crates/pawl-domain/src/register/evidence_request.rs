@@ -141,5 +141,6 @@ pub static EVIDENCE_REQUEST: Kind = Kind {
     workflow: Some(&REQUEST_WORKFLOW),
     default_sort: "due_date",
     write: Permission::RecordAuditResults,
+    announce: &[],
     report: &[],
 };

@@ -145,5 +145,6 @@ pub static EXERCISE: Kind = Kind {
     workflow: Some(&EXERCISE_WORKFLOW),
     default_sort: "reference",
     write: Permission::WriteIsms,
+    announce: &[],
     report: &[],
 };

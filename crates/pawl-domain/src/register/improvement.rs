@@ -435,6 +435,7 @@ pub static IMPROVEMENT: Kind = Kind {
     workflow: Some(&IMPROVEMENT_WORKFLOW),
     default_sort: "reference",
     write: Permission::WriteIsms,
+    announce: &[],
     report: &[],
 };
 

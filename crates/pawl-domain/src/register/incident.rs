@@ -273,6 +273,7 @@ pub static INCIDENT: Kind = Kind {
     workflow: Some(&INCIDENT_WORKFLOW),
     default_sort: "reference",
     write: Permission::WriteIsms,
+    announce: &[crate::identity::Role::Manager],
     report: &["title", "description", "type"],
 };
 

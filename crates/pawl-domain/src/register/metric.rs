@@ -164,6 +164,7 @@ pub static METRIC: Kind = Kind {
     workflow: None,
     default_sort: "reference",
     write: Permission::WriteIsms,
+    announce: &[],
     report: &[],
 };
 
@@ -336,6 +337,7 @@ pub static OBJECTIVE: Kind = Kind {
     workflow: Some(&OBJECTIVE_WORKFLOW),
     default_sort: "due_date",
     write: Permission::WriteIsms,
+    announce: &[],
     report: &[],
 };
 

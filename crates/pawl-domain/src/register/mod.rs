@@ -149,6 +149,9 @@ pub struct Kind {
     /// The fields any member, staff included, may give when reporting a new
     /// record (an incident, a suggestion); empty when only `write` creates.
     pub report: &'static [&'static str],
+    /// The roles whose members are told at once of each new record, in the
+    /// transaction that writes it (a new incident to every ISMS manager).
+    pub announce: &'static [crate::identity::Role],
 }
 
 /// One declared field.

@@ -287,6 +287,7 @@ pub static NONCONFORMITY: Kind = Kind {
     workflow: Some(&NC_WORKFLOW),
     default_sort: "reference",
     write: Permission::WriteIsms,
+    announce: &[],
     report: &[],
 };
 

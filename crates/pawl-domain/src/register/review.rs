@@ -132,6 +132,7 @@ pub static MANAGEMENT_REVIEW: Kind = Kind {
     workflow: Some(&REVIEW_WORKFLOW),
     default_sort: "planned_on",
     write: Permission::WriteIsms,
+    announce: &[],
     report: &[],
 };
 
@@ -272,6 +273,7 @@ pub static REVIEW_DECISION: Kind = Kind {
     workflow: Some(&DECISION_WORKFLOW),
     default_sort: "due_date",
     write: Permission::WriteIsms,
+    announce: &[],
     report: &[],
 };
 

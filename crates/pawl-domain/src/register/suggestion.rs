@@ -111,6 +111,7 @@ pub static SUGGESTION: Kind = Kind {
     workflow: Some(&SUGGESTION_WORKFLOW),
     default_sort: "reference",
     write: Permission::WriteIsms,
+    announce: &[],
     report: &["title", "description", "hidden"],
 };
 

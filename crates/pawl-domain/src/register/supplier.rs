@@ -113,6 +113,7 @@ pub static SUPPLIER: Kind = Kind {
     workflow: None,
     default_sort: "name",
     write: Permission::WriteIsms,
+    announce: &[],
     report: &[],
 };
 
@@ -201,6 +202,7 @@ pub static SUPPLIER_FAILURE: Kind = Kind {
     workflow: Some(&FAILURE_WORKFLOW),
     default_sort: "reference",
     write: Permission::WriteIsms,
+    announce: &[],
     report: &[],
 };
 

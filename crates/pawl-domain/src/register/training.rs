@@ -129,6 +129,7 @@ pub static TRAINING: Kind = Kind {
     workflow: Some(&TRAINING_WORKFLOW),
     default_sort: "due_date",
     write: Permission::WriteIsms,
+    announce: &[],
     report: &[],
 };
 
@@ -194,6 +195,7 @@ pub static COMPETENCE: Kind = Kind {
     workflow: None,
     default_sort: "reference",
     write: Permission::WriteIsms,
+    announce: &[],
     report: &[],
 };
 

@@ -97,6 +97,7 @@ pub static TREATMENT_ACTION: Kind = Kind {
     workflow: Some(&WORKFLOW),
     default_sort: "due_date",
     write: Permission::WriteIsms,
+    announce: &[],
     report: &[],
 };
 

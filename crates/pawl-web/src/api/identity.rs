@@ -163,8 +163,12 @@ pub struct InvitationOut {
     pub created_at: String,
     pub expires_at: String,
     /// Where the person accepts: give them this path on this server. Only
-    /// in the answer that creates or renews the invitation.
+    /// in the answer that creates or renews the invitation, and only where
+    /// pawl sends no e-mail.
     pub accept_path: Option<String>,
+    /// pawl e-mailed the link to the address and shows it to nobody;
+    /// accepting it proves the address is the person's.
+    pub mailed: bool,
 }
 
 impl InvitationOut {
@@ -177,6 +181,7 @@ impl InvitationOut {
             created_at: i.created_at,
             expires_at: i.expires_at,
             accept_path: secret.map(|s| format!("/invitations/{s}")),
+            mailed: i.mailed,
         }
     }
 }
@@ -198,7 +203,7 @@ pub async fn member_create(
     let (invitation, secret) = members::invite(&s.app, &p.organisation.id, &p.actor(), &body.email, &body.role).await?;
     Ok((
         StatusCode::ACCEPTED,
-        axum::Json(InvitationOut::of(invitation, Some(&secret))),
+        axum::Json(InvitationOut::of(invitation, secret.as_deref())),
     ))
 }
 

@@ -10,6 +10,7 @@ pub(crate) mod identity;
 pub(crate) mod improvement;
 pub(crate) mod internal_audit;
 pub(crate) mod nonconformity;
+pub(crate) mod notify;
 pub(crate) mod performance;
 pub(crate) mod register;
 pub(crate) mod risk;
@@ -37,6 +38,7 @@ use utoipa_axum::routes;
         (name = "system", description = "Health and the API document"),
         (name = "catalog", description = "ISO/IEC 27001:2022 clauses and Annex A controls"),
         (name = "organisation", description = "The organisation, its members and API tokens (clause 5.3)"),
+        (name = "notifications", description = "What pawl tells people, in pawl and by e-mail, and password resets by e-mail (Annex A 5.17)"),
         (name = "audit", description = "The tamper-evident audit trail (clause 7.5.3)"),
         (name = "risk", description = "The risk method, assets and the risk register (clauses 6.1.2, 6.1.3, 8.2, 8.3)"),
         (name = "controls", description = "Applied controls, the Statement of Applicability (6.1.3 d), control checks (9.1), evidence and crosswalks"),
@@ -200,6 +202,13 @@ fn router(upload_limit: usize) -> OpenApiRouter<AppState> {
         .routes(routes!(identity::my_invitations))
         .routes(routes!(identity::my_invitation_answer))
         .routes(routes!(identity::my_password_change))
+        .routes(routes!(notify::mine))
+        .routes(routes!(notify::read_all))
+        .routes(routes!(notify::read_one))
+        .routes(routes!(notify::outbox))
+        .routes(routes!(notify::retry))
+        .routes(routes!(notify::reset_request))
+        .routes(routes!(notify::reset_complete))
         .routes(routes!(
             identity::member_get,
             identity::member_patch,

@@ -98,13 +98,20 @@ pub async fn member_add(State(s): State<AppState>, Auth(p): Auth, Form(f): Form<
                 role: "viewer".into(),
                 ..Default::default()
             };
-            let notice = format!(
-                "{} is invited as {}. They join when they accept.",
-                inv.email,
-                inv.role.label()
-            );
+            let notice = match secret {
+                Some(_) => format!(
+                    "{} is invited as {}. They join when they accept.",
+                    inv.email,
+                    inv.role.label()
+                ),
+                None => format!(
+                    "{} is invited as {}: pawl has e-mailed them the link. They join when they accept.",
+                    inv.email,
+                    inv.role.label()
+                ),
+            };
             let mut page = members_page(&s, &p, None, form, Some(notice), None).await?;
-            page.invited = Some((inv.email, format!("/invitations/{secret}")));
+            page.invited = secret.map(|secret| (inv.email, format!("/invitations/{secret}")));
             Ok((StatusCode::CREATED, render(&page)).into_response())
         }
         Err(e) => {

@@ -12,6 +12,7 @@ mod internal_audit;
 mod kinds;
 mod login;
 mod nonconformity;
+mod notify;
 pub(crate) mod page;
 mod performance;
 mod register;
@@ -47,6 +48,15 @@ pub fn router(upload_limit: usize) -> Router<AppState> {
         get(login::invitation).post(login::invitation_answer),
     )
     .route("/me/invitations/{id}", post(login::answer_invitation))
+    .route("/password-reset", get(notify::reset_form).post(notify::reset_request))
+    .route(
+        "/password-reset/{secret}",
+        get(notify::reset_choose).post(notify::reset_set),
+    )
+    .route("/notifications", get(notify::notifications))
+    .route("/notifications/read", post(notify::read))
+    .route("/admin/outbox", get(notify::outbox))
+    .route("/admin/outbox/{id}/retry", post(notify::retry))
     .route("/admin/invitations/{id}/revoke", post(admin::invitation_revoke))
     .route("/", get(catalog::dashboard))
     .route("/catalog/annex-a", get(catalog::annex_a))

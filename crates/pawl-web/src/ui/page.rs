@@ -58,6 +58,8 @@ pub struct Shell {
     pub nav: Vec<NavGroup>,
     pub version: &'static str,
     pub static_version: &'static str,
+    /// The person's unread notifications here, counted in the header.
+    pub unread: i64,
 }
 
 /// The address of a list's next page: the cursor and the filters given.

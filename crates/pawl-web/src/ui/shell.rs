@@ -74,6 +74,7 @@ impl Shell {
                     item("members", "Members", "/admin/members"),
                     item("organisation", "Organisation", "/admin/organisation"),
                     item("tokens", "API tokens", "/account/tokens"),
+                    item("outbox", "Sent messages", "/admin/outbox"),
                     item("account", "Your account", "/account"),
                     item("audit", "Audit trail", "/audit"),
                 ],
@@ -109,6 +110,12 @@ impl Shell {
             nav,
             version: env!("CARGO_PKG_VERSION"),
             static_version: static_version(),
+            unread: state
+                .app
+                .store
+                .org(&p.organisation.id)
+                .unread_notifications(&p.user_id)
+                .await?,
         })
     }
 }

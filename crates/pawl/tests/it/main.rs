@@ -20,6 +20,7 @@ mod hardening;
 mod home;
 mod improvement;
 mod nonconformities;
+mod notify;
 mod organisation;
 mod performance;
 mod probe;
