@@ -261,6 +261,7 @@ pub async fn retry(app: &App, p: &crate::Principal, id: &str) -> Result<pawl_sto
 /// or not the address has an account, so that nobody learns who uses pawl;
 /// the link goes to the mailbox alone.
 pub async fn request_password_reset(app: &App, email: &str) -> Result<(), AppError> {
+    let email = Email::parse(email).map_err(|_| pawl_domain::DomainError::field("email", "give an e-mail address"))?;
     if app.mailer.is_none() || !app.store.dispatching() {
         return Err(AppError::Unavailable(
             "this pawl sends no e-mail, so it cannot send a reset link: ask an operator to set a new password \
@@ -268,7 +269,6 @@ pub async fn request_password_reset(app: &App, email: &str) -> Result<(), AppErr
                 .into(),
         ));
     }
-    let email = Email::parse(email).map_err(|_| pawl_domain::DomainError::field("email", "give an e-mail address"))?;
     let Some(account) = app.store.user_by_email(&email).await? else {
         return Ok(());
     };

@@ -153,7 +153,8 @@ impl From<AppError> for ApiError {
                     e.to_string(),
                 )
             }
-            AppError::Unavailable(m) => Self::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "Not set up here", m),
+            // The server works; what was asked needs a setting it lacks.
+            AppError::Unavailable(m) => Self::new(StatusCode::CONFLICT, "not-set-up", "Not set up here", m),
             AppError::Mail(_) => Self::new(
                 StatusCode::BAD_GATEWAY,
                 "mail-failed",

@@ -166,7 +166,7 @@ pub struct ResetRequest {
 /// answer is the same whether or not the address has an account.
 #[utoipa::path(post, path = "/api/v1/password-reset", tag = "notifications", request_body = ResetRequest,
     responses((status = 202), (status = 422, body = Problem),
-        (status = 503, body = Problem, description = "this server sends no e-mail")))]
+        (status = 409, body = Problem, description = "this server sends no e-mail")))]
 pub async fn reset_request(State(s): State<AppState>, Json(body): Json<ResetRequest>) -> ApiResult<StatusCode> {
     pawl_app::notify::request_password_reset(&s.app, &body.email).await?;
     Ok(StatusCode::ACCEPTED)

@@ -170,6 +170,11 @@ pub async fn reset_request(State(s): State<AppState>, Form(f): Form<ResetRequest
             page.error = fields.into_iter().next().map(|f| f.message);
             (StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response()
         }
+        Err(AppError::Unavailable(why)) => {
+            page.email = f.email;
+            page.error = Some(format!("{}.", why.replacen("this", "This", 1)));
+            (StatusCode::CONFLICT, render(&page)).into_response()
+        }
         Err(e) => super::page::PageError::from(e).into_response(),
     }
 }

@@ -316,8 +316,11 @@ on_both_engines! {
         let mine = ok_as(&app, &priya, Method::GET, "/api/v1/notifications", None).await;
         assert_eq!(mine["items"][0]["mail_state"], "none");
         let r = app.api().post(app.url("/api/v1/password-reset")).json(&json!({"email": ADMIN_EMAIL})).send().await.unwrap();
-        assert_eq!(r.status(), 503);
+        assert_eq!(r.status(), 409);
         assert!(r.text().await.unwrap().contains("pawl user set-password"));
+        let page = app.api().post(app.url("/password-reset")).form(&[("email", ADMIN_EMAIL)]).send().await.unwrap();
+        assert_eq!(page.status(), 409);
+        assert!(page.text().await.unwrap().contains("ask an operator"), "the page says what to do instead");
         let inv = ok_as(&app, &app.admin_token, Method::POST, "/api/v1/members",
             Some(json!({"email": "x@elsewhere.example", "role": "viewer"}))).await;
         assert_eq!((inv["mailed"].as_bool(), inv["accept_path"].is_string()), (Some(false), true));
