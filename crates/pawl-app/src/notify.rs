@@ -23,6 +23,9 @@ const LEASE_SECONDS: i64 = 120;
 /// Messages claimed at once.
 const BATCH: i64 = 50;
 
+/// Messages sent at once, each on a connection of the transport's pool.
+const PARALLEL: usize = 8;
+
 /// How a server sends e-mail: `pawl serve --smtp-url --mail-from
 /// --public-url`.
 #[derive(Clone)]
@@ -187,11 +190,27 @@ pub async fn round(store: &Store, mailer: &Mailer) -> Result<usize, AppError> {
     let claimer = uuid::Uuid::now_v7().to_string();
     let until = format_instant(time::OffsetDateTime::now_utc() + time::Duration::seconds(LEASE_SECONDS));
     let due = store.claim_due(&claimer, &until, BATCH).await?;
-    for o in &due {
-        let outcome = match o.path {
-            None => Err("its one-time link is gone (a restored backup carries none): ask for a new one".to_owned()),
-            Some(_) => mailer.send(o).await,
-        };
+    let claimed = due.len();
+    // A few connections at once: each message waits on the mail server's
+    // answers, not on this machine.
+    let mut sending = tokio::task::JoinSet::new();
+    let mut queue = due.into_iter();
+    loop {
+        while sending.len() < PARALLEL {
+            let Some(o) = queue.next() else { break };
+            let mailer = mailer.clone();
+            sending.spawn(async move {
+                let outcome = match o.path {
+                    None => {
+                        Err("its one-time link is gone (a restored backup carries none): ask for a new one".to_owned())
+                    }
+                    Some(_) => mailer.send(&o).await,
+                };
+                (o, outcome)
+            });
+        }
+        let Some(done) = sending.join_next().await else { break };
+        let (o, outcome) = done.map_err(|e| AppError::Mail(format!("a sending task failed: {e}")))?;
         match outcome {
             Ok(()) => store.mark_sent(&o.id, &claimer).await?,
             Err(e) => {
@@ -204,7 +223,7 @@ pub async fn round(store: &Store, mailer: &Mailer) -> Result<usize, AppError> {
             }
         }
     }
-    Ok(due.len())
+    Ok(claimed)
 }
 
 /// Tells the members in the roles a kind announces to of a new record, in
@@ -223,21 +242,20 @@ pub async fn announce_new(tx: &mut AuditedTx, record: &Record, by_user: Option<&
         kind.label.to_lowercase()
     );
     let path = format!("/{}/{}", kind.path, record.id);
-    for (user_id, email, _) in tx.members_in_roles(kind.announce).await? {
-        if Some(user_id.as_str()) == by_user {
-            continue;
-        }
-        tx.notify(&NewNotification {
-            user_id: Some(&user_id),
-            email: &email,
+    tx.notify_roles(
+        kind.announce,
+        by_user,
+        &NewNotification {
+            user_id: None,
+            email: "",
             category: Category::NewRecord,
             subject: &subject,
             body: &body,
             path: &path,
             mail: true,
-        })
-        .await?;
-    }
+        },
+    )
+    .await?;
     Ok(())
 }
 
@@ -255,6 +273,162 @@ pub async fn retry(app: &App, p: &crate::Principal, id: &str) -> Result<pawl_sto
     }
     tx.commit().await?;
     Ok(n)
+}
+
+/// What a reminder run did in one organisation.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Reminded {
+    /// False when the day's run had been made already.
+    pub ran: bool,
+    /// People reminded, and the records they were reminded of.
+    pub people: usize,
+    pub items: usize,
+    /// Records overdue long enough to go to the ISMS managers too, and how
+    /// many managers were told.
+    pub escalated: usize,
+    pub managers: usize,
+}
+
+/// Items listed in one message; the rest are counted and on the person's
+/// work page.
+const LISTED: usize = 25;
+
+/// How a due date stands on `today`, for people.
+fn when(due: &str, today: time::Date) -> String {
+    let Ok(d) = pawl_domain::time_fmt::parse_date("due", due) else {
+        return format!("due {due}");
+    };
+    match (d - today).whole_days() {
+        0 => "due today".into(),
+        1 => "due tomorrow".into(),
+        n if n > 1 => format!("due in {n} days, on {due}"),
+        n => format!("overdue by {} days, since {due}", -n),
+    }
+}
+
+fn listed(items: &[&pawl_store::DueItem], today: time::Date, owners: bool) -> String {
+    let mut lines: Vec<String> = items
+        .iter()
+        .take(LISTED)
+        .map(|i| {
+            let who = if owners {
+                format!(" ({}: {})", i.role, if i.name.is_empty() { &i.email } else { &i.name })
+            } else {
+                String::new()
+            };
+            format!("- {} {}: {}{who}", i.label, i.title, when(&i.due, today))
+        })
+        .collect();
+    if items.len() > LISTED {
+        lines.push(format!("- and {} more", items.len() - LISTED));
+    }
+    lines.join("\n")
+}
+
+/// The day's reminders in one organisation (clause 10.1; issue 27): each
+/// person named on a record due in 30, 7 or 1 days, today, or overdue (then
+/// weekly) gets one message listing them; what has been overdue for
+/// [`ESCALATE_AFTER_DAYS`] or more also goes to every ISMS manager. Made
+/// once a day whatever number of servers run it, in one audited
+/// transaction with its messages.
+pub async fn remind(store: &Store, org_id: &str, today: time::Date) -> Result<Reminded, AppError> {
+    use pawl_domain::notify::{reminder_dates, ESCALATE_AFTER_DAYS};
+    let mut tx = store
+        .write(org_id, &pawl_domain::audit::Actor::system("pawl reminders"))
+        .await?;
+    if !tx.claim_reminder_day(&today.to_string()).await? {
+        return Ok(Reminded::default());
+    }
+    let dates: Vec<String> = reminder_dates(today).iter().map(ToString::to_string).collect();
+    let due = tx.due_on(&dates).await?;
+    let mut report = Reminded {
+        ran: true,
+        items: due.len(),
+        ..Reminded::default()
+    };
+    let today_text = today.to_string();
+    let mut by_person: std::collections::BTreeMap<&str, Vec<&pawl_store::DueItem>> = Default::default();
+    for item in &due {
+        by_person.entry(item.user_id.as_str()).or_default().push(item);
+    }
+    for items in by_person.values() {
+        let overdue = items.iter().filter(|i| i.due < today_text).count();
+        let subject = match (items.len(), overdue) {
+            (1, 1) => format!("Overdue: {}", items[0].title),
+            (1, _) => format!("Reminder: {} is {}", items[0].title, when(&items[0].due, today)),
+            (n, 0) => format!("Reminder: {n} things of yours are due soon"),
+            (n, o) => format!("Reminder: {n} things of yours need you, {o} overdue"),
+        };
+        let body = format!(
+            "These records name you and need your attention:\n\n{}\n\nYour work page lists all of them.",
+            listed(items, today, false)
+        );
+        tx.notify(&NewNotification {
+            user_id: Some(&items[0].user_id),
+            email: &items[0].email,
+            category: Category::Reminder,
+            subject: &subject,
+            body: &body,
+            path: "/my-work",
+            mail: true,
+        })
+        .await?;
+    }
+    report.people = by_person.len();
+    let escalate_before = (today - time::Duration::days(ESCALATE_AFTER_DAYS)).to_string();
+    let late: Vec<&pawl_store::DueItem> = due.iter().filter(|i| i.due <= escalate_before).collect();
+    report.escalated = late.len();
+    if !late.is_empty() {
+        let subject = format!(
+            "{} record{} overdue by {ESCALATE_AFTER_DAYS} days or more",
+            late.len(),
+            if late.len() == 1 { "" } else { "s" }
+        );
+        let body = format!(
+            "These have been overdue for {ESCALATE_AFTER_DAYS} days or more; the people named on them are \
+             reminded weekly:\n\n{}",
+            listed(&late, today, true)
+        );
+        for (user_id, email, _) in tx.members_in_roles(&[pawl_domain::identity::Role::Manager]).await? {
+            tx.notify(&NewNotification {
+                user_id: Some(&user_id),
+                email: &email,
+                category: Category::Escalation,
+                subject: &subject,
+                body: &body,
+                path: "/ageing",
+                mail: true,
+            })
+            .await?;
+            report.managers += 1;
+        }
+    }
+    tx.record_event(
+        "remind",
+        "organisation",
+        org_id,
+        &serde_json::json!({
+            "day": today.to_string(),
+            "people": report.people,
+            "records": report.items,
+            "escalated": report.escalated,
+            "managers": report.managers,
+        }),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(report)
+}
+
+/// The day's reminders in every organisation; the server runs it hourly,
+/// and each organisation's run is made once a day.
+pub async fn remind_all(store: &Store, today: time::Date) -> Result<Vec<(String, Reminded)>, AppError> {
+    let mut out = Vec::new();
+    for org in store.organisations().await? {
+        let r = remind(store, &org.id, today).await?;
+        out.push((org.slug, r));
+    }
+    Ok(out)
 }
 
 /// Asks for a password reset for `email`. The answer is the same whether

@@ -9,12 +9,14 @@
 //! `pawl-bench nonconformities [--records N] [--actions-each N]` or
 //! `pawl-bench performance [--risks N] [--records N] [--events N]` or
 //! `pawl-bench replicas [--records N] [--upload-mb N]` or
-//! `pawl-bench pages [--risks N] [--requests N]`
+//! `pawl-bench pages [--risks N] [--requests N]` or
+//! `pawl-bench notify [--people N] [--records N]`
 
 mod controls;
 mod documents;
 mod improvement;
 mod nonconformities;
+mod notify;
 mod organisation;
 mod pages;
 mod performance;
@@ -72,8 +74,9 @@ fn main() -> Result<()> {
         "performance" => performance::performance(risks, records_given.unwrap_or(50_000), events),
         "replicas" => replicas::replicas(records_given.unwrap_or(3_000), upload_mb),
         "pages" => pages::pages(risks, requests),
+        "notify" => notify::notify(people, records_given.unwrap_or(100_000)),
         other => {
-            bail!("unknown benchmark {other}; try foundation, risk, controls, registers, documents, nonconformities, improvement, organisation, performance, replicas or pages")
+            bail!("unknown benchmark {other}; try foundation, risk, controls, registers, documents, nonconformities, improvement, organisation, performance, replicas, pages or notify")
         }
     }
 }

@@ -15,15 +15,22 @@ pub enum Category {
     /// A new record that a role is told of at once, e.g. an incident to
     /// every ISMS manager (Annex A 5.24-5.26).
     NewRecord,
+    /// What is due soon or overdue, to the person named on it (clause 10.1:
+    /// the cycle moves because people are prompted).
+    Reminder,
+    /// What has been overdue for long, to every ISMS manager.
+    Escalation,
     /// A message an operator sends to check the mail setting.
     Test,
 }
 
 impl Category {
-    pub const ALL: [Category; 4] = [
+    pub const ALL: [Category; 6] = [
         Category::PasswordReset,
         Category::Invitation,
         Category::NewRecord,
+        Category::Reminder,
+        Category::Escalation,
         Category::Test,
     ];
 
@@ -32,6 +39,8 @@ impl Category {
             Category::PasswordReset => "password_reset",
             Category::Invitation => "invitation",
             Category::NewRecord => "new_record",
+            Category::Reminder => "reminder",
+            Category::Escalation => "escalation",
             Category::Test => "test",
         }
     }
@@ -45,6 +54,8 @@ impl Category {
             Category::PasswordReset => "Password reset",
             Category::Invitation => "Invitation",
             Category::NewRecord => "New record",
+            Category::Reminder => "Reminder",
+            Category::Escalation => "Escalation",
             Category::Test => "Test message",
         }
     }
@@ -95,6 +106,27 @@ impl MailState {
     }
 }
 
+/// Days before a due date on which the person named on a record is
+/// reminded, and on the day itself (0); once overdue, every week.
+pub const REMIND_BEFORE_DAYS: [i64; 4] = [30, 7, 1, 0];
+
+/// Overdue for this many days or more, a record is also shown to every
+/// ISMS manager.
+pub const ESCALATE_AFTER_DAYS: i64 = 14;
+
+/// How long overdue records keep being reminded of, weekly.
+pub const REMIND_OVERDUE_WEEKS: i64 = 52;
+
+/// The due dates a reminder run on `today` looks for: those the offsets
+/// before the date reach, today, and every seventh day before today for a
+/// year, so that an overdue record is reminded of weekly on the weekday it
+/// fell due.
+pub fn reminder_dates(today: time::Date) -> Vec<time::Date> {
+    let ahead = REMIND_BEFORE_DAYS.iter().map(|d| today + time::Duration::days(*d));
+    let behind = (1..=REMIND_OVERDUE_WEEKS).map(|w| today - time::Duration::days(7 * w));
+    ahead.chain(behind).collect()
+}
+
 /// Attempts before a message is given up as failed.
 pub const MAX_ATTEMPTS: i64 = 8;
 
@@ -126,6 +158,26 @@ mod tests {
         assert!(Category::PasswordReset.secret_link());
         assert!(Category::Invitation.secret_link());
         assert!(!Category::NewRecord.secret_link());
+    }
+
+    #[test]
+    fn reminders_fall_before_the_date_on_it_and_weekly_after() {
+        let today = time::macros::date!(2026 - 12 - 08);
+        let dates = reminder_dates(today);
+        for d in [
+            time::macros::date!(2027 - 01 - 07),
+            time::macros::date!(2026 - 12 - 15),
+            time::macros::date!(2026 - 12 - 09),
+            today,
+            time::macros::date!(2026 - 12 - 01),
+            time::macros::date!(2026 - 11 - 24),
+        ] {
+            assert!(dates.contains(&d), "{d}");
+        }
+        for d in [time::macros::date!(2026 - 12 - 10), time::macros::date!(2026 - 12 - 02)] {
+            assert!(!dates.contains(&d), "{d}");
+        }
+        assert_eq!(dates.len(), 4 + 52);
     }
 
     #[test]

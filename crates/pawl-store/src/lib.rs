@@ -59,7 +59,7 @@ pub use migrate::schema_version;
 pub use nonconformity::{
     AgeBucket, NewVerification, Recurrence, RecurrenceKeys, StoredAnalysis, Verification, AGE_BANDS,
 };
-pub use notify::{NewNotification, Notification, OutboxFilter, Outgoing};
+pub use notify::{DueItem, NewNotification, Notification, OutboxFilter, Outgoing};
 pub use page::{Cursor, ListQuery, Page, SortOrder, MAX_LIMIT};
 pub use performance::{Measurement, RiskFigures, Unacceptable};
 pub use register::{Record, RecordFilter};

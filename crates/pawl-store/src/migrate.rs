@@ -85,6 +85,7 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("migrations/0028_evidence_requests.sql"),
     ),
     (29, "notifications", include_str!("migrations/0029_notifications.sql")),
+    (30, "reminders", include_str!("migrations/0030_reminders.sql")),
 ];
 
 /// The migration that creates the full-text index, whose SQL is the one

@@ -77,6 +77,24 @@ pub struct Outgoing {
     pub attempts: i64,
 }
 
+/// A record due on one of a reminder run's dates, with the person named on
+/// it.
+#[derive(Debug, Clone)]
+pub struct DueItem {
+    /// Its record type's label, e.g. "Corrective action".
+    pub label: String,
+    /// Its page.
+    pub path: String,
+    /// Its reference and title as lists show them.
+    pub title: String,
+    pub due: String,
+    pub user_id: String,
+    pub email: String,
+    pub name: String,
+    /// How the person is named on it, e.g. "Action owner".
+    pub role: String,
+}
+
 /// Which messages an administrator lists.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct OutboxFilter {
@@ -166,6 +184,52 @@ impl AuditedTx {
         Ok(id)
     }
 
+    /// Writes one notification for each member holding one of `roles` but
+    /// `except` (who caused it), in one statement: a write that tells
+    /// nobody costs no more than one that tells its managers. The
+    /// recipient and address of `n` are each member's; a secret link is
+    /// never sent this way.
+    pub async fn notify_roles(
+        &mut self,
+        roles: &[pawl_domain::identity::Role],
+        except: Option<&str>,
+        n: &NewNotification<'_>,
+    ) -> Result<u64, StoreError> {
+        if roles.is_empty() || n.category.secret_link() {
+            return Ok(0);
+        }
+        let mut sql = crate::sql::Sql::new("");
+        let batch = sql.text_arg(new_id());
+        let org = sql.text_arg(&self.org_id);
+        let category = sql.text_arg(n.category.as_str());
+        let subject = sql.text_arg(n.subject);
+        let body = sql.text_arg(n.body);
+        let path = sql.text_arg(n.path);
+        let at = sql.text_arg(now());
+        let state = sql.text_arg(
+            if n.mail && self.dispatching {
+                MailState::Pending
+            } else {
+                MailState::None
+            }
+            .as_str(),
+        );
+        let except = sql.text_arg(except.unwrap_or(""));
+        let codes: Vec<String> = roles.iter().map(|r| r.as_str().to_owned()).collect();
+        let list = sql.text_list(&codes);
+        sql.push(&format!(
+            "INSERT INTO notifications (id, org_id, user_id, email, category, subject, body, path, created_at, mail_state,
+                attempts, next_attempt_at, last_error)
+             SELECT {batch} || '.' || u.id, {org}, u.id, u.email, {category}, {subject}, {body}, {path}, {at}, {state},
+                0, {at}, ''
+             FROM memberships m JOIN users u ON u.id = m.user_id
+             WHERE m.org_id = {org} AND m.role IN ({list}) AND u.id <> {except}"
+        ));
+        let written = sql.query().execute(&mut *self.tx).await?.rows_affected();
+        self.enqueued += written;
+        Ok(written)
+    }
+
     /// Tries a message again at once, from its first attempt (an
     /// administrator's retry after the cause of a failure is fixed).
     pub async fn retry_delivery(&mut self, id: &str) -> Result<Notification, StoreError> {
@@ -209,6 +273,93 @@ impl AuditedTx {
              WHERE m.org_id = {org} AND m.role IN ({list}) ORDER BY u.email"
         ));
         Ok(sql.query_as().fetch_all(&mut *self.tx).await?)
+    }
+
+    /// Takes the day's reminder run for this organisation: false when it
+    /// was taken already (by another server, or earlier today).
+    pub async fn claim_reminder_day(&mut self, day: &str) -> Result<bool, StoreError> {
+        let taken = sqlx::query(
+            "INSERT INTO reminder_runs (org_id, day, ran_at) VALUES ($1, $2, $3) ON CONFLICT (org_id, day) DO NOTHING",
+        )
+        .bind(&self.org_id)
+        .bind(day)
+        .bind(now())
+        .execute(&mut *self.tx)
+        .await?
+        .rows_affected();
+        Ok(taken == 1)
+    }
+
+    /// Every open record due on one of `dates`, once for each person named
+    /// on it: the declared registers' due dates and their people (the same
+    /// fields my-work lists), and risks' review dates with their owners.
+    pub async fn due_on(&mut self, dates: &[String]) -> Result<Vec<DueItem>, StoreError> {
+        use pawl_domain::register::{FieldKind, KINDS};
+        let mut sql = crate::sql::Sql::new("");
+        let org = sql.text_arg(&self.org_id);
+        let on = sql.text_list(dates);
+        let mut branches = Vec::new();
+        for k in KINDS {
+            let Some(due) = k.due.and_then(|d| k.field(d)) else {
+                continue;
+            };
+            let title = k.field(k.title).map_or("id", |f| f.column);
+            let named = match k.prefix {
+                Some(_) => format!("reference || ' ' || {title}"),
+                None => title.to_owned(),
+            };
+            let open = match k.workflow {
+                Some(w) => {
+                    let open: Vec<String> = w.states.iter().filter(|s| s.open).map(|s| s.code.to_owned()).collect();
+                    format!(" AND status IN ({})", sql.text_list(&open))
+                }
+                None => String::new(),
+            };
+            for f in k.fields.iter().filter(|f| !f.derived && !f.followed) {
+                if let FieldKind::Person { role } = f.kind {
+                    let label = sql.text_arg(k.label);
+                    let path = sql.text_arg(format!("/{}/", k.path));
+                    let role = sql.text_arg(role);
+                    branches.push(format!(
+                        "SELECT {label} AS label, {path} || t.id AS path, {named} AS title, {due} AS due,
+                            t.{col}_user_id AS user_id, {role} AS role
+                         FROM {table} t WHERE t.org_id = {org} AND t.deleted_at IS NULL AND t.{col}_user_id IS NOT NULL
+                           AND {due} IN ({on}){open}",
+                        due = due.column,
+                        table = k.table,
+                        col = f.column,
+                    ));
+                }
+            }
+        }
+        branches.push(format!(
+            "SELECT 'Risk' AS label, '/risks/' || id AS path, reference || ' ' || title AS title, next_review AS due,
+                owner_user_id AS user_id, 'Risk owner' AS role
+             FROM risks WHERE org_id = {org} AND deleted_at IS NULL AND owner_user_id IS NOT NULL
+               AND status <> 'closed' AND next_review IN ({on})"
+        ));
+        sql.push(&format!(
+            "SELECT w.label, w.path, w.title, w.due, w.user_id, u.email, u.name, w.role
+             FROM ({}) w JOIN users u ON u.id = w.user_id
+             JOIN memberships m ON m.org_id = {org} AND m.user_id = w.user_id
+             ORDER BY u.email, w.due, w.title",
+            branches.join(" UNION ALL ")
+        ));
+        let rows = sql.query().fetch_all(&mut *self.tx).await?;
+        rows.iter()
+            .map(|r| {
+                Ok(DueItem {
+                    label: r.try_get(0)?,
+                    path: r.try_get(1)?,
+                    title: r.try_get(2)?,
+                    due: r.try_get(3)?,
+                    user_id: r.try_get(4)?,
+                    email: r.try_get(5)?,
+                    name: r.try_get(6)?,
+                    role: r.try_get(7)?,
+                })
+            })
+            .collect()
     }
 
     async fn outbox_entry(&mut self, id: &str) -> Result<Notification, StoreError> {

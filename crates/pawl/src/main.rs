@@ -307,6 +307,19 @@ enum NotifyCommand {
         #[command(flatten)]
         mail: MailArgs,
     },
+    /// Write the day's reminders now (the server does so hourly; each
+    /// organisation is reminded once a day). With the mail settings, they
+    /// are e-mailed by the running server; without, shown in pawl only.
+    Remind {
+        /// One organisation; without it, every one.
+        #[arg(long)]
+        org: Option<String>,
+        /// The day to remind as of (YYYY-MM-DD); today by default.
+        #[arg(long)]
+        date: Option<String>,
+        #[command(flatten)]
+        mail: MailArgs,
+    },
     /// Messages waiting to be sent or failed, newest first, with the reason
     /// of the last failure.
     Outbox {
@@ -595,6 +608,36 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
                 .context("give the mail server with --smtp-url (or PAWL_SMTP_URL)")?;
             mailer.send_test(&to).await?;
             println!("sent a test message to {to}: the mail server accepted it");
+            Ok(ok)
+        }
+        Command::Notify(NotifyCommand::Remind { org, date, mail }) => {
+            let store = cli.db.open().await?;
+            if mail.mailer()?.is_some() {
+                store.set_dispatching();
+            }
+            let today = match date.as_deref() {
+                Some(d) => pawl_domain::time_fmt::parse_date("--date", d)?,
+                None => pawl_app::today(),
+            };
+            let started = std::time::Instant::now();
+            let done = match &org {
+                Some(slug) => {
+                    let o = organisation(&store, slug).await?;
+                    vec![(o.slug, pawl_app::notify::remind(&store, &o.id, today).await?)]
+                }
+                None => pawl_app::notify::remind_all(&store, today).await?,
+            };
+            for (slug, r) in done {
+                if r.ran {
+                    println!(
+                        "{slug}: {} people reminded of {} records; {} overdue records escalated to {} ISMS managers",
+                        r.people, r.items, r.escalated, r.managers
+                    );
+                } else {
+                    println!("{slug}: reminded already on {today}");
+                }
+            }
+            println!("in {:.2} s", started.elapsed().as_secs_f64());
             Ok(ok)
         }
         Command::Notify(NotifyCommand::Outbox { org }) => {
@@ -1390,6 +1433,7 @@ async fn serve(
     }
     let store = app.store.clone();
     tokio::spawn(compute_metrics(store.clone()));
+    tokio::spawn(send_reminders(store.clone()));
     let stop = async move {
         tokio::select! {
             () = shutdown_signal() => {}
@@ -1459,6 +1503,23 @@ async fn compute_metrics(store: pawl_store::Store) {
                 Ok(_) => {}
                 Err(e) => tracing::warn!(org = %org.slug, error = %e, "metrics not computed"),
             }
+        }
+    }
+}
+
+/// The day's reminders (issue 27), looked for hourly: each organisation's
+/// run is made once a day, by whichever server comes first.
+async fn send_reminders(store: pawl_store::Store) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(3600));
+    loop {
+        tick.tick().await;
+        match pawl_app::notify::remind_all(&store, pawl_app::today()).await {
+            Ok(done) => {
+                for (org, r) in done.into_iter().filter(|(_, r)| r.ran) {
+                    tracing::info!(org = %org, people = r.people, records = r.items, escalated = r.escalated, "reminders written");
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "reminders not written"),
         }
     }
 }

@@ -384,3 +384,46 @@ async fn the_mail_setting_is_checked_by_name() {
         assert!(!out.status.success() && said.contains(named), "{named}: {said}");
     }
 }
+
+on_both_engines! {
+    /// The day's reminders: the owner of actions due in a week and overdue
+    /// by two weeks gets one message listing both and not the one due in
+    /// three days; the ISMS manager is told of the long-overdue one with
+    /// its owner; a second run the same day, here from the command line,
+    /// sends nothing; the run is in the audit trail.
+    async fn reminders_reach_owners_once_a_day_and_long_overdue_work_reaches_managers(engine: Engine) {
+        let sink = SmtpSink::start();
+        let app = mailing_app(engine, &sink).await;
+        app.member_token("priya@acme.example", "manager").await;
+        let carl = app.member_token("carl@acme.example", "contributor").await;
+        let today = pawl_app::today();
+        let day = |d: i64| (today + time::Duration::days(d)).to_string();
+        let risk = ok_as(&app, &app.admin_token, Method::POST, "/api/v1/risks",
+            Some(json!({"title": "Laptops stolen", "likelihood": 3, "impact": 3}))).await;
+        for (what, due) in [("Encrypt laptops", day(7)), ("Buy cable locks", day(-14)), ("Train staff", day(3))] {
+            ok_as(&app, &app.admin_token, Method::POST, "/api/v1/treatment-actions", Some(json!({
+                "risk_id": risk["id"], "description": what, "owner": "carl@acme.example", "due_date": due}))).await;
+        }
+        let r = pawl_app::notify::remind(app.store(), &app.org_id, today).await.unwrap();
+        assert_eq!((r.ran, r.people, r.items, r.escalated, r.managers), (true, 1, 2, 1, 1), "{r:?}");
+        let got = sink.wait_for(2).await;
+        let to = |who: &str| got.iter().find(|(e, _)| e["rcpt_tos"][0] == who).map(|(_, m)| m.clone()).unwrap();
+        let carls = to("carl@acme.example");
+        assert!(carls.contains("Subject: Reminder: 2 things of yours need you, 1 overdue"), "{carls}");
+        assert!(carls.contains("Encrypt laptops: due in 7 days") && carls.contains("Buy cable locks: overdue by 14 days"), "{carls}");
+        assert!(!carls.contains("Train staff"), "three days ahead is no reminder day: {carls}");
+        assert_eq!(link_in(&carls), "/my-work");
+        let priyas = to("priya@acme.example");
+        assert!(priyas.contains("Buy cable locks") && priyas.contains("Action owner: carl@acme.example"), "{priyas}");
+        assert!(!priyas.contains("Encrypt laptops"), "{priyas}");
+        let centre = ok_as(&app, &carl, Method::GET, "/api/v1/notifications", None).await;
+        assert_eq!(centre["items"][0]["category"], "reminder");
+
+        let out = pawl(&app.db, &["notify", "remind", "--org", "acme"], "");
+        assert!(String::from_utf8_lossy(&out.stdout).contains("reminded already"), "{out:?}");
+        let trail = ok_as(&app, &app.admin_token, Method::GET, "/api/v1/audit/events?action=remind", None).await;
+        assert_eq!(trail["items"].as_array().map(Vec::len), Some(1), "{trail}");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert_eq!(sink.messages().len(), 2, "once a day");
+    }
+}
