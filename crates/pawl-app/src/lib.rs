@@ -4,6 +4,7 @@
 
 pub mod auth;
 pub mod backup;
+pub mod calendar;
 pub mod context;
 pub mod control;
 mod csv_out;
@@ -54,6 +55,10 @@ pub struct App {
     /// How this server sends e-mail; None when no mail server is set, and
     /// notifications are then shown in pawl only.
     pub mailer: Option<notify::Mailer>,
+    /// Where people reach this pawl (`--public-url`), without a trailing
+    /// slash: the start of every link pawl gives outside its pages (e-mail,
+    /// calendar feeds).
+    pub public_url: Option<String>,
 }
 
 impl App {
@@ -69,6 +74,7 @@ impl App {
             trusted_proxies: Vec::new(),
             metrics_token: None,
             mailer: None,
+            public_url: None,
         }
     }
 

@@ -3,7 +3,7 @@
 //! name an owner and a review date spread over the year either side of
 //! today. The day's reminder run is timed, then the dispatcher sends what
 //! it wrote to a real SMTP server on loopback (aiosmtpd, through
-//! `scripts/smtp_sink.py`, found with `PAWL_SMTP_PYTHON`), and a write with
+//! `scripts/smtp_sink.py`, found with `PAWL_TEST_PYTHON`), and a write with
 //! its outbox row is timed against one without.
 
 use crate::{engines, rt, TempDir};
@@ -49,7 +49,7 @@ impl Drop for Sink {
 }
 
 fn smtp_sink() -> Result<(Sink, u16)> {
-    let python = std::env::var("PAWL_SMTP_PYTHON").context("set PAWL_SMTP_PYTHON (scripts/bench does)")?;
+    let python = std::env::var("PAWL_TEST_PYTHON").context("set PAWL_TEST_PYTHON (scripts/bench does)")?;
     let port = crate::free_port()?;
     let folder = TempDir::new("smtp")?;
     let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../scripts/smtp_sink.py");

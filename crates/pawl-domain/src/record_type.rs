@@ -124,6 +124,10 @@ pub const OTHERS: &[RecordType] = &[
     },
     other("api_token", "API token"),
     RecordType {
+        shown: Shown::At("/account/calendar"),
+        ..other("calendar_feed", "Calendar feed")
+    },
+    RecordType {
         shown: Shown::At("/admin/outbox"),
         ..other("notification", "Notification")
     },

@@ -12,6 +12,7 @@
 mod audit;
 mod backup;
 mod blob;
+mod calendar;
 mod context;
 mod control;
 mod document;
@@ -37,6 +38,7 @@ mod tx;
 pub use audit::{AuditFilter, ChainCheck, VerifyOutcome, FILTERED_COUNT_CAP, SIGN_IN_ACTIONS};
 pub use backup::{DumpSink, Load, Loaded};
 pub use blob::{BlobWrite, FILE_COLUMNS};
+pub use calendar::{CalendarEntry, CalendarFeed};
 pub use context::{Completion, NewCompletion, SupplierReview, Trainee};
 pub use control::{
     AppliedControl, AppliedControlDraft, CheckResult, ControlCheck, ControlCheckDraft, ControlFilter, Evidence,

@@ -86,6 +86,7 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
     ),
     (29, "notifications", include_str!("migrations/0029_notifications.sql")),
     (30, "reminders", include_str!("migrations/0030_reminders.sql")),
+    (31, "calendar feeds", include_str!("migrations/0031_calendar_feeds.sql")),
 ];
 
 /// The migration that creates the full-text index, whose SQL is the one

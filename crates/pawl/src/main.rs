@@ -294,6 +294,17 @@ impl MailArgs {
             .context("--smtp-url needs --public-url: where people reach this pawl, for the links in its messages")?;
         Ok(Some(pawl_app::notify::Mailer::new(url, from, public)?))
     }
+
+    /// The public URL alone, for the links in calendar feeds.
+    fn public(&self) -> Result<Option<String>> {
+        match self.public_url.as_deref().map(str::trim).filter(|u| !u.is_empty()) {
+            None => Ok(None),
+            Some(u) if u.starts_with("https://") || u.starts_with("http://") => {
+                Ok(Some(u.trim_end_matches('/').to_owned()))
+            }
+            Some(u) => anyhow::bail!("--public-url: {u:?} is not an http:// or https:// address"),
+        }
+    }
 }
 
 #[derive(Subcommand)]
@@ -599,9 +610,17 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
             trusted_proxies,
             metrics_token,
             mail,
-        } => serve(&cli.db, addr, demo, trusted_proxies, metrics_token, mail.mailer()?)
-            .await
-            .map(|_| ok),
+        } => serve(
+            &cli.db,
+            addr,
+            demo,
+            trusted_proxies,
+            metrics_token,
+            mail.mailer()?,
+            mail.public()?,
+        )
+        .await
+        .map(|_| ok),
         Command::Notify(NotifyCommand::Test { to, mail }) => {
             let mailer = mail
                 .mailer()?
@@ -1388,8 +1407,10 @@ async fn serve(
     trusted_proxies: Vec<std::net::IpAddr>,
     metrics_token: Option<String>,
     mailer: Option<pawl_app::notify::Mailer>,
+    public_url: Option<String>,
 ) -> Result<()> {
     let mut app = db.app().await?;
+    app.public_url = public_url;
     app.trusted_proxies = trusted_proxies;
     app.metrics_token = metrics_token.filter(|t| !t.trim().is_empty());
     if let Some(mailer) = mailer {

@@ -74,6 +74,7 @@ pub static ASSET: Kind = Kind {
     default_sort: "name",
     write: Permission::WriteIsms,
     announce: &[],
+    calendar: None,
     report: &[],
 };
 

@@ -107,6 +107,7 @@ pub static AUDIT_PROGRAMME: Kind = Kind {
     default_sort: "period_start",
     write: Permission::WriteIsms,
     announce: &[],
+    calendar: None,
     report: &[],
 };
 
@@ -298,6 +299,7 @@ pub static AUDIT: Kind = Kind {
     default_sort: "start_date",
     write: Permission::WriteIsms,
     announce: &[],
+    calendar: Some(super::Span { from: "start_date", to: Some("end_date") }),
     report: &[],
 };
 
@@ -397,6 +399,7 @@ pub static FINDING: Kind = Kind {
     default_sort: "reference",
     write: Permission::RecordAuditResults,
     announce: &[],
+    calendar: None,
     report: &[],
 };
 

@@ -92,6 +92,7 @@ pub static CONTEXT_ISSUE: Kind = Kind {
     default_sort: "reference",
     write: Permission::WriteIsms,
     announce: &[],
+    calendar: None,
     report: &[],
 };
 
@@ -155,6 +156,7 @@ pub static INTERESTED_PARTY: Kind = Kind {
     default_sort: "name",
     write: Permission::WriteIsms,
     announce: &[],
+    calendar: None,
     report: &[],
 };
 
@@ -238,6 +240,7 @@ pub static REQUIREMENT: Kind = Kind {
     default_sort: "reference",
     write: Permission::WriteIsms,
     announce: &[],
+    calendar: None,
     report: &[],
 };
 
@@ -366,6 +369,7 @@ pub static SCOPE: Kind = Kind {
     default_sort: "reference",
     write: Permission::WriteIsms,
     announce: &[],
+    calendar: None,
     report: &[],
 };
 

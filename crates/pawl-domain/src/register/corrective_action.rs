@@ -147,6 +147,7 @@ pub static CORRECTIVE_ACTION: Kind = Kind {
     default_sort: "due_date",
     write: Permission::WriteIsms,
     announce: &[],
+    calendar: None,
     report: &[],
 };
 

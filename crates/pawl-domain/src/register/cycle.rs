@@ -88,6 +88,7 @@ pub static CYCLE: Kind = Kind {
     default_sort: "starts_on",
     write: Permission::WriteIsms,
     announce: &[],
+    calendar: None,
     report: &[],
 };
 

@@ -168,6 +168,7 @@ pub static DOCUMENT: Kind = Kind {
     default_sort: "reference",
     write: Permission::WriteIsms,
     announce: &[],
+    calendar: None,
     report: &[],
 };
 

@@ -142,5 +142,6 @@ pub static EVIDENCE_REQUEST: Kind = Kind {
     default_sort: "due_date",
     write: Permission::RecordAuditResults,
     announce: &[],
+    calendar: None,
     report: &[],
 };

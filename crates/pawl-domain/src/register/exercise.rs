@@ -146,5 +146,6 @@ pub static EXERCISE: Kind = Kind {
     default_sort: "reference",
     write: Permission::WriteIsms,
     announce: &[],
+    calendar: Some(super::Span { from: "planned_for", to: None }),
     report: &[],
 };

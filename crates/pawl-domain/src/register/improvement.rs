@@ -436,6 +436,7 @@ pub static IMPROVEMENT: Kind = Kind {
     default_sort: "reference",
     write: Permission::WriteIsms,
     announce: &[],
+    calendar: None,
     report: &[],
 };
 

@@ -274,6 +274,7 @@ pub static INCIDENT: Kind = Kind {
     default_sort: "reference",
     write: Permission::WriteIsms,
     announce: &[crate::identity::Role::Manager],
+    calendar: None,
     report: &["title", "description", "type"],
 };
 

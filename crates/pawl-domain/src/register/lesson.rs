@@ -92,6 +92,7 @@ pub static LESSON: Kind = Kind {
     default_sort: "reference",
     write: Permission::WriteIsms,
     announce: &[],
+    calendar: None,
     report: &[],
 };
 

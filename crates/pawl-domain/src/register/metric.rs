@@ -165,6 +165,7 @@ pub static METRIC: Kind = Kind {
     default_sort: "reference",
     write: Permission::WriteIsms,
     announce: &[],
+    calendar: None,
     report: &[],
 };
 
@@ -338,6 +339,7 @@ pub static OBJECTIVE: Kind = Kind {
     default_sort: "due_date",
     write: Permission::WriteIsms,
     announce: &[],
+    calendar: None,
     report: &[],
 };
 

@@ -152,6 +152,18 @@ pub struct Kind {
     /// The roles whose members are told at once of each new record, in the
     /// transaction that writes it (a new incident to every ISMS manager).
     pub announce: &'static [crate::identity::Role],
+    /// The dates its records take in the organisation's ISMS calendar feed
+    /// (audits, management reviews, exercises); None for kinds that are
+    /// only in the feeds of the people named on them.
+    pub calendar: Option<Span>,
+}
+
+/// The date fields a record spans in a calendar: from one day, to another
+/// or for that day alone.
+#[derive(Debug, Clone, Copy)]
+pub struct Span {
+    pub from: &'static str,
+    pub to: Option<&'static str>,
 }
 
 /// One declared field.
@@ -754,6 +766,12 @@ mod tests {
                 k.due
                     .is_none_or(|d| matches!(k.field(d).map(|f| &f.kind), Some(FieldKind::Date))),
                 "{}: due must name a date field",
+                k.key
+            );
+            let date = |f: &str| matches!(k.field(f).map(|f| &f.kind), Some(FieldKind::Date));
+            assert!(
+                k.calendar.is_none_or(|c| date(c.from) && c.to.is_none_or(date)),
+                "{}: a calendar span must name date fields",
                 k.key
             );
             assert!(

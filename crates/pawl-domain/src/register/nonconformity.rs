@@ -288,6 +288,7 @@ pub static NONCONFORMITY: Kind = Kind {
     default_sort: "reference",
     write: Permission::WriteIsms,
     announce: &[],
+    calendar: None,
     report: &[],
 };
 

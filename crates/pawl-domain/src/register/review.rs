@@ -133,6 +133,7 @@ pub static MANAGEMENT_REVIEW: Kind = Kind {
     default_sort: "planned_on",
     write: Permission::WriteIsms,
     announce: &[],
+    calendar: Some(super::Span { from: "planned_on", to: None }),
     report: &[],
 };
 
@@ -274,6 +275,7 @@ pub static REVIEW_DECISION: Kind = Kind {
     default_sort: "due_date",
     write: Permission::WriteIsms,
     announce: &[],
+    calendar: None,
     report: &[],
 };
 

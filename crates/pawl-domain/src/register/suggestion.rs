@@ -112,6 +112,7 @@ pub static SUGGESTION: Kind = Kind {
     default_sort: "reference",
     write: Permission::WriteIsms,
     announce: &[],
+    calendar: None,
     report: &["title", "description", "hidden"],
 };
 

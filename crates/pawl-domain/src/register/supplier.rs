@@ -114,6 +114,7 @@ pub static SUPPLIER: Kind = Kind {
     default_sort: "name",
     write: Permission::WriteIsms,
     announce: &[],
+    calendar: None,
     report: &[],
 };
 
@@ -203,6 +204,7 @@ pub static SUPPLIER_FAILURE: Kind = Kind {
     default_sort: "reference",
     write: Permission::WriteIsms,
     announce: &[],
+    calendar: None,
     report: &[],
 };
 

@@ -130,6 +130,7 @@ pub static TRAINING: Kind = Kind {
     default_sort: "due_date",
     write: Permission::WriteIsms,
     announce: &[],
+    calendar: None,
     report: &[],
 };
 
@@ -196,6 +197,7 @@ pub static COMPETENCE: Kind = Kind {
     default_sort: "reference",
     write: Permission::WriteIsms,
     announce: &[],
+    calendar: None,
     report: &[],
 };
 

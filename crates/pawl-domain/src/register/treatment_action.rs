@@ -98,6 +98,7 @@ pub static TREATMENT_ACTION: Kind = Kind {
     default_sort: "due_date",
     write: Permission::WriteIsms,
     announce: &[],
+    calendar: None,
     report: &[],
 };
 

@@ -2,6 +2,7 @@
 //! operation beside it, so the document cannot drift from the routes.
 
 pub(crate) mod audit;
+pub(crate) mod calendar;
 pub(crate) mod catalog;
 pub(crate) mod context;
 pub(crate) mod control;
@@ -202,6 +203,8 @@ fn router(upload_limit: usize) -> OpenApiRouter<AppState> {
         .routes(routes!(identity::my_invitations))
         .routes(routes!(identity::my_invitation_answer))
         .routes(routes!(identity::my_password_change))
+        .routes(routes!(calendar::list, calendar::renew))
+        .routes(routes!(calendar::revoke))
         .routes(routes!(notify::mine))
         .routes(routes!(notify::read_all))
         .routes(routes!(notify::read_one))

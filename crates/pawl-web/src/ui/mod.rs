@@ -53,6 +53,9 @@ pub fn router(upload_limit: usize) -> Router<AppState> {
         "/password-reset/{secret}",
         get(notify::reset_choose).post(notify::reset_set),
     )
+    .route("/calendar/{file}", get(notify::calendar_feed))
+    .route("/account/calendar", get(notify::calendar).post(notify::calendar_renew))
+    .route("/account/calendar/{scope}/revoke", post(notify::calendar_revoke))
     .route("/notifications", get(notify::notifications))
     .route("/notifications/read", post(notify::read))
     .route("/admin/outbox", get(notify::outbox))

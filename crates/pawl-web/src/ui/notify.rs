@@ -223,3 +223,90 @@ pub async fn reset_set(State(s): State<AppState>, Path(secret): Path<String>, Fo
         Err(e) => super::page::PageError::from(e).into_response(),
     }
 }
+
+#[derive(Template)]
+#[template(path = "calendar.html")]
+struct CalendarPage {
+    shell: Shell,
+    /// (scope, what it shows, made on, whether the person has one).
+    scopes: Vec<(&'static str, &'static str, Option<String>)>,
+    /// A feed just made: its scope's label and address, shown once.
+    made: Option<(&'static str, String)>,
+    notice: Option<String>,
+}
+
+async fn calendar_page(s: &AppState, p: &pawl_app::Principal) -> Result<CalendarPage, crate::ApiError> {
+    use pawl_domain::calendar::Scope;
+    let feeds = s.app.store.org(&p.organisation.id).calendar_feeds(&p.user_id).await?;
+    let mut scopes = vec![Scope::Mine];
+    if p.can(pawl_domain::access::Permission::ReadIsms) {
+        scopes.push(Scope::Organisation);
+    }
+    Ok(CalendarPage {
+        shell: Shell::new(s, p, "calendar").await?,
+        scopes: scopes
+            .into_iter()
+            .map(|sc| {
+                let made = feeds
+                    .iter()
+                    .find(|f| f.scope == sc.as_str())
+                    .map(|f| f.created_at.get(..10).unwrap_or(&f.created_at).to_owned());
+                (sc.as_str(), sc.label(), made)
+            })
+            .collect(),
+        made: None,
+        notice: None,
+    })
+}
+
+#[derive(Deserialize)]
+pub struct CalendarQuery {
+    notice: Option<String>,
+}
+
+/// The person's calendar feeds: what each shows, when it was made.
+pub async fn calendar(State(s): State<AppState>, Auth(p): Auth, Query(q): Query<CalendarQuery>) -> PageResult {
+    let mut page = calendar_page(&s, &p).await?;
+    page.notice = q.notice;
+    Ok(render(&page))
+}
+
+#[derive(Deserialize)]
+pub struct ScopeForm {
+    scope: String,
+}
+
+/// Makes or renews a feed; the page itself answers, so that the address
+/// never appears in a URL or the browser's history.
+pub async fn calendar_renew(State(s): State<AppState>, Auth(p): Auth, Form(f): Form<ScopeForm>) -> PageResult {
+    let (feed, secret) = pawl_app::calendar::renew(&s.app, &p, &f.scope).await?;
+    let mut page = calendar_page(&s, &p).await?;
+    let label = pawl_domain::calendar::Scope::parse(&feed.scope)?.label();
+    page.made = Some((label, pawl_app::calendar::address(&s.app, &secret)));
+    Ok((StatusCode::CREATED, render(&page)).into_response())
+}
+
+pub async fn calendar_revoke(State(s): State<AppState>, Auth(p): Auth, Path(scope): Path<String>) -> PageResult {
+    pawl_app::calendar::revoke(&s.app, &p, &scope).await?;
+    Ok(Redirect::to("/account/calendar?notice=The+feed+is+ended%3A+its+address+no+longer+answers.").into_response())
+}
+
+/// A feed at its secret address (`…/calendar/SECRET.ics`). A wrong or
+/// ended address is a plain 404 that says nothing of whether it existed.
+pub async fn calendar_feed(State(s): State<AppState>, Path(file): Path<String>) -> Response {
+    let secret = file.strip_suffix(".ics").unwrap_or(&file);
+    match pawl_app::calendar::feed(&s.app, secret).await {
+        Ok(text) => (
+            [
+                (axum::http::header::CONTENT_TYPE, "text/calendar; charset=utf-8"),
+                (axum::http::header::CACHE_CONTROL, "private, max-age=300"),
+            ],
+            text,
+        )
+            .into_response(),
+        Err(AppError::Store(pawl_store::StoreError::NotFound { .. })) => {
+            (StatusCode::NOT_FOUND, "no such calendar feed").into_response()
+        }
+        Err(e) => super::page::PageError::from(e).into_response(),
+    }
+}

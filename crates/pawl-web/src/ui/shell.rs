@@ -75,6 +75,7 @@ impl Shell {
                     item("organisation", "Organisation", "/admin/organisation"),
                     item("tokens", "API tokens", "/account/tokens"),
                     item("outbox", "Sent messages", "/admin/outbox"),
+                    item("calendar", "Calendar feeds", "/account/calendar"),
                     item("account", "Your account", "/account"),
                     item("audit", "Audit trail", "/audit"),
                 ],

@@ -50,8 +50,8 @@ impl SmtpSink {
 
     /// Starts the server on this sink's port.
     fn listen(&mut self) {
-        let python = std::env::var("PAWL_SMTP_PYTHON").expect(
-            "PAWL_SMTP_PYTHON is not set: run the suite with scripts/test, which installs aiosmtpd and sets it",
+        let python = std::env::var("PAWL_TEST_PYTHON").expect(
+            "PAWL_TEST_PYTHON is not set: run the suite with scripts/test, which installs aiosmtpd and icalendar and sets it",
         );
         let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../scripts/smtp_sink.py");
         let mut child = Command::new(python)
@@ -425,5 +425,99 @@ on_both_engines! {
         assert_eq!(trail["items"].as_array().map(Vec::len), Some(1), "{trail}");
         tokio::time::sleep(Duration::from_millis(300)).await;
         assert_eq!(sink.messages().len(), 2, "once a day");
+    }
+}
+
+/// A calendar feed as Python's `icalendar` parser reads it.
+fn parsed_feed(text: &str) -> Value {
+    use std::io::Write;
+    let python = std::env::var("PAWL_TEST_PYTHON").expect("PAWL_TEST_PYTHON: run the suite with scripts/test");
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../scripts/ical_read.py");
+    let mut child = Command::new(python)
+        .arg(script)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(text.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "icalendar refused the feed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+on_both_engines! {
+    /// A person's feed of 500 due items and the organisation's ISMS
+    /// calendar, read by a real iCalendar parser, with UIDs that stay the
+    /// same from one fetch to the next; the ISMS calendar is for roles that
+    /// read the ISMS; a renewed or ended address, like a wrong one, is a
+    /// plain 404.
+    async fn calendar_feeds_are_read_by_a_real_parser_and_end_when_renewed(engine: Engine) {
+        let app = spawn_app_with(engine, |a| a.public_url = Some(PUBLIC_URL.into())).await;
+        let carl = app.member_token("carl@acme.example", "contributor").await;
+        let sam = app.member_token("sam@acme.example", "staff").await;
+        let today = pawl_app::today();
+        let day = |d: i64| (today + time::Duration::days(d)).to_string();
+        let risk = ok_as(&app, &app.admin_token, Method::POST, "/api/v1/risks",
+            Some(json!({"title": "Laptops stolen", "likelihood": 3, "impact": 3}))).await;
+        let sys = pawl_domain::audit::Actor::system("test");
+        for i in 0..500 {
+            let Value::Object(input) = json!({"risk_id": risk["id"], "description": format!("Step {i}, with; punctuation"),
+                "owner": "carl@acme.example", "due_date": day(i % 90 - 30)}) else { unreachable!() };
+            pawl_app::register::create_as(app.store(), &app.org_id, &sys, &pawl_domain::register::TREATMENT_ACTION, input)
+                .await.unwrap();
+        }
+        ok_as(&app, &app.admin_token, Method::POST, "/api/v1/management-reviews",
+            Some(json!({"title": "Management review H1", "planned_on": day(20)}))).await;
+
+        let made = ok_as(&app, &carl, Method::POST, "/api/v1/me/calendar-feeds", Some(json!({"scope": "mine"}))).await;
+        let url = made["url"].as_str().unwrap().to_owned();
+        assert!(url.starts_with(&format!("{PUBLIC_URL}/calendar/")) && url.ends_with(".ics"), "{url}");
+        let path = url.strip_prefix(PUBLIC_URL).unwrap().to_owned();
+        let fetch = |path: String| {
+            let client = app.api();
+            let url = app.url(&path);
+            async move { client.get(url).send().await.unwrap() }
+        };
+        let r = fetch(path.clone()).await;
+        assert_eq!(r.status(), 200);
+        assert!(r.headers()["content-type"].to_str().unwrap().starts_with("text/calendar"));
+        let feed = parsed_feed(&r.text().await.unwrap());
+        let events = feed["events"].as_array().unwrap();
+        assert_eq!(events.len(), 500, "every due item of the person");
+        let uids: std::collections::BTreeSet<&str> = events.iter().map(|e| e["uid"].as_str().unwrap()).collect();
+        assert_eq!(uids.len(), 500, "one UID an item");
+        assert!(events.iter().all(|e| e["url"].as_str().unwrap().starts_with(&format!("{PUBLIC_URL}/treatment-actions/"))));
+        assert!(events.iter().any(|e| e["summary"].as_str().unwrap().contains("Step 7, with; punctuation")), "escaped text reads back");
+        let again = parsed_feed(&fetch(path.clone()).await.text().await.unwrap());
+        let again: std::collections::BTreeSet<String> =
+            again["events"].as_array().unwrap().iter().map(|e| e["uid"].as_str().unwrap().to_owned()).collect();
+        assert_eq!(again, uids.iter().map(|u| u.to_string()).collect(), "UIDs stay the same, so calendars update");
+
+        let (status, _) = send(&app, &sam, Method::POST, "/api/v1/me/calendar-feeds", Some(json!({"scope": "organisation"}))).await;
+        assert_eq!(status, 403, "staff do not read the ISMS calendar");
+        let org = ok_as(&app, &app.admin_token, Method::POST, "/api/v1/me/calendar-feeds", Some(json!({"scope": "organisation"}))).await;
+        let org_feed = parsed_feed(&fetch(org["url"].as_str().unwrap().strip_prefix(PUBLIC_URL).unwrap().to_owned()).await.text().await.unwrap());
+        let review = org_feed["events"].as_array().unwrap().iter()
+            .find(|e| e["summary"].as_str().unwrap().contains("Management review H1")).expect("the review is on the ISMS calendar");
+        assert_eq!(review["start"].as_str(), Some(day(20).as_str()));
+
+        let renewed = ok_as(&app, &carl, Method::POST, "/api/v1/me/calendar-feeds", Some(json!({"scope": "mine"}))).await;
+        let old = fetch(path.clone()).await;
+        assert_eq!(old.status(), 404, "the old address ends when renewed");
+        let wrong = fetch("/calendar/not-a-feed.ics".into()).await;
+        assert_eq!((wrong.status(), wrong.text().await.unwrap()), (reqwest::StatusCode::NOT_FOUND, old.text().await.unwrap()),
+            "a wrong address and an ended one answer alike");
+        let new_path = renewed["url"].as_str().unwrap().strip_prefix(PUBLIC_URL).unwrap().to_owned();
+        assert_eq!(fetch(new_path.clone()).await.status(), 200);
+        let (status, _) = send(&app, &carl, Method::DELETE, "/api/v1/me/calendar-feeds/mine", None).await;
+        assert_eq!(status, 204);
+        assert_eq!(fetch(new_path).await.status(), 404);
+        let left = ok_as(&app, &carl, Method::GET, "/api/v1/me/calendar-feeds", None).await;
+        assert_eq!(left["items"], json!([]));
     }
 }
