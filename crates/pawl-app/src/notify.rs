@@ -18,7 +18,17 @@ pub const RESET_MINUTES: i64 = 60;
 /// How long a server holds the messages it claimed before another may take
 /// them: longer than a round of sends takes, short enough that a server
 /// killed mid-round delays its messages by two minutes at most.
-const LEASE_SECONDS: i64 = 120;
+/// `PAWL_OUTBOX_LEASE_SECONDS` (1 to 3600) sets another, so that the
+/// process trials, which kill a server mid-round, need not wait two minutes.
+fn lease_seconds() -> i64 {
+    static LEASE: std::sync::OnceLock<i64> = std::sync::OnceLock::new();
+    *LEASE.get_or_init(|| {
+        std::env::var("PAWL_OUTBOX_LEASE_SECONDS")
+            .ok()
+            .and_then(|s| s.parse::<i64>().ok())
+            .map_or(120, |s| s.clamp(1, 3600))
+    })
+}
 
 /// Messages claimed at once.
 const BATCH: i64 = 50;
@@ -188,7 +198,7 @@ pub async fn dispatch(store: Store, mailer: Mailer) {
 /// it claimed.
 pub async fn round(store: &Store, mailer: &Mailer) -> Result<usize, AppError> {
     let claimer = uuid::Uuid::now_v7().to_string();
-    let until = format_instant(time::OffsetDateTime::now_utc() + time::Duration::seconds(LEASE_SECONDS));
+    let until = format_instant(time::OffsetDateTime::now_utc() + time::Duration::seconds(lease_seconds()));
     let due = store.claim_due(&claimer, &until, BATCH).await?;
     let claimed = due.len();
     // A few connections at once: each message waits on the mail server's

@@ -18,7 +18,7 @@ const PUBLIC_URL: &str = "https://isms.acme.example";
 
 /// A real SMTP server on a loopback port, writing what it accepts to a
 /// folder; stopped when dropped.
-struct SmtpSink {
+pub(crate) struct SmtpSink {
     port: u16,
     folder: TempDir,
     child: Option<Child>,
@@ -42,7 +42,7 @@ impl SmtpSink {
         }
     }
 
-    fn start() -> SmtpSink {
+    pub(crate) fn start() -> SmtpSink {
         let mut sink = SmtpSink::down();
         sink.listen();
         sink
@@ -67,13 +67,13 @@ impl SmtpSink {
         self.child = Some(child);
     }
 
-    fn url(&self) -> String {
+    pub(crate) fn url(&self) -> String {
         format!("smtp://127.0.0.1:{}", self.port)
     }
 
     /// The messages received so far, in order: (the envelope and the
     /// message as Python's e-mail parser read it, its plain text).
-    fn messages(&self) -> Vec<(Value, String)> {
+    pub(crate) fn messages(&self) -> Vec<(Value, String)> {
         (1..)
             .map_while(|n| {
                 std::fs::metadata(self.folder.0.join(format!("{n}.eml"))).ok()?;

@@ -13,14 +13,17 @@ struct Serve {
     child: Child,
     port: u16,
     args: Vec<String>,
+    /// Settings given as the environment (the mail server's).
+    env: Vec<(String, String)>,
 }
 
 impl Serve {
-    async fn start(args: &[String], port: u16) -> Serve {
+    async fn start_with(args: &[String], port: u16, env: &[(String, String)]) -> Serve {
         let child = Command::new(server_binary())
             .args(args)
             .args(["serve", "--addr", &format!("127.0.0.1:{port}")])
             .env("PAWL_LOG", "error")
+            .envs(env.iter().map(|(k, v)| (k, v)))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -29,6 +32,7 @@ impl Serve {
             child,
             port,
             args: args.to_vec(),
+            env: env.to_vec(),
         };
         s.healthy().await;
         s
@@ -60,7 +64,7 @@ impl Serve {
 
     async fn restart(&mut self) {
         self.kill();
-        *self = Serve::start(&self.args, self.port).await;
+        *self = Serve::start_with(&self.args, self.port, &self.env).await;
     }
 }
 
@@ -86,6 +90,10 @@ fn free_port() -> u16 {
 
 /// Processes on the test app's database, each with a data folder of its own.
 async fn serves(app: &TestApp, n: usize) -> (Vec<Serve>, Vec<crate::harness::TempDir>) {
+    serves_with(app, n, &[]).await
+}
+
+async fn serves_with(app: &TestApp, n: usize, env: &[(String, String)]) -> (Vec<Serve>, Vec<crate::harness::TempDir>) {
     let mut out = Vec::new();
     let mut dirs = Vec::new();
     for _ in 0..n {
@@ -96,7 +104,7 @@ async fn serves(app: &TestApp, n: usize) -> (Vec<Serve>, Vec<crate::harness::Tem
                 args[at + 1] = dir.0.display().to_string();
             }
         }
-        out.push(Serve::start(&args, free_port()).await);
+        out.push(Serve::start_with(&args, free_port(), env).await);
         dirs.push(dir);
     }
     (out, dirs)
@@ -390,5 +398,126 @@ async fn a_backup_taken_under_load_restores_on_sqlite_record_for_record() {
     assert!(
         restored.org(org).audit_event_count().await.unwrap() < source.org(org).audit_event_count().await.unwrap(),
         "the chain as it stood at the snapshot; writes went on after it"
+    );
+}
+
+/// Incidents reported through `ports` in turn, each of which tells the one
+/// ISMS manager; how many were acknowledged.
+async fn report_incidents(token: &str, ports: &[u16], from: usize, n: usize) -> usize {
+    let c = reqwest::Client::new();
+    let mut acked = 0;
+    for i in from..from + n {
+        let r = c
+            .post(format!("http://127.0.0.1:{}/api/v1/incidents", ports[i % ports.len()]))
+            .bearer_auth(token)
+            .json(&json!({"title": format!("Near miss {i}"), "description": "Seen at the door", "type": "near_miss"}))
+            .send()
+            .await;
+        if r.is_ok_and(|r| r.status() == 201) {
+            acked += 1;
+        }
+    }
+    acked
+}
+
+/// The Message-IDs the SMTP server received, each with how many times.
+fn received(sink: &crate::notify::SmtpSink) -> std::collections::BTreeMap<String, usize> {
+    let mut ids = std::collections::BTreeMap::new();
+    for (m, _) in sink.messages() {
+        *ids.entry(m["headers"]["Message-ID"].as_str().unwrap().to_owned())
+            .or_insert(0) += 1;
+    }
+    ids
+}
+
+async fn until_received(sink: &crate::notify::SmtpSink, distinct: usize) {
+    let started = Instant::now();
+    while received(sink).len() < distinct {
+        assert!(
+            started.elapsed() < Duration::from_secs(90),
+            "{} of {distinct} messages arrived",
+            received(sink).len()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Two servers on one PostgreSQL, each with a dispatcher (issue 27): every
+/// message is delivered, never by both at once; one server killed with
+/// SIGKILL in the middle of sending loses no message (what it held is
+/// taken again when its short lease runs out; a message it had handed to
+/// the mail server but not marked may come twice, with its one Message-ID).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_dispatchers_on_one_postgresql_send_each_message_and_lose_none_to_a_kill() {
+    let sink = crate::notify::SmtpSink::start();
+    let app = spawn_app(Engine::Postgres).await;
+    app.member_token("priya@acme.example", "manager").await;
+    let staff = app.member_token("sam@acme.example", "staff").await;
+    let env: Vec<(String, String)> = [
+        ("PAWL_SMTP_URL", sink.url()),
+        ("PAWL_MAIL_FROM", "pawl <isms@acme.example>".to_owned()),
+        ("PAWL_PUBLIC_URL", "https://isms.acme.example".to_owned()),
+        ("PAWL_OUTBOX_LEASE_SECONDS", "3".to_owned()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect();
+    let (mut procs, _dirs) = serves_with(&app, 2, &env).await;
+    let ports: Vec<u16> = procs.iter().map(|p| p.port).collect();
+
+    // Both running: each message once.
+    assert_eq!(report_incidents(&staff, &ports, 0, 150).await, 150);
+    until_received(&sink, 150).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let once = received(&sink);
+    assert_eq!(once.len(), 150);
+    assert!(
+        once.values().all(|n| *n == 1),
+        "two dispatchers sent a message twice: {once:?}"
+    );
+
+    // One killed while both send.
+    let writes = tokio::spawn({
+        let (staff, ports) = (staff.clone(), ports.clone());
+        async move { report_incidents(&staff, &ports, 150, 150).await }
+    });
+    while received(&sink).len() < 190 {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    procs[0].kill();
+    let acked = writes.await.unwrap();
+    procs[0].restart().await;
+    // Until every message written is sent; a bound, not a clock: what the
+    // killed server held returns when its three-second lease runs out.
+    let outbox = app.store().org(&app.org_id);
+    let started = Instant::now();
+    let written = loop {
+        let all = outbox
+            .outbox(pawl_store::OutboxFilter::default(), 10_000)
+            .await
+            .unwrap();
+        if all.iter().all(|n| n.mail_state == pawl_domain::notify::MailState::Sent) {
+            break all.len();
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "messages still unsent after a minute"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    // A report the killed server committed but could not answer was not
+    // acknowledged, and is announced all the same: it happened.
+    assert!(
+        written >= 150 + acked,
+        "{written} written for {} acknowledged reports",
+        150 + acked
+    );
+    until_received(&sink, written).await;
+    let after = received(&sink);
+    assert_eq!(after.len(), written, "every message written was received");
+    let repeats: usize = after.values().map(|n| n - 1).sum();
+    assert!(
+        repeats <= 8,
+        "only what was in flight at the kill may come again: {repeats}"
     );
 }
