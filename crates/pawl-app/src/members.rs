@@ -67,11 +67,25 @@ pub async fn invite(
     let (Some(email), Some(role)) = (email, role) else {
         return Err(problems.into_error().into());
     };
+    let mut tx = app.store.write(org_id, actor).await?;
+    let organisation = app.store.organisation(org_id).await?;
+    let invited = invite_in(app, &mut tx, &organisation, actor, &email, role).await?;
+    tx.commit().await?;
+    Ok(invited)
+}
+
+/// One invitation in `tx`, mailed where pawl sends e-mail.
+async fn invite_in(
+    app: &App,
+    tx: &mut pawl_store::AuditedTx,
+    organisation: &pawl_store::Organisation,
+    actor: &Actor,
+    email: &Email,
+    role: Role,
+) -> Result<(pawl_store::Invitation, Option<String>), AppError> {
     let secret = auth::random_secret();
     let expires = time::OffsetDateTime::now_utc() + time::Duration::days(INVITATION_DAYS);
     let mailed = app.store.dispatching();
-    let mut tx = app.store.write(org_id, actor).await?;
-    let organisation = app.store.organisation(org_id).await?;
     let invitation = tx
         .invite(
             email.as_str(),
@@ -102,8 +116,126 @@ pub async fn invite(
         })
         .await?;
     }
-    tx.commit().await?;
     Ok((invitation, (!mailed).then_some(secret)))
+}
+
+/// What inviting a list of people did, or would do.
+#[derive(Debug, Default)]
+pub struct Invited {
+    /// Each person invited (or to be, on a dry run): address, role, and the
+    /// link's secret where pawl sends no e-mail.
+    pub people: Vec<(String, Role, Option<String>)>,
+    /// Every problem, each at its line and column; none were invited then.
+    pub problems: Vec<String>,
+    pub dry_run: bool,
+}
+
+/// Invites everyone a CSV names (onboarding 150 staff in one go): columns
+/// `email` (or `e-mail`) and `role` (a code or a label), `name` read and
+/// kept out of the way. All or nothing: a file with any problem (an
+/// address or role that is none, an address twice, someone already a
+/// member) invites nobody and names every problem by line and column.
+pub async fn invite_many(
+    app: &App,
+    org_id: &str,
+    actor: &Actor,
+    csv_text: &[u8],
+    dry_run: bool,
+) -> Result<Invited, AppError> {
+    let mut out = Invited {
+        dry_run,
+        ..Invited::default()
+    };
+    let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(csv_text);
+    let headers: Vec<String> = match reader.headers() {
+        Ok(h) => h
+            .iter()
+            .map(|h| h.trim().trim_start_matches('\u{feff}').to_lowercase())
+            .collect(),
+        Err(e) => {
+            out.problems.push(format!("line 1: {e}"));
+            return Ok(out);
+        }
+    };
+    let column = |names: &[&str]| headers.iter().position(|h| names.contains(&h.as_str()));
+    let (Some(email_at), Some(role_at)) = (column(&["email", "e-mail", "email address"]), column(&["role"])) else {
+        out.problems
+            .push("line 1: the header must name an email and a role column".into());
+        return Ok(out);
+    };
+    let mut seen = std::collections::HashMap::new();
+    let mut rows = Vec::new();
+    for (i, record) in reader.records().enumerate() {
+        let line = i + 2;
+        let record = match record {
+            Ok(r) => r,
+            Err(e) => {
+                out.problems.push(format!("line {line}: {e}"));
+                continue;
+            }
+        };
+        if record.iter().all(|c| c.trim().is_empty()) {
+            continue;
+        }
+        let cell = |at: usize| record.get(at).unwrap_or("").trim().to_owned();
+        let (email, role) = (cell(email_at), cell(role_at));
+        let email = match Email::parse(&email) {
+            Ok(e) => Some(e),
+            Err(_) => {
+                out.problems.push(format!(
+                    "line {line}, column {}: {email:?} is not an e-mail address",
+                    email_at + 1
+                ));
+                None
+            }
+        };
+        let role = Role::ALL
+            .into_iter()
+            .find(|r| r.as_str() == role.to_lowercase() || r.label().eq_ignore_ascii_case(&role));
+        if role.is_none() {
+            out.problems.push(format!(
+                "line {line}, column {}: {:?} is not a role; give admin, manager, contributor, auditor, viewer or staff",
+                role_at + 1,
+                cell(role_at)
+            ));
+        }
+        let (Some(email), Some(role)) = (email, role) else {
+            continue;
+        };
+        if let Some(first) = seen.insert(email.as_str().to_owned(), line) {
+            out.problems
+                .push(format!("line {line}: {} is on line {first} already", email.as_str()));
+            continue;
+        }
+        rows.push((line, email, role));
+    }
+    if rows.is_empty() && out.problems.is_empty() {
+        out.problems.push("the file names nobody to invite".into());
+    }
+    if !out.problems.is_empty() {
+        return Ok(out);
+    }
+    // Written in one transaction, which a dry run or any refusal (someone
+    // already a member) drops, so that nothing is half invited.
+    let mut tx = app.store.write(org_id, actor).await?;
+    let organisation = app.store.organisation(org_id).await?;
+    for (line, email, role) in rows {
+        match invite_in(app, &mut tx, &organisation, actor, &email, role).await {
+            Ok((_, secret)) => out.people.push((email.as_str().to_owned(), role, secret)),
+            Err(AppError::Store(pawl_store::StoreError::Conflict(why))) => {
+                out.problems.push(format!("line {line}: {why}"))
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    if out.problems.is_empty() && !dry_run {
+        tx.commit().await?;
+    } else {
+        for p in &mut out.people {
+            p.2 = None;
+        }
+    }
+    Ok(out)
 }
 
 /// Withdraws an open invitation.

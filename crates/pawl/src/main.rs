@@ -544,6 +544,21 @@ enum UserCommand {
         #[arg(long)]
         email: String,
     },
+    /// Invite everyone a CSV names (columns email and role; name is
+    /// allowed), all or nothing, every problem named by line. With the mail
+    /// settings, pawl e-mails each link through the running server;
+    /// without, the links are printed to pass on.
+    Invite {
+        #[arg(long)]
+        org: String,
+        #[arg(long)]
+        file: PathBuf,
+        /// Check the file and say who would be invited; invite nobody.
+        #[arg(long)]
+        dry_run: bool,
+        #[command(flatten)]
+        mail: MailArgs,
+    },
 }
 
 #[derive(Subcommand)]
@@ -731,6 +746,42 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
                 "existing account: its password is unchanged; `pawl user set-password` sets a new one"
             };
             println!("added {} to {} as {} ({account})", member.email, org.slug, member.role);
+            Ok(ok)
+        }
+        Command::User(UserCommand::Invite {
+            org,
+            file,
+            dry_run,
+            mail,
+        }) => {
+            let mut app = cli.db.app().await?;
+            if mail.mailer()?.is_some() {
+                app.store.set_dispatching();
+            }
+            let org = organisation(&app.store, &org).await?;
+            let bytes = std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            let actor = Actor::system("pawl user invite");
+            let done = members::invite_many(&app, &org.id, &actor, &bytes, dry_run).await?;
+            app.public_url = mail.public()?;
+            if !done.problems.is_empty() {
+                for p in &done.problems {
+                    eprintln!("{}: {p}", file.display());
+                }
+                anyhow::bail!("{} problem(s); nobody was invited", done.problems.len());
+            }
+            for (email, role, secret) in &done.people {
+                let how = match secret {
+                    Some(s) => format!("pass on {}/invitations/{s}", app.public_url.as_deref().unwrap_or("")),
+                    None if dry_run => "would be invited".to_owned(),
+                    None => "e-mailed by the running server".to_owned(),
+                };
+                println!("{email}\t{}\t{how}", role.label());
+            }
+            println!(
+                "{} {} people",
+                if dry_run { "would invite" } else { "invited" },
+                done.people.len()
+            );
             Ok(ok)
         }
         Command::User(UserCommand::SetPassword { email }) => {

@@ -473,3 +473,69 @@ pub(crate) async fn revoke(
     tx.commit().await?;
     Ok(())
 }
+
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct InviteManyParams {
+    /// Check the file and say who would be invited; invite nobody.
+    #[serde(default)]
+    pub dry_run: bool,
+}
+
+/// One person of a list invited.
+#[derive(Serialize, ToSchema)]
+pub struct InvitedOut {
+    pub email: String,
+    pub role: String,
+    /// Where the person accepts, where pawl sends no e-mail; pawl mails the
+    /// link otherwise.
+    pub accept_path: Option<String>,
+}
+
+/// What inviting a list did, or would do.
+#[derive(Serialize, ToSchema)]
+pub struct InvitedReport {
+    pub dry_run: bool,
+    /// Nobody was invited: `problems` says why.
+    pub refused: bool,
+    pub invited: Vec<InvitedOut>,
+    /// Every problem, at its line and column.
+    pub problems: Vec<String>,
+}
+
+/// Invites everyone a CSV body names (columns `email` and `role`, `name`
+/// allowed): all or nothing, every problem named by line and column.
+#[utoipa::path(post, path = "/api/v1/invitations/import", tag = "organisation", params(InviteManyParams),
+    request_body(content_type = "text/csv", description = "email,role (and name) on the first line, one person a line"),
+    responses((status = 200, body = InvitedReport, description = "a dry run"), (status = 201, body = InvitedReport),
+        (status = 403, body = Problem), (status = 422, body = InvitedReport)))]
+pub async fn invite_many(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    Query(q): Query<InviteManyParams>,
+    body: axum::body::Bytes,
+) -> ApiResult<axum::response::Response> {
+    let done = members::invite_many(&s.app, &p.organisation.id, &p.actor(), &body, q.dry_run).await?;
+    let refused = !done.problems.is_empty();
+    let status = if refused {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else if done.dry_run {
+        StatusCode::OK
+    } else {
+        StatusCode::CREATED
+    };
+    let report = InvitedReport {
+        dry_run: done.dry_run,
+        refused,
+        invited: done
+            .people
+            .into_iter()
+            .map(|(email, role, secret)| InvitedOut {
+                email,
+                role: role.as_str().to_owned(),
+                accept_path: secret.map(|s| format!("/invitations/{s}")),
+            })
+            .collect(),
+        problems: done.problems,
+    };
+    Ok((status, axum::Json(report)).into_response())
+}

@@ -199,6 +199,7 @@ fn router(upload_limit: usize) -> OpenApiRouter<AppState> {
         .routes(routes!(identity::organisation_get, identity::organisation_patch))
         .routes(routes!(identity::members_list, identity::member_create))
         .routes(routes!(identity::invitations_list))
+        .routes(routes!(identity::invite_many))
         .routes(routes!(identity::invitation_revoke))
         .routes(routes!(identity::my_invitations))
         .routes(routes!(identity::my_invitation_answer))

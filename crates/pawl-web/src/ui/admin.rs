@@ -38,6 +38,10 @@ struct MembersPage {
     invitations: Vec<pawl_store::Invitation>,
     /// The link of an invitation just made, shown once.
     invited: Option<(String, String)>,
+    /// A pasted list: its text, its problems, or the links just made.
+    bulk_text: String,
+    bulk_problems: Vec<String>,
+    bulk_links: Vec<(String, String)>,
 }
 
 #[derive(Deserialize, Default)]
@@ -73,7 +77,46 @@ async fn members_page(
         form,
         notice,
         error,
+        bulk_text: String::new(),
+        bulk_problems: Vec::new(),
+        bulk_links: Vec::new(),
     })
+}
+
+#[derive(Deserialize)]
+pub struct PeopleForm {
+    people: String,
+}
+
+/// Invites everyone a pasted list names, all or nothing.
+pub async fn members_import(State(s): State<AppState>, Auth(p): Auth, Form(f): Form<PeopleForm>) -> PageResult {
+    let done = members::invite_many(&s.app, &p.organisation.id, &p.actor(), f.people.as_bytes(), false).await?;
+    let form = MemberForm {
+        role: "viewer".into(),
+        ..Default::default()
+    };
+    if !done.problems.is_empty() {
+        let mut page = members_page(&s, &p, None, form, None, None).await?;
+        page.bulk_text = f.people;
+        page.bulk_problems = done.problems;
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response());
+    }
+    let notice = format!(
+        "{} people are invited{}. They join when they accept.",
+        done.people.len(),
+        if s.app.store.dispatching() {
+            ": pawl has e-mailed each their link"
+        } else {
+            ""
+        }
+    );
+    let mut page = members_page(&s, &p, None, form, Some(notice), None).await?;
+    page.bulk_links = done
+        .people
+        .into_iter()
+        .filter_map(|(email, _, secret)| secret.map(|s| (email, format!("/invitations/{s}"))))
+        .collect();
+    Ok((StatusCode::CREATED, render(&page)).into_response())
 }
 
 pub async fn members(State(s): State<AppState>, Auth(p): Auth, Query(q): Query<PageQuery>) -> PageResult {

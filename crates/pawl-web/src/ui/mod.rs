@@ -66,6 +66,7 @@ pub fn router(upload_limit: usize) -> Router<AppState> {
     .route("/catalog/annex-a/{id}", get(catalog::control))
     .route("/catalog/clauses", get(catalog::clauses))
     .route("/admin/members", get(admin::members).post(admin::member_add))
+    .route("/admin/members/import", post(admin::members_import))
     .route("/admin/members/{id}/role", post(admin::member_role))
     .route("/admin/members/{id}/remove", post(admin::member_remove))
     .route(

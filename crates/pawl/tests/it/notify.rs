@@ -521,3 +521,62 @@ on_both_engines! {
         assert_eq!(left["items"], json!([]));
     }
 }
+
+on_both_engines! {
+    /// Onboarding many people at once: a list with a byte-order mark,
+    /// roles by code or label ("ISMS manager") and a name column goes in as
+    /// it is, each person e-mailed their link; a dry run invites nobody; a list with any
+    /// problem invites nobody and names each problem by line; the page and
+    /// the command line do the same.
+    async fn a_list_of_people_is_invited_all_or_nothing(engine: Engine) {
+        let sink = SmtpSink::start();
+        let app = mailing_app(engine, &sink).await;
+        let list = "\u{feff}Name,E-mail,Role\nAda Lovelace,ada@acme.example,contributor\nAlan Turing,alan@acme.example,Staff\n,,\nGrace Hopper,grace@acme.example,ISMS manager\n";
+        let post = |dry: bool, body: &'static str| {
+            let r = app.api().post(app.url(&format!("/api/v1/invitations/import?dry_run={dry}")))
+                .bearer_auth(&app.admin_token).header("content-type", "text/csv").body(body);
+            async move { let r = r.send().await.unwrap(); (r.status().as_u16(), r.json::<Value>().await.unwrap()) }
+        };
+        let (status, report) = post(true, list).await;
+        assert_eq!((status, report["invited"].as_array().map(Vec::len)), (200, Some(3)), "{report}");
+        let waiting = ok_as(&app, &app.admin_token, Method::GET, "/api/v1/invitations", None).await;
+        assert_eq!(waiting["items"], json!([]), "a dry run invites nobody");
+        let (status, report) = post(false, list).await;
+        assert_eq!(status, 201, "{report}");
+        assert!(report["invited"].as_array().unwrap().iter().all(|i| i["accept_path"].is_null()), "pawl mails the links");
+        let got = sink.wait_for(3).await;
+        let mut to: Vec<&str> = got.iter().map(|(e, _)| e["rcpt_tos"][0].as_str().unwrap()).collect();
+        to.sort();
+        assert_eq!(to, ["ada@acme.example", "alan@acme.example", "grace@acme.example"]);
+
+        let bad = "email,role\nnew@acme.example,viewer\nnot-an-address,viewer\nnew@acme.example,staff\nadmin@acme.example,viewer\nzed@acme.example,boss\n";
+        let (status, report) = post(false, bad).await;
+        assert_eq!(status, 422);
+        let problems = report["problems"].to_string();
+        for said in ["line 3, column 1", "line 4: new@acme.example is on line 2", "line 6, column 2"] {
+            assert!(problems.contains(said), "{said}: {problems}");
+        }
+        let waiting = ok_as(&app, &app.admin_token, Method::GET, "/api/v1/invitations", None).await;
+        assert_eq!(waiting["items"].as_array().map(Vec::len), Some(3), "nobody from the refused list");
+        let (status, report) = post(false, "email,role\nadmin@acme.example,viewer\n").await;
+        assert_eq!(status, 422);
+        assert!(report["problems"][0].as_str().unwrap().contains("line 2: admin@acme.example is already a member"), "{report}");
+
+        let (browser, csrf) = app.signed_in(ADMIN_EMAIL).await;
+        let r = browser.post(app.url("/admin/members/import"))
+            .form(&[("_csrf", csrf.as_str()), ("people", "email,role\nbob@acme.example,auditor\n")]).send().await.unwrap();
+        assert_eq!(r.status(), 201);
+        assert!(r.text().await.unwrap().contains("1 people are invited: pawl has e-mailed each their link"));
+
+        let file = TempDir::new();
+        let path = file.0.join("people.csv");
+        std::fs::write(&path, "email,role\ncarol@acme.example,viewer\ncarol@acme.example,viewer\n").unwrap();
+        let out = pawl(&app.db, &["user", "invite", "--org", "acme", "--file", path.to_str().unwrap()], "");
+        let said = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success() && said.contains("people.csv: line 3: carol@acme.example is on line 2"), "{said}");
+        std::fs::write(&path, "email,role\ncarol@acme.example,viewer\n").unwrap();
+        let out = pawl(&app.db, &["user", "invite", "--org", "acme", "--file", path.to_str().unwrap()], "");
+        let said = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success() && said.contains("carol@acme.example\tViewer\tpass on /invitations/"), "without mail settings the link is printed: {said}");
+    }
+}
