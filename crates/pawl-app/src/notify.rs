@@ -399,19 +399,22 @@ pub async fn remind(store: &Store, org_id: &str, today: time::Date) -> Result<Re
              reminded weekly:\n\n{}",
             listed(&late, today, true)
         );
-        for (user_id, email, _) in tx.members_in_roles(&[pawl_domain::identity::Role::Manager]).await? {
-            tx.notify(&NewNotification {
-                user_id: Some(&user_id),
-                email: &email,
-                category: Category::Escalation,
-                subject: &subject,
-                body: &body,
-                path: "/ageing",
-                mail: true,
-            })
+        let told = tx
+            .notify_roles(
+                &[pawl_domain::identity::Role::Manager],
+                None,
+                &NewNotification {
+                    user_id: None,
+                    email: "",
+                    category: Category::Escalation,
+                    subject: &subject,
+                    body: &body,
+                    path: "/ageing",
+                    mail: true,
+                },
+            )
             .await?;
-            report.managers += 1;
-        }
+        report.managers = usize::try_from(told).unwrap_or(usize::MAX);
     }
     tx.record_event(
         "remind",

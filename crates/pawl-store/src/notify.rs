@@ -101,9 +101,10 @@ pub struct OutboxFilter {
     pub state: Option<MailState>,
 }
 
-const COLUMNS: &str = "n.id, n.user_id, n.email, COALESCE(u.name, ''), n.category, n.subject, n.body,
-    CASE WHEN n.category IN ('password_reset', 'invitation') THEN '' ELSE n.path END, n.created_at, n.mail_state,
-    n.attempts, n.next_attempt_at, n.last_error, n.sent_at, n.read_at";
+/// A secret link is never in `path` (it is written empty, the link kept in
+/// `notification_secrets`), so reading `path` never shows one.
+const COLUMNS: &str = "n.id, n.user_id, n.email, COALESCE(u.name, ''), n.category, n.subject, n.body, n.path,
+    n.created_at, n.mail_state, n.attempts, n.next_attempt_at, n.last_error, n.sent_at, n.read_at";
 
 fn category(s: &str) -> Result<Category, StoreError> {
     Category::parse(s).ok_or_else(|| StoreError::Corrupt(format!("unknown notification category {s:?}")))
@@ -253,26 +254,6 @@ impl AuditedTx {
             .await?;
         self.enqueued += 1;
         Ok(after)
-    }
-
-    /// The members who hold one of `roles`, as (account, address, name),
-    /// read in the transaction that tells them.
-    pub async fn members_in_roles(
-        &mut self,
-        roles: &[pawl_domain::identity::Role],
-    ) -> Result<Vec<(String, String, String)>, StoreError> {
-        if roles.is_empty() {
-            return Ok(Vec::new());
-        }
-        let mut sql = crate::sql::Sql::new("");
-        let org = sql.text_arg(&self.org_id);
-        let codes: Vec<String> = roles.iter().map(|r| r.as_str().to_owned()).collect();
-        let list = sql.text_list(&codes);
-        sql.push(&format!(
-            "SELECT u.id, u.email, u.name FROM memberships m JOIN users u ON u.id = m.user_id
-             WHERE m.org_id = {org} AND m.role IN ({list}) ORDER BY u.email"
-        ));
-        Ok(sql.query_as().fetch_all(&mut *self.tx).await?)
     }
 
     /// Takes the day's reminder run for this organisation: false when it

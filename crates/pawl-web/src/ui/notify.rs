@@ -21,7 +21,10 @@ pub struct Shown {
     pub recipient: String,
     pub category: &'static str,
     pub state: &'static str,
+    /// For people, to the minute.
     pub when: String,
+    /// For `<time datetime>`.
+    pub datetime: String,
 }
 
 impl From<Notification> for Shown {
@@ -35,6 +38,7 @@ impl From<Notification> for Shown {
             category: n.category.label(),
             state: n.mail_state.label(),
             when: n.created_at.get(..16).unwrap_or(&n.created_at).replace('T', " "),
+            datetime: super::words::html_datetime(&n.created_at),
             n,
         }
     }

@@ -6,7 +6,9 @@
 //! shown with its cause and sent once the server is back.
 
 use crate::cli::pawl;
-use crate::harness::{ok_as, send, spawn_app, spawn_app_with, Engine, TempDir, TestApp, ADMIN_EMAIL, PASSWORD};
+use crate::harness::{
+    free_port, ok_as, send, spawn_app, spawn_app_with, Engine, TempDir, TestApp, ADMIN_EMAIL, PASSWORD,
+};
 use crate::on_both_engines;
 use reqwest::Method;
 use serde_json::{json, Value};
@@ -22,14 +24,6 @@ pub(crate) struct SmtpSink {
     port: u16,
     folder: TempDir,
     child: Option<Child>,
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 impl SmtpSink {

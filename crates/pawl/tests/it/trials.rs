@@ -3,7 +3,7 @@
 //! process killed with SIGKILL under load, again and again. No write a
 //! server acknowledged may be lost, and the audit chain must verify.
 
-use crate::harness::{spawn_app, Engine, TestApp, ADMIN_EMAIL, PASSWORD};
+use crate::harness::{free_port, spawn_app, Engine, TestApp, ADMIN_EMAIL, PASSWORD};
 use serde_json::{json, Value};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
@@ -78,14 +78,6 @@ impl Drop for Serve {
 /// as operators run pawl; else the test build.
 fn server_binary() -> String {
     std::env::var("PAWL_RELEASE_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_pawl").to_owned())
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// Processes on the test app's database, each with a data folder of its own.
